@@ -1,0 +1,164 @@
+"""A small, safe condition language for triggered events.
+
+Conditions look like Python comparisons (`theatres.korea.state >= crisis and cohesion < 0.4`).
+They are parsed with the standard library's `ast` parser into a tree that is checked against a
+whitelist of node types and then interpreted by closures built here. Nothing is ever passed to
+`eval`; names must be known model variables or state labels.
+"""
+
+import ast
+import difflib
+import operator
+from dataclasses import dataclass
+
+_COMPARE = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_THEATRE_ALIASES = {"theatre", "theater", "theaters"}
+
+
+class ExpressionError(ValueError):
+    """A condition could not be parsed; `column` is 1-based within the condition text."""
+
+    def __init__(self, message, column=1):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition: its source text, checked syntax tree and the variables it reads."""
+
+    text: str
+    tree: ast.Expression
+    variables: tuple
+
+
+def canonical_name(dotted):
+    """Normalise spelling variants (`theater.x` -> `theatres.x`)."""
+    head, _, rest = dotted.partition(".")
+    if head in _THEATRE_ALIASES and rest:
+        return "theatres." + rest
+    return dotted
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _suggest(name, known):
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def parse_condition(text, variables, constants):
+    """Parse and check `text`; raise ExpressionError naming the column of the first problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("empty condition; expected e.g. 'cohesion < 0.4'")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"invalid condition syntax ({exc.msg})", exc.offset or 1) from None
+    used = []
+
+    def check(node):
+        if isinstance(node, ast.BoolOp):
+            for value in node.values:
+                check(value)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
+            check(node.operand)
+        elif isinstance(node, ast.Compare):
+            for op in node.ops:
+                if type(op) not in _COMPARE:
+                    raise ExpressionError("only <, <=, >, >=, ==, != comparisons are allowed", node.col_offset + 1)
+            check(node.left)
+            for comparator in node.comparators:
+                check(comparator)
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            check(node.left)
+            check(node.right)
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+            pass
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            dotted = _dotted(node)
+            if dotted is None:
+                raise ExpressionError("unsupported expression", node.col_offset + 1)
+            name = canonical_name(dotted)
+            if name in constants:
+                return
+            if name not in variables:
+                raise ExpressionError(
+                    f"unknown variable '{dotted}'{_suggest(name, list(variables) + list(constants))}",
+                    node.col_offset + 1,
+                )
+            used.append(name)
+        else:
+            what = type(node).__name__
+            raise ExpressionError(
+                f"'{what}' is not allowed in a condition; use variables, numbers, state names, "
+                "comparisons, + - * /, and/or/not",
+                getattr(node, "col_offset", 0) + 1,
+            )
+
+    check(tree.body)
+    if not isinstance(tree.body, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Name, ast.Attribute, ast.Constant)):
+        raise ExpressionError("a condition must be a comparison or a combination of comparisons", 1)
+    return Condition(text=text.strip(), tree=tree, variables=tuple(dict.fromkeys(used)))
+
+
+def compile_condition(condition, resolve, constants):
+    """Turn a parsed condition into a zero-argument function returning bool.
+
+    `resolve(name)` returns a zero-argument getter for a model variable.
+    """
+
+    def build(node):
+        if isinstance(node, ast.BoolOp):
+            parts = [build(v) for v in node.values]
+            if isinstance(node.op, ast.And):
+                return lambda: all(p() for p in parts)
+            return lambda: any(p() for p in parts)
+        if isinstance(node, ast.UnaryOp):
+            inner = build(node.operand)
+            if isinstance(node.op, ast.Not):
+                return lambda: not inner()
+            if isinstance(node.op, ast.USub):
+                return lambda: -inner()
+            return inner
+        if isinstance(node, ast.Compare):
+            terms = [build(node.left)] + [build(c) for c in node.comparators]
+            ops = [_COMPARE[type(op)] for op in node.ops]
+
+            def compare():
+                values = [t() for t in terms]
+                return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+
+            return compare
+        if isinstance(node, ast.BinOp):
+            left, right, op = build(node.left), build(node.right), _BINARY[type(node.op)]
+            return lambda: op(left(), right())
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return lambda: value
+        name = canonical_name(_dotted(node))
+        if name in constants:
+            value = constants[name]
+            return lambda: value
+        return resolve(name)
+
+    evaluate = build(condition.tree.body)
+    return lambda: bool(evaluate())

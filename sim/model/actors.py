@@ -1,0 +1,95 @@
+"""The six state actors as Mesa agents.
+
+Partners (US, Japan, ROK) perceive tension, hold views of each other's reliability and carry
+domestic opinion. Adversaries (China, DPRK, Russia) form escalation intents from opportunity.
+Every actor decides from the same snapshot of the model and only then commits, so the order in
+which actors are activated cannot change the result.
+"""
+
+import mesa
+
+from ..world import PARTNERS, Actor
+
+
+def clip01(x):
+    """Clamp to [0, 1]."""
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+class StateActor(mesa.Agent):
+    """One state: government profile, opinion, capability, exposure and (partners) perceptions."""
+
+    def __init__(self, model, *, actor, government_name, government, opinion=0.5, capability=1.0,
+                 exposure=(0.25, 0.25, 0.25, 0.25), reliability=None, perceived_tension=(0.0,) * 4):
+        super().__init__(model)
+        self.actor = actor
+        self.government_name = government_name
+        self.government = government
+        self.opinion = opinion
+        self.opinion_anchor = opinion
+        self.capability = capability
+        self.exposure = tuple(exposure)
+        self.is_partner = actor in PARTNERS
+        self.reliability = dict(reliability or {})
+        self.perceived_tension = list(perceived_tension)
+        self.intents = {}
+        self._pending = None
+
+    @property
+    def effective_commitment(self):
+        """Government commitment shifted by domestic opinion: c + w (opinion - 0.5), clipped to 0-1."""
+        return clip01(self.government.alliance_commitment + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+
+    def threat_level(self):
+        """Exposure-weighted perceived tension, 0-1."""
+        total = sum(self.exposure)
+        if total == 0.0:
+            return 0.0
+        return sum(e * t for e, t in zip(self.exposure, self.perceived_tension)) / total
+
+    def priorities(self):
+        """Share of attention given to each theatre: exposure x government priority x perceived tension."""
+        priority = self.government.theatre_priority
+        weights = [
+            e * p * (0.1 + t)
+            for e, p, t in zip(
+                self.exposure,
+                (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea),
+                self.perceived_tension,
+            )
+        ]
+        total = sum(weights) or 1.0
+        return [w / total for w in weights]
+
+    def decide(self):
+        """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
+        model = self.model
+        if self.is_partner:
+            rates = model.rates
+            threat = self.threat_level()
+            target = self.opinion_anchor + model.parameters.opinion_threat_rally * threat
+            if self.actor is not Actor.US:
+                target -= model.parameters.opinion_burden_backlash * model.actors[Actor.US].government.burden_sharing_demand
+            opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
+            perceived = [p + rates.threat_perception * (t.tension - p) for p, t in zip(self.perceived_tension, model.theatre_list)]
+            speed = rates.reliability * (1.0 - model.parameters.institutional_inertia * model.institution_level)
+            reliability = {
+                other: r + speed * (model.demonstrated_reliability[other] - r) for other, r in self.reliability.items()
+            }
+            self._pending = (opinion, perceived, reliability)
+        else:
+            gain = model.parameters.escalation_gain * self.government.resolve
+            self._pending = {
+                t.theatre: min(1.0, gain * model.opportunity[t.index] + t.pressure)
+                for t in model.theatre_list
+                if t.adversary is self.actor
+            }
+
+    def commit(self):
+        """Apply what `decide` prepared."""
+        if self.is_partner:
+            self.opinion, self.perceived_tension, self.reliability = self._pending
+        else:
+            self.intents = self._pending
+        self._pending = None
+

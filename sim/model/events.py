@@ -1,0 +1,139 @@
+"""The event engine: scheduled, random and triggered events from the scenario, and their effects.
+
+Order within a step (documented in docs/ODD.md): effects of earlier firings whose delay ends now,
+then scheduled events, then random events, then triggered events; within each group, the order
+of declaration in the scenario. Every applied effect is appended to the event log.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from ..expressions import compile_condition
+from ..variables import CONDITION_CONSTANTS
+from ..world import STATE_BY_LABEL, Actor, Theatre
+from .politics import apply_dispute
+
+LOG_COLUMNS = ("step", "date", "event_id", "source", "target", "operation", "value", "before", "after", "note")
+
+
+@dataclass
+class _Entry:
+    spec: object
+    first_step: int = 1
+    last_step: int = 10**9
+    at_step: int = -1
+    draws: object = None
+    condition: object = None
+    was_true: bool = False
+    fired: int = 0
+    effects: list = field(default_factory=list)
+
+
+class EventEngine:
+    """Runs the scenario's events against a model and keeps the event log."""
+
+    def __init__(self, model, specs, draws_for):
+        self.model = model
+        self.log = []
+        self.delayed = {}
+        self.entries = []
+        for spec in specs:
+            entry = _Entry(spec=spec)
+            if spec.window is not None:
+                entry.first_step = model.step_of(spec.window.start) if spec.window.start else 1
+                entry.last_step = model.step_of(spec.window.end, last=True) if spec.window.end else 10**9
+            if spec.kind == "scheduled":
+                entry.at_step = model.step_of(spec.at)
+            elif spec.kind == "random":
+                entry.draws = draws_for(spec.id)
+            else:
+                entry.condition = compile_condition(spec.condition(), model.getter, CONDITION_CONSTANTS)
+            self.entries.append(entry)
+        self.scheduled = [e for e in self.entries if e.spec.kind == "scheduled"]
+        self.random = [e for e in self.entries if e.spec.kind == "random"]
+        self.triggered = [e for e in self.entries if e.spec.kind == "triggered"]
+
+    def fired_counts(self):
+        """Event id -> number of firings so far."""
+        return {e.spec.id: e.fired for e in self.entries}
+
+    def step(self, step):
+        """Fire everything due at `step`, in the documented order."""
+        for entry in self.delayed.pop(step, ()):
+            self._apply(entry, "delayed")
+        for entry in self.scheduled:
+            if entry.at_step == step:
+                self._fire(entry, "scheduled")
+        for entry in self.random:
+            if entry.first_step <= step <= entry.last_step and (entry.spec.repeat or entry.fired == 0):
+                if entry.draws[step] < entry.spec.probability_per_step:
+                    self._fire(entry, "random")
+        for entry in self.triggered:
+            in_window = entry.first_step <= step <= entry.last_step
+            now_true = in_window and entry.condition()
+            if now_true and not entry.was_true and (entry.spec.repeat or entry.fired == 0):
+                self._fire(entry, "triggered")
+            entry.was_true = now_true
+
+    def _fire(self, entry, source):
+        entry.fired += 1
+        delay = entry.spec.delay_steps
+        if delay:
+            self.record(entry.spec.id, source, "", "fired", math.nan, math.nan, math.nan,
+                        f"effects apply in {delay} steps")
+            self.delayed.setdefault(self.model.step_index + delay, []).append(entry)
+        else:
+            self._apply(entry, source)
+
+    def _apply(self, entry, source):
+        for effect in entry.spec.effects:
+            operation = effect.operation
+            for target, before, after, note in apply_effect(self.model, effect):
+                value = effect.value if effect.value is not None else math.nan
+                self.record(entry.spec.id, source, target, operation, value, before, after, note)
+
+    def record(self, event_id, source, target, operation, value, before, after, note=""):
+        """Append one row to the event log."""
+        model = self.model
+        self.log.append((model.step_index, model.date, event_id, source, target, operation,
+                         float(value), float(before), float(after), note))
+
+
+def apply_effect(model, effect):
+    """Apply one declared effect; return [(target, before, after, note)] for the log."""
+    op = effect.operation
+    if op in ("set", "add", "multiply", "shock"):
+        target = getattr(effect, op)
+        before = model.getter(target)()
+        if op == "set":
+            after = effect.value
+        elif op == "multiply":
+            after = before * effect.value
+        elif op == "add":
+            after = before + effect.value
+        else:
+            after = before + effect.value * (1.0 - model.parameters.shock_damping * model.institution_level)
+        name, before, after = model.assign(target, after)
+        return [(name, before, after, "")]
+    if op == "government":
+        actor = Actor(effect.government.actor)
+        old_name, old_c, new_c = model.change_government(actor, effect.government.profile)
+        return [(f"actors.{actor.value}.government", old_c, new_c, f"{old_name} -> {effect.government.profile}")]
+    if op == "contingency":
+        theatre = Theatre(effect.contingency.theatre)
+        before, after, note = model.force_contingency(theatre, STATE_BY_LABEL[effect.contingency.state])
+        return [(f"theatres.{theatre.value}.state", before, after, note)]
+    if op == "exercise":
+        before = model.interoperability
+        names = model.exercise(effect.exercise.domains, effect.exercise.intensity)
+        return [("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
+    if op == "dispute":
+        changes = apply_dispute(model, effect.dispute.kind, effect.dispute.severity)
+        return [(name, before, after, effect.dispute.kind) for name, before, after in changes]
+    if op == "upkeep":
+        model.upkeep_pulse += effect.upkeep
+        return [("institutions.upkeep", 0.0, effect.upkeep, "")]
+    flag = effect.create_institution or effect.dissolve_institution
+    before = float(getattr(model, flag))
+    setattr(model, flag, op == "create_institution")
+    return [(f"institutions.{flag}", before, float(getattr(model, flag)), "")]

@@ -1,0 +1,573 @@
+"""WargameModel: the Mesa model of US-Japan-ROK cohesion under Indo-Pacific crises.
+
+Equations and parameters are documented in docs/ODD.md (section 7, Submodels); the names used
+there match the method names here.
+"""
+
+import datetime as dt
+import math
+import zlib
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, DOMAINS, Domain, PARTNERS, STATE_BY_LABEL, THEATRES, TIE_PAIRS, Actor,
+                     ConflictOutcome, EscalationState, pair_name)
+from .actors import StateActor, clip01
+from .events import EventEngine
+from .politics import apply_dispute, draw_from, election_odds
+from .record import Recorder, summarise
+from .theatres import TheatreState, adjudicate, allocate_forces, force_demand, next_state
+
+# Stream numbers for the independent random streams derived from the run seed. Keeping each
+# mechanism on its own stream, drawn in fixed amounts per step, keeps common random numbers aligned
+# across scenarios that differ in events.
+_THEATRE_STREAM, _ADJUDICATION_STREAM, _POLITICS_STREAM, _EVENT_STREAM = 1, 2, 3, 4
+
+
+class ModelStateError(RuntimeError):
+    """The model reached a non-finite state (for example after an extreme scenario effect)."""
+
+
+def _child(seed_sequence, *key):
+    return np.random.SeedSequence(seed_sequence.entropy, spawn_key=tuple(seed_sequence.spawn_key) + key)
+
+
+class WargameModel(mesa.Model):
+    """Six state actors, their ties, institutions, interoperability, four theatres and scenario events."""
+
+    def __init__(self, scenario, *, rng=None):
+        seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
+        super().__init__(rng=np.random.default_rng(_child(seed_sequence, 0)))
+        self.scenario = scenario
+        self.parameters = p = scenario.parameters
+        self.start_date = scenario.start
+        self.step_days = scenario.step_days
+        self.n_steps = scenario.n_steps
+        self.step_index = 0
+        self.date = scenario.start
+        self.rates = self._scaled_rates(p, scenario.step_days / 7.0)
+
+        n = self.n_steps + 1
+        theatre_rng = np.random.default_rng(_child(seed_sequence, _THEATRE_STREAM))
+        self.tension_shocks = theatre_rng.standard_normal((n, len(THEATRES))).tolist()
+        self.transition_draws = theatre_rng.random((n, len(THEATRES))).tolist()
+        self.adjudication_draws = np.random.default_rng(_child(seed_sequence, _ADJUDICATION_STREAM)).random((n, len(THEATRES))).tolist()
+        politics_rng = np.random.default_rng(_child(seed_sequence, _POLITICS_STREAM))
+        self.dispute_draws = politics_rng.random((n, 2)).tolist()
+        election_draws = politics_rng.random(max(1, len(scenario.elections))).tolist()
+
+        self.governments = scenario.governments
+        self.actors = {}
+        theatres = scenario.theatres
+        initial_tension = [getattr(theatres, t.value).tension for t in THEATRES]
+        for actor in Actor:
+            spec = getattr(scenario.actors, actor.value)
+            exposure = tuple(getattr(spec.exposure, t.value) for t in THEATRES)
+            reliability = None
+            if actor in PARTNERS:
+                reliability = {other: getattr(spec.reliability, other.value) for other in PARTNERS if other is not actor}
+            self.actors[actor] = StateActor(
+                self, actor=actor, government_name=spec.government, government=self.governments[spec.government],
+                opinion=spec.opinion, capability=spec.capability, exposure=exposure, reliability=reliability,
+                perceived_tension=initial_tension,
+            )
+        self.partner_list = [self.actors[a] for a in PARTNERS]
+        self.theatre_list = [
+            TheatreState(theatre=t, index=i, adversary=Actor(getattr(theatres, t.value).adversary),
+                         tension=getattr(theatres, t.value).tension, state=STATE_BY_LABEL[getattr(theatres, t.value).state],
+                         us_presence=getattr(theatres, t.value).us_presence, pressure=getattr(theatres, t.value).pressure)
+            for i, t in enumerate(THEATRES)
+        ]
+        self.theatres = {t.theatre: t for t in self.theatre_list}
+
+        self.ties = {pair_name(pair): getattr(scenario.relations.ties, pair_name(pair)) for pair in TIE_PAIRS}
+        self.alignment = {pair_name(pair): getattr(scenario.relations.alignment, pair_name(pair)) for pair in ALIGNMENT_PAIRS}
+        self.japan_rok_grievance = scenario.relations.japan_rok_grievance
+        self.institution_level = scenario.institutions.level
+        self.nuclear_consultative_group = scenario.institutions.nuclear_consultative_group
+        self.missile_warning_sharing = scenario.institutions.missile_warning_sharing
+        self.domain_levels = [getattr(scenario.domains, d.value) for d in DOMAINS]
+        self.consistency = self._consistency_ceiling()
+        self.policy_change = 0.0
+        self.upkeep_pulse = 0.0
+        self.us_overstretch = 0.0
+        self.opportunity = [0.0] * len(THEATRES)
+        self.balance = [0.5] * len(THEATRES)
+        self.demonstrated_reliability = {}
+        self.dispute_counts = {"japan_rok_history": 0, "burden_sharing": 0}
+        self.government_changes = 0
+        self.elections = [
+            (self.step_of(e.date), e, u) for e, u in zip(scenario.elections, election_draws)
+        ]
+
+        self.registry = self._build_registry()
+        self.event_engine = EventEngine(self, scenario.events, self._event_draws(seed_sequence))
+        self.recorder = Recorder(self.n_steps)
+        self.allocate_us_forces()
+        self.update_cohesion()
+        self.assess_opportunity()
+        self.recorder.record(0, self.snapshot())
+
+    # ----------------------------------------------------------------- set-up helpers
+    @staticmethod
+    def _scaled_rates(p, dt_weeks):
+        """Weekly rates and hazards converted to the step length: r_step = 1 - (1 - r_week)^dt."""
+
+        def per_step(rate):
+            return 1.0 - (1.0 - rate) ** dt_weeks
+
+        return SimpleNamespace(
+            dt=dt_weeks,
+            opinion=per_step(p.opinion_rate),
+            threat_perception=per_step(p.threat_perception_rate),
+            reliability=per_step(p.reliability_rate),
+            tie=per_step(p.tie_rate),
+            alignment=per_step(p.alignment_rate),
+            grievance_decay=per_step(p.grievance_decay),
+            consistency_recovery=per_step(p.consistency_recovery),
+            institution_upkeep=per_step(p.institution_upkeep_gain),
+            institution_decay=per_step(p.institution_decay),
+            interop_growth=per_step(p.interop_growth),
+            interop_decay=per_step(p.interop_decay),
+            tension=per_step(p.tension_rate),
+            noise=p.tension_noise * math.sqrt(dt_weeks),
+            crisis=per_step(p.crisis_hazard),
+            conflict=per_step(p.conflict_hazard),
+            conflict_steps=max(1, math.ceil(p.conflict_duration_weeks / dt_weeks)),
+        )
+
+    def _event_draws(self, seed_sequence):
+        """Per-event uniform draws, keyed by event id so adding an event never shifts another's draws."""
+
+        def draws_for(event_id):
+            key = zlib.crc32(event_id.encode())
+            return np.random.default_rng(_child(seed_sequence, _EVENT_STREAM, key)).random(self.n_steps + 1).tolist()
+
+        return draws_for
+
+    def step_of(self, date, last=False):
+        """The first step whose date is on or after `date` (with `last`, the last step on or before it)."""
+        days = (date - self.start_date).days
+        index = days // self.step_days if last else -(-days // self.step_days)
+        return max(1, index)
+
+    def _build_registry(self):
+        """Name -> (getter, setter or None) for every variable in sim.variables."""
+        reg = {}
+
+        def attribute(obj, attr, low=0.0, high=1.0):
+            def setter(v):
+                setattr(obj, attr, min(high, max(low, v)))
+            return (lambda: getattr(obj, attr)), setter
+
+        def item(mapping, key, low=0.0, high=1.0):
+            def setter(v):
+                mapping[key] = min(high, max(low, v))
+            return (lambda: mapping[key]), setter
+
+        for name in ("consistency", "japan_rok_grievance"):
+            reg[name] = attribute(self, name)
+        reg["institutions.level"] = attribute(self, "institution_level")
+        for flag in ("nuclear_consultative_group", "missile_warning_sharing"):
+            reg[f"institutions.{flag}"] = ((lambda f=flag: float(getattr(self, f))), None)
+        for name in self.ties:
+            reg[f"ties.{name}"] = item(self.ties, name)
+        for name in self.alignment:
+            reg[f"alignment.{name}"] = item(self.alignment, name)
+        for i, domain in enumerate(DOMAINS):
+            reg[f"domains.{domain.value}"] = item(self.domain_levels, i)
+        for theatre in self.theatre_list:
+            prefix = f"theatres.{theatre.theatre.value}"
+            reg[f"{prefix}.tension"] = attribute(theatre, "tension")
+            reg[f"{prefix}.pressure"] = attribute(theatre, "pressure")
+            reg[f"{prefix}.state"] = ((lambda t=theatre: int(t.state)), None)
+            reg[f"{prefix}.us_forces"] = ((lambda t=theatre: t.us_forces), None)
+            reg[f"{prefix}.outcome"] = ((lambda t=theatre: int(t.outcome)), None)
+        for actor, agent in self.actors.items():
+            prefix = f"actors.{actor.value}"
+            reg[f"{prefix}.opinion"] = attribute(agent, "opinion")
+            reg[f"{prefix}.capability"] = attribute(agent, "capability", high=math.inf)
+            if actor in ADVERSARIES:
+                reg[f"{prefix}.resolve"] = (lambda a=agent: a.government.resolve), self._resolve_setter(agent)
+            else:
+                reg[f"{prefix}.commitment"] = ((lambda a=agent: a.effective_commitment), None)
+                reg[f"{prefix}.burden_sharing_demand"] = ((lambda a=agent: a.government.burden_sharing_demand), None)
+                for other in agent.reliability:
+                    reg[f"{prefix}.reliability.{other.value}"] = item(agent.reliability, other)
+        for name in ("cohesion", "coherence", "credibility", "us_credibility", "interoperability", "us_overstretch"):
+            reg[name] = ((lambda n=name: getattr(self, n)), None)
+        reg["step"] = ((lambda: self.step_index), None)
+        return reg
+
+    @staticmethod
+    def _resolve_setter(agent):
+        def setter(v):
+            agent.government = agent.government.model_copy(update={"resolve": clip01(v)})
+        return setter
+
+    # ----------------------------------------------------------------- variable access
+    def getter(self, name):
+        """Zero-argument function reading the named variable."""
+        return self.registry[name][0]
+
+    def assign(self, name, value):
+        """Set a settable variable (clipped to its range); return (name, before, after)."""
+        get, set_ = self.registry[name]
+        before = get()
+        set_(value)
+        return name, before, get()
+
+    def shift(self, name, delta):
+        """Add `delta` to a settable variable; return (name, before, after)."""
+        return self.assign(name, self.registry[name][0]() + delta)
+
+    @property
+    def interoperability(self):
+        """Mean interoperability over the nine domains."""
+        return sum(self.domain_levels) / len(self.domain_levels)
+
+    def effectiveness(self):
+        """Combined-effectiveness multiplier m(E) = floor + (1 - floor) * mean interoperability."""
+        floor = self.parameters.effectiveness_floor
+        return floor + (1.0 - floor) * self.interoperability
+
+    # ----------------------------------------------------------------- the step
+    def step(self):
+        """Advance one step; the order below is the documented schedule."""
+        self.step_index += 1
+        self.date = self.start_date + dt.timedelta(days=self.step_index * self.step_days)
+        self.policy_change = 0.0
+        self.upkeep_pulse = 0.0
+        # 1. scenario events (delayed, scheduled, random, triggered)
+        self.event_engine.step(self.step_index)
+        # 2. domestic politics: elections on their dates, endogenous disputes
+        self.hold_elections()
+        self.draw_disputes()
+        # 3. US force allocation, adversary opportunity, demonstrated reliability (from this snapshot)
+        self.allocate_us_forces()
+        self.assess_opportunity()
+        self.assess_demonstrated_reliability()
+        # 4. actors decide simultaneously, then commit
+        self.agents.do("decide")
+        self.agents.do("commit")
+        # 5. theatres: tension, escalation state, adjudication
+        self.update_theatres()
+        # 6. relations, institutions, interoperability
+        self.update_ties()
+        self.update_alignment()
+        self.update_institutions()
+        self.update_domains()
+        # 7. cohesion and record
+        self.update_cohesion()
+        row = self.snapshot()
+        if not all(math.isfinite(v) for v in row):
+            raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
+        self.recorder.record(self.step_index, row)
+
+    def run(self):
+        """Run to the scenario's end date and return the outcome summary."""
+        for _ in range(self.n_steps):
+            self.step()
+        return summarise(self)
+
+    # ----------------------------------------------------------------- domestic politics
+    def change_government(self, actor, profile_name):
+        """Put a profile in office; the change in policy counts against consistency."""
+        agent = self.actors[actor]
+        old_name, old = agent.government_name, agent.government
+        new = self.governments[profile_name]
+        agent.government_name, agent.government = profile_name, new
+        if actor in PARTNERS:
+            priority_shift = sum(abs(getattr(old.theatre_priority, t.value) - getattr(new.theatre_priority, t.value)) for t in THEATRES)
+            self.policy_change += (abs(new.alliance_commitment - old.alliance_commitment)
+                                   + abs(new.burden_sharing_demand - old.burden_sharing_demand)
+                                   + abs(new.history_assertiveness - old.history_assertiveness)
+                                   + 0.5 * priority_shift)
+        if profile_name != old_name:
+            self.government_changes += 1
+        return old_name, old.alliance_commitment if actor in PARTNERS else old.resolve, (
+            new.alliance_commitment if actor in PARTNERS else new.resolve)
+
+    def hold_elections(self):
+        """Elections due this step draw a profile; opinion tilts the odds toward committed profiles."""
+        for step, election, u in self.elections:
+            if step != self.step_index:
+                continue
+            actor = Actor(election.actor)
+            odds = election_odds(election.outcomes, self.governments, self.actors[actor].opinion,
+                                 self.parameters.election_opinion_weight)
+            winner = draw_from(odds, u)
+            old_name, before, after = self.change_government(actor, winner)
+            shown = ", ".join(f"{k}={v:.3f}" for k, v in odds.items())
+            self.event_engine.record(f"election_{actor.value}", "election", f"actors.{actor.value}.government",
+                                     "government", math.nan, before, after, f"{old_name} -> {winner}; draw={u:.4f}; odds {shown}")
+
+    def draw_disputes(self):
+        """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
+        p = self.parameters
+        japan, rok, us = (self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
+        hazards = (
+            ("japan_rok_history", p.dispute_base_hazard * 0.5 * (japan.history_assertiveness + rok.history_assertiveness), p.dispute_severity),
+            ("burden_sharing", p.burden_dispute_hazard * us.burden_sharing_demand, p.burden_dispute_severity),
+        )
+        draws = self.dispute_draws[self.step_index]
+        for (kind, weekly, severity), u in zip(hazards, draws):
+            if u < 1.0 - (1.0 - weekly) ** self.rates.dt:
+                self.dispute_counts[kind] += 1
+                for target, before, after in apply_dispute(self, kind, severity):
+                    self.event_engine.record(f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after)
+
+    # ----------------------------------------------------------------- forces, opportunity, reliability
+    def allocate_us_forces(self):
+        """Allocate the US force pool across theatres; two crises at once leave each short."""
+        priority = self.actors[Actor.US].government.theatre_priority
+        demands = [force_demand(t, getattr(priority, t.theatre.value), self.parameters) for t in self.theatre_list]
+        allocation, self.us_overstretch = allocate_forces(demands, self.parameters.us_force_pool)
+        for theatre, forces in zip(self.theatre_list, allocation):
+            theatre.us_forces = forces
+
+    def _alignment_between(self, a, b):
+        for pair in ALIGNMENT_PAIRS:
+            if a in pair and b in pair:
+                return self.alignment[pair_name(pair)]
+        return 0.0
+
+    def assess_opportunity(self):
+        """Adversary opportunity per theatre from balance, distraction, disunity, coordination and deterrence."""
+        p = self.parameters
+        effectiveness = self.effectiveness()
+        us_capability = self.actors[Actor.US].capability
+        surge = [max(0.0, t.us_forces - t.us_presence) for t in self.theatre_list]
+        total_surge = sum(surge)
+        pool = p.us_force_pool or 1.0
+        for theatre in self.theatre_list:
+            k = theatre.index
+            local = sum(self.actors[a].capability * self.actors[a].exposure[k] for a in (Actor.JAPAN, Actor.ROK))
+            partner_power = (us_capability * theatre.us_forces + local) * effectiveness
+            adversary = theatre.adversary
+            others = [b for b in ADVERSARIES if b is not adversary]
+            alignments = [self._alignment_between(adversary, b) for b in others]
+            adversary_power = self.actors[adversary].capability + p.coalition_support * sum(
+                a * self.actors[b].capability for a, b in zip(alignments, others))
+            total = adversary_power + partner_power
+            balance = adversary_power / total if total > 0 else 0.5
+            distraction = (total_surge - surge[k]) / pool
+            self.balance[k] = balance
+            self.opportunity[k] = clip01(
+                p.opportunity_balance_weight * balance
+                + p.opportunity_distraction_weight * distraction
+                + p.opportunity_disunity_weight * (1.0 - self.cohesion)
+                + p.opportunity_coordination_weight * sum(alignments) / len(alignments)
+                - p.opportunity_credibility_weight * (self.us_credibility - 0.5)
+            )
+
+    def assess_demonstrated_reliability(self):
+        """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty*overstretch) + NCG for the US])."""
+        p = self.parameters
+        effectiveness = self.effectiveness()
+        for agent in self.partner_list:
+            value = agent.effective_commitment * effectiveness
+            if agent.actor is Actor.US:
+                value = value * (1.0 - p.overstretch_penalty * self.us_overstretch)
+                value += p.ncg_credibility_bonus * self.nuclear_consultative_group
+            self.demonstrated_reliability[agent.actor] = clip01(value)
+
+    # ----------------------------------------------------------------- theatres
+    def update_theatres(self):
+        """Tension follows adversary intent with noise; then the escalation state machine moves."""
+        rates, p = self.rates, self.parameters
+        shocks = self.tension_shocks[self.step_index]
+        draws = self.transition_draws[self.step_index]
+        for theatre in self.theatre_list:
+            k = theatre.index
+            intent = self.actors[theatre.adversary].intents.get(theatre.theatre, theatre.tension)
+            theatre.tension = clip01(theatre.tension + rates.tension * (intent - theatre.tension) + rates.noise * shocks[k])
+            if theatre.state is EscalationState.CONFLICT:
+                theatre.conflict_steps_left -= 1
+            new_state = next_state(theatre, draws[k], self.opportunity[k], p, rates)
+            if theatre.state is EscalationState.CONFLICT and new_state is not theatre.state:
+                self._end_conflict(theatre)
+            if new_state is not theatre.state:
+                before = int(theatre.state)
+                self.enter_state(theatre, new_state)
+                self.event_engine.record(f"{theatre.theatre.value}_transition", "theatre", f"theatres.{theatre.theatre.value}.state",
+                                         "transition", math.nan, before, int(new_state), f"tension={theatre.tension:.3f}")
+            theatre.tension_sum += theatre.tension
+            theatre.peak_tension = max(theatre.peak_tension, theatre.tension)
+
+    def enter_state(self, theatre, state):
+        """Move a theatre to `state`, keeping its history and adjudicating a conflict on entry."""
+        previous = theatre.state
+        theatre.state = state
+        theatre.peak_state = max(theatre.peak_state, state)
+        if state is EscalationState.CRISIS:
+            if theatre.first_crisis_step < 0:
+                theatre.first_crisis_step = self.step_index
+            if theatre.crisis_resolution != "conflict":
+                theatre.crisis_resolution = "ongoing"
+        elif state is EscalationState.DE_ESCALATION and previous is EscalationState.CRISIS:
+            if theatre.crisis_resolution == "ongoing":
+                theatre.crisis_resolution = "de_escalated"
+        elif state is EscalationState.CONFLICT:
+            if theatre.first_crisis_step < 0:
+                theatre.first_crisis_step = self.step_index
+            if theatre.first_conflict_step < 0:
+                theatre.first_conflict_step = self.step_index
+            theatre.crisis_resolution = "conflict"
+            theatre.conflict_steps_left = self.rates.conflict_steps
+            self._adjudicate(theatre)
+
+    def _adjudicate(self, theatre):
+        """Adjudicate a conflict's outcome and apply its effect on US credibility; log the draw and modifiers."""
+        p = self.parameters
+        u = self.adjudication_draws[self.step_index][theatre.index]
+        outcome, details = adjudicate(balance=self.balance[theatre.index], us_credibility=self.us_credibility,
+                                      cohesion=self.cohesion, u=u, params=p)
+        before = int(theatre.outcome)
+        theatre.outcome = max(theatre.outcome, outcome)
+        delta = {ConflictOutcome.ADVERSARY_GAINS: -p.defeat_credibility_loss,
+                 ConflictOutcome.DETERRENCE_RESTORED: p.deterrence_credibility_gain}.get(outcome, 0.0)
+        for ally in (Actor.JAPAN, Actor.ROK):
+            reliability = self.actors[ally].reliability
+            reliability[Actor.US] = clip01(reliability[Actor.US] + delta)
+        self.event_engine.record(f"{theatre.theatre.value}_conflict", "adjudication", f"theatres.{theatre.theatre.value}.outcome",
+                                 "adjudicate", math.nan, before, int(outcome), f"{outcome.label}; {details}")
+
+    def _end_conflict(self, theatre):
+        """A conflict that ends exhausts both sides: tension falls to the post-conflict level, adversary resolve drops."""
+        p = self.parameters
+        theatre.tension = min(theatre.tension, p.post_conflict_tension)
+        adversary = self.actors[theatre.adversary]
+        name, before, after = self.assign(f"actors.{adversary.actor.value}.resolve",
+                                          adversary.government.resolve * (1.0 - p.conflict_resolve_cost))
+        self.event_engine.record(f"{theatre.theatre.value}_conflict_end", "theatre", name, "multiply",
+                                 1.0 - p.conflict_resolve_cost, before, after, f"tension={theatre.tension:.3f}")
+
+    def force_contingency(self, theatre_name, state):
+        """Event effect: put a theatre in `state`, raising (or capping) tension to match."""
+        theatre = self.theatres[theatre_name]
+        p = self.parameters
+        floor = {EscalationState.GREY_ZONE: p.grey_zone_threshold, EscalationState.CRISIS: p.crisis_threshold,
+                 EscalationState.CONFLICT: p.conflict_threshold}.get(state)
+        if floor is not None:
+            theatre.tension = max(theatre.tension, min(1.0, floor + p.contingency_tension_margin))
+        elif state is EscalationState.PEACETIME:
+            theatre.tension = min(theatre.tension, p.grey_zone_threshold - p.contingency_tension_margin)
+        else:
+            theatre.tension = min(theatre.tension, p.crisis_threshold - p.contingency_tension_margin)
+        before = int(theatre.state)
+        if state is not theatre.state:
+            self.enter_state(theatre, state)
+        return before, int(state), f"tension={theatre.tension:.3f}"
+
+    # ----------------------------------------------------------------- relations, institutions, domains
+    def update_ties(self):
+        """Ties move toward targets set by commitment, friction, shared threat and hedging, slowed by institutions."""
+        p, rates = self.parameters, self.rates
+        speed = rates.tie * (1.0 - p.institutional_inertia * self.institution_level)
+        us, japan, rok = self.partner_list
+        commitment = {a.actor: a.effective_commitment for a in self.partner_list}
+        threat = {a.actor: a.threat_level() for a in self.partner_list}
+        burden = us.government.burden_sharing_demand
+        shortfall = max(0.0, p.hedge_reference_commitment - commitment[Actor.US])
+        for pair in TIE_PAIRS:
+            i, j = pair
+            target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
+            if Actor.US in pair:
+                target -= p.burden_friction * burden
+            else:
+                assertiveness = 0.5 * (japan.government.history_assertiveness + rok.government.history_assertiveness)
+                target += min(p.hedge_cap, p.hedge_gain * shortfall)
+                target -= p.history_friction * assertiveness + p.grievance_weight * self.japan_rok_grievance
+            name = pair_name(pair)
+            self.ties[name] += speed * (clip01(target) - self.ties[name])
+        self.japan_rok_grievance *= 1.0 - rates.grievance_decay
+
+    def update_alignment(self):
+        """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
+        p = self.parameters
+        mean_tension = sum(t.tension for t in self.theatre_list) / len(self.theatre_list)
+        anchors = self.scenario.relations.alignment
+        for name in self.alignment:
+            target = clip01(getattr(anchors, name) + p.alignment_tension_gain * mean_tension)
+            self.alignment[name] += self.rates.alignment * (target - self.alignment[name])
+
+    def _upkeep(self):
+        """Upkeep U = min partner commitment + data sharing + NCG + this step's summit/exercise pulses."""
+        p = self.parameters
+        return (min(a.effective_commitment for a in self.partner_list)
+                + p.data_sharing_upkeep * self.missile_warning_sharing
+                + p.ncg_upkeep * self.nuclear_consultative_group
+                + self.upkeep_pulse)
+
+    def update_institutions(self):
+        """I += g U (1 - I) - d I: institutions grow with upkeep and decay without it."""
+        rates = self.rates
+        level = self.institution_level
+        self.institution_level = clip01(level + rates.institution_upkeep * self._upkeep() * (1.0 - level)
+                                        - rates.institution_decay * level)
+
+    def exercise(self, domains, intensity):
+        """Event effect: close a share of each exercised domain's interoperability gap; return domain names."""
+        chosen = list(range(len(DOMAINS))) if domains == "all" else [DOMAINS.index(Domain(d)) for d in domains]
+        gain = self.parameters.exercise_pulse_gain * intensity
+        for i in chosen:
+            self.domain_levels[i] += gain * (1.0 - self.domain_levels[i])
+        return [DOMAINS[i].value for i in chosen]
+
+    def update_domains(self):
+        """d += g X (1 - d) - decay d, with routine tempo X = tempo * min commitment (+ warning-sharing bonus)."""
+        p, rates = self.parameters, self.rates
+        tempo = p.routine_exercise_tempo * min(a.effective_commitment for a in self.partner_list)
+        bonus = p.missile_warning_bonus * self.missile_warning_sharing
+        for i, domain in enumerate(DOMAINS):
+            x = tempo * (1.0 + bonus) if domain.value in ("missile_defence", "isr") else tempo
+            level = self.domain_levels[i]
+            self.domain_levels[i] = clip01(level + rates.interop_growth * min(1.0, x) * (1.0 - level) - rates.interop_decay * level)
+
+    # ----------------------------------------------------------------- cohesion
+    def _consistency_ceiling(self):
+        p = self.parameters
+        return p.consistency_floor + (1.0 - p.consistency_floor) * self.institution_level
+
+    def update_cohesion(self):
+        """Consistency, coherence, credibility and their weighted geometric mean, cohesion."""
+        p, rates = self.parameters, self.rates
+        damping = 1.0 - p.shock_damping * self.institution_level
+        self.consistency = clip01(self.consistency + rates.consistency_recovery * (self._consistency_ceiling() - self.consistency)
+                                  - p.consistency_shock_weight * damping * self.policy_change)
+        priorities = [a.priorities() for a in self.partner_list]
+        distances = [0.5 * sum(abs(x - y) for x, y in zip(priorities[i], priorities[j])) for i, j in ((0, 1), (0, 2), (1, 2))]
+        alignment = 1.0 - sum(distances) / 3.0
+        mean_tie = sum(self.ties.values()) / len(self.ties)
+        self.coherence = p.coherence_alignment_weight * alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
+        us, japan, rok = self.partner_list
+        self.us_credibility = 0.5 * (japan.reliability[Actor.US] + rok.reliability[Actor.US])
+        mutual = 0.25 * (us.reliability[Actor.JAPAN] + us.reliability[Actor.ROK] + japan.reliability[Actor.ROK] + rok.reliability[Actor.JAPAN])
+        self.credibility = p.credibility_us_weight * self.us_credibility + (1.0 - p.credibility_us_weight) * mutual
+        self.cohesion = (max(self.consistency, 1e-9) ** p.cohesion_weight_consistency
+                         * max(self.coherence, 1e-9) ** p.cohesion_weight_coherence
+                         * max(self.credibility, 1e-9) ** p.cohesion_weight_credibility)
+
+    # ----------------------------------------------------------------- recording
+    def snapshot(self):
+        """The recorded variables, ordered as sim.model.record.RECORDED_VARIABLES."""
+        ties, align, theatres = self.ties, self.alignment, self.theatre_list
+        return (
+            self.cohesion, self.consistency, self.coherence, self.credibility, self.us_credibility,
+            ties["us_japan"], ties["us_rok"], ties["japan_rok"],
+            align["china_russia"], align["russia_dprk"], align["china_dprk"],
+            self.institution_level, self.interoperability, self.actors[Actor.US].effective_commitment,
+            self.us_overstretch, self.japan_rok_grievance,
+            *self.domain_levels,
+            *(t.tension for t in theatres), *(float(t.state) for t in theatres),
+            *(t.us_forces for t in theatres), *self.opportunity,
+        )
+
+    def release(self):
+        """Drop the large per-run arrays (Mesa 3.3 keeps finished models alive; keep the leak small)."""
+        self.recorder = None
+        self.tension_shocks = self.transition_draws = self.adjudication_draws = self.dispute_draws = None
+        self.event_engine.log = None

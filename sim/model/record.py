@@ -1,0 +1,75 @@
+"""What a run records: per-step model variables (one preallocated array) and the run summary."""
+
+import numpy as np
+
+from ..world import DOMAINS, THEATRES, ConflictOutcome, EscalationState
+
+RECORDED_VARIABLES = (
+    ("cohesion", "consistency", "coherence", "credibility", "us_credibility",
+     "tie_us_japan", "tie_us_rok", "tie_japan_rok",
+     "alignment_china_russia", "alignment_russia_dprk", "alignment_china_dprk",
+     "institutionalisation", "interoperability", "us_commitment", "us_overstretch", "japan_rok_grievance")
+    + tuple(f"interop_{d.value}" for d in DOMAINS)
+    + tuple(f"tension_{t.value}" for t in THEATRES)
+    + tuple(f"state_{t.value}" for t in THEATRES)
+    + tuple(f"us_forces_{t.value}" for t in THEATRES)
+    + tuple(f"opportunity_{t.value}" for t in THEATRES)
+)
+
+
+class Recorder:
+    """Holds one row per step (step 0 = initial state) in a preallocated float64 array."""
+
+    def __init__(self, n_steps):
+        self.values = np.full((n_steps + 1, len(RECORDED_VARIABLES)), np.nan)
+        self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
+
+    def record(self, step, row):
+        """Store the tuple `row` (ordered as RECORDED_VARIABLES) for `step`."""
+        self.values[step] = row
+
+    def series(self, name):
+        """One variable over the run."""
+        return self.values[:, self.column[name]]
+
+
+def summarise(model):
+    """Per-run outcome summary: cohesion extremes, breakdown, theatre histories, event counts."""
+    recorder, scenario = model.recorder, model.scenario
+    cohesion = recorder.series("cohesion")
+    below = np.flatnonzero(cohesion < scenario.breakdown_threshold)
+    breakdown_step = int(below[0]) if below.size else -1
+    min_step = int(np.argmin(cohesion))
+    summary = {
+        "final_cohesion": float(cohesion[-1]),
+        "min_cohesion": float(cohesion[min_step]),
+        "min_cohesion_step": min_step,
+        "breakdown": breakdown_step >= 0,
+        "breakdown_step": breakdown_step,
+        "final_consistency": float(recorder.series("consistency")[-1]),
+        "final_coherence": float(recorder.series("coherence")[-1]),
+        "final_credibility": float(recorder.series("credibility")[-1]),
+        "final_us_credibility": float(recorder.series("us_credibility")[-1]),
+        "min_us_credibility": float(recorder.series("us_credibility").min()),
+        "final_institutionalisation": float(recorder.series("institutionalisation")[-1]),
+        "final_interoperability": float(recorder.series("interoperability")[-1]),
+        "final_tie_us_japan": float(recorder.series("tie_us_japan")[-1]),
+        "final_tie_us_rok": float(recorder.series("tie_us_rok")[-1]),
+        "final_tie_japan_rok": float(recorder.series("tie_japan_rok")[-1]),
+        "max_us_overstretch": float(recorder.series("us_overstretch").max()),
+        "events_fired": int(sum(model.event_engine.fired_counts().values())),
+        "japan_rok_disputes": model.dispute_counts["japan_rok_history"],
+        "burden_sharing_disputes": model.dispute_counts["burden_sharing"],
+        "government_changes": model.government_changes,
+    }
+    for theatre in model.theatre_list:
+        name = theatre.theatre.value
+        summary[f"{name}_peak_state"] = EscalationState(theatre.peak_state).label
+        summary[f"{name}_crisis"] = theatre.first_crisis_step >= 0
+        summary[f"{name}_conflict"] = theatre.first_conflict_step >= 0
+        summary[f"{name}_first_crisis_step"] = theatre.first_crisis_step
+        summary[f"{name}_crisis_end"] = theatre.crisis_resolution
+        summary[f"{name}_outcome"] = ConflictOutcome(theatre.outcome).label
+        summary[f"{name}_peak_tension"] = float(theatre.peak_tension)
+        summary[f"{name}_mean_tension"] = float(theatre.tension_sum / max(1, model.step_index))
+    return summary

@@ -1,0 +1,111 @@
+"""Theatres: tension, the escalation state machine and conflict adjudication."""
+
+import math
+
+from ..world import ConflictOutcome, EscalationState
+
+
+class TheatreState:
+    """Mutable state of one theatre plus what the run summary needs to know about its history."""
+
+    __slots__ = ("theatre", "index", "adversary", "tension", "pressure", "state", "us_presence", "us_forces",
+                 "conflict_steps_left", "peak_state", "peak_tension", "tension_sum", "first_crisis_step",
+                 "first_conflict_step", "outcome", "crisis_resolution")
+
+    def __init__(self, *, theatre, index, adversary, tension, state, us_presence, pressure=0.0):
+        self.theatre = theatre
+        self.index = index
+        self.adversary = adversary
+        self.tension = tension
+        self.pressure = pressure
+        self.state = state
+        self.us_presence = us_presence
+        self.us_forces = us_presence
+        self.conflict_steps_left = 0
+        self.peak_state = state
+        self.peak_tension = tension
+        self.tension_sum = 0.0
+        self.first_crisis_step = -1
+        self.first_conflict_step = -1
+        self.outcome = ConflictOutcome.NONE
+        self.crisis_resolution = "none"
+
+
+def force_demand(theatre, priority, params):
+    """US force demand in a theatre: peacetime presence plus a surge that grows with escalation."""
+    state = theatre.state
+    if state is EscalationState.CONFLICT:
+        surge = params.crisis_surge * params.conflict_surge_multiplier * priority * 4.0
+    elif state is EscalationState.CRISIS:
+        surge = params.crisis_surge * priority * 4.0
+    elif state is EscalationState.GREY_ZONE:
+        surge = params.grey_zone_surge
+    else:
+        surge = 0.0
+    return theatre.us_presence + surge
+
+
+def allocate_forces(demands, pool):
+    """Meet every demand if the pool allows, else scale all down in proportion.
+
+    Returns (allocation, overstretch) where overstretch = max(0, total demand / pool - 1).
+    """
+    total = sum(demands)
+    if total <= pool or total == 0.0:
+        return list(demands), 0.0
+    scale = pool / total
+    return [d * scale for d in demands], total / pool - 1.0
+
+
+def next_state(theatre, u, opportunity, params, hazards):
+    """The escalation state after this step's tension update, given a uniform draw `u`."""
+    t, state = theatre.tension, theatre.state
+    if state is EscalationState.PEACETIME:
+        return EscalationState.GREY_ZONE if t >= params.grey_zone_threshold else state
+    if state is EscalationState.GREY_ZONE:
+        if t < params.grey_zone_threshold - params.hysteresis:
+            return EscalationState.PEACETIME
+        if t >= params.crisis_threshold and u < hazards.crisis:
+            return EscalationState.CRISIS
+        return state
+    if state is EscalationState.CRISIS:
+        if t >= params.conflict_threshold and u < hazards.conflict * opportunity:
+            return EscalationState.CONFLICT
+        if t < params.crisis_threshold - params.hysteresis:
+            return EscalationState.DE_ESCALATION
+        return state
+    if state is EscalationState.CONFLICT:
+        return EscalationState.DE_ESCALATION if theatre.conflict_steps_left <= 0 else state
+    # De-escalation: relapse into crisis, or settle once tension is back under the grey-zone line.
+    if t >= params.crisis_threshold:
+        return EscalationState.CRISIS
+    if t < params.grey_zone_threshold - params.hysteresis:
+        return EscalationState.PEACETIME
+    return state
+
+
+def _logistic(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def adjudicate(*, balance, us_credibility, cohesion, u, params):
+    """Outcome of a conflict from the local balance, US credibility and cohesion, with a uniform draw.
+
+    logit L = wb (balance - 0.5) + wc (0.5 - us_credibility) + wh (0.5 - cohesion);
+    P(adversary gains) = logistic(L - cutoff), P(deterrence restored) = logistic(-L - cutoff),
+    P(stalemate) = the rest. Returns (outcome, details) where details records every modifier.
+    """
+    logit = (params.adjudication_balance_weight * (balance - 0.5)
+             + params.adjudication_credibility_weight * (0.5 - us_credibility)
+             + params.adjudication_cohesion_weight * (0.5 - cohesion))
+    p_gain = _logistic(logit - params.adjudication_cutoff)
+    p_restored = _logistic(-logit - params.adjudication_cutoff)
+    if u < p_gain:
+        outcome = ConflictOutcome.ADVERSARY_GAINS
+    elif u < p_gain + p_restored:
+        outcome = ConflictOutcome.DETERRENCE_RESTORED
+    else:
+        outcome = ConflictOutcome.STALEMATE
+    details = (f"draw={u:.4f} balance={balance:.3f} us_credibility={us_credibility:.3f} cohesion={cohesion:.3f} "
+               f"logit={logit:.3f} p_adversary_gains={p_gain:.3f} p_deterrence_restored={p_restored:.3f}")
+    return outcome, details

@@ -1,0 +1,456 @@
+"""The typed scenario schema (pydantic v2): the single source of truth for scenario files.
+
+Field descriptions here become the JSON Schema (`run.py schema`) and `docs/scenario-format.md`.
+Cross-field rules that need the whole scenario live in `Scenario.semantic_problems`, which
+returns located problems rather than stopping at the first.
+"""
+
+import datetime as dt
+import difflib
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..expressions import Condition, ExpressionError, parse_condition
+from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
+from ..world import DOMAINS, STATE_BY_LABEL
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+ActorName = Literal["us", "japan", "rok", "china", "dprk", "russia"]
+PartnerName = Literal["us", "japan", "rok"]
+TheatreName = Literal["taiwan", "korea", "east_china_sea", "south_china_sea"]
+DomainName = Literal[tuple(d.value for d in DOMAINS)]
+StateLabel = Literal[tuple(STATE_BY_LABEL)]
+
+
+class Strict(BaseModel):
+    """Base for every scenario object: unknown keys are errors, NaN and infinity are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class TheatreWeights(Strict):
+    """A weight per theatre."""
+
+    taiwan: Unit = 0.25
+    korea: Unit = 0.25
+    east_china_sea: Unit = 0.25
+    south_china_sea: Unit = 0.25
+
+
+class GovernmentProfile(Strict):
+    """A government's policy profile; partner fields matter for US/Japan/ROK, `resolve` for adversaries."""
+
+    description: str = ""
+    alliance_commitment: Unit = Field(0.5, description="Commitment to the trilateral and to allies, 0-1")
+    burden_sharing_demand: Unit = Field(0.0, description="Pressure on allies to pay more, 0-1 (US)")
+    history_assertiveness: Unit = Field(0.0, description="Readiness to press historical grievances, 0-1 (Japan/ROK)")
+    resolve: Unit = Field(0.0, description="Risk appetite for coercion and escalation, 0-1 (adversaries)")
+    theatre_priority: TheatreWeights = Field(
+        default_factory=TheatreWeights, description="Relative priority given to each theatre"
+    )
+
+
+class Reliability(Strict):
+    """A partner's perceived reliability of the other partners, 0-1."""
+
+    us: Optional[Unit] = None
+    japan: Optional[Unit] = None
+    rok: Optional[Unit] = None
+
+
+class ActorSpec(Strict):
+    """Initial state of one state actor."""
+
+    government: Identifier = Field(description="Name of the government profile in office at the start")
+    opinion: Unit = Field(description="Domestic support for the government's external course, 0-1")
+    capability: NonNegative = Field(description="Relative military capability (US = 1)")
+    exposure: TheatreWeights = Field(
+        default_factory=TheatreWeights, description="How much each theatre engages this actor's security, 0-1"
+    )
+    reliability: Optional[Reliability] = Field(None, description="Partners only: perceived reliability of the others")
+
+
+class Actors(Strict):
+    """The six actors."""
+
+    us: ActorSpec
+    japan: ActorSpec
+    rok: ActorSpec
+    china: ActorSpec
+    dprk: ActorSpec
+    russia: ActorSpec
+
+
+class Ties(Strict):
+    """Pairwise ties among the partners, 0-1."""
+
+    us_japan: Unit
+    us_rok: Unit
+    japan_rok: Unit
+
+
+class Alignment(Strict):
+    """Alignment among the adversaries, 0-1."""
+
+    china_russia: Unit
+    russia_dprk: Unit
+    china_dprk: Unit
+
+
+class Relations(Strict):
+    """Initial ties and adversary alignment."""
+
+    ties: Ties
+    alignment: Alignment
+    japan_rok_grievance: Unit = Field(0.0, description="Stock of unresolved Japan-ROK historical grievance, 0-1")
+
+
+class Institutions(Strict):
+    """Trilateral institutions."""
+
+    level: Unit = Field(description="Institutionalisation of the trilateral, 0-1")
+    nuclear_consultative_group: bool = Field(False, description="A trilateral nuclear consultative group exists")
+    missile_warning_sharing: bool = Field(False, description="Real-time DPRK missile-warning data sharing is running")
+
+
+class Domains(Strict):
+    """Interoperability in each of the nine cooperation domains, 0-1."""
+
+    missile_defence: Unit
+    anti_submarine_warfare: Unit
+    isr: Unit
+    mine_warfare: Unit
+    cyber_ew: Unit
+    space: Unit
+    evacuation: Unit
+    search_and_rescue: Unit
+    logistics: Unit
+
+
+class TheatreSpec(Strict):
+    """Initial state of a theatre."""
+
+    tension: Unit = Field(description="Tension, 0 (calm) to 1 (war)")
+    state: StateLabel = Field("peacetime", description="Escalation state")
+    adversary: Literal["china", "dprk"] = Field(description="The adversary whose coercion drives this theatre")
+    us_presence: Unit = Field(description="Share of the US force pool committed here in peacetime")
+    pressure: Unit = Field(0.0, description="Extra adversary escalation intent in this theatre (campaign focus), 0-1")
+
+
+class Theatres(Strict):
+    """The four theatres."""
+
+    taiwan: TheatreSpec
+    korea: TheatreSpec
+    east_china_sea: TheatreSpec
+    south_china_sea: TheatreSpec
+
+
+class Election(Strict):
+    """A scheduled election whose outcome is drawn from government profiles."""
+
+    actor: PartnerName
+    date: dt.date
+    description: str = ""
+    outcomes: dict[Identifier, Unit] = Field(description="Government profile name -> base probability (sum 1)")
+
+
+class Window(Strict):
+    """Dates between which a random event may fire (inclusive)."""
+
+    start: Optional[dt.date] = None
+    end: Optional[dt.date] = None
+
+
+class GovernmentChange(Strict):
+    """Effect: put a new government profile in office."""
+
+    actor: ActorName
+    profile: Identifier
+
+
+class ContingencyChange(Strict):
+    """Effect: move a theatre to an escalation state (tension is raised to match if needed)."""
+
+    theatre: TheatreName
+    state: StateLabel
+
+
+class Exercise(Strict):
+    """Effect: a trilateral exercise or agreement that lifts interoperability in some domains."""
+
+    domains: Union[Literal["all"], list[DomainName]] = "all"
+    intensity: Unit = Field(0.5, description="Size of the exercise, 0-1")
+
+
+class Dispute(Strict):
+    """Effect: a domestic-politics dispute between partners."""
+
+    kind: Literal["japan_rok_history", "burden_sharing"]
+    severity: Unit = Field(0.3, description="Size of the dispute, 0-1")
+
+
+class Effect(Strict):
+    """One declared effect of an event: exactly one operation key."""
+
+    set: Optional[str] = None
+    add: Optional[str] = None
+    multiply: Optional[str] = None
+    shock: Optional[str] = Field(None, description="Add `value`, damped by institutionalisation")
+    value: Optional[float] = None
+    government: Optional[GovernmentChange] = None
+    contingency: Optional[ContingencyChange] = None
+    exercise: Optional[Exercise] = None
+    dispute: Optional[Dispute] = None
+    upkeep: Optional[Unit] = Field(None, description="Summit or dialogue: institutional upkeep pulse, 0-1")
+    create_institution: Optional[Literal["nuclear_consultative_group", "missile_warning_sharing"]] = None
+    dissolve_institution: Optional[Literal["nuclear_consultative_group", "missile_warning_sharing"]] = None
+
+    @field_validator("set", "add", "multiply", "shock")
+    @classmethod
+    def _known_target(cls, target):
+        if target is not None and target not in SETTABLE_VARIABLES:
+            hint = difflib.get_close_matches(target, SETTABLE_VARIABLES, n=1, cutoff=0.6)
+            readable = " (it is read-only)" if target in READABLE_VARIABLES else ""
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
+        return target
+
+    @model_validator(mode="after")
+    def _one_operation(self):
+        ops = [name for name in self.operations() if getattr(self, name) is not None]
+        if len(ops) != 1:
+            raise ValueError(f"an effect needs exactly one of {', '.join(self.operations())}; found {ops or 'none'}")
+        numeric = ops[0] in ("set", "add", "multiply", "shock")
+        if numeric and self.value is None:
+            raise ValueError(f"'{ops[0]}' needs a numeric 'value'")
+        if not numeric and self.value is not None:
+            raise ValueError(f"'value' does not apply to '{ops[0]}'")
+        return self
+
+    @staticmethod
+    def operations():
+        """The operation keys an effect may carry."""
+        return ("set", "add", "multiply", "shock", "government", "contingency", "exercise", "dispute",
+                "upkeep", "create_institution", "dissolve_institution")
+
+    @property
+    def operation(self):
+        """The name of this effect's operation."""
+        return next(name for name in self.operations() if getattr(self, name) is not None)
+
+
+class EventSpec(Strict):
+    """An event: scheduled (`at`), random (`probability_per_step`) or triggered (`when`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, arbitrary_types_allowed=True)
+
+    id: Identifier
+    description: str = ""
+    at: Optional[dt.date] = Field(None, description="Scheduled: the date it fires")
+    probability_per_step: Optional[Unit] = Field(None, description="Random: chance of firing each step")
+    window: Optional[Window] = Field(None, description="Random or triggered: only between these dates")
+    when: Optional[str] = Field(None, description="Triggered: condition on model state")
+    repeat: bool = Field(False, description="Fire again (random: each success; triggered: each time the condition becomes true)")
+    delay_steps: int = Field(0, ge=0, le=520, description="Steps between firing and the effects applying")
+    effects: list[Effect] = Field(min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _parse_when(cls, text):
+        if text is not None:
+            try:
+                parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+            except ExpressionError as exc:
+                raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
+        return text
+
+    @model_validator(mode="after")
+    def _one_trigger(self):
+        kinds = [k for k in ("at", "probability_per_step", "when") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"an event needs exactly one of at, probability_per_step, when; found {kinds or 'none'}")
+        if self.at is not None and (self.window is not None or self.repeat):
+            raise ValueError("a scheduled event ('at') takes neither 'window' nor 'repeat'")
+        return self
+
+    @property
+    def kind(self):
+        """'scheduled', 'random' or 'triggered'."""
+        if self.at is not None:
+            return "scheduled"
+        return "random" if self.probability_per_step is not None else "triggered"
+
+    def condition(self):
+        """The parsed `when` condition (triggered events only)."""
+        return parse_condition(self.when, READABLE_VARIABLES, CONDITION_CONSTANTS)
+
+
+class Parameters(Strict):
+    """Parameters of the dynamics. Rates and hazards are per week; the model rescales them to the step length."""
+
+    # Domestic politics and opinion
+    opinion_weight: Unit = Field(0.3, description="Shift of effective commitment per unit of domestic opinion above 0.5")
+    opinion_rate: Rate = Field(0.02, description="Weekly rate at which opinion returns to its anchor")
+    opinion_threat_rally: Unit = Field(0.3, description="Rise of partner opinion per unit of perceived threat")
+    opinion_burden_backlash: Unit = Field(0.3, description="Fall of Japanese/ROK opinion per unit of US burden-sharing demand")
+    election_opinion_weight: NonNegative = Field(3.0, description="How strongly opinion tilts election odds toward committed profiles")
+    dispute_base_hazard: Rate = Field(0.01, description="Weekly Japan-ROK dispute hazard per unit of mean history assertiveness")
+    dispute_severity: Unit = Field(0.3, description="Severity of an endogenous Japan-ROK dispute")
+    burden_dispute_hazard: Rate = Field(0.01, description="Weekly burden-sharing dispute hazard per unit of US demand")
+    burden_dispute_severity: Unit = Field(0.15, description="Severity of an endogenous burden-sharing dispute")
+    grievance_decay: Rate = Field(0.02, description="Weekly decay of Japan-ROK grievance")
+    # Threat perception, reliability, ties
+    threat_perception_rate: Rate = Field(0.1, description="Weekly rate at which perceived tension follows actual tension")
+    reliability_rate: Rate = Field(0.03, description="Weekly rate at which perceived reliability follows demonstrated reliability")
+    effectiveness_floor: Unit = Field(0.6, description="Share of reliability and combat power that does not depend on interoperability")
+    overstretch_penalty: NonNegative = Field(0.5, description="Loss of US demonstrated reliability per unit of force overstretch")
+    ncg_credibility_bonus: Unit = Field(0.1, description="Addition to US demonstrated reliability from a trilateral nuclear consultative group")
+    tie_rate: Rate = Field(0.03, description="Weekly rate at which ties move toward their target")
+    institutional_inertia: Unit = Field(0.6, description="Fraction by which full institutionalisation slows tie and reliability change")
+    shock_damping: Unit = Field(0.6, description="Fraction of a shock absorbed at full institutionalisation")
+    burden_friction: Unit = Field(0.3, description="Fall of US-ally tie targets per unit of US burden-sharing demand")
+    history_friction: Unit = Field(0.4, description="Fall of the Japan-ROK tie target per unit of mean history assertiveness")
+    grievance_weight: Unit = Field(0.5, description="Fall of the Japan-ROK tie target per unit of grievance")
+    common_threat_gain: Unit = Field(0.2, description="Rise of a tie target per unit of threat shared by the pair")
+    hedge_reference_commitment: Unit = Field(0.7, description="US commitment below which Japan and the ROK draw closer")
+    hedge_gain: NonNegative = Field(0.5, description="Rise of the Japan-ROK tie target per unit of US commitment shortfall")
+    hedge_cap: Unit = Field(0.1, description="Most the Japan-ROK tie target can gain from hedging")
+    alignment_rate: Rate = Field(0.02, description="Weekly rate at which adversary alignment follows its target")
+    alignment_tension_gain: Unit = Field(0.2, description="Rise of adversary alignment target per unit of mean tension")
+    # Cohesion
+    coherence_alignment_weight: Unit = Field(0.5, description="Weight of threat-priority alignment (vs mean tie) in coherence")
+    credibility_us_weight: Unit = Field(0.6, description="Weight of US credibility (vs Japan-ROK mutual reliability) in credibility")
+    consistency_recovery: Rate = Field(0.02, description="Weekly recovery of consistency toward its institutional ceiling")
+    consistency_floor: Unit = Field(0.4, description="Consistency ceiling with no institutions")
+    consistency_shock_weight: NonNegative = Field(0.3, description="Fall of consistency per unit of policy change")
+    cohesion_weight_consistency: Unit = Field(1 / 3, description="Exponent of consistency in the cohesion index")
+    cohesion_weight_coherence: Unit = Field(1 / 3, description="Exponent of coherence in the cohesion index")
+    cohesion_weight_credibility: Unit = Field(1 / 3, description="Exponent of credibility in the cohesion index")
+    # Institutions and interoperability
+    institution_upkeep_gain: Rate = Field(0.03, description="Weekly institutional growth per unit of upkeep")
+    institution_decay: Rate = Field(0.015, description="Weekly institutional decay")
+    data_sharing_upkeep: Unit = Field(0.1, description="Upkeep contributed by missile-warning data sharing")
+    ncg_upkeep: Unit = Field(0.1, description="Upkeep contributed by a nuclear consultative group")
+    routine_exercise_tempo: Unit = Field(0.5, description="Routine exercise tempo at full commitment, 0-1")
+    interop_growth: Rate = Field(0.02, description="Weekly interoperability growth per unit of exercise tempo")
+    interop_decay: Rate = Field(0.01, description="Weekly interoperability decay")
+    exercise_pulse_gain: Unit = Field(0.3, description="Share of the interoperability gap closed by a full-intensity exercise")
+    missile_warning_bonus: Unit = Field(0.5, description="Extra tempo in missile defence and ISR from missile-warning sharing")
+    # Forces and opportunity
+    us_force_pool: NonNegative = Field(1.5, description="US forces available to the region (shares of the pool)")
+    grey_zone_surge: NonNegative = Field(0.025, description="Extra US force demand in a grey-zone theatre")
+    crisis_surge: NonNegative = Field(0.3, description="Extra US force demand in a crisis theatre (times priority x 4)")
+    conflict_surge_multiplier: NonNegative = Field(1.5, description="Conflict demand relative to crisis demand")
+    coalition_support: Unit = Field(0.3, description="Share of aligned adversaries' capability that supports the theatre adversary")
+    opportunity_balance_weight: Unit = Field(0.4, description="Weight of the local balance of forces in adversary opportunity")
+    opportunity_distraction_weight: Unit = Field(0.35, description="Weight of US forces committed elsewhere in adversary opportunity")
+    opportunity_disunity_weight: Unit = Field(0.3, description="Weight of partnership disunity (1 - cohesion) in adversary opportunity")
+    opportunity_coordination_weight: Unit = Field(0.15, description="Weight of alignment with the other adversaries in adversary opportunity")
+    opportunity_credibility_weight: Unit = Field(0.2, description="Fall of opportunity per unit of US credibility above 0.5")
+    escalation_gain: NonNegative = Field(2.0, description="Adversary escalation intent per unit of resolve x opportunity")
+    # Theatres
+    tension_rate: Rate = Field(0.05, description="Weekly rate at which tension follows adversary intent")
+    tension_noise: NonNegative = Field(0.02, description="Standard deviation of weekly tension noise")
+    grey_zone_threshold: Unit = Field(0.3, description="Tension at which peacetime turns grey zone")
+    crisis_threshold: Unit = Field(0.6, description="Tension above which a crisis can break out")
+    conflict_threshold: Unit = Field(0.8, description="Tension above which a crisis can become conflict")
+    hysteresis: Unit = Field(0.05, description="Tension margin below a threshold needed to step down")
+    crisis_hazard: Rate = Field(0.1, description="Weekly chance a grey zone above the crisis threshold becomes a crisis")
+    conflict_hazard: Rate = Field(0.15, description="Weekly chance a crisis above the conflict threshold becomes conflict, per unit of opportunity")
+    conflict_duration_weeks: Annotated[int, Field(ge=1, le=520)] = Field(8, description="Weeks a conflict lasts before de-escalation")
+    contingency_tension_margin: Unit = Field(0.1, description="Tension above a state's threshold set by a contingency effect")
+    adjudication_balance_weight: NonNegative = Field(6.0, description="Logit weight of the local balance (minus 0.5) on conflict outcome")
+    adjudication_credibility_weight: NonNegative = Field(2.0, description="Logit weight of US credibility shortfall (0.5 minus) on conflict outcome")
+    adjudication_cohesion_weight: NonNegative = Field(2.0, description="Logit weight of cohesion shortfall (0.5 minus) on conflict outcome")
+    adjudication_cutoff: NonNegative = Field(0.5, description="Logit offset that leaves room for stalemate")
+    post_conflict_tension: Unit = Field(0.5, description="Most tension left when a conflict ends")
+    conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
+    defeat_credibility_loss: Unit = Field(0.2, description="Fall of partners' view of US reliability when the adversary gains")
+    deterrence_credibility_gain: Unit = Field(0.1, description="Rise of partners' view of US reliability when deterrence is restored")
+
+
+class Scenario(Strict):
+    """A complete scenario: the world at the start, the dynamics' parameters and the events."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, arbitrary_types_allowed=True)
+
+    name: Identifier
+    description: str = Field(min_length=1, description="The question this scenario asks")
+    start: dt.date
+    end: dt.date
+    step_days: int = Field(7, ge=1, le=31, description="Length of a step in days (7 = weekly)")
+    breakdown_threshold: Unit = Field(0.6, description="Cohesion below which the partnership counts as broken")
+    governments: dict[Identifier, GovernmentProfile] = Field(min_length=1)
+    actors: Actors
+    relations: Relations
+    institutions: Institutions
+    domains: Domains
+    theatres: Theatres
+    elections: list[Election] = Field(default_factory=list)
+    parameters: Parameters = Field(default_factory=Parameters)
+    events: list[EventSpec] = Field(default_factory=list)
+
+    @property
+    def n_steps(self):
+        """Number of steps from start to end."""
+        return (self.end - self.start).days // self.step_days
+
+    def semantic_problems(self):
+        """Cross-field problems as (field path tuple, message) pairs; empty when consistent."""
+        problems = []
+        if self.end <= self.start:
+            problems.append((("end",), f"end {self.end} must be after start {self.start}"))
+        profiles = set(self.governments)
+
+        def profile_ref(path, name):
+            if name not in profiles:
+                hint = difflib.get_close_matches(name, sorted(profiles), n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of {sorted(profiles)}"
+                problems.append((path, f"unknown government profile '{name}'{extra}"))
+
+        for actor in ("us", "japan", "rok", "china", "dprk", "russia"):
+            spec = getattr(self.actors, actor)
+            profile_ref(("actors", actor, "government"), spec.government)
+            is_partner = actor in ("us", "japan", "rok")
+            if is_partner:
+                others = [p for p in ("us", "japan", "rok") if p != actor]
+                missing = [p for p in others if spec.reliability is None or getattr(spec.reliability, p) is None]
+                if missing:
+                    problems.append((("actors", actor, "reliability"), f"a partner needs reliability of {', '.join(missing)}"))
+                elif getattr(spec.reliability, actor) is not None:
+                    problems.append((("actors", actor, "reliability", actor), "a partner does not rate its own reliability"))
+            elif spec.reliability is not None:
+                problems.append((("actors", actor, "reliability"), "only the partners (us, japan, rok) carry reliability views"))
+        presence = sum(getattr(self.theatres, t).us_presence for t in ("taiwan", "korea", "east_china_sea", "south_china_sea"))
+        if presence > self.parameters.us_force_pool + 1e-9:
+            problems.append((("theatres",), f"US peacetime presence sums to {presence:.2f}, more than us_force_pool {self.parameters.us_force_pool}"))
+        p = self.parameters
+        weights = p.cohesion_weight_consistency + p.cohesion_weight_coherence + p.cohesion_weight_credibility
+        if abs(weights - 1.0) > 1e-6:
+            problems.append((("parameters", "cohesion_weight_consistency"), f"the three cohesion weights must sum to 1 (they sum to {weights:.3f})"))
+        if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_threshold:
+            problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_threshold"))
+        for i, election in enumerate(self.elections):
+            for name in election.outcomes:
+                profile_ref(("elections", i, "outcomes", name), name)
+            total = sum(election.outcomes.values())
+            if abs(total - 1.0) > 1e-6:
+                problems.append((("elections", i, "outcomes"), f"outcome probabilities must sum to 1 (they sum to {total:.3f})"))
+            if not self.start <= election.date <= self.end:
+                problems.append((("elections", i, "date"), f"election date {election.date} is outside {self.start}..{self.end}"))
+        seen = {}
+        for i, event in enumerate(self.events):
+            if event.id in seen:
+                problems.append((("events", i, "id"), f"duplicate event id '{event.id}' (first used by event {seen[event.id]})"))
+            seen.setdefault(event.id, i)
+            if event.at is not None and not self.start <= event.at <= self.end:
+                problems.append((("events", i, "at"), f"date {event.at} is outside the scenario period {self.start}..{self.end}"))
+            for j, effect in enumerate(event.effects):
+                if effect.government is not None:
+                    profile_ref(("events", i, "effects", j, "government", "profile"), effect.government.profile)
+        return problems
