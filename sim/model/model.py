@@ -567,7 +567,14 @@ class WargameModel(mesa.Model):
         )
 
     def release(self):
-        """Drop the large per-run arrays (Mesa 3.3 keeps finished models alive; keep the leak small)."""
+        """Let a finished model be garbage-collected.
+
+        Mesa 3.3 keeps a class-level `Agent._ids` counter keyed by model, which holds every finished
+        model alive; dropping this model's key (and its agents) breaks that reference.
+        """
+        self.remove_all_agents()
+        counters = getattr(mesa.Agent, "_ids", None)
+        if counters is not None:
+            counters.pop(self, None)
         self.recorder = None
-        self.tension_shocks = self.transition_draws = self.adjudication_draws = self.dispute_draws = None
         self.event_engine.log = None

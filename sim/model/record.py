@@ -17,6 +17,23 @@ RECORDED_VARIABLES = (
 )
 
 
+SUMMARY_FIELDS = (
+    (("final_cohesion", float), ("min_cohesion", float), ("min_cohesion_step", int), ("breakdown", bool),
+     ("breakdown_step", int), ("final_consistency", float), ("final_coherence", float), ("final_credibility", float),
+     ("final_us_credibility", float), ("min_us_credibility", float), ("final_institutionalisation", float),
+     ("final_interoperability", float), ("final_tie_us_japan", float), ("final_tie_us_rok", float),
+     ("final_tie_japan_rok", float), ("max_us_overstretch", float), ("events_fired", int),
+     ("japan_rok_disputes", int), ("burden_sharing_disputes", int), ("government_changes", int))
+    + tuple(
+        (f"{t.value}_{name}", kind)
+        for t in THEATRES
+        for name, kind in (("peak_state", str), ("crisis", bool), ("conflict", bool), ("first_crisis_step", int),
+                           ("crisis_end", str), ("outcome", str), ("peak_tension", float), ("mean_tension", float))
+    )
+)
+"""Every field of the per-run summary with its type; `summarise` returns exactly these keys."""
+
+
 class Recorder:
     """Holds one row per step (step 0 = initial state) in a preallocated float64 array."""
 

@@ -1,0 +1,184 @@
+"""Command line: run ensembles, validate scenarios, export the schema, compare and show results."""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_RUN_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 3, 2, 130
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="run.py", description="Alliance-cohesion wargame simulator (Mesa 3).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios many times and store the results")
+    run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario YAML files")
+    run.add_argument("--runs", type=int, default=100, help="runs per scenario (default 100)")
+    run.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    run.add_argument("--out", type=Path, help="results directory (default results/<scenario names>)")
+    run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario value, e.g. parameters.tie_rate=0.05 (repeatable)")
+    run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
+    run.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted ensemble in DIR")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-report", action="store_true", help="do not write the comparison report")
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
+    schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
+
+    compare = commands.add_parser("compare", help="compare the scenarios stored in ensemble directories")
+    compare.add_argument("directories", nargs="+", type=Path, metavar="DIR")
+    compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
+    compare.add_argument("--out", type=Path, help="report directory (default DIR/report)")
+
+    show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
+    show.add_argument("directory", type=Path, metavar="DIR")
+    show.add_argument("--run", type=int, required=True, help="run index")
+    show.add_argument("--scenario", help="scenario name (default: the first in DIR)")
+    show.add_argument("--out", type=Path, help="where to write the plot (default DIR/report)")
+    return parser
+
+
+def _error(message):
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load_all(paths, overrides):
+    """Load scenarios, collecting every file's problems; returns (scenarios, problems)."""
+    from .scenario import ScenarioError, load_scenario
+
+    loaded, problems = [], []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario(path, overrides)))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    return loaded, problems
+
+
+def _report_problems(problems):
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = len(problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was run or written", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_validate(args):
+    """Validate scenario files; exit 2 if any has problems."""
+    loaded, problems = _load_all(args.scenarios, args.overrides)
+    if problems:
+        return _report_problems(problems)
+    for path, scenario in loaded:
+        print(f"ok: {path} ({scenario.name}, {scenario.n_steps} steps, {len(scenario.events)} events)")
+    return EXIT_OK
+
+
+def cmd_schema(args):
+    """Print the JSON Schema or the Markdown reference."""
+    from .scenario.docs import json_schema, markdown_reference
+
+    print(markdown_reference() if args.markdown else json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_run(args):
+    """Run (or resume) an ensemble, then write the comparison report."""
+    from .experiment import store
+    from .experiment.runner import EnsembleError, new_manifest, run_ensemble
+
+    if args.resume:
+        directory = args.resume
+        if not (directory / "manifest.json").exists():
+            return _error(f"{directory} holds no ensemble to resume (no manifest.json)")
+        if store.read_manifest(directory)["status"] in ("complete", "complete_with_failures"):
+            print(f"{directory} is already complete; nothing to resume")
+            return EXIT_OK
+        if args.scenarios:
+            return _error("--resume takes no scenario files: the manifest holds the resolved scenarios")
+    else:
+        if not args.scenarios:
+            return _error("give at least one scenario file (or --resume DIR)")
+        if args.runs < 1 or args.chunk_size < 1:
+            return _error("--runs and --chunk-size must be at least 1")
+        loaded, problems = _load_all(args.scenarios, args.overrides)
+        if problems:
+            return _report_problems(problems)
+        names = [s.name for _, s in loaded]
+        if len(set(names)) != len(names):
+            return _error(f"two scenario files share a name: {names}")
+        directory = args.out or Path("results") / "+".join(names)
+        if (directory / "manifest.json").exists():
+            return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+        directory.mkdir(parents=True, exist_ok=True)
+        manifest = new_manifest(loaded, runs=args.runs, root_seed=args.seed, chunk_size=args.chunk_size,
+                                overrides=args.overrides)
+        store.write_json_atomic(directory / "manifest.json", manifest)
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    try:
+        outcome = run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
+                               echo=lambda m: print(m, file=sys.stderr))
+    except EnsembleError as exc:
+        return _error(str(exc))
+    if outcome.status == "interrupted":
+        return EXIT_INTERRUPTED
+    print(f"results: {directory}")
+    if not args.no_report:
+        from .analysis.report import write_report
+
+        report = write_report([directory], out=directory / "report")
+        print(f"report: {report}")
+    if outcome.failures:
+        print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
+              file=sys.stderr)
+        return EXIT_RUN_FAILURES
+    return EXIT_OK
+
+
+def cmd_compare(args):
+    """Write the comparison report for stored ensembles."""
+    from .analysis.report import ReportError, write_report
+
+    try:
+        report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
+    except ReportError as exc:
+        return _error(str(exc))
+    print(f"report: {report}")
+    return EXIT_OK
+
+
+def cmd_show(args):
+    """Print one run's event timeline and plot its trajectories."""
+    from .analysis.report import ReportError, show_run
+
+    try:
+        text, figure = show_run(args.directory, args.run, scenario=args.scenario, out=args.out or args.directory / "report")
+    except ReportError as exc:
+        return _error(str(exc))
+    print(text)
+    print(f"plot: {figure}")
+    return EXIT_OK
+
+
+def main(argv=None):
+    """Entry point; returns the process exit code."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    args = _parser().parse_args(argv)
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "compare": cmd_compare, "show": cmd_show}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

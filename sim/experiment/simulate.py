@@ -1,0 +1,67 @@
+"""Work done inside a worker: run a chunk of runs and return compact arrays, never Mesa objects."""
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import WargameModel
+from .seeds import run_seed_sequence
+
+
+@dataclass
+class ChunkTask:
+    """Runs [start, stop) of one scenario in an ensemble."""
+
+    scenario_name: str
+    scenario: object
+    root_seed: int
+    start: int
+    stop: int
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back for one chunk."""
+
+    scenario_name: str
+    start: int
+    stop: int
+    run_indices: list = field(default_factory=list)
+    summaries: list = field(default_factory=list)
+    timeseries: object = None  # float32 array (runs, steps + 1, variables) for successful runs
+    events: list = field(default_factory=list)  # (run, *log row)
+    failures: list = field(default_factory=list)  # (run, error text)
+    wall_seconds: list = field(default_factory=list)
+
+
+def simulate_run(scenario, root_seed, run_index):
+    """Run one model; return (summary, float32 records, event log)."""
+    model = WargameModel(scenario, rng=run_seed_sequence(root_seed, run_index))
+    try:
+        summary = model.run()
+        return summary, model.recorder.values.astype(np.float32), model.event_engine.log
+    finally:
+        model.release()
+
+
+def simulate_chunk(task):
+    """Run every run of a chunk; a failing run is reported, not raised, so its chunk still completes."""
+    result = ChunkResult(task.scenario_name, task.start, task.stop)
+    series = []
+    for run_index in range(task.start, task.stop):
+        began = time.perf_counter()
+        try:
+            summary, values, log = simulate_run(task.scenario, task.root_seed, run_index)
+        except Exception as exc:  # any model error is data about this run, reported with its seed
+            result.failures.append((run_index, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
+            result.wall_seconds.append(time.perf_counter() - began)
+            continue
+        result.run_indices.append(run_index)
+        result.summaries.append(summary)
+        series.append(values)
+        result.events.extend((run_index, *row) for row in log)
+        result.wall_seconds.append(time.perf_counter() - began)
+    result.timeseries = np.stack(series) if series else None
+    return result

@@ -1,0 +1,152 @@
+"""The results store: one directory per ensemble.
+
+Chunks are written by the driver as they complete, each into a temporary directory that is then
+renamed (atomic), so an interrupted ensemble keeps exactly its complete chunks. When every chunk is
+in, the final Parquet files are assembled chunk by chunk (streaming, sorted by scenario and run) and
+renamed into place; the files are byte-identical however the work was scheduled.
+"""
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..model.events import LOG_COLUMNS
+from ..model.record import RECORDED_VARIABLES, SUMMARY_FIELDS
+from .seeds import run_seed_value
+
+OUTPUTS = ("runs", "timeseries", "events", "timing")
+_KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string()}
+
+RUNS_SCHEMA = pa.schema(
+    [("scenario", pa.string()), ("run", pa.int32()), ("root_seed", pa.int64()), ("seed", pa.uint64()),
+     ("status", pa.string()), ("error", pa.string())]
+    + [(name, _KIND[kind]) for name, kind in SUMMARY_FIELDS]
+)
+TIMESERIES_SCHEMA = pa.schema(
+    [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32())]
+    + [(name, pa.float32()) for name in RECORDED_VARIABLES]
+)
+EVENTS_SCHEMA = pa.schema(
+    [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32()),
+     ("event_id", pa.string()), ("source", pa.string()), ("target", pa.string()), ("operation", pa.string()),
+     ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("note", pa.string())]
+)
+TIMING_SCHEMA = pa.schema([("scenario", pa.string()), ("run", pa.int32()), ("wall_seconds", pa.float64())])
+SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "events": EVENTS_SCHEMA, "timing": TIMING_SCHEMA}
+_WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
+
+
+def write_json_atomic(path, payload):
+    """Write JSON to `path` through a temporary file and a rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
+
+
+def read_manifest(directory):
+    """The ensemble manifest as a dict."""
+    return json.loads((Path(directory) / "manifest.json").read_text())
+
+
+def chunk_dir(directory, scenario_name, start):
+    """Where the chunk starting at run `start` of a scenario lives."""
+    return Path(directory) / "chunks" / scenario_name / f"{start:08d}"
+
+
+def completed_chunks(directory):
+    """Set of (scenario name, start) of chunks already stored."""
+    root = Path(directory) / "chunks"
+    if not root.exists():
+        return set()
+    return {(d.parent.name, int(d.name)) for d in root.glob("*/*") if d.is_dir() and d.name.isdigit()}
+
+
+def _tables(result, root_seed, start_date, step_days):
+    """Arrow tables for one chunk result."""
+    name = result.scenario_name
+    failed = dict(result.failures)
+    ok = dict(zip(result.run_indices, result.summaries))
+    runs = sorted(set(ok) | set(failed))
+    columns = {
+        "scenario": [name] * len(runs), "run": runs, "root_seed": [root_seed] * len(runs),
+        "seed": [run_seed_value(root_seed, r) for r in runs],
+        "status": ["ok" if r in ok else "failed" for r in runs],
+        "error": [failed.get(r) for r in runs],
+    }
+    for field, _ in SUMMARY_FIELDS:
+        columns[field] = [ok[r][field] if r in ok else None for r in runs]
+    tables = {"runs": pa.table(columns, schema=RUNS_SCHEMA)}
+
+    if result.timeseries is not None:
+        n_runs, n_rows, _ = result.timeseries.shape
+        flat = result.timeseries.reshape(n_runs * n_rows, -1)
+        dates = np.datetime64(start_date, "D") + np.arange(n_rows) * step_days
+        ts = {"scenario": pa.array([name] * (n_runs * n_rows), pa.string()),
+              "run": pa.array(np.repeat(np.asarray(result.run_indices, np.int32), n_rows)),
+              "step": pa.array(np.tile(np.arange(n_rows, dtype=np.int32), n_runs)),
+              "date": pa.array(np.tile(dates, n_runs), pa.date32())}
+        for i, var in enumerate(RECORDED_VARIABLES):
+            ts[var] = pa.array(np.ascontiguousarray(flat[:, i]))
+        tables["timeseries"] = pa.table(ts, schema=TIMESERIES_SCHEMA)
+    else:
+        tables["timeseries"] = TIMESERIES_SCHEMA.empty_table()
+
+    rows = result.events
+    ev = {"scenario": [name] * len(rows), "run": [r[0] for r in rows]}
+    for i, column in enumerate(LOG_COLUMNS, start=1):
+        ev[column] = [r[i] for r in rows]
+    tables["events"] = pa.table(ev, schema=EVENTS_SCHEMA)
+    timing_runs = list(range(result.start, result.stop))
+    tables["timing"] = pa.table({"scenario": [name] * len(timing_runs), "run": timing_runs,
+                                 "wall_seconds": result.wall_seconds}, schema=TIMING_SCHEMA)
+    return tables
+
+
+def write_chunk(directory, result, root_seed, start_date, step_days):
+    """Store one chunk atomically: write into a temporary directory, then rename it into place."""
+    final = chunk_dir(directory, result.scenario_name, result.start)
+    tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for kind, table in _tables(result, root_seed, start_date, step_days).items():
+        pq.write_table(table, tmp / f"{kind}.parquet", **_WRITE_OPTIONS)
+    os.replace(tmp, final)
+
+
+def assemble(directory, scenario_names):
+    """Concatenate all chunks into the final files, sorted by scenario (name order) and run."""
+    directory = Path(directory)
+    chunks = sorted(completed_chunks(directory), key=lambda c: (sorted(scenario_names).index(c[0]), c[1]))
+    for kind in OUTPUTS:
+        target = directory / f"{kind}.parquet"
+        tmp = directory / f".{kind}.parquet.tmp"
+        with pq.ParquetWriter(tmp, SCHEMAS[kind], **_WRITE_OPTIONS) as writer:
+            for name, start in chunks:
+                table = pq.read_table(chunk_dir(directory, name, start) / f"{kind}.parquet", schema=SCHEMAS[kind])
+                if table.num_rows:
+                    writer.write_table(table)
+        os.replace(tmp, target)
+    shutil.rmtree(directory / "chunks", ignore_errors=True)
+
+
+def failed_runs(directory):
+    """Failed runs recorded in runs.parquet: scenario, run, seed and the first line of the error."""
+    table = pq.read_table(Path(directory) / "runs.parquet", columns=["scenario", "run", "root_seed", "status", "error"])
+    return [
+        {"scenario": row["scenario"], "run": row["run"],
+         "seed": f"SeedSequence({row['root_seed']}, spawn_key=({row['run']},))", "error": row["error"].splitlines()[0]}
+        for row in table.to_pylist() if row["status"] == "failed"
+    ]
+
+
+def stamp():
+    """Current UTC time as ISO text."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
