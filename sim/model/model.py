@@ -250,8 +250,7 @@ class WargameModel(mesa.Model):
         self.assess_opportunity()
         self.assess_demonstrated_reliability()
         # 4. actors decide simultaneously, then commit
-        self.agents.do("decide")
-        self.agents.do("commit")
+        self.activate_actors()
         # 5. theatres: tension, escalation state, adjudication
         self.update_theatres()
         # 6. relations, institutions, interoperability
@@ -265,6 +264,11 @@ class WargameModel(mesa.Model):
         if not all(math.isfinite(v) for v in row):
             raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
         self.recorder.record(self.step_index, row)
+
+    def activate_actors(self):
+        """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""
+        self.agents.do("decide")
+        self.agents.do("commit")
 
     def run(self):
         """Run to the scenario's end date and return the outcome summary."""

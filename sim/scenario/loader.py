@@ -46,9 +46,15 @@ class _Source:
         return next(iter(self.values.values()), ("?", 0, 0))
 
 
-def _problem(location, path, message):
+def _problem(location, path, message, events=None):
+    """A located Problem; with the merged `events` list, an event index is shown as its id."""
     file, line, column = location
-    return Problem(file, line, column, ".".join(str(p) for p in path), message)
+    parts = [str(p) for p in path]
+    if events and len(path) >= 2 and path[0] == "events" and isinstance(path[1], int) and path[1] < len(events):
+        event_id = events[path[1]].get("id") if isinstance(events[path[1]], dict) else None
+        if isinstance(event_id, str):
+            parts[:2] = [f"events[{event_id}]"]
+    return Problem(file, line, column, ".".join(parts), message)
 
 
 def _read_yaml(path):
@@ -64,10 +70,10 @@ def _read_yaml(path):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(name, line, 0, "", "not a UTF-8 text file; expected a YAML scenario")]) from None
+        raise ScenarioError([Problem(name, line, 1, "", "not a UTF-8 text file; expected a YAML scenario")]) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise ScenarioError([Problem(name, line, 0, "", "binary content (NUL byte); expected a YAML scenario")])
+        raise ScenarioError([Problem(name, line, 1, "", "binary content (NUL byte); expected a YAML scenario")])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -171,8 +177,14 @@ def _merge(parent, child):
         merged.append(parent_events[old])
         _move(values, ("events", old), ("events", len(merged) - 1), new_values)
         _move(keys, ("events", old), ("events", len(merged) - 1), new_keys)
+    own_ids = {}
     for index, event in enumerate(child_events or []):
         event_id = event.get("id") if isinstance(event, dict) else None
+        if event_id is not None and event_id in own_ids:
+            problems.append(_problem(child.where(("events", index, "id")), ("events", index, "id"),
+                                     f"duplicate event id '{event_id}' (first used by event {own_ids[event_id]} of this file)"))
+            continue
+        own_ids.setdefault(event_id, index)
         slot = slots.get(event_id) if event_id is not None else None
         if slot is None:
             slot = len(merged)
@@ -322,16 +334,17 @@ def _describe(error):
 def _validate(source):
     """Validate merged data into a Scenario, or raise ScenarioError listing every problem."""
     problems = []
+    events = source.data.get("events") if isinstance(source.data.get("events"), list) else None
     try:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
             where = source.where(loc, key=error["type"] == "extra_forbidden")
-            problems.append(_problem(where, loc, _describe(error)))
+            problems.append(_problem(where, loc, _describe(error), events))
         raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line, p.column))) from None
     for loc, message in scenario.semantic_problems():
-        problems.append(_problem(source.where(loc), loc, message))
+        problems.append(_problem(source.where(loc), loc, message, events))
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -403,7 +403,8 @@ class Scenario(Strict):
     def semantic_problems(self):
         """Cross-field problems as (field path tuple, message) pairs; empty when consistent."""
         problems = []
-        if self.end <= self.start:
+        period_ok = self.end > self.start
+        if not period_ok:
             problems.append((("end",), f"end {self.end} must be after start {self.start}"))
         profiles = set(self.governments)
 
@@ -441,14 +442,14 @@ class Scenario(Strict):
             total = sum(election.outcomes.values())
             if abs(total - 1.0) > 1e-6:
                 problems.append((("elections", i, "outcomes"), f"outcome probabilities must sum to 1 (they sum to {total:.3f})"))
-            if not self.start <= election.date <= self.end:
+            if period_ok and not self.start <= election.date <= self.end:
                 problems.append((("elections", i, "date"), f"election date {election.date} is outside {self.start}..{self.end}"))
         seen = {}
         for i, event in enumerate(self.events):
             if event.id in seen:
                 problems.append((("events", i, "id"), f"duplicate event id '{event.id}' (first used by event {seen[event.id]})"))
             seen.setdefault(event.id, i)
-            if event.at is not None and not self.start <= event.at <= self.end:
+            if period_ok and event.at is not None and not self.start <= event.at <= self.end:
                 problems.append((("events", i, "at"), f"date {event.at} is outside the scenario period {self.start}..{self.end}"))
             for j, effect in enumerate(event.effects):
                 if effect.government is not None:

@@ -1,0 +1,43 @@
+"""Shared fixtures: paths to bundled scenarios and a helper that writes scenario files."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a dedented YAML text to tmp_path/name and return its path."""
+
+    def _write(name, text, binary=False):
+        path = tmp_path / name
+        if binary:
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def extending(write):
+    """Write a scenario that extends the bundled baseline, with `body` appended (line 3 onwards)."""
+
+    def _extending(body, name="broken.yaml"):
+        header = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: broken\n"
+        return write(name, header + textwrap.dedent(body).lstrip("\n"))
+
+    return _extending
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    """The bundled baseline scenario, validated."""
+    from sim.scenario import load_scenario
+
+    return load_scenario(SCENARIOS / "baseline.yaml")

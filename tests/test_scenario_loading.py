@@ -1,0 +1,134 @@
+"""Scenario inheritance, overrides, schema export and documentation stay consistent with the code."""
+
+import re
+
+import pytest
+
+from sim.expressions import ExpressionError, compile_condition, parse_condition
+from sim.scenario import load_scenario, scenario_hash
+from sim.scenario.docs import markdown_reference
+from sim.scenario.schema import Parameters, Scenario
+from sim.variables import CONDITION_CONSTANTS, READABLE_VARIABLES
+
+from .conftest import ROOT, SCENARIOS
+
+BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_bundled_scenarios_validate_and_describe_their_question(path):
+    scenario = load_scenario(path)
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == path.stem
+    assert len(scenario.description) > 40
+
+
+def test_required_bundled_scenarios_exist():
+    names = {p.stem for p in BUNDLED}
+    assert {"baseline", "us_administration_change", "japan_rok_dispute", "taiwan_contingency", "korea_contingency",
+            "simultaneous_contingency", "simultaneous_with_administration_change", "russia_dprk_alignment"} <= names
+
+
+def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):
+    path = extending("""
+        parameters:
+          tie_rate: 0.05
+        relations:
+          ties: {japan_rok: 0.3}
+        events:
+          - id: trilateral_summit
+            probability_per_step: 0.5
+            repeat: true
+            effects: [{upkeep: 1.0}]
+          - id: extra
+            at: 2026-01-01
+            effects: [{upkeep: 0.1}]
+    """)
+    scenario = load_scenario(path)
+    assert scenario.parameters.tie_rate == 0.05
+    assert scenario.parameters.tie_rate != baseline.parameters.tie_rate
+    assert scenario.parameters.hedge_cap == baseline.parameters.hedge_cap
+    assert scenario.relations.ties.japan_rok == 0.3
+    assert scenario.relations.ties.us_japan == baseline.relations.ties.us_japan
+    ids = [e.id for e in scenario.events]
+    assert ids == [e.id for e in baseline.events] + ["extra"]
+    assert scenario.events[ids.index("trilateral_summit")].probability_per_step == 0.5
+
+
+def test_remove_events(baseline, extending):
+    scenario = load_scenario(extending("remove_events: [trilateral_summit, crisis_consultation]\n"))
+    assert [e.id for e in scenario.events] == [e.id for e in baseline.events if e.id not in ("trilateral_summit", "crisis_consultation")]
+
+
+def test_chained_extends_inherit_through_two_levels():
+    flagship = load_scenario(SCENARIOS / "simultaneous_with_administration_change.yaml")
+    ids = {e.id for e in flagship.events}
+    assert {"taiwan_crisis", "korea_crisis", "us_inauguration", "trilateral_summit"} <= ids
+
+
+def test_set_overrides_values_and_events_by_id(baseline):
+    scenario = load_scenario(SCENARIOS / "baseline.yaml",
+                             ["parameters.tie_rate=0.07", "events.trilateral_summit.probability_per_step=0.2", "end=2027-01-04"])
+    assert scenario.parameters.tie_rate == 0.07
+    assert next(e for e in scenario.events if e.id == "trilateral_summit").probability_per_step == 0.2
+    assert scenario.n_steps == 104
+    assert scenario_hash(scenario) != scenario_hash(baseline)
+
+
+def test_hash_ignores_layout_but_not_values(baseline, write):
+    text = (SCENARIOS / "baseline.yaml").read_text()
+    same = write("baseline.yaml", "# a comment\n" + text)
+    assert scenario_hash(load_scenario(same)) == scenario_hash(baseline)
+
+
+def test_markdown_reference_matches_schema():
+    assert (ROOT / "docs" / "scenario-format.md").read_text() == markdown_reference() + "\n"
+
+
+def test_every_parameter_default_is_commented_in_baseline():
+    lines = (SCENARIOS / "baseline.yaml").read_text().splitlines()
+    for name in Parameters.model_fields:
+        matches = [line for line in lines if re.match(rf"\s+{name}:\s", line)]
+        assert len(matches) == 1, f"{name} should appear once in baseline.yaml"
+        comment = matches[0].partition("#")[2].strip()
+        assert len(comment) > 15, f"{name} needs a comment with meaning, range and source"
+
+
+def test_every_parameter_is_in_the_odd_parameter_table():
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    missing = [name for name in Parameters.model_fields if f"| `{name}` |" not in odd]
+    assert not missing
+
+
+def test_baseline_defaults_agree_with_schema_defaults(baseline):
+    differing = {name: (getattr(baseline.parameters, name), field.default)
+                 for name, field in Parameters.model_fields.items() if getattr(baseline.parameters, name) != field.default}
+    assert not differing
+
+
+def evaluate(text, values):
+    condition = parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+    return compile_condition(condition, lambda name: (lambda: values[name]), CONDITION_CONSTANTS)()
+
+
+def test_conditions_evaluate_with_state_names_and_aliases():
+    values = {"theatres.korea.state": 3, "cohesion": 0.3, "us_credibility": 0.9}
+    assert evaluate("theater.korea.state >= crisis and cohesion < 0.4", values)
+    assert not evaluate("theatres.korea.state >= conflict or cohesion > 0.5", values)
+    assert evaluate("not (us_credibility < 0.5) and 0.2 < cohesion <= 0.3", values)
+    assert evaluate("cohesion * 2 + 0.1 > 0.65", values)
+
+
+@pytest.mark.parametrize("text, column", [("open('x')", 1), ("cohesion if step else 1", 1), ("[cohesion]", 1),
+                                          ("cohesion < 0.4 and cohesoin > 0", 20), ("step > 3 and x.y < 1", 14)])
+def test_unsafe_or_unknown_conditions_are_rejected_at_their_column(text, column):
+    with pytest.raises(ExpressionError) as caught:
+        parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+    assert caught.value.column == column
+
+
+@pytest.mark.parametrize("text", ["cohesion <", "cohesion < 0.4 && step > 3", "", "cohesion ="])
+def test_malformed_conditions_are_syntax_errors(text):
+    with pytest.raises(ExpressionError) as caught:
+        parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+    assert caught.value.column >= 1 and ("syntax" in caught.value.message or "empty" in caught.value.message)
