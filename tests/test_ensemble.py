@@ -1,0 +1,152 @@
+"""Ensembles: identical files however the work is scheduled, resume after a kill, reported failures."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim.experiment.seeds import run_seed_value
+
+from .conftest import ROOT, SCENARIOS
+
+IDENTICAL = ("runs.parquet", "timeseries.parquet", "events.parquet")
+PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, **kwargs)
+
+
+def digests(directory):
+    return {name: hashlib.sha256((directory / name).read_bytes()).hexdigest() for name in IDENTICAL}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "ens"
+    done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 2, "--out", out, "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_store_contents(reference):
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["runs"] == 12 and manifest["root_seed"] == 5
+    assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "korea_contingency"]
+    assert all(len(s["hash"]) == 64 and s["resolved"]["name"] == s["name"] for s in manifest["scenarios"])
+    assert {"sim", "mesa", "numpy", "pyarrow", "python"} <= set(manifest["versions"])
+    runs = pq.read_table(reference / "runs.parquet").to_pandas()
+    assert list(zip(runs["scenario"], runs["run"])) == [(s, r) for s in ("baseline", "korea_contingency") for r in range(12)]
+    assert list(runs["seed"]) == [run_seed_value(5, r) for r in range(12)] * 2
+    series = pq.read_table(reference / "timeseries.parquet", columns=["scenario", "run", "step", "cohesion"]).to_pandas()
+    assert len(series) == 2 * 12 * 209 and str(series["cohesion"].dtype) == "float32"
+    events = pq.read_table(reference / "events.parquet").to_pandas()
+    assert {"korea_crisis", "election_rok"} <= set(events["event_id"])
+    assert not (reference / "chunks").exists()
+
+
+def test_one_worker_gives_identical_files(reference, tmp_path):
+    done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 1, "--out", tmp_path / "one",
+               "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    assert digests(tmp_path / "one") == digests(reference)
+
+
+def test_dask_local_cluster_gives_identical_files(reference, tmp_path):
+    pytest.importorskip("distributed")
+    done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 2, "--scheduler", "local",
+               "--out", tmp_path / "dask", "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    assert digests(tmp_path / "dask") == digests(reference)
+
+
+def test_same_run_index_gets_the_same_seed_in_every_scenario(reference):
+    runs = pq.read_table(reference / "runs.parquet").to_pandas()
+    by_scenario = runs.pivot(index="run", columns="scenario", values="seed")
+    assert (by_scenario["baseline"] == by_scenario["korea_contingency"]).all()
+
+
+def _wait_for_chunks(directory, count, process, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        chunks = [d for d in (directory / "chunks").glob("*/*") if d.name.isdigit()] if (directory / "chunks").exists() else []
+        if len(chunks) >= count:
+            return
+        if process.poll() is not None:
+            pytest.fail("driver ended before it could be killed")
+        time.sleep(0.05)
+    pytest.fail("no chunks appeared")
+
+
+def test_killed_ensemble_resumes_to_identical_files(tmp_path):
+    args = [sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", 80, "--chunk-size", 4,
+            "--seed", 9, "--workers", 1, "--quiet", "--no-report"]
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([*map(str, args), "--out", str(killed)], cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_chunks(killed, 3, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
+    assert not (killed / "runs.parquet").exists()
+
+    resumed = cli("run", "--resume", killed, "--workers", 2, "--quiet", "--no-report")
+    assert resumed.returncode == 0, resumed.stderr
+    whole = tmp_path / "whole"
+    done = subprocess.run([*map(str, args), "--out", str(whole)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert digests(killed) == digests(whole)
+    runs = pq.read_table(killed / "runs.parquet", columns=["run"]).to_pandas()
+    assert sorted(runs["run"]) == list(range(80))
+
+
+def test_interrupt_keeps_complete_chunks_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "int"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
+                                "--chunk-size", "4", "--workers", "1", "--quiet", "--no-report", "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_chunks(out, 2, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert f"--resume {out}" in stderr and "Traceback" not in stderr
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_failing_runs_are_reported_and_set_the_exit_code(write, tmp_path):
+    path = write("fragile.yaml", f"""
+        extends: {SCENARIOS / 'baseline.yaml'}
+        name: fragile
+        events:
+          - id: overflow
+            probability_per_step: 0.004
+            repeat: true
+            effects:
+              - multiply: actors.china.capability
+                value: 1.0e+300
+    """)
+    out = tmp_path / "fragile"
+    done = cli("run", path, "--runs", 12, "--chunk-size", 4, "--seed", 1, "--workers", 2, "--out", out, "--quiet", "--no-report")
+    assert done.returncode == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    failures = manifest["failures"]
+    assert failures and manifest["status"] == "complete_with_failures"
+    runs = pq.read_table(out / "runs.parquet").to_pandas()
+    failed = runs[runs["status"] == "failed"]
+    assert sorted(failed["run"]) == sorted(f["run"] for f in failures)
+    assert len(runs) == 12 and (runs["status"] == "ok").any()
+    first = failures[0]
+    assert f"run failed: scenario fragile, run {first['run']}, seed SeedSequence(1, spawn_key=({first['run']},))" in done.stderr
+    assert "ModelStateError" in first["error"]
+
+
+def test_existing_results_are_not_overwritten(reference):
+    done = cli("run", *PAIR, "--runs", 2, "--out", reference, "--quiet", "--no-report")
+    assert done.returncode == 2 and "--resume" in done.stderr
