@@ -1,0 +1,143 @@
+"""Analysis: statistics against known values, plots by their content, the report end to end."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis import plots
+from sim.analysis.report import describe_difference, paired_differences
+from sim.analysis.results import load
+from sim.analysis.stats import mean_difference, quantiles, survival_curve, wilson
+
+from .conftest import ROOT, SCENARIOS
+
+matplotlib.use("Agg")
+
+
+def test_wilson_interval_known_value():
+    # 41 of 1000: Wilson 95% interval (0.030365, 0.055148) from the score formula with z = 1.959964.
+    p = wilson(41, 1000)
+    assert p.estimate == pytest.approx(0.041)
+    assert p.low == pytest.approx(0.030365, abs=2e-6) and p.high == pytest.approx(0.055148, abs=2e-6)
+    assert p.mcse == pytest.approx(np.sqrt(0.041 * 0.959 / 1000))
+    zero = wilson(0, 50)
+    assert zero.low == 0 and zero.high == pytest.approx(0.07135, abs=2e-5)
+
+
+def test_quantiles_on_a_known_sample():
+    q = quantiles(np.arange(101))
+    assert (q[0.05], q[0.5], q[0.95]) == (5.0, 50.0, 95.0)
+
+
+def test_survival_curve_counts_breakdowns_and_censors_the_rest():
+    steps, surviving = survival_curve([2, 2, 5, -1], horizon=8)
+    assert surviving[1] == 1.0 and surviving[2] == 0.5 and surviving[5] == 0.25 and surviving[8] == 0.25
+    assert len(steps) == 9
+
+
+def test_paired_difference_of_synthetic_scenarios():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.7, 0.05, 400)
+    shifted = base - 0.1 + rng.normal(0, 0.001, 400)
+    paired = mean_difference("x", base, shifted, paired=True)
+    unpaired = mean_difference("x", base, shifted, paired=False)
+    assert paired.difference == pytest.approx(-0.1, abs=1e-3)
+    assert paired.low < -0.1 < paired.high or abs(paired.difference + 0.1) < 2e-4
+    assert (paired.high - paired.low) < (unpaired.high - unpaired.low) / 10
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ana") / "ens"
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"),
+                           str(SCENARIOS / "us_administration_change.yaml"), "--runs", "200", "--seed", "3",
+                           "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_run_writes_the_report_with_all_plots(ensemble):
+    report = ensemble / "report"
+    for stem in ("fan_charts", "cohesion_distributions", "outcome_probabilities", "survival", "event_timing"):
+        assert (report / f"{stem}.png").stat().st_size > 10_000
+        assert (report / f"{stem}.svg").exists()
+        assert f"({stem}.png)" in (report / "report.md").read_text()
+    text = (report / "report.md").read_text()
+    assert "Breakdown probability rises from" in text and "paired by run" in text
+    assert "root seed 3" in text and "mesa" in text
+    assert "<img src=\"fan_charts.png\"" in (report / "report.html").read_text()
+    summary = pd.read_csv(report / "summary.csv")
+    assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
+
+
+def test_paired_differences_match_the_stored_runs(ensemble):
+    base, change = load([ensemble])
+    table = paired_differences(base, change).set_index("metric")
+    runs = pd.read_parquet(ensemble / "runs.parquet")
+    b, c = (runs[runs["scenario"] == n].set_index("run") for n in ("baseline", "us_administration_change"))
+    assert table.loc["final_cohesion", "difference"] == pytest.approx((c["final_cohesion"] - b["final_cohesion"]).mean())
+    assert table.loc["breakdown", "scenario_mean"] == pytest.approx(c["breakdown"].mean())
+    assert table.loc["final_cohesion", "paired"]
+    words = describe_difference(table.reset_index().iloc[0])
+    assert words.startswith("Breakdown probability rises from") and "%" in words
+
+
+def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
+    results = load([ensemble])
+    colours = plots.scenario_colours([r.name for r in results])
+    figure = plots.fan_charts(results, colours)
+    first = figure.axes[0]
+    assert first.get_title() == "Trilateral cohesion"
+    medians = [line for line in first.get_lines() if line.get_label() in colours]
+    assert [line.get_label() for line in medians] == ["baseline", "us_administration_change"]
+    assert len(first.collections) == 4  # 90% and 50% bands for each scenario
+    assert isinstance(first.xaxis.get_major_formatter(), matplotlib.dates.DateFormatter)
+    assert any(line.get_linestyle() == ":" for line in first.get_lines())  # scheduled-event markers
+    assert medians[1].get_ydata()[-1] < medians[0].get_ydata()[-1]
+    matplotlib.pyplot.close(figure)
+
+
+def test_outcome_bars_and_survival_show_each_scenario(ensemble):
+    from sim.analysis.report import outcome_probabilities
+
+    results = load([ensemble])
+    colours = plots.scenario_colours([r.name for r in results])
+    probabilities = outcome_probabilities(results)
+    figure = plots.outcome_bars(probabilities, colours)
+    ax = figure.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "partnership breakdown" in labels
+    assert ax.get_legend().get_texts()[1].get_text() == "us_administration_change"
+    survival = plots.survival_plot(results, colours)
+    curves = {line.get_label(): line.get_ydata() for line in survival.axes[0].get_lines() if line.get_label() in colours}
+    assert curves["baseline"][-1] > curves["us_administration_change"][-1]
+    matplotlib.pyplot.close("all")
+
+
+def test_compare_and_show_commands(ensemble, tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(ensemble), "--out", str(tmp_path / "cmp"),
+                           "--baseline", "us_administration_change"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "from us_administration_change" in (tmp_path / "cmp" / "report.md").read_text().split("Differences")[1][:40]
+    shown = subprocess.run([sys.executable, str(ROOT / "run.py"), "show", str(ensemble), "--run", "3", "--scenario",
+                            "us_administration_change", "--out", str(tmp_path / "show")], capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0, shown.stderr
+    assert "us_inauguration" in shown.stdout and "2025-01-20" in shown.stdout
+    assert (tmp_path / "show" / "run_us_administration_change_3.png").exists()
+    missing = subprocess.run([sys.executable, str(ROOT / "run.py"), "show", str(ensemble), "--run", "999"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert missing.returncode == 2 and "not stored" in missing.stderr
+
+
+def test_compare_refuses_an_unfinished_ensemble(ensemble, tmp_path):
+    manifest = json.loads((ensemble / "manifest.json").read_text())
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(unfinished)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "--resume" in done.stderr
