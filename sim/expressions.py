@@ -129,6 +129,11 @@ def compile_condition(condition, resolve, constants):
     def build(node):
         if isinstance(node, ast.BoolOp):
             parts = [build(v) for v in node.values]
+            if len(parts) == 2:
+                first, second = parts
+                if isinstance(node.op, ast.And):
+                    return lambda: first() and second()
+                return lambda: first() or second()
             if isinstance(node.op, ast.And):
                 return lambda: all(p() for p in parts)
             return lambda: any(p() for p in parts)
@@ -142,6 +147,9 @@ def compile_condition(condition, resolve, constants):
         if isinstance(node, ast.Compare):
             terms = [build(node.left)] + [build(c) for c in node.comparators]
             ops = [_COMPARE[type(op)] for op in node.ops]
+            if len(ops) == 1:
+                left, right, op = terms[0], terms[1], ops[0]
+                return lambda: op(left(), right())
 
             def compare():
                 values = [t() for t in terms]

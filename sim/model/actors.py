@@ -33,6 +33,7 @@ class StateActor(mesa.Agent):
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
         self.intents = {}
+        self.threat = self.threat_level()
         self._pending = None
 
     @property
@@ -66,7 +67,7 @@ class StateActor(mesa.Agent):
         model = self.model
         if self.is_partner:
             rates = model.rates
-            threat = self.threat_level()
+            threat = self.threat
             target = self.opinion_anchor + model.parameters.opinion_threat_rally * threat
             if self.actor is not Actor.US:
                 target -= model.parameters.opinion_burden_backlash * model.actors[Actor.US].government.burden_sharing_demand
@@ -89,6 +90,7 @@ class StateActor(mesa.Agent):
         """Apply what `decide` prepared."""
         if self.is_partner:
             self.opinion, self.perceived_tension, self.reliability = self._pending
+            self.threat = self.threat_level()
         else:
             self.intents = self._pending
         self._pending = None

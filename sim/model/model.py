@@ -74,6 +74,9 @@ class WargameModel(mesa.Model):
                 perceived_tension=initial_tension,
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
+        # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
+        self.actor_list = list(self.agents)
+        self.partner_commitment = [a.effective_commitment for a in self.partner_list]
         self.theatre_list = [
             TheatreState(theatre=t, index=i, adversary=Actor(getattr(theatres, t.value).adversary),
                          tension=getattr(theatres, t.value).tension, state=STATE_BY_LABEL[getattr(theatres, t.value).state],
@@ -102,6 +105,9 @@ class WargameModel(mesa.Model):
             (self.step_of(e.date), e, u) for e, u in zip(scenario.elections, election_draws)
         ]
 
+        self.coalitions = self._coalitions()
+        self.tie_members = [(pair_name(pair), self.actors[pair[0]], self.actors[pair[1]]) for pair in TIE_PAIRS]
+        self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.registry = self._build_registry()
         self.event_engine = EventEngine(self, scenario.events, self._event_draws(seed_sequence))
         self.recorder = Recorder(self.n_steps)
@@ -251,6 +257,7 @@ class WargameModel(mesa.Model):
         self.assess_demonstrated_reliability()
         # 4. actors decide simultaneously, then commit
         self.activate_actors()
+        self.partner_commitment = [a.effective_commitment for a in self.partner_list]
         # 5. theatres: tension, escalation state, adjudication
         self.update_theatres()
         # 6. relations, institutions, interoperability
@@ -261,14 +268,16 @@ class WargameModel(mesa.Model):
         # 7. cohesion and record
         self.update_cohesion()
         row = self.snapshot()
-        if not all(math.isfinite(v) for v in row):
+        if not math.isfinite(sum(row)):  # every recorded value is bounded, so the sum is finite iff all are
             raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
         self.recorder.record(self.step_index, row)
 
     def activate_actors(self):
         """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""
-        self.agents.do("decide")
-        self.agents.do("commit")
+        for actor in self.actor_list:
+            actor.decide()
+        for actor in self.actor_list:
+            actor.commit()
 
     def run(self):
         """Run to the scenario's end date and return the outcome summary."""
@@ -327,34 +336,38 @@ class WargameModel(mesa.Model):
     def allocate_us_forces(self):
         """Allocate the US force pool across theatres; two crises at once leave each short."""
         priority = self.actors[Actor.US].government.theatre_priority
-        demands = [force_demand(t, getattr(priority, t.theatre.value), self.parameters) for t in self.theatre_list]
+        weights = (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)
+        demands = [force_demand(t, w, self.parameters) for t, w in zip(self.theatre_list, weights)]
         allocation, self.us_overstretch = allocate_forces(demands, self.parameters.us_force_pool)
         for theatre, forces in zip(self.theatre_list, allocation):
             theatre.us_forces = forces
 
-    def _alignment_between(self, a, b):
-        for pair in ALIGNMENT_PAIRS:
-            if a in pair and b in pair:
-                return self.alignment[pair_name(pair)]
-        return 0.0
+    def _coalitions(self):
+        """Per theatre: the theatre adversary and, for each other adversary, the alignment key linking them."""
+        keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
+        return [
+            (self.actors[t.adversary], [(self.actors[b], keys[frozenset((t.adversary, b))]) for b in ADVERSARIES if b is not t.adversary])
+            for t in self.theatre_list
+        ]
 
     def assess_opportunity(self):
         """Adversary opportunity per theatre from balance, distraction, disunity, coordination and deterrence."""
         p = self.parameters
         effectiveness = self.effectiveness()
-        us_capability = self.actors[Actor.US].capability
+        us, japan, rok = self.partner_list
         surge = [max(0.0, t.us_forces - t.us_presence) for t in self.theatre_list]
         total_surge = sum(surge)
         pool = p.us_force_pool or 1.0
-        for theatre in self.theatre_list:
+        common = (p.opportunity_disunity_weight * (1.0 - self.cohesion)
+                  - p.opportunity_credibility_weight * (self.us_credibility - 0.5))
+        alignment = self.alignment
+        for theatre, (adversary, partners) in zip(self.theatre_list, self.coalitions):
             k = theatre.index
-            local = sum(self.actors[a].capability * self.actors[a].exposure[k] for a in (Actor.JAPAN, Actor.ROK))
-            partner_power = (us_capability * theatre.us_forces + local) * effectiveness
-            adversary = theatre.adversary
-            others = [b for b in ADVERSARIES if b is not adversary]
-            alignments = [self._alignment_between(adversary, b) for b in others]
-            adversary_power = self.actors[adversary].capability + p.coalition_support * sum(
-                a * self.actors[b].capability for a, b in zip(alignments, others))
+            local = japan.capability * japan.exposure[k] + rok.capability * rok.exposure[k]
+            partner_power = (us.capability * theatre.us_forces + local) * effectiveness
+            alignments = [alignment[key] for _, key in partners]
+            adversary_power = adversary.capability + p.coalition_support * sum(
+                a * other.capability for a, (other, _) in zip(alignments, partners))
             total = adversary_power + partner_power
             balance = adversary_power / total if total > 0 else 0.5
             distraction = (total_surge - surge[k]) / pool
@@ -362,9 +375,8 @@ class WargameModel(mesa.Model):
             self.opportunity[k] = clip01(
                 p.opportunity_balance_weight * balance
                 + p.opportunity_distraction_weight * distraction
-                + p.opportunity_disunity_weight * (1.0 - self.cohesion)
                 + p.opportunity_coordination_weight * sum(alignments) / len(alignments)
-                - p.opportunity_credibility_weight * (self.us_credibility - 0.5)
+                + common
             )
 
     def assess_demonstrated_reliability(self):
@@ -472,20 +484,17 @@ class WargameModel(mesa.Model):
         p, rates = self.parameters, self.rates
         speed = rates.tie * (1.0 - p.institutional_inertia * self.institution_level)
         us, japan, rok = self.partner_list
-        commitment = {a.actor: a.effective_commitment for a in self.partner_list}
-        threat = {a.actor: a.threat_level() for a in self.partner_list}
-        burden = us.government.burden_sharing_demand
-        shortfall = max(0.0, p.hedge_reference_commitment - commitment[Actor.US])
-        for pair in TIE_PAIRS:
-            i, j = pair
+        commitment = dict(zip(self.partner_list, self.partner_commitment))
+        threat = {a: a.threat for a in self.partner_list}
+        shortfall = max(0.0, p.hedge_reference_commitment - commitment[us])
+        for name, i, j in self.tie_members:
             target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
-            if Actor.US in pair:
-                target -= p.burden_friction * burden
+            if i is us:
+                target -= p.burden_friction * us.government.burden_sharing_demand
             else:
                 assertiveness = 0.5 * (japan.government.history_assertiveness + rok.government.history_assertiveness)
                 target += min(p.hedge_cap, p.hedge_gain * shortfall)
                 target -= p.history_friction * assertiveness + p.grievance_weight * self.japan_rok_grievance
-            name = pair_name(pair)
             self.ties[name] += speed * (clip01(target) - self.ties[name])
         self.japan_rok_grievance *= 1.0 - rates.grievance_decay
 
@@ -501,7 +510,7 @@ class WargameModel(mesa.Model):
     def _upkeep(self):
         """Upkeep U = min partner commitment + data sharing + NCG + this step's summit/exercise pulses."""
         p = self.parameters
-        return (min(a.effective_commitment for a in self.partner_list)
+        return (min(self.partner_commitment)
                 + p.data_sharing_upkeep * self.missile_warning_sharing
                 + p.ncg_upkeep * self.nuclear_consultative_group
                 + self.upkeep_pulse)
@@ -524,12 +533,13 @@ class WargameModel(mesa.Model):
     def update_domains(self):
         """d += g X (1 - d) - decay d, with routine tempo X = tempo * min commitment (+ warning-sharing bonus)."""
         p, rates = self.parameters, self.rates
-        tempo = p.routine_exercise_tempo * min(a.effective_commitment for a in self.partner_list)
+        tempo = p.routine_exercise_tempo * min(self.partner_commitment)
         bonus = p.missile_warning_bonus * self.missile_warning_sharing
-        for i, domain in enumerate(DOMAINS):
-            x = tempo * (1.0 + bonus) if domain.value in ("missile_defence", "isr") else tempo
-            level = self.domain_levels[i]
-            self.domain_levels[i] = clip01(level + rates.interop_growth * min(1.0, x) * (1.0 - level) - rates.interop_decay * level)
+        growth, decay = rates.interop_growth, rates.interop_decay
+        levels = self.domain_levels
+        for i, level in enumerate(levels):
+            x = min(1.0, tempo * (1.0 + bonus)) if i in self.fast_tempo_domains else min(1.0, tempo)
+            levels[i] = clip01(level + growth * x * (1.0 - level) - decay * level)
 
     # ----------------------------------------------------------------- cohesion
     def _consistency_ceiling(self):
