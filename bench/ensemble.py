@@ -49,8 +49,6 @@ class CollectedWargame(WargameModel):
     def step(self):
         super().step()
         self.datacollector.collect(self)
-        if self.step_index >= self.n_steps:
-            self.running = False
 
 
 def bench_runner(scenario, runs, workers, chunk_size):

@@ -33,8 +33,11 @@ class StateActor(mesa.Agent):
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
         self.intents = {}
+        self.driven_theatres = []  # adversaries: the theatres whose tension they drive (set by the model)
         self.threat = self.threat_level()
         self._pending = None
+        self._weights_for = None
+        self._weights = ()
 
     @property
     def effective_commitment(self):
@@ -50,15 +53,12 @@ class StateActor(mesa.Agent):
 
     def priorities(self):
         """Share of attention given to each theatre: exposure x government priority x perceived tension."""
-        priority = self.government.theatre_priority
-        weights = [
-            e * p * (0.1 + t)
-            for e, p, t in zip(
-                self.exposure,
-                (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea),
-                self.perceived_tension,
-            )
-        ]
+        if self._weights_for is not self.government:  # exposure x priority changes only with the government
+            priority = self.government.theatre_priority
+            self._weights = tuple(e * p for e, p in zip(
+                self.exposure, (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)))
+            self._weights_for = self.government
+        weights = [w * (0.1 + t) for w, t in zip(self._weights, self.perceived_tension)]
         total = sum(weights) or 1.0
         return [w / total for w in weights]
 
@@ -80,11 +80,8 @@ class StateActor(mesa.Agent):
             self._pending = (opinion, perceived, reliability)
         else:
             gain = model.parameters.escalation_gain * self.government.resolve
-            self._pending = {
-                t.theatre: min(1.0, gain * model.opportunity[t.index] + t.pressure)
-                for t in model.theatre_list
-                if t.adversary is self.actor
-            }
+            opportunity = model.opportunity
+            self._pending = {t.theatre: min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres}
 
     def commit(self):
         """Apply what `decide` prepared."""

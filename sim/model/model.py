@@ -40,7 +40,7 @@ class WargameModel(mesa.Model):
     def __init__(self, scenario, *, rng=None):
         seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
         super().__init__(rng=np.random.default_rng(_child(seed_sequence, 0)))
-        self.scenario = scenario
+        self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
         self.parameters = p = scenario.parameters
         self.start_date = scenario.start
         self.step_days = scenario.step_days
@@ -84,6 +84,8 @@ class WargameModel(mesa.Model):
             for i, t in enumerate(THEATRES)
         ]
         self.theatres = {t.theatre: t for t in self.theatre_list}
+        for actor in ADVERSARIES:
+            self.actors[actor].driven_theatres = [t for t in self.theatre_list if t.adversary is actor]
 
         self.ties = {pair_name(pair): getattr(scenario.relations.ties, pair_name(pair)) for pair in TIE_PAIRS}
         self.alignment = {pair_name(pair): getattr(scenario.relations.alignment, pair_name(pair)) for pair in ALIGNMENT_PAIRS}
@@ -110,11 +112,11 @@ class WargameModel(mesa.Model):
         self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.registry = self._build_registry()
         self.event_engine = EventEngine(self, scenario.events, self._event_draws(seed_sequence))
-        self.recorder = Recorder(self.n_steps)
+        self.recorder = Recorder()
         self.allocate_us_forces()
         self.update_cohesion()
         self.assess_opportunity()
-        self.recorder.record(0, self.snapshot())
+        self.recorder.record(self.snapshot())
 
     # ----------------------------------------------------------------- set-up helpers
     @staticmethod
@@ -270,7 +272,7 @@ class WargameModel(mesa.Model):
         row = self.snapshot()
         if not math.isfinite(sum(row)):  # every recorded value is bounded, so the sum is finite iff all are
             raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
-        self.recorder.record(self.step_index, row)
+        self.recorder.record(row)
 
     def activate_actors(self):
         """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""
@@ -345,10 +347,12 @@ class WargameModel(mesa.Model):
     def _coalitions(self):
         """Per theatre: the theatre adversary and, for each other adversary, the alignment key linking them."""
         keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
-        return [
-            (self.actors[t.adversary], [(self.actors[b], keys[frozenset((t.adversary, b))]) for b in ADVERSARIES if b is not t.adversary])
-            for t in self.theatre_list
-        ]
+        coalitions = []
+        for theatre in self.theatre_list:
+            first, second = (b for b in ADVERSARIES if b is not theatre.adversary)
+            coalitions.append((self.actors[theatre.adversary], self.actors[first], keys[frozenset((theatre.adversary, first))],
+                               self.actors[second], keys[frozenset((theatre.adversary, second))]))
+        return coalitions
 
     def assess_opportunity(self):
         """Adversary opportunity per theatre from balance, distraction, disunity, coordination and deterrence."""
@@ -361,13 +365,13 @@ class WargameModel(mesa.Model):
         common = (p.opportunity_disunity_weight * (1.0 - self.cohesion)
                   - p.opportunity_credibility_weight * (self.us_credibility - 0.5))
         alignment = self.alignment
-        for theatre, (adversary, partners) in zip(self.theatre_list, self.coalitions):
+        for theatre, (adversary, first, first_key, second, second_key) in zip(self.theatre_list, self.coalitions):
             k = theatre.index
             local = japan.capability * japan.exposure[k] + rok.capability * rok.exposure[k]
             partner_power = (us.capability * theatre.us_forces + local) * effectiveness
-            alignments = [alignment[key] for _, key in partners]
-            adversary_power = adversary.capability + p.coalition_support * sum(
-                a * other.capability for a, (other, _) in zip(alignments, partners))
+            first_alignment, second_alignment = alignment[first_key], alignment[second_key]
+            adversary_power = adversary.capability + p.coalition_support * (
+                first_alignment * first.capability + second_alignment * second.capability)
             total = adversary_power + partner_power
             balance = adversary_power / total if total > 0 else 0.5
             distraction = (total_surge - surge[k]) / pool
@@ -375,7 +379,7 @@ class WargameModel(mesa.Model):
             self.opportunity[k] = clip01(
                 p.opportunity_balance_weight * balance
                 + p.opportunity_distraction_weight * distraction
-                + p.opportunity_coordination_weight * sum(alignments) / len(alignments)
+                + p.opportunity_coordination_weight * 0.5 * (first_alignment + second_alignment)
                 + common
             )
 
@@ -502,7 +506,7 @@ class WargameModel(mesa.Model):
         """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
         p = self.parameters
         mean_tension = sum(t.tension for t in self.theatre_list) / len(self.theatre_list)
-        anchors = self.scenario.relations.alignment
+        anchors = self.scenario_spec.relations.alignment
         for name in self.alignment:
             target = clip01(getattr(anchors, name) + p.alignment_tension_gain * mean_tension)
             self.alignment[name] += self.rates.alignment * (target - self.alignment[name])

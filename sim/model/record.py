@@ -35,15 +35,24 @@ SUMMARY_FIELDS = (
 
 
 class Recorder:
-    """Holds one row per step (step 0 = initial state) in a preallocated float64 array."""
+    """Holds one row per step (step 0 = initial state) as plain tuples; `values` is the array view."""
 
-    def __init__(self, n_steps):
-        self.values = np.full((n_steps + 1, len(RECORDED_VARIABLES)), np.nan)
+    def __init__(self):
+        self.rows = []
         self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
+        self._array = None
 
-    def record(self, step, row):
-        """Store the tuple `row` (ordered as RECORDED_VARIABLES) for `step`."""
-        self.values[step] = row
+    def record(self, row):
+        """Append the tuple `row` (ordered as RECORDED_VARIABLES) for the next step."""
+        self.rows.append(row)
+        self._array = None
+
+    @property
+    def values(self):
+        """All rows as a float64 array (steps + 1, variables), built once per change."""
+        if self._array is None:
+            self._array = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(RECORDED_VARIABLES))
+        return self._array
 
     def series(self, name):
         """One variable over the run."""
@@ -52,7 +61,7 @@ class Recorder:
 
 def summarise(model):
     """Per-run outcome summary: cohesion extremes, breakdown, theatre histories, event counts."""
-    recorder, scenario = model.recorder, model.scenario
+    recorder, scenario = model.recorder, model.scenario_spec
     cohesion = recorder.series("cohesion")
     below = np.flatnonzero(cohesion < scenario.breakdown_threshold)
     breakdown_step = int(below[0]) if below.size else -1
