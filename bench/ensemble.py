@@ -32,22 +32,28 @@ FLAGSHIP = ROOT / "scenarios" / "simultaneous_with_administration_change.yaml"
 
 def _reporter(index):
     def report(model):
-        return model.snapshot()[index]
+        return model.latest[index]
 
     return report
 
 
 class CollectedWargame(WargameModel):
-    """The same model with a Mesa DataCollector recording the same variables each step."""
+    """The same model with a Mesa DataCollector recording the same variables each step.
+
+    The snapshot is taken once per step and each reporter reads its entry, so batch_run is not
+    charged for recomputing the snapshot 41 times.
+    """
 
     def __init__(self, scenario=None, rng=None):
         super().__init__(scenario, rng=rng)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(i) for i, name in enumerate(RECORDED_VARIABLES)})
+        self.latest = self.snapshot()
         self.datacollector.collect(self)
 
     def step(self):
         super().step()
+        self.latest = self.snapshot()
         self.datacollector.collect(self)
 
 
@@ -70,7 +76,7 @@ def bench_batch_run(scenario, runs, workers):
     began = time.perf_counter()
     rows = mesa.batch_run(CollectedWargame, parameters={"scenario": [scenario], "rng": list(range(runs))},
                           number_processes=workers, iterations=1, data_collection_period=1,
-                          max_steps=scenario.n_steps, display_progress=False)
+                          max_steps=scenario.n_steps - 1, display_progress=False)  # batch_run steps while steps <= max_steps
     elapsed = time.perf_counter() - began
     assert len(rows) >= runs * scenario.n_steps, len(rows)  # one row per run and collected step
     return elapsed

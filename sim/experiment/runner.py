@@ -18,8 +18,9 @@ from ..scenario import Scenario, scenario_hash
 from . import store
 from .simulate import ChunkTask, simulate_chunk
 
-# A worker process is replaced after this many chunks, so that no process accumulates models.
-CHUNKS_PER_WORKER = 20
+# A worker process is replaced after this many chunks. Models are released after each run (see
+# WargameModel.release), so this is a second line of defence against Mesa 3.3 keeping models alive.
+CHUNKS_PER_WORKER = 50
 
 
 class EnsembleError(Exception):
@@ -45,7 +46,10 @@ def make_executor(workers, scheduler=None):
     """A concurrent.futures executor: a recycling process pool, or Dask distributed when `scheduler` is set."""
     if scheduler is None:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["sim.experiment.simulate"])  # workers start with the model imported
+        executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                           max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_sigint)
         try:
             yield executor

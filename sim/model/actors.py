@@ -29,6 +29,7 @@ class StateActor(mesa.Agent):
         self.opinion_anchor = opinion
         self.capability = capability
         self.exposure = tuple(exposure)
+        self.exposure_total = sum(self.exposure)
         self.is_partner = actor in PARTNERS
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
@@ -46,10 +47,11 @@ class StateActor(mesa.Agent):
 
     def threat_level(self):
         """Exposure-weighted perceived tension, 0-1."""
-        total = sum(self.exposure)
+        total = self.exposure_total
         if total == 0.0:
             return 0.0
-        return sum(e * t for e, t in zip(self.exposure, self.perceived_tension)) / total
+        e, t = self.exposure, self.perceived_tension
+        return (e[0] * t[0] + e[1] * t[1] + e[2] * t[2] + e[3] * t[3]) / total
 
     def priorities(self):
         """Share of attention given to each theatre: exposure x government priority x perceived tension."""
@@ -58,25 +60,25 @@ class StateActor(mesa.Agent):
             self._weights = tuple(e * p for e, p in zip(
                 self.exposure, (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)))
             self._weights_for = self.government
-        weights = [w * (0.1 + t) for w, t in zip(self._weights, self.perceived_tension)]
-        total = sum(weights) or 1.0
-        return [w / total for w in weights]
+        w, t = self._weights, self.perceived_tension
+        weights = (w[0] * (0.1 + t[0]), w[1] * (0.1 + t[1]), w[2] * (0.1 + t[2]), w[3] * (0.1 + t[3]))
+        total = weights[0] + weights[1] + weights[2] + weights[3] or 1.0
+        return [x / total for x in weights]
 
     def decide(self):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
         model = self.model
         if self.is_partner:
-            rates = model.rates
-            threat = self.threat
-            target = self.opinion_anchor + model.parameters.opinion_threat_rally * threat
+            rates, params = model.rates, model.parameters
+            target = self.opinion_anchor + params.opinion_threat_rally * self.threat
             if self.actor is not Actor.US:
-                target -= model.parameters.opinion_burden_backlash * model.actors[Actor.US].government.burden_sharing_demand
+                target -= params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
-            perceived = [p + rates.threat_perception * (t.tension - p) for p, t in zip(self.perceived_tension, model.theatre_list)]
-            speed = rates.reliability * (1.0 - model.parameters.institutional_inertia * model.institution_level)
-            reliability = {
-                other: r + speed * (model.demonstrated_reliability[other] - r) for other, r in self.reliability.items()
-            }
+            rate = rates.threat_perception
+            perceived = [p + rate * (t.tension - p) for p, t in zip(self.perceived_tension, model.theatre_list)]
+            speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
+            shown = model.demonstrated_reliability
+            reliability = {other: r + speed * (shown[other] - r) for other, r in self.reliability.items()}
             self._pending = (opinion, perceived, reliability)
         else:
             gain = model.parameters.escalation_gain * self.government.resolve

@@ -232,6 +232,11 @@ class WargameModel(mesa.Model):
         return self.assign(name, self.registry[name][0]() + delta)
 
     @property
+    def us_burden_sharing_demand(self):
+        """Burden-sharing demand of the US government in office."""
+        return self.actors[Actor.US].government.burden_sharing_demand
+
+    @property
     def interoperability(self):
         """Mean interoperability over the nine domains."""
         return sum(self.domain_levels) / len(self.domain_levels)
@@ -244,6 +249,8 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- the step
     def step(self):
         """Advance one step; the order below is the documented schedule."""
+        if self.step_index >= self.n_steps:
+            raise RuntimeError(f"the scenario ends at step {self.n_steps} ({self.scenario_spec.end})")
         self.step_index += 1
         self.date = self.start_date + dt.timedelta(days=self.step_index * self.step_days)
         self.policy_change = 0.0
@@ -556,9 +563,11 @@ class WargameModel(mesa.Model):
         damping = 1.0 - p.shock_damping * self.institution_level
         self.consistency = clip01(self.consistency + rates.consistency_recovery * (self._consistency_ceiling() - self.consistency)
                                   - p.consistency_shock_weight * damping * self.policy_change)
-        priorities = [a.priorities() for a in self.partner_list]
-        distances = [0.5 * sum(abs(x - y) for x, y in zip(priorities[i], priorities[j])) for i, j in ((0, 1), (0, 2), (1, 2))]
-        alignment = 1.0 - sum(distances) / 3.0
+        first, second, third = (a.priorities() for a in self.partner_list)
+        total_variation = 0.0
+        for x, y, z in zip(first, second, third):
+            total_variation += abs(x - y) + abs(x - z) + abs(y - z)
+        alignment = 1.0 - total_variation / 6.0  # 1 - mean over the three pairs of half the L1 distance
         mean_tie = sum(self.ties.values()) / len(self.ties)
         self.coherence = p.coherence_alignment_weight * alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
         us, japan, rok = self.partner_list
