@@ -3,10 +3,11 @@
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_RUN_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 3, 2, 130
+EXIT_OK, EXIT_WORKER_FAILED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _parser():
@@ -96,6 +97,7 @@ def cmd_run(args):
     from .experiment import store
     from .experiment.runner import EnsembleError, new_manifest, run_ensemble
 
+    created = False
     if args.resume:
         directory = args.resume
         if not (directory / "manifest.json").exists():
@@ -119,6 +121,7 @@ def cmd_run(args):
         directory = args.out or Path("results") / "+".join(names)
         if (directory / "manifest.json").exists():
             return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+        created = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
         manifest = new_manifest(loaded, runs=args.runs, root_seed=args.seed, chunk_size=args.chunk_size,
                                 overrides=args.overrides)
@@ -129,9 +132,13 @@ def cmd_run(args):
         outcome = run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
                                echo=lambda m: print(m, file=sys.stderr))
     except EnsembleError as exc:
+        if created:  # nothing ran: leave no half-made results directory behind
+            shutil.rmtree(directory, ignore_errors=True)
         return _error(str(exc))
     if outcome.status == "interrupted":
         return EXIT_INTERRUPTED
+    if outcome.status == "worker_failed":
+        return EXIT_WORKER_FAILED
     print(f"results: {directory}")
     if not args.no_report:
         from .analysis.report import write_report

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -150,3 +151,59 @@ def test_failing_runs_are_reported_and_set_the_exit_code(write, tmp_path):
 def test_existing_results_are_not_overwritten(reference):
     done = cli("run", *PAIR, "--runs", 2, "--out", reference, "--quiet", "--no-report")
     assert done.returncode == 2 and "--resume" in done.stderr
+
+
+def _descendants(pid):
+    """(process, parent) pairs of every descendant of `pid`, from /proc."""
+    parents = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        parents[int(status.parent.name)] = int(fields["PPid"].strip())
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, p in parents.items() if p == parent]
+        found += [(child, parent) for child in children]
+        frontier += children
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to find worker processes")
+def test_a_dead_worker_stops_the_ensemble_cleanly_and_it_can_be_resumed(tmp_path):
+    out = tmp_path / "crash"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
+                                "--chunk-size", "4", "--workers", "2", "--quiet", "--no-report", "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_chunks(out, 2, process)
+    # pool workers are forked by the forkserver, so they are the driver's grandchildren
+    workers = [child for child, parent in _descendants(process.pid) if parent != process.pid]
+    assert workers
+    os.kill(workers[-1], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "a worker failed" in stderr and f"--resume {out}" in stderr and "Traceback" not in stderr
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    resumed = cli("run", "--resume", out, "--quiet", "--no-report")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(pq.read_table(out / "runs.parquet", columns=["run"])) == 200
+
+
+def test_dask_scheduler_address_gives_identical_files(reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--scheduler", cluster.scheduler_address,
+                   "--out", tmp_path / "tcp", "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    assert digests(tmp_path / "tcp") == digests(reference)
+
+
+def test_unreachable_scheduler_is_a_plain_error(tmp_path):
+    pytest.importorskip("distributed")
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
+    done = cli("run", SCENARIOS / "baseline.yaml", "--runs", 2, "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path / "x",
+               "--quiet", "--no-report", env=env)
+    assert done.returncode == 2 and "cannot reach Dask scheduler" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x").exists()

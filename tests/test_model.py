@@ -293,3 +293,16 @@ def test_non_finite_state_is_an_error(extending):
     with pytest.raises(ModelStateError, match="non-finite"):
         model.run()
     assert math.isinf(model.actors[Actor.CHINA].capability)
+
+
+def test_nuclear_consultative_group_created_by_an_event_raises_us_credibility(extending):
+    path = extending("""
+        events:
+          - id: trilateral_ncg
+            at: 2025-06-01
+            effects: [{create_institution: nuclear_consultative_group}]
+    """)
+    base, _ = runs(scenario("baseline"), range(10))
+    with_ncg, _ = runs(load_scenario(path), range(10))
+    assert all(n["final_us_credibility"] > b["final_us_credibility"] for b, n in zip(base, with_ncg))
+    assert mean(with_ncg, "final_institutionalisation") > mean(base, "final_institutionalisation")

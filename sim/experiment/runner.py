@@ -27,6 +27,10 @@ class EnsembleError(Exception):
     """A problem with the ensemble request (not with a scenario file)."""
 
 
+class _WorkerFailure(Exception):
+    """A worker process or the cluster failed; the ensemble stops and keeps its stored chunks."""
+
+
 @dataclass
 class EnsembleOutcome:
     """What happened: 'complete', 'complete_with_failures' or 'interrupted', plus failed runs."""
@@ -66,7 +70,7 @@ def make_executor(workers, scheduler=None):
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler)  # connect timeout: dask config distributed.comm.timeouts.connect
         except OSError as exc:
             raise EnsembleError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
     try:
@@ -140,7 +144,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
 
     show = not quiet and sys.stderr.isatty()
     progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
-    interrupted = False
+    interrupted, crash = False, None
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
@@ -157,25 +161,30 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         break
                     completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for future in completed:
-                        result = future.result()
+                        try:
+                            result = future.result()
+                        except Exception as exc:  # a worker died or the cluster failed: keep what is stored
+                            raise _WorkerFailure(f"{type(exc).__name__}: {exc}") from exc
                         scenario = by_name[result.scenario_name]
                         store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
                         for run_index, error in result.failures:
                             echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
                                  f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
                         progress.update(result.stop - result.start)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, _WorkerFailure) as stop:
                 interrupted = True
+                crash = str(stop) if isinstance(stop, _WorkerFailure) else None
                 for future in pending:
                     future.cancel()
     finally:
         progress.close()
 
     if interrupted:
-        manifest.update(status="interrupted")
+        manifest.update(status="interrupted", interruption=crash or "stopped by the user")
         store.write_json_atomic(directory / "manifest.json", manifest)
-        echo(f"interrupted: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
-        return EnsembleOutcome("interrupted", directory, [])
+        reason = f"a worker failed ({crash})" if crash else "interrupted"
+        echo(f"{reason}: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
+        return EnsembleOutcome("worker_failed" if crash else "interrupted", directory, [])
     store.assemble(directory, list(by_name))
     failures = store.failed_runs(directory)
     manifest["failures"] = failures

@@ -40,6 +40,8 @@ EVENTS_SCHEMA = pa.schema(
 TIMING_SCHEMA = pa.schema([("scenario", pa.string()), ("run", pa.int32()), ("wall_seconds", pa.float64())])
 SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "events": EVENTS_SCHEMA, "timing": TIMING_SCHEMA}
 _WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
+# Chunks are temporary: written uncompressed (cheap for the driver), compressed once on assembly.
+_CHUNK_OPTIONS = {"compression": "none", "write_statistics": False}
 
 
 def write_json_atomic(path, payload):
@@ -117,7 +119,7 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     for kind, table in _tables(result, root_seed, start_date, step_days).items():
-        pq.write_table(table, tmp / f"{kind}.parquet", **_WRITE_OPTIONS)
+        pq.write_table(table, tmp / f"{kind}.parquet", **_CHUNK_OPTIONS)
     os.replace(tmp, final)
 
 
