@@ -306,3 +306,15 @@ def test_nuclear_consultative_group_created_by_an_event_raises_us_credibility(ex
     with_ncg, _ = runs(load_scenario(path), range(10))
     assert all(n["final_us_credibility"] > b["final_us_credibility"] for b, n in zip(base, with_ncg))
     assert mean(with_ncg, "final_institutionalisation") > mean(base, "final_institutionalisation")
+
+
+def test_registry_reads_and_writes_the_live_state(baseline):
+    model = WargameModel(baseline, rng=2)
+    for _ in range(30):
+        model.step()
+    japan = model.actors[Actor.JAPAN]
+    assert model.getter("actors.japan.reliability.us")() == japan.reliability[Actor.US]
+    assert model.getter("ties.japan_rok")() == model.ties["japan_rok"]
+    before = japan.reliability[Actor.ROK]
+    model.shift("actors.japan.reliability.rok", -0.2)
+    assert japan.reliability[Actor.ROK] == pytest.approx(before - 0.2)

@@ -50,10 +50,14 @@ def _date_axis(ax):
 
 
 def _mark_scheduled(ax, marks, label=False):
+    """Dotted vertical lines at scheduled dates; events on the same date share one label."""
+    by_date = {}
     for date, name in marks:
+        by_date.setdefault(date, []).append(name)
+    for date, names in sorted(by_date.items()):
         ax.axvline(date, color="0.35", lw=0.8, ls=":", zorder=0)
         if label:
-            ax.annotate(name, (date, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
+            ax.annotate(", ".join(names), (date, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
                         fontsize=6.5, color="0.3")
 
 
@@ -64,6 +68,8 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
     figure, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), sharex=True, squeeze=False)
     names = [v for v, _ in variables]
     marks = sorted({m for r in results for m in r.scheduled_dates()})
+    if len(results) > 3:
+        individual_runs = 1  # keep many overlaid scenarios legible
     for result in results:
         frame = result.timeseries(names)
         dates = np.array(sorted(frame["date"].unique()))
@@ -108,9 +114,10 @@ def cohesion_distributions(results, colours):
         ax.set_xlabel("cohesion index (0-1)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of runs at or below")
-    axes[1].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[1].get_legend_handles_labels()
     figure.suptitle("Distribution of cohesion outcomes (empirical CDF)")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.08 + 0.03 * (len(labels) // 3), 1, 1))
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     return figure
 
 
@@ -226,10 +233,11 @@ def run_trajectories(result, run):
     bottom.set_title("Theatre tension")
     bottom.legend(fontsize=8, ncol=4, loc="upper left")
     fired = events[events["source"].isin(["scheduled", "random", "triggered", "election", "endogenous", "adjudication"])]
-    for date, event_id in fired.drop_duplicates(["date", "event_id"])[["date", "event_id"]].itertuples(index=False):
+    labels = fired.drop_duplicates(["date", "event_id"]).groupby("date")["event_id"].agg(", ".join)
+    for date, label in labels.items():
         for ax in (top, bottom):
             ax.axvline(date, color="0.5", lw=0.6, ls=":")
-        top.annotate(event_id, (date, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", fontsize=6.5, color="0.3")
+        top.annotate(label, (date, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", fontsize=6.5, color="0.3")
     for ax in (top, bottom):
         _date_axis(ax)
         ax.set_ylim(0, 1)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..world import THEATRES
+from ..world import THEATRES, ConflictOutcome, EscalationState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
@@ -233,6 +233,15 @@ def write_report(directories, out, baseline=None):
     return _render(blocks, out)
 
 
+def _shown(target, value):
+    """A logged value in words where it codes a state or an outcome."""
+    if target.endswith(".state"):
+        return EscalationState(int(value)).label
+    if target.endswith(".outcome"):
+        return ConflictOutcome(int(value)).label
+    return f"{value:.3f}"
+
+
 def show_run(directory, run, scenario=None, out=None):
     """After-action view of one run: the event timeline as text, and a trajectory plot."""
     results = load([directory])
@@ -254,7 +263,7 @@ def show_run(directory, run, scenario=None, out=None):
                      f"conflict outcome {row[f'{theatre}_outcome']}")
     lines.append("timeline:")
     for event in result.events(run).itertuples(index=False):
-        change = "" if np.isnan(event.before) else f" {event.before:.3f} -> {event.after:.3f}"
+        change = "" if np.isnan(event.before) else f" {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
         note = f"  ({event.note})" if event.note else ""
         lines.append(f"  {event.date}  step {event.step:3d}  {event.event_id:28s} {event.source:12s} {event.target}{change}{note}")
     figure = plots.save(plots.run_trajectories(result, run), Path(out), f"run_{result.name}_{run}")

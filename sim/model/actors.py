@@ -88,7 +88,8 @@ class StateActor(mesa.Agent):
     def commit(self):
         """Apply what `decide` prepared."""
         if self.is_partner:
-            self.opinion, self.perceived_tension, self.reliability = self._pending
+            self.opinion, self.perceived_tension, reliability = self._pending
+            self.reliability.update(reliability)  # in place: the model's variable registry holds this dict
             self.threat = self.threat_level()
         else:
             self.intents = self._pending

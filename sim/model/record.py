@@ -1,4 +1,4 @@
-"""What a run records: per-step model variables (one preallocated array) and the run summary."""
+"""What a run records: per-step model variables (one tuple per step) and the run summary."""
 
 import numpy as np
 
