@@ -60,7 +60,14 @@ class Domain(str, Enum):
 DOMAINS = tuple(Domain)
 
 
-class EscalationState(IntEnum):
+class _Labelled(IntEnum):
+    @property
+    def label(self):
+        """Lower-case name used in scenario files and stored results."""
+        return self.name.lower()
+
+
+class EscalationState(_Labelled):
     """Escalation state of a theatre, numbered by severity so conditions can compare them.
 
     De-escalation (the way down from a crisis or conflict) ranks between peacetime and grey zone,
@@ -73,24 +80,14 @@ class EscalationState(IntEnum):
     CRISIS = 3
     CONFLICT = 4
 
-    @property
-    def label(self):
-        """Lower-case name used in scenario files and stored results."""
-        return self.name.lower()
-
 
 STATE_BY_LABEL = {s.label: s for s in EscalationState}
 
 
-class ConflictOutcome(IntEnum):
+class ConflictOutcome(_Labelled):
     """Adjudicated outcome of a conflict in a theatre (0 = no conflict)."""
 
     NONE = 0
     DETERRENCE_RESTORED = 1
     STALEMATE = 2
     ADVERSARY_GAINS = 3
-
-    @property
-    def label(self):
-        """Lower-case name used in stored results."""
-        return self.name.lower()

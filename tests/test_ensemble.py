@@ -108,12 +108,18 @@ def test_killed_ensemble_resumes_to_identical_files(tmp_path):
     assert sorted(runs["run"]) == list(range(80))
 
 
-def test_interrupt_keeps_complete_chunks_and_says_how_to_resume(tmp_path):
-    out = tmp_path / "int"
+def _start_in_background(out, workers):
+    """Start a 200-run baseline ensemble in the background and wait until two chunks are stored."""
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
-                                "--chunk-size", "4", "--workers", "1", "--quiet", "--no-report", "--out", str(out)],
+                                "--chunk-size", "4", "--workers", str(workers), "--quiet", "--no-report", "--out", str(out)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_chunks(out, 2, process)
+    return process
+
+
+def test_interrupt_keeps_complete_chunks_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "int"
+    process = _start_in_background(out, workers=1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
@@ -174,10 +180,7 @@ def _descendants(pid):
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to find worker processes")
 def test_a_dead_worker_stops_the_ensemble_cleanly_and_it_can_be_resumed(tmp_path):
     out = tmp_path / "crash"
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
-                                "--chunk-size", "4", "--workers", "2", "--quiet", "--no-report", "--out", str(out)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for_chunks(out, 2, process)
+    process = _start_in_background(out, workers=2)
     # pool workers are forked by the forkserver, so they are the driver's grandchildren
     workers = [child for child, parent in _descendants(process.pid) if parent != process.pid]
     assert workers
