@@ -98,6 +98,9 @@ class WargameModel(mesa.Model):
         self.policy_change = 0.0
         self.upkeep_pulse = 0.0
         self.us_overstretch = 0.0
+        self._allocation_for = self._dispute_hazards_for = None
+        self._dispute_hazards = []
+        self.alignment_anchors = dict(self.alignment)
         self.opportunity = [0.0] * len(THEATRES)
         self.balance = [0.5] * len(THEATRES)
         self.demonstrated_reliability = {}
@@ -328,15 +331,18 @@ class WargameModel(mesa.Model):
 
     def draw_disputes(self):
         """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
-        p = self.parameters
-        japan, rok, us = (self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
-        hazards = (
-            ("japan_rok_history", p.dispute_base_hazard * 0.5 * (japan.history_assertiveness + rok.history_assertiveness), p.dispute_severity),
-            ("burden_sharing", p.burden_dispute_hazard * us.burden_sharing_demand, p.burden_dispute_severity),
-        )
+        governments = tuple(self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
+        if governments != self._dispute_hazards_for:  # hazards change only with a government
+            p = self.parameters
+            japan, rok, us = governments
+            weekly = ((p.dispute_base_hazard * 0.5 * (japan.history_assertiveness + rok.history_assertiveness), p.dispute_severity),
+                      (p.burden_dispute_hazard * us.burden_sharing_demand, p.burden_dispute_severity))
+            self._dispute_hazards = [(kind, 1.0 - (1.0 - h) ** self.rates.dt, severity)
+                                     for kind, (h, severity) in zip(("japan_rok_history", "burden_sharing"), weekly)]
+            self._dispute_hazards_for = governments
         draws = self.dispute_draws[self.step_index]
-        for (kind, weekly, severity), u in zip(hazards, draws):
-            if u < 1.0 - (1.0 - weekly) ** self.rates.dt:
+        for (kind, hazard, severity), u in zip(self._dispute_hazards, draws):
+            if u < hazard:
                 self.dispute_counts[kind] += 1
                 for target, before, after in apply_dispute(self, kind, severity):
                     self.event_engine.record(f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after)
@@ -344,12 +350,17 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- forces, opportunity, reliability
     def allocate_us_forces(self):
         """Allocate the US force pool across theatres; two crises at once leave each short."""
-        priority = self.actors[Actor.US].government.theatre_priority
+        government = self.actors[Actor.US].government
+        key = (government, *(t.state for t in self.theatre_list))
+        if key == self._allocation_for:  # demand depends only on states and the US government's priorities
+            return
+        priority = government.theatre_priority
         weights = (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)
         demands = [force_demand(t, w, self.parameters) for t, w in zip(self.theatre_list, weights)]
         allocation, self.us_overstretch = allocate_forces(demands, self.parameters.us_force_pool)
         for theatre, forces in zip(self.theatre_list, allocation):
             theatre.us_forces = forces
+        self._allocation_for = key
 
     def _coalitions(self):
         """Per theatre: the theatre adversary and, for each other adversary, the alignment key linking them."""
@@ -409,7 +420,7 @@ class WargameModel(mesa.Model):
         draws = self.transition_draws[self.step_index]
         for theatre in self.theatre_list:
             k = theatre.index
-            intent = self.actors[theatre.adversary].intents.get(theatre.theatre, theatre.tension)
+            intent = self.coalitions[k][0].intents.get(theatre.theatre, theatre.tension)
             theatre.tension = clip01(theatre.tension + rates.tension * (intent - theatre.tension) + rates.noise * shocks[k])
             if theatre.state is EscalationState.CONFLICT:
                 theatre.conflict_steps_left -= 1
@@ -513,9 +524,8 @@ class WargameModel(mesa.Model):
         """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
         p = self.parameters
         mean_tension = sum(t.tension for t in self.theatre_list) / len(self.theatre_list)
-        anchors = self.scenario_spec.relations.alignment
-        for name in self.alignment:
-            target = clip01(getattr(anchors, name) + p.alignment_tension_gain * mean_tension)
+        for name, anchor in self.alignment_anchors.items():
+            target = clip01(anchor + p.alignment_tension_gain * mean_tension)
             self.alignment[name] += self.rates.alignment * (target - self.alignment[name])
 
     def _upkeep(self):
@@ -581,16 +591,18 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- recording
     def snapshot(self):
         """The recorded variables, ordered as sim.model.record.RECORDED_VARIABLES."""
-        ties, align, theatres = self.ties, self.alignment, self.theatre_list
+        ties, align = self.ties, self.alignment
+        a, b, c, d = self.theatre_list
         return (
             self.cohesion, self.consistency, self.coherence, self.credibility, self.us_credibility,
             ties["us_japan"], ties["us_rok"], ties["japan_rok"],
             align["china_russia"], align["russia_dprk"], align["china_dprk"],
-            self.institution_level, self.interoperability, self.actors[Actor.US].effective_commitment,
+            self.institution_level, self.interoperability, self.partner_commitment[0],
             self.us_overstretch, self.japan_rok_grievance,
             *self.domain_levels,
-            *(t.tension for t in theatres), *(float(t.state) for t in theatres),
-            *(t.us_forces for t in theatres), *self.opportunity,
+            a.tension, b.tension, c.tension, d.tension,
+            float(a.state), float(b.state), float(c.state), float(d.state),
+            a.us_forces, b.us_forces, c.us_forces, d.us_forces, *self.opportunity,
         )
 
     def release(self):
