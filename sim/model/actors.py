@@ -33,7 +33,6 @@ class StateActor(mesa.Agent):
         self.is_partner = actor in PARTNERS
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
-        self.intents = {}
         self.driven_theatres = []  # adversaries: the theatres whose tension they drive (set by the model)
         self.threat = self.threat_level()
         self._pending = None
@@ -83,7 +82,7 @@ class StateActor(mesa.Agent):
         else:
             gain = model.parameters.escalation_gain * self.government.resolve
             opportunity = model.opportunity
-            self._pending = {t.theatre: min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres}
+            self._pending = [min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres]
 
     def commit(self):
         """Apply what `decide` prepared."""
@@ -91,7 +90,8 @@ class StateActor(mesa.Agent):
             self.opinion, self.perceived_tension, reliability = self._pending
             self.reliability.update(reliability)  # in place: the model's variable registry holds this dict
             self.threat = self.threat_level()
-        else:
-            self.intents = self._pending
+        else:  # an adversary's intent is the escalation target of each theatre it drives
+            for theatre, intent in zip(self.driven_theatres, self._pending):
+                theatre.intent = intent
         self._pending = None
 

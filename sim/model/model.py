@@ -46,6 +46,7 @@ class WargameModel(mesa.Model):
         self.step_days = scenario.step_days
         self.n_steps = scenario.n_steps
         self.step_index = 0
+        self.dates = [scenario.start + dt.timedelta(days=i * scenario.step_days) for i in range(self.n_steps + 1)]
         self.date = scenario.start
         self.rates = self._scaled_rates(p, scenario.step_days / 7.0)
 
@@ -118,7 +119,7 @@ class WargameModel(mesa.Model):
         self.recorder = Recorder()
         self.allocate_us_forces()
         self.update_cohesion()
-        self.assess_opportunity()
+        self.assess_opportunity(self.effectiveness())
         self.recorder.record(self.snapshot())
 
     # ----------------------------------------------------------------- set-up helpers
@@ -255,7 +256,7 @@ class WargameModel(mesa.Model):
         if self.step_index >= self.n_steps:
             raise RuntimeError(f"the scenario ends at step {self.n_steps} ({self.scenario_spec.end})")
         self.step_index += 1
-        self.date = self.start_date + dt.timedelta(days=self.step_index * self.step_days)
+        self.date = self.dates[self.step_index]
         self.policy_change = 0.0
         self.upkeep_pulse = 0.0
         # 1. scenario events (delayed, scheduled, random, triggered)
@@ -265,8 +266,9 @@ class WargameModel(mesa.Model):
         self.draw_disputes()
         # 3. US force allocation, adversary opportunity, demonstrated reliability (from this snapshot)
         self.allocate_us_forces()
-        self.assess_opportunity()
-        self.assess_demonstrated_reliability()
+        effectiveness = self.effectiveness()
+        self.assess_opportunity(effectiveness)
+        self.assess_demonstrated_reliability(effectiveness)
         # 4. actors decide simultaneously, then commit
         self.activate_actors()
         self.partner_commitment = [a.effective_commitment for a in self.partner_list]
@@ -372,10 +374,9 @@ class WargameModel(mesa.Model):
                                self.actors[second], keys[frozenset((theatre.adversary, second))]))
         return coalitions
 
-    def assess_opportunity(self):
+    def assess_opportunity(self, effectiveness):
         """Adversary opportunity per theatre from balance, distraction, disunity, coordination and deterrence."""
         p = self.parameters
-        effectiveness = self.effectiveness()
         us, japan, rok = self.partner_list
         surge = [max(0.0, t.us_forces - t.us_presence) for t in self.theatre_list]
         total_surge = sum(surge)
@@ -401,10 +402,9 @@ class WargameModel(mesa.Model):
                 + common
             )
 
-    def assess_demonstrated_reliability(self):
+    def assess_demonstrated_reliability(self, effectiveness):
         """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty*overstretch) + NCG for the US])."""
         p = self.parameters
-        effectiveness = self.effectiveness()
         for agent in self.partner_list:
             value = agent.effective_commitment * effectiveness
             if agent.actor is Actor.US:
@@ -420,8 +420,7 @@ class WargameModel(mesa.Model):
         draws = self.transition_draws[self.step_index]
         for theatre in self.theatre_list:
             k = theatre.index
-            intent = self.coalitions[k][0].intents.get(theatre.theatre, theatre.tension)
-            theatre.tension = clip01(theatre.tension + rates.tension * (intent - theatre.tension) + rates.noise * shocks[k])
+            theatre.tension = clip01(theatre.tension + rates.tension * (theatre.intent - theatre.tension) + rates.noise * shocks[k])
             if theatre.state is EscalationState.CONFLICT:
                 theatre.conflict_steps_left -= 1
             new_state = next_state(theatre, draws[k], self.opportunity[k], p, rates)
@@ -558,9 +557,10 @@ class WargameModel(mesa.Model):
         bonus = p.missile_warning_bonus * self.missile_warning_sharing
         growth, decay = rates.interop_growth, rates.interop_decay
         levels = self.domain_levels
+        routine, boosted = growth * min(1.0, tempo), growth * min(1.0, tempo * (1.0 + bonus))
         for i, level in enumerate(levels):
-            x = min(1.0, tempo * (1.0 + bonus)) if i in self.fast_tempo_domains else min(1.0, tempo)
-            levels[i] = clip01(level + growth * x * (1.0 - level) - decay * level)
+            gain = boosted if i in self.fast_tempo_domains else routine
+            levels[i] = clip01(level + gain * (1.0 - level) - decay * level)
 
     # ----------------------------------------------------------------- cohesion
     def _consistency_ceiling(self):

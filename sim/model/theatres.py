@@ -8,7 +8,7 @@ from ..world import ConflictOutcome, EscalationState
 class TheatreState:
     """Mutable state of one theatre plus what the run summary needs to know about its history."""
 
-    __slots__ = ("theatre", "index", "adversary", "tension", "pressure", "state", "us_presence", "us_forces",
+    __slots__ = ("theatre", "index", "adversary", "tension", "pressure", "intent", "state", "us_presence", "us_forces",
                  "conflict_steps_left", "peak_state", "peak_tension", "tension_sum", "first_crisis_step",
                  "first_conflict_step", "outcome", "crisis_resolution")
 
@@ -18,6 +18,7 @@ class TheatreState:
         self.adversary = adversary
         self.tension = tension
         self.pressure = pressure
+        self.intent = tension  # the driving adversary's escalation intent, set when it commits
         self.state = state
         self.us_presence = us_presence
         self.us_forces = us_presence
