@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_WORKER_FAILED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _parser():
@@ -137,8 +137,8 @@ def cmd_run(args):
         return _error(str(exc))
     if outcome.status == "interrupted":
         return EXIT_INTERRUPTED
-    if outcome.status == "worker_failed":
-        return EXIT_WORKER_FAILED
+    if outcome.status == "stopped":
+        return EXIT_STOPPED
     print(f"results: {directory}")
     if not args.no_report:
         from .analysis.report import write_report

@@ -27,13 +27,13 @@ class EnsembleError(Exception):
     """A problem with the ensemble request (not with a scenario file)."""
 
 
-class _WorkerFailure(Exception):
-    """A worker process or the cluster failed; the ensemble stops and keeps its stored chunks."""
+class _Stopped(Exception):
+    """A worker, the cluster or the disk failed; the ensemble stops and keeps its stored chunks."""
 
 
 @dataclass
 class EnsembleOutcome:
-    """What happened: 'complete', 'complete_with_failures' or 'interrupted', plus failed runs."""
+    """What happened: 'complete', 'complete_with_failures', 'interrupted' (Ctrl-C) or 'stopped' (a worker, the cluster or the disk failed), plus failed runs."""
 
     status: str
     directory: Path
@@ -144,6 +144,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
 
     show = not quiet and sys.stderr.isatty()
     progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
+    order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
+    assembler = store.Assembler(directory, order)
     interrupted, crash = False, None
     try:
         with make_executor(workers, scheduler) as executor:
@@ -156,7 +158,10 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         task = next(queue, None)
                         if task is None:
                             break
-                        pending.add(executor.submit(simulate_chunk, task))
+                        try:
+                            pending.add(executor.submit(simulate_chunk, task))
+                        except Exception as exc:  # the pool broke (a worker died) or the cluster is gone
+                            raise _Stopped(f"a worker failed ({type(exc).__name__}: {exc})") from exc
                     if not pending:
                         break
                     completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -164,28 +169,33 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         try:
                             result = future.result()
                         except Exception as exc:  # a worker died or the cluster failed: keep what is stored
-                            raise _WorkerFailure(f"{type(exc).__name__}: {exc}") from exc
+                            raise _Stopped(f"a worker failed ({type(exc).__name__}: {exc})") from exc
                         scenario = by_name[result.scenario_name]
-                        store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
+                        try:
+                            store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
+                            assembler.stored_chunk(result.scenario_name, result.start)
+                        except OSError as exc:
+                            raise _Stopped(f"cannot write results ({exc})") from exc
                         for run_index, error in result.failures:
                             echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
                                  f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
                         progress.update(result.stop - result.start)
-            except (KeyboardInterrupt, _WorkerFailure) as stop:
+            except (KeyboardInterrupt, _Stopped) as stop:
                 interrupted = True
-                crash = str(stop) if isinstance(stop, _WorkerFailure) else None
+                crash = str(stop) if isinstance(stop, _Stopped) else None
                 for future in pending:
                     future.cancel()
     finally:
         progress.close()
 
     if interrupted:
+        assembler.abandon()
         manifest.update(status="interrupted", interruption=crash or "stopped by the user")
         store.write_json_atomic(directory / "manifest.json", manifest)
-        reason = f"a worker failed ({crash})" if crash else "interrupted"
+        reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
-        return EnsembleOutcome("worker_failed" if crash else "interrupted", directory, [])
-    store.assemble(directory, list(by_name))
+        return EnsembleOutcome("stopped" if crash else "interrupted", directory, [])
+    assembler.finish()
     failures = store.failed_runs(directory)
     manifest["failures"] = failures
     status = "complete_with_failures" if failures else "complete"

@@ -123,20 +123,50 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
     os.replace(tmp, final)
 
 
-def assemble(directory, scenario_names):
-    """Concatenate all chunks into the final files, sorted by scenario (name order) and run."""
-    directory = Path(directory)
-    chunks = sorted(completed_chunks(directory), key=lambda c: (sorted(scenario_names).index(c[0]), c[1]))
-    for kind in OUTPUTS:
-        target = directory / f"{kind}.parquet"
-        tmp = directory / f".{kind}.parquet.tmp"
-        with pq.ParquetWriter(tmp, SCHEMAS[kind], **_WRITE_OPTIONS) as writer:
-            for name, start in chunks:
-                table = pq.read_table(chunk_dir(directory, name, start) / f"{kind}.parquet", schema=SCHEMAS[kind])
+class Assembler:
+    """Builds the final files from stored chunks in sorted order, while the ensemble is still running.
+
+    `order` lists every (scenario, start) chunk in final order (scenarios by name, then run). Each
+    call to `advance` appends the longest stored prefix not yet appended, so the final write
+    overlaps with the simulation; the result is the same whenever chunks arrive.
+    """
+
+    def __init__(self, directory, order):
+        self.directory = Path(directory)
+        self.waiting = list(order)
+        self.stored = completed_chunks(self.directory)
+        self.temporary = {kind: self.directory / f".{kind}.parquet.tmp" for kind in OUTPUTS}
+        self.writers = {kind: pq.ParquetWriter(self.temporary[kind], SCHEMAS[kind], **_WRITE_OPTIONS) for kind in OUTPUTS}
+        self.advance()
+
+    def stored_chunk(self, scenario_name, start):
+        """Note that a chunk has been stored, then append whatever is now next in order."""
+        self.stored.add((scenario_name, start))
+        self.advance()
+
+    def advance(self):
+        """Append stored chunks from the head of the queue."""
+        while self.waiting and self.waiting[0] in self.stored:
+            name, start = self.waiting.pop(0)
+            for kind, writer in self.writers.items():
+                table = pq.read_table(chunk_dir(self.directory, name, start) / f"{kind}.parquet", schema=SCHEMAS[kind])
                 if table.num_rows:
                     writer.write_table(table)
-        os.replace(tmp, target)
-    shutil.rmtree(directory / "chunks", ignore_errors=True)
+
+    def finish(self):
+        """Close and rename the final files into place, then drop the chunks."""
+        if self.waiting:
+            raise RuntimeError(f"cannot finish: {len(self.waiting)} chunks are missing")
+        for kind, writer in self.writers.items():
+            writer.close()
+            os.replace(self.temporary[kind], self.directory / f"{kind}.parquet")
+        shutil.rmtree(self.directory / "chunks", ignore_errors=True)
+
+    def abandon(self):
+        """Close and delete the partial final files (the chunks stay, for --resume)."""
+        for kind, writer in self.writers.items():
+            writer.close()
+            self.temporary[kind].unlink(missing_ok=True)
 
 
 def failed_runs(directory):
