@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -180,6 +181,8 @@ def cmd_show(args):
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # Ctrl-C / SIGINT always means "stop cleanly", even when started from a shell that ignores it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "compare": cmd_compare, "show": cmd_show}
     try:
