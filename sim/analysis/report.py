@@ -72,6 +72,7 @@ def summary_table(results):
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
             "P(breakdown) %": f"{100 * breakdown.estimate:.1f} [{100 * breakdown.low:.1f}, {100 * breakdown.high:.1f}]",
+            "MCSE of P(breakdown), points": f"{100 * breakdown.mcse:.2f}",
             "final cohesion median [5%, 95%]": f"{final_q[0.5]:.3f} [{final_q[0.05]:.3f}, {final_q[0.95]:.3f}]",
             "min cohesion median [5%, 95%]": f"{min_q[0.5]:.3f} [{min_q[0.05]:.3f}, {min_q[0.95]:.3f}]",
             "final US credibility mean ± MCSE": f"{credibility:.3f} ± {credibility_se:.3f}",

@@ -7,6 +7,7 @@ returns located problems rather than stopping at the first.
 
 import datetime as dt
 import difflib
+import functools
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -244,6 +245,12 @@ class Effect(Strict):
         return next(name for name in self.operations() if getattr(self, name) is not None)
 
 
+@functools.lru_cache(maxsize=1024)
+def parsed_condition(text):
+    """The checked syntax tree of a condition (cached: every run of a scenario compiles the same text)."""
+    return parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+
+
 class EventSpec(Strict):
     """An event: scheduled (`at`), random (`probability_per_step`) or triggered (`when`)."""
 
@@ -264,7 +271,7 @@ class EventSpec(Strict):
     def _parse_when(cls, text):
         if text is not None:
             try:
-                parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
+                parsed_condition(text)
             except ExpressionError as exc:
                 raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
         return text
@@ -287,7 +294,7 @@ class EventSpec(Strict):
 
     def condition(self):
         """The parsed `when` condition (triggered events only)."""
-        return parse_condition(self.when, READABLE_VARIABLES, CONDITION_CONSTANTS)
+        return parsed_condition(self.when)
 
 
 class Parameters(Strict):
