@@ -120,9 +120,13 @@ def _outcome_frame(result):
 
 def describe_difference(row):
     """A paired difference in plain words."""
-    direction = "rises" if row["difference"] > 0 else "falls" if row["difference"] < 0 else "is unchanged,"
     how = "paired by run" if row["paired"] else "unpaired"
     label = row["label"][0].upper() + row["label"][1:]
+    if row["difference"] == 0 and row["low"] == row["high"] == 0:
+        shown = (f"{100 * row['baseline_mean']:.1f}% [{100 * row['baseline_low']:.1f}, {100 * row['baseline_high']:.1f}]"
+                 if row["binary"] else f"{row['baseline_mean']:.3f}")
+        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown} ({how})."
+    direction = "rises" if row["difference"] > 0 else "falls"
     if row["binary"]:
         return (f"{label} {direction} from {100 * row['baseline_mean']:.1f}% "
                 f"[{100 * row['baseline_low']:.1f}, {100 * row['baseline_high']:.1f}] in {row['baseline']} to "
