@@ -172,8 +172,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                             raise _Stopped(f"a worker failed ({type(exc).__name__}: {exc})") from exc
                         scenario = by_name[result.scenario_name]
                         try:
-                            store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
-                            assembler.stored_chunk(result.scenario_name, result.start)
+                            tables = store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
+                            assembler.stored_chunk(result.scenario_name, result.start, tables)
                         except OSError as exc:
                             raise _Stopped(f"cannot write results ({exc})") from exc
                         for run_index, error in result.failures:
