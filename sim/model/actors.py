@@ -31,6 +31,7 @@ class StateActor(mesa.Agent):
         self.exposure = tuple(exposure)
         self.exposure_total = sum(self.exposure)
         self.is_partner = actor in PARTNERS
+        self.is_us = actor is Actor.US
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
         self.driven_theatres = []  # adversaries: the theatres whose tension they drive (set by the model)
@@ -70,7 +71,7 @@ class StateActor(mesa.Agent):
         if self.is_partner:
             rates, params = model.rates, model.parameters
             target = self.opinion_anchor + params.opinion_threat_rally * self.threat
-            if self.actor is not Actor.US:
+            if not self.is_us:
                 target -= params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
             rate = rates.threat_perception

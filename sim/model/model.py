@@ -18,7 +18,7 @@ from .actors import StateActor, clip01
 from .events import EventEngine
 from .politics import apply_dispute, draw_from, election_odds
 from .record import Recorder, summarise
-from .theatres import TheatreState, adjudicate, allocate_forces, force_demand, next_state
+from .theatres import CONFLICT, TheatreState, adjudicate, allocate_forces, force_demand, next_state
 
 # Stream numbers for the independent random streams derived from the run seed. Keeping each
 # mechanism on its own stream, drawn in fixed amounts per step, keeps common random numbers aligned
@@ -421,10 +421,10 @@ class WargameModel(mesa.Model):
         for theatre in self.theatre_list:
             k = theatre.index
             theatre.tension = clip01(theatre.tension + rates.tension * (theatre.intent - theatre.tension) + rates.noise * shocks[k])
-            if theatre.state is EscalationState.CONFLICT:
+            if theatre.state is CONFLICT:
                 theatre.conflict_steps_left -= 1
             new_state = next_state(theatre, draws[k], self.opportunity[k], p, rates)
-            if theatre.state is EscalationState.CONFLICT and new_state is not theatre.state:
+            if theatre.state is CONFLICT and new_state is not theatre.state:
                 self._end_conflict(theatre)
             if new_state is not theatre.state:
                 before = int(theatre.state)

@@ -4,6 +4,11 @@ import math
 
 from ..world import ConflictOutcome, EscalationState
 
+# Module-level names for the states: the state machine below runs for every theatre every step.
+PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (
+    EscalationState.PEACETIME, EscalationState.DE_ESCALATION, EscalationState.GREY_ZONE,
+    EscalationState.CRISIS, EscalationState.CONFLICT)
+
 
 class TheatreState:
     """Mutable state of one theatre plus what the run summary needs to know about its history."""
@@ -61,27 +66,27 @@ def allocate_forces(demands, pool):
 def next_state(theatre, u, opportunity, params, hazards):
     """The escalation state after this step's tension update, given a uniform draw `u`."""
     t, state = theatre.tension, theatre.state
-    if state is EscalationState.PEACETIME:
-        return EscalationState.GREY_ZONE if t >= params.grey_zone_threshold else state
-    if state is EscalationState.GREY_ZONE:
+    if state is PEACETIME:
+        return GREY_ZONE if t >= params.grey_zone_threshold else state
+    if state is GREY_ZONE:
         if t < params.grey_zone_threshold - params.hysteresis:
-            return EscalationState.PEACETIME
+            return PEACETIME
         if t >= params.crisis_threshold and u < hazards.crisis:
-            return EscalationState.CRISIS
+            return CRISIS
         return state
-    if state is EscalationState.CRISIS:
+    if state is CRISIS:
         if t >= params.conflict_threshold and u < hazards.conflict * opportunity:
-            return EscalationState.CONFLICT
+            return CONFLICT
         if t < params.crisis_threshold - params.hysteresis:
-            return EscalationState.DE_ESCALATION
+            return DE_ESCALATION
         return state
-    if state is EscalationState.CONFLICT:
-        return EscalationState.DE_ESCALATION if theatre.conflict_steps_left <= 0 else state
+    if state is CONFLICT:
+        return DE_ESCALATION if theatre.conflict_steps_left <= 0 else state
     # De-escalation: relapse into crisis, or settle once tension is back under the grey-zone line.
     if t >= params.crisis_threshold:
-        return EscalationState.CRISIS
+        return CRISIS
     if t < params.grey_zone_threshold - params.hysteresis:
-        return EscalationState.PEACETIME
+        return PEACETIME
     return state
 
 
