@@ -33,113 +33,47 @@ def test_yaml_syntax_error_names_line(write):
     assert problem.line in (2, 3, 4) and "YAML syntax error" in problem.message
 
 
-def test_wrong_type_names_line_and_field(extending):
-    path = extending("""
-        parameters:
-          tie_rate: fast
-    """)
-    problem = only(path)
-    assert (problem.line, problem.column, problem.field) == (4, 13, "parameters.tie_rate")
-    assert "valid number" in problem.message and "'fast'" in problem.message
+# (body appended to a scenario that extends the baseline from line 3; line, column or None, field, message parts)
+LOCATED_CASES = {
+    "wrong type": ("parameters:\n  tie_rate: fast\n", 4, 13, "parameters.tie_rate", ["valid number", "'fast'"]),
+    "out of range": ("institutions:\n  level: 1.5\n", 4, None, "institutions.level", ["less than or equal to 1"]),
+    "unknown key": ("parameters:\n  tie_rat: 0.05\n", 4, 3, "parameters.tie_rat", ["unknown key 'tie_rat'", "did you mean 'tie_rate'"]),
+    "unknown actor": ("actors:\n  usa: {government: us_committed, opinion: 0.5, capability: 1.0}\n", 4, None, "actors.usa",
+                      ["did you mean 'us'"]),
+    "unknown actor in an effect": (
+        "events:\n  - id: change\n    at: 2026-01-01\n    effects:\n      - government: {actor: usa, profile: us_transactional}\n",
+        7, None, "events[change].effects.0.government.actor", ["did you mean 'us'"]),
+    "bad date": ("end: 2029-13-01\n", 3, None, "end", ["date"]),
+    "end before start": ("end: 2024-01-01\n", 3, None, "end", ["must be after start"]),
+    "unknown variable in a condition": (
+        "events:\n  - id: alarm\n    when: cohesoin < 0.4\n    effects:\n      - upkeep: 0.1\n",
+        5, None, "events[alarm].when", ["unknown variable 'cohesoin'", "did you mean 'cohesion'"]),
+    "bad expression": ("events:\n  - id: alarm\n    when: 'cohesion < '\n    effects:\n      - upkeep: 0.1\n",
+                       5, None, "events[alarm].when", ["invalid condition syntax"]),
+    "function call in a condition": (
+        "events:\n  - id: alarm\n    when: \"__import__('os').system('true')\"\n    effects:\n      - upkeep: 0.1\n",
+        5, None, "events[alarm].when", ["not allowed"]),
+    "duplicate event id": (
+        "events:\n  - id: twice\n    at: 2026-01-01\n    effects: [{upkeep: 0.1}]\n"
+        "  - id: twice\n    at: 2026-02-01\n    effects: [{upkeep: 0.1}]\n",
+        7, None, "events.1.id", ["duplicate event id 'twice'"]),
+    "duplicate YAML key": ("parameters:\n  tie_rate: 0.1\n  tie_rate: 0.2\n", 5, None, "parameters.tie_rate", ["duplicate key"]),
+    "unknown government profile": ("actors:\n  us: {government: us_comitted}\n", 4, None, "actors.us.government",
+                                   ["did you mean 'us_committed'"]),
+    "unknown event to remove": ("remove_events: [trilateral_sumit]\n", 3, None, "remove_events.0",
+                                ["did you mean 'trilateral_summit'"]),
+}
 
 
-def test_out_of_range_value(extending):
-    path = extending("""
-        institutions:
-          level: 1.5
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (4, "institutions.level")
-    assert "less than or equal to 1" in problem.message
-
-
-def test_unknown_key_suggests_the_right_one(extending):
-    path = extending("""
-        parameters:
-          tie_rat: 0.05
-    """)
-    problem = only(path)
-    assert (problem.line, problem.column, problem.field) == (4, 3, "parameters.tie_rat")
-    assert "unknown key 'tie_rat'" in problem.message and "did you mean 'tie_rate'" in problem.message
-
-
-def test_unknown_actor_key(extending):
-    path = extending("""
-        actors:
-          usa: {government: us_committed, opinion: 0.5, capability: 1.0}
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (4, "actors.usa")
-    assert "did you mean 'us'" in problem.message
-
-
-def test_unknown_actor_in_effect(extending):
-    path = extending("""
-        events:
-          - id: change
-            at: 2026-01-01
-            effects:
-              - government: {actor: usa, profile: us_transactional}
-    """)
-    problem = only(path)
-    assert problem.line == 7 and problem.field == "events[change].effects.0.government.actor"
-    assert "did you mean 'us'" in problem.message
-
-
-def test_bad_date(extending):
-    path = extending("""
-        end: 2029-13-01
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (3, "end")
-    assert "date" in problem.message
-
-
-def test_end_before_start(extending):
-    path = extending("""
-        end: 2024-01-01
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (3, "end")
-    assert "must be after start" in problem.message
-
-
-def test_unknown_variable_in_condition(extending):
-    path = extending("""
-        events:
-          - id: alarm
-            when: cohesoin < 0.4
-            effects:
-              - upkeep: 0.1
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (5, "events[alarm].when")
-    assert "unknown variable 'cohesoin'" in problem.message and "did you mean 'cohesion'" in problem.message
-
-
-def test_bad_expression(extending):
-    path = extending("""
-        events:
-          - id: alarm
-            when: "cohesion < "
-            effects:
-              - upkeep: 0.1
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (5, "events[alarm].when")
-    assert "invalid condition syntax" in problem.message
-
-
-def test_expression_cannot_call_functions(extending):
-    path = extending("""
-        events:
-          - id: alarm
-            when: "__import__('os').system('true')"
-            effects:
-              - upkeep: 0.1
-    """)
-    problem = only(path)
-    assert problem.field == "events[alarm].when" and "not allowed" in problem.message
+@pytest.mark.parametrize("case", LOCATED_CASES, ids=str)
+def test_problem_names_line_field_and_what_was_expected(case, extending):
+    body, line, column, field, parts = LOCATED_CASES[case]
+    problem = only(extending(body))
+    assert (problem.line, problem.field) == (line, field)
+    if column is not None:
+        assert problem.column == column
+    for part in parts:
+        assert part in problem.message
 
 
 def test_circular_extends(write):
@@ -156,37 +90,12 @@ def test_missing_extends_target(write):
     assert "nowhere.yaml" in problem.message and "not found" in problem.message
 
 
-def test_duplicate_event_id_in_one_file(extending):
-    path = extending("""
-        events:
-          - id: twice
-            at: 2026-01-01
-            effects: [{upkeep: 0.1}]
-          - id: twice
-            at: 2026-02-01
-            effects: [{upkeep: 0.1}]
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (7, "events.1.id")
-    assert "duplicate event id 'twice'" in problem.message
-
-
 def test_duplicate_event_id_without_extends(write):
     text = (SCENARIOS / "baseline.yaml").read_text().replace("  - id: trilateral_summit", "  - id: trilateral_exercise")
     path = write("dup.yaml", text)
     problem = only(path)
     assert problem.field == "events[trilateral_exercise].id" and "duplicate event id 'trilateral_exercise'" in problem.message
     assert text.splitlines()[problem.line - 1].strip() == "- id: trilateral_exercise"
-
-
-def test_duplicate_yaml_key(extending):
-    path = extending("""
-        parameters:
-          tie_rate: 0.1
-          tie_rate: 0.2
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (5, "parameters.tie_rate") and "duplicate key" in problem.message
 
 
 def test_file_not_found(tmp_path):
@@ -234,26 +143,9 @@ def test_inherited_value_error_points_into_the_parent(write, extending):
     assert parent.read_text().splitlines()[problem.line - 1].lstrip().startswith("tie_rate: 3.00")
 
 
-def test_unknown_government_profile(extending):
-    path = extending("""
-        actors:
-          us: {government: us_comitted}
-    """)
-    problem = only(path)
-    assert problem.field == "actors.us.government" and "did you mean 'us_committed'" in problem.message
-
-
 def test_command_line_override_is_validated():
     problem = only(SCENARIOS / "baseline.yaml", ["parameters.tie_rate=abc"])
     assert problem.file == "<command line>" and problem.field == "parameters.tie_rate"
-
-
-def test_remove_unknown_event(extending):
-    path = extending("""
-        remove_events: [trilateral_sumit]
-    """)
-    problem = only(path)
-    assert (problem.line, problem.field) == (3, "remove_events.0") and "did you mean 'trilateral_summit'" in problem.message
 
 
 def test_cli_reports_without_traceback_and_writes_nothing(extending, tmp_path):
