@@ -100,6 +100,7 @@ class WargameModel(mesa.Model):
         self.upkeep_pulse = 0.0
         self.us_overstretch = 0.0
         self._allocation_for = self._dispute_hazards_for = None
+        self.government_version = self.state_version = 0  # bumped on every change, to refresh the caches above
         self._dispute_hazards = []
         self.alignment_anchors = dict(self.alignment)
         self.opportunity = [0.0] * len(THEATRES)
@@ -306,6 +307,7 @@ class WargameModel(mesa.Model):
         old_name, old = agent.government_name, agent.government
         new = self.governments[profile_name]
         agent.government_name, agent.government = profile_name, new
+        self.government_version += 1
         if actor in PARTNERS:
             priority_shift = sum(abs(getattr(old.theatre_priority, t.value) - getattr(new.theatre_priority, t.value)) for t in THEATRES)
             self.policy_change += (abs(new.alliance_commitment - old.alliance_commitment)
@@ -333,15 +335,14 @@ class WargameModel(mesa.Model):
 
     def draw_disputes(self):
         """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
-        governments = tuple(self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
-        if governments != self._dispute_hazards_for:  # hazards change only with a government
+        if self.government_version != self._dispute_hazards_for:  # hazards change only with a government
             p = self.parameters
-            japan, rok, us = governments
+            japan, rok, us = (self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
             weekly = ((p.dispute_base_hazard * 0.5 * (japan.history_assertiveness + rok.history_assertiveness), p.dispute_severity),
                       (p.burden_dispute_hazard * us.burden_sharing_demand, p.burden_dispute_severity))
             self._dispute_hazards = [(kind, 1.0 - (1.0 - h) ** self.rates.dt, severity)
                                      for kind, (h, severity) in zip(("japan_rok_history", "burden_sharing"), weekly)]
-            self._dispute_hazards_for = governments
+            self._dispute_hazards_for = self.government_version
         draws = self.dispute_draws[self.step_index]
         for (kind, hazard, severity), u in zip(self._dispute_hazards, draws):
             if u < hazard:
@@ -352,11 +353,10 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- forces, opportunity, reliability
     def allocate_us_forces(self):
         """Allocate the US force pool across theatres; two crises at once leave each short."""
-        government = self.actors[Actor.US].government
-        key = (government, *(t.state for t in self.theatre_list))
-        if key == self._allocation_for:  # demand depends only on states and the US government's priorities
+        key = (self.government_version, self.state_version)
+        if key == self._allocation_for:  # demand depends only on theatre states and the US government's priorities
             return
-        priority = government.theatre_priority
+        priority = self.actors[Actor.US].government.theatre_priority
         weights = (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)
         demands = [force_demand(t, w, self.parameters) for t, w in zip(self.theatre_list, weights)]
         allocation, self.us_overstretch = allocate_forces(demands, self.parameters.us_force_pool)
@@ -438,6 +438,7 @@ class WargameModel(mesa.Model):
         """Move a theatre to `state`, keeping its history and adjudicating a conflict on entry."""
         previous = theatre.state
         theatre.state = state
+        self.state_version += 1
         theatre.peak_state = max(theatre.peak_state, state)
         if state is EscalationState.CRISIS:
             if theatre.first_crisis_step < 0:
