@@ -5,6 +5,7 @@ there match the method names here.
 """
 
 import datetime as dt
+import functools
 import math
 import zlib
 from types import SimpleNamespace
@@ -30,6 +31,12 @@ class ModelStateError(RuntimeError):
     """The model reached a non-finite state (for example after an extreme scenario effect)."""
 
 
+@functools.lru_cache(maxsize=64)
+def _calendar(start, step_days, n_steps):
+    """The date of every step (shared by all runs of a scenario; never modified)."""
+    return tuple(start + dt.timedelta(days=i * step_days) for i in range(n_steps + 1))
+
+
 def _child(seed_sequence, *key):
     return np.random.SeedSequence(seed_sequence.entropy, spawn_key=tuple(seed_sequence.spawn_key) + key)
 
@@ -46,7 +53,7 @@ class WargameModel(mesa.Model):
         self.step_days = scenario.step_days
         self.n_steps = scenario.n_steps
         self.step_index = 0
-        self.dates = [scenario.start + dt.timedelta(days=i * scenario.step_days) for i in range(self.n_steps + 1)]
+        self.dates = _calendar(scenario.start, scenario.step_days, self.n_steps)
         self.date = scenario.start
         self.rates = self._scaled_rates(p, scenario.step_days / 7.0)
 
@@ -54,7 +61,8 @@ class WargameModel(mesa.Model):
         theatre_rng = np.random.default_rng(_child(seed_sequence, _THEATRE_STREAM))
         self.tension_shocks = theatre_rng.standard_normal((n, len(THEATRES))).tolist()
         self.transition_draws = theatre_rng.random((n, len(THEATRES))).tolist()
-        self.adjudication_draws = np.random.default_rng(_child(seed_sequence, _ADJUDICATION_STREAM)).random((n, len(THEATRES))).tolist()
+        self._adjudication_seed = _child(seed_sequence, _ADJUDICATION_STREAM)
+        self._adjudication_draws = None  # drawn on the first conflict: most runs have none
         politics_rng = np.random.default_rng(_child(seed_sequence, _POLITICS_STREAM))
         self.dispute_draws = politics_rng.random((n, 2)).tolist()
         election_draws = politics_rng.random(max(1, len(scenario.elections))).tolist()
@@ -460,7 +468,9 @@ class WargameModel(mesa.Model):
     def _adjudicate(self, theatre):
         """Adjudicate a conflict's outcome and apply its effect on US credibility; log the draw and modifiers."""
         p = self.parameters
-        u = self.adjudication_draws[self.step_index][theatre.index]
+        if self._adjudication_draws is None:
+            self._adjudication_draws = np.random.default_rng(self._adjudication_seed).random((self.n_steps + 1, len(THEATRES))).tolist()
+        u = self._adjudication_draws[self.step_index][theatre.index]
         outcome, details = adjudicate(balance=self.balance[theatre.index], us_credibility=self.us_credibility,
                                       cohesion=self.cohesion, u=u, params=p)
         before = int(theatre.outcome)
