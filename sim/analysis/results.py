@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -43,7 +44,7 @@ class ScenarioResults:
         table = pq.read_table(self.directory / "timeseries.parquet", columns=["scenario", "run", "step", "date", *columns],
                               filters=[("scenario", "==", self.name)])
         if runs is not None:
-            table = table.filter(pc.is_in(table["run"], value_set=_int_array(runs)))
+            table = table.filter(pc.is_in(table["run"], value_set=pa.array(list(runs), pa.int32())))
         return table.drop(["scenario"]).to_pandas()
 
     def events(self, run=None):
@@ -57,12 +58,6 @@ class ScenarioResults:
         marks = [(dt.date.fromisoformat(e["at"]), e["id"]) for e in resolved["events"] if e.get("at")]
         marks += [(dt.date.fromisoformat(e["date"]), f"{e['actor']} election") for e in resolved["elections"]]
         return sorted(marks)
-
-
-def _int_array(values):
-    import pyarrow as pa
-
-    return pa.array(list(values), pa.int32())
 
 
 def load(directories):

@@ -6,7 +6,7 @@ of declaration in the scenario. Every applied effect is appended to the event lo
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..expressions import compile_condition
 from ..variables import CONDITION_CONSTANTS
@@ -26,7 +26,6 @@ class _Entry:
     condition: object = None
     was_true: bool = False
     fired: int = 0
-    effects: list = field(default_factory=list)
 
 
 class EventEngine:

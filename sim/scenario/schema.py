@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..expressions import Condition, ExpressionError, parse_condition
+from ..expressions import ExpressionError, parse_condition
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
 from ..world import DOMAINS, STATE_BY_LABEL
 
@@ -254,8 +254,6 @@ def parsed_condition(text):
 class EventSpec(Strict):
     """An event: scheduled (`at`), random (`probability_per_step`) or triggered (`when`)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, arbitrary_types_allowed=True)
-
     id: Identifier
     description: str = ""
     at: Optional[dt.date] = Field(None, description="Scheduled: the date it fires")
@@ -383,8 +381,6 @@ class Parameters(Strict):
 
 class Scenario(Strict):
     """A complete scenario: the world at the start, the dynamics' parameters and the events."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, arbitrary_types_allowed=True)
 
     name: Identifier
     description: str = Field(min_length=1, description="The question this scenario asks")
