@@ -30,6 +30,11 @@ class EnsembleError(Exception):
 class _Stopped(Exception):
     """A worker, the cluster or the disk failed; the ensemble stops and keeps its stored chunks."""
 
+    @classmethod
+    def worker(cls, exc):
+        """The stop caused by a failed worker or cluster."""
+        return cls(f"a worker failed ({type(exc).__name__}: {exc})")
+
 
 @dataclass
 class EnsembleOutcome:
@@ -161,7 +166,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         try:
                             pending.add(executor.submit(simulate_chunk, task))
                         except Exception as exc:  # the pool broke (a worker died) or the cluster is gone
-                            raise _Stopped(f"a worker failed ({type(exc).__name__}: {exc})") from exc
+                            raise _Stopped.worker(exc) from exc
                     if not pending:
                         break
                     completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -169,7 +174,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         try:
                             result = future.result()
                         except Exception as exc:  # a worker died or the cluster failed: keep what is stored
-                            raise _Stopped(f"a worker failed ({type(exc).__name__}: {exc})") from exc
+                            raise _Stopped.worker(exc) from exc
                         scenario = by_name[result.scenario_name]
                         try:
                             tables = store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
@@ -185,6 +190,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                 crash = str(stop) if isinstance(stop, _Stopped) else None
                 for future in pending:
                     future.cancel()
+    except EnsembleError:  # no executor could be made: nothing ran
+        assembler.abandon()
+        raise
     finally:
         progress.close()
 
