@@ -60,6 +60,9 @@ LOCATED_CASES = {
     "duplicate YAML key": ("parameters:\n  tie_rate: 0.1\n  tie_rate: 0.2\n", 5, None, "parameters.tie_rate", ["duplicate key"]),
     "unknown government profile": ("actors:\n  us: {government: us_comitted}\n", 4, None, "actors.us.government",
                                    ["did you mean 'us_committed'"]),
+    "window ending before it starts": (
+        "events:\n  - id: drill\n    probability_per_step: 0.1\n    window: {start: 2027-01-01, end: 2026-01-01}\n"
+        "    effects: [{upkeep: 0.1}]\n", 6, None, "events[drill].window.end", ["before its start"]),
     "unknown event to remove": ("remove_events: [trilateral_sumit]\n", 3, None, "remove_events.0",
                                 ["did you mean 'trilateral_summit'"]),
 }

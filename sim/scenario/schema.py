@@ -452,6 +452,9 @@ class Scenario(Strict):
             if event.id in seen:
                 problems.append((("events", i, "id"), f"duplicate event id '{event.id}' (first used by event {seen[event.id]})"))
             seen.setdefault(event.id, i)
+            window = event.window
+            if window is not None and window.start and window.end and window.end < window.start:
+                problems.append((("events", i, "window", "end"), f"window end {window.end} is before its start {window.start}"))
             if period_ok and event.at is not None and not self.start <= event.at <= self.end:
                 problems.append((("events", i, "at"), f"date {event.at} is outside the scenario period {self.start}..{self.end}"))
             for j, effect in enumerate(event.effects):
