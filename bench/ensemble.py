@@ -9,6 +9,7 @@ summed RSS of the process tree while each ran.
 """
 
 import argparse
+import inspect
 import shutil
 import sys
 import tempfile
@@ -74,8 +75,10 @@ def bench_runner(scenario, runs, workers, chunk_size):
 
 def bench_batch_run(scenario, runs, workers):
     began = time.perf_counter()
+    # mesa 3.5 deprecates `iterations` (one run per parameter combination is its default)
+    once = {} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
     rows = mesa.batch_run(CollectedWargame, parameters={"scenario": [scenario], "rng": list(range(runs))},
-                          number_processes=workers, iterations=1, data_collection_period=1,
+                          number_processes=workers, data_collection_period=1, **once,
                           max_steps=scenario.n_steps - 1, display_progress=False)  # batch_run steps while steps <= max_steps
     elapsed = time.perf_counter() - began
     assert len(rows) >= runs * scenario.n_steps, len(rows)  # one row per run and collected step
