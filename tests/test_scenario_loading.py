@@ -100,6 +100,13 @@ def test_every_parameter_is_in_the_odd_parameter_table():
     assert not missing
 
 
+def test_odd_parameter_table_shows_the_schema_defaults():
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    for name, field in Parameters.model_fields.items():
+        row = re.search(rf"^\| `{name}` \| [^|]+ \| ([^|]+) \|", odd, re.MULTILINE)
+        assert row and float(row.group(1)) == pytest.approx(field.default, abs=1e-4), name
+
+
 def test_baseline_defaults_agree_with_schema_defaults(baseline):
     differing = {name: (getattr(baseline.parameters, name), field.default)
                  for name, field in Parameters.model_fields.items() if getattr(baseline.parameters, name) != field.default}
