@@ -522,7 +522,7 @@ class WargameModel(mesa.Model):
         for name, i, j in self.tie_members:
             target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
             if i is us:
-                target -= p.burden_friction * us.government.burden_sharing_demand
+                target -= p.burden_friction * self.us_burden_sharing_demand
             else:
                 assertiveness = 0.5 * (japan.government.history_assertiveness + rok.government.history_assertiveness)
                 target += min(p.hedge_cap, p.hedge_gain * shortfall)
