@@ -91,3 +91,64 @@ class ConflictOutcome(_Labelled):
     DETERRENCE_RESTORED = 1
     STALEMATE = 2
     ADVERSARY_GAINS = 3
+
+
+class PartnershipState(_Labelled):
+    """Observable state of the US-Japan-ROK partnership, numbered by health so conditions can compare them.
+
+    The meaning a journalist would report for each state is in docs/ODD.md section 2.
+    """
+
+    RUPTURED = 0
+    SUSPENDED = 1
+    STRAINED = 2
+    FUNCTIONING = 3
+    INSTITUTIONALISED = 4
+
+
+PARTNERSHIP_BY_LABEL = {s.label: s for s in PartnershipState}
+
+
+class Institution(str, Enum):
+    """Named institutions that events can create, notice for termination, suspend, restore and end."""
+
+    SUMMIT_PROCESS = "summit_process"                  # trilateral: annual leaders' summits and ministerials
+    MISSILE_WARNING_SHARING = "missile_warning_sharing"  # trilateral: real-time DPRK missile-warning data
+    SECRETARIAT = "secretariat"                        # trilateral: standing secretariat (Seoul, 2024)
+    TRILATERAL_NCG = "trilateral_ncg"                  # trilateral nuclear consultative group
+    US_ROK_NCG = "us_rok_ncg"                          # bilateral US-ROK Nuclear Consultative Group (2023)
+    JAPAN_ROK_GSOMIA = "japan_rok_gsomia"              # bilateral Japan-ROK intelligence-sharing agreement
+
+
+INSTITUTIONS = tuple(Institution)
+
+
+class InstitutionStatus(_Labelled):
+    """Status of a named institution; `noticed` and `active` institutions operate, the others do not.
+
+    `suspended` has the number of the partnership's `suspended` state, so that one flat set of
+    condition constants serves both; compare institution statuses with `==`.
+    """
+
+    ABSENT = 0
+    SUSPENDED = 1
+    ENDED = 2
+    NOTICED = 3
+    ACTIVE = 4
+
+    @property
+    def operating(self):
+        """Whether the institution has its effects in this status."""
+        return self >= InstitutionStatus.NOTICED
+
+
+INSTITUTION_STATUS_BY_LABEL = {s.label: s for s in InstitutionStatus}
+
+# What an event may do to a named institution, and the status each action leads to.
+INSTITUTION_ACTIONS = {
+    "create": InstitutionStatus.ACTIVE,
+    "notice": InstitutionStatus.NOTICED,
+    "suspend": InstitutionStatus.SUSPENDED,
+    "restore": InstitutionStatus.ACTIVE,
+    "end": InstitutionStatus.ENDED,
+}

@@ -9,6 +9,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..world import PartnershipState  # noqa: E402
 from .stats import survival_curve  # noqa: E402
 
 FAN_VARIABLES = (
@@ -102,14 +103,16 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
 
 
 def cohesion_distributions(results, colours):
-    """ECDFs of final and minimum cohesion per scenario, with the breakdown threshold."""
+    """ECDFs of final and minimum cohesion per scenario, with the cohesion floors of the partnership states."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, column, title in zip(axes, ("final_cohesion", "min_cohesion"), ("Final cohesion", "Minimum cohesion over the run")):
         for result in results:
             values = result.ok_runs()[column].to_numpy()
             ax.ecdf(values, color=colours[result.name], label=f"{result.name} (n={values.size})", lw=1.6)
-        threshold = results[0].breakdown_threshold
-        ax.axvline(threshold, color="crimson", ls="--", lw=1, label=f"breakdown threshold {threshold}")
+        for state, threshold in results[0].ladder_thresholds.items():
+            ax.axvline(threshold, color="crimson", ls="--", lw=0.8, alpha=0.7)
+            ax.annotate(f"{state} {threshold}", (threshold, 0.02), xycoords=("data", "axes fraction"), rotation=90,
+                        fontsize=6.5, color="crimson", ha="right")
         ax.set_title(title)
         ax.set_xlabel("cohesion index (0-1)")
         ax.grid(alpha=0.3)
@@ -149,20 +152,22 @@ def outcome_bars(probabilities, colours):
 
 
 def survival_plot(results, colours):
-    """Kaplan-Meier curve of 'partnership intact' (cohesion never below the threshold) over dates."""
+    """Kaplan-Meier curve of 'partnership still meeting' (never suspended or ruptured) over dates."""
     figure, ax = plt.subplots(figsize=(9, 4))
     for result in results:
         runs = result.ok_runs()
         horizon = result.entry["n_steps"]
-        steps, surviving = survival_curve(runs["breakdown_step"].to_numpy(), horizon)
+        firsts = runs[["first_suspended_step", "first_ruptured_step"]].to_numpy()
+        suspended = np.where(firsts >= 0, firsts, horizon + 1).min(axis=1)
+        steps, surviving = survival_curve(np.where(suspended <= horizon, suspended, -1), horizon)
         start = dt.date.fromisoformat(result.entry["start"])
         dates = [start + dt.timedelta(days=int(s) * result.entry["step_days"]) for s in steps]
         ax.step(dates, surviving * 100, where="post", color=colours[result.name], lw=1.8, label=result.name)
     _mark_scheduled(ax, sorted({m for r in results for m in r.scheduled_dates()}), label=True)
     _date_axis(ax)
     ax.set_ylim(0, 102)
-    ax.set_ylabel("runs with partnership intact (%)")
-    ax.set_title(f"Survival of the partnership (cohesion above {results[0].breakdown_threshold})")
+    ax.set_ylabel("runs never suspended (%)")
+    ax.set_title("Survival of the partnership: share of runs not yet suspended or ruptured")
     ax.legend(fontsize=8, loc="lower left")
     figure.tight_layout()
     return figure
@@ -223,7 +228,15 @@ def run_trajectories(result, run):
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
     for name in names[:5]:
         top.plot(frame["date"], frame[name], lw=2.2 if name == "cohesion" else 1.2, label=name)
-    top.axhline(result.breakdown_threshold, color="crimson", ls="--", lw=1, label="breakdown threshold")
+    for state, threshold in result.ladder_thresholds.items():
+        top.axhline(threshold, color="crimson", ls="--", lw=0.7, alpha=0.6)
+        top.annotate(f"{state} floor", (1.0, threshold), xycoords=("axes fraction", "data"), fontsize=6.5, color="crimson",
+                     ha="right", va="bottom")
+    changes = events[(events["target"] == "partnership") & (events["operation"] == "transition")]
+    for change in changes.itertuples(index=False):
+        top.axvline(change.date, color="crimson", lw=1.2, alpha=0.5)
+        top.annotate(f"partnership {PartnershipState(int(change.after)).label}", (change.date, 0.02),
+                     xycoords=("data", "axes fraction"), rotation=90, fontsize=7, color="crimson", va="bottom")
     top.set_ylabel("index (0-1)")
     top.set_title(f"{result.name}, run {run}: cohesion and its components")
     top.legend(fontsize=8, ncol=3, loc="lower left")

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..world import THEATRES, ConflictOutcome, EscalationState
+from ..world import THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
@@ -15,8 +15,15 @@ __all__ = ["ReportError", "outcome_probabilities", "paired_differences", "show_r
 
 THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
                   "south_china_sea": "South China Sea"}
+# Partnership outcomes: the worst state a run reaches (entered only after sustained conditions).
+PARTNERSHIP_OUTCOMES = (
+    ("strained", PartnershipState.STRAINED, "partnership strained or worse"),
+    ("suspended", PartnershipState.SUSPENDED, "partnership suspended or ruptured"),
+    ("ruptured", PartnershipState.RUPTURED, "partnership ruptured"),
+)
 DIFFERENCE_METRICS = (
-    ("breakdown", "breakdown probability", True),
+    ("suspended", "probability that the partnership is suspended or ruptured", True),
+    ("strained", "probability that the partnership is strained or worse", True),
     ("final_cohesion", "mean final cohesion", False),
     ("min_cohesion", "mean minimum cohesion", False),
     ("final_us_credibility", "mean final US credibility", False),
@@ -31,7 +38,10 @@ DIFFERENCE_METRICS = (
 
 def _indicators(runs):
     """Binary outcomes of each run as 0/1 columns."""
-    frame = pd.DataFrame({"run": runs["run"], "breakdown": runs["breakdown"].astype(float)})
+    frame = pd.DataFrame({"run": runs["run"]})
+    worst = runs["partnership_worst_state"].map(lambda label: PartnershipState[label.upper()])
+    for column, state, _ in PARTNERSHIP_OUTCOMES:
+        frame[column] = (worst <= state).astype(float).to_numpy()
     for theatre in (t.value for t in THEATRES):
         frame[f"{theatre}_crisis"] = runs[f"{theatre}_crisis"].astype(float)
         frame[f"{theatre}_conflict"] = runs[f"{theatre}_conflict"].astype(float)
@@ -45,7 +55,7 @@ def outcome_probabilities(results):
     for result in results:
         indicators = _indicators(result.ok_runs())
         n = len(indicators)
-        labels = [("breakdown", "partnership breakdown")]
+        labels = [(column, label) for column, _, label in PARTNERSHIP_OUTCOMES]
         for theatre in (t.value for t in THEATRES):
             label = THEATRE_LABELS[theatre]
             labels += [(f"{theatre}_crisis", f"{label}: crisis"), (f"{theatre}_conflict", f"{label}: conflict"),
@@ -60,19 +70,24 @@ def outcome_probabilities(results):
 
 
 def summary_table(results):
-    """One row per scenario: runs, breakdown probability, cohesion quantiles, US credibility, conflicts."""
+    """One row per scenario: runs, partnership outcomes, cohesion quantiles, US credibility, conflicts."""
     rows = []
     for result in results:
         runs = result.ok_runs()
-        breakdown = wilson(runs["breakdown"].sum(), len(runs))
+        indicators = _indicators(runs)
+        suspended = wilson(indicators["suspended"].sum(), len(runs))
+        ruptured = wilson(indicators["ruptured"].sum(), len(runs))
+        final_states = runs["partnership_final_state"].value_counts(normalize=True)
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
         row = {
             "scenario": result.name,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
-            "P(breakdown) %": f"{100 * breakdown.estimate:.1f} [{100 * breakdown.low:.1f}, {100 * breakdown.high:.1f}]",
-            "MCSE of P(breakdown), points": f"{100 * breakdown.mcse:.2f}",
+            "P(suspended or ruptured) %": f"{100 * suspended.estimate:.1f} [{100 * suspended.low:.1f}, {100 * suspended.high:.1f}]",
+            "MCSE of P(suspended), points": f"{100 * suspended.mcse:.2f}",
+            "P(ruptured) %": f"{100 * ruptured.estimate:.1f} [{100 * ruptured.low:.1f}, {100 * ruptured.high:.1f}]",
+            "final partnership state": ", ".join(f"{label} {100 * share:.0f}%" for label, share in final_states.items()),
             "final cohesion median [5%, 95%]": f"{final_q[0.5]:.3f} [{final_q[0.05]:.3f}, {final_q[0.95]:.3f}]",
             "min cohesion median [5%, 95%]": f"{min_q[0.5]:.3f} [{min_q[0.05]:.3f}, {min_q[0.95]:.3f}]",
             "final US credibility mean ± MCSE": f"{credibility:.3f} ± {credibility_se:.3f}",
@@ -240,11 +255,38 @@ def write_report(directories, out, baseline=None):
 
 def _shown(target, value):
     """A logged value in words where it codes a state or an outcome."""
+    if target == "partnership":
+        return PartnershipState(int(value)).label
+    if target.startswith("institutions.") and target != "institutions.level":
+        return InstitutionStatus(int(value)).label
     if target.endswith(".state"):
         return EscalationState(int(value)).label
     if target.endswith(".outcome"):
         return ConflictOutcome(int(value)).label
     return f"{value:.3f}"
+
+
+def explain_state_changes(result, run, largest=3):
+    """Lines saying why each state changed: for the partnership, the largest causal-trace terms of cohesion's
+    components summed since the previous change; for theatres, the hazard, draw and opportunity terms logged."""
+    events = result.events(run)
+    changes = events[events["operation"] == "transition"]
+    if changes.empty:
+        return ["why the states changed: no state changed in this run"]
+    trace = result.trace(runs=[run]).set_index("step")
+    terms = [c for c in trace.columns if "_change_from_" in c and not c.startswith("cohesion_")]
+    lines, since = ["why the states changed:"], 0
+    for event in changes.itertuples(index=False):
+        head = f"  {event.date}  {event.target}: {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
+        if event.target == "partnership":
+            window = trace.loc[since + 1:event.step, terms].sum()
+            top = window.reindex(window.abs().sort_values(ascending=False).index)[:largest]
+            shown = ", ".join(f"{name.replace('_change_from_', ' from ')} {value:+.3f}" for name, value in top.items())
+            lines.append(f"{head}; {event.note.split(';')[0]}; largest terms since step {since}: {shown}")
+            since = event.step
+        else:
+            lines.append(f"{head}; {event.note}")
+    return lines
 
 
 def show_run(directory, run, scenario=None, out=None):
@@ -261,8 +303,9 @@ def show_run(directory, run, scenario=None, out=None):
     lines = [f"{result.name}, run {run} (seed SeedSequence({result.root_seed}, spawn_key=({run},)), status {row['status']})"]
     if row["status"] != "ok":
         return "\n".join(lines + [f"error: {row['error']}"]), None
-    lines.append(f"final cohesion {row['final_cohesion']:.3f}, minimum {row['min_cohesion']:.3f}; "
-                 f"breakdown: {'step ' + str(row['breakdown_step']) if row['breakdown'] else 'no'}")
+    time_in = ", ".join(f"{s.label} {row[f'steps_{s.label}']}" for s in reversed(PartnershipState) if row[f"steps_{s.label}"])
+    lines.append(f"final cohesion {row['final_cohesion']:.3f}, minimum {row['min_cohesion']:.3f}; partnership ends "
+                 f"{row['partnership_final_state']}, worst {row['partnership_worst_state']}; steps in each state: {time_in}")
     for theatre in (t.value for t in THEATRES):
         lines.append(f"  {THEATRE_LABELS[theatre]}: peak {row[f'{theatre}_peak_state']}, crisis end {row[f'{theatre}_crisis_end']}, "
                      f"conflict outcome {row[f'{theatre}_outcome']}")
@@ -271,5 +314,6 @@ def show_run(directory, run, scenario=None, out=None):
         change = "" if np.isnan(event.before) else f" {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
         note = f"  ({event.note})" if event.note else ""
         lines.append(f"  {event.date}  step {event.step:3d}  {event.event_id:28s} {event.source:12s} {event.target}{change}{note}")
+    lines += explain_state_changes(result, run)
     figure = plots.save(plots.run_trajectories(result, run), Path(out), f"run_{result.name}_{run}")
     return "\n".join(lines), figure

@@ -31,9 +31,10 @@ class ScenarioResults:
         return self.manifest["root_seed"]
 
     @property
-    def breakdown_threshold(self):
-        """Cohesion threshold that counts as breakdown in this scenario."""
-        return self.entry["resolved"]["breakdown_threshold"]
+    def ladder_thresholds(self):
+        """Cohesion floors of the partnership states in this scenario: label -> cohesion."""
+        parameters = self.entry["resolved"]["parameters"]
+        return {state: parameters[f"partnership_{state}_cohesion"] for state in ("institutionalised", "functioning", "strained", "rupture")}
 
     def ok_runs(self):
         """Runs that completed (failed runs have no outcomes)."""
@@ -41,7 +42,16 @@ class ScenarioResults:
 
     def timeseries(self, columns, runs=None):
         """Time series of `columns` as a DataFrame with run, step and date (optionally only some runs)."""
-        table = pq.read_table(self.directory / "timeseries.parquet", columns=["scenario", "run", "step", "date", *columns],
+        return self._per_step("timeseries", columns, runs)
+
+    def trace(self, columns=None, runs=None):
+        """Causal-trace terms (all, or `columns`) as a DataFrame with run, step and date (optionally only some runs)."""
+        if columns is None:
+            columns = [c for c in pq.read_schema(self.directory / "trace.parquet").names if c not in ("scenario", "run", "step", "date")]
+        return self._per_step("trace", columns, runs)
+
+    def _per_step(self, kind, columns, runs):
+        table = pq.read_table(self.directory / f"{kind}.parquet", columns=["scenario", "run", "step", "date", *columns],
                               filters=[("scenario", "==", self.name)])
         if runs is not None:
             table = table.filter(pc.is_in(table["run"], value_set=pa.array(list(runs), pa.int32())))

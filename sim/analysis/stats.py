@@ -45,8 +45,8 @@ def mean_with_mcse(values):
 def survival_curve(event_steps, horizon):
     """Kaplan-Meier survival of 'partnership intact' at steps 0..horizon.
 
-    `event_steps` holds the breakdown step of each run, or a negative number for runs that never
-    broke down (right-censored at `horizon`). Uses scipy.stats.ecdf on censored data.
+    `event_steps` holds the step at which each run's partnership was first suspended, or a negative
+    number for runs where it never was (right-censored at `horizon`). Uses scipy.stats.ecdf on censored data.
     """
     event_steps = np.asarray(event_steps, dtype=float)
     happened = event_steps >= 0

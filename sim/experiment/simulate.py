@@ -32,17 +32,19 @@ class ChunkResult:
     run_indices: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
     timeseries: object = None  # float32 array (runs, steps + 1, variables) for successful runs
+    trace: object = None  # float32 array (runs, steps + 1, trace terms) for successful runs
     events: list = field(default_factory=list)  # (run, *log row)
     failures: list = field(default_factory=list)  # (run, error text)
     wall_seconds: list = field(default_factory=list)
 
 
 def simulate_run(scenario, root_seed, run_index):
-    """Run one model; return (summary, float32 records, event log)."""
+    """Run one model; return (summary, float32 records, float32 trace, event log)."""
     model = WargameModel(scenario, rng=run_seed_sequence(root_seed, run_index))
     try:
         summary = model.run()
-        return summary, model.recorder.values.astype(np.float32), model.event_engine.log
+        recorder = model.recorder
+        return summary, recorder.values.astype(np.float32), recorder.trace.astype(np.float32), model.event_engine.log
     finally:
         model.release()
 
@@ -65,11 +67,11 @@ def simulate_chunk(task):
 
 def _simulate_runs(task):
     result = ChunkResult(task.scenario_name, task.start, task.stop)
-    series = []
+    series, traces = [], []
     for run_index in range(task.start, task.stop):
         began = time.perf_counter()
         try:
-            summary, values, log = simulate_run(task.scenario, task.root_seed, run_index)
+            summary, values, trace, log = simulate_run(task.scenario, task.root_seed, run_index)
         except Exception as exc:  # any model error is data about this run, reported with its seed
             result.failures.append((run_index, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
             result.wall_seconds.append(time.perf_counter() - began)
@@ -77,7 +79,9 @@ def _simulate_runs(task):
         result.run_indices.append(run_index)
         result.summaries.append(summary)
         series.append(values)
+        traces.append(trace)
         result.events.extend((run_index, *row) for row in log)
         result.wall_seconds.append(time.perf_counter() - began)
     result.timeseries = np.stack(series) if series else None
+    result.trace = np.stack(traces) if traces else None
     return result

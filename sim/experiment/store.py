@@ -18,9 +18,10 @@ import pyarrow.parquet as pq
 
 from ..model.events import LOG_COLUMNS
 from ..model.record import RECORDED_VARIABLES, SUMMARY_FIELDS
+from ..model.trace import TRACE_VARIABLES
 from .seeds import run_seed_value
 
-OUTPUTS = ("runs", "timeseries", "events", "timing")
+OUTPUTS = ("runs", "timeseries", "trace", "events", "timing")
 _KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string()}
 
 RUNS_SCHEMA = pa.schema(
@@ -28,17 +29,17 @@ RUNS_SCHEMA = pa.schema(
      ("status", pa.string()), ("error", pa.string())]
     + [(name, _KIND[kind]) for name, kind in SUMMARY_FIELDS]
 )
-TIMESERIES_SCHEMA = pa.schema(
-    [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32())]
-    + [(name, pa.float32()) for name in RECORDED_VARIABLES]
-)
+_STEP_COLUMNS = [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32())]
+TIMESERIES_SCHEMA = pa.schema(_STEP_COLUMNS + [(name, pa.float32()) for name in RECORDED_VARIABLES])
+TRACE_SCHEMA = pa.schema(_STEP_COLUMNS + [(name, pa.float32()) for name in TRACE_VARIABLES])
 EVENTS_SCHEMA = pa.schema(
     [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32()),
      ("event_id", pa.string()), ("source", pa.string()), ("target", pa.string()), ("operation", pa.string()),
      ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("note", pa.string())]
 )
 TIMING_SCHEMA = pa.schema([("scenario", pa.string()), ("run", pa.int32()), ("wall_seconds", pa.float64())])
-SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "events": EVENTS_SCHEMA, "timing": TIMING_SCHEMA}
+SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "trace": TRACE_SCHEMA, "events": EVENTS_SCHEMA,
+           "timing": TIMING_SCHEMA}
 # Dictionary encoding only for text columns: on float columns it costs far more than it saves.
 _DICTIONARY = {kind: [f.name for f in schema if pa.types.is_string(f.type)] for kind, schema in SCHEMAS.items()}
 _WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
@@ -88,19 +89,8 @@ def _tables(result, root_seed, start_date, step_days):
         columns[field] = [ok[r][field] if r in ok else None for r in runs]
     tables = {"runs": pa.table(columns, schema=RUNS_SCHEMA)}
 
-    if result.timeseries is not None:
-        n_runs, n_rows, _ = result.timeseries.shape
-        flat = result.timeseries.reshape(n_runs * n_rows, -1)
-        dates = np.datetime64(start_date, "D") + np.arange(n_rows) * step_days
-        ts = {"scenario": pa.array([name] * (n_runs * n_rows), pa.string()),
-              "run": pa.array(np.repeat(np.asarray(result.run_indices, np.int32), n_rows)),
-              "step": pa.array(np.tile(np.arange(n_rows, dtype=np.int32), n_runs)),
-              "date": pa.array(np.tile(dates, n_runs), pa.date32())}
-        for i, var in enumerate(RECORDED_VARIABLES):
-            ts[var] = pa.array(np.ascontiguousarray(flat[:, i]))
-        tables["timeseries"] = pa.table(ts, schema=TIMESERIES_SCHEMA)
-    else:
-        tables["timeseries"] = TIMESERIES_SCHEMA.empty_table()
+    tables["timeseries"] = _step_table(name, result.run_indices, result.timeseries, TIMESERIES_SCHEMA, start_date, step_days)
+    tables["trace"] = _step_table(name, result.run_indices, result.trace, TRACE_SCHEMA, start_date, step_days)
 
     rows = result.events
     ev = {"scenario": [name] * len(rows), "run": [r[0] for r in rows]}
@@ -111,6 +101,22 @@ def _tables(result, root_seed, start_date, step_days):
     tables["timing"] = pa.table({"scenario": [name] * len(timing_runs), "run": timing_runs,
                                  "wall_seconds": result.wall_seconds}, schema=TIMING_SCHEMA)
     return tables
+
+
+def _step_table(name, run_indices, values, schema, start_date, step_days):
+    """One row per run and step from a (runs, steps + 1, columns) array, columns named by `schema`."""
+    if values is None:
+        return schema.empty_table()
+    n_runs, n_rows, _ = values.shape
+    flat = values.reshape(n_runs * n_rows, -1)
+    dates = np.datetime64(start_date, "D") + np.arange(n_rows) * step_days
+    columns = {"scenario": pa.array([name] * (n_runs * n_rows), pa.string()),
+               "run": pa.array(np.repeat(np.asarray(run_indices, np.int32), n_rows)),
+               "step": pa.array(np.tile(np.arange(n_rows, dtype=np.int32), n_runs)),
+               "date": pa.array(np.tile(dates, n_runs), pa.date32())}
+    for i, field in enumerate(schema.names[len(_STEP_COLUMNS):]):
+        columns[field] = pa.array(np.ascontiguousarray(flat[:, i]))
+    return pa.table(columns, schema=schema)
 
 
 def write_chunk(directory, result, root_seed, start_date, step_days):

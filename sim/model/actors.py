@@ -42,8 +42,13 @@ class StateActor(mesa.Agent):
 
     @property
     def effective_commitment(self):
-        """Government commitment shifted by domestic opinion: c + w (opinion - 0.5), clipped to 0-1."""
+        """Partners: government commitment shifted by domestic opinion, c + w (opinion - 0.5), clipped to 0-1."""
         return clip01(self.government.alliance_commitment + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+
+    @property
+    def effective_resolve(self):
+        """Adversaries: government resolve shifted by domestic (nationalist) opinion, r + w (opinion - 0.5), clipped to 0-1."""
+        return clip01(self.government.resolve + self.model.parameters.opinion_weight * (self.opinion - 0.5))
 
     def threat_level(self):
         """Exposure-weighted perceived tension, 0-1."""
@@ -68,8 +73,8 @@ class StateActor(mesa.Agent):
     def decide(self):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
         model = self.model
+        rates, params = model.rates, model.parameters
         if self.is_partner:
-            rates, params = model.rates, model.parameters
             target = self.opinion_anchor + params.opinion_threat_rally * self.threat
             if not self.is_us:
                 target -= params.opinion_burden_backlash * model.us_burden_sharing_demand
@@ -78,12 +83,16 @@ class StateActor(mesa.Agent):
             perceived = [p + rate * (t.tension - p) for p, t in zip(self.perceived_tension, model.theatre_list)]
             speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
             shown = model.demonstrated_reliability
-            reliability = {other: r + speed * (shown[other] - r) for other, r in self.reliability.items()}
+            reliability = {}
+            for other, r in self.reliability.items():
+                target = shown[other] if other is not Actor.US else clip01(shown[other] + model.nuclear_assurance(self.actor))
+                reliability[other] = r + speed * (target - r)
             self._pending = (opinion, perceived, reliability)
         else:
-            gain = model.parameters.escalation_gain * self.government.resolve
+            opinion = self.opinion + rates.opinion * (self.opinion_anchor - self.opinion)
+            gain = params.escalation_gain * self.effective_resolve
             opportunity = model.opportunity
-            self._pending = [min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres]
+            self._pending = (opinion, [min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres])
 
     def commit(self):
         """Apply what `decide` prepared."""
@@ -92,7 +101,8 @@ class StateActor(mesa.Agent):
             self.reliability.update(reliability)  # in place: the model's variable registry holds this dict
             self.threat = self.threat_level()
         else:  # an adversary's intent is the escalation target of each theatre it drives
-            for theatre, intent in zip(self.driven_theatres, self._pending):
+            self.opinion, intents = self._pending
+            for theatre, intent in zip(self.driven_theatres, intents):
                 theatre.intent = intent
         self._pending = None
 

@@ -5,15 +5,33 @@ then scheduled events, then random events, then triggered events; within each gr
 of declaration in the scenario. Every applied effect is appended to the event log.
 """
 
+import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..expressions import compile_condition
 from ..variables import CONDITION_CONSTANTS
-from ..world import STATE_BY_LABEL, Actor, Theatre
+from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
 from .politics import apply_dispute
 
-LOG_COLUMNS = ("step", "date", "event_id", "source", "target", "operation", "value", "before", "after", "note")
+
+class LogRow(NamedTuple):
+    """One row of a run's event log: what changed, when, why (`source`) and by how much."""
+
+    step: int
+    date: dt.date
+    event_id: str
+    source: str      # scheduled, random, triggered, delayed, election, endogenous, theatre, adjudication, forces, partnership
+    target: str      # the variable or state that changed
+    operation: str
+    value: float     # the effect's value (NaN where none)
+    before: float
+    after: float
+    note: str        # draws, hazards, odds and the terms behind a change
+
+
+LOG_COLUMNS = LogRow._fields
 
 
 @dataclass
@@ -65,8 +83,9 @@ class EventEngine:
                 self._fire(entry, "scheduled")
         for entry in self.random:
             if entry.first_step <= step <= entry.last_step and (entry.spec.repeat or entry.fired == 0):
-                if entry.draws[step] < entry.spec.probability_per_step:
-                    self._fire(entry, "random")
+                draw = entry.draws[step]
+                if draw < entry.spec.probability_per_step:
+                    self._fire(entry, "random", f"probability={entry.spec.probability_per_step:.4f} draw={draw:.4f}")
         for entry in self.triggered:
             in_window = entry.first_step <= step <= entry.last_step
             now_true = in_window and entry.condition()
@@ -74,28 +93,28 @@ class EventEngine:
                 self._fire(entry, "triggered")
             entry.was_true = now_true
 
-    def _fire(self, entry, source):
+    def _fire(self, entry, source, why=""):
         entry.fired += 1
         delay = entry.spec.delay_steps
         if delay:
             self.record(entry.spec.id, source, "", "fired", math.nan, math.nan, math.nan,
-                        f"effects apply in {delay} steps")
+                        "; ".join(filter(None, (why, f"effects apply in {delay} steps"))))
             self.delayed.setdefault(self.model.step_index + delay, []).append(entry)
         else:
-            self._apply(entry, source)
+            self._apply(entry, source, why)
 
-    def _apply(self, entry, source):
+    def _apply(self, entry, source, why=""):
         for effect in entry.spec.effects:
             operation = effect.operation
             for target, before, after, note in apply_effect(self.model, effect):
                 value = effect.value if effect.value is not None else math.nan
-                self.record(entry.spec.id, source, target, operation, value, before, after, note)
+                self.record(entry.spec.id, source, target, operation, value, before, after, "; ".join(filter(None, (why, note))))
 
     def record(self, event_id, source, target, operation, value, before, after, note=""):
         """Append one row to the event log."""
         model = self.model
-        self.log.append((model.step_index, model.date, event_id, source, target, operation,
-                         float(value), float(before), float(after), note))
+        self.log.append(LogRow(model.step_index, model.date, event_id, source, target, operation,
+                               float(value), float(before), float(after), note))
 
 
 def apply_effect(model, effect):
@@ -132,7 +151,6 @@ def apply_effect(model, effect):
     if op == "upkeep":
         model.upkeep_pulse += effect.upkeep
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]
-    flag = effect.create_institution or effect.dissolve_institution
-    before = float(getattr(model, flag))
-    setattr(model, flag, op == "create_institution")
-    return [(f"institutions.{flag}", before, float(getattr(model, flag)), "")]
+    change = effect.institution
+    before, after = model.change_institution(Institution(change.name), INSTITUTION_ACTIONS[change.action])
+    return [(f"institutions.{change.name}", int(before), int(after), f"{change.action}: {before.label} -> {after.label}")]

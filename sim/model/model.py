@@ -13,11 +13,13 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, DOMAINS, Domain, PARTNERS, STATE_BY_LABEL, THEATRES, TIE_PAIRS, Actor,
-                     ConflictOutcome, EscalationState, pair_name)
+from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, DOMAINS, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRES, TIE_PAIRS,
+                     Actor, ConflictOutcome, Domain, EscalationState, Institution, PartnershipState, pair_name)
+from . import institutions, trace
 from .actors import StateActor, clip01
 from .events import EventEngine
-from .politics import apply_dispute, draw_from, election_odds
+from .partnership import PartnershipLadder, initial_state
+from .politics import apply_dispute, draw_from, election_odds, policy_reversal
 from .record import Recorder, summarise
 from .theatres import CONFLICT, TheatreState, adjudicate, allocate_forces, force_demand, next_state
 
@@ -83,6 +85,7 @@ class WargameModel(mesa.Model):
                 perceived_tension=initial_tension,
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
+        self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
         self.partner_commitment = [a.effective_commitment for a in self.partner_list]
@@ -100,13 +103,14 @@ class WargameModel(mesa.Model):
         self.alignment = {pair_name(pair): getattr(scenario.relations.alignment, pair_name(pair)) for pair in ALIGNMENT_PAIRS}
         self.japan_rok_grievance = scenario.relations.japan_rok_grievance
         self.institution_level = scenario.institutions.level
-        self.nuclear_consultative_group = scenario.institutions.nuclear_consultative_group
-        self.missile_warning_sharing = scenario.institutions.missile_warning_sharing
+        self.institution_status = institutions.initial_statuses(scenario.institutions)
         self.domain_levels = [getattr(scenario.domains, d.value) for d in DOMAINS]
         self.consistency = self._consistency_ceiling()
         self.policy_change = 0.0
         self.upkeep_pulse = 0.0
         self.us_overstretch = 0.0
+        self.opportunity_terms = [(0.0,) * len(trace.OPPORTUNITY_TERMS) for _ in THEATRES]
+        self.trilateral_activity = 0.0
         self._allocation_for = self._dispute_hazards_for = None
         self.government_version = self.state_version = 0  # bumped on every change, to refresh the caches above
         self._dispute_hazards = []
@@ -128,8 +132,11 @@ class WargameModel(mesa.Model):
         self.recorder = Recorder()
         self.allocate_us_forces()
         self.update_cohesion()
+        self.partnership = PartnershipLadder(initial_state(self.cohesion, self.institution_level, p))
+        self._ladder_reference = self._log_components()
         self.assess_opportunity(self.effectiveness())
-        self.recorder.record(self.snapshot())
+        self.tracer = trace.Tracer(self)
+        self.recorder.record(self.snapshot(), self.tracer.terms(self))
 
     # ----------------------------------------------------------------- set-up helpers
     @staticmethod
@@ -148,8 +155,9 @@ class WargameModel(mesa.Model):
             alignment=per_step(p.alignment_rate),
             grievance_decay=per_step(p.grievance_decay),
             consistency_recovery=per_step(p.consistency_recovery),
-            institution_upkeep=per_step(p.institution_upkeep_gain),
-            institution_decay=per_step(p.institution_decay),
+            institution_growth=per_step(p.institution_growth),
+            institution_erosion=per_step(p.institution_erosion),
+            pressure_decay=per_step(p.pressure_decay),
             interop_growth=per_step(p.interop_growth),
             interop_decay=per_step(p.interop_decay),
             tension=per_step(p.tension_rate),
@@ -157,6 +165,7 @@ class WargameModel(mesa.Model):
             crisis=per_step(p.crisis_hazard),
             conflict=per_step(p.conflict_hazard),
             conflict_steps=max(1, math.ceil(p.conflict_duration_weeks / dt_weeks)),
+            crisis_min_steps=max(1, math.ceil(p.crisis_min_weeks / dt_weeks)),
         )
 
     def _event_draws(self, seed_sequence):
@@ -191,12 +200,14 @@ class WargameModel(mesa.Model):
         for name in ("consistency", "japan_rok_grievance"):
             reg[name] = attribute(self, name)
         reg["institutions.level"] = attribute(self, "institution_level")
-        for flag in ("nuclear_consultative_group", "missile_warning_sharing"):
-            reg[f"institutions.{flag}"] = ((lambda f=flag: float(getattr(self, f))), None)
+        for institution in INSTITUTIONS:
+            reg[f"institutions.{institution.value}"] = ((lambda i=institution: int(self.institution_status[i])), None)
+        reg["partnership"] = ((lambda: int(self.partnership.state)), None)
         for name in self.ties:
             reg[f"ties.{name}"] = item(self.ties, name)
         for name in self.alignment:
             reg[f"alignment.{name}"] = item(self.alignment, name)
+            reg[f"alignment_anchor.{name}"] = item(self.alignment_anchors, name)
         for i, domain in enumerate(DOMAINS):
             reg[f"domains.{domain.value}"] = item(self.domain_levels, i)
         for theatre in self.theatre_list:
@@ -205,10 +216,12 @@ class WargameModel(mesa.Model):
             reg[f"{prefix}.pressure"] = attribute(theatre, "pressure")
             reg[f"{prefix}.state"] = ((lambda t=theatre: int(t.state)), None)
             reg[f"{prefix}.us_forces"] = ((lambda t=theatre: t.us_forces), None)
+            reg[f"{prefix}.shortfall"] = ((lambda t=theatre: self.shortfall(t)), None)
             reg[f"{prefix}.outcome"] = ((lambda t=theatre: int(t.outcome)), None)
         for actor, agent in self.actors.items():
             prefix = f"actors.{actor.value}"
             reg[f"{prefix}.opinion"] = attribute(agent, "opinion")
+            reg[f"{prefix}.opinion_anchor"] = attribute(agent, "opinion_anchor")
             reg[f"{prefix}.capability"] = attribute(agent, "capability", high=math.inf)
             if actor in ADVERSARIES:
                 reg[f"{prefix}.resolve"] = (lambda a=agent: a.government.resolve), self._resolve_setter(agent)
@@ -259,6 +272,10 @@ class WargameModel(mesa.Model):
         floor = self.parameters.effectiveness_floor
         return floor + (1.0 - floor) * self.interoperability
 
+    def shortfall(self, theatre):
+        """Share of the theatre's US force demand that the pool leaves unmet (0 when the US is not short)."""
+        return max(0.0, theatre.demand - theatre.us_forces) / theatre.demand if theatre.demand > 0 else 0.0
+
     # ----------------------------------------------------------------- the step
     def step(self):
         """Advance one step; the order below is the documented schedule."""
@@ -268,6 +285,7 @@ class WargameModel(mesa.Model):
         self.date = self.dates[self.step_index]
         self.policy_change = 0.0
         self.upkeep_pulse = 0.0
+        self.tracer.begin_step(self)
         # 1. scenario events (delayed, scheduled, random, triggered)
         self.event_engine.step(self.step_index)
         # 2. domestic politics: elections on their dates, endogenous disputes
@@ -288,12 +306,15 @@ class WargameModel(mesa.Model):
         self.update_alignment()
         self.update_institutions()
         self.update_domains()
-        # 7. cohesion and record
+        # 7. cohesion, the partnership state ladder, record
         self.update_cohesion()
+        self.update_partnership()
         row = self.snapshot()
         if not math.isfinite(sum(row)):  # every recorded value is bounded, so the sum is finite iff all are
             raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
-        self.recorder.record(row)
+        self.recorder.record(row, self.tracer.terms(self))
+        if self.step_index >= self.n_steps:
+            self.running = False
 
     def activate_actors(self):
         """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""
@@ -310,36 +331,34 @@ class WargameModel(mesa.Model):
 
     # ----------------------------------------------------------------- domestic politics
     def change_government(self, actor, profile_name):
-        """Put a profile in office; the change in policy counts against consistency."""
+        """Put a profile in office; a reversal away from the partnership counts against consistency."""
         agent = self.actors[actor]
         old_name, old = agent.government_name, agent.government
         new = self.governments[profile_name]
         agent.government_name, agent.government = profile_name, new
         self.government_version += 1
         if actor in PARTNERS:
-            priority_shift = sum(abs(getattr(old.theatre_priority, t.value) - getattr(new.theatre_priority, t.value)) for t in THEATRES)
-            self.policy_change += (abs(new.alliance_commitment - old.alliance_commitment)
-                                   + abs(new.burden_sharing_demand - old.burden_sharing_demand)
-                                   + abs(new.history_assertiveness - old.history_assertiveness)
-                                   + 0.5 * priority_shift)
+            self.policy_change += policy_reversal(old, new)
         if profile_name != old_name:
             self.government_changes += 1
         return old_name, old.alliance_commitment if actor in PARTNERS else old.resolve, (
             new.alliance_commitment if actor in PARTNERS else new.resolve)
 
     def hold_elections(self):
-        """Elections due this step draw a profile; opinion tilts the odds toward committed profiles."""
+        """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent."""
         for step, election, u in self.elections:
             if step != self.step_index:
                 continue
             actor = Actor(election.actor)
-            odds = election_odds(election.outcomes, self.governments, self.actors[actor].opinion,
+            agent = self.actors[actor]
+            odds = election_odds(election.outcomes, agent.government_name, agent.opinion,
                                  self.parameters.election_opinion_weight)
             winner = draw_from(odds, u)
             old_name, before, after = self.change_government(actor, winner)
             shown = ", ".join(f"{k}={v:.3f}" for k, v in odds.items())
             self.event_engine.record(f"election_{actor.value}", "election", f"actors.{actor.value}.government",
-                                     "government", math.nan, before, after, f"{old_name} -> {winner}; draw={u:.4f}; odds {shown}")
+                                     "government", math.nan, before, after,
+                                     f"{old_name} -> {winner}; draw={u:.4f}; opinion={agent.opinion:.3f}; odds {shown}")
 
     def draw_disputes(self):
         """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
@@ -356,89 +375,101 @@ class WargameModel(mesa.Model):
             if u < hazard:
                 self.dispute_counts[kind] += 1
                 for target, before, after in apply_dispute(self, kind, severity):
-                    self.event_engine.record(f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after)
+                    self.event_engine.record(f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after,
+                                             f"hazard={hazard:.4f} draw={u:.4f}")
 
     # ----------------------------------------------------------------- forces, opportunity, reliability
     def allocate_us_forces(self):
-        """Allocate the US force pool across theatres; two crises at once leave each short."""
+        """Allocate the US force pool across theatres; two crises at once leave each short. Shortages are logged."""
         key = (self.government_version, self.state_version)
         if key == self._allocation_for:  # demand depends only on theatre states and the US government's priorities
             return
         priority = self.actors[Actor.US].government.theatre_priority
-        weights = (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)
+        weights = [getattr(priority, t.value) for t in THEATRES]
         demands = [force_demand(t, w, self.parameters) for t, w in zip(self.theatre_list, weights)]
+        before = self.us_overstretch
         allocation, self.us_overstretch = allocate_forces(demands, self.parameters.us_force_pool)
-        for theatre, forces in zip(self.theatre_list, allocation):
-            theatre.us_forces = forces
+        for theatre, forces, demand in zip(self.theatre_list, allocation, demands):
+            theatre.us_forces, theatre.demand = forces, demand
         self._allocation_for = key
+        if (before > 0.0) != (self.us_overstretch > 0.0) or before > 0.0:
+            detail = "; ".join(f"{t.theatre.value} {t.us_forces:.3f} of {t.demand:.3f}" for t in self.theatre_list)
+            self.event_engine.record("us_force_shortage", "forces", "us_overstretch", "allocate", self.parameters.us_force_pool,
+                                     before, self.us_overstretch, f"pool={self.parameters.us_force_pool:.3f}; {detail}")
 
     def _coalitions(self):
-        """Per theatre: the theatre adversary and, for each other adversary, the alignment key linking them."""
+        """Per theatre: the theatre adversary and the other adversaries with the alignment key linking each."""
         keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
         coalitions = []
         for theatre in self.theatre_list:
-            first, second = (b for b in ADVERSARIES if b is not theatre.adversary)
-            coalitions.append((self.actors[theatre.adversary], self.actors[first], keys[frozenset((theatre.adversary, first))],
-                               self.actors[second], keys[frozenset((theatre.adversary, second))]))
+            others = tuple((self.actors[b], keys[frozenset((theatre.adversary, b))]) for b in ADVERSARIES if b is not theatre.adversary)
+            coalitions.append((self.actors[theatre.adversary], others))
         return coalitions
 
     def assess_opportunity(self, effectiveness):
-        """Adversary opportunity per theatre from balance, distraction, disunity, coordination and deterrence."""
+        """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms)."""
         p = self.parameters
         us, japan, rok = self.partner_list
-        surge = [max(0.0, t.us_forces - t.us_presence) for t in self.theatre_list]
-        total_surge = sum(surge)
-        pool = p.us_force_pool or 1.0
-        common = (p.opportunity_disunity_weight * (1.0 - self.cohesion)
-                  - p.opportunity_credibility_weight * (self.us_credibility - 0.5))
+        disunity = p.opportunity_disunity_weight * (1.0 - self.cohesion)
+        deterrence = -p.opportunity_credibility_weight * (self.us_credibility - 0.5)
         alignment = self.alignment
-        for theatre, (adversary, first, first_key, second, second_key) in zip(self.theatre_list, self.coalitions):
+        resolve = {agent: agent.effective_resolve for agent in self.adversary_list}
+        for theatre, (adversary, others) in zip(self.theatre_list, self.coalitions):
             k = theatre.index
             local = japan.capability * japan.exposure[k] + rok.capability * rok.exposure[k]
             partner_power = (us.capability * theatre.us_forces + local) * effectiveness
-            first_alignment, second_alignment = alignment[first_key], alignment[second_key]
-            adversary_power = adversary.capability + p.coalition_support * (
-                first_alignment * first.capability + second_alignment * second.capability)
+            support = coordination = 0.0
+            for other, key in others:
+                support += alignment[key] * other.capability * other.exposure[k]
+                coordination += alignment[key] * resolve[other]
+            adversary_power = adversary.capability + p.coalition_support * support
             total = adversary_power + partner_power
             balance = adversary_power / total if total > 0 else 0.5
-            distraction = (total_surge - surge[k]) / pool
+            terms = (p.opportunity_balance_weight * balance, p.opportunity_shortfall_weight * self.shortfall(theatre),
+                     p.opportunity_coordination_weight * coordination / len(others), disunity, deterrence)
             self.balance[k] = balance
-            self.opportunity[k] = clip01(
-                p.opportunity_balance_weight * balance
-                + p.opportunity_distraction_weight * distraction
-                + p.opportunity_coordination_weight * 0.5 * (first_alignment + second_alignment)
-                + common
-            )
+            self.opportunity_terms[k] = terms
+            self.opportunity[k] = clip01(terms[0] + terms[1] + terms[2] + terms[3] + terms[4])
 
     def assess_demonstrated_reliability(self, effectiveness):
-        """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty*overstretch) + NCG for the US])."""
+        """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty * overstretch) for the US])."""
         p = self.parameters
         for agent in self.partner_list:
             value = agent.effective_commitment * effectiveness
-            if agent.actor is Actor.US:
+            if agent.is_us:
                 value = value * (1.0 - p.overstretch_penalty * self.us_overstretch)
-                value += p.ncg_credibility_bonus * self.nuclear_consultative_group
             self.demonstrated_reliability[agent.actor] = clip01(value)
+
+    def nuclear_assurance(self, ally):
+        """Addition to the US reliability an ally sees while a nuclear consultative group covering it operates."""
+        covered = self.institution_status[Institution.TRILATERAL_NCG].operating or (
+            ally is Actor.ROK and self.institution_status[Institution.US_ROK_NCG].operating)
+        return self.parameters.ncg_credibility_bonus if covered else 0.0
 
     # ----------------------------------------------------------------- theatres
     def update_theatres(self):
-        """Tension follows adversary intent with noise; then the escalation state machine moves."""
+        """Campaign pressure fades; tension follows adversary intent with noise; then the escalation state machine moves."""
         rates, p = self.rates, self.parameters
         shocks = self.tension_shocks[self.step_index]
         draws = self.transition_draws[self.step_index]
         for theatre in self.theatre_list:
             k = theatre.index
+            theatre.pressure *= 1.0 - rates.pressure_decay
             theatre.tension = clip01(theatre.tension + rates.tension * (theatre.intent - theatre.tension) + rates.noise * shocks[k])
+            theatre.steps_in_state += 1
             if theatre.state is CONFLICT:
                 theatre.conflict_steps_left -= 1
-            new_state = next_state(theatre, draws[k], self.opportunity[k], p, rates)
+            new_state, hazard = next_state(theatre, draws[k], self.opportunity[k], p, rates)
             if theatre.state is CONFLICT and new_state is not theatre.state:
                 self._end_conflict(theatre)
             if new_state is not theatre.state:
                 before = int(theatre.state)
                 self.enter_state(theatre, new_state)
+                terms = ", ".join(f"{name} {value:+.3f}" for name, value in zip(trace.OPPORTUNITY_TERMS, self.opportunity_terms[k]))
+                stochastic = "" if math.isnan(hazard) else f" hazard={hazard:.4f} draw={draws[k]:.4f}"
                 self.event_engine.record(f"{theatre.theatre.value}_transition", "theatre", f"theatres.{theatre.theatre.value}.state",
-                                         "transition", math.nan, before, int(new_state), f"tension={theatre.tension:.3f}")
+                                         "transition", math.nan, before, int(new_state),
+                                         f"tension={theatre.tension:.3f}{stochastic} opportunity={self.opportunity[k]:.3f} ({terms})")
             theatre.tension_sum += theatre.tension
             theatre.peak_tension = max(theatre.peak_tension, theatre.tension)
 
@@ -446,6 +477,7 @@ class WargameModel(mesa.Model):
         """Move a theatre to `state`, keeping its history and adjudicating a conflict on entry."""
         previous = theatre.state
         theatre.state = state
+        theatre.steps_in_state = 0
         self.state_version += 1
         theatre.peak_state = max(theatre.peak_state, state)
         if state is EscalationState.CRISIS:
@@ -466,7 +498,7 @@ class WargameModel(mesa.Model):
             self._adjudicate(theatre)
 
     def _adjudicate(self, theatre):
-        """Adjudicate a conflict's outcome and apply its effect on US credibility; log the draw and modifiers."""
+        """Adjudicate a conflict's outcome; allies rally or fracture by outcome. Logs the draw and modifiers."""
         p = self.parameters
         if self._adjudication_draws is None:
             self._adjudication_draws = np.random.default_rng(self._adjudication_seed).random((self.n_steps + 1, len(THEATRES))).tolist()
@@ -475,23 +507,28 @@ class WargameModel(mesa.Model):
                                       cohesion=self.cohesion, u=u, params=p)
         before = int(theatre.outcome)
         theatre.outcome = max(theatre.outcome, outcome)
-        delta = {ConflictOutcome.ADVERSARY_GAINS: -p.defeat_credibility_loss,
-                 ConflictOutcome.DETERRENCE_RESTORED: p.deterrence_credibility_gain}.get(outcome, 0.0)
-        for ally in (Actor.JAPAN, Actor.ROK):
-            reliability = self.actors[ally].reliability
-            reliability[Actor.US] = clip01(reliability[Actor.US] + delta)
-        self.event_engine.record(f"{theatre.theatre.value}_conflict", "adjudication", f"theatres.{theatre.theatre.value}.outcome",
+        event_id = f"{theatre.theatre.value}_conflict"
+        self.event_engine.record(event_id, "adjudication", f"theatres.{theatre.theatre.value}.outcome",
                                  "adjudicate", math.nan, before, int(outcome), f"{outcome.label}; {details}")
+        sign = {ConflictOutcome.ADVERSARY_GAINS: -1.0, ConflictOutcome.DETERRENCE_RESTORED: 1.0}.get(outcome, 0.0)
+        if sign == 0.0:
+            return
+        credibility = p.deterrence_credibility_gain if sign > 0 else p.defeat_credibility_loss
+        changes = [self.shift(f"actors.{ally.value}.reliability.us", sign * credibility) for ally in (Actor.JAPAN, Actor.ROK)]
+        changes += [self.shift(f"ties.{name}", sign * p.war_tie_effect) for name in self.ties]
+        for name, before, after in changes:
+            self.event_engine.record(event_id, "adjudication", name, "rally" if sign > 0 else "fracture", math.nan, before, after)
 
     def _end_conflict(self, theatre):
-        """A conflict that ends exhausts both sides: tension falls to the post-conflict level, adversary resolve drops."""
+        """A conflict that ends exhausts both sides: tension falls, the campaign pressure ends, adversary resolve drops."""
         p = self.parameters
         theatre.tension = min(theatre.tension, p.post_conflict_tension)
+        theatre.pressure = 0.0
         adversary = self.actors[theatre.adversary]
         name, before, after = self.assign(f"actors.{adversary.actor.value}.resolve",
                                           adversary.government.resolve * (1.0 - p.conflict_resolve_cost))
         self.event_engine.record(f"{theatre.theatre.value}_conflict_end", "theatre", name, "multiply",
-                                 1.0 - p.conflict_resolve_cost, before, after, f"tension={theatre.tension:.3f}")
+                                 1.0 - p.conflict_resolve_cost, before, after, f"tension={theatre.tension:.3f}; pressure ended")
 
     def force_contingency(self, theatre_name, state):
         """Event effect: put a theatre in `state`, raising (or capping) tension to match."""
@@ -512,20 +549,21 @@ class WargameModel(mesa.Model):
 
     # ----------------------------------------------------------------- relations, institutions, domains
     def update_ties(self):
-        """Ties move toward targets set by commitment, friction, shared threat and hedging, slowed by institutions."""
+        """Ties move toward targets set by commitment, friction, shared threat, hedging and agreements, slowed by institutions."""
         p, rates = self.parameters, self.rates
         speed = rates.tie * (1.0 - p.institutional_inertia * self.institution_level)
         us, japan, rok = self.partner_list
         commitment = dict(zip(self.partner_list, self.partner_commitment))
         threat = {a: a.threat for a in self.partner_list}
         shortfall = max(0.0, p.hedge_reference_commitment - commitment[us])
+        gsomia = p.gsomia_tie_support * institutions.operating(self.institution_status, Institution.JAPAN_ROK_GSOMIA)
         for name, i, j in self.tie_members:
             target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
             if i is us:
                 target -= p.burden_friction * self.us_burden_sharing_demand
             else:
                 assertiveness = 0.5 * (japan.government.history_assertiveness + rok.government.history_assertiveness)
-                target += min(p.hedge_cap, p.hedge_gain * shortfall)
+                target += min(p.hedge_cap, p.hedge_gain * shortfall) + gsomia
                 target -= p.history_friction * assertiveness + p.grievance_weight * self.japan_rok_grievance
             self.ties[name] += speed * (clip01(target) - self.ties[name])
         self.japan_rok_grievance *= 1.0 - rates.grievance_decay
@@ -538,20 +576,26 @@ class WargameModel(mesa.Model):
             target = clip01(anchor + p.alignment_tension_gain * mean_tension)
             self.alignment[name] += self.rates.alignment * (target - self.alignment[name])
 
-    def _upkeep(self):
-        """Upkeep U = min partner commitment + data sharing + NCG + this step's summit/exercise pulses."""
-        p = self.parameters
-        return (min(self.partner_commitment)
-                + p.data_sharing_upkeep * self.missile_warning_sharing
-                + p.ncg_upkeep * self.nuclear_consultative_group
-                + self.upkeep_pulse)
+    @property
+    def partnership_meets(self):
+        """1.0 while trilateral meetings and exercises go on (strained or better), 0.0 when suspended or ruptured."""
+        return 1.0 if self.partnership.state >= PartnershipState.STRAINED else 0.0
 
     def update_institutions(self):
-        """I += g U (1 - I) - d I: institutions grow with upkeep and decay without it."""
-        rates = self.rates
-        level = self.institution_level
-        self.institution_level = clip01(level + rates.institution_upkeep * self._upkeep() * (1.0 - level)
-                                        - rates.institution_decay * level)
+        """I += g A (1 - I) - d (1 - r I) I: the stock grows with trilateral activity and erodes, resisted by depth."""
+        rates, p = self.rates, self.parameters
+        self.trilateral_activity = institutions.activity(self.institution_status, min(self.partner_commitment),
+                                                         self.upkeep_pulse, p, self.partnership_meets)
+        self.institution_level = clip01(institutions.next_level(self.institution_level, self.trilateral_activity,
+                                                                rates.institution_growth, rates.institution_erosion, p))
+
+    def change_institution(self, institution, status):
+        """Event effect: give a named institution a new status; taking one away counts as a policy reversal."""
+        before = self.institution_status[institution]
+        self.institution_status[institution] = status
+        if institutions.is_reversal(before, status):
+            self.policy_change += self.parameters.institution_break_shock
+        return before, status
 
     def exercise(self, domains, intensity):
         """Event effect: close a share of each exercised domain's interoperability gap; return domain names."""
@@ -562,10 +606,10 @@ class WargameModel(mesa.Model):
         return [DOMAINS[i].value for i in chosen]
 
     def update_domains(self):
-        """d += g X (1 - d) - decay d, with routine tempo X = tempo * min commitment (+ warning-sharing bonus)."""
+        """d += g X (1 - d) - decay d, with routine tempo X = tempo * min commitment (+ warning-sharing bonus), halted when suspended."""
         p, rates = self.parameters, self.rates
-        tempo = p.routine_exercise_tempo * min(self.partner_commitment)
-        bonus = p.missile_warning_bonus * self.missile_warning_sharing
+        tempo = p.routine_exercise_tempo * min(self.partner_commitment) * self.partnership_meets
+        bonus = p.missile_warning_bonus * institutions.operating(self.institution_status, Institution.MISSILE_WARNING_SHARING)
         growth, decay = rates.interop_growth, rates.interop_decay
         levels = self.domain_levels
         routine, boosted = growth * min(1.0, tempo), growth * min(1.0, tempo * (1.0 + bonus))
@@ -573,7 +617,7 @@ class WargameModel(mesa.Model):
             gain = boosted if i in self.fast_tempo_domains else routine
             levels[i] = clip01(level + gain * (1.0 - level) - decay * level)
 
-    # ----------------------------------------------------------------- cohesion
+    # ----------------------------------------------------------------- cohesion and the partnership state
     def _consistency_ceiling(self):
         p = self.parameters
         return p.consistency_floor + (1.0 - p.consistency_floor) * self.institution_level
@@ -582,30 +626,56 @@ class WargameModel(mesa.Model):
         """Consistency, coherence, credibility and their weighted geometric mean, cohesion."""
         p, rates = self.parameters, self.rates
         damping = 1.0 - p.shock_damping * self.institution_level
-        self.consistency = clip01(self.consistency + rates.consistency_recovery * (self._consistency_ceiling() - self.consistency)
-                                  - p.consistency_shock_weight * damping * self.policy_change)
+        self.consistency_recovery = rates.consistency_recovery * (self._consistency_ceiling() - self.consistency)
+        self.consistency_reversal = -p.consistency_shock_weight * damping * self.policy_change
+        self.consistency = clip01(self.consistency + self.consistency_recovery + self.consistency_reversal)
         first, second, third = (a.priorities() for a in self.partner_list)
         total_variation = 0.0
         for x, y, z in zip(first, second, third):
             total_variation += abs(x - y) + abs(x - z) + abs(y - z)
-        alignment = 1.0 - total_variation / 6.0  # 1 - mean over the three pairs of half the L1 distance
+        self.priority_alignment = 1.0 - total_variation / 6.0  # 1 - mean over the three pairs of half the L1 distance
         mean_tie = sum(self.ties.values()) / len(self.ties)
-        self.coherence = p.coherence_alignment_weight * alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
+        self.coherence = p.coherence_alignment_weight * self.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
         us, japan, rok = self.partner_list
         self.us_credibility = 0.5 * (japan.reliability[Actor.US] + rok.reliability[Actor.US])
-        mutual = 0.25 * (us.reliability[Actor.JAPAN] + us.reliability[Actor.ROK] + japan.reliability[Actor.ROK] + rok.reliability[Actor.JAPAN])
-        self.credibility = p.credibility_us_weight * self.us_credibility + (1.0 - p.credibility_us_weight) * mutual
+        self.mutual_reliability = 0.25 * (us.reliability[Actor.JAPAN] + us.reliability[Actor.ROK]
+                                          + japan.reliability[Actor.ROK] + rok.reliability[Actor.JAPAN])
+        self.credibility = p.credibility_us_weight * self.us_credibility + (1.0 - p.credibility_us_weight) * self.mutual_reliability
         self.cohesion = (max(self.consistency, 1e-9) ** p.cohesion_weight_consistency
                          * max(self.coherence, 1e-9) ** p.cohesion_weight_coherence
                          * max(self.credibility, 1e-9) ** p.cohesion_weight_credibility)
+
+    def _log_components(self):
+        """Weighted logs of the three Cs, whose sum is log cohesion."""
+        p = self.parameters
+        return (p.cohesion_weight_consistency * math.log(max(self.consistency, 1e-9)),
+                p.cohesion_weight_coherence * math.log(max(self.coherence, 1e-9)),
+                p.cohesion_weight_credibility * math.log(max(self.credibility, 1e-9)))
+
+    def update_partnership(self):
+        """Advance the state ladder; a change of state is logged with the component that drove it."""
+        before = self.partnership.state
+        after = self.partnership.advance(self.cohesion, self.institution_level, self.parameters, self.rates.dt, self.step_index)
+        if after is None:
+            return
+        now = self._log_components()
+        changes = [n - r for n, r in zip(now, self._ladder_reference)]
+        ranked = sorted(zip(trace.COMPONENTS, changes), key=lambda c: c[1], reverse=after > before)
+        why = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
+        self.event_engine.record("partnership", "partnership", "partnership", "transition", math.nan, int(before), int(after),
+                                 f"driven by {ranked[0][0]}; change in weighted log since the last change: {why}; "
+                                 f"cohesion={self.cohesion:.3f} institutionalisation={self.institution_level:.3f}")
+        self._ladder_reference = now
 
     # ----------------------------------------------------------------- recording
     def snapshot(self):
         """The recorded variables, ordered as sim.model.record.RECORDED_VARIABLES."""
         ties, align = self.ties, self.alignment
         a, b, c, d = self.theatre_list
+        us, japan, rok = self.partner_list
         return (
             self.cohesion, self.consistency, self.coherence, self.credibility, self.us_credibility,
+            japan.reliability[Actor.US], rok.reliability[Actor.US], float(self.partnership.state),
             ties["us_japan"], ties["us_rok"], ties["japan_rok"],
             align["china_russia"], align["russia_dprk"], align["china_dprk"],
             self.institution_level, self.interoperability, self.partner_commitment[0],
@@ -614,6 +684,7 @@ class WargameModel(mesa.Model):
             a.tension, b.tension, c.tension, d.tension,
             float(a.state), float(b.state), float(c.state), float(d.state),
             a.us_forces, b.us_forces, c.us_forces, d.us_forces, *self.opportunity,
+            *(float(self.institution_status[i]) for i in INSTITUTIONS),
         )
 
     def release(self):

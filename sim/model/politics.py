@@ -5,19 +5,27 @@ import math
 from ..world import Actor
 
 
-def election_odds(outcomes, profiles, opinion, opinion_weight):
-    """Outcome probabilities after domestic opinion tilts the base odds toward committed profiles.
+def election_odds(outcomes, incumbent, opinion, opinion_weight):
+    """Outcome probabilities after domestic opinion tilts the base odds toward or away from the incumbent profile.
 
-    w_o = p_o * exp(opinion_weight * (opinion - 0.5) * (c_o - mean c)), normalised,
-    where c_o is the alliance commitment of profile o and mean c is weighted by p.
+    w_o = p_o * exp(opinion_weight * (opinion - 0.5) * s_o), normalised, with s_o = +1 for the
+    incumbent's profile and -1 for the others: an election is partly a referendum on the course in
+    office. With no incumbent profile among the outcomes every weight shifts alike (no tilt).
     """
-    mean_commitment = sum(p * profiles[name].alliance_commitment for name, p in outcomes.items())
-    weights = {
-        name: p * math.exp(opinion_weight * (opinion - 0.5) * (profiles[name].alliance_commitment - mean_commitment))
-        for name, p in outcomes.items()
-    }
+    weights = {name: p * math.exp(opinion_weight * (opinion - 0.5) * (1.0 if name == incumbent else -1.0))
+               for name, p in outcomes.items()}
     total = sum(weights.values())
     return {name: w / total for name, w in weights.items()}
+
+
+def policy_reversal(old, new):
+    """Size of a government change's reversal away from the partnership (a move toward it costs nothing).
+
+    Lost commitment + added burden-sharing demand + added history assertiveness.
+    """
+    return (max(0.0, old.alliance_commitment - new.alliance_commitment)
+            + max(0.0, new.burden_sharing_demand - old.burden_sharing_demand)
+            + max(0.0, new.history_assertiveness - old.history_assertiveness))
 
 
 def draw_from(odds, u):

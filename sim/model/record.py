@@ -1,11 +1,13 @@
-"""What a run records: per-step model variables (one tuple per step) and the run summary."""
+"""What a run records: per-step model variables and causal-trace terms (one tuple each per step) and the run summary."""
 
 import numpy as np
 
-from ..world import DOMAINS, THEATRES, ConflictOutcome, EscalationState
+from ..world import DOMAINS, INSTITUTIONS, THEATRES, ConflictOutcome, EscalationState, PartnershipState
+from .trace import TRACE_VARIABLES
 
 RECORDED_VARIABLES = (
     ("cohesion", "consistency", "coherence", "credibility", "us_credibility",
+     "japan_view_of_us", "rok_view_of_us", "partnership_state",
      "tie_us_japan", "tie_us_rok", "tie_japan_rok",
      "alignment_china_russia", "alignment_russia_dprk", "alignment_china_dprk",
      "institutionalisation", "interoperability", "us_commitment", "us_overstretch", "japan_rok_grievance")
@@ -14,16 +16,21 @@ RECORDED_VARIABLES = (
     + tuple(f"state_{t.value}" for t in THEATRES)
     + tuple(f"us_forces_{t.value}" for t in THEATRES)
     + tuple(f"opportunity_{t.value}" for t in THEATRES)
+    + tuple(f"institution_{i.value}" for i in INSTITUTIONS)
 )
 
+PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
 
 SUMMARY_FIELDS = (
-    (("final_cohesion", float), ("min_cohesion", float), ("min_cohesion_step", int), ("breakdown", bool),
-     ("breakdown_step", int), ("final_consistency", float), ("final_coherence", float), ("final_credibility", float),
-     ("final_us_credibility", float), ("min_us_credibility", float), ("final_institutionalisation", float),
-     ("final_interoperability", float), ("final_tie_us_japan", float), ("final_tie_us_rok", float),
-     ("final_tie_japan_rok", float), ("max_us_overstretch", float), ("events_fired", int),
-     ("japan_rok_disputes", int), ("burden_sharing_disputes", int), ("government_changes", int))
+    (("final_cohesion", float), ("min_cohesion", float), ("min_cohesion_step", int),
+     ("partnership_final_state", str), ("partnership_worst_state", str))
+    + tuple((f"steps_{label}", int) for label in PARTNERSHIP_STATES)
+    + tuple((f"first_{label}_step", int) for label in PARTNERSHIP_STATES)
+    + (("final_consistency", float), ("final_coherence", float), ("final_credibility", float),
+       ("final_us_credibility", float), ("min_us_credibility", float), ("final_institutionalisation", float),
+       ("final_interoperability", float), ("final_tie_us_japan", float), ("final_tie_us_rok", float),
+       ("final_tie_japan_rok", float), ("max_us_overstretch", float), ("events_fired", int),
+       ("japan_rok_disputes", int), ("burden_sharing_disputes", int), ("government_changes", int))
     + tuple(
         (f"{t.value}_{name}", kind)
         for t in THEATRES
@@ -31,21 +38,28 @@ SUMMARY_FIELDS = (
                            ("crisis_end", str), ("outcome", str), ("peak_tension", float), ("mean_tension", float))
     )
 )
-"""Every field of the per-run summary with its type; `summarise` returns exactly these keys."""
+"""Every field of the per-run summary with its type; `summarise` returns exactly these keys.
+
+`steps_<state>` counts the steps spent in each partnership state; `first_<state>_step` is the first
+step in that state (0 for the state held at the start, -1 if never reached).
+"""
 
 
 class Recorder:
-    """Holds one row per step (step 0 = initial state) as plain tuples; `values` is the array view."""
+    """Holds one row per step (step 0 = initial state) of variables and of trace terms; `values`/`trace` are array views."""
 
     def __init__(self):
         self.rows = []
+        self.trace_rows = []
         self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
-        self._array = None
+        self.trace_column = {name: i for i, name in enumerate(TRACE_VARIABLES)}
+        self._array = self._trace = None
 
-    def record(self, row):
-        """Append the tuple `row` (ordered as RECORDED_VARIABLES) for the next step."""
+    def record(self, row, trace_row):
+        """Append the tuple `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES) for the next step."""
         self.rows.append(row)
-        self._array = None
+        self.trace_rows.append(trace_row)
+        self._array = self._trace = None
 
     @property
     def values(self):
@@ -54,24 +68,36 @@ class Recorder:
             self._array = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(RECORDED_VARIABLES))
         return self._array
 
+    @property
+    def trace(self):
+        """All trace rows as a float64 array (steps + 1, trace terms), built once per change."""
+        if self._trace is None:
+            self._trace = np.array(self.trace_rows, dtype=np.float64).reshape(len(self.trace_rows), len(TRACE_VARIABLES))
+        return self._trace
+
     def series(self, name):
-        """One variable over the run."""
-        return self.values[:, self.column[name]]
+        """One variable (or trace term) over the run."""
+        if name in self.column:
+            return self.values[:, self.column[name]]
+        return self.trace[:, self.trace_column[name]]
 
 
 def summarise(model):
-    """Per-run outcome summary: cohesion extremes, breakdown, theatre histories, event counts."""
-    recorder, scenario = model.recorder, model.scenario_spec
+    """Per-run outcome summary: cohesion extremes, partnership states, theatre histories, event counts."""
+    recorder = model.recorder
     cohesion = recorder.series("cohesion")
-    below = np.flatnonzero(cohesion < scenario.breakdown_threshold)
-    breakdown_step = int(below[0]) if below.size else -1
     min_step = int(np.argmin(cohesion))
+    ladder = model.partnership
     summary = {
         "final_cohesion": float(cohesion[-1]),
         "min_cohesion": float(cohesion[min_step]),
         "min_cohesion_step": min_step,
-        "breakdown": breakdown_step >= 0,
-        "breakdown_step": breakdown_step,
+        "partnership_final_state": ladder.state.label,
+        "partnership_worst_state": ladder.worst.label,
+    }
+    summary.update({f"steps_{s.label}": ladder.steps_in[s] for s in PartnershipState})
+    summary.update({f"first_{s.label}_step": ladder.first_entry[s] for s in PartnershipState})
+    summary.update({
         "final_consistency": float(recorder.series("consistency")[-1]),
         "final_coherence": float(recorder.series("coherence")[-1]),
         "final_credibility": float(recorder.series("credibility")[-1]),
@@ -87,7 +113,7 @@ def summarise(model):
         "japan_rok_disputes": model.dispute_counts["japan_rok_history"],
         "burden_sharing_disputes": model.dispute_counts["burden_sharing"],
         "government_changes": model.government_changes,
-    }
+    })
     for theatre in model.theatre_list:
         name = theatre.theatre.value
         summary[f"{name}_peak_state"] = EscalationState(theatre.peak_state).label

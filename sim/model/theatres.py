@@ -15,7 +15,7 @@ class TheatreState:
 
     __slots__ = ("theatre", "index", "adversary", "tension", "pressure", "intent", "state", "us_presence", "us_forces",
                  "conflict_steps_left", "peak_state", "peak_tension", "tension_sum", "first_crisis_step",
-                 "first_conflict_step", "outcome", "crisis_resolution")
+                 "first_conflict_step", "outcome", "crisis_resolution", "demand", "steps_in_state")
 
     def __init__(self, *, theatre, index, adversary, tension, state, us_presence, pressure=0.0):
         self.theatre = theatre
@@ -27,6 +27,8 @@ class TheatreState:
         self.state = state
         self.us_presence = us_presence
         self.us_forces = us_presence
+        self.demand = us_presence  # US force demand in this theatre (set by the allocation)
+        self.steps_in_state = 0
         self.conflict_steps_left = 0
         self.peak_state = state
         self.peak_tension = tension
@@ -63,34 +65,40 @@ def allocate_forces(demands, pool):
     return [d * scale for d in demands], total / pool - 1.0
 
 
+def onset_hazard(tension, threshold, peak, width):
+    """Per-step onset hazard: peak * logistic((tension - threshold) / width), so onset stays uncertain near the line."""
+    return peak * _logistic((tension - threshold) / width)
+
+
 def next_state(theatre, u, opportunity, params, hazards):
-    """The escalation state after this step's tension update, given a uniform draw `u`."""
+    """(state after this step's tension update, hazard of the stochastic move considered or NaN), given a uniform draw `u`."""
     t, state = theatre.tension, theatre.state
     if state is PEACETIME:
-        return GREY_ZONE if t >= params.grey_zone_threshold else state
+        return (GREY_ZONE if t >= params.grey_zone_threshold else state), math.nan
     if state is GREY_ZONE:
         if t < params.grey_zone_threshold - params.hysteresis:
-            return PEACETIME
-        if t >= params.crisis_threshold and u < hazards.crisis:
-            return CRISIS
-        return state
+            return PEACETIME, math.nan
+        hazard = onset_hazard(t, params.crisis_threshold, hazards.crisis, params.escalation_width)
+        return (CRISIS if u < hazard else state), hazard
     if state is CRISIS:
-        if t >= params.conflict_threshold and u < hazards.conflict * opportunity:
-            return CONFLICT
-        if t < params.crisis_threshold - params.hysteresis:
-            return DE_ESCALATION
-        return state
+        hazard = onset_hazard(t, params.conflict_threshold, hazards.conflict, params.escalation_width) * opportunity
+        if u < hazard:
+            return CONFLICT, hazard
+        if t < params.crisis_threshold - params.hysteresis and theatre.steps_in_state >= hazards.crisis_min_steps:
+            return DE_ESCALATION, hazard
+        return state, hazard
     if state is CONFLICT:
-        return DE_ESCALATION if theatre.conflict_steps_left <= 0 else state
-    # De-escalation: relapse into crisis, or settle once tension is back under the grey-zone line.
-    if t >= params.crisis_threshold:
-        return CRISIS
+        return (DE_ESCALATION if theatre.conflict_steps_left <= 0 else state), math.nan
+    # De-escalation: relapse into crisis (same hazard as from the grey zone), or settle back down.
     if t < params.grey_zone_threshold - params.hysteresis:
-        return PEACETIME
-    return state
+        return PEACETIME, math.nan
+    hazard = onset_hazard(t, params.crisis_threshold, hazards.crisis, params.escalation_width)
+    return (CRISIS if u < hazard else state), hazard
 
 
 def _logistic(x):
+    if x < -700.0:  # exp would overflow; the probability is 0 to double precision
+        return 0.0
     return 1.0 / (1.0 + math.exp(-x))
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..expressions import ExpressionError, parse_condition
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
-from ..world import DOMAINS, STATE_BY_LABEL
+from ..world import DOMAINS, INSTITUTION_ACTIONS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, STATE_BY_LABEL
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -25,6 +25,9 @@ PartnerName = Literal["us", "japan", "rok"]
 TheatreName = Literal["taiwan", "korea", "east_china_sea", "south_china_sea"]
 DomainName = Literal[tuple(d.value for d in DOMAINS)]
 StateLabel = Literal[tuple(STATE_BY_LABEL)]
+InstitutionName = Literal[tuple(i.value for i in INSTITUTIONS)]
+InstitutionStatusLabel = Literal[tuple(INSTITUTION_STATUS_BY_LABEL)]
+InstitutionAction = Literal[tuple(INSTITUTION_ACTIONS)]
 
 
 class Strict(BaseModel):
@@ -111,11 +114,15 @@ class Relations(Strict):
 
 
 class Institutions(Strict):
-    """Trilateral institutions."""
+    """The institutionalisation stock of the trilateral and the status of each named institution."""
 
-    level: Unit = Field(description="Institutionalisation of the trilateral, 0-1")
-    nuclear_consultative_group: bool = Field(False, description="A trilateral nuclear consultative group exists")
-    missile_warning_sharing: bool = Field(False, description="Real-time DPRK missile-warning data sharing is running")
+    level: Unit = Field(description="Institutionalisation of the trilateral (a stock built by activity), 0-1")
+    summit_process: InstitutionStatusLabel = Field("absent", description="Annual trilateral summits and ministerials")
+    missile_warning_sharing: InstitutionStatusLabel = Field("absent", description="Real-time DPRK missile-warning data sharing")
+    secretariat: InstitutionStatusLabel = Field("absent", description="Standing trilateral secretariat")
+    trilateral_ncg: InstitutionStatusLabel = Field("absent", description="Trilateral nuclear consultative group")
+    us_rok_ncg: InstitutionStatusLabel = Field("absent", description="Bilateral US-ROK Nuclear Consultative Group")
+    japan_rok_gsomia: InstitutionStatusLabel = Field("absent", description="Japan-ROK military intelligence-sharing agreement")
 
 
 class Domains(Strict):
@@ -195,6 +202,13 @@ class Dispute(Strict):
     severity: Unit = Field(0.3, description="Size of the dispute, 0-1")
 
 
+class InstitutionChange(Strict):
+    """Effect: create, notice for termination, suspend, restore or end a named institution."""
+
+    name: InstitutionName
+    action: InstitutionAction
+
+
 class Effect(Strict):
     """One declared effect of an event: exactly one operation key."""
 
@@ -207,9 +221,8 @@ class Effect(Strict):
     contingency: Optional[ContingencyChange] = None
     exercise: Optional[Exercise] = None
     dispute: Optional[Dispute] = None
-    upkeep: Optional[Unit] = Field(None, description="Summit or dialogue: institutional upkeep pulse, 0-1")
-    create_institution: Optional[Literal["nuclear_consultative_group", "missile_warning_sharing"]] = None
-    dissolve_institution: Optional[Literal["nuclear_consultative_group", "missile_warning_sharing"]] = None
+    upkeep: Optional[Unit] = Field(None, description="Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1")
+    institution: Optional[InstitutionChange] = None
 
     @field_validator("set", "add", "multiply", "shock")
     @classmethod
@@ -237,7 +250,7 @@ class Effect(Strict):
     def operations():
         """The operation keys an effect may carry."""
         return ("set", "add", "multiply", "shock", "government", "contingency", "exercise", "dispute",
-                "upkeep", "create_institution", "dissolve_institution")
+                "upkeep", "institution")
 
     @property
     def operation(self):
@@ -299,14 +312,14 @@ class Parameters(Strict):
     """Parameters of the dynamics. Rates and hazards are per week; the model rescales them to the step length."""
 
     # Domestic politics and opinion
-    opinion_weight: Unit = Field(0.3, description="Shift of effective commitment per unit of domestic opinion above 0.5")
+    opinion_weight: Unit = Field(0.3, description="Shift of effective commitment (partners) or resolve (adversaries) per unit of opinion above 0.5")
     opinion_rate: Rate = Field(0.02, description="Weekly rate at which opinion returns to its anchor")
     opinion_threat_rally: Unit = Field(0.3, description="Rise of partner opinion per unit of perceived threat")
-    opinion_burden_backlash: Unit = Field(0.3, description="Fall of Japanese/ROK opinion per unit of US burden-sharing demand")
-    election_opinion_weight: NonNegative = Field(3.0, description="How strongly opinion tilts election odds toward committed profiles")
+    opinion_burden_backlash: Unit = Field(0.3, description="Fall of Japanese/ROK opinion per unit of US burden-sharing demand on them")
+    election_opinion_weight: NonNegative = Field(4.0, description="Log-odds shift toward the incumbent profile per unit of opinion above 0.5")
     dispute_base_hazard: Rate = Field(0.01, description="Weekly Japan-ROK dispute hazard per unit of mean history assertiveness")
     dispute_severity: Unit = Field(0.3, description="Severity of an endogenous Japan-ROK dispute")
-    burden_dispute_hazard: Rate = Field(0.01, description="Weekly burden-sharing dispute hazard per unit of US demand")
+    burden_dispute_hazard: Rate = Field(0.01, description="Weekly burden-sharing dispute hazard per unit of US demand on an ally")
     burden_dispute_severity: Unit = Field(0.15, description="Severity of an endogenous burden-sharing dispute")
     grievance_decay: Rate = Field(0.02, description="Weekly decay of Japan-ROK grievance")
     # Threat perception, reliability, ties
@@ -314,11 +327,12 @@ class Parameters(Strict):
     reliability_rate: Rate = Field(0.03, description="Weekly rate at which perceived reliability follows demonstrated reliability")
     effectiveness_floor: Unit = Field(0.6, description="Share of reliability and combat power that does not depend on interoperability")
     overstretch_penalty: NonNegative = Field(0.5, description="Loss of US demonstrated reliability per unit of force overstretch")
-    ncg_credibility_bonus: Unit = Field(0.1, description="Addition to US demonstrated reliability from a trilateral nuclear consultative group")
+    ncg_credibility_bonus: Unit = Field(0.1, description="Addition to US demonstrated reliability in the eyes of an ally covered by an operating nuclear consultative group")
+    gsomia_tie_support: Unit = Field(0.05, description="Rise of the Japan-ROK tie target while their intelligence-sharing agreement operates")
     tie_rate: Rate = Field(0.03, description="Weekly rate at which ties move toward their target")
     institutional_inertia: Unit = Field(0.6, description="Fraction by which full institutionalisation slows tie and reliability change")
     shock_damping: Unit = Field(0.6, description="Fraction of a shock absorbed at full institutionalisation")
-    burden_friction: Unit = Field(0.3, description="Fall of US-ally tie targets per unit of US burden-sharing demand")
+    burden_friction: Unit = Field(0.3, description="Fall of a US-ally tie target per unit of US burden-sharing demand on that ally")
     history_friction: Unit = Field(0.4, description="Fall of the Japan-ROK tie target per unit of mean history assertiveness")
     grievance_weight: Unit = Field(0.5, description="Fall of the Japan-ROK tie target per unit of grievance")
     common_threat_gain: Unit = Field(0.2, description="Rise of a tie target per unit of threat shared by the pair")
@@ -332,15 +346,28 @@ class Parameters(Strict):
     credibility_us_weight: Unit = Field(0.6, description="Weight of US credibility (vs Japan-ROK mutual reliability) in credibility")
     consistency_recovery: Rate = Field(0.02, description="Weekly recovery of consistency toward its institutional ceiling")
     consistency_floor: Unit = Field(0.4, description="Consistency ceiling with no institutions")
-    consistency_shock_weight: NonNegative = Field(0.3, description="Fall of consistency per unit of policy change")
+    consistency_shock_weight: NonNegative = Field(0.3, description="Fall of consistency per unit of policy reversal away from the partnership")
     cohesion_weight_consistency: Unit = Field(1 / 3, description="Exponent of consistency in the cohesion index")
     cohesion_weight_coherence: Unit = Field(1 / 3, description="Exponent of coherence in the cohesion index")
     cohesion_weight_credibility: Unit = Field(1 / 3, description="Exponent of credibility in the cohesion index")
+    # Partnership state ladder
+    partnership_institutionalised_cohesion: Unit = Field(0.68, description="Cohesion needed (with the institutional level) for the institutionalised state")
+    partnership_institutionalised_level: Unit = Field(0.5, description="Institutionalisation needed for the institutionalised state")
+    partnership_functioning_cohesion: Unit = Field(0.58, description="Cohesion below which the partnership is strained once the shortfall persists")
+    partnership_strained_cohesion: Unit = Field(0.48, description="Cohesion below which the partnership is suspended once the shortfall persists")
+    partnership_rupture_cohesion: Unit = Field(0.38, description="Cohesion below which the partnership ruptures once the shortfall persists")
+    partnership_recovery_margin: Unit = Field(0.02, description="Margin above a state's threshold needed to count toward recovery")
+    partnership_downgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(13, description="Consecutive weeks below a threshold before the state falls a rung")
+    partnership_upgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(26, description="Consecutive weeks above a threshold before the state rises a rung")
     # Institutions and interoperability
-    institution_upkeep_gain: Rate = Field(0.03, description="Weekly institutional growth per unit of upkeep")
-    institution_decay: Rate = Field(0.015, description="Weekly institutional decay")
-    data_sharing_upkeep: Unit = Field(0.1, description="Upkeep contributed by missile-warning data sharing")
-    ncg_upkeep: Unit = Field(0.1, description="Upkeep contributed by a nuclear consultative group")
+    institution_growth: Rate = Field(0.03, description="Weekly growth of the institutionalisation stock per unit of trilateral activity")
+    institution_erosion: Rate = Field(0.015, description="Weekly erosion of the institutionalisation stock at zero depth")
+    institution_depth_resistance: Unit = Field(0.7, description="Fraction by which a fully built stock resists erosion")
+    routine_activity: Unit = Field(0.4, description="Trilateral activity per unit of the lowest partner commitment while the summit process operates")
+    missile_warning_activity: Unit = Field(0.1, description="Trilateral activity from operating missile-warning data sharing")
+    secretariat_activity: Unit = Field(0.1, description="Trilateral activity from an operating secretariat")
+    ncg_activity: Unit = Field(0.1, description="Trilateral activity from an operating trilateral nuclear consultative group")
+    institution_break_shock: Unit = Field(0.3, description="Policy reversal counted when a named institution is noticed, suspended or ended")
     routine_exercise_tempo: Unit = Field(0.5, description="Routine exercise tempo at full commitment, 0-1")
     interop_growth: Rate = Field(0.02, description="Weekly interoperability growth per unit of exercise tempo")
     interop_decay: Rate = Field(0.01, description="Weekly interoperability decay")
@@ -351,32 +378,36 @@ class Parameters(Strict):
     grey_zone_surge: NonNegative = Field(0.025, description="Extra US force demand in a grey-zone theatre")
     crisis_surge: NonNegative = Field(0.3, description="Extra US force demand in a crisis theatre (times priority x 4)")
     conflict_surge_multiplier: NonNegative = Field(1.5, description="Conflict demand relative to crisis demand")
-    coalition_support: Unit = Field(0.3, description="Share of aligned adversaries' capability that supports the theatre adversary")
+    coalition_support: Unit = Field(0.3, description="Share of an aligned adversary's capability, weighted by its exposure to the theatre, that supports the theatre adversary")
     opportunity_balance_weight: Unit = Field(0.4, description="Weight of the local balance of forces in adversary opportunity")
-    opportunity_distraction_weight: Unit = Field(0.35, description="Weight of US forces committed elsewhere in adversary opportunity")
-    opportunity_disunity_weight: Unit = Field(0.3, description="Weight of partnership disunity (1 - cohesion) in adversary opportunity")
-    opportunity_coordination_weight: Unit = Field(0.15, description="Weight of alignment with the other adversaries in adversary opportunity")
-    opportunity_credibility_weight: Unit = Field(0.2, description="Fall of opportunity per unit of US credibility above 0.5")
+    opportunity_shortfall_weight: Unit = Field(0.35, description="Weight of the theatre's unmet US force demand (overstretch) in adversary opportunity")
+    opportunity_disunity_weight: Unit = Field(0.15, description="Weight of partnership disunity (1 - cohesion) in adversary opportunity")
+    opportunity_coordination_weight: Unit = Field(0.15, description="Weight of coordination with the other adversaries (alignment x their resolve) in opportunity")
+    opportunity_credibility_weight: Unit = Field(0.1, description="Fall of opportunity per unit of US credibility above 0.5")
     escalation_gain: NonNegative = Field(2.0, description="Adversary escalation intent per unit of resolve x opportunity")
+    pressure_decay: Rate = Field(0.02, description="Weekly decay of a theatre's campaign pressure")
     # Theatres
     tension_rate: Rate = Field(0.05, description="Weekly rate at which tension follows adversary intent")
     tension_noise: NonNegative = Field(0.02, description="Standard deviation of weekly tension noise")
     grey_zone_threshold: Unit = Field(0.3, description="Tension at which peacetime turns grey zone")
-    crisis_threshold: Unit = Field(0.6, description="Tension above which a crisis can break out")
-    conflict_threshold: Unit = Field(0.8, description="Tension above which a crisis can become conflict")
+    crisis_threshold: Unit = Field(0.6, description="Tension at which the crisis-onset hazard is half its maximum")
+    conflict_threshold: Unit = Field(0.8, description="Tension at which the conflict-onset hazard is half its maximum")
+    escalation_width: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.08, description="Width of the logistic ramp of onset hazards around their thresholds")
     hysteresis: Unit = Field(0.05, description="Tension margin below a threshold needed to step down")
-    crisis_hazard: Rate = Field(0.1, description="Weekly chance a grey zone above the crisis threshold becomes a crisis")
-    conflict_hazard: Rate = Field(0.15, description="Weekly chance a crisis above the conflict threshold becomes conflict, per unit of opportunity")
+    crisis_hazard: Rate = Field(0.03, description="Highest weekly chance that a grey zone becomes a crisis")
+    conflict_hazard: Rate = Field(0.15, description="Highest weekly chance that a crisis becomes conflict, per unit of opportunity")
+    crisis_min_weeks: Annotated[int, Field(ge=1, le=520)] = Field(4, description="Weeks a crisis lasts at least before it can de-escalate")
     conflict_duration_weeks: Annotated[int, Field(ge=1, le=520)] = Field(8, description="Weeks a conflict lasts before de-escalation")
     contingency_tension_margin: Unit = Field(0.1, description="Tension above a state's threshold set by a contingency effect")
     adjudication_balance_weight: NonNegative = Field(6.0, description="Logit weight of the local balance (minus 0.5) on conflict outcome")
     adjudication_credibility_weight: NonNegative = Field(2.0, description="Logit weight of US credibility shortfall (0.5 minus) on conflict outcome")
     adjudication_cohesion_weight: NonNegative = Field(2.0, description="Logit weight of cohesion shortfall (0.5 minus) on conflict outcome")
-    adjudication_cutoff: NonNegative = Field(0.5, description="Logit offset that leaves room for stalemate")
+    adjudication_cutoff: NonNegative = Field(1.5, description="Logit offset that leaves room for stalemate")
     post_conflict_tension: Unit = Field(0.5, description="Most tension left when a conflict ends")
     conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
-    defeat_credibility_loss: Unit = Field(0.2, description="Fall of partners' view of US reliability when the adversary gains")
-    deterrence_credibility_gain: Unit = Field(0.1, description="Rise of partners' view of US reliability when deterrence is restored")
+    defeat_credibility_loss: Unit = Field(0.2, description="Fall of allies' view of US reliability when the adversary gains")
+    deterrence_credibility_gain: Unit = Field(0.1, description="Rise of allies' view of US reliability when deterrence is restored")
+    war_tie_effect: Unit = Field(0.1, description="Rise (deterrence restored) or fall (adversary gains) of every partner tie after a war")
 
 
 class Scenario(Strict):
@@ -387,7 +418,6 @@ class Scenario(Strict):
     start: dt.date
     end: dt.date
     step_days: int = Field(7, ge=1, le=31, description="Length of a step in days (7 = weekly)")
-    breakdown_threshold: Unit = Field(0.6, description="Cohesion below which the partnership counts as broken")
     governments: dict[Identifier, GovernmentProfile] = Field(min_length=1)
     actors: Actors
     relations: Relations
@@ -439,6 +469,11 @@ class Scenario(Strict):
             problems.append((("parameters", "cohesion_weight_consistency"), f"the three cohesion weights must sum to 1 (they sum to {weights:.3f})"))
         if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_threshold:
             problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_threshold"))
+        if not (p.partnership_rupture_cohesion < p.partnership_strained_cohesion < p.partnership_functioning_cohesion
+                <= p.partnership_institutionalised_cohesion):
+            problems.append((("parameters", "partnership_functioning_cohesion"),
+                             "expected partnership_rupture_cohesion < partnership_strained_cohesion < "
+                             "partnership_functioning_cohesion <= partnership_institutionalised_cohesion"))
         for i, election in enumerate(self.elections):
             for name in election.outcomes:
                 profile_ref(("elections", i, "outcomes", name), name)

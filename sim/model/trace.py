@@ -1,0 +1,64 @@
+"""Causal trace: each step's change in cohesion and in each of the three Cs split into named terms.
+
+The terms of a change sum exactly to that change (tested). Cohesion is a weighted geometric mean,
+so its change is split in proportion to each component's change in weighted log:
+
+    Δcohesion = Σ_k cohesion_0 · expm1(S) / S · w_k Δlog C_k,   S = Σ_k w_k Δlog C_k
+
+Consistency splits into recovery, policy reversal and scripted events (the remainder, including
+clipping); coherence into priority alignment and each tie; credibility into each ally's view of the
+US and mutual reliability. Each theatre's adversary opportunity is recorded as the level of each of
+its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md section 7.14.
+"""
+
+import math
+
+from ..world import THEATRES, TIE_NAMES, Actor
+
+COMPONENTS = ("consistency", "coherence", "credibility")
+OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
+
+TRACE_VARIABLES = (
+    tuple(f"cohesion_change_from_{c}" for c in COMPONENTS)
+    + ("consistency_change_from_recovery", "consistency_change_from_reversal", "consistency_change_from_events")
+    + ("coherence_change_from_priorities",) + tuple(f"coherence_change_from_tie_{name}" for name in TIE_NAMES)
+    + ("credibility_change_from_japan_view_of_us", "credibility_change_from_rok_view_of_us",
+       "credibility_change_from_mutual_reliability")
+    + tuple(f"opportunity_{t.value}_{term}" for t in THEATRES for term in OPPORTUNITY_TERMS)
+)
+"""Names of the trace columns, in the order `Tracer.terms` returns them."""
+
+
+class Tracer:
+    """Remembers the state at the start of a step and splits the step's changes into named terms."""
+
+    def __init__(self, model):
+        self.begin_step(model)
+
+    def begin_step(self, model):
+        """Keep what the decomposition needs from the state before this step's events and updates."""
+        japan, rok = model.partner_list[1], model.partner_list[2]
+        self.before = (model.consistency, model.priority_alignment, dict(model.ties), japan.reliability[Actor.US],
+                       rok.reliability[Actor.US], model.mutual_reliability, model.cohesion, model._log_components())
+
+    def terms(self, model):
+        """The trace row for the step just finished (zeros for the changes at step 0)."""
+        p = model.parameters
+        consistency0, alignment0, ties0, japan_us0, rok_us0, mutual0, cohesion0, logs0 = self.before
+        logs = model._log_components()
+        weighted = [now - then for now, then in zip(logs, logs0)]
+        total = sum(weighted)
+        factor = cohesion0 * (math.expm1(total) / total if abs(total) > 1e-12 else 1.0)
+        recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (0.0, 0.0)
+        w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
+        japan, rok = model.partner_list[1], model.partner_list[2]
+        row = [factor * w for w in weighted]
+        row += [recovery, reversal, model.consistency - consistency0 - recovery - reversal]
+        row.append(w_alignment * (model.priority_alignment - alignment0))
+        row += [(1.0 - w_alignment) * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
+        row += [w_us * 0.5 * (japan.reliability[Actor.US] - japan_us0),
+                w_us * 0.5 * (rok.reliability[Actor.US] - rok_us0),
+                (1.0 - w_us) * (model.mutual_reliability - mutual0)]
+        for terms in model.opportunity_terms:
+            row.extend(terms)
+        return tuple(row)
