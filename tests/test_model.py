@@ -1,4 +1,8 @@
-"""The model: reproducibility, the documented direction of every mechanism, the event engine."""
+"""The model: reproducibility, the documented direction of every mechanism, the event engine.
+
+Mechanism tests are paired comparisons on common random numbers: the same run seeds in both
+scenarios, so a difference comes from the mechanism and not from the draws.
+"""
 
 import datetime as dt
 import math
@@ -8,11 +12,13 @@ import pytest
 
 from sim.model import WargameModel
 from sim.model.model import ModelStateError
-from sim.model.politics import election_odds
+from sim.model.partnership import PartnershipLadder
+from sim.model.politics import election_odds, policy_reversal
 from sim.model.record import SUMMARY_FIELDS
-from sim.model.theatres import TheatreState, adjudicate, allocate_forces, force_demand
+from sim.model.theatres import TheatreState, adjudicate, allocate_forces, force_demand, onset_hazard
+from sim.model.trace import TRACE_VARIABLES
 from sim.scenario import load_scenario
-from sim.world import Actor, ConflictOutcome, EscalationState, Theatre
+from sim.world import Actor, ConflictOutcome, EscalationState, Institution, InstitutionStatus, PartnershipState, Theatre
 
 from .conftest import SCENARIOS
 
@@ -24,28 +30,42 @@ def scenario(name, *overrides):
 
 
 def runs(scn, seeds=SEEDS):
-    """Run `scn` once per seed; return (summaries, records) lists (common random numbers across scenarios)."""
-    summaries, records = [], []
+    """Run `scn` once per seed; return (summaries, models) lists (common random numbers across scenarios)."""
+    summaries, models = [], []
     for seed in seeds:
         model = WargameModel(scn, rng=np.random.SeedSequence(7, spawn_key=(seed,)))
         summaries.append(model.run())
-        records.append(model.recorder)
-    return summaries, records
+        models.append(model)
+    return summaries, models
 
 
 def mean(summaries, key):
     return float(np.mean([s[key] for s in summaries]))
 
 
-def series_mean(records, name):
-    return float(np.mean([r.series(name).mean() for r in records]))
+def series_mean(models, name):
+    return float(np.mean([m.recorder.series(name).mean() for m in models]))
+
+
+def log_rows(model, **match):
+    """Event-log rows whose named fields equal the given values."""
+    return [row for row in model.event_engine.log if all(getattr(row, k) == v for k, v in match.items())]
+
+
+def with_events(scn, *extra, keep=()):
+    """`scn` with only the events whose ids are in `keep`, plus `extra` event dicts."""
+    from sim.scenario.schema import EventSpec
+
+    events = [e for e in scn.events if e.id in keep] + [EventSpec.model_validate(e) for e in extra]
+    return scn.model_copy(update={"events": tuple(events)})
 
 
 # ----------------------------------------------------------------- reproducibility
-def test_same_seed_same_records_and_event_log(baseline):
+def test_same_seed_same_records_trace_and_event_log(baseline):
     first, second = WargameModel(baseline, rng=11), WargameModel(baseline, rng=11)
     assert first.run() == second.run()
     assert np.array_equal(first.recorder.values, second.recorder.values)
+    assert np.array_equal(first.recorder.trace, second.recorder.trace)
     assert first.event_engine.log == second.event_engine.log
     assert len(first.event_engine.log) > 0
 
@@ -74,46 +94,96 @@ def test_summary_has_every_documented_field(baseline):
     summary = WargameModel(baseline, rng=1).run()
     assert list(summary) == [name for name, _ in SUMMARY_FIELDS]
     assert all(isinstance(summary[name], kind) for name, kind in SUMMARY_FIELDS)
+    assert sum(summary[f"steps_{s.label}"] for s in PartnershipState) == baseline.n_steps
 
 
-def test_six_actors_are_mesa_agents(baseline):
+def test_six_actors_are_mesa_agents_and_running_ends(baseline):
     model = WargameModel(baseline, rng=1)
     assert sorted(a.actor.value for a in model.agents) == sorted(a.value for a in Actor)
+    assert model.running
+    model.run()
+    assert not model.running
 
 
-# ----------------------------------------------------------------- mechanisms (paired, common random numbers)
-def test_administration_change_lowers_cohesion_and_us_credibility():
-    base, _ = runs(scenario("baseline"))
+# ----------------------------------------------------------------- partnership state ladder
+def test_a_single_dip_does_not_change_the_partnership_state(baseline):
+    p = baseline.parameters
+    ladder = PartnershipLadder(PartnershipState.FUNCTIONING)
+    low, ok = p.partnership_functioning_cohesion - 0.05, p.partnership_functioning_cohesion + 0.01
+    changes = [ladder.advance(low if step % 4 == 0 else ok, 0.6, p, 1.0, step) for step in range(1, 60)]
+    assert changes == [None] * 59 and ladder.state is PartnershipState.FUNCTIONING
+
+
+def test_sustained_shortfall_moves_one_rung_at_a_time_and_recovery_is_slower(baseline):
+    p = baseline.parameters
+    ladder = PartnershipLadder(PartnershipState.FUNCTIONING)
+    low = p.partnership_rupture_cohesion - 0.05
+    entered = {}
+    for step in range(1, 200):
+        new = ladder.advance(low, 0.6, p, 1.0, step)
+        if new is not None:
+            entered[new] = step
+    assert entered == {PartnershipState.STRAINED: p.partnership_downgrade_weeks,
+                       PartnershipState.SUSPENDED: 2 * p.partnership_downgrade_weeks,
+                       PartnershipState.RUPTURED: 3 * p.partnership_downgrade_weeks}
+    high = p.partnership_strained_cohesion + p.partnership_recovery_margin + 0.01
+    ups = [ladder.advance(high, 0.6, p, 1.0, step) for step in range(200, 200 + p.partnership_upgrade_weeks)]
+    assert ups[-1] is PartnershipState.SUSPENDED and not any(ups[:-1])
+    assert ladder.worst is PartnershipState.RUPTURED and ladder.first_entry[PartnershipState.STRAINED] == p.partnership_downgrade_weeks
+
+
+def test_partnership_changes_are_logged_with_their_driving_component():
+    summaries, models = runs(scenario("us_administration_change"), range(6))
+    rows = [row for m in models for row in log_rows(m, source="partnership")]
+    assert rows, "the administration change should move the partnership off its top rung in some run"
+    for row in rows:
+        assert row.before != row.after and row.note.startswith("driven by ")
+        assert row.note.split(";")[0].removeprefix("driven by ") in ("consistency", "coherence", "credibility")
+
+
+def test_suspension_halts_routine_trilateral_activity(baseline):
+    meeting, halted = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
+    halted.partnership.state = PartnershipState.SUSPENDED
+    for model in (meeting, halted):
+        model.step()
+    assert halted.trilateral_activity < meeting.trilateral_activity
+    assert halted.domain_levels[1] < meeting.domain_levels[1]  # no routine exercise tempo
+
+
+# ----------------------------------------------------------------- politics
+def test_administration_change_lowers_cohesion_us_credibility_and_the_partnership_state():
+    base, _ = runs(scenario("continuity"))
     change, _ = runs(scenario("us_administration_change"))
-    assert mean(change, "final_cohesion") < mean(base, "final_cohesion") - 0.05
+    assert mean(change, "final_cohesion") < mean(base, "final_cohesion") - 0.03
     assert mean(change, "final_us_credibility") < mean(base, "final_us_credibility") - 0.1
-    paired = [c["min_cohesion"] < b["min_cohesion"] for b, c in zip(base, change)]
-    assert all(paired)
+    assert all(c["min_cohesion"] < b["min_cohesion"] for b, c in zip(base, change))
+    top = [s["steps_institutionalised"] for s in base], [s["steps_institutionalised"] for s in change]
+    assert np.mean(top[1]) < np.mean(top[0])
 
 
-def test_institutionalisation_damps_the_same_shock():
-    drops = {}
-    for level in (0.2, 0.9):
-        _, base = runs(scenario("baseline", f"institutions.level={level}"))
-        _, change = runs(scenario("us_administration_change", f"institutions.level={level}"))
-        drops[level] = np.mean([b.series("cohesion")[:60].mean() - c.series("cohesion")[:60].mean() for b, c in zip(base, change)])
-    assert drops[0.2] > 0 and drops[0.9] > 0
-    assert drops[0.9] < drops[0.2]
+def test_a_government_more_committed_to_the_partnership_costs_no_consistency(baseline):
+    governments = baseline.governments
+    assert policy_reversal(governments["rok_pragmatic"], governments["rok_conservative"]) == 0.0
+    assert policy_reversal(governments["rok_pragmatic"], governments["rok_progressive"]) > 0.0
+    toward, away = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
+    toward.change_government(Actor.ROK, "rok_conservative")
+    away.change_government(Actor.ROK, "rok_progressive")
+    assert toward.policy_change == 0.0 and away.policy_change > 0.0
 
 
-def test_simultaneous_contingency_is_worse_in_each_theatre_than_alone():
-    both, both_rec = runs(scenario("simultaneous_contingency"))
-    for theatre, alone_name in (("taiwan", "taiwan_contingency"), ("korea", "korea_contingency")):
-        alone, alone_rec = runs(scenario(alone_name))
-        assert mean(both, f"{theatre}_mean_tension") > mean(alone, f"{theatre}_mean_tension")
-        assert mean(both, f"{theatre}_conflict") > mean(alone, f"{theatre}_conflict")
-        assert series_mean(both_rec, f"us_forces_{theatre}") < series_mean(alone_rec, f"us_forces_{theatre}")
+def test_opinion_tilts_elections_toward_or_away_from_the_incumbent():
+    outcomes = {"rok_conservative": 0.5, "rok_progressive": 0.5}
+    content = election_odds(outcomes, "rok_conservative", 0.8, 4.0)
+    discontent = election_odds(outcomes, "rok_conservative", 0.2, 4.0)
+    assert content["rok_conservative"] > 0.5 > discontent["rok_conservative"]
+    assert sum(content.values()) == pytest.approx(1.0)
+    assert election_odds(outcomes, "rok_pragmatic", 0.9, 4.0) == pytest.approx(outcomes)
 
 
 def test_japan_rok_dispute_lowers_the_japan_rok_tie():
     base, _ = runs(scenario("baseline"))
     dispute, _ = runs(scenario("japan_rok_dispute"))
-    assert mean(dispute, "final_tie_japan_rok") < mean(base, "final_tie_japan_rok") - 0.05
+    assert mean(dispute, "final_tie_japan_rok") < mean(base, "final_tie_japan_rok") - 0.03
 
 
 def test_dispute_effect_is_damped_by_institutions(baseline):
@@ -129,40 +199,116 @@ def test_dispute_effect_is_damped_by_institutions(baseline):
     assert losses[0.1] > losses[0.9] > 0
 
 
+def test_japan_and_rok_draw_closer_when_us_commitment_weakens_but_not_without_limit():
+    _, base = runs(scenario("continuity"), range(10))
+    _, change = runs(scenario("us_administration_change"), range(10))
+    _, capped = runs(scenario("us_administration_change", "parameters.hedge_cap=0"), range(10))
+    assert series_mean(change, "tie_japan_rok") > series_mean(base, "tie_japan_rok")
+    assert series_mean(capped, "tie_japan_rok") < series_mean(change, "tie_japan_rok")
+
+
+def test_moved_anchors_stay_moved_while_moved_values_drift_back(baseline):
+    quiet = with_events(baseline)
+    moved_value = with_events(quiet, {"id": "jolt", "at": "2026-02-02", "effects": [{"set": "alignment.russia_dprk", "value": 0.3}]})
+    moved_anchor = with_events(quiet, {"id": "shift", "at": "2026-02-02", "effects": [
+        {"set": "alignment.russia_dprk", "value": 0.3}, {"set": "alignment_anchor.russia_dprk", "value": 0.3}]})
+    final = {}
+    for name, scn in (("value", moved_value), ("anchor", moved_anchor)):
+        model = WargameModel(scn, rng=1)
+        model.run()
+        final[name] = model.recorder.series("alignment_russia_dprk")[-1]
+    assert final["value"] > 0.7 and final["anchor"] < 0.5
+
+
+def test_adversary_opinion_moves_effective_resolve_and_intent(baseline):
+    calm, roused = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
+    roused.assign("actors.china.opinion", 1.0)
+    roused.actors[Actor.CHINA].opinion_anchor = 1.0
+    for _ in range(20):
+        calm.step(), roused.step()
+    assert roused.actors[Actor.CHINA].effective_resolve > calm.actors[Actor.CHINA].effective_resolve
+    assert roused.theatres[Theatre.TAIWAN].intent > calm.theatres[Theatre.TAIWAN].intent
+
+
+def test_russian_resolve_raises_coordination_in_the_dprk_theatre(baseline):
+    low, high = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
+    low.assign("actors.russia.resolve", 0.1)
+    high.assign("actors.russia.resolve", 0.9)
+    for model in (low, high):
+        model.step()
+    korea = Theatre.KOREA
+    assert high.opportunity[high.theatres[korea].index] > low.opportunity[low.theatres[korea].index]
+
+
+# ----------------------------------------------------------------- institutions
+def test_institutions_erode_without_activity_and_deep_ones_resist(baseline):
+    bare = with_events(baseline.model_copy(update={"institutions": baseline.institutions.model_copy(update={
+        "summit_process": "absent", "missile_warning_sharing": "absent", "secretariat": "absent"})}))
+    lost = {}
+    for level in (0.3, 0.9):
+        model = WargameModel(bare.model_copy(update={"institutions": bare.institutions.model_copy(update={"level": level})}), rng=1)
+        model.run()
+        series = model.recorder.series("institutionalisation")
+        assert np.all(np.diff(series) < 0)
+        lost[level] = 1.0 - series[52] / series[0]
+    assert lost[0.9] < lost[0.3]
+
+
+def test_trilateral_activity_builds_the_stock(baseline):
+    quiet = with_events(baseline)
+    running = WargameModel(quiet, rng=1)
+    stopped = WargameModel(quiet.model_copy(update={"institutions": quiet.institutions.model_copy(
+        update={"summit_process": "suspended"})}), rng=1)
+    running.run(), stopped.run()
+    assert running.institution_level > stopped.institution_level
+
+
+def test_named_institutions_have_their_own_effects(baseline):
+    def final(*effects, name="tie_japan_rok"):
+        scn = with_events(baseline, {"id": "change", "at": "2026-02-02", "effects": list(effects)})
+        model = WargameModel(scn, rng=3)
+        model.run()
+        return model.recorder.series(name)[-1], model
+
+    kept, _ = final({"upkeep": 0.0})
+    ended, model = final({"institution": {"name": "japan_rok_gsomia", "action": "end"}})
+    assert ended < kept
+    assert model.institution_status[Institution.JAPAN_ROK_GSOMIA] is InstitutionStatus.ENDED
+    row = log_rows(model, event_id="change")[0]
+    assert row.target == "institutions.japan_rok_gsomia" and row.after == InstitutionStatus.ENDED
+
+    japan_base, _ = final({"upkeep": 0.0}, name="japan_view_of_us")
+    rok_base, _ = final({"upkeep": 0.0}, name="rok_view_of_us")
+    japan_tncg, _ = final({"institution": {"name": "trilateral_ncg", "action": "create"}}, name="japan_view_of_us")
+    rok_no_bilateral, _ = final({"institution": {"name": "us_rok_ncg", "action": "end"}}, name="rok_view_of_us")
+    japan_no_bilateral, _ = final({"institution": {"name": "us_rok_ncg", "action": "end"}}, name="japan_view_of_us")
+    assert japan_tncg > japan_base and rok_no_bilateral < rok_base
+    # The bilateral group assures only the ROK: Japan's view moves only through knock-on effects.
+    assert abs(japan_no_bilateral - japan_base) < 0.1 * (rok_base - rok_no_bilateral)
+
+
+def test_noticing_an_institution_counts_as_a_reversal(baseline):
+    model = WargameModel(baseline, rng=1)
+    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.NOTICED)
+    assert model.policy_change == baseline.parameters.institution_break_shock
+    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.ACTIVE)
+    assert model.policy_change == baseline.parameters.institution_break_shock
+
+
 def test_interoperability_rises_with_exercises_and_decays_without():
-    quiet = scenario("baseline", "parameters.routine_exercise_tempo=0")
-    quiet = quiet.model_copy(update={"events": ()})
+    quiet = with_events(scenario("baseline", "parameters.routine_exercise_tempo=0"))
     model = WargameModel(quiet, rng=1)
     model.run()
     interop = model.recorder.series("interoperability")
     assert np.all(np.diff(interop) < 0)
-
-    drill = quiet.model_copy(update={"events": scenario("baseline").events[:1]})
-    drill = drill.model_copy(update={"events": [drill.events[0].model_copy(update={"probability_per_step": 1.0})]})
+    drill = with_events(quiet, {"id": "drill", "probability_per_step": 1.0, "repeat": True,
+                                "effects": [{"exercise": {"domains": "all", "intensity": 0.4}}]})
     model = WargameModel(drill, rng=1)
     model.run()
     assert model.recorder.series("interoperability")[-1] > interop[0]
 
 
-def test_institutions_decay_without_upkeep():
-    bare = scenario("baseline", "institutions.missile_warning_sharing=false",
-                    *[f"governments.{g}.alliance_commitment=0" for g in ("us_committed", "japan_mainstream", "rok_conservative",
-                                                                           "japan_nationalist", "rok_progressive")])
-    bare = bare.model_copy(update={"events": ()})
-    model = WargameModel(bare, rng=1)
-    model.run()
-    level = model.recorder.series("institutionalisation")
-    assert np.all(np.diff(level) < 0) and level[-1] < 0.5 * level[0]
-
-
-def test_japan_and_rok_draw_closer_when_us_commitment_weakens_but_not_without_limit():
-    base, base_rec = runs(scenario("baseline"), range(10))
-    change, change_rec = runs(scenario("us_administration_change"), range(10))
-    capped, capped_rec = runs(scenario("us_administration_change", "parameters.hedge_cap=0"), range(10))
-    assert series_mean(change_rec, "tie_japan_rok") > series_mean(base_rec, "tie_japan_rok")
-    assert series_mean(capped_rec, "tie_japan_rok") < series_mean(change_rec, "tie_japan_rok")
-
-
+# ----------------------------------------------------------------- forces, theatres, war
 def test_two_crises_cost_more_than_either_alone(baseline):
     p = baseline.parameters
 
@@ -170,8 +316,8 @@ def test_two_crises_cost_more_than_either_alone(baseline):
         return TheatreState(theatre=Theatre.TAIWAN, index=0, adversary=Actor.CHINA, tension=0.7, state=state, us_presence=presence)
 
     calm = [force_demand(theatre(EscalationState.GREY_ZONE, x), 0.25, p) for x in (0.35, 0.3, 0.15, 0.1)]
-    one = [force_demand(theatre(EscalationState.CRISIS, 0.35), 0.35, p)] + calm[1:]
-    two = one[:1] + [force_demand(theatre(EscalationState.CRISIS, 0.3), 0.3, p)] + calm[2:]
+    one = [force_demand(theatre(EscalationState.CRISIS, 0.35), 0.45, p)] + calm[1:]
+    two = one[:1] + [force_demand(theatre(EscalationState.CRISIS, 0.3), 0.2, p)] + calm[2:]
     _, stretch_calm = allocate_forces(calm, p.us_force_pool)
     alloc_one, stretch_one = allocate_forces(one, p.us_force_pool)
     alloc_two, stretch_two = allocate_forces(two, p.us_force_pool)
@@ -180,44 +326,127 @@ def test_two_crises_cost_more_than_either_alone(baseline):
     assert sum(alloc_two) == pytest.approx(p.us_force_pool)
 
 
+def test_a_second_crisis_raises_opportunity_only_when_us_forces_are_short():
+    for pool, short in (("3.0", False), ("1.5", True)):
+        _, alone = runs(scenario("taiwan_contingency", f"parameters.us_force_pool={pool}"), range(8))
+        _, both = runs(scenario("simultaneous_contingency", f"parameters.us_force_pool={pool}"), range(8))
+        extra = series_mean(both, "opportunity_taiwan_shortfall") - series_mean(alone, "opportunity_taiwan_shortfall")
+        shortages = sum(len(log_rows(m, event_id="us_force_shortage")) for m in both)
+        if short:
+            assert extra > 0.005 and shortages > 0
+        else:
+            assert extra == 0.0 and shortages == 0
+            assert abs(series_mean(both, "opportunity_taiwan") - series_mean(alone, "opportunity_taiwan")) < 0.01
+
+
+def test_simultaneous_contingency_is_worse_in_each_theatre_than_alone():
+    both, both_models = runs(scenario("simultaneous_contingency"))
+    for theatre, alone_name in (("taiwan", "taiwan_contingency"), ("korea", "korea_contingency")):
+        alone, alone_models = runs(scenario(alone_name))
+        assert series_mean(both_models, f"opportunity_{theatre}") > series_mean(alone_models, f"opportunity_{theatre}")
+        onset = both_models[0].step_of(dt.date(2026, 6, 1))  # both crises are on: the pool is split
+        forces_both = np.mean([m.recorder.series(f"us_forces_{theatre}")[onset] for m in both_models])
+        forces_alone = np.mean([m.recorder.series(f"us_forces_{theatre}")[onset] for m in alone_models])
+        assert forces_both < forces_alone
+
+
+def test_onset_hazard_is_uncertain_near_the_threshold_and_rises_with_tension():
+    below, at, above = (onset_hazard(t, 0.8, 0.15, 0.08) for t in (0.7, 0.8, 0.9))
+    assert 0 < below < at < above < 0.15
+    assert at == pytest.approx(0.075)
+
+
 def test_adjudication_favours_the_stronger_side(baseline):
     p = baseline.parameters
     odds = {}
     for balance in (0.3, 0.7):
         outcomes = [adjudicate(balance=balance, us_credibility=0.6, cohesion=0.6, u=u, params=p)[0] for u in np.linspace(0, 1, 201)]
         odds[balance] = outcomes.count(ConflictOutcome.ADVERSARY_GAINS) / len(outcomes)
-    assert odds[0.7] > 0.5 > odds[0.3]
+    assert odds[0.7] > odds[0.3]
+    even = [adjudicate(balance=0.5, us_credibility=0.6, cohesion=0.6, u=u, params=p)[0] for u in np.linspace(0, 1, 201)]
+    assert even.count(ConflictOutcome.ADVERSARY_GAINS) / len(even) < 0.3  # CSIS 2023: the invasion failed in most games
+
+
+@pytest.mark.parametrize("expected, sign", [(ConflictOutcome.ADVERSARY_GAINS, -1), (ConflictOutcome.STALEMATE, 0),
+                                            (ConflictOutcome.DETERRENCE_RESTORED, 1)])
+def test_a_war_rallies_or_fractures_the_partnership_by_outcome_and_ends_its_campaign(baseline, expected, sign):
+    model = WargameModel(baseline, rng=1)
+    taiwan = model.theatres[Theatre.TAIWAN]
+    taiwan.pressure = 0.3
+    draw = next(u for u in np.linspace(0, 1, 1001) if adjudicate(
+        balance=model.balance[taiwan.index], us_credibility=model.us_credibility, cohesion=model.cohesion, u=u,
+        params=model.parameters)[0] is expected)
+    model._adjudication_draws = [[draw] * 4 for _ in range(model.n_steps + 1)]
+    ties_before = dict(model.ties)
+    model.enter_state(taiwan, EscalationState.CONFLICT)
+    assert taiwan.outcome is expected
+    moved = [np.sign(round(model.ties[k] - ties_before[k], 9)) for k in ties_before]
+    assert moved == [sign] * 3
+    model._end_conflict(taiwan)
+    assert taiwan.pressure == 0.0
+
+
+def test_campaign_pressure_fades(baseline):
+    model = WargameModel(baseline, rng=1)
+    model.theatres[Theatre.KOREA].pressure = 0.3
+    for _ in range(52):
+        model.step()
+    assert 0.0 < model.theatres[Theatre.KOREA].pressure < 0.15
+
+
+def test_no_bundled_scenario_puts_a_theatre_into_conflict_in_nearly_every_run():
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        summaries, _ = runs(load_scenario(path), range(12))
+        for theatre in Theatre:
+            assert mean(summaries, f"{theatre.value}_conflict") < 0.75, (path.name, theatre.value)
+
+
+# ----------------------------------------------------------------- causal trace and log
+def test_trace_terms_sum_to_each_step_change():
+    model = WargameModel(scenario("simultaneous_contingency"), rng=4)
+    model.run()
+    recorder = model.recorder
+    for variable in ("cohesion", "consistency", "coherence", "credibility"):
+        change = np.diff(recorder.series(variable))
+        terms = [name for name in TRACE_VARIABLES if name.startswith(f"{variable}_change_from_")]
+        total = sum(recorder.series(name)[1:] for name in terms)
+        assert np.allclose(total, change, atol=1e-12), variable
+        assert np.abs(change).max() > 0
+    opportunity = recorder.series("opportunity_korea")[1:]
+    parts = sum(recorder.series(f"opportunity_korea_{t}")[1:] for t in ("balance", "shortfall", "coordination", "disunity", "deterrence"))
+    assert np.allclose(np.clip(parts, 0, 1), opportunity)
+
+
+def test_stochastic_transitions_and_disputes_log_their_hazard_and_draw():
+    _, models = runs(scenario("japan_rok_dispute"), range(8))
+    crises = [r for m in models for r in log_rows(m, operation="transition", source="theatre") if r.after == EscalationState.CRISIS]
+    disputes = [r for m in models for r in log_rows(m, source="endogenous")]
+    assert crises and disputes
+    for row in crises + disputes:
+        hazard = float(row.note.split("hazard=")[1].split()[0])
+        draw = float(row.note.split("draw=")[1].split()[0])
+        assert draw < hazard
 
 
 def test_conflicts_are_logged_with_draw_and_modifiers():
-    flagship = scenario("simultaneous_with_administration_change")
-    for seed in range(10):
+    flagship = scenario("simultaneous_contingency")
+    for seed in range(40):
         model = WargameModel(flagship, rng=seed)
         model.run()
-        rows = [r for r in model.event_engine.log if r[3] == "adjudication"]
+        rows = log_rows(model, source="adjudication", operation="adjudicate")
         if rows:
-            note = rows[0][9]
-            assert all(key in note for key in ("draw=", "balance=", "us_credibility=", "cohesion=", "p_adversary_gains="))
+            assert all(key in rows[0].note for key in ("draw=", "balance=", "us_credibility=", "cohesion=", "p_adversary_gains="))
             return
-    pytest.fail("no conflict in ten runs of the flagship scenario")
-
-
-def test_opinion_tilts_elections_toward_committed_profiles(baseline):
-    outcomes = {"rok_conservative": 0.5, "rok_progressive": 0.5}
-    supportive = election_odds(outcomes, baseline.governments, 0.9, 3.0)
-    sceptical = election_odds(outcomes, baseline.governments, 0.1, 3.0)
-    assert supportive["rok_conservative"] > 0.5 > sceptical["rok_conservative"]
-    assert sum(supportive.values()) == pytest.approx(1.0)
+    pytest.fail("no conflict in forty runs of the simultaneous contingency")
 
 
 # ----------------------------------------------------------------- event engine
 def test_scheduled_event_fires_on_the_first_step_on_or_after_its_date():
-    change = scenario("us_administration_change")
-    model = WargameModel(change, rng=1)
+    model = WargameModel(scenario("us_administration_change"), rng=1)
     model.run()
-    row = next(r for r in model.event_engine.log if r[2] == "us_inauguration")
-    assert row[1] == dt.date(2025, 1, 20) and row[0] == 2
-    assert row[4] == "actors.us.government" and row[7] > row[8]
+    row = log_rows(model, event_id="us_inauguration")[0]
+    assert row.date == dt.date(2026, 1, 26) and row.step == 3
+    assert row.target == "actors.us.government" and row.before > row.after
 
 
 def test_triggered_event_fires_once_on_the_rising_edge(extending):
@@ -234,25 +463,42 @@ def test_triggered_event_fires_once_on_the_rising_edge(extending):
     """)
     model = WargameModel(load_scenario(path), rng=1)
     model.run()
-    once = [r[0] for r in model.event_engine.log if r[2] == "watch"]
-    repeated = [(r[0], r[3]) for r in model.event_engine.log if r[2] == "watch_repeat"]
+    once = [r.step for r in log_rows(model, event_id="watch")]
+    repeated = [(r.step, r.source) for r in log_rows(model, event_id="watch_repeat")]
     assert once == [10]
     assert repeated == [(10, "triggered"), (12, "delayed"), (20, "triggered"), (22, "delayed")]
 
 
-def test_random_event_respects_its_window(extending):
+def test_conditions_read_partnership_and_institution_states(extending):
+    path = extending("""
+        events:
+          - id: notice_gsomia
+            at: 2026-03-02
+            effects: [{institution: {name: japan_rok_gsomia, action: notice}}]
+          - id: watch
+            when: institutions.japan_rok_gsomia == noticed and partnership >= strained
+            effects: [{upkeep: 0.1}]
+    """)
+    model = WargameModel(load_scenario(path), rng=1)
+    model.run()
+    notice, watch = log_rows(model, event_id="notice_gsomia")[0], log_rows(model, event_id="watch")[0]
+    assert watch.step == notice.step
+
+
+def test_random_event_respects_its_window_and_logs_its_draw(extending):
     path = extending("""
         events:
           - id: often
             probability_per_step: 0.5
             repeat: true
-            window: {start: 2026-01-01, end: 2026-06-30}
+            window: {start: 2027-01-01, end: 2027-06-30}
             effects: [{upkeep: 0.1}]
     """)
     model = WargameModel(load_scenario(path), rng=1)
     model.run()
-    dates = [r[1] for r in model.event_engine.log if r[2] == "often"]
-    assert dates and all(dt.date(2026, 1, 1) <= d <= dt.date(2026, 6, 30) for d in dates)
+    rows = log_rows(model, event_id="often")
+    assert rows and all(dt.date(2027, 1, 1) <= r.date <= dt.date(2027, 6, 30) for r in rows)
+    assert all(float(r.note.split("draw=")[1]) < 0.5 for r in rows)
 
 
 def test_adding_an_event_does_not_shift_other_random_draws(baseline, extending):
@@ -261,20 +507,25 @@ def test_adding_an_event_does_not_shift_other_random_draws(baseline, extending):
           - id: unrelated
             probability_per_step: 0.3
             repeat: true
-            effects: [{add: actors.russia.opinion, value: 0.0}]
+            effects: [{add: actors.russia.capability, value: 0.0}]
     """)
     plain, extra = WargameModel(baseline, rng=5), WargameModel(load_scenario(path), rng=5)
     plain.run(), extra.run()
-    fired = lambda m: [(r[0], r[2]) for r in m.event_engine.log if r[2] in ("trilateral_exercise", "trilateral_summit")]
+
+    def fired(model):
+        return [(r.step, r.event_id) for r in model.event_engine.log if r.event_id in ("trilateral_exercise", "trilateral_summit")]
+
     assert fired(plain) == fired(extra)
 
 
 def test_contingency_effect_sets_state_and_tension():
-    model = WargameModel(scenario("taiwan_contingency"), rng=1)
+    model = WargameModel(scenario("taiwan_contingency"), rng=2)
     while model.date < dt.date(2026, 6, 1):
         model.step()
     taiwan = model.theatres[Theatre.TAIWAN]
-    assert taiwan.state >= EscalationState.CRISIS and taiwan.first_crisis_step == model.step_index
+    row = log_rows(model, event_id="taiwan_crisis", operation="contingency")[0]
+    assert row.step == model.step_index and row.after == EscalationState.CRISIS
+    assert taiwan.state >= EscalationState.CRISIS and taiwan.first_crisis_step <= model.step_index
     assert taiwan.tension >= model.parameters.crisis_threshold
 
 
@@ -295,19 +546,6 @@ def test_non_finite_state_is_an_error(extending):
     assert math.isinf(model.actors[Actor.CHINA].capability)
 
 
-def test_nuclear_consultative_group_created_by_an_event_raises_us_credibility(extending):
-    path = extending("""
-        events:
-          - id: trilateral_ncg
-            at: 2025-06-01
-            effects: [{create_institution: nuclear_consultative_group}]
-    """)
-    base, _ = runs(scenario("baseline"), range(10))
-    with_ncg, _ = runs(load_scenario(path), range(10))
-    assert all(n["final_us_credibility"] > b["final_us_credibility"] for b, n in zip(base, with_ncg))
-    assert mean(with_ncg, "final_institutionalisation") > mean(base, "final_institutionalisation")
-
-
 def test_registry_reads_and_writes_the_live_state(baseline):
     model = WargameModel(baseline, rng=2)
     for _ in range(30):
@@ -315,6 +553,7 @@ def test_registry_reads_and_writes_the_live_state(baseline):
     japan = model.actors[Actor.JAPAN]
     assert model.getter("actors.japan.reliability.us")() == japan.reliability[Actor.US]
     assert model.getter("ties.japan_rok")() == model.ties["japan_rok"]
+    assert model.getter("partnership")() == int(model.partnership.state)
     before = japan.reliability[Actor.ROK]
     model.shift("actors.japan.reliability.rok", -0.2)
     assert japan.reliability[Actor.ROK] == pytest.approx(before - 0.2)

@@ -105,13 +105,14 @@ def _logistic(x):
 def adjudicate(*, balance, us_credibility, cohesion, u, params):
     """Outcome of a conflict from the local balance, US credibility and cohesion, with a uniform draw.
 
-    logit L = wb (balance - 0.5) + wc (0.5 - us_credibility) + wh (0.5 - cohesion);
+    logit L = wb (balance - 0.5) + wc (0.5 - us_credibility) + wh (0.5 - cohesion) - defender advantage;
     P(adversary gains) = logistic(L - cutoff), P(deterrence restored) = logistic(-L - cutoff),
     P(stalemate) = the rest. Returns (outcome, details) where details records every modifier.
     """
     logit = (params.adjudication_balance_weight * (balance - 0.5)
              + params.adjudication_credibility_weight * (0.5 - us_credibility)
-             + params.adjudication_cohesion_weight * (0.5 - cohesion))
+             + params.adjudication_cohesion_weight * (0.5 - cohesion)
+             - params.adjudication_defender_advantage)
     p_gain = _logistic(logit - params.adjudication_cutoff)
     p_restored = _logistic(-logit - params.adjudication_cutoff)
     if u < p_gain:

@@ -374,7 +374,7 @@ class Parameters(Strict):
     exercise_pulse_gain: Unit = Field(0.3, description="Share of the interoperability gap closed by a full-intensity exercise")
     missile_warning_bonus: Unit = Field(0.5, description="Extra tempo in missile defence and ISR from missile-warning sharing")
     # Forces and opportunity
-    us_force_pool: NonNegative = Field(1.5, description="US forces available to the region (shares of the pool)")
+    us_force_pool: NonNegative = Field(1.6, description="US forces available to the region (shares of the pool)")
     grey_zone_surge: NonNegative = Field(0.025, description="Extra US force demand in a grey-zone theatre")
     crisis_surge: NonNegative = Field(0.3, description="Extra US force demand in a crisis theatre (times priority x 4)")
     conflict_surge_multiplier: NonNegative = Field(1.5, description="Conflict demand relative to crisis demand")
@@ -402,7 +402,8 @@ class Parameters(Strict):
     adjudication_balance_weight: NonNegative = Field(6.0, description="Logit weight of the local balance (minus 0.5) on conflict outcome")
     adjudication_credibility_weight: NonNegative = Field(2.0, description="Logit weight of US credibility shortfall (0.5 minus) on conflict outcome")
     adjudication_cohesion_weight: NonNegative = Field(2.0, description="Logit weight of cohesion shortfall (0.5 minus) on conflict outcome")
-    adjudication_cutoff: NonNegative = Field(1.5, description="Logit offset that leaves room for stalemate")
+    adjudication_defender_advantage: NonNegative = Field(1.0, description="Logit shift of every conflict toward the defending partners")
+    adjudication_cutoff: NonNegative = Field(1.0, description="Logit offset that leaves room for stalemate")
     post_conflict_tension: Unit = Field(0.5, description="Most tension left when a conflict ends")
     conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
     defeat_credibility_loss: Unit = Field(0.2, description="Fall of allies' view of US reliability when the adversary gains")
