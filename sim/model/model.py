@@ -513,8 +513,7 @@ class WargameModel(mesa.Model):
         sign = {ConflictOutcome.ADVERSARY_GAINS: -1.0, ConflictOutcome.DETERRENCE_RESTORED: 1.0}.get(outcome, 0.0)
         if sign == 0.0:
             return
-        credibility = p.deterrence_credibility_gain if sign > 0 else p.defeat_credibility_loss
-        changes = [self.shift(f"actors.{ally.value}.reliability.us", sign * credibility) for ally in (Actor.JAPAN, Actor.ROK)]
+        changes = [self.shift(f"actors.{ally.value}.reliability.us", sign * p.war_credibility_effect) for ally in (Actor.JAPAN, Actor.ROK)]
         changes += [self.shift(f"ties.{name}", sign * p.war_tie_effect) for name in self.ties]
         for name, before, after in changes:
             self.event_engine.record(event_id, "adjudication", name, "rally" if sign > 0 else "fracture", math.nan, before, after)

@@ -406,8 +406,7 @@ class Parameters(Strict):
     adjudication_cutoff: NonNegative = Field(1.0, description="Logit offset that leaves room for stalemate")
     post_conflict_tension: Unit = Field(0.5, description="Most tension left when a conflict ends")
     conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
-    defeat_credibility_loss: Unit = Field(0.2, description="Fall of allies' view of US reliability when the adversary gains")
-    deterrence_credibility_gain: Unit = Field(0.1, description="Rise of allies' view of US reliability when deterrence is restored")
+    war_credibility_effect: Unit = Field(0.15, description="Rise (deterrence restored) or fall (adversary gains) of allies' view of US reliability after a war")
     war_tie_effect: Unit = Field(0.1, description="Rise (deterrence restored) or fall (adversary gains) of every partner tie after a war")
 
 
