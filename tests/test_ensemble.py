@@ -16,7 +16,7 @@ from sim.experiment.seeds import run_seed_value
 
 from .conftest import ROOT, SCENARIOS
 
-IDENTICAL = ("runs.parquet", "timeseries.parquet", "events.parquet")
+IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
 
 
@@ -47,9 +47,9 @@ def test_store_contents(reference):
     assert list(zip(runs["scenario"], runs["run"])) == [(s, r) for s in ("baseline", "korea_contingency") for r in range(12)]
     assert list(runs["seed"]) == [run_seed_value(5, r) for r in range(12)] * 2
     series = pq.read_table(reference / "timeseries.parquet", columns=["scenario", "run", "step", "cohesion"]).to_pandas()
-    assert len(series) == 2 * 12 * 209 and str(series["cohesion"].dtype) == "float32"
+    assert len(series) == 2 * 12 * 210 and str(series["cohesion"].dtype) == "float32"  # 209 steps plus the start
     events = pq.read_table(reference / "events.parquet").to_pandas()
-    assert {"korea_crisis", "election_rok"} <= set(events["event_id"])
+    assert {"korea_crisis", "election_japan"} <= set(events["event_id"])
     assert not (reference / "chunks").exists()
 
 

@@ -38,7 +38,7 @@ LOCATED_CASES = {
     "wrong type": ("parameters:\n  tie_rate: fast\n", 4, 13, "parameters.tie_rate", ["valid number", "'fast'"]),
     "out of range": ("institutions:\n  level: 1.5\n", 4, None, "institutions.level", ["less than or equal to 1"]),
     "unknown key": ("parameters:\n  tie_rat: 0.05\n", 4, 3, "parameters.tie_rat", ["unknown key 'tie_rat'", "did you mean 'tie_rate'"]),
-    "unknown actor": ("actors:\n  usa: {government: us_committed, opinion: 0.5, capability: 1.0}\n", 4, None, "actors.usa",
+    "unknown actor": ("actors:\n  usa: {government: us_transactional, opinion: 0.5, capability: 1.0}\n", 4, None, "actors.usa",
                       ["did you mean 'us'"]),
     "unknown actor in an effect": (
         "events:\n  - id: change\n    at: 2026-01-01\n    effects:\n      - government: {actor: usa, profile: us_transactional}\n",
@@ -58,8 +58,8 @@ LOCATED_CASES = {
         "  - id: twice\n    at: 2026-02-01\n    effects: [{upkeep: 0.1}]\n",
         7, None, "events.1.id", ["duplicate event id 'twice'"]),
     "duplicate YAML key": ("parameters:\n  tie_rate: 0.1\n  tie_rate: 0.2\n", 5, None, "parameters.tie_rate", ["duplicate key"]),
-    "unknown government profile": ("actors:\n  us: {government: us_comitted}\n", 4, None, "actors.us.government",
-                                   ["did you mean 'us_committed'"]),
+    "unknown government profile": ("actors:\n  us: {government: us_alliance_centered}\n", 4, None, "actors.us.government",
+                                   ["did you mean 'us_alliance_centred'"]),
     "window ending before it starts": (
         "events:\n  - id: drill\n    probability_per_step: 0.1\n    window: {start: 2027-01-01, end: 2026-01-01}\n"
         "    effects: [{upkeep: 0.1}]\n", 6, None, "events[drill].window.end", ["before its start"]),

@@ -25,8 +25,9 @@ def test_bundled_scenarios_validate_and_describe_their_question(path):
 
 def test_required_bundled_scenarios_exist():
     names = {p.stem for p in BUNDLED}
-    assert {"baseline", "us_administration_change", "japan_rok_dispute", "taiwan_contingency", "korea_contingency",
-            "simultaneous_contingency", "simultaneous_with_administration_change", "russia_dprk_alignment"} <= names
+    assert {"baseline", "continuity", "us_administration_change", "us_retrenchment", "japan_rok_dispute", "taiwan_contingency",
+            "korea_contingency", "simultaneous_contingency", "simultaneous_under_continuity", "russia_dprk_alignment",
+            "trilateral_ncg"} <= names
 
 
 def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):
@@ -41,7 +42,7 @@ def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):
             repeat: true
             effects: [{upkeep: 1.0}]
           - id: extra
-            at: 2026-01-01
+            at: 2026-02-02
             effects: [{upkeep: 0.1}]
     """)
     scenario = load_scenario(path)
@@ -61,14 +62,15 @@ def test_remove_events(baseline, extending):
 
 
 def test_chained_extends_inherit_through_two_levels():
-    flagship = load_scenario(SCENARIOS / "simultaneous_with_administration_change.yaml")
-    ids = {e.id for e in flagship.events}
-    assert {"taiwan_crisis", "korea_crisis", "us_inauguration", "trilateral_summit"} <= ids
+    change = load_scenario(SCENARIOS / "us_administration_change.yaml")  # extends continuity, which extends baseline
+    assert {"us_inauguration", "trilateral_summit"} <= {e.id for e in change.events}
+    assert change.actors.us.government == "us_alliance_centred" and change.actors.japan.government == "japan_conservative"
 
 
 def test_set_overrides_values_and_events_by_id(baseline):
     scenario = load_scenario(SCENARIOS / "baseline.yaml",
-                             ["parameters.tie_rate=0.07", "events.trilateral_summit.probability_per_step=0.2", "end=2027-01-04"])
+                             ["parameters.tie_rate=0.07", "events.trilateral_summit.probability_per_step=0.2", "end=2028-01-03",
+                              "elections=[]"])
     assert scenario.parameters.tie_rate == 0.07
     assert next(e for e in scenario.events if e.id == "trilateral_summit").probability_per_step == 0.2
     assert scenario.n_steps == 104
