@@ -54,6 +54,11 @@ def _error(message):
     return EXIT_USAGE
 
 
+def _warn(warnings):
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _load_all(paths, overrides):
     """Load scenarios, collecting every file's problems; returns (scenarios, problems)."""
     from .scenario import ScenarioError, load_scenario
@@ -145,7 +150,8 @@ def cmd_run(args):
         from .analysis.report import write_report
 
         report = write_report([directory], out=directory / "report")
-        print(f"report: {report}")
+        _warn(report.warnings)
+        print(f"report: {report.path}")
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)
@@ -161,7 +167,8 @@ def cmd_compare(args):
         report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
-    print(f"report: {report}")
+    _warn(report.warnings)
+    print(f"report: {report.path}")
     return EXIT_OK
 
 

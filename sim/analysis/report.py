@@ -1,6 +1,7 @@
 """The comparison report (report.md and report.html with plots) and the single-run after-action view."""
 
 import html
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
 
-__all__ = ["ReportError", "outcome_probabilities", "paired_differences", "show_run", "summary_table", "write_report"]
+__all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_table",
+           "write_report"]
 
 THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
                   "south_china_sea": "South China Sea"}
@@ -52,7 +54,7 @@ def outcome_probabilities(results):
                        (f"{theatre}_adversary_gains", f"{label}: adversary gains")]
         for column, label in labels:
             p = wilson(indicators[column].sum(), n)
-            rows.append({"scenario": result.name, "outcome": label, "successes": p.successes, "runs": n,
+            rows.append({"scenario": result.label, "outcome": label, "successes": p.successes, "runs": n,
                          "estimate": p.estimate, "low": p.low, "high": p.high, "mcse": p.mcse})
     frame = pd.DataFrame(rows)
     seen = frame.groupby("outcome")["successes"].transform("sum") > 0
@@ -68,7 +70,7 @@ def summary_table(results):
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
         row = {
-            "scenario": result.name,
+            "scenario": result.label,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
             "P(breakdown) %": f"{100 * breakdown.estimate:.1f} [{100 * breakdown.low:.1f}, {100 * breakdown.high:.1f}]",
@@ -84,14 +86,35 @@ def summary_table(results):
     return pd.DataFrame(rows)
 
 
+def _horizon_text(result):
+    start, end, step_days = result.horizon
+    return f"{start}..{end} every {step_days} days"
+
+
+def pairing(baseline, result):
+    """(paired, reason): runs are paired by index only when both share the root seed and the horizon.
+
+    Run i has the same seed in every scenario of the same root seed, so paired differences use
+    common random numbers; with another root seed, or another start, end or step length, run i
+    of one is not the counterpart of run i of the other, and the comparison is unpaired.
+    """
+    reasons = []
+    if baseline.root_seed != result.root_seed:
+        reasons.append(f"their root seeds differ ({baseline.root_seed} and {result.root_seed})")
+    if baseline.horizon != result.horizon:
+        reasons.append(f"their horizons differ ({_horizon_text(baseline)} and {_horizon_text(result)}), "
+                       "so final values are taken at different dates")
+    return not reasons, "; ".join(reasons)
+
+
 def paired_differences(baseline, result):
-    """Differences of `result` from `baseline` per metric; paired by run index when the seeds match."""
-    paired = baseline.root_seed == result.root_seed
+    """Differences of `result` from `baseline` per metric; paired by run index when `pairing` allows."""
+    paired, _ = pairing(baseline, result)
     left, right = _outcome_frame(baseline), _outcome_frame(result)
     if paired:
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
-            raise ReportError(f"{baseline.name} and {result.name} share no completed run indices")
+            raise ReportError(f"{baseline.label} and {result.label} share no completed run indices")
     rows = []
     for metric, label, binary in DIFFERENCE_METRICS:
         if paired:
@@ -99,7 +122,7 @@ def paired_differences(baseline, result):
         else:
             base, scen = left[metric], right[metric]
         diff = mean_difference(metric, base, scen, paired=paired)
-        row = {"scenario": result.name, "baseline": baseline.name, "metric": metric, "label": label, "binary": binary,
+        row = {"scenario": result.label, "baseline": baseline.label, "metric": metric, "label": label, "binary": binary,
                "baseline_mean": diff.baseline_mean, "scenario_mean": diff.scenario_mean, "difference": diff.difference,
                "low": diff.low, "high": diff.high, "paired": paired, "n": diff.n}
         if binary:
@@ -119,13 +142,24 @@ def _outcome_frame(result):
 
 
 def describe_difference(row):
-    """A paired difference in plain words."""
+    """A difference in plain words: "rises" or "falls" only when its 95% interval excludes zero."""
     how = "paired by run" if row["paired"] else "unpaired"
     label = row["label"][0].upper() + row["label"][1:]
+
+    def shown(which):
+        if row["binary"]:
+            return (f"{100 * row[f'{which}_mean']:.1f}% [{100 * row[f'{which}_low']:.1f}, "
+                    f"{100 * row[f'{which}_high']:.1f}]")
+        return f"{row[f'{which}_mean']:.3f}"
+
     if row["difference"] == 0 and row["low"] == row["high"] == 0:
-        shown = (f"{100 * row['baseline_mean']:.1f}% [{100 * row['baseline_low']:.1f}, {100 * row['baseline_high']:.1f}]"
-                 if row["binary"] else f"{row['baseline_mean']:.3f}")
-        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown} ({how})."
+        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown('baseline')} ({how})."
+    if row["low"] <= 0 <= row["high"]:
+        difference = (f"{100 * row['difference']:+.1f} points, bootstrap 95% [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
+                      if row["binary"] else
+                      f"{row['difference']:+.3f}, bootstrap 95% [{row['low']:+.3f}, {row['high']:+.3f}]")
+        return (f"{label}: no clear difference between {row['baseline']} ({shown('baseline')}) and "
+                f"{row['scenario']} ({shown('scenario')}); the difference {difference} includes zero ({how}).")
     direction = "rises" if row["difference"] > 0 else "falls"
     if row["binary"]:
         return (f"{label} {direction} from {100 * row['baseline_mean']:.1f}% "
@@ -183,17 +217,43 @@ def _render(blocks, out):
     return out / "report.md"
 
 
+@dataclass
+class Report:
+    """A written report: the path of report.md and the warnings it states (also worth printing)."""
+
+    path: Path
+    warnings: list = field(default_factory=list)
+
+
+def _choose_baseline(results, baseline):
+    """The baseline scenario: `baseline` as a label or a name, else the first named 'baseline', else the first."""
+    if baseline is None:
+        return next((r for r in results if r.name == "baseline"), results[0])
+    matches = [r for r in results if r.label == baseline] or [r for r in results if r.name == baseline]
+    if not matches:
+        raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(r.label for r in results)}")
+    if len(matches) > 1:
+        raise ReportError(f"--baseline {baseline!r} names {len(matches)} different scenarios; give one of their labels: "
+                          + "; ".join(repr(r.label) for r in matches))
+    return matches[0]
+
+
 def write_report(directories, out, baseline=None):
-    """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`."""
+    """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`.
+
+    Returns a `Report`; its warnings (scenarios compared unpaired, and why) are also in the report.
+    """
     results = load(directories)
-    names = [r.name for r in results]
-    if baseline is not None and baseline not in names:
-        raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(names)}")
-    base_name = baseline or ("baseline" if "baseline" in names else names[0])
-    base = results[names.index(base_name)]
+    base = _choose_baseline(results, baseline)
+    base_name = base.label
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    colours = plots.scenario_colours(names)
+    colours = plots.scenario_colours([r.label for r in results])
+    warnings = []
+    for result in results:
+        paired, reason = pairing(base, result)
+        if result is not base and not paired:
+            warnings.append(f"{result.label} is compared with {base_name} unpaired, not run by run: {reason}.")
 
     summary = summary_table(results)
     probabilities = outcome_probabilities(results)
@@ -220,12 +280,13 @@ def write_report(directories, out, baseline=None):
         what.append(f"{directory}: {', '.join(e['name'] for e in manifest['scenarios'])}; {manifest['runs']} runs each; "
                     f"root seed {manifest['root_seed']}; {versions}; git {manifest.get('git_commit') or 'n/a'}")
     for result in results:
-        what.append(f"{result.name}: scenario hash {result.entry['hash'][:16]}, {result.entry['n_steps']} steps of "
+        what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
                     f"{result.entry['step_days']} days from {result.entry['start']}")
     words = [describe_difference(row) for _, row in differences.iterrows()] if len(differences) else ["Only one scenario: nothing to compare."]
     blocks = [
         ("h1", "Scenario comparison"),
         ("h2", "What was run"), ("list", what),
+        *([("h2", "Warnings"), ("list", warnings)] if warnings else []),
         ("h2", "Summary"),
         ("p", "Probabilities with Wilson 95% intervals; cohesion as median with the 5% and 95% quantiles; "
               "MCSE is the Monte Carlo standard error (shrinks with more runs)."),
@@ -235,7 +296,7 @@ def write_report(directories, out, baseline=None):
         *[("img", images[stem], caption) for stem, (_, caption) in figures.items()],
         ("h2", "Outcome probabilities"), ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
     ]
-    return _render(blocks, out)
+    return Report(_render(blocks, out), warnings)
 
 
 def _shown(target, value):

@@ -16,6 +16,7 @@ from .errors import Problem, ScenarioError
 from .schema import Scenario
 
 COMMAND_LINE = "<command line>"
+_IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
 _LOADER_ONLY_KEYS = ("extends", "remove_events")
 
 
@@ -32,10 +33,11 @@ _Loader.yaml_implicit_resolvers = {
 class _Source:
     """Data from one or more files plus where each value (and each mapping key) was written."""
 
-    def __init__(self, data, values, keys):
+    def __init__(self, data, values, keys, problems=()):
         self.data = data
         self.values = values  # path tuple -> (file, line, column) of the value
         self.keys = keys  # path tuple -> (file, line, column) of the key naming it
+        self.problems = list(problems)  # found while merging; reported with the validation's problems
 
     def where(self, path, key=False):
         """Location of `path`, falling back to its nearest located ancestor."""
@@ -111,9 +113,7 @@ def _read_yaml(path):
                 walk(value_node, path + (index,))
 
     walk(node, ())
-    if problems:
-        raise ScenarioError(problems)
-    return _Source(data, values, keys)
+    return _Source(data, values, keys, problems)
 
 
 def _move(table, old_prefix, new_prefix, into):
@@ -133,7 +133,7 @@ def _merge(parent, child):
     """Deep-merge `child` over `parent`; events merge by id; `remove_events` drops parent events."""
     data = copy.deepcopy(parent.data)
     values, keys = dict(parent.values), dict(parent.keys)
-    problems = []
+    problems = parent.problems + child.problems
 
     def merge_into(target, source, path):
         for key, value in source.items():
@@ -202,9 +202,7 @@ def _merge(parent, child):
         values.update(new_values)
         keys.update(new_keys)
         values.setdefault(("events",), child.where(("events",)))
-    if problems:
-        raise ScenarioError(problems)
-    return _Source(data, values, keys)
+    return _Source(data, values, keys, problems)
 
 
 def _resolve(path, chain=()):
@@ -325,28 +323,98 @@ def _describe(error):
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     found = error.get("input")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _IDENTIFIER:
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", str(found).lower()).strip("_")
+        hint = f", e.g. '{suggestion}'" if re.fullmatch(_IDENTIFIER, suggestion) else ""
+        return (f"'{found}' is not a valid name: use lower-case letters, digits and underscores, "
+                f"starting with a letter{hint}")
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("greater_than_equal", "less_than_equal", "too_short", "string_pattern_mismatch"):
         shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
         return f"{message} (found {shown})"
     return message
 
 
-def _validate(source):
-    """Validate merged data into a Scenario, or raise ScenarioError listing every problem."""
-    problems = []
-    events = source.data.get("events") if isinstance(source.data.get("events"), list) else None
+def _clean_loc(loc):
+    """The field path of a pydantic error without its union-member tags (such as `literal['all']`)."""
+    return tuple(part for part in loc if isinstance(part, int) or "[" not in part)
+
+
+def _union_branch(tag):
+    """`literal['all']` -> `'all'`; `list[...]` -> `a list`: a union member in words."""
+    if tag.startswith("literal["):
+        return tag[len("literal["):-1].replace("|", " or")
+    return "a list" if tag.startswith("list[") else tag
+
+
+def _untangle_unions(errors):
+    """(error, message) pairs with one error per field of a union (`all` or a list), never the validator's tags.
+
+    A value that has a member's shape (a list) is reported inside it; a value matching no member
+    gets one message naming the members.
+    """
+    plain, unions = [], {}
+    for error in errors:
+        at = next((i for i, part in enumerate(error["loc"]) if isinstance(part, str) and "[" in part), None)
+        if at is None:
+            plain.append((error, _describe(error)))
+        else:
+            unions.setdefault(error["loc"][:at], []).append((at, error))
+    for branches in unions.values():
+        inside = [error for at, error in branches if len(error["loc"]) > at + 1]
+        if inside:
+            plain += [(error, _describe(error)) for error in inside]
+            continue
+        error = branches[0][1]
+        found = error.get("input")
+        shown = repr(found) if not isinstance(found, (dict, list)) else f"a {type(found).__name__}"
+        expected = " or ".join(dict.fromkeys(_union_branch(e["loc"][at]) for at, e in branches))
+        plain.append((error, f"{shown} is not allowed; expected {expected}"))
+    return plain
+
+
+def _schema_problems(source, events):
+    """(scenario or None, problems pydantic finds in the project's words, paths of the list items they fall in)."""
     try:
-        scenario = Scenario.model_validate(source.data)
+        return Scenario.model_validate(source.data), [], set()
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            where = source.where(loc, key=error["type"] == "extra_forbidden")
-            problems.append(_problem(where, loc, _describe(error), events))
-        raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line, p.column))) from None
-    for loc, message in scenario.semantic_problems():
-        problems.append(_problem(source.where(loc), loc, message, events))
+        errors = exc.errors()
+    problems, items = [], set()
+    for error, message in _untangle_unions(errors):
+        loc = _clean_loc(error["loc"])
+        problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message, events))
+        if len(loc) >= 2 and loc[0] in ("events", "elections") and isinstance(loc[1], int):
+            items.add(loc[:2])
+    return None, problems, items
+
+
+def _validate(source):
+    """Validate merged data into a Scenario, or raise ScenarioError listing every problem in one round.
+
+    When the schema's problems lie only in some events or elections, the cross-field checks still
+    run on the rest, so dates and references are reported together with them.
+    """
+    problems = list(source.problems)
+    events = source.data.get("events") if isinstance(source.data.get("events"), list) else None
+    scenario, schema, items = _schema_problems(source, events)
+    problems += schema
+    checked, kept = scenario, {}
+    if scenario is None and items and isinstance(source.data, dict):
+        pruned = dict(source.data)
+        for key in ("events", "elections"):
+            if isinstance(pruned.get(key), list):
+                kept[key] = [i for i in range(len(pruned[key])) if (key, i) not in items]
+                pruned[key] = [pruned[key][i] for i in kept[key]]
+        try:
+            checked = Scenario.model_validate(pruned)
+        except ValidationError:
+            checked = None
+    if checked is not None:
+        for loc, message in checked.semantic_problems():
+            if loc[0] in kept and len(loc) > 1:
+                loc = (loc[0], kept[loc[0]][loc[1]], *loc[2:])
+            problems.append(_problem(source.where(loc), loc, message, events))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(sorted(problems, key=lambda p: (p.file != COMMAND_LINE, p.file, p.line, p.column)))
     return scenario
 
 
