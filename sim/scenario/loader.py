@@ -2,6 +2,7 @@
 overrides, and validation whose every problem names file, line, column and field path."""
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -16,6 +17,7 @@ from .errors import Problem, ScenarioError
 from .schema import Scenario
 
 COMMAND_LINE = "<command line>"
+PYTHON = "<python>"  # where problems in a scenario changed from Python are located
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
 _LOADER_ONLY_KEYS = ("extends", "remove_events")
 
@@ -257,15 +259,34 @@ def _apply_override(source, path, value, text):
             raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: '{'.'.join(map(str, resolved))}' is not a mapping")])
         resolved.append(part)
         if last:
-            node[part] = value
+            merging = (isinstance(value, dict) and isinstance(node.get(part) if isinstance(node, dict) else node[part], dict)
+                       and _annotation_at(Scenario, resolved) is not None)
+            node[part] = _merged(node[part], value) if merging else value
         else:
             if isinstance(node, dict) and part not in node:
                 node[part] = {}
             node = node[part]
     where = (COMMAND_LINE, 0, 0)
-    _drop(source.values, tuple(resolved))
-    source.values[tuple(resolved)] = where
-    source.keys[tuple(resolved)] = where
+    for leaf in _leaf_paths(value, tuple(resolved)) if merging else [tuple(resolved)]:
+        _drop(source.values, leaf)
+        source.values[leaf] = where
+        source.keys[leaf] = where
+
+
+def _merged(old, new):
+    """`new` deep-merged over a copy of `old` (a `--set` mapping of declared fields keeps the fields it does not name)."""
+    result = copy.deepcopy(old)
+    for key, value in new.items():
+        both = isinstance(value, dict) and isinstance(result.get(key), dict)
+        result[key] = _merged(result[key], value) if both else value
+    return result
+
+
+def _leaf_paths(value, path):
+    """The paths of the non-mapping values in `value`, rooted at `path`."""
+    if not isinstance(value, dict) or not value:
+        return [path]
+    return [leaf for key, item in value.items() for leaf in _leaf_paths(item, path + (key,))]
 
 
 def _annotation_at(model, loc):
@@ -427,6 +448,22 @@ def load_scenario(path, overrides=()):
         key, value = _parse_override(text)
         _apply_override(source, key, value, text)
     return _validate(source)
+
+
+def revise_scenario(scenario, overrides):
+    """A validated copy of `scenario` with `--set` style `overrides` applied.
+
+    Use this, not `Scenario.model_copy(update=...)`, which skips validation.
+    """
+    source = _Source(scenario.model_dump(mode="json"), {(): (PYTHON, 0, 0)}, {})
+    try:
+        for text in overrides:
+            key, value = _parse_override(text)
+            _apply_override(source, key, value, text)
+        return _validate(source)
+    except ScenarioError as exc:
+        raise ScenarioError([dataclasses.replace(p, file=PYTHON) if p.file == COMMAND_LINE else p
+                             for p in exc.problems]) from None
 
 
 def scenario_hash(scenario):
