@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+SET_HELP = ("override a scenario value, e.g. parameters.tie_rate=0.05, 'actors.rok.exposure={taiwan: 0.9}' "
+            "(merges into the mapping) or name=my_variant (renames the scenario); repeatable")
 
 
 def _parser():
@@ -22,8 +24,7 @@ def _parser():
     run.add_argument("--out", type=Path, help="results directory (default results/<scenario names>)")
     run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario value, e.g. parameters.tie_rate=0.05 (repeatable)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
     run.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -31,7 +32,11 @@ def _parser():
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+
+    resolve = commands.add_parser("resolve", help="print a scenario as the model sees it (after extends and --set)")
+    resolve.add_argument("scenario", metavar="SCENARIO")
+    resolve.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
@@ -87,6 +92,21 @@ def cmd_validate(args):
         return _report_problems(problems)
     for path, scenario in loaded:
         print(f"ok: {path} ({scenario.name}, {scenario.n_steps} steps, {len(scenario.events)} events)")
+    return EXIT_OK
+
+
+def cmd_resolve(args):
+    """Print the resolved scenario (after extends and --set) as YAML."""
+    import yaml
+
+    from .scenario import scenario_hash
+
+    loaded, problems = _load_all([args.scenario], args.overrides)
+    if problems:
+        return _report_problems(problems)
+    ((_, scenario),) = loaded
+    print(f"# {args.scenario} resolved (extends and --set applied); hash {scenario_hash(scenario)}")
+    print(yaml.safe_dump(scenario.model_dump(), sort_keys=False, allow_unicode=True, width=110), end="")
     return EXIT_OK
 
 
@@ -191,7 +211,8 @@ def main(argv=None):
     # Ctrl-C / SIGINT always means "stop cleanly", even when started from a shell that ignores it
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "compare": cmd_compare, "show": cmd_show}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
+                "compare": cmd_compare, "show": cmd_show}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

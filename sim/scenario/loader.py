@@ -19,7 +19,7 @@ from .schema import Scenario
 COMMAND_LINE = "<command line>"
 PYTHON = "<python>"  # where problems in a scenario changed from Python are located
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
-_LOADER_ONLY_KEYS = ("extends", "remove_events")
+_LOADER_ONLY_KEYS = ("extends", "remove_events", "remove_elections")
 
 
 class _Loader(yaml.SafeLoader):
@@ -132,7 +132,7 @@ def _drop(table, prefix):
 
 
 def _merge(parent, child):
-    """Deep-merge `child` over `parent`; events merge by id; `remove_events` drops parent events."""
+    """Deep-merge `child` over `parent`; events merge by id, elections by actor and date; `remove_*` drop inherited items."""
     data = copy.deepcopy(parent.data)
     values, keys = dict(parent.values), dict(parent.keys)
     problems = parent.problems + child.problems
@@ -149,7 +149,7 @@ def _merge(parent, child):
             _move(child.values, here, here, values)
             _move(child.keys, here, here, keys)
 
-    body = {k: v for k, v in child.data.items() if k not in ("events", *_LOADER_ONLY_KEYS)}
+    body = {k: v for k, v in child.data.items() if k not in ("events", "elections", *_LOADER_ONLY_KEYS)}
     merge_into(data, body, ())
 
     parent_events = data.get("events") if isinstance(data.get("events"), list) else []
@@ -204,7 +204,62 @@ def _merge(parent, child):
         values.update(new_values)
         keys.update(new_keys)
         values.setdefault(("events",), child.where(("events",)))
+    if "elections" in child.data or "remove_elections" in child.data:
+        _merge_elections(data, values, keys, child, problems)
     return _Source(data, values, keys, problems)
+
+
+def _election_key(election):
+    """Elections are merged by actor and date."""
+    return (election.get("actor"), str(election.get("date"))) if isinstance(election, dict) else None
+
+
+def _merge_elections(data, values, keys, child, problems):
+    """Merge the child's elections into the inherited ones by actor and date (in place).
+
+    A child election on the same actor and date replaces the inherited one, others are added;
+    `remove_elections: [{actor: ..., date: ...}]` drops inherited elections.
+    """
+    inherited = data.get("elections") if isinstance(data.get("elections"), list) else []
+    own = child.data.get("elections", [])
+    removals = child.data.get("remove_elections") or []
+    for name, given in (("elections", own), ("remove_elections", removals)):
+        if not isinstance(given, list):
+            problems.append(_problem(child.where((name,)), (name,), "expected a list of elections (actor, date, ...)"))
+            return
+    inherited_keys = [_election_key(e) for e in inherited]
+    kept = list(range(len(inherited)))
+    for index, removal in enumerate(removals):
+        key = _election_key(removal)
+        if key not in inherited_keys or inherited_keys.index(key) not in kept:
+            listing = ", ".join(f"{a} {d}" for a, d in (k for k in inherited_keys if k)) or "none"
+            problems.append(_problem(child.where(("remove_elections", index)), ("remove_elections", index),
+                                     f"no inherited election with this actor and date (inherited: {listing})"))
+        else:
+            kept.remove(inherited_keys.index(key))
+    merged, new_values, new_keys, slots = [], {}, {}, {}
+    for old in kept:
+        slots[inherited_keys[old]] = len(merged)
+        merged.append(inherited[old])
+        _move(values, ("elections", old), ("elections", len(merged) - 1), new_values)
+        _move(keys, ("elections", old), ("elections", len(merged) - 1), new_keys)
+    for index, election in enumerate(own):
+        slot = slots.get(_election_key(election))
+        if slot is None:
+            slot = len(merged)
+            merged.append(election)
+        else:
+            merged[slot] = election
+            _drop(new_values, ("elections", slot))
+            _drop(new_keys, ("elections", slot))
+        _move(child.values, ("elections", index), ("elections", slot), new_values)
+        _move(child.keys, ("elections", index), ("elections", slot), new_keys)
+    data["elections"] = merged
+    _drop(values, ("elections",))
+    _drop(keys, ("elections",))
+    values.update(new_values)
+    keys.update(new_keys)
+    values[("elections",)] = child.where(("elections",))
 
 
 def _resolve(path, chain=()):
@@ -215,9 +270,10 @@ def _resolve(path, chain=()):
         cycle = " -> ".join(p.name for p in (*chain, key))
         raise ScenarioError([Problem(str(path), 0, 0, "extends", f"circular extends: {cycle}")])
     source = _read_yaml(path)
-    if "remove_events" in source.data and "extends" not in source.data:
-        raise ScenarioError([_problem(source.where(("remove_events",), key=True), ("remove_events",),
-                                      "remove_events needs 'extends' (there is nothing inherited to remove)")])
+    for removal in ("remove_events", "remove_elections"):
+        if removal in source.data and "extends" not in source.data:
+            raise ScenarioError([_problem(source.where((removal,), key=True), (removal,),
+                                          f"{removal} needs 'extends' (there is nothing inherited to remove)")])
     base = source.data.get("extends")
     if base is None:
         return source
