@@ -46,6 +46,13 @@ def _parser():
     compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
     compare.add_argument("--out", type=Path, help="report directory (default DIR/report)")
 
+    runs = commands.add_parser("runs", help="list the stored runs whose outcomes meet a condition")
+    runs.add_argument("directory", type=Path, metavar="DIR")
+    runs.add_argument("--where", required=True, metavar="CONDITION",
+                      help="a condition on the columns of runs.parquet (and a *_date beside each *_step), e.g. "
+                           "\"min_cohesion < 0.5\", \"taiwan_conflict and korea_conflict\", \"breakdown_date < '2027-01-01'\"")
+    runs.add_argument("--columns", help="comma-separated columns to show (default: headline outcomes and those in --where)")
+
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
     show.add_argument("--run", type=int, required=True, help="run index")
@@ -192,6 +199,26 @@ def cmd_compare(args):
     return EXIT_OK
 
 
+def cmd_runs(args):
+    """List the runs matching a condition, with their seeds, for `run.py show`."""
+    from .analysis.query import query_runs
+    from .analysis.results import ReportError
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    try:
+        matches, total = query_runs(args.directory, args.where, columns)
+    except ReportError as exc:
+        return _error(str(exc))
+    if matches.empty:
+        print(f"no run of {total} matches {args.where!r}")
+        return EXIT_OK
+    print(matches.to_string(index=False))
+    first = matches.iloc[0]
+    print(f"{len(matches)} of {total} runs match; run i is seeded SeedSequence(root_seed, spawn_key=(i,)). "
+          f"Look at one with: run.py show {args.directory} --scenario {first['scenario']} --run {first['run']}")
+    return EXIT_OK
+
+
 def cmd_show(args):
     """Print one run's event timeline and plot its trajectories."""
     from .analysis.report import ReportError, show_run
@@ -212,7 +239,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
-                "compare": cmd_compare, "show": cmd_show}
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
