@@ -1,5 +1,6 @@
 """Comparisons that cannot mislead: scenarios keyed by name and hash, pairing only on equal seeds and horizons."""
 
+import shutil
 import subprocess
 import sys
 
@@ -83,3 +84,11 @@ def test_direction_words_only_when_the_interval_excludes_zero():
     assert "falls from 0.700" in describe_difference(_row(-0.05, -0.07, -0.03))
     assert "rises from 70.0%" in describe_difference(_row(0.05, 0.01, 0.09, binary=True))
     assert "no clear difference" in describe_difference(_row(0.02, -0.01, 0.05, binary=True))
+
+
+def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directories, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(directories["short"], copy)
+    first, second = load([directories["short"], copy, directories["short"]])  # a directory given twice counts once
+    assert first.hash == second.hash
+    assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"

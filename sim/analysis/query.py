@@ -9,7 +9,7 @@ import pandas as pd
 from ..model.record import SUMMARY_FIELDS
 from .results import ReportError, load
 
-HEADLINE = ("min_cohesion", "final_cohesion", "breakdown_date")
+HEADLINE = ("min_cohesion", "final_cohesion", "breakdown_date")  # shown by default when stored
 _WORDS = {"and", "or", "not", "in", "True", "False"}
 _STEP_FIELDS = tuple(name for name, kind in SUMMARY_FIELDS if kind is int and name.endswith("_step"))
 
@@ -44,7 +44,7 @@ def query_runs(directory, where, columns=None):
     """
     table = runs_table(directory)
     available = list(table.columns)
-    wanted = list(columns) if columns else [*HEADLINE, *_names(where)]
+    wanted = list(columns) if columns else [*(c for c in HEADLINE if c in available), *_names(where)]
     for name in [*_names(where), *wanted]:
         if name not in available:
             hint = difflib.get_close_matches(name, available, n=1)

@@ -100,8 +100,9 @@ def _variant_labels(group, shown=2):
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p != "description"]
     labels = []
     for result, flat in zip(group, leaves):
-        if not differing:  # the same scenario stored twice: tell them apart by directory
-            labels.append(f"{result.name} [{result.directory}]")
+        if not differing:  # the same content (or only the description differs): directory, else hash
+            same = len({r.hash for r in group}) == 1
+            labels.append(f"{result.name} [{result.directory}]" if same else f"{result.name} #{result.hash[:8]}")
             continue
         parts = [f"{p}={flat.get(p, '(none)')}" for p in differing[:shown]]
         more = f", +{len(differing) - shown} more" if len(differing) > shown else ""
