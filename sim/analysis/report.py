@@ -159,7 +159,7 @@ def describe_difference(row):
                       if row["binary"] else
                       f"{row['difference']:+.3f}, bootstrap 95% [{row['low']:+.3f}, {row['high']:+.3f}]")
         return (f"{label}: no clear difference between {row['baseline']} ({shown('baseline')}) and "
-                f"{row['scenario']} ({shown('scenario')}); the difference {difference} includes zero ({how}).")
+                f"{row['scenario']} ({shown('scenario')}): difference {difference}, an interval that includes zero ({how}).")
     direction = "rises" if row["difference"] > 0 else "falls"
     if row["binary"]:
         return (f"{label} {direction} from {100 * row['baseline_mean']:.1f}% "
