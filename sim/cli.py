@@ -44,7 +44,7 @@ def _parser():
     compare = commands.add_parser("compare", help="compare the scenarios stored in ensemble directories")
     compare.add_argument("directories", nargs="+", type=Path, metavar="DIR")
     compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
-    compare.add_argument("--out", type=Path, help="report directory (default DIR/report)")
+    compare.add_argument("--out", type=Path, help="report directory (default DIR/report; required with several DIRs)")
 
     runs = commands.add_parser("runs", help="list the stored runs whose outcomes meet a condition")
     runs.add_argument("directory", type=Path, metavar="DIR")
@@ -190,6 +190,9 @@ def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
     from .analysis.report import ReportError, write_report
 
+    if args.out is None and len(set(args.directories)) > 1:
+        return _error(f"comparing several directories needs --out DIR (the default, {args.directories[0] / 'report'}, "
+                      "holds that ensemble's own report)")
     try:
         report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:

@@ -61,6 +61,9 @@ def test_report_warns_when_it_cannot_pair(directories, tmp_path):
     assert not differences["paired"].any()
     done = _run("compare", directories["short"], directories["long"], "--out", tmp_path / "cli")
     assert done.returncode == 0 and done.stderr.count("warning:") == 2 and "horizons differ" in done.stderr
+    refused = _run("compare", directories["short"], directories["long"])
+    assert refused.returncode == 2 and "needs --out" in refused.stderr
+    assert not (directories["short"] / "report").exists()
 
 
 def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories, tmp_path):
