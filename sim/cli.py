@@ -14,7 +14,11 @@ SET_HELP = ("override a scenario value, e.g. parameters.tie_rate=0.05, 'actors.r
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="run.py", description="Alliance-cohesion wargame simulator (Mesa 3).")
+    from . import __version__
+
+    # argparse names the program as it was started: run.py, or the installed `wargame` script
+    parser = argparse.ArgumentParser(description="Alliance-cohesion wargame simulator (Mesa 3).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run scenarios many times and store the results")

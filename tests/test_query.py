@@ -66,3 +66,4 @@ def test_runs_command_lists_matches_and_how_to_show_one(ensemble):
     assert "breakdown_date" in done.stdout.splitlines()[0]
     bad = _cli("runs", ensemble, "--where", "x < 1")
     assert bad.returncode == 2 and "unknown column 'x'" in bad.stderr
+
