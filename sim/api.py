@@ -14,6 +14,7 @@ from pathlib import Path
 import mesa
 import pandas as pd
 
+from .analysis.query import query_runs
 from .analysis.report import Report, write_report
 from .analysis.results import load as _load_stored
 from .experiment import runner, store
@@ -25,7 +26,7 @@ from .scenario import load_scenario as _load_file
 from .scenario import revise_scenario as _revise
 
 __all__ = ["BatchModel", "Report", "Results", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
-           "load_scenario", "revise_scenario", "run_ensemble", "run_one"]
+           "load_scenario", "query_runs", "revise_scenario", "run_ensemble", "run_one"]
 
 
 def _override_texts(overrides):

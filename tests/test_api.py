@@ -29,7 +29,8 @@ def stored(tmp_path_factory):
 
 
 def test_import_sim_exports_the_documented_api():
-    for name in ("load_scenario", "revise_scenario", "run_one", "run_ensemble", "load_results", "compare", "BatchModel"):
+    for name in ("load_scenario", "revise_scenario", "run_one", "run_ensemble", "load_results", "compare", "query_runs",
+                 "BatchModel"):
         assert callable(getattr(sim, name)) and getattr(sim, name).__doc__
     assert (ROOT / "docs" / "api.md").read_text().count("sim.") > 10
 
@@ -96,3 +97,10 @@ def test_importing_the_analysis_leaves_the_matplotlib_backend_alone():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "svg"
+
+
+def test_the_api_tour_runs(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "api_tour.py"), str(tmp_path)], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ensemble" / "report" / "report.md").exists() and "runs have a minimum cohesion" in done.stdout
