@@ -95,3 +95,14 @@ def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directori
     first, second = load([directories["short"], copy, directories["short"]])  # a directory given twice counts once
     assert first.hash == second.hash
     assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"
+
+
+def test_summary_csv_holds_numbers(directories, tmp_path):
+    write_report([directories["short"], directories["change"]], out=tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
+    numbers = summary.drop(columns="scenario")
+    assert all(pd.api.types.is_numeric_dtype(numbers[c]) for c in numbers.columns)
+    assert (summary["breakdown_low"] <= summary["breakdown_estimate"]).all()
+    assert (summary["breakdown_estimate"] <= summary["breakdown_high"]).all()
+    assert (summary["min_cohesion_q05"] <= summary["min_cohesion_q50"]).all()

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..model.record import SUMMARY_FIELDS
 from ..world import THEATRES, ConflictOutcome, EscalationState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
 
-__all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_table",
-           "write_report"]
+__all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_numbers",
+           "summary_table", "write_report"]
 
 THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
                   "south_china_sea": "South China Sea"}
@@ -82,6 +83,29 @@ def summary_table(results):
         for theatre in ("taiwan", "korea"):
             conflict = wilson(runs[f"{theatre}_conflict"].sum(), len(runs))
             row[f"P({theatre} conflict) %"] = f"{100 * conflict.estimate:.1f} [{100 * conflict.low:.1f}, {100 * conflict.high:.1f}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_numbers(results):
+    """One row of numbers per scenario (summary.csv) for every outcome declared in SUMMARY_FIELDS.
+
+    A yes/no outcome gives its probability with the Wilson 95% interval (`_estimate`, `_low`,
+    `_high`); a numeric outcome its mean and 5%, 50% and 95% quantiles (`_mean`, `_q05`, `_q50`,
+    `_q95`). Step numbers and text outcomes are left to runs.parquet.
+    """
+    rows = []
+    for result in results:
+        runs = result.ok_runs()
+        row = {"scenario": result.label, "runs_ok": len(runs), "runs_failed": int((result.runs["status"] == "failed").sum())}
+        for name, kind in SUMMARY_FIELDS:
+            if kind is bool:
+                p = wilson(runs[name].sum(), len(runs))
+                row.update({f"{name}_estimate": p.estimate, f"{name}_low": p.low, f"{name}_high": p.high})
+            elif kind is float or (kind is int and not name.endswith("_step")):
+                q = quantiles(runs[name])
+                row.update({f"{name}_mean": float(runs[name].mean()), f"{name}_q05": q[0.05], f"{name}_q50": q[0.5],
+                            f"{name}_q95": q[0.95]})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -259,7 +283,7 @@ def write_report(directories, out, baseline=None):
     probabilities = outcome_probabilities(results)
     differences = pd.concat([paired_differences(base, r) for r in results if r is not base] or [pd.DataFrame()],
                             ignore_index=True)
-    summary.to_csv(out / "summary.csv", index=False)
+    summary_numbers(results).to_csv(out / "summary.csv", index=False)
     probabilities.to_csv(out / "outcome_probabilities.csv", index=False)
     differences.to_csv(out / "differences.csv", index=False)
     (out / "summary.md").write_text(_markdown_table(summary) + "\n")
