@@ -70,7 +70,8 @@ def test_run_writes_the_report_with_all_plots(ensemble):
     text = (report / "report.md").read_text()
     assert "Breakdown probability rises from" in text and "paired by run" in text
     assert "root seed 3" in text and "mesa" in text
-    assert "<img src=\"fan_charts.png\"" in (report / "report.html").read_text()
+    page = (report / "report.html").read_text()
+    assert page.count('<img src="data:image/png;base64,') == 5 and 'src="fan_charts.png"' not in page
     summary = pd.read_csv(report / "summary.csv")
     assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
 

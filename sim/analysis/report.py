@@ -1,5 +1,6 @@
 """The comparison report (report.md and report.html with plots) and the single-run after-action view."""
 
+import base64
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,7 +214,7 @@ def _html_table(frame, floats="{:.4f}"):
 
 
 def _render(blocks, out):
-    """Write report.md and report.html from the same blocks; return the Markdown path."""
+    """Write report.md (linking its images) and a self-contained report.html from the same blocks; return the Markdown path."""
     md, body = [], []
     for kind, *content in blocks:
         if kind in ("h1", "h2"):
@@ -231,7 +232,9 @@ def _render(blocks, out):
         elif kind == "img":
             path, alt = content
             md.append(f"![{alt}]({path.name})")
-            body.append(f'<figure><img src="{html.escape(path.name)}" alt="{html.escape(alt)}"><figcaption>{html.escape(alt)}</figcaption></figure>')
+            data = base64.b64encode(path.read_bytes()).decode("ascii")  # embedded: the HTML file stands alone
+            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+                        f'<figcaption>{html.escape(alt)}</figcaption></figure>')
     (out / "report.md").write_text("\n\n".join(md) + "\n")
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px}"
