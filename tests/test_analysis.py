@@ -99,6 +99,7 @@ def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     assert len(first.collections) == 4  # 90% and 50% bands for each scenario
     assert isinstance(first.xaxis.get_major_formatter(), matplotlib.dates.DateFormatter)
     assert any(line.get_linestyle() == ":" for line in first.get_lines())  # scheduled-event markers
+    assert any(line.get_label().startswith("breakdown threshold") for line in first.get_lines())
     assert medians[1].get_ydata()[-1] < medians[0].get_ydata()[-1]
     matplotlib.pyplot.close(figure)
 

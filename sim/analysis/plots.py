@@ -91,6 +91,9 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
             continue
         _date_axis(ax)
         _mark_scheduled(ax, marks, label=i == 0)
+        if variables[i][0] == "cohesion":
+            threshold = results[0].breakdown_threshold
+            ax.axhline(threshold, color="crimson", ls="--", lw=1, label=f"breakdown threshold {threshold}")
         ax.set_ylim(0, 1)
         ax.set_ylabel("index (0-1)", fontsize=8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
