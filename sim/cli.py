@@ -9,10 +9,16 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+SET_HELP = ("override a scenario value, e.g. parameters.tie_rate=0.05, 'actors.rok.exposure={taiwan: 0.9}' "
+            "(merges into the mapping) or name=my_variant (renames the scenario); repeatable")
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="run.py", description="Alliance-cohesion wargame simulator (Mesa 3).")
+    from . import __version__
+
+    # argparse names the program as it was started: run.py, or the installed `wargame` script
+    parser = argparse.ArgumentParser(description="Alliance-cohesion wargame simulator (Mesa 3).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run scenarios many times and store the results")
@@ -22,8 +28,7 @@ def _parser():
     run.add_argument("--out", type=Path, help="results directory (default results/<scenario names>)")
     run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario value, e.g. parameters.tie_rate=0.05 (repeatable)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
     run.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -31,7 +36,11 @@ def _parser():
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+
+    resolve = commands.add_parser("resolve", help="print a scenario as the model sees it (after extends and --set)")
+    resolve.add_argument("scenario", metavar="SCENARIO")
+    resolve.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
@@ -39,7 +48,14 @@ def _parser():
     compare = commands.add_parser("compare", help="compare the scenarios stored in ensemble directories")
     compare.add_argument("directories", nargs="+", type=Path, metavar="DIR")
     compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
-    compare.add_argument("--out", type=Path, help="report directory (default DIR/report)")
+    compare.add_argument("--out", type=Path, help="report directory (default DIR/report; required with several DIRs)")
+
+    runs = commands.add_parser("runs", help="list the stored runs whose outcomes meet a condition")
+    runs.add_argument("directory", type=Path, metavar="DIR")
+    runs.add_argument("--where", required=True, metavar="CONDITION",
+                      help="a condition on the columns of runs.parquet (and a *_date beside each *_step), e.g. "
+                           "\"min_cohesion < 0.5\", \"taiwan_conflict and korea_conflict\", \"first_suspended_date < '2027-01-01'\"")
+    runs.add_argument("--columns", help="comma-separated columns to show (default: headline outcomes and those in --where)")
 
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
@@ -52,6 +68,11 @@ def _parser():
 def _error(message):
     print(f"error: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _warn(warnings):
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _load_all(paths, overrides):
@@ -82,6 +103,21 @@ def cmd_validate(args):
         return _report_problems(problems)
     for path, scenario in loaded:
         print(f"ok: {path} ({scenario.name}, {scenario.n_steps} steps, {len(scenario.events)} events)")
+    return EXIT_OK
+
+
+def cmd_resolve(args):
+    """Print the resolved scenario (after extends and --set) as YAML."""
+    import yaml
+
+    from .scenario import scenario_hash
+
+    loaded, problems = _load_all([args.scenario], args.overrides)
+    if problems:
+        return _report_problems(problems)
+    ((_, scenario),) = loaded
+    print(f"# {args.scenario} resolved (extends and --set applied); hash {scenario_hash(scenario)}")
+    print(yaml.safe_dump(scenario.model_dump(), sort_keys=False, allow_unicode=True, width=110), end="")
     return EXIT_OK
 
 
@@ -145,7 +181,8 @@ def cmd_run(args):
         from .analysis.report import write_report
 
         report = write_report([directory], out=directory / "report")
-        print(f"report: {report}")
+        _warn(report.warnings)
+        print(f"report: {report.path}")
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)
@@ -157,11 +194,35 @@ def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
     from .analysis.report import ReportError, write_report
 
+    if args.out is None and len(set(args.directories)) > 1:
+        return _error(f"comparing several directories needs --out DIR (the default, {args.directories[0] / 'report'}, "
+                      "holds that ensemble's own report)")
     try:
         report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
-    print(f"report: {report}")
+    _warn(report.warnings)
+    print(f"report: {report.path}")
+    return EXIT_OK
+
+
+def cmd_runs(args):
+    """List the runs matching a condition, with their seeds, for `run.py show`."""
+    from .analysis.query import query_runs
+    from .analysis.results import ReportError
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    try:
+        matches, total = query_runs(args.directory, args.where, columns)
+    except ReportError as exc:
+        return _error(str(exc))
+    if matches.empty:
+        print(f"no run of {total} matches {args.where!r}")
+        return EXIT_OK
+    print(matches.to_string(index=False))
+    first = matches.iloc[0]
+    print(f"{len(matches)} of {total} runs match; run i is seeded SeedSequence(root_seed, spawn_key=(i,)). "
+          f"Look at one with: run.py show {args.directory} --scenario {first['scenario']} --run {first['run']}")
     return EXIT_OK
 
 
@@ -184,7 +245,8 @@ def main(argv=None):
     # Ctrl-C / SIGINT always means "stop cleanly", even when started from a shell that ignores it
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "compare": cmd_compare, "show": cmd_show}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

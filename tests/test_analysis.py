@@ -72,7 +72,8 @@ def test_run_writes_the_report_with_all_plots(ensemble):
     text = (report / "report.md").read_text()
     assert "Probability that the partnership is suspended or ruptured rises from" in text and "paired by run" in text
     assert "root seed 3" in text and "mesa" in text
-    assert "<img src=\"fan_charts.png\"" in (report / "report.html").read_text()
+    page = (report / "report.html").read_text()
+    assert page.count('<img src="data:image/png;base64,') == 5 and 'src="fan_charts.png"' not in page
     summary = pd.read_csv(report / "summary.csv")
     assert list(summary["scenario"]) == ["baseline", "us_retrenchment"]
 
@@ -101,6 +102,8 @@ def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     assert len(first.collections) == 4  # 90% and 50% bands for each scenario
     assert isinstance(first.xaxis.get_major_formatter(), matplotlib.dates.DateFormatter)
     assert any(line.get_linestyle() == ":" for line in first.get_lines())  # scheduled-event markers
+    floors = sorted(results[0].ladder_thresholds.values())
+    assert sorted(line.get_ydata()[0] for line in first.get_lines() if line.get_linestyle() == "--") == floors
     assert medians[1].get_ydata()[-1] < medians[0].get_ydata()[-1]
     matplotlib.pyplot.close(figure)
 

@@ -1,16 +1,17 @@
-"""Figures comparing scenarios: fan charts, distributions, outcome probabilities, survival, event timing."""
+"""Figures comparing scenarios: fan charts, distributions, outcome probabilities, survival, event timing.
+
+Importing this module leaves matplotlib's backend alone (inline plots in notebooks keep working);
+the command line chooses the non-interactive Agg backend before it saves figures.
+"""
 
 import datetime as dt
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..world import PartnershipState  # noqa: E402
-from .stats import survival_curve  # noqa: E402
+from ..world import PartnershipState
+from .stats import survival_curve
 
 FAN_VARIABLES = (
     ("cohesion", "Trilateral cohesion"),
@@ -28,10 +29,10 @@ FAN_VARIABLES = (
 )
 
 
-def scenario_colours(names):
-    """A fixed colour per scenario name (tab10 order of first appearance)."""
+def scenario_colours(labels):
+    """A fixed colour per scenario label (tab10 order of first appearance)."""
     palette = plt.get_cmap("tab10").colors
-    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
 
 
 def save(figure, directory, stem):
@@ -75,7 +76,7 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
         frame = result.timeseries(names)
         dates = np.array(sorted(frame["date"].unique()))
         runs = sorted(frame["run"].unique())
-        colour = colours[result.name]
+        colour = colours[result.label]
         for ax, (variable, title) in zip(axes.flat, variables):
             matrix = frame.pivot(index="run", columns="step", values=variable).to_numpy()
             q05, q25, q50, q75, q95 = np.nanquantile(matrix, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
@@ -83,7 +84,7 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
             ax.fill_between(dates, q25, q75, color=colour, alpha=0.25, lw=0)
             for row in matrix[: min(individual_runs, len(runs))]:
                 ax.plot(dates, row, color=colour, lw=0.5, alpha=0.6)
-            ax.plot(dates, q50, color=colour, lw=1.8, label=result.name)
+            ax.plot(dates, q50, color=colour, lw=1.8, label=result.label)
             ax.set_title(title, fontsize=10)
     for i, ax in enumerate(axes.flat):
         if i >= len(variables):
@@ -91,6 +92,9 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, individual_runs=3):
             continue
         _date_axis(ax)
         _mark_scheduled(ax, marks, label=i == 0)
+        if variables[i][0] == "cohesion":
+            for threshold in results[0].ladder_thresholds.values():
+                ax.axhline(threshold, color="crimson", ls="--", lw=0.6, alpha=0.6)
         ax.set_ylim(0, 1)
         ax.set_ylabel("index (0-1)", fontsize=8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -108,7 +112,7 @@ def cohesion_distributions(results, colours):
     for ax, column, title in zip(axes, ("final_cohesion", "min_cohesion"), ("Final cohesion", "Minimum cohesion over the run")):
         for result in results:
             values = result.ok_runs()[column].to_numpy()
-            ax.ecdf(values, color=colours[result.name], label=f"{result.name} (n={values.size})", lw=1.6)
+            ax.ecdf(values, color=colours[result.label], label=f"{result.label} (n={values.size})", lw=1.6)
         for state, threshold in results[0].ladder_thresholds.items():
             ax.axvline(threshold, color="crimson", ls="--", lw=0.8, alpha=0.7)
             ax.annotate(f"{state} {threshold}", (threshold, 0.02), xycoords=("data", "axes fraction"), rotation=90,
@@ -162,7 +166,7 @@ def survival_plot(results, colours):
         steps, surviving = survival_curve(np.where(suspended <= horizon, suspended, -1), horizon)
         start = dt.date.fromisoformat(result.entry["start"])
         dates = [start + dt.timedelta(days=int(s) * result.entry["step_days"]) for s in steps]
-        ax.step(dates, surviving * 100, where="post", color=colours[result.name], lw=1.8, label=result.name)
+        ax.step(dates, surviving * 100, where="post", color=colours[result.label], lw=1.8, label=result.label)
     _mark_scheduled(ax, sorted({m for r in results for m in r.scheduled_dates()}), label=True)
     _date_axis(ax)
     ax.set_ylim(0, 102)
@@ -185,7 +189,7 @@ def key_event_firsts(result):
 
 def event_timing(results, colours, max_events=12):
     """Cumulative share of runs in which each key event has happened, by date."""
-    firsts = {r.name: key_event_firsts(r) for r in results}
+    firsts = {r.label: key_event_firsts(r) for r in results}
     counts = {}
     for frame in firsts.values():
         for event_id, n in frame["event_id"].value_counts().items():
@@ -199,11 +203,11 @@ def event_timing(results, colours, max_events=12):
     for ax, event_id in zip(axes.flat, sorted(chosen)):
         ax.set_xlim(min(starts), max(ends))
         for result in results:
-            dates = np.sort(firsts[result.name].loc[lambda f, e=event_id: f["event_id"] == e, "date"].to_numpy())
+            dates = np.sort(firsts[result.label].loc[lambda f, e=event_id: f["event_id"] == e, "date"].to_numpy())
             total = len(result.ok_runs())
             if dates.size:
-                ax.step(dates, np.arange(1, dates.size + 1) / total * 100, where="post", color=colours[result.name],
-                        lw=1.5, label=result.name)
+                ax.step(dates, np.arange(1, dates.size + 1) / total * 100, where="post", color=colours[result.label],
+                        lw=1.5, label=result.label)
         ax.set_title(event_id, fontsize=9)
         _date_axis(ax)
         ax.set_ylim(0, 102)
@@ -211,7 +215,7 @@ def event_timing(results, colours, max_events=12):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("runs (%)")
-    handles = [plt.Line2D([], [], color=colours[r.name], lw=2, label=r.name) for r in results]
+    handles = [plt.Line2D([], [], color=colours[r.label], lw=2, label=r.label) for r in results]
     figure.legend(handles=handles, loc="upper center", ncol=min(4, len(results)), frameon=False, fontsize=9,
                   bbox_to_anchor=(0.5, 1.0))
     figure.suptitle("When key events first happened: cumulative share of runs", y=1.04, fontsize=11)

@@ -1,17 +1,21 @@
 """The comparison report (report.md and report.html with plots) and the single-run after-action view."""
 
+import base64
 import html
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..model.record import SUMMARY_FIELDS
 from ..world import THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
 
-__all__ = ["ReportError", "outcome_probabilities", "paired_differences", "show_run", "summary_table", "write_report"]
+__all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_numbers",
+           "summary_table", "write_report"]
 
 THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
                   "south_china_sea": "South China Sea"}
@@ -62,7 +66,7 @@ def outcome_probabilities(results):
                        (f"{theatre}_adversary_gains", f"{label}: adversary gains")]
         for column, label in labels:
             p = wilson(indicators[column].sum(), n)
-            rows.append({"scenario": result.name, "outcome": label, "successes": p.successes, "runs": n,
+            rows.append({"scenario": result.label, "outcome": label, "successes": p.successes, "runs": n,
                          "estimate": p.estimate, "low": p.low, "high": p.high, "mcse": p.mcse})
     frame = pd.DataFrame(rows)
     seen = frame.groupby("outcome")["successes"].transform("sum") > 0
@@ -81,7 +85,7 @@ def summary_table(results):
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
         row = {
-            "scenario": result.name,
+            "scenario": result.label,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
             "P(suspended or ruptured) %": f"{100 * suspended.estimate:.1f} [{100 * suspended.low:.1f}, {100 * suspended.high:.1f}]",
@@ -99,14 +103,62 @@ def summary_table(results):
     return pd.DataFrame(rows)
 
 
+def summary_numbers(results):
+    """One row of numbers per scenario (summary.csv) for every outcome declared in SUMMARY_FIELDS.
+
+    A yes/no outcome (and each partnership outcome of PARTNERSHIP_OUTCOMES) gives its probability with the Wilson 95% interval (`_estimate`, `_low`,
+    `_high`); a numeric outcome its mean and 5%, 50% and 95% quantiles (`_mean`, `_q05`, `_q50`,
+    `_q95`). Step numbers and text outcomes are left to runs.parquet.
+    """
+    rows = []
+    for result in results:
+        runs = result.ok_runs()
+        row = {"scenario": result.label, "runs_ok": len(runs), "runs_failed": int((result.runs["status"] == "failed").sum())}
+        indicators = _indicators(runs)
+        for name, _, _ in PARTNERSHIP_OUTCOMES:
+            p = wilson(indicators[name].sum(), len(runs))
+            row.update({f"{name}_estimate": p.estimate, f"{name}_low": p.low, f"{name}_high": p.high})
+        for name, kind in SUMMARY_FIELDS:
+            if kind is bool:
+                p = wilson(runs[name].sum(), len(runs))
+                row.update({f"{name}_estimate": p.estimate, f"{name}_low": p.low, f"{name}_high": p.high})
+            elif kind is float or (kind is int and not name.endswith("_step")):
+                q = quantiles(runs[name])
+                row.update({f"{name}_mean": float(runs[name].mean()), f"{name}_q05": q[0.05], f"{name}_q50": q[0.5],
+                            f"{name}_q95": q[0.95]})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _horizon_text(result):
+    start, end, step_days = result.horizon
+    return f"{start}..{end} every {step_days} days"
+
+
+def pairing(baseline, result):
+    """(paired, reason): runs are paired by index only when both share the root seed and the horizon.
+
+    Run i has the same seed in every scenario of the same root seed, so paired differences use
+    common random numbers; with another root seed, or another start, end or step length, run i
+    of one is not the counterpart of run i of the other, and the comparison is unpaired.
+    """
+    reasons = []
+    if baseline.root_seed != result.root_seed:
+        reasons.append(f"their root seeds differ ({baseline.root_seed} and {result.root_seed})")
+    if baseline.horizon != result.horizon:
+        reasons.append(f"their horizons differ ({_horizon_text(baseline)} and {_horizon_text(result)}), "
+                       "so final values are taken at different dates")
+    return not reasons, "; ".join(reasons)
+
+
 def paired_differences(baseline, result):
-    """Differences of `result` from `baseline` per metric; paired by run index when the seeds match."""
-    paired = baseline.root_seed == result.root_seed
+    """Differences of `result` from `baseline` per metric; paired by run index when `pairing` allows."""
+    paired, _ = pairing(baseline, result)
     left, right = _outcome_frame(baseline), _outcome_frame(result)
     if paired:
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
-            raise ReportError(f"{baseline.name} and {result.name} share no completed run indices")
+            raise ReportError(f"{baseline.label} and {result.label} share no completed run indices")
     rows = []
     for metric, label, binary in DIFFERENCE_METRICS:
         if paired:
@@ -114,7 +166,7 @@ def paired_differences(baseline, result):
         else:
             base, scen = left[metric], right[metric]
         diff = mean_difference(metric, base, scen, paired=paired)
-        row = {"scenario": result.name, "baseline": baseline.name, "metric": metric, "label": label, "binary": binary,
+        row = {"scenario": result.label, "baseline": baseline.label, "metric": metric, "label": label, "binary": binary,
                "baseline_mean": diff.baseline_mean, "scenario_mean": diff.scenario_mean, "difference": diff.difference,
                "low": diff.low, "high": diff.high, "paired": paired, "n": diff.n}
         if binary:
@@ -134,13 +186,24 @@ def _outcome_frame(result):
 
 
 def describe_difference(row):
-    """A paired difference in plain words."""
+    """A difference in plain words: "rises" or "falls" only when its 95% interval excludes zero."""
     how = "paired by run" if row["paired"] else "unpaired"
     label = row["label"][0].upper() + row["label"][1:]
+
+    def shown(which):
+        if row["binary"]:
+            return (f"{100 * row[f'{which}_mean']:.1f}% [{100 * row[f'{which}_low']:.1f}, "
+                    f"{100 * row[f'{which}_high']:.1f}]")
+        return f"{row[f'{which}_mean']:.3f}"
+
     if row["difference"] == 0 and row["low"] == row["high"] == 0:
-        shown = (f"{100 * row['baseline_mean']:.1f}% [{100 * row['baseline_low']:.1f}, {100 * row['baseline_high']:.1f}]"
-                 if row["binary"] else f"{row['baseline_mean']:.3f}")
-        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown} ({how})."
+        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown('baseline')} ({how})."
+    if row["low"] <= 0 <= row["high"]:
+        difference = (f"{100 * row['difference']:+.1f} points, bootstrap 95% [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
+                      if row["binary"] else
+                      f"{row['difference']:+.3f}, bootstrap 95% [{row['low']:+.3f}, {row['high']:+.3f}]")
+        return (f"{label}: no clear difference between {row['baseline']} ({shown('baseline')}) and "
+                f"{row['scenario']} ({shown('scenario')}): difference {difference}, an interval that includes zero ({how}).")
     direction = "rises" if row["difference"] > 0 else "falls"
     if row["binary"]:
         return (f"{label} {direction} from {100 * row['baseline_mean']:.1f}% "
@@ -170,7 +233,7 @@ def _html_table(frame, floats="{:.4f}"):
 
 
 def _render(blocks, out):
-    """Write report.md and report.html from the same blocks; return the Markdown path."""
+    """Write report.md (linking its images) and a self-contained report.html from the same blocks; return the Markdown path."""
     md, body = [], []
     for kind, *content in blocks:
         if kind in ("h1", "h2"):
@@ -188,7 +251,9 @@ def _render(blocks, out):
         elif kind == "img":
             path, alt = content
             md.append(f"![{alt}]({path.name})")
-            body.append(f'<figure><img src="{html.escape(path.name)}" alt="{html.escape(alt)}"><figcaption>{html.escape(alt)}</figcaption></figure>')
+            data = base64.b64encode(path.read_bytes()).decode("ascii")  # embedded: the HTML file stands alone
+            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+                        f'<figcaption>{html.escape(alt)}</figcaption></figure>')
     (out / "report.md").write_text("\n\n".join(md) + "\n")
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px}"
@@ -198,23 +263,49 @@ def _render(blocks, out):
     return out / "report.md"
 
 
+@dataclass
+class Report:
+    """A written report: the path of report.md and the warnings it states (also worth printing)."""
+
+    path: Path
+    warnings: list = field(default_factory=list)
+
+
+def _choose_baseline(results, baseline):
+    """The baseline scenario: `baseline` as a label or a name, else the first named 'baseline', else the first."""
+    if baseline is None:
+        return next((r for r in results if r.name == "baseline"), results[0])
+    matches = [r for r in results if r.label == baseline] or [r for r in results if r.name == baseline]
+    if not matches:
+        raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(r.label for r in results)}")
+    if len(matches) > 1:
+        raise ReportError(f"--baseline {baseline!r} names {len(matches)} different scenarios; give one of their labels: "
+                          + "; ".join(repr(r.label) for r in matches))
+    return matches[0]
+
+
 def write_report(directories, out, baseline=None):
-    """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`."""
+    """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`.
+
+    Returns a `Report`; its warnings (scenarios compared unpaired, and why) are also in the report.
+    """
     results = load(directories)
-    names = [r.name for r in results]
-    if baseline is not None and baseline not in names:
-        raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(names)}")
-    base_name = baseline or ("baseline" if "baseline" in names else names[0])
-    base = results[names.index(base_name)]
+    base = _choose_baseline(results, baseline)
+    base_name = base.label
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    colours = plots.scenario_colours(names)
+    colours = plots.scenario_colours([r.label for r in results])
+    warnings = []
+    for result in results:
+        paired, reason = pairing(base, result)
+        if result is not base and not paired:
+            warnings.append(f"{result.label} is compared with {base_name} unpaired, not run by run: {reason}.")
 
     summary = summary_table(results)
     probabilities = outcome_probabilities(results)
     differences = pd.concat([paired_differences(base, r) for r in results if r is not base] or [pd.DataFrame()],
                             ignore_index=True)
-    summary.to_csv(out / "summary.csv", index=False)
+    summary_numbers(results).to_csv(out / "summary.csv", index=False)
     probabilities.to_csv(out / "outcome_probabilities.csv", index=False)
     differences.to_csv(out / "differences.csv", index=False)
     (out / "summary.md").write_text(_markdown_table(summary) + "\n")
@@ -235,12 +326,13 @@ def write_report(directories, out, baseline=None):
         what.append(f"{directory}: {', '.join(e['name'] for e in manifest['scenarios'])}; {manifest['runs']} runs each; "
                     f"root seed {manifest['root_seed']}; {versions}; git {manifest.get('git_commit') or 'n/a'}")
     for result in results:
-        what.append(f"{result.name}: scenario hash {result.entry['hash'][:16]}, {result.entry['n_steps']} steps of "
+        what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
                     f"{result.entry['step_days']} days from {result.entry['start']}")
     words = [describe_difference(row) for _, row in differences.iterrows()] if len(differences) else ["Only one scenario: nothing to compare."]
     blocks = [
         ("h1", "Scenario comparison"),
         ("h2", "What was run"), ("list", what),
+        *([("h2", "Warnings"), ("list", warnings)] if warnings else []),
         ("h2", "Summary"),
         ("p", "Probabilities with Wilson 95% intervals; cohesion as median with the 5% and 95% quantiles; "
               "MCSE is the Monte Carlo standard error (shrinks with more runs)."),
@@ -250,7 +342,7 @@ def write_report(directories, out, baseline=None):
         *[("img", images[stem], caption) for stem, (_, caption) in figures.items()],
         ("h2", "Outcome probabilities"), ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
     ]
-    return _render(blocks, out)
+    return Report(_render(blocks, out), warnings)
 
 
 def _shown(target, value):

@@ -17,13 +17,32 @@ class ReportError(Exception):
 
 @dataclass
 class ScenarioResults:
-    """One scenario's stored results (from one ensemble directory)."""
+    """One scenario's stored results (from one ensemble directory).
+
+    `name` is the scenario's name as stored; `label` tells it apart from every other scenario in a
+    comparison (the name, plus what differs when two stored scenarios share a name).
+    """
 
     name: str
     directory: Path
     manifest: dict
     entry: dict  # the manifest's entry for this scenario (resolved scenario, hash, ...)
     runs: pd.DataFrame
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = self.label or self.name
+
+    @property
+    def hash(self):
+        """SHA-256 of the resolved scenario."""
+        return self.entry["hash"]
+
+    @property
+    def horizon(self):
+        """(start, end, step_days) of the scenario: runs are paired only between equal horizons."""
+        resolved = self.entry["resolved"]
+        return resolved["start"], resolved["end"], resolved["step_days"]
 
     @property
     def root_seed(self):
@@ -70,10 +89,47 @@ class ScenarioResults:
         return sorted(marks)
 
 
+def _leaves(value, path=""):
+    """Flatten a resolved scenario to {dotted path: value}; list items are keyed by their id when they have one."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((item["id"] if isinstance(item, dict) and "id" in item else i, item) for i, item in enumerate(value))
+    else:
+        return {path: value}
+    flat = {}
+    for key, item in items:
+        flat.update(_leaves(item, f"{path}.{key}" if path else str(key)))
+    return flat
+
+
+def _variant_labels(group, shown=2):
+    """Distinct labels for scenarios that share a name: the name plus the values in which they differ."""
+    leaves = [_leaves(r.entry["resolved"]) for r in group]
+    paths = sorted(set().union(*leaves))
+    differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p != "description"]
+    labels = []
+    for result, flat in zip(group, leaves):
+        if not differing:  # the same content (or only the description differs): directory, else hash
+            same = len({r.hash for r in group}) == 1
+            labels.append(f"{result.name} [{result.directory}]" if same else f"{result.name} #{result.hash[:8]}")
+            continue
+        parts = [f"{p}={flat.get(p, '(none)')}" for p in differing[:shown]]
+        more = f", +{len(differing) - shown} more" if len(differing) > shown else ""
+        labels.append(f"{result.name} [{', '.join(parts)}{more}]")
+    if len(set(labels)) < len(labels):  # differences beyond the ones shown: add the hash
+        labels = [f"{label} #{r.hash[:8]}" for label, r in zip(labels, group)]
+    return labels
+
+
 def load(directories):
-    """All scenarios in the given ensemble directories, in the order found (first occurrence wins)."""
-    found = {}
-    for directory in map(Path, directories):
+    """All scenarios in the given ensemble directories, in the order found; none is dropped.
+
+    Scenarios are identified by name and hash. Two stored scenarios with the same name (a `--set`
+    variant, or the same file run in two directories) are both kept and labelled by what differs.
+    """
+    found = []
+    for directory in dict.fromkeys(Path(d).resolve() for d in directories):
         manifest_path = directory / "manifest.json"
         if not manifest_path.exists():
             raise ReportError(f"{directory}: no manifest.json (not an ensemble directory)")
@@ -82,10 +138,15 @@ def load(directories):
             raise ReportError(f"{directory}: ensemble is {manifest.get('status')}; finish it with run.py run --resume {directory}")
         runs = pq.read_table(directory / "runs.parquet").to_pandas()
         for entry in manifest["scenarios"]:
-            if entry["name"] in found:
-                continue
-            found[entry["name"]] = ScenarioResults(entry["name"], directory, manifest, entry,
-                                                   runs[runs["scenario"] == entry["name"]].reset_index(drop=True))
+            found.append(ScenarioResults(entry["name"], directory, manifest, entry,
+                                         runs[runs["scenario"] == entry["name"]].reset_index(drop=True)))
     if not found:
         raise ReportError("no scenarios found")
-    return list(found.values())
+    groups = {}
+    for result in found:
+        groups.setdefault(result.name, []).append(result)
+    for group in groups.values():
+        if len(group) > 1:
+            for result, label in zip(group, _variant_labels(group)):
+                result.label = label
+    return found

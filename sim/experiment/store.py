@@ -73,8 +73,8 @@ def completed_chunks(directory):
     return {(d.parent.name, int(d.name)) for d in root.glob("*/*") if d.is_dir() and d.name.isdigit()}
 
 
-def _tables(result, root_seed, start_date, step_days):
-    """Arrow tables for one chunk result."""
+def chunk_tables(result, root_seed, start_date, step_days):
+    """Arrow tables (runs, timeseries, events, timing) for one chunk result, exactly as stored."""
     name = result.scenario_name
     failed = dict(result.failures)
     ok = dict(zip(result.run_indices, result.summaries))
@@ -126,7 +126,7 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    tables = _tables(result, root_seed, start_date, step_days)
+    tables = chunk_tables(result, root_seed, start_date, step_days)
     for kind, table in tables.items():
         pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
     os.replace(tmp, final)

@@ -44,7 +44,14 @@ def _child(seed_sequence, *key):
 
 
 class WargameModel(mesa.Model):
-    """Six state actors, their ties, institutions, interoperability, four theatres and scenario events."""
+    """Six state actors, their ties, institutions, interoperability, four theatres and scenario events.
+
+    Seeding: `rng` is a numpy SeedSequence, or anything `SeedSequence()` accepts (an int or None).
+    The command line seeds run i of an ensemble with root seed s by `SeedSequence(s, spawn_key=(i,))`
+    (`sim.experiment.seeds.run_seed_sequence`), so `WargameModel(scenario, rng=i)` is *not* run i of
+    `run.py run --seed s`. Use `sim.run_one(scenario, seed=s, run=i)`, or `sim.BatchModel` with
+    `mesa.batch_run`, to get the command line's runs; see docs/api.md.
+    """
 
     def __init__(self, scenario, *, rng=None):
         seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
@@ -313,8 +320,7 @@ class WargameModel(mesa.Model):
         if not math.isfinite(sum(row)):  # every recorded value is bounded, so the sum is finite iff all are
             raise ModelStateError(f"non-finite model state at step {self.step_index} ({self.date})")
         self.recorder.record(row, self.tracer.terms(self))
-        if self.step_index >= self.n_steps:
-            self.running = False
+        self.running = self.step_index < self.n_steps  # Mesa's flag: False at the scenario's end date
 
     def activate_actors(self):
         """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""

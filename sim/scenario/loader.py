@@ -2,6 +2,7 @@
 overrides, and validation whose every problem names file, line, column and field path."""
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -16,7 +17,9 @@ from .errors import Problem, ScenarioError
 from .schema import Scenario
 
 COMMAND_LINE = "<command line>"
-_LOADER_ONLY_KEYS = ("extends", "remove_events")
+PYTHON = "<python>"  # where problems in a scenario changed from Python are located
+_IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
+_LOADER_ONLY_KEYS = ("extends", "remove_events", "remove_elections")
 
 
 class _Loader(yaml.SafeLoader):
@@ -32,10 +35,11 @@ _Loader.yaml_implicit_resolvers = {
 class _Source:
     """Data from one or more files plus where each value (and each mapping key) was written."""
 
-    def __init__(self, data, values, keys):
+    def __init__(self, data, values, keys, problems=()):
         self.data = data
         self.values = values  # path tuple -> (file, line, column) of the value
         self.keys = keys  # path tuple -> (file, line, column) of the key naming it
+        self.problems = list(problems)  # found while merging; reported with the validation's problems
 
     def where(self, path, key=False):
         """Location of `path`, falling back to its nearest located ancestor."""
@@ -111,9 +115,7 @@ def _read_yaml(path):
                 walk(value_node, path + (index,))
 
     walk(node, ())
-    if problems:
-        raise ScenarioError(problems)
-    return _Source(data, values, keys)
+    return _Source(data, values, keys, problems)
 
 
 def _move(table, old_prefix, new_prefix, into):
@@ -130,10 +132,10 @@ def _drop(table, prefix):
 
 
 def _merge(parent, child):
-    """Deep-merge `child` over `parent`; events merge by id; `remove_events` drops parent events."""
+    """Deep-merge `child` over `parent`; events merge by id, elections by actor and date; `remove_*` drop inherited items."""
     data = copy.deepcopy(parent.data)
     values, keys = dict(parent.values), dict(parent.keys)
-    problems = []
+    problems = parent.problems + child.problems
 
     def merge_into(target, source, path):
         for key, value in source.items():
@@ -147,7 +149,7 @@ def _merge(parent, child):
             _move(child.values, here, here, values)
             _move(child.keys, here, here, keys)
 
-    body = {k: v for k, v in child.data.items() if k not in ("events", *_LOADER_ONLY_KEYS)}
+    body = {k: v for k, v in child.data.items() if k not in ("events", "elections", *_LOADER_ONLY_KEYS)}
     merge_into(data, body, ())
 
     parent_events = data.get("events") if isinstance(data.get("events"), list) else []
@@ -202,9 +204,62 @@ def _merge(parent, child):
         values.update(new_values)
         keys.update(new_keys)
         values.setdefault(("events",), child.where(("events",)))
-    if problems:
-        raise ScenarioError(problems)
-    return _Source(data, values, keys)
+    if "elections" in child.data or "remove_elections" in child.data:
+        _merge_elections(data, values, keys, child, problems)
+    return _Source(data, values, keys, problems)
+
+
+def _election_key(election):
+    """Elections are merged by actor and date."""
+    return (election.get("actor"), str(election.get("date"))) if isinstance(election, dict) else None
+
+
+def _merge_elections(data, values, keys, child, problems):
+    """Merge the child's elections into the inherited ones by actor and date (in place).
+
+    A child election on the same actor and date replaces the inherited one, others are added;
+    `remove_elections: [{actor: ..., date: ...}]` drops inherited elections.
+    """
+    inherited = data.get("elections") if isinstance(data.get("elections"), list) else []
+    own = child.data.get("elections", [])
+    removals = child.data.get("remove_elections") or []
+    for name, given in (("elections", own), ("remove_elections", removals)):
+        if not isinstance(given, list):
+            problems.append(_problem(child.where((name,)), (name,), "expected a list of elections (actor, date, ...)"))
+            return
+    inherited_keys = [_election_key(e) for e in inherited]
+    kept = list(range(len(inherited)))
+    for index, removal in enumerate(removals):
+        key = _election_key(removal)
+        if key not in inherited_keys or inherited_keys.index(key) not in kept:
+            listing = ", ".join(f"{a} {d}" for a, d in (k for k in inherited_keys if k)) or "none"
+            problems.append(_problem(child.where(("remove_elections", index)), ("remove_elections", index),
+                                     f"no inherited election with this actor and date (inherited: {listing})"))
+        else:
+            kept.remove(inherited_keys.index(key))
+    merged, new_values, new_keys, slots = [], {}, {}, {}
+    for old in kept:
+        slots[inherited_keys[old]] = len(merged)
+        merged.append(inherited[old])
+        _move(values, ("elections", old), ("elections", len(merged) - 1), new_values)
+        _move(keys, ("elections", old), ("elections", len(merged) - 1), new_keys)
+    for index, election in enumerate(own):
+        slot = slots.get(_election_key(election))
+        if slot is None:
+            slot = len(merged)
+            merged.append(election)
+        else:
+            merged[slot] = election
+            _drop(new_values, ("elections", slot))
+            _drop(new_keys, ("elections", slot))
+        _move(child.values, ("elections", index), ("elections", slot), new_values)
+        _move(child.keys, ("elections", index), ("elections", slot), new_keys)
+    data["elections"] = merged
+    _drop(values, ("elections",))
+    _drop(keys, ("elections",))
+    values.update(new_values)
+    keys.update(new_keys)
+    values[("elections",)] = child.where(("elections",))
 
 
 def _resolve(path, chain=()):
@@ -215,9 +270,10 @@ def _resolve(path, chain=()):
         cycle = " -> ".join(p.name for p in (*chain, key))
         raise ScenarioError([Problem(str(path), 0, 0, "extends", f"circular extends: {cycle}")])
     source = _read_yaml(path)
-    if "remove_events" in source.data and "extends" not in source.data:
-        raise ScenarioError([_problem(source.where(("remove_events",), key=True), ("remove_events",),
-                                      "remove_events needs 'extends' (there is nothing inherited to remove)")])
+    for removal in ("remove_events", "remove_elections"):
+        if removal in source.data and "extends" not in source.data:
+            raise ScenarioError([_problem(source.where((removal,), key=True), (removal,),
+                                          f"{removal} needs 'extends' (there is nothing inherited to remove)")])
     base = source.data.get("extends")
     if base is None:
         return source
@@ -259,15 +315,34 @@ def _apply_override(source, path, value, text):
             raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: '{'.'.join(map(str, resolved))}' is not a mapping")])
         resolved.append(part)
         if last:
-            node[part] = value
+            merging = (isinstance(value, dict) and isinstance(node.get(part) if isinstance(node, dict) else node[part], dict)
+                       and _annotation_at(Scenario, resolved) is not None)
+            node[part] = _merged(node[part], value) if merging else value
         else:
             if isinstance(node, dict) and part not in node:
                 node[part] = {}
             node = node[part]
     where = (COMMAND_LINE, 0, 0)
-    _drop(source.values, tuple(resolved))
-    source.values[tuple(resolved)] = where
-    source.keys[tuple(resolved)] = where
+    for leaf in _leaf_paths(value, tuple(resolved)) if merging else [tuple(resolved)]:
+        _drop(source.values, leaf)
+        source.values[leaf] = where
+        source.keys[leaf] = where
+
+
+def _merged(old, new):
+    """`new` deep-merged over a copy of `old` (a `--set` mapping of declared fields keeps the fields it does not name)."""
+    result = copy.deepcopy(old)
+    for key, value in new.items():
+        both = isinstance(value, dict) and isinstance(result.get(key), dict)
+        result[key] = _merged(result[key], value) if both else value
+    return result
+
+
+def _leaf_paths(value, path):
+    """The paths of the non-mapping values in `value`, rooted at `path`."""
+    if not isinstance(value, dict) or not value:
+        return [path]
+    return [leaf for key, item in value.items() for leaf in _leaf_paths(item, path + (key,))]
 
 
 def _annotation_at(model, loc):
@@ -325,28 +400,98 @@ def _describe(error):
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     found = error.get("input")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _IDENTIFIER:
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", str(found).lower()).strip("_")
+        hint = f", e.g. '{suggestion}'" if re.fullmatch(_IDENTIFIER, suggestion) else ""
+        return (f"'{found}' is not a valid name: use lower-case letters, digits and underscores, "
+                f"starting with a letter{hint}")
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("greater_than_equal", "less_than_equal", "too_short", "string_pattern_mismatch"):
         shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
         return f"{message} (found {shown})"
     return message
 
 
-def _validate(source):
-    """Validate merged data into a Scenario, or raise ScenarioError listing every problem."""
-    problems = []
-    events = source.data.get("events") if isinstance(source.data.get("events"), list) else None
+def _clean_loc(loc):
+    """The field path of a pydantic error without its union-member tags (such as `literal['all']`)."""
+    return tuple(part for part in loc if isinstance(part, int) or "[" not in part)
+
+
+def _union_branch(tag):
+    """`literal['all']` -> `'all'`; `list[...]` -> `a list`: a union member in words."""
+    if tag.startswith("literal["):
+        return tag[len("literal["):-1].replace("|", " or")
+    return "a list" if tag.startswith("list[") else tag
+
+
+def _untangle_unions(errors):
+    """(error, message) pairs with one error per field of a union (`all` or a list), never the validator's tags.
+
+    A value that has a member's shape (a list) is reported inside it; a value matching no member
+    gets one message naming the members.
+    """
+    plain, unions = [], {}
+    for error in errors:
+        at = next((i for i, part in enumerate(error["loc"]) if isinstance(part, str) and "[" in part), None)
+        if at is None:
+            plain.append((error, _describe(error)))
+        else:
+            unions.setdefault(error["loc"][:at], []).append((at, error))
+    for branches in unions.values():
+        inside = [error for at, error in branches if len(error["loc"]) > at + 1]
+        if inside:
+            plain += [(error, _describe(error)) for error in inside]
+            continue
+        error = branches[0][1]
+        found = error.get("input")
+        shown = repr(found) if not isinstance(found, (dict, list)) else f"a {type(found).__name__}"
+        expected = " or ".join(dict.fromkeys(_union_branch(e["loc"][at]) for at, e in branches))
+        plain.append((error, f"{shown} is not allowed; expected {expected}"))
+    return plain
+
+
+def _schema_problems(source, events):
+    """(scenario or None, problems pydantic finds in the project's words, paths of the list items they fall in)."""
     try:
-        scenario = Scenario.model_validate(source.data)
+        return Scenario.model_validate(source.data), [], set()
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            where = source.where(loc, key=error["type"] == "extra_forbidden")
-            problems.append(_problem(where, loc, _describe(error), events))
-        raise ScenarioError(sorted(problems, key=lambda p: (p.file, p.line, p.column))) from None
-    for loc, message in scenario.semantic_problems():
-        problems.append(_problem(source.where(loc), loc, message, events))
+        errors = exc.errors()
+    problems, items = [], set()
+    for error, message in _untangle_unions(errors):
+        loc = _clean_loc(error["loc"])
+        problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message, events))
+        if len(loc) >= 2 and loc[0] in ("events", "elections") and isinstance(loc[1], int):
+            items.add(loc[:2])
+    return None, problems, items
+
+
+def _validate(source):
+    """Validate merged data into a Scenario, or raise ScenarioError listing every problem in one round.
+
+    When the schema's problems lie only in some events or elections, the cross-field checks still
+    run on the rest, so dates and references are reported together with them.
+    """
+    problems = list(source.problems)
+    events = source.data.get("events") if isinstance(source.data.get("events"), list) else None
+    scenario, schema, items = _schema_problems(source, events)
+    problems += schema
+    checked, kept = scenario, {}
+    if scenario is None and items and isinstance(source.data, dict):
+        pruned = dict(source.data)
+        for key in ("events", "elections"):
+            if isinstance(pruned.get(key), list):
+                kept[key] = [i for i in range(len(pruned[key])) if (key, i) not in items]
+                pruned[key] = [pruned[key][i] for i in kept[key]]
+        try:
+            checked = Scenario.model_validate(pruned)
+        except ValidationError:
+            checked = None
+    if checked is not None:
+        for loc, message in checked.semantic_problems():
+            if loc[0] in kept and len(loc) > 1:
+                loc = (loc[0], kept[loc[0]][loc[1]], *loc[2:])
+            problems.append(_problem(source.where(loc), loc, message, events))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(sorted(problems, key=lambda p: (p.file != COMMAND_LINE, p.file, p.line, p.column)))
     return scenario
 
 
@@ -359,6 +504,22 @@ def load_scenario(path, overrides=()):
         key, value = _parse_override(text)
         _apply_override(source, key, value, text)
     return _validate(source)
+
+
+def revise_scenario(scenario, overrides):
+    """A validated copy of `scenario` with `--set` style `overrides` applied.
+
+    Use this, not `Scenario.model_copy(update=...)`, which skips validation.
+    """
+    source = _Source(scenario.model_dump(mode="json"), {(): (PYTHON, 0, 0)}, {})
+    try:
+        for text in overrides:
+            key, value = _parse_override(text)
+            _apply_override(source, key, value, text)
+        return _validate(source)
+    except ScenarioError as exc:
+        raise ScenarioError([dataclasses.replace(p, file=PYTHON) if p.file == COMMAND_LINE else p
+                             for p in exc.problems]) from None
 
 
 def scenario_hash(scenario):

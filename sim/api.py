@@ -1,0 +1,180 @@
+"""The Python API (see docs/api.md): scenarios in, pandas DataFrames out, with the command line's seeding.
+
+Run i of an ensemble with root seed s is seeded with `SeedSequence(s, spawn_key=(i,))` in every
+scenario, here as on the command line, so `run_one(scenario, seed=s, run=i)` gives exactly the values
+that `run.py run ... --seed s` stores for run i.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import mesa
+import pandas as pd
+
+from .analysis.query import query_runs
+from .analysis.report import Report, write_report
+from .analysis.results import load as _load_stored
+from .experiment import runner, store
+from .experiment.seeds import run_seed_sequence
+from .experiment.simulate import ChunkResult, simulate_run
+from .model import RECORDED_VARIABLES, WargameModel
+from .scenario import Scenario, ScenarioError
+from .scenario import load_scenario as _load_file
+from .scenario import revise_scenario as _revise
+
+__all__ = ["BatchModel", "Report", "Results", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
+           "load_scenario", "query_runs", "revise_scenario", "run_ensemble", "run_one"]
+
+
+def _override_texts(overrides):
+    """`--set` texts from a mapping {dotted key: value} (values as Python objects) or from "key=value" texts."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [f"{key}={json.dumps(value, default=str)}" for key, value in overrides.items()]
+    return list(overrides)
+
+
+def load_scenario(path, overrides=None):
+    """Load and validate a scenario file, as `run.py validate` does.
+
+    `overrides` are `--set` values: a mapping such as `{"parameters.tie_rate": 0.05,
+    "actors.rok.exposure": {"taiwan": 0.9}}` or texts such as `["parameters.tie_rate=0.05"]`.
+    Raises ScenarioError listing every problem.
+    """
+    return _load_file(path, _override_texts(overrides))
+
+
+def revise_scenario(scenario, overrides):
+    """A validated copy of `scenario` with `overrides` (as in `load_scenario`) applied.
+
+    Use this rather than `Scenario.model_copy(update=...)`, which skips validation.
+    """
+    return _revise(scenario, _override_texts(overrides))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run's stored tables: `runs` (one row), `timeseries` (one row per step) and `events`."""
+
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+
+    @property
+    def summary(self):
+        """The run's outcomes (the one row of `runs`) as a Series."""
+        return self.runs.iloc[0]
+
+
+def run_one(scenario, seed=0, run=0):
+    """Run index `run` of an ensemble with root seed `seed`; the tables equal what the command line stores.
+
+    `scenario` is a Scenario or the path of a scenario file. Model errors are raised.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    summary, values, log = simulate_run(scenario, seed, run)
+    result = ChunkResult(scenario.name, run, run + 1, run_indices=[run], summaries=[summary], timeseries=values[None],
+                         events=[(run, *row) for row in log], wall_seconds=[float("nan")])
+    tables = store.chunk_tables(result, seed, scenario.start, scenario.step_days)
+    return RunResult(*(tables[kind].to_pandas() for kind in ("runs", "timeseries", "events")))
+
+
+@dataclass
+class Results:
+    """A stored ensemble: its manifest, per-scenario results and the Parquet tables as DataFrames (read on first use)."""
+
+    directory: Path
+    scenarios: list  # sim.analysis.results.ScenarioResults, one per scenario
+
+    @property
+    def manifest(self):
+        """The ensemble's manifest (resolved scenarios, hashes, root seed, versions, status)."""
+        return self.scenarios[0].manifest
+
+    @cached_property
+    def runs(self):
+        """One row per run: scenario, run, seed, status and every outcome of the run summary."""
+        return pd.read_parquet(self.directory / "runs.parquet")
+
+    @cached_property
+    def timeseries(self):
+        """One row per scenario, run and step with the date and every recorded variable."""
+        return pd.read_parquet(self.directory / "timeseries.parquet")
+
+    @cached_property
+    def events(self):
+        """The event log of every run."""
+        return pd.read_parquet(self.directory / "events.parquet")
+
+    def report(self, out=None, baseline=None):
+        """Write the comparison report of this ensemble (default into `directory/report`)."""
+        return write_report([self.directory], out or self.directory / "report", baseline=baseline)
+
+
+def load_results(directory):
+    """Open a complete results directory (raises ReportError if it is missing or unfinished)."""
+    return Results(Path(directory), _load_stored([directory]))
+
+
+def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100, quiet=True):
+    """Run each scenario `runs` times into the results directory `out`, as `run.py run --no-report` does.
+
+    `scenarios` are Scenario objects or file paths (names must differ). Returns the `Results`;
+    failed runs are listed in `runs` with status 'failed'. Raises RuntimeError if the ensemble stops.
+    """
+    loaded = [(str(s), load_scenario(s)) if not isinstance(s, Scenario) else ("<python>", s) for s in scenarios]
+    names = [s.name for _, s in loaded]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ (rename with revise_scenario(s, ['name=...'])): {names}")
+    out = Path(out)
+    if (out / "manifest.json").exists():
+        raise ValueError(f"{out} already holds an ensemble")
+    out.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(out / "manifest.json", runner.new_manifest(loaded, runs=runs, root_seed=seed,
+                                                                       chunk_size=chunk_size, overrides=[]))
+    outcome = runner.run_ensemble(out, workers=workers, quiet=quiet, echo=print)
+    if outcome.status not in ("complete", "complete_with_failures"):
+        raise RuntimeError(f"the ensemble was {outcome.status}; complete chunks are kept in {out} "
+                           f"(finish with: python run.py run --resume {out})")
+    return load_results(out)
+
+
+def compare(directories, out, baseline=None):
+    """Compare every scenario stored in `directories`; write the report into `out` and return it."""
+    return write_report(directories, out, baseline=baseline)
+
+
+def _latest(column):
+    def reporter(model):
+        return model.recorder.rows[-1][column]
+
+    return reporter
+
+
+class BatchModel(WargameModel):
+    """The model for `mesa.batch_run`, seeded like the command line (root `seed`, run index `run`).
+
+    Its DataCollector records every variable of `sim.model.RECORDED_VARIABLES` at each step
+    (step 0 is the initial state); the model stops itself (`running = False`) at the scenario's end::
+
+        mesa.batch_run(sim.BatchModel, {"scenario": [scenario], "run": range(10)},
+                       max_steps=10_000, number_processes=1, data_collection_period=1)
+
+    (`scenario` goes in a list: batch_run would iterate over a bare Scenario's fields.)
+    """
+
+    def __init__(self, scenario, seed=0, run=0):
+        super().__init__(scenario, rng=run_seed_sequence(seed, run))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _latest(i) for i, name in enumerate(RECORDED_VARIABLES)})
+        self.datacollector.collect(self)
+
+    def step(self):
+        """One step of the model, then collect."""
+        super().step()
+        self.datacollector.collect(self)

@@ -1,0 +1,108 @@
+"""Comparisons that cannot mislead: scenarios keyed by name and hash, pairing only on equal seeds and horizons."""
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim.analysis.report import describe_difference, pairing, write_report
+from sim.analysis.results import load
+
+from .conftest import ROOT, SCENARIOS
+
+
+def _run(*args):
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    return done
+
+
+@pytest.fixture(scope="module")
+def directories(tmp_path_factory):
+    """Three small ensembles: a baseline, a longer baseline (same name, other hash), a scenario on the baseline's horizon."""
+    root = tmp_path_factory.mktemp("cmp")
+    made = {
+        "short": ("run", SCENARIOS / "baseline.yaml", "--runs", 12, "--seed", 4),
+        "long": ("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_administration_change.yaml", "--set", "end=2030-01-07",
+                 "--runs", 12, "--seed", 4),
+        "change": ("run", SCENARIOS / "us_administration_change.yaml", "--runs", 12, "--seed", 4),
+    }
+    for name, args in made.items():
+        done = _run(*args, "--out", root / name, "--quiet", "--no-report")
+        assert done.returncode == 0, done.stderr
+    return {name: root / name for name in made}
+
+
+def test_same_name_with_another_hash_is_kept_and_labelled(directories):
+    results = load([directories["short"], directories["long"]])
+    assert [r.name for r in results] == ["baseline", "baseline", "us_administration_change"]
+    labels = [r.label for r in results]
+    assert len(set(labels)) == 3
+    assert "end=2029-01-01" in labels[0] and "end=2030-01-07" in labels[1]
+    assert results[0].hash != results[1].hash
+
+
+def test_pairing_needs_the_same_root_seed_and_horizon(directories):
+    short, long_base, long_change = load([directories["short"], directories["long"]])
+    (change,) = load([directories["change"]])
+    assert pairing(short, change) == (True, "")
+    paired, reason = pairing(short, long_change)
+    assert not paired and "horizons differ" in reason and "2030-01-07" in reason
+    assert pairing(long_base, long_change)[0]
+
+
+def test_report_warns_when_it_cannot_pair(directories, tmp_path):
+    report = write_report([directories["short"], directories["long"]], out=tmp_path)
+    assert len(report.warnings) == 2  # both long-horizon scenarios against the short baseline
+    text = report.path.read_text()
+    assert "## Warnings" in text and "unpaired, not run by run" in text
+    differences = pd.read_csv(tmp_path / "differences.csv")
+    assert not differences["paired"].any()
+    done = _run("compare", directories["short"], directories["long"], "--out", tmp_path / "cli")
+    assert done.returncode == 0 and done.stderr.count("warning:") == 2 and "horizons differ" in done.stderr
+    refused = _run("compare", directories["short"], directories["long"])
+    assert refused.returncode == 2 and "needs --out" in refused.stderr
+    assert not (directories["short"] / "report").exists()
+
+
+def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories, tmp_path):
+    done = _run("compare", directories["short"], directories["long"], "--baseline", "baseline", "--out", tmp_path / "a")
+    assert done.returncode == 2 and "names 2 different scenarios" in done.stderr
+    label = load([directories["short"], directories["long"]])[1].label
+    done = _run("compare", directories["short"], directories["long"], "--baseline", label, "--out", tmp_path / "b")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("warning:") == 1  # only the short baseline; the long scenario pairs with the long baseline
+
+
+def _row(difference, low, high, binary=False):
+    return pd.Series({"label": "mean minimum cohesion", "baseline": "a", "scenario": "b", "binary": binary, "paired": True,
+                      "baseline_mean": 0.7, "scenario_mean": 0.7 + difference, "difference": difference, "low": low,
+                      "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8})
+
+
+def test_direction_words_only_when_the_interval_excludes_zero():
+    unclear = describe_difference(_row(-0.0004, -0.001, 0.0002))
+    assert "no clear difference" in unclear and "falls" not in unclear and "rises" not in unclear
+    assert "falls from 0.700" in describe_difference(_row(-0.05, -0.07, -0.03))
+    assert "rises from 70.0%" in describe_difference(_row(0.05, 0.01, 0.09, binary=True))
+    assert "no clear difference" in describe_difference(_row(0.02, -0.01, 0.05, binary=True))
+
+
+def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directories, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(directories["short"], copy)
+    first, second = load([directories["short"], copy, directories["short"]])  # a directory given twice counts once
+    assert first.hash == second.hash
+    assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"
+
+
+def test_summary_csv_holds_numbers(directories, tmp_path):
+    write_report([directories["short"], directories["change"]], out=tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
+    numbers = summary.drop(columns="scenario")
+    assert all(pd.api.types.is_numeric_dtype(numbers[c]) for c in numbers.columns)
+    assert (summary["suspended_low"] <= summary["suspended_estimate"]).all()
+    assert (summary["suspended_estimate"] <= summary["suspended_high"]).all()
+    assert (summary["min_cohesion_q05"] <= summary["min_cohesion_q50"]).all()
