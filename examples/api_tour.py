@@ -14,7 +14,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 def main(out):
     """Load two scenarios, run one model and a small ensemble, report, and query the runs."""
     out = Path(out)
-    one_year = {"end": "2026-01-05"}
+    one_year = {"end": "2027-01-04", "elections": []}  # the scheduled elections fall after the first year
     baseline = sim.load_scenario(SCENARIOS / "baseline.yaml", one_year)
     change = sim.load_scenario(SCENARIOS / "us_administration_change.yaml", one_year)
     faster = sim.revise_scenario(change, {"name": "change_fast_ties", "parameters.tie_rate": 0.06})

@@ -58,10 +58,11 @@ def revise_scenario(scenario, overrides):
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run's stored tables: `runs` (one row), `timeseries` (one row per step) and `events`."""
+    """One run's stored tables: `runs` (one row), `timeseries` and `trace` (one row per step) and `events`."""
 
     runs: pd.DataFrame
     timeseries: pd.DataFrame
+    trace: pd.DataFrame
     events: pd.DataFrame
 
     @property
@@ -77,11 +78,11 @@ def run_one(scenario, seed=0, run=0):
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    summary, values, log = simulate_run(scenario, seed, run)
+    summary, values, trace, log = simulate_run(scenario, seed, run)
     result = ChunkResult(scenario.name, run, run + 1, run_indices=[run], summaries=[summary], timeseries=values[None],
-                         events=[(run, *row) for row in log], wall_seconds=[float("nan")])
+                         trace=trace[None], events=[(run, *row) for row in log], wall_seconds=[float("nan")])
     tables = store.chunk_tables(result, seed, scenario.start, scenario.step_days)
-    return RunResult(*(tables[kind].to_pandas() for kind in ("runs", "timeseries", "events")))
+    return RunResult(*(tables[kind].to_pandas() for kind in ("runs", "timeseries", "trace", "events")))
 
 
 @dataclass
@@ -105,6 +106,11 @@ class Results:
     def timeseries(self):
         """One row per scenario, run and step with the date and every recorded variable."""
         return pd.read_parquet(self.directory / "timeseries.parquet")
+
+    @cached_property
+    def trace(self):
+        """One row per scenario, run and step with the causal-trace terms (see docs/ODD.md)."""
+        return pd.read_parquet(self.directory / "trace.parquet")
 
     @cached_property
     def events(self):

@@ -39,15 +39,15 @@ def test_run_one_equals_the_stored_run_bit_for_bit(stored):
     one = sim.run_one(sim.load_scenario(CHANGE), seed=7, run=2)
     results = sim.load_results(stored)
     select = {kind: frame[(frame["scenario"] == "us_administration_change") & (frame["run"] == 2)].reset_index(drop=True)
-              for kind, frame in (("runs", results.runs), ("timeseries", results.timeseries), ("events", results.events))}
-    pd.testing.assert_frame_equal(one.runs, select["runs"], check_exact=True)
-    pd.testing.assert_frame_equal(one.timeseries, select["timeseries"], check_exact=True)
-    pd.testing.assert_frame_equal(one.events, select["events"], check_exact=True)
+              for kind, frame in (("runs", results.runs), ("timeseries", results.timeseries), ("trace", results.trace),
+                                  ("events", results.events))}
+    for kind in ("runs", "timeseries", "trace", "events"):
+        pd.testing.assert_frame_equal(getattr(one, kind), select[kind], check_exact=True)
     assert len(one.events) > 0 and one.summary["run"] == 2
 
 
 def test_a_bare_integer_rng_is_not_the_command_line_run():
-    scenario = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2026-01-05"})
+    scenario = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
     bare = WargameModel(scenario, rng=1).run()
     assert bare["min_cohesion"] != sim.run_one(scenario, seed=0, run=1).summary["min_cohesion"]
 
@@ -55,7 +55,7 @@ def test_a_bare_integer_rng_is_not_the_command_line_run():
 def test_run_ensemble_stores_the_same_files_as_the_command_line(stored, tmp_path):
     results = sim.run_ensemble([SCENARIOS / "baseline.yaml", sim.load_scenario(CHANGE)], tmp_path / "api", runs=3, seed=7,
                                workers=1)
-    for name in ("runs.parquet", "timeseries.parquet", "events.parquet"):
+    for name in ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet"):
         digest = [hashlib.sha256((d / name).read_bytes()).hexdigest() for d in (stored, tmp_path / "api")]
         assert digest[0] == digest[1], name
     assert [s.name for s in results.scenarios] == ["baseline", "us_administration_change"]
@@ -64,7 +64,7 @@ def test_run_ensemble_stores_the_same_files_as_the_command_line(stored, tmp_path
 
 
 def test_the_model_stops_itself_and_works_with_mesa_batch_run():
-    scenario = sim.revise_scenario(sim.load_scenario(CHANGE), {"end": "2025-08-04"})
+    scenario = sim.revise_scenario(sim.load_scenario(CHANGE), {"end": "2026-08-03", "elections": []})
     model = sim.BatchModel(scenario, seed=3, run=1)
     while model.running:
         model.step()

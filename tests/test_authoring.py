@@ -20,27 +20,27 @@ def test_child_elections_merge_by_actor_and_date(extending):
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
     added = load_scenario(extending("""
         elections:
-          - {actor: us, date: 2028-11-07, outcomes: {us_committed: 0.5, us_transactional: 0.5}}
-          - {actor: rok, date: 2025-06-03, outcomes: {rok_conservative: 0.9, rok_progressive: 0.1}}
+          - {actor: us, date: 2029-01-20, outcomes: {us_alliance_centred: 0.9, us_transactional: 0.1}}
+          - {actor: rok, date: 2027-06-03, outcomes: {rok_conservative: 0.9, rok_progressive: 0.1}}
         """))
     assert [(e.actor, str(e.date)) for e in added.elections] == [
-        ("rok", "2025-06-03"), ("japan", "2025-07-20"), ("us", "2028-11-07")]
-    assert added.elections[0].outcomes == {"rok_conservative": 0.9, "rok_progressive": 0.1}
-    assert added.elections[1] == baseline.elections[1]
+        ("japan", "2028-10-20"), ("us", "2029-01-20"), ("rok", "2027-06-03")]
+    assert added.elections[1].outcomes == {"us_alliance_centred": 0.9, "us_transactional": 0.1}
+    assert added.elections[0] == baseline.elections[0]
 
 
 def test_remove_elections_drops_inherited_ones_and_names_a_wrong_one(extending):
     removed = load_scenario(extending("""
         remove_elections:
-          - {actor: japan, date: 2025-07-20}
+          - {actor: japan, date: 2028-10-20}
         """))
-    assert [e.actor for e in removed.elections] == ["rok"]
+    assert [e.actor for e in removed.elections] == ["us"]
     (problem,) = problems_of(extending("""
         remove_elections:
-          - {actor: japan, date: 2025-07-21}
+          - {actor: japan, date: 2028-10-21}
         """))
     assert (problem.line, problem.field) == (4, "remove_elections.0")
-    assert "no inherited election" in problem.message and "japan 2025-07-20" in problem.message
+    assert "no inherited election" in problem.message and "japan 2028-10-20" in problem.message
 
 
 def test_a_problem_in_a_child_election_points_at_the_child(extending):
@@ -48,7 +48,7 @@ def test_a_problem_in_a_child_election_points_at_the_child(extending):
         elections:
           - actor: us
             date: 2028-11-07
-            outcomes: {us_committed: 0.5, us_transactional: 0.4}
+            outcomes: {us_alliance_centred: 0.5, us_transactional: 0.4}
         """)
     (problem,) = problems_of(path)
     assert (problem.file, problem.line, problem.field) == (str(path), 6, "elections.2.outcomes")

@@ -24,7 +24,7 @@ def directories(tmp_path_factory):
     root = tmp_path_factory.mktemp("cmp")
     made = {
         "short": ("run", SCENARIOS / "baseline.yaml", "--runs", 12, "--seed", 4),
-        "long": ("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_administration_change.yaml", "--set", "end=2030-01-07",
+        "long": ("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_administration_change.yaml", "--set", "end=2031-01-06",
                  "--runs", 12, "--seed", 4),
         "change": ("run", SCENARIOS / "us_administration_change.yaml", "--runs", 12, "--seed", 4),
     }
@@ -39,7 +39,7 @@ def test_same_name_with_another_hash_is_kept_and_labelled(directories):
     assert [r.name for r in results] == ["baseline", "baseline", "us_administration_change"]
     labels = [r.label for r in results]
     assert len(set(labels)) == 3
-    assert "end=2029-01-01" in labels[0] and "end=2030-01-07" in labels[1]
+    assert "end=2030-01-07" in labels[0] and "end=2031-01-06" in labels[1]
     assert results[0].hash != results[1].hash
 
 
@@ -48,7 +48,7 @@ def test_pairing_needs_the_same_root_seed_and_horizon(directories):
     (change,) = load([directories["change"]])
     assert pairing(short, change) == (True, "")
     paired, reason = pairing(short, long_change)
-    assert not paired and "horizons differ" in reason and "2030-01-07" in reason
+    assert not paired and "horizons differ" in reason and "2031-01-06" in reason
     assert pairing(long_base, long_change)[0]
 
 

@@ -41,7 +41,7 @@ LOCATED_CASES = {
     "unknown actor": ("actors:\n  usa: {government: us_transactional, opinion: 0.5, capability: 1.0}\n", 4, None, "actors.usa",
                       ["did you mean 'us'"]),
     "unknown actor in an effect": (
-        "events:\n  - id: change\n    at: 2026-01-01\n    effects:\n      - government: {actor: usa, profile: us_transactional}\n",
+        "events:\n  - id: change\n    at: 2026-02-02\n    effects:\n      - government: {actor: usa, profile: us_transactional}\n",
         7, None, "events[change].effects.0.government.actor", ["did you mean 'us'"]),
     "bad date": ("end: 2029-13-01\n", 3, None, "end", ["date"]),
     "end before start": ("end: 2024-01-01\n", 3, None, "end", ["must be after start"]),
@@ -54,8 +54,8 @@ LOCATED_CASES = {
         "events:\n  - id: alarm\n    when: \"__import__('os').system('true')\"\n    effects:\n      - upkeep: 0.1\n",
         5, None, "events[alarm].when", ["not allowed"]),
     "duplicate event id": (
-        "events:\n  - id: twice\n    at: 2026-01-01\n    effects: [{upkeep: 0.1}]\n"
-        "  - id: twice\n    at: 2026-02-01\n    effects: [{upkeep: 0.1}]\n",
+        "events:\n  - id: twice\n    at: 2026-02-02\n    effects: [{upkeep: 0.1}]\n"
+        "  - id: twice\n    at: 2026-03-02\n    effects: [{upkeep: 0.1}]\n",
         7, None, "events.1.id", ["duplicate event id 'twice'"]),
     "duplicate YAML key": ("parameters:\n  tie_rate: 0.1\n  tie_rate: 0.2\n", 5, None, "parameters.tie_rate", ["duplicate key"]),
     "unknown government profile": ("actors:\n  us: {government: us_alliance_centered}\n", 4, None, "actors.us.government",

@@ -74,7 +74,7 @@ def completed_chunks(directory):
 
 
 def chunk_tables(result, root_seed, start_date, step_days):
-    """Arrow tables (runs, timeseries, events, timing) for one chunk result, exactly as stored."""
+    """Arrow tables (one per kind of OUTPUTS) for one chunk result, exactly as stored."""
     name = result.scenario_name
     failed = dict(result.failures)
     ok = dict(zip(result.run_indices, result.summaries))
