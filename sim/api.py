@@ -78,9 +78,10 @@ def run_one(scenario, seed=0, run=0):
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    summary, values, trace, log = simulate_run(scenario, seed, run)
-    result = ChunkResult(scenario.name, run, run + 1, run_indices=[run], summaries=[summary], timeseries=values[None],
-                         trace=trace[None], events=[(run, *row) for row in log], wall_seconds=[float("nan")])
+    output = simulate_run(scenario, seed, run)
+    result = ChunkResult(scenario.name, run, run + 1, run_indices=[run], summaries=[output.summary], seeds=[output.seed],
+                         timeseries=output.values[None], trace=output.trace[None],
+                         events=[(run, *row) for row in output.log], wall_seconds=[float("nan")])
     tables = store.chunk_tables(result, seed, scenario.start, scenario.step_days)
     return RunResult(*(tables[kind].to_pandas() for kind in ("runs", "timeseries", "trace", "events")))
 

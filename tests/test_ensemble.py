@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -69,9 +70,23 @@ def test_dask_local_cluster_gives_identical_files(reference, tmp_path):
 
 
 def test_same_run_index_gets_the_same_seed_in_every_scenario(reference):
+    # The stored seed is what each worker's model reports it was built with, not recomputed by the store.
     runs = pq.read_table(reference / "runs.parquet").to_pandas()
     by_scenario = runs.pivot(index="run", columns="scenario", values="seed")
     assert (by_scenario["baseline"] == by_scenario["korea_contingency"]).all()
+    assert list(by_scenario["baseline"]) == [run_seed_value(5, r) for r in range(12)]
+
+
+def test_a_mis_seeded_worker_shows_in_the_stored_seed(monkeypatch):
+    from sim.experiment import simulate
+    from sim.experiment.store import chunk_tables
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(PAIR[0], ["end=2026-03-02", "elections=[]"])
+    task = simulate.ChunkTask("baseline", scenario, 5, 0, 3)
+    monkeypatch.setattr(simulate, "run_seed_sequence", lambda root, run: np.random.SeedSequence(root + run))  # the bug
+    seeds = chunk_tables(simulate.simulate_chunk(task), 5, scenario.start, scenario.step_days)["runs"].column("seed").to_pylist()
+    assert seeds != [run_seed_value(5, r) for r in range(3)]
 
 
 def _wait_for_chunks(directory, count, process, timeout=120):

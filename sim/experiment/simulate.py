@@ -4,6 +4,7 @@ import gc
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class ChunkResult:
     stop: int
     run_indices: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
+    seeds: list = field(default_factory=list)  # the seed fingerprint each successful run's model reports
     timeseries: object = None  # float32 array (runs, steps + 1, variables) for successful runs
     trace: object = None  # float32 array (runs, steps + 1, trace terms) for successful runs
     events: list = field(default_factory=list)  # (run, *log row)
@@ -38,13 +40,24 @@ class ChunkResult:
     wall_seconds: list = field(default_factory=list)
 
 
+class RunOutput(NamedTuple):
+    """What one run gives the store."""
+
+    summary: dict
+    values: np.ndarray  # float32 (steps + 1, recorded variables)
+    trace: np.ndarray  # float32 (steps + 1, trace terms)
+    log: list  # event-log rows
+    seed: int  # fingerprint of the seed the model was built with, as the model itself reports it
+
+
 def simulate_run(scenario, root_seed, run_index):
-    """Run one model; return (summary, float32 records, float32 trace, event log)."""
+    """Run one model seeded by the ensemble's rule for run `run_index`; return its RunOutput."""
     model = WargameModel(scenario, rng=run_seed_sequence(root_seed, run_index))
     try:
         summary = model.run()
         recorder = model.recorder
-        return summary, recorder.values.astype(np.float32), recorder.trace.astype(np.float32), model.event_engine.log
+        return RunOutput(summary, recorder.values.astype(np.float32), recorder.trace.astype(np.float32),
+                         model.event_engine.log, model.seed_fingerprint)
     finally:
         model.release()
 
@@ -71,16 +84,17 @@ def _simulate_runs(task):
     for run_index in range(task.start, task.stop):
         began = time.perf_counter()
         try:
-            summary, values, trace, log = simulate_run(task.scenario, task.root_seed, run_index)
+            output = simulate_run(task.scenario, task.root_seed, run_index)
         except Exception as exc:  # any model error is data about this run, reported with its seed
             result.failures.append((run_index, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
             result.wall_seconds.append(time.perf_counter() - began)
             continue
         result.run_indices.append(run_index)
-        result.summaries.append(summary)
-        series.append(values)
-        traces.append(trace)
-        result.events.extend((run_index, *row) for row in log)
+        result.summaries.append(output.summary)
+        result.seeds.append(output.seed)
+        series.append(output.values)
+        traces.append(output.trace)
+        result.events.extend((run_index, *row) for row in output.log)
         result.wall_seconds.append(time.perf_counter() - began)
     result.timeseries = np.stack(series) if series else None
     result.trace = np.stack(traces) if traces else None

@@ -78,10 +78,12 @@ def chunk_tables(result, root_seed, start_date, step_days):
     name = result.scenario_name
     failed = dict(result.failures)
     ok = dict(zip(result.run_indices, result.summaries))
+    reported = dict(zip(result.run_indices, result.seeds))
     runs = sorted(set(ok) | set(failed))
     columns = {
         "scenario": [name] * len(runs), "run": runs, "root_seed": [root_seed] * len(runs),
-        "seed": [run_seed_value(root_seed, r) for r in runs],
+        # the seed the model reports it was built with; a failed run has no model, so its rule's seed
+        "seed": [reported[r] if r in reported else run_seed_value(root_seed, r) for r in runs],
         "status": ["ok" if r in ok else "failed" for r in runs],
         "error": [failed.get(r) for r in runs],
     }

@@ -57,6 +57,8 @@ class WargameModel(mesa.Model):
         seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
         super().__init__(rng=np.random.default_rng(_child(seed_sequence, 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
+        # What this model was seeded with, reported into runs.parquet so a mis-seeded run shows.
+        self.seed_fingerprint = int(seed_sequence.generate_state(1, np.uint64)[0])
         self.parameters = p = scenario.parameters
         self.start_date = scenario.start
         self.step_days = scenario.step_days
