@@ -85,7 +85,7 @@ class StateActor(mesa.Agent):
             shown = model.demonstrated_reliability
             reliability = {}
             for other, r in self.reliability.items():
-                target = shown[other] if other is not Actor.US else clip01(shown[other] + model.nuclear_assurance(self.actor))
+                target = shown[other] if other is not Actor.US else model.us_reliability_seen_by[self.actor]
                 reliability[other] = r + speed * (target - r)
             self._pending = (opinion, perceived, reliability)
         else:

@@ -127,6 +127,7 @@ class WargameModel(mesa.Model):
         self.opportunity = [0.0] * len(THEATRES)
         self.balance = [0.5] * len(THEATRES)
         self.demonstrated_reliability = {}
+        self.us_reliability_seen_by = {}
         self.dispute_counts = {"japan_rok_history": 0, "burden_sharing": 0}
         self.government_changes = 0
         self.elections = [
@@ -440,13 +441,18 @@ class WargameModel(mesa.Model):
             self.opportunity[k] = clip01(terms[0] + terms[1] + terms[2] + terms[3] + terms[4])
 
     def assess_demonstrated_reliability(self, effectiveness):
-        """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty * overstretch) for the US])."""
+        """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty * overstretch) for the US]).
+
+        The US reliability an ally sees adds the assurance of a nuclear consultative group covering it.
+        """
         p = self.parameters
         for agent in self.partner_list:
             value = agent.effective_commitment * effectiveness
             if agent.is_us:
                 value = value * (1.0 - p.overstretch_penalty * self.us_overstretch)
             self.demonstrated_reliability[agent.actor] = clip01(value)
+        shown = self.demonstrated_reliability[Actor.US]
+        self.us_reliability_seen_by = {ally: clip01(shown + self.nuclear_assurance(ally)) for ally in (Actor.JAPAN, Actor.ROK)}
 
     def nuclear_assurance(self, ally):
         """Addition to the US reliability an ally sees while a nuclear consultative group covering it operates."""

@@ -13,15 +13,17 @@ from ..world import PartnershipState
 RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = tuple(PartnershipState)
 
 
+_FLOOR = {
+    INSTITUTIONALISED: "partnership_institutionalised_cohesion",
+    FUNCTIONING: "partnership_functioning_cohesion",
+    STRAINED: "partnership_strained_cohesion",
+    SUSPENDED: "partnership_rupture_cohesion",
+}
+
+
 def floor_of(state, params):
-    """Cohesion below which `state` cannot be held (the threshold of the rung beneath it)."""
-    return {
-        INSTITUTIONALISED: params.partnership_institutionalised_cohesion,
-        FUNCTIONING: params.partnership_functioning_cohesion,
-        STRAINED: params.partnership_strained_cohesion,
-        SUSPENDED: params.partnership_rupture_cohesion,
-        RUPTURED: -1.0,
-    }[state]
+    """Cohesion below which `state` cannot be held (the threshold of the rung beneath it; none for ruptured)."""
+    return getattr(params, _FLOOR[state]) if state is not RUPTURED else -1.0
 
 
 def supports(state, cohesion, level, params, margin=0.0):
