@@ -43,9 +43,12 @@ def main():
     for pool in args.pools:
         alone, both = conflicts("taiwan_contingency", pool, args.runs), conflicts("simultaneous_contingency", pool, args.runs)
         difference = both[:, 0] - alone[:, 0]
-        interval = stats.bootstrap((difference,), np.mean, n_resamples=2000, random_state=0).confidence_interval
+        if np.ptp(difference) == 0:  # every run paired alike: the bootstrap has nothing to resample
+            low = high = difference[0]
+        else:
+            low, high = stats.bootstrap((difference,), np.mean, n_resamples=2000, random_state=0).confidence_interval
         print(f"pool {pool}: P(Taiwan conflict) alone {alone[:, 0].mean():.3f}, with Korea {both[:, 0].mean():.3f}; "
-              f"paired difference {difference.mean():+.3f} [{interval.low:+.3f}, {interval.high:+.3f}]; "
+              f"paired difference {difference.mean():+.3f} [{low:+.3f}, {high:+.3f}]; "
               f"runs with a logged US shortage: alone {int(alone[:, 1].sum())}, with Korea {int(both[:, 1].sum())} "
               f"of {args.runs}")
 
