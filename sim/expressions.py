@@ -65,8 +65,12 @@ def _suggest(name, known):
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def parse_condition(text, variables, constants):
-    """Parse and check `text`; raise ExpressionError naming the column of the first problem."""
+def parse_condition(text, variables, constants, numeric=False):
+    """Parse and check `text`; raise ExpressionError naming the column of the first problem.
+
+    With `numeric`, `text` is an arithmetic expression giving a number (for example an event's
+    rate, `0.01 + 0.02 * (actors.us.commitment > 0.7)`, where a comparison counts as 1 or 0).
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("empty condition; expected e.g. 'cohesion < 0.4'")
     try:
@@ -115,7 +119,7 @@ def parse_condition(text, variables, constants):
             )
 
     check(tree.body)
-    if not isinstance(tree.body, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Name, ast.Attribute, ast.Constant)):
+    if not numeric and not isinstance(tree.body, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Name, ast.Attribute, ast.Constant)):
         raise ExpressionError("a condition must be a comparison or a combination of comparisons", 1)
     return Condition(text=text.strip(), tree=tree, variables=tuple(dict.fromkeys(used)))
 
@@ -125,6 +129,17 @@ def compile_condition(condition, resolve, constants):
 
     `resolve(name)` returns a zero-argument getter for a model variable.
     """
+    evaluate = _compile(condition, resolve, constants)
+    return lambda: bool(evaluate())
+
+
+def compile_expression(expression, resolve, constants):
+    """Turn a parsed numeric expression (parse_condition with `numeric`) into a function returning float."""
+    evaluate = _compile(expression, resolve, constants)
+    return lambda: float(evaluate())
+
+
+def _compile(condition, resolve, constants):
 
     def build(node):
         if isinstance(node, ast.BoolOp):
@@ -168,5 +183,4 @@ def compile_condition(condition, resolve, constants):
             return lambda: value
         return resolve(name)
 
-    evaluate = build(condition.tree.body)
-    return lambda: bool(evaluate())
+    return build(condition.tree.body)

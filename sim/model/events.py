@@ -1,8 +1,9 @@
 """The event engine: scheduled, random and triggered events from the scenario, and their effects.
 
-Order within a step (documented in docs/ODD.md): effects of earlier firings whose delay ends now,
-then scheduled events, then random events, then triggered events; within each group, the order
-of declaration in the scenario. Every applied effect is appended to the event log.
+Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone,
+then effects of earlier firings whose delay ends now, then scheduled events, then random events,
+then triggered events; within each group, the order of declaration in the scenario. Every applied
+effect, and every undo, is appended to the event log.
 """
 
 import datetime as dt
@@ -10,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..expressions import compile_condition
+from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
 from .politics import apply_dispute
@@ -41,6 +42,7 @@ class _Entry:
     last_step: int = 10**9
     at_step: int = -1
     draws: object = None
+    rate: object = None
     condition: object = None
     was_true: bool = False
     fired: int = 0
@@ -53,6 +55,8 @@ class EventEngine:
         self.model = model
         self.log = []
         self.delayed = {}
+        self.undo = {}  # step -> [(event id, effect, change to undo)]
+        self.draws_for = draws_for
         self.entries = []
         for spec in specs:
             entry = _Entry(spec=spec)
@@ -63,6 +67,9 @@ class EventEngine:
                 entry.at_step = model.step_of(spec.at)
             elif spec.kind == "random":
                 entry.draws = draws_for(spec.id)
+                rate = spec.rate()
+                if rate is not None:
+                    entry.rate = compile_expression(rate, model.getter, CONDITION_CONSTANTS)
             else:
                 entry.condition = compile_condition(spec.condition(), model.getter, CONDITION_CONSTANTS)
             self.entries.append(entry)
@@ -76,6 +83,9 @@ class EventEngine:
 
     def step(self, step):
         """Fire everything due at `step`, in the documented order."""
+        for event_id, effect, change in self.undo.pop(step, ()):
+            target, before, after = undo_effect(self.model, effect, change)
+            self.record(event_id, "lapse", target, "undo", math.nan, before, after, f"until {effect.until}")
         for entry in self.delayed.pop(step, ()):
             self._apply(entry, "delayed")
         for entry in self.scheduled:
@@ -84,8 +94,9 @@ class EventEngine:
         for entry in self.random:
             if entry.first_step <= step <= entry.last_step and (entry.spec.repeat or entry.fired == 0):
                 draw = entry.draws[step]
-                if draw < entry.spec.probability_per_step:
-                    self._fire(entry, "random", f"probability={entry.spec.probability_per_step:.4f} draw={draw:.4f}")
+                probability = entry.spec.probability_per_step if entry.rate is None else min(1.0, max(0.0, entry.rate()))
+                if draw < probability:
+                    self._fire(entry, "random", f"probability={probability:.4f} draw={draw:.4f}")
         for entry in self.triggered:
             in_window = entry.first_step <= step <= entry.last_step
             now_true = in_window and entry.condition()
@@ -104,11 +115,21 @@ class EventEngine:
             self._apply(entry, source, why)
 
     def _apply(self, entry, source, why=""):
+        model = self.model
         for effect in entry.spec.effects:
             operation = effect.operation
-            for target, before, after, note in apply_effect(self.model, effect):
+            if operation == "election":
+                why = "; ".join(filter(None, (why, f"draw={self.draws_for(entry.spec.id)[model.step_index]:.4f}")))
+                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes,
+                                               self.draws_for(entry.spec.id)[model.step_index])]
+            else:
+                changes = apply_effect(model, effect)
+            for target, before, after, note in changes:
                 value = effect.value if effect.value is not None else math.nan
                 self.record(entry.spec.id, source, target, operation, value, before, after, "; ".join(filter(None, (why, note))))
+                if effect.until is not None:
+                    change = after - before if operation != "parameter" else before
+                    self.undo.setdefault(model.step_of(effect.until), []).append((entry.spec.id, effect, change))
 
     def record(self, event_id, source, target, operation, value, before, after, note=""):
         """Append one row to the event log."""
@@ -117,9 +138,24 @@ class EventEngine:
                                float(value), float(before), float(after), note))
 
 
+def undo_effect(model, effect, change):
+    """Undo a change whose `until` date has come; return (target, before, after).
+
+    A variable gets the applied change taken back (other changes since then stay); a parameter
+    gets its previous value back.
+    """
+    if effect.operation == "parameter":
+        return model.set_parameter(effect.parameter, change)
+    target = getattr(effect, effect.operation)
+    return model.shift(target, -change)
+
+
 def apply_effect(model, effect):
     """Apply one declared effect; return [(target, before, after, note)] for the log."""
     op = effect.operation
+    if op == "parameter":
+        name, before, after = model.set_parameter(effect.parameter, effect.value)
+        return [(name, before, after, "")]
     if op in ("set", "add", "multiply", "shock"):
         target = getattr(effect, op)
         before = model.getter(target)()
@@ -146,8 +182,10 @@ def apply_effect(model, effect):
         names = model.exercise(effect.exercise.domains, effect.exercise.intensity)
         return [("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
     if op == "dispute":
-        changes = apply_dispute(model, effect.dispute.kind, effect.dispute.severity)
-        return [(name, before, after, effect.dispute.kind) for name, before, after in changes]
+        dispute = effect.dispute
+        changes = apply_dispute(model, dispute.kind, dispute.severity, dispute.target)
+        return [(name, before, after, dispute.kind if dispute.target == "both" else f"{dispute.kind} with {dispute.target}")
+                for name, before, after in changes]
     if op == "upkeep":
         model.upkeep_pulse += effect.upkeep
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]

@@ -356,18 +356,28 @@ class WargameModel(mesa.Model):
     def hold_elections(self):
         """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent."""
         for step, election, u in self.elections:
-            if step != self.step_index:
-                continue
-            actor = Actor(election.actor)
-            agent = self.actors[actor]
-            odds = election_odds(election.outcomes, agent.government_name, agent.opinion,
-                                 self.parameters.election_opinion_weight)
-            winner = draw_from(odds, u)
-            old_name, before, after = self.change_government(actor, winner)
-            shown = ", ".join(f"{k}={v:.3f}" for k, v in odds.items())
-            self.event_engine.record(f"election_{actor.value}", "election", f"actors.{actor.value}.government",
-                                     "government", math.nan, before, after,
-                                     f"{old_name} -> {winner}; draw={u:.4f}; opinion={agent.opinion:.3f}; odds {shown}")
+            if step == self.step_index:
+                target, before, after, note = self.hold_election(Actor(election.actor), election.outcomes, u)
+                self.event_engine.record(f"election_{election.actor}", "election", target, "government", math.nan,
+                                         before, after, f"{note}; draw={u:.4f}")
+
+    def hold_election(self, actor, outcomes, u):
+        """Draw a government for `actor` from `outcomes` with uniform `u`; return (target, before, after, note)."""
+        agent = self.actors[actor]
+        odds = election_odds(outcomes, agent.government_name, agent.opinion, self.parameters.election_opinion_weight)
+        winner = draw_from(odds, u)
+        old_name, before, after = self.change_government(actor, winner)
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in odds.items())
+        return (f"actors.{actor.value}.government", before, after,
+                f"{old_name} -> {winner}; opinion={agent.opinion:.3f}; odds {shown}")
+
+    def set_parameter(self, name, value):
+        """Event effect: change a parameter from now on (rates and cached hazards follow); return (name, before, after)."""
+        before = getattr(self.parameters, name)
+        self.parameters = self.parameters.model_copy(update={name: value})
+        self.rates = self._scaled_rates(self.parameters, self.rates.dt)
+        self.government_version += 1  # refresh what is cached on parameters: dispute hazards, force allocation
+        return f"parameters.{name}", before, value
 
     def draw_disputes(self):
         """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""

@@ -38,11 +38,12 @@ def draw_from(odds, u):
     return name
 
 
-def apply_dispute(model, kind, severity):
+def apply_dispute(model, kind, severity, target="both"):
     """Apply a Japan-ROK history or burden-sharing dispute; return [(target, before, after)].
 
-    Tie and reliability losses are damped by institutionalisation; the dispute also counts as
-    policy change against consistency.
+    A burden-sharing dispute strains the alliance(s) it targets (Japan, the ROK or both). Tie and
+    reliability losses are damped by institutionalisation; the dispute also counts as policy
+    change against consistency.
     """
     damp = 1.0 - model.parameters.shock_damping * model.institution_level
     changes = []
@@ -52,9 +53,8 @@ def apply_dispute(model, kind, severity):
         changes.append(model.shift("actors.japan.reliability.rok", -0.5 * severity * damp))
         changes.append(model.shift("actors.rok.reliability.japan", -0.5 * severity * damp))
     else:
-        changes.append(model.shift("ties.us_japan", -severity * damp))
-        changes.append(model.shift("ties.us_rok", -severity * damp))
-        for ally in (Actor.JAPAN, Actor.ROK):
+        for ally in (Actor.JAPAN, Actor.ROK) if target == "both" else (Actor(target),):
+            changes.append(model.shift(f"ties.us_{ally.value}", -severity * damp))
             changes.append(model.shift(f"actors.{ally.value}.reliability.us", -0.5 * severity * damp))
     model.policy_change += severity
     return changes

@@ -39,6 +39,72 @@ def _table(title, spec, defs, level="##"):
     return "\n".join(lines) + "\n"
 
 
+# Worked examples of the event constructs, each a block of `events:` items for a scenario that
+# extends the baseline (a test loads every one, so they stay valid).
+EXAMPLES = {
+    "Summit diplomacy that lowers an adversary's resolve for a while (`until`)": """
+  - id: singapore_style_summit
+    description: A leaders' summit lowers DPRK resolve until talks collapse
+    at: 2026-06-15
+    effects:
+      - add: actors.dprk.resolve
+        value: -0.3
+        until: 2027-02-28          # the change is taken back on the first step on or after this date
+""",
+    "A parameter changed for a window (`parameter`, optionally `until`)": """
+  - id: exercises_scaled_down
+    description: Routine combined exercises suspended for a year
+    at: 2026-06-15
+    effects:
+      - parameter: routine_exercise_tempo
+        value: 0.1
+        until: 2027-06-14          # leave out to keep the new value to the end of the run
+""",
+    "A bilateral agreement noticed for termination, then kept (`institution`)": """
+  - id: gsomia_notice
+    at: 2026-08-24
+    effects:
+      - institution: {name: japan_rok_gsomia, action: notice}   # create, notice, suspend, restore or end
+  - id: gsomia_kept
+    at: 2026-11-23
+    effects:
+      - institution: {name: japan_rok_gsomia, action: restore}
+""",
+    "A burden-sharing dispute aimed at one alliance (`dispute.target`)": """
+  - id: cost_sharing_demand_on_seoul
+    at: 2026-10-05
+    effects:
+      - dispute: {kind: burden_sharing, severity: 0.4, target: rok}
+""",
+    "Impeachment, an acting government and a snap election (`government`, `election`)": """
+  - id: impeachment
+    description: The president is impeached; the prime minister acts (a profile declared under governments)
+    at: 2026-12-14
+    effects:
+      - government: {actor: rok, profile: rok_conservative}
+  - id: snap_election
+    at: 2027-06-03
+    effects:
+      - election: {actor: rok, outcomes: {rok_pragmatic: 0.6, rok_conservative: 0.4}}
+""",
+    "Lasting shifts: move an anchor, not only the current value": """
+  - id: treaty_deepens
+    at: 2026-09-01
+    effects:
+      - set: alignment_anchor.russia_dprk   # opinion anchors too: actors.japan.opinion_anchor
+        value: 0.95
+""",
+    "Event rates that depend on model state or on who governs (an expression)": """
+  - id: leaders_summit
+    description: Summits are more frequent under an alliance-centred US government
+    probability_per_step: "0.005 + 0.02 * (actors.us.commitment > 0.7)"
+    repeat: true
+    effects:
+      - upkeep: 0.6
+""",
+}
+
+
 def markdown_reference():
     """The Markdown reference of every scenario object (docs/scenario-format.md is this text)."""
     schema = json_schema()
@@ -61,6 +127,11 @@ def markdown_reference():
         "`and`, `or`, `not` and `+ - * /`, e.g. `theatres.korea.state >= crisis and cohesion < 0.4`.",
         "The variables are listed in docs/ODD.md (section 6, Input data).",
         "",
+        "## Examples",
+        "",
+        "Each block is a list of `events:` items for a scenario that extends the baseline.",
+        "",
+        *[f"### {title}\n\n```yaml\nevents:{text}```\n" for title, text in EXAMPLES.items()],
         _table("Scenario", schema, defs),
     ]
     for name in sorted(defs):

@@ -10,7 +10,7 @@ import difflib
 import functools
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..expressions import ExpressionError, parse_condition
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
@@ -200,6 +200,21 @@ class Dispute(Strict):
 
     kind: Literal["japan_rok_history", "burden_sharing"]
     severity: Unit = Field(0.3, description="Size of the dispute, 0-1")
+    target: Literal["japan", "rok", "both"] = Field(
+        "both", description="Burden sharing only: the ally (alliance) the demand is aimed at")
+
+    @model_validator(mode="after")
+    def _target_for_burden_sharing(self):
+        if self.kind == "japan_rok_history" and self.target != "both":
+            raise ValueError("'target' applies to burden_sharing disputes only (a history dispute is between Japan and the ROK)")
+        return self
+
+
+class SnapElection(Strict):
+    """Effect: an election held when the event fires (snap election, or after an impeachment)."""
+
+    actor: PartnerName
+    outcomes: dict[Identifier, Unit] = Field(description="Government profile name -> base probability (sum 1)")
 
 
 class InstitutionChange(Strict):
@@ -223,6 +238,10 @@ class Effect(Strict):
     dispute: Optional[Dispute] = None
     upkeep: Optional[Unit] = Field(None, description="Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1")
     institution: Optional[InstitutionChange] = None
+    parameter: Optional[str] = Field(None, description="Set the named parameter to `value` from now on (or until `until`)")
+    election: Optional[SnapElection] = None
+    until: Optional[dt.date] = Field(
+        None, description="set/add/multiply/shock/parameter: undo the change on the first step on or after this date")
 
     @field_validator("set", "add", "multiply", "shock")
     @classmethod
@@ -234,23 +253,39 @@ class Effect(Strict):
             raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
         return target
 
+    @field_validator("parameter")
+    @classmethod
+    def _known_parameter(cls, name):
+        if name is not None and name not in Parameters.model_fields:
+            hint = difflib.get_close_matches(name, list(Parameters.model_fields), n=1, cutoff=0.6)
+            raise ValueError(f"unknown parameter '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        return name
+
     @model_validator(mode="after")
     def _one_operation(self):
         ops = [name for name in self.operations() if getattr(self, name) is not None]
         if len(ops) != 1:
             raise ValueError(f"an effect needs exactly one of {', '.join(self.operations())}; found {ops or 'none'}")
-        numeric = ops[0] in ("set", "add", "multiply", "shock")
+        numeric = ops[0] in ("set", "add", "multiply", "shock", "parameter")
         if numeric and self.value is None:
             raise ValueError(f"'{ops[0]}' needs a numeric 'value'")
         if not numeric and self.value is not None:
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
+        if not numeric and self.until is not None:
+            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to set, add, multiply, shock and parameter)")
+        if ops[0] == "parameter":
+            try:
+                Parameters.model_validate({self.parameter: self.value})
+            except ValidationError as exc:
+                raise ValueError(f"value {self.value} is not valid for parameter '{self.parameter}': "
+                                 f"{exc.errors()[0]['msg'].lower()}") from None
         return self
 
     @staticmethod
     def operations():
         """The operation keys an effect may carry."""
-        return ("set", "add", "multiply", "shock", "government", "contingency", "exercise", "dispute",
-                "upkeep", "institution")
+        return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute",
+                "upkeep", "institution", "election")
 
     @property
     def operation(self):
@@ -264,18 +299,36 @@ def parsed_condition(text):
     return parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS)
 
 
+@functools.lru_cache(maxsize=1024)
+def parsed_rate(text):
+    """The checked syntax tree of a rate expression (numeric; cached like conditions)."""
+    return parse_condition(text, READABLE_VARIABLES, CONDITION_CONSTANTS, numeric=True)
+
+
 class EventSpec(Strict):
     """An event: scheduled (`at`), random (`probability_per_step`) or triggered (`when`)."""
 
     id: Identifier
     description: str = ""
     at: Optional[dt.date] = Field(None, description="Scheduled: the date it fires")
-    probability_per_step: Optional[Unit] = Field(None, description="Random: chance of firing each step")
+    probability_per_step: Optional[Union[Unit, str]] = Field(
+        None, description="Random: chance of firing each step; a number, or an expression on model state "
+                          "(e.g. '0.01 + 0.02 * (actors.us.commitment > 0.7)'), clipped to 0-1 each step")
     window: Optional[Window] = Field(None, description="Random or triggered: only between these dates")
     when: Optional[str] = Field(None, description="Triggered: condition on model state")
     repeat: bool = Field(False, description="Fire again (random: each success; triggered: each time the condition becomes true)")
     delay_steps: int = Field(0, ge=0, le=520, description="Steps between firing and the effects applying")
     effects: list[Effect] = Field(min_length=1)
+
+    @field_validator("probability_per_step")
+    @classmethod
+    def _parse_rate(cls, rate):
+        if isinstance(rate, str):
+            try:
+                parsed_rate(rate)
+            except ExpressionError as exc:
+                raise ValueError(f"{exc.message} (at column {exc.column} of the expression)") from None
+        return rate
 
     @field_validator("when")
     @classmethod
@@ -306,6 +359,10 @@ class EventSpec(Strict):
     def condition(self):
         """The parsed `when` condition (triggered events only)."""
         return parsed_condition(self.when)
+
+    def rate(self):
+        """The parsed rate expression (random events whose `probability_per_step` is an expression), else None."""
+        return parsed_rate(self.probability_per_step) if isinstance(self.probability_per_step, str) else None
 
 
 class Parameters(Strict):
@@ -493,6 +550,15 @@ class Scenario(Strict):
             if period_ok and event.at is not None and not self.start <= event.at <= self.end:
                 problems.append((("events", i, "at"), f"date {event.at} is outside the scenario period {self.start}..{self.end}"))
             for j, effect in enumerate(event.effects):
+                where = ("events", i, "effects", j)
                 if effect.government is not None:
-                    profile_ref(("events", i, "effects", j, "government", "profile"), effect.government.profile)
+                    profile_ref((*where, "government", "profile"), effect.government.profile)
+                if effect.election is not None:
+                    for name in effect.election.outcomes:
+                        profile_ref((*where, "election", "outcomes", name), name)
+                    total = sum(effect.election.outcomes.values())
+                    if abs(total - 1.0) > 1e-6:
+                        problems.append(((*where, "election", "outcomes"), f"outcome probabilities must sum to 1 (they sum to {total:.3f})"))
+                if effect.until is not None and event.at is not None and effect.until <= event.at:
+                    problems.append(((*where, "until"), f"'until' {effect.until} must be after the event's date {event.at}"))
         return problems

@@ -1,0 +1,117 @@
+"""Scenario constructs for replaying history: windows that lapse, parameters mid-run, targeted disputes,
+snap elections, state-dependent rates; each with its documented example and a located error for misuse."""
+
+import datetime as dt
+
+import pytest
+
+from sim.model import WargameModel
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.docs import EXAMPLES
+from sim.world import Actor
+
+from .conftest import SCENARIOS
+
+
+def rows(model, **match):
+    return [r for r in model.event_engine.log if all(getattr(r, k) == v for k, v in match.items())]
+
+
+def run(path, seed=1, until=None):
+    model = WargameModel(load_scenario(path), rng=seed)
+    while model.step_index < model.n_steps and (until is None or model.date < until):
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("title", list(EXAMPLES))
+def test_every_documented_example_loads(title, extending):
+    scenario = load_scenario(extending("events:" + EXAMPLES[title]))
+    assert scenario.events
+
+
+def test_a_summit_lowers_resolve_for_a_window_and_the_change_lapses(extending):
+    path = extending("events:" + EXAMPLES["Summit diplomacy that lowers an adversary's resolve for a while (`until`)"])
+    model = run(path, until=dt.date(2026, 7, 1))
+    dprk = model.actors[Actor.DPRK]
+    assert dprk.government.resolve == pytest.approx(0.75 - 0.3)
+    while model.date < dt.date(2027, 3, 8):
+        model.step()
+    assert dprk.government.resolve == pytest.approx(0.75)
+    lapse = rows(model, event_id="singapore_style_summit", source="lapse")[0]
+    assert lapse.date >= dt.date(2027, 2, 28) and lapse.after == pytest.approx(0.75)
+
+
+def test_a_parameter_changed_for_a_window_reverts(extending):
+    path = extending("events:" + EXAMPLES["A parameter changed for a window (`parameter`, optionally `until`)"])
+    changed, plain = run(path), run(SCENARIOS / "baseline.yaml")
+    assert changed.parameters.routine_exercise_tempo == plain.parameters.routine_exercise_tempo
+    inside = changed.step_of(dt.date(2027, 6, 1))
+    assert changed.recorder.series("interoperability")[inside] < plain.recorder.series("interoperability")[inside]
+    kept = extending("""
+        events:
+          - id: cut
+            at: 2026-06-15
+            effects: [{parameter: routine_exercise_tempo, value: 0.1}]
+    """, name="kept.yaml")
+    assert run(kept).parameters.routine_exercise_tempo == 0.1
+
+
+def test_a_burden_sharing_dispute_can_target_one_alliance(extending):
+    path = extending("events:" + EXAMPLES["A burden-sharing dispute aimed at one alliance (`dispute.target`)"])
+    model = run(path)
+    changed = {r.target for r in rows(model, event_id="cost_sharing_demand_on_seoul")}
+    assert changed == {"ties.us_rok", "actors.rok.reliability.us"}
+
+
+def test_impeachment_acting_government_and_snap_election(extending):
+    path = extending("events:" + EXAMPLES["Impeachment, an acting government and a snap election (`government`, `election`)"])
+    winners = set()
+    for seed in range(12):
+        model = run(path, seed=seed)
+        acting = rows(model, event_id="impeachment")[0]
+        election = rows(model, event_id="snap_election")[0]
+        assert acting.note == "rok_pragmatic -> rok_conservative" and "draw=" in election.note and "odds" in election.note
+        winners.add(election.note.split(" -> ")[1].split(";")[0])
+    assert winners == {"rok_pragmatic", "rok_conservative"}
+
+
+def test_event_rates_follow_who_governs(extending):
+    body = "events:" + EXAMPLES["Event rates that depend on model state or on who governs (an expression)"]
+    transactional = run(extending(body))
+    alliance_centred = run(extending(body + "actors:\n  us: {government: us_alliance_centred}\n", name="centred.yaml"))
+    def probabilities(model):  # before the 2029 inauguration, which may change who governs
+        return [float(r.note.split("probability=")[1].split()[0]) for r in rows(model, event_id="leaders_summit")
+                if r.date < dt.date(2029, 1, 20)]
+
+    assert set(probabilities(transactional)) <= {0.005}
+    assert set(probabilities(alliance_centred)) == {0.025}
+    assert len(probabilities(alliance_centred)) > len(probabilities(transactional))
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ("      - parameter: routine_exercise_temp\n        value: 0.1\n", "parameter", "did you mean 'routine_exercise_tempo'"),
+    ("      - parameter: routine_exercise_tempo\n        value: 1.5\n", "", "not valid for parameter 'routine_exercise_tempo'"),
+    ("      - exercise: {domains: all}\n        until: 2027-01-04\n", "", "'until' does not apply to 'exercise'"),
+    ("      - add: actors.dprk.resolve\n        value: -0.1\n        until: 2026-03-02\n", "until", "must be after the event's date"),
+    ("      - dispute: {kind: japan_rok_history, target: rok}\n", "dispute", "burden_sharing disputes only"),
+    ("      - election: {actor: rok, outcomes: {rok_pragmatik: 1.0}}\n", "election.outcomes.rok_pragmatik", "did you mean 'rok_pragmatic'"),
+    ("      - election: {actor: rok, outcomes: {rok_pragmatic: 0.5}}\n", "election.outcomes", "sum to 1"),
+])
+def test_misuse_is_a_located_error(extending, body, field, words):
+    path = extending("events:\n  - id: misuse\n    at: 2026-06-15\n    effects:\n" + body)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    (problem,) = caught.value.problems
+    assert problem.file == str(path) and problem.line >= 7
+    assert problem.field.startswith("events[misuse].effects.0") and problem.field.endswith(field)
+    assert words in problem.message
+
+
+def test_a_bad_rate_expression_is_a_located_error(extending):
+    path = extending("events:\n  - id: misuse\n    probability_per_step: '0.1 * actors.us.comitment'\n"
+                     "    effects: [{upkeep: 0.1}]\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 5 and "did you mean 'actors.us.commitment'" in problem.message
