@@ -28,10 +28,14 @@ def _parser():
     run.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="do not write the comparison report")
+    run.add_argument("--allow-outside-extends", action="store_true",
+                     help="let `extends` name files outside the scenario's folder tree")
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--allow-outside-extends", action="store_true",
+                          help="let `extends` name files outside the scenario's folder tree")
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
@@ -54,14 +58,14 @@ def _error(message):
     return EXIT_USAGE
 
 
-def _load_all(paths, overrides):
+def _load_all(paths, overrides, allow_outside_extends):
     """Load scenarios, collecting every file's problems; returns (scenarios, problems)."""
     from .scenario import ScenarioError, load_scenario
 
     loaded, problems = [], []
     for path in paths:
         try:
-            loaded.append((path, load_scenario(path, overrides)))
+            loaded.append((path, load_scenario(path, overrides, allow_outside_extends)))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     return loaded, problems
@@ -77,7 +81,7 @@ def _report_problems(problems):
 
 def cmd_validate(args):
     """Validate scenario files; exit 2 if any has problems."""
-    loaded, problems = _load_all(args.scenarios, args.overrides)
+    loaded, problems = _load_all(args.scenarios, args.overrides, args.allow_outside_extends)
     if problems:
         return _report_problems(problems)
     for path, scenario in loaded:
@@ -113,7 +117,7 @@ def cmd_run(args):
             return _error("give at least one scenario file (or --resume DIR)")
         if args.runs < 1 or args.chunk_size < 1:
             return _error("--runs and --chunk-size must be at least 1")
-        loaded, problems = _load_all(args.scenarios, args.overrides)
+        loaded, problems = _load_all(args.scenarios, args.overrides, args.allow_outside_extends)
         if problems:
             return _report_problems(problems)
         names = [s.name for _, s in loaded]

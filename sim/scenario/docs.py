@@ -1,5 +1,6 @@
 """JSON Schema export and the generated Markdown reference of the scenario format."""
 
+from ..limits import LIMITS
 from .schema import Scenario
 
 
@@ -39,6 +40,17 @@ def _table(title, spec, defs, level="##"):
     return "\n".join(lines) + "\n"
 
 
+def _limits():
+    lines = ["## Limits", "",
+             "Every file and `--set` value is checked within these limits; beyond them the problem is reported with",
+             "its file, line and column (exit 2), never a crash or a hang. YAML booleans (`yes`, `on`, `true`) are",
+             "not numbers and numbers are not dates; a condition may not divide by a constant zero; a random or",
+             "triggered event's window must overlap the scenario period.", "",
+             "| what | limit |", "| --- | --- |"]
+    lines += [f"| {what} | {limit} |" for what, limit in LIMITS]
+    return "\n".join(lines) + "\n"
+
+
 def markdown_reference():
     """The Markdown reference of every scenario object (docs/scenario-format.md is this text)."""
     schema = json_schema()
@@ -56,6 +68,7 @@ def markdown_reference():
         "`and`, `or`, `not` and `+ - * /`, e.g. `theatres.korea.state >= crisis and cohesion < 0.4`.",
         "The variables are listed in docs/ODD.md (section 6, Input data).",
         "",
+        _limits(),
         _table("Scenario", schema, defs),
     ]
     for name in sorted(defs):
