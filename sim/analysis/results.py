@@ -1,7 +1,6 @@
 """Read stored ensembles: manifests, per-run outcomes, time series and event logs."""
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from ..experiment import store
 
 
 class ReportError(Exception):
@@ -60,17 +61,36 @@ class ScenarioResults:
         return sorted(marks)
 
 
+def _checked_runs(directory, manifest):
+    """runs.parquet of a finished ensemble, after its checksum and its run indices are checked."""
+    try:
+        store.verify_outputs(directory, manifest)
+        runs = pq.read_table(directory / "runs.parquet").to_pandas()
+    except store.StoreError as exc:
+        raise ReportError(str(exc)) from None
+    except (OSError, pa.ArrowException) as exc:
+        raise ReportError(f"{directory / 'runs.parquet'} cannot be read ({exc})") from None
+    expected = [(entry["name"], run) for entry in sorted(manifest["scenarios"], key=lambda e: e["name"])
+                for run in range(manifest["runs"])]
+    if list(zip(runs["scenario"], runs["run"])) != expected:
+        raise ReportError(f"{directory / 'runs.parquet'} does not hold each run of each scenario exactly once")
+    return runs
+
+
 def load(directories):
-    """All scenarios in the given ensemble directories, in the order found (first occurrence wins)."""
+    """All scenarios in the given ensemble directories, in the order found (first occurrence wins).
+
+    Each store's manifest, file checksums and run indices are checked first (ReportError otherwise).
+    """
     found = {}
     for directory in map(Path, directories):
-        manifest_path = directory / "manifest.json"
-        if not manifest_path.exists():
-            raise ReportError(f"{directory}: no manifest.json (not an ensemble directory)")
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("status") not in ("complete", "complete_with_failures"):
-            raise ReportError(f"{directory}: ensemble is {manifest.get('status')}; finish it with run.py run --resume {directory}")
-        runs = pq.read_table(directory / "runs.parquet").to_pandas()
+        try:
+            manifest = store.read_manifest(directory)
+        except store.StoreError as exc:
+            raise ReportError(str(exc)) from None
+        if manifest["status"] not in store.FINISHED:
+            raise ReportError(f"{directory}: ensemble is {manifest['status']}; finish it with run.py run --resume {directory}")
+        runs = _checked_runs(directory, manifest)
         for entry in manifest["scenarios"]:
             if entry["name"] in found:
                 continue
