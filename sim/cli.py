@@ -253,3 +253,6 @@ def main(argv=None):
         return EXIT_SIGNAL_BASE + getattr(exc, "signum", signal.SIGINT)
     except BrokenPipeError:
         return EXIT_OK
+    finally:  # the work is over (workers are stopped): a late signal must not turn a clean exit into a kill
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)

@@ -143,6 +143,12 @@ def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
     }
 
 
+def _size(count):
+    """A byte count in words (kB, MB or GB)."""
+    unit, scale = next((u, s) for u, s in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)) if count >= s or u == "kB")
+    return f"{count / scale:.1f} {unit}"
+
+
 def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
     """Refuse, before anything is written, an ensemble the store or the machine cannot take (EnsembleError)."""
     if not 1 <= runs <= MAX_RUNS:
@@ -158,13 +164,13 @@ def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
     chunk_bytes = min(chunk_size, runs) * max(per_run)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
     if memory and chunk_bytes * 3 * (workers or os.cpu_count() or 1) > memory / 2:
-        raise EnsembleError(f"a chunk of {min(chunk_size, runs)} runs needs about {chunk_bytes * 3 / 1e9:.1f} GB in "
+        raise EnsembleError(f"a chunk of {min(chunk_size, runs)} runs needs about {_size(chunk_bytes * 3)} in "
                             f"each worker, too much for this machine; use a smaller --chunk-size or fewer --workers")
     existing = next(p for p in [Path(directory).absolute(), *Path(directory).absolute().parents] if p.exists())
     need, free = runs * sum(per_run), shutil.disk_usage(existing).free
     if need > free:
-        raise EnsembleError(f"{runs:,} runs need about {need / 1e9:.1f} GB of disk while stored, "
-                            f"and {existing} has {free / 1e9:.1f} GB free")
+        raise EnsembleError(f"{runs:,} runs need about {_size(need)} of disk while stored, "
+                            f"and {existing} has {_size(free)} free")
 
 
 def scenarios_from_manifest(manifest):

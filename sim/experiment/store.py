@@ -199,9 +199,12 @@ def verify_chunks(directory, expected):
     """Check every stored chunk against its checksums and run indices; delete the damaged ones.
 
     `expected` maps (scenario, start) to stop. Returns (the good chunks, [(scenario, start, stop,
-    why) of each chunk deleted]); chunks that the ensemble does not expect are left alone and unused.
+    why) of each chunk deleted]); chunks that the ensemble does not expect are left alone and unused,
+    partial chunks left by a killed process are deleted.
     """
     good, damaged = set(), []
+    for partial in Path(directory).glob("chunks/*/.tmp-*"):  # left by a process killed while writing
+        shutil.rmtree(partial, ignore_errors=True)
     for name, start in sorted(completed_chunks(directory)):
         if (name, start) not in expected:
             continue
@@ -262,14 +265,18 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    tables = _tables(result, root_seed, start_date, step_days)
-    for kind, table in tables.items():
-        pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
-    index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
-             "files": {kind: file_digest(tmp / f"{kind}.parquet") for kind in OUTPUTS}}
-    (tmp / CHUNK_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True))
-    os.replace(tmp, final)
+    try:
+        tmp.mkdir(parents=True)
+        tables = _tables(result, root_seed, start_date, step_days)
+        for kind, table in tables.items():
+            pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
+        index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
+                 "files": {kind: file_digest(tmp / f"{kind}.parquet") for kind in OUTPUTS}}
+        (tmp / CHUNK_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True))
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tables
 
 
