@@ -196,10 +196,12 @@ def cmd_run(args):
         return EXIT_STOPPED
     print(f"results: {directory}")
     if not args.no_report:
-        from .analysis.report import write_report
+        from .analysis.report import ReportError, write_report
 
-        report = write_report([directory], out=directory / "report")
-        print(f"report: {report}")
+        try:
+            print(f"report: {write_report([directory], out=directory / 'report')}")
+        except ReportError as exc:
+            print(f"no report: {exc}", file=sys.stderr)
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)

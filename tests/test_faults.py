@@ -307,3 +307,25 @@ def test_two_runs_started_together_into_one_directory(long_reference, tmp_path):
     assert codes[0] == 0 and codes[1] in (2, 4), ended
     assert all("Traceback" not in stderr for _, stderr in ended)
     assert digests(out) == digests(long_reference)
+
+
+def test_compare_when_every_run_failed_is_a_plain_error(write, tmp_path):
+    write("base.yaml", BASELINE.read_text())
+    path = write("doomed.yaml", """
+        extends: base.yaml
+        name: doomed
+        events:
+          - id: overflow
+            probability_per_step: 1.0
+            repeat: true
+            effects:
+              - multiply: actors.china.capability
+                value: 1.0e+300
+    """)
+    out = tmp_path / "ens"
+    done = cli("run", path, *SHORT, "--runs", 2, "--workers", 1, "--out", out, "--quiet")
+    plain(done, 3)
+    assert "every run of doomed failed" in done.stderr
+    compared = cli("compare", out, "--out", tmp_path / "report")
+    plain(compared, 2)
+    assert "every run of doomed failed" in compared.stderr

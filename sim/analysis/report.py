@@ -187,6 +187,10 @@ def write_report(directories, out, baseline=None):
     """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`."""
     results = load(directories)
     names = [r.name for r in results]
+    empty = [r.name for r in results if r.ok_runs().empty]
+    if empty:
+        raise ReportError(f"every run of {', '.join(empty)} failed, so there is nothing to compare; "
+                          "see 'failures' in manifest.json")
     if baseline is not None and baseline not in names:
         raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(names)}")
     base_name = baseline or ("baseline" if "baseline" in names else names[0])
