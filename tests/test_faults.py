@@ -329,3 +329,12 @@ def test_compare_when_every_run_failed_is_a_plain_error(write, tmp_path):
     compared = cli("compare", out, "--out", tmp_path / "report")
     plain(compared, 2)
     assert "every run of doomed failed" in compared.stderr
+
+
+def test_compare_refuses_an_edited_scenario(small_reference, tmp_path):
+    directory = tmp_path / "copy"
+    shutil.copytree(small_reference, directory)
+    (directory / store.MANIFEST).write_text(json.dumps(_edit_scenario(json.loads((directory / store.MANIFEST).read_text()))))
+    done = cli("compare", directory, "--out", tmp_path / "report")
+    plain(done, 2)
+    assert "hash no longer matches" in done.stderr

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..experiment import store
+from ..experiment.runner import scenarios_from_manifest
 
 
 class ReportError(Exception):
@@ -62,8 +63,9 @@ class ScenarioResults:
 
 
 def _checked_runs(directory, manifest):
-    """runs.parquet of a finished ensemble, after its checksum and its run indices are checked."""
+    """runs.parquet of a finished ensemble, after its scenarios' hashes, its checksum and its run indices are checked."""
     try:
+        scenarios_from_manifest(manifest)
         store.verify_outputs(directory, manifest)
         runs = pq.read_table(directory / "runs.parquet").to_pandas()
     except store.StoreError as exc:

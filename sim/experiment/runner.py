@@ -181,10 +181,10 @@ def scenarios_from_manifest(manifest):
             scenario = Scenario.model_validate(entry["resolved"])
         except ValidationError as exc:
             raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' is no longer valid "
-                                   f"({exc.error_count()} problem(s)); it cannot be resumed") from None
+                                   f"({exc.error_count()} problem(s)); it cannot be resumed or compared") from None
         if scenario.name != entry["name"] or scenario_hash(scenario) != entry["hash"]:
             raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' was changed after the "
-                                   "ensemble started (its hash no longer matches); it cannot be resumed")
+                                   "ensemble started (its hash no longer matches); it cannot be resumed or compared")
         scenarios.append((entry.get("file"), scenario))
     return scenarios
 
