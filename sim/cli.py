@@ -158,8 +158,8 @@ def cmd_run(args):
         if args.scenarios:
             return _error("--resume takes no scenario files: the manifest holds the resolved scenarios")
         directory, created, manifest = args.resume, False, None
-        if not directory.is_dir():
-            return _error(f"{directory} is not a results directory")
+        if not (directory / store.MANIFEST).exists():
+            return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
     else:
         fresh = _new_ensemble(args, store, runner)
         if isinstance(fresh, int):
@@ -190,7 +190,7 @@ def cmd_run(args):
     except runner.EnsembleError as exc:
         _remove_new(directory, created)  # nothing ran: leave no half-made results directory behind
         return _error(str(exc))
-    if outcome.status == "interrupted":
+    if outcome.status == store.INTERRUPTED:
         return EXIT_SIGNAL_BASE + outcome.signum
     if outcome.status == "stopped":
         return EXIT_STOPPED

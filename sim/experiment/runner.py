@@ -124,7 +124,7 @@ def _versions():
 def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
     """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, versions."""
     return {
-        "status": "running",
+        "status": store.RUNNING,
         "started": store.stamp(),
         "finished": None,
         "root_seed": root_seed,
@@ -157,8 +157,6 @@ def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
         raise EnsembleError(f"--seed must be from 0 to {store.MAX_ROOT_SEED}")
     if chunk_size < 1:
         raise EnsembleError("--chunk-size must be at least 1")
-    if workers is not None and workers < 1:
-        raise EnsembleError("--workers must be at least 1")
     # uncompressed chunk bytes per run: a float32 per recorded variable and step, plus keys
     per_run = [(s.n_steps + 1) * (4 * len(RECORDED_VARIABLES) + 16) for s in scenarios]
     chunk_bytes = min(chunk_size, runs) * max(per_run)
@@ -293,7 +291,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
-        return EnsembleOutcome("stopped" if crash else "interrupted", directory, [], signum)
+        return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
     failures = store.failed_runs(directory)
     manifest["failures"] = failures
     status = store.COMPLETE_WITH_FAILURES if failures else store.COMPLETE
