@@ -74,7 +74,9 @@ def _parser():
 
 
 def _error(message):
-    print(f"error: {message}", file=sys.stderr)
+    from .scenario.errors import printable
+
+    print(f"error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -174,7 +176,7 @@ def cmd_run(args):
                     store.write_json_atomic(directory / store.MANIFEST, manifest)
                 except OSError as exc:
                     _remove_new(directory, created)
-                    print(f"error: cannot write {directory / store.MANIFEST} ({exc.strerror}); nothing was run", file=sys.stderr)
+                    _error(f"cannot write {directory / store.MANIFEST} ({exc.strerror}); nothing was run")
                     return EXIT_STOPPED if store.is_disk_full(exc) else EXIT_USAGE
             elif store.read_manifest(directory)["status"] in store.FINISHED:
                 print(f"{directory} is already complete; nothing to resume")
@@ -182,7 +184,7 @@ def cmd_run(args):
             outcome = runner.run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
                                           echo=lambda m: print(m, file=sys.stderr))
     except store.DirectoryBusy as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_BUSY
     except store.StoreError as exc:
         _remove_new(directory, created)

@@ -169,6 +169,12 @@ def test_extends_only_reads_regular_files_in_the_folder(specials, target, allow,
     assert expected in problem.message and len(str(problem)) < 600
 
 
+def test_extends_with_a_nul_character_is_located(write):
+    path = write("child.yaml", 'name: child\nextends: "base\\0.yaml"\n')
+    [problem] = located(path)
+    assert (problem.line, problem.field) == (2, "extends")
+
+
 def test_extends_outside_is_allowed_with_the_option(tmp_path):
     path = tmp_path / "child.yaml"
     path.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: child\n")
@@ -279,6 +285,11 @@ def test_escape_sequences_never_reach_the_terminal(child, tmp_path):
     assert done.returncode == 2 and "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert f"{path}:4:3: parameters.\\x1b[31mred" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_escape_sequences_in_file_names_never_reach_the_terminal(tmp_path):
+    done = cli("run", "--resume", tmp_path / "\x1b[2Jgone")
+    assert done.returncode == 2 and "\x1b" not in done.stderr and "\\x1b[2Jgone" in done.stderr
 
 
 @pytest.mark.parametrize("args", [

@@ -379,7 +379,7 @@ def _resolve(path, root, allow_outside, chain=(), named_at=None):
     def refuse(message):
         raise ScenarioError([_problem(here, ("extends",), message)])
 
-    if not isinstance(base, str) or not base.strip():
+    if not isinstance(base, str) or not base.strip() or "\x00" in base:
         refuse("expected the path of a scenario file")
     if len(chain) + 1 >= limits.MAX_EXTENDS_CHAIN:
         refuse(f"more than {limits.MAX_EXTENDS_CHAIN} files in the chain of extends")
