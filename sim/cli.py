@@ -199,11 +199,14 @@ def cmd_run(args):
     print(f"results: {directory}")
     if not args.no_report:
         from .analysis.report import ReportError, write_report
+        from .scenario.errors import printable
 
         try:
             print(f"report: {write_report([directory], out=directory / 'report')}")
         except ReportError as exc:
-            print(f"no report: {exc}", file=sys.stderr)
+            print(f"no report: {printable(str(exc))}", file=sys.stderr)
+        except OSError as exc:
+            print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)
@@ -225,6 +228,8 @@ def cmd_compare(args):
         report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the report ({exc.strerror or exc})")
     print(f"report: {report}")
     return EXIT_OK
 
@@ -237,6 +242,8 @@ def cmd_show(args):
         text, figure = show_run(args.directory, args.run, scenario=args.scenario, out=args.out or args.directory / "report")
     except ReportError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the plot ({exc.strerror or exc})")
     print(text)
     print(f"plot: {figure}")
     return EXIT_OK

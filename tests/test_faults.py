@@ -338,3 +338,9 @@ def test_compare_refuses_an_edited_scenario(small_reference, tmp_path):
     done = cli("compare", directory, "--out", tmp_path / "report")
     plain(done, 2)
     assert "hash no longer matches" in done.stderr
+
+
+def test_compare_into_an_unwritable_place_is_a_plain_error(small_reference, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    plain(cli("compare", small_reference, "--out", blocker / "report"), 2)
