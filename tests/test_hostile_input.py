@@ -319,9 +319,9 @@ def _out_of_bounds(spec):
     integer = spec.get("type") == "integer"
     choices = []
     if low is not None:
-        choices.append(st.integers(-10**6, int(low) - 1) if integer else st.floats(-1e6, low, exclude_max=True))
+        choices.append(st.integers(-10**6, int(low) - 1) if integer else st.floats(-1e6, low).filter(lambda v: v < low))
     if high is not None:
-        choices.append(st.integers(int(high) + 1, 10**6) if integer else st.floats(high, 1e6, exclude_min=True))
+        choices.append(st.integers(int(high) + 1, 10**6) if integer else st.floats(high, 1e6).filter(lambda v: v > high))
     return st.one_of(choices)
 
 
