@@ -344,3 +344,15 @@ def test_compare_into_an_unwritable_place_is_a_plain_error(small_reference, tmp_
     blocker = tmp_path / "file"
     blocker.write_text("")
     plain(cli("compare", small_reference, "--out", blocker / "report"), 2)
+
+
+def test_an_absurd_request_in_a_manifest_is_refused_on_resume(tmp_path):
+    directory = stored_chunks(tmp_path / "ens")
+    manifest = json.loads((directory / store.MANIFEST).read_text())
+    (directory / store.MANIFEST).write_text(json.dumps({**manifest, "runs": 10**12}))
+    plain(cli("run", "--resume", directory, "--quiet", "--no-report"), 2)
+    (directory / store.MANIFEST).write_text(json.dumps({**manifest, "runs": 10**7, "chunk_size": 10**7}))
+    began = time.perf_counter()
+    done = cli("run", "--resume", directory, "--quiet", "--no-report")
+    plain(done, 2)
+    assert "too much for this machine" in done.stderr and time.perf_counter() - began < 30

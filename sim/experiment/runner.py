@@ -24,7 +24,6 @@ from .simulate import ChunkTask, simulate_chunk
 # A worker process is replaced after this many chunks. Models are released after each run (see
 # WargameModel.release), so this is a second line of defence against Mesa 3.3 keeping models alive.
 CHUNKS_PER_WORKER = 50
-MAX_RUNS = 10_000_000  # per scenario; the store's run index is int32
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -149,23 +148,32 @@ def _size(count):
     return f"{count / scale:.1f} {unit}"
 
 
+def _bytes_per_run(scenario):
+    """Uncompressed bytes a run takes in a chunk: a float32 per recorded variable and step, plus keys."""
+    return (scenario.n_steps + 1) * (4 * len(RECORDED_VARIABLES) + 16)
+
+
+def check_chunk_memory(scenarios, runs, chunk_size, workers):
+    """Refuse (EnsembleError) chunks too large for this machine's memory with this many workers."""
+    chunk = min(chunk_size, runs)
+    chunk_bytes = chunk * max(_bytes_per_run(s) for s in scenarios)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    if memory and chunk_bytes * 3 * (workers or os.cpu_count() or 1) > memory / 2:
+        raise EnsembleError(f"a chunk of {chunk} runs needs about {_size(chunk_bytes * 3)} in each worker, "
+                            "too much for this machine; use a smaller --chunk-size or fewer --workers")
+
+
 def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
     """Refuse, before anything is written, an ensemble the store or the machine cannot take (EnsembleError)."""
-    if not 1 <= runs <= MAX_RUNS:
-        raise EnsembleError(f"--runs must be from 1 to {MAX_RUNS:,}")
+    if not 1 <= runs <= store.MAX_RUNS:
+        raise EnsembleError(f"--runs must be from 1 to {store.MAX_RUNS:,}")
     if not 0 <= root_seed <= store.MAX_ROOT_SEED:
         raise EnsembleError(f"--seed must be from 0 to {store.MAX_ROOT_SEED}")
     if chunk_size < 1:
         raise EnsembleError("--chunk-size must be at least 1")
-    # uncompressed chunk bytes per run: a float32 per recorded variable and step, plus keys
-    per_run = [(s.n_steps + 1) * (4 * len(RECORDED_VARIABLES) + 16) for s in scenarios]
-    chunk_bytes = min(chunk_size, runs) * max(per_run)
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-    if memory and chunk_bytes * 3 * (workers or os.cpu_count() or 1) > memory / 2:
-        raise EnsembleError(f"a chunk of {min(chunk_size, runs)} runs needs about {_size(chunk_bytes * 3)} in "
-                            f"each worker, too much for this machine; use a smaller --chunk-size or fewer --workers")
+    check_chunk_memory(scenarios, runs, chunk_size, workers)
     existing = next(p for p in [Path(directory).absolute(), *Path(directory).absolute().parents] if p.exists())
-    need, free = runs * sum(per_run), shutil.disk_usage(existing).free
+    need, free = runs * sum(_bytes_per_run(s) for s in scenarios), shutil.disk_usage(existing).free
     if need > free:
         raise EnsembleError(f"{runs:,} runs need about {_size(need)} of disk while stored, "
                             f"and {existing} has {_size(free)} free")
@@ -202,12 +210,14 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     """Run every chunk of the ensemble described by `directory`'s manifest that is not stored yet.
 
     Stored chunks are verified first; a damaged one is reported through `echo`, deleted and run again.
-    The caller holds the directory's lock. Raises store.StoreError for a damaged manifest.
+    The caller holds the directory's lock. Raises store.StoreError for a damaged manifest and
+    EnsembleError for chunks too large for the machine.
     """
     directory = Path(directory)
     manifest = store.read_manifest(directory)
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
     runs, root_seed, chunk_size = manifest["runs"], manifest["root_seed"], manifest["chunk_size"]
+    check_chunk_memory(scenarios, runs, chunk_size, workers)
     expected = {(s.name, start): min(start + chunk_size, runs) for s in scenarios for start in range(0, runs, chunk_size)}
     done, damaged = store.verify_chunks(directory, expected)
     for name, start, stop, why in damaged:

@@ -35,6 +35,7 @@ RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES = "running", "interrupted
 STATUSES = (RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES)
 FINISHED = (COMPLETE, COMPLETE_WITH_FAILURES)
 MAX_ROOT_SEED = 2**63 - 1  # stored as int64
+MAX_RUNS = 10_000_000  # per scenario (the run index is stored as int32)
 _KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string()}
 
 RUNS_SCHEMA = pa.schema(
@@ -104,7 +105,7 @@ def read_manifest(directory):
     problems = []
     if manifest.get("status") not in STATUSES:
         problems.append(f"'status' is {manifest.get('status')!r}, expected one of {', '.join(STATUSES)}")
-    for key, low, high in (("runs", 1, 2**31 - 1), ("chunk_size", 1, 2**31 - 1), ("root_seed", 0, MAX_ROOT_SEED)):
+    for key, low, high in (("runs", 1, MAX_RUNS), ("chunk_size", 1, MAX_RUNS), ("root_seed", 0, MAX_ROOT_SEED)):
         if not _is_int(manifest.get(key), low, high):
             problems.append(f"'{key}' is {manifest.get(key)!r}, expected a whole number from {low} to {high}")
     scenarios = manifest.get("scenarios")
