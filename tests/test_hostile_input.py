@@ -335,7 +335,8 @@ wrong_state = st.tuples(st.sampled_from(["taiwan", "korea"]), st.from_regex(r"\A
     lambda pair: ({"theatres": {pair[0]: {"state": pair[1]}}}, f"theatres.{pair[0]}.state"))
 
 
-@settings(max_examples=60, deadline=FAST * 1000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=FAST * 1000, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(wrong_parameter, unknown_key, wrong_state))
 def test_generated_wrong_files_get_a_located_problem(tmp_path, case):
     change, field = case
