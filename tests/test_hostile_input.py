@@ -240,10 +240,12 @@ def test_yaml_booleans_are_not_numbers(child, body, field):
 
 @pytest.mark.parametrize("body, field", [
     ("start: 1700000000\n", "start"),
+    ("start: '1735689600'\n", "start"),
+    ("end: 2028-12-31T00:00:00\n", "end"),
     ("events:\n  - id: e\n    at: 1735689600\n    effects: [{upkeep: 0.1}]\n", "events[e].at"),
     ("events:\n  - id: e\n    probability_per_step: 0.1\n    window: {start: 0}\n    effects: [{upkeep: 0.1}]\n",
      "events[e].window.start"),
-], ids=["start", "at", "window"])
+], ids=["start", "quoted", "date-time", "at", "window"])
 def test_unix_timestamps_are_not_dates(child, body, field):
     [problem] = located(child(body))
     assert problem.field == field and "YYYY-MM-DD" in problem.message

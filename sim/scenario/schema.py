@@ -8,6 +8,7 @@ returns located problems rather than stopping at the first.
 import datetime as dt
 import difflib
 import functools
+import re
 import typing
 from typing import Annotated, Literal, Optional, Union
 
@@ -39,14 +40,19 @@ def _scalar_types(annotation):
     return {annotation} if isinstance(annotation, type) else set()
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _check_scalar(annotation, value, where=""):
-    """Refuse a boolean where a number is expected and a number where a date is expected."""
+    """Refuse a boolean where a number is expected, and a number, a timestamp or a date-time where a date is."""
     kinds = _scalar_types(annotation)
     if isinstance(value, bool) and kinds & {int, float} and bool not in kinds:
         raise ValueError(f"expected a number, found the boolean {str(value).lower()}{where} "
                          "(YAML reads yes/no/on/off/true/false as booleans)")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and dt.date in kinds:
+    if dt.date in kinds and isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError(f"expected a date written YYYY-MM-DD, found the number {value}{where}")
+    if dt.date in kinds and isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError(f"expected a date written YYYY-MM-DD, found {value[:40]!r}{where}")
 
 
 class Strict(BaseModel):
