@@ -25,10 +25,11 @@ _FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe (FIFO)",
 
 
 class _LimitError(yaml.MarkedYAMLError):
-    """Input beyond one of the documented limits (`sim.limits`), located like a YAML error."""
+    """Input beyond one of the documented limits (`sim.limits`), located like a YAML error, with its field path."""
 
-    def __init__(self, message, mark):
+    def __init__(self, message, mark, path=()):
         super().__init__(problem=message, problem_mark=mark)
+        self.path = tuple(path)
 
 
 try:  # libyaml parses about ten times faster than the pure-Python parser
@@ -56,35 +57,39 @@ class _Loader(yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor,
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
-        self.depth, self.aliases, self.open_anchors, self.sizes = 0, 0, set(), {}
+        self.aliases, self.open_anchors, self.sizes, self.path = 0, set(), {}, []
 
     def compose_node(self, parent, index):
         """Compose one node, refusing recursive aliases and input beyond the limits."""
         event = self.peek_event()
+        # `index` is the key node of a mapping value, the position in a list, or None for keys and the root
+        step = () if index is None else (index.value if isinstance(index, yaml.ScalarNode) else "?",) \
+            if isinstance(index, yaml.Node) else (index,)
+        here = (*self.path, *step)
         if isinstance(event, yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > limits.MAX_ALIASES:
-                raise _LimitError(f"more than {limits.MAX_ALIASES} aliases (*name) in one file", event.start_mark)
+                raise _LimitError(f"more than {limits.MAX_ALIASES} aliases (*name) in one file", event.start_mark, here)
             if event.anchor in self.open_anchors:
                 raise _LimitError(f"alias *{event.anchor} refers to the node that contains it (a recursive alias)",
-                                  event.start_mark)
+                                  event.start_mark, here)
             return super().compose_node(parent, index)
-        self.depth += 1
-        if self.depth > limits.MAX_NESTING:
-            raise _LimitError(f"nested more than {limits.MAX_NESTING} levels deep", event.start_mark)
+        if len(here) >= limits.MAX_NESTING:
+            raise _LimitError(f"nested more than {limits.MAX_NESTING} levels deep", event.start_mark, here[:limits.MAX_NESTING])
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self.open_anchors.add(anchor)
+        self.path.extend(step)
         node = super().compose_node(parent, index)
+        del self.path[len(self.path) - len(step):]
         self.open_anchors.discard(anchor)
-        self.depth -= 1
         if isinstance(node, yaml.MappingNode):
             children = [child for pair in node.value for child in pair]
         else:
             children = node.value if isinstance(node, yaml.SequenceNode) else ()
         size = 1 + sum(self.sizes[id(child)] for child in children)
         if size > limits.MAX_NODES:
-            raise _LimitError(f"more than {limits.MAX_NODES:,} values once aliases are expanded", event.start_mark)
+            raise _LimitError(f"more than {limits.MAX_NODES:,} values once aliases are expanded", event.start_mark, here)
         self.sizes[id(node)] = size
         return node
 
@@ -198,8 +203,9 @@ def _read_yaml(path, named_at=None):
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "invalid YAML"
-        message = what if isinstance(exc, _LimitError) else f"YAML syntax error: {what}"
-        raise ScenarioError([Problem(name, line, column, "", message)]) from None
+        if isinstance(exc, _LimitError):
+            raise ScenarioError([_problem((name, line, column), exc.path, what)]) from None
+        raise ScenarioError([Problem(name, line, column, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(name, 0, 0, "", f"YAML error: {exc}")]) from None
     finally:
