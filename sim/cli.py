@@ -8,9 +8,30 @@ import signal
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_SIGNAL_BASE = 128  # stopped by signal N: exit 128 + N (130 for Ctrl-C, 143 for SIGTERM)
+
+
+class Stop(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM arrived: stop cleanly; `signum` says which."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stop(signum, frame):
+    raise Stop(signum)
+
+
+def _directory(text):
+    """An argparse type: a non-empty directory path (an empty --out would mean the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a directory name, found an empty string")
+    return Path(text)
 SET_HELP = ("override a scenario value, e.g. parameters.tie_rate=0.05, 'actors.rok.exposure={taiwan: 0.9}' "
             "(merges into the mapping) or name=my_variant (renames the scenario); repeatable")
+OUTSIDE_HELP = "let `extends` name files outside the scenario's folder tree"
 
 
 def _parser():
@@ -25,22 +46,26 @@ def _parser():
     run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario YAML files")
     run.add_argument("--runs", type=int, default=100, help="runs per scenario (default 100)")
     run.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    run.add_argument("--out", type=Path, help="results directory (default results/<scenario names>)")
+    run.add_argument("--out", type=_directory, help="results directory (default results/<scenario names>)")
     run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
-    run.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted ensemble in DIR")
+    run.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="do not write the comparison report")
+    run.add_argument("--allow-outside-extends", action="store_true",
+                     help="let `extends` name files outside the scenario's folder tree")
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+    validate.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
 
     resolve = commands.add_parser("resolve", help="print a scenario as the model sees it (after extends and --set)")
     resolve.add_argument("scenario", metavar="SCENARIO")
     resolve.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+    resolve.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
@@ -66,7 +91,9 @@ def _parser():
 
 
 def _error(message):
-    print(f"error: {message}", file=sys.stderr)
+    from .scenario.errors import printable
+
+    print(f"error: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -75,14 +102,14 @@ def _warn(warnings):
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _load_all(paths, overrides):
+def _load_all(paths, overrides, allow_outside_extends):
     """Load scenarios, collecting every file's problems; returns (scenarios, problems)."""
     from .scenario import ScenarioError, load_scenario
 
     loaded, problems = [], []
     for path in paths:
         try:
-            loaded.append((path, load_scenario(path, overrides)))
+            loaded.append((path, load_scenario(path, overrides, allow_outside_extends)))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     return loaded, problems
@@ -98,7 +125,7 @@ def _report_problems(problems):
 
 def cmd_validate(args):
     """Validate scenario files; exit 2 if any has problems."""
-    loaded, problems = _load_all(args.scenarios, args.overrides)
+    loaded, problems = _load_all(args.scenarios, args.overrides, args.allow_outside_extends)
     if problems:
         return _report_problems(problems)
     for path, scenario in loaded:
@@ -112,7 +139,7 @@ def cmd_resolve(args):
 
     from .scenario import scenario_hash
 
-    loaded, problems = _load_all([args.scenario], args.overrides)
+    loaded, problems = _load_all([args.scenario], args.overrides, args.allow_outside_extends)
     if problems:
         return _report_problems(problems)
     ((_, scenario),) = loaded
@@ -129,65 +156,107 @@ def cmd_schema(args):
     return EXIT_OK
 
 
-def cmd_run(args):
-    """Run (or resume) an ensemble, then write the comparison report."""
-    from .experiment import store
-    from .experiment.runner import EnsembleError, new_manifest, run_ensemble
+def _new_ensemble(args, store, runner):
+    """Check a fresh ensemble's request and create its directory.
 
-    created = False
-    if args.resume:
-        directory = args.resume
-        if not (directory / "manifest.json").exists():
-            return _error(f"{directory} holds no ensemble to resume (no manifest.json)")
-        if store.read_manifest(directory)["status"] in ("complete", "complete_with_failures"):
-            print(f"{directory} is already complete; nothing to resume")
-            return EXIT_OK
-        if args.scenarios:
-            return _error("--resume takes no scenario files: the manifest holds the resolved scenarios")
-    else:
-        if not args.scenarios:
-            return _error("give at least one scenario file (or --resume DIR)")
-        if args.runs < 1 or args.chunk_size < 1:
-            return _error("--runs and --chunk-size must be at least 1")
-        loaded, problems = _load_all(args.scenarios, args.overrides)
-        if problems:
-            return _report_problems(problems)
-        names = [s.name for _, s in loaded]
-        if len(set(names)) != len(names):
-            return _error(f"two scenario files share a name: {names}")
-        directory = args.out or Path("results") / "+".join(names)
-        if (directory / "manifest.json").exists():
-            return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
-        created = not directory.exists()
+    Returns (directory, whether it was created, the manifest to write) or, on a problem, an exit code.
+    """
+    if not args.scenarios:
+        return _error("give at least one scenario file (or --resume DIR)")
+    loaded, problems = _load_all(args.scenarios, args.overrides, args.allow_outside_extends)
+    if problems:
+        return _report_problems(problems)
+    names = [s.name for _, s in loaded]
+    if len(set(names)) != len(names):
+        return _error(f"two scenario files share a name: {names}")
+    directory = args.out or Path("results") / "+".join(names)
+    if directory.exists() and not directory.is_dir():
+        return _error(f"--out {directory} is not a directory")
+    if (directory / store.MANIFEST).exists():
+        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+    try:
+        runner.check_request([s for _, s in loaded], args.runs, args.chunk_size, args.seed, directory, args.workers)
+    except runner.EnsembleError as exc:
+        return _error(str(exc))
+    created = not directory.exists()
+    try:
         directory.mkdir(parents=True, exist_ok=True)
-        manifest = new_manifest(loaded, runs=args.runs, root_seed=args.seed, chunk_size=args.chunk_size,
-                                overrides=args.overrides)
-        store.write_json_atomic(directory / "manifest.json", manifest)
+    except OSError as exc:
+        return _error(f"cannot create --out {directory} ({exc.strerror})")
+    return directory, created, runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
+                                                   chunk_size=args.chunk_size, overrides=args.overrides)
+
+
+def cmd_run(args):
+    """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
+    from .experiment import runner, store
+
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
+    if args.resume:
+        if args.scenarios:
+            return _error("--resume takes no scenario files: the manifest holds the resolved scenarios")
+        directory, created, manifest = args.resume, False, None
+        if not (directory / store.MANIFEST).exists():
+            return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
+    else:
+        fresh = _new_ensemble(args, store, runner)
+        if isinstance(fresh, int):
+            return fresh
+        directory, created, manifest = fresh
     try:
-        outcome = run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
-                               echo=lambda m: print(m, file=sys.stderr))
-    except EnsembleError as exc:
-        if created:  # nothing ran: leave no half-made results directory behind
-            shutil.rmtree(directory, ignore_errors=True)
+        with store.lock(directory):
+            if manifest is not None:
+                if (directory / store.MANIFEST).exists():  # another run got here first
+                    return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+                try:
+                    store.write_json_atomic(directory / store.MANIFEST, manifest)
+                except OSError as exc:
+                    _remove_new(directory, created)
+                    _error(f"cannot write {directory / store.MANIFEST} ({exc.strerror}); nothing was run")
+                    return EXIT_STOPPED if store.is_disk_full(exc) else EXIT_USAGE
+            elif store.read_manifest(directory)["status"] in store.FINISHED:
+                print(f"{directory} is already complete; nothing to resume")
+                return EXIT_OK
+            outcome = runner.run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
+                                          echo=lambda m: print(m, file=sys.stderr))
+    except store.DirectoryBusy as exc:
+        _error(str(exc))
+        return EXIT_BUSY
+    except store.StoreError as exc:
+        _remove_new(directory, created)
         return _error(str(exc))
-    if outcome.status == "interrupted":
-        return EXIT_INTERRUPTED
+    except runner.EnsembleError as exc:
+        _remove_new(directory, created)  # nothing ran: leave no half-made results directory behind
+        return _error(str(exc))
+    if outcome.status == store.INTERRUPTED:
+        return EXIT_SIGNAL_BASE + outcome.signum
     if outcome.status == "stopped":
         return EXIT_STOPPED
     print(f"results: {directory}")
     if not args.no_report:
-        from .analysis.report import write_report
+        from .analysis.report import ReportError, write_report
+        from .scenario.errors import printable
 
-        report = write_report([directory], out=directory / "report")
-        _warn(report.warnings)
-        print(f"report: {report.path}")
+        try:
+            report = write_report([directory], out=directory / "report")
+            _warn(report.warnings)
+            print(f"report: {report.path}")
+        except ReportError as exc:
+            print(f"no report: {printable(str(exc))}", file=sys.stderr)
+        except OSError as exc:
+            print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)
         return EXIT_RUN_FAILURES
     return EXIT_OK
+
+
+def _remove_new(directory, created):
+    """Remove a results directory this command created (nothing useful is in it)."""
+    if created:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def cmd_compare(args):
@@ -201,6 +270,9 @@ def cmd_compare(args):
         report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the report ({exc.strerror or exc})")
+    print(f"report: {report}")
     _warn(report.warnings)
     print(f"report: {report.path}")
     return EXIT_OK
@@ -234,6 +306,8 @@ def cmd_show(args):
         text, figure = show_run(args.directory, args.run, scenario=args.scenario, out=args.out or args.directory / "report")
     except ReportError as exc:
         return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the plot ({exc.strerror or exc})")
     print(text)
     print(f"plot: {figure}")
     return EXIT_OK
@@ -242,15 +316,19 @@ def cmd_show(args):
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    # Ctrl-C / SIGINT always means "stop cleanly", even when started from a shell that ignores it
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C and SIGTERM always mean "stop cleanly", even when started from a shell that ignores them
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
     try:
         return handlers[args.command](args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_SIGNAL_BASE + getattr(exc, "signum", signal.SIGINT)
     except BrokenPipeError:
         return EXIT_OK
+    finally:  # the work is over (workers are stopped): a late signal must not turn a clean exit into a kill
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)

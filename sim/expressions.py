@@ -11,6 +11,8 @@ import difflib
 import operator
 from dataclasses import dataclass
 
+from .limits import MAX_CONDITION_DEPTH, MAX_CONDITION_LENGTH
+
 _COMPARE = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
@@ -65,36 +67,65 @@ def _suggest(name, known):
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _constant(node):
+    """The value of a subtree made only of numbers and arithmetic, else None."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _constant(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _constant(node.left), _constant(node.right)
+        if left is None or right is None:
+            return None
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except ArithmeticError:
+            return None
+    return None
+
+
 def parse_condition(text, variables, constants, numeric=False):
     """Parse and check `text`; raise ExpressionError naming the column of the first problem.
 
     With `numeric`, `text` is an arithmetic expression giving a number (for example an event's
     rate, `0.01 + 0.02 * (actors.us.commitment > 0.7)`, where a comparison counts as 1 or 0).
+    Conditions longer than MAX_CONDITION_LENGTH characters or nested deeper than MAX_CONDITION_DEPTH
+    operations are refused, as is a division by a constant zero.
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("empty condition; expected e.g. 'cohesion < 0.4'")
+    if len(text.strip()) > MAX_CONDITION_LENGTH:
+        raise ExpressionError(f"condition is longer than {MAX_CONDITION_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"invalid condition syntax ({exc.msg})", exc.offset or 1) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"condition is nested more than {MAX_CONDITION_DEPTH} levels deep") from None
     used = []
 
-    def check(node):
+    def check(node, depth=1):
+        if depth > MAX_CONDITION_DEPTH:
+            raise ExpressionError(f"condition is nested more than {MAX_CONDITION_DEPTH} levels deep",
+                                  getattr(node, "col_offset", 0) + 1)
         if isinstance(node, ast.BoolOp):
             for value in node.values:
-                check(value)
+                check(value, depth + 1)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
-            check(node.operand)
+            check(node.operand, depth + 1)
         elif isinstance(node, ast.Compare):
             for op in node.ops:
                 if type(op) not in _COMPARE:
                     raise ExpressionError("only <, <=, >, >=, ==, != comparisons are allowed", node.col_offset + 1)
-            check(node.left)
+            check(node.left, depth + 1)
             for comparator in node.comparators:
-                check(comparator)
+                check(comparator, depth + 1)
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            check(node.left)
-            check(node.right)
+            check(node.left, depth + 1)
+            check(node.right, depth + 1)
+            if isinstance(node.op, ast.Div) and _constant(node.right) == 0:
+                raise ExpressionError("division by zero", node.right.col_offset + 1)
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
             pass
         elif isinstance(node, (ast.Name, ast.Attribute)):

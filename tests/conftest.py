@@ -26,10 +26,11 @@ def write(tmp_path):
 
 @pytest.fixture
 def extending(write):
-    """Write a scenario that extends the bundled baseline, with `body` appended (line 3 onwards)."""
+    """Write a scenario that extends a copy of the bundled baseline beside it, with `body` appended (line 3 onwards)."""
 
     def _extending(body, name="broken.yaml"):
-        header = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: broken\n"
+        write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
+        header = "extends: parent_baseline.yaml\nname: broken\n"
         return write(name, header + textwrap.dedent(body).lstrip("\n"))
 
     return _extending

@@ -290,6 +290,10 @@ def write_report(directories, out, baseline=None):
     Returns a `Report`; its warnings (scenarios compared unpaired, and why) are also in the report.
     """
     results = load(directories)
+    empty = [r.label for r in results if r.ok_runs().empty]
+    if empty:
+        raise ReportError(f"every run of {', '.join(empty)} failed, so there is nothing to compare; "
+                          "see 'failures' in manifest.json")
     base = _choose_baseline(results, baseline)
     base_name = base.label
     out = Path(out)

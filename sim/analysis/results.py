@@ -1,7 +1,6 @@
 """Read stored ensembles: manifests, per-run outcomes, time series and event logs."""
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +8,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from ..experiment import store
+from ..experiment.runner import scenarios_from_manifest
 
 
 class ReportError(Exception):
@@ -122,21 +124,39 @@ def _variant_labels(group, shown=2):
     return labels
 
 
+def _checked_runs(directory, manifest):
+    """runs.parquet of a finished ensemble, after its scenarios' hashes, its checksum and its run indices are checked."""
+    try:
+        scenarios_from_manifest(manifest)
+        store.verify_outputs(directory, manifest)
+        runs = pq.read_table(directory / "runs.parquet").to_pandas()
+    except store.StoreError as exc:
+        raise ReportError(str(exc)) from None
+    except (OSError, pa.ArrowException) as exc:
+        raise ReportError(f"{directory / 'runs.parquet'} cannot be read ({exc})") from None
+    expected = [(entry["name"], run) for entry in sorted(manifest["scenarios"], key=lambda e: e["name"])
+                for run in range(manifest["runs"])]
+    if list(zip(runs["scenario"], runs["run"])) != expected:
+        raise ReportError(f"{directory / 'runs.parquet'} does not hold each run of each scenario exactly once")
+    return runs
+
+
 def load(directories):
     """All scenarios in the given ensemble directories, in the order found; none is dropped.
 
+    Each store's manifest, file checksums and run indices are checked first (ReportError otherwise).
     Scenarios are identified by name and hash. Two stored scenarios with the same name (a `--set`
     variant, or the same file run in two directories) are both kept and labelled by what differs.
     """
     found = []
     for directory in dict.fromkeys(Path(d).resolve() for d in directories):
-        manifest_path = directory / "manifest.json"
-        if not manifest_path.exists():
-            raise ReportError(f"{directory}: no manifest.json (not an ensemble directory)")
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("status") not in ("complete", "complete_with_failures"):
-            raise ReportError(f"{directory}: ensemble is {manifest.get('status')}; finish it with run.py run --resume {directory}")
-        runs = pq.read_table(directory / "runs.parquet").to_pandas()
+        try:
+            manifest = store.read_manifest(directory)
+        except store.StoreError as exc:
+            raise ReportError(str(exc)) from None
+        if manifest["status"] not in store.FINISHED:
+            raise ReportError(f"{directory}: ensemble is {manifest['status']}; finish it with run.py run --resume {directory}")
+        runs = _checked_runs(directory, manifest)
         for entry in manifest["scenarios"]:
             found.append(ScenarioResults(entry["name"], directory, manifest, entry,
                                          runs[runs["scenario"] == entry["name"]].reset_index(drop=True)))

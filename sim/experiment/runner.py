@@ -5,15 +5,18 @@ import contextlib
 import multiprocessing
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from .. import __version__
+from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
 from .simulate import ChunkTask, simulate_chunk
@@ -21,6 +24,7 @@ from .simulate import ChunkTask, simulate_chunk
 # A worker process is replaced after this many chunks. Models are released after each run (see
 # WargameModel.release), so this is a second line of defence against Mesa 3.3 keeping models alive.
 CHUNKS_PER_WORKER = 50
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class EnsembleError(Exception):
@@ -38,16 +42,28 @@ class _Stopped(Exception):
 
 @dataclass
 class EnsembleOutcome:
-    """What happened: 'complete', 'complete_with_failures', 'interrupted' (Ctrl-C) or 'stopped' (a worker, the cluster or the disk failed), plus failed runs."""
+    """What happened: 'complete', 'complete_with_failures', 'interrupted' (a signal, number `signum`) or
+    'stopped' (a worker, the cluster or the disk failed), plus failed runs."""
 
     status: str
     directory: Path
     failures: list
+    signum: int = 0
 
 
-def _ignore_sigint():
-    # Ctrl-C is handled by the driver, which cancels cleanly; workers must not die mid-chunk.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _ignore_stop_signals():
+    # Ctrl-C and SIGTERM (often sent to the whole process group) are handled by the driver, which
+    # stops the workers itself; a worker must not die on its own and look like a crash.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _kill_workers(executor):
+    """Kill a process pool's workers at once (their chunks are not stored; they are re-run on resume)."""
+    # ProcessPoolExecutor has no public way to stop running work before Python 3.14 (terminate_workers)
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError):
+            process.kill()
 
 
 @contextlib.contextmanager
@@ -59,7 +75,7 @@ def make_executor(workers, scheduler=None):
         if method == "forkserver":
             context.set_forkserver_preload(["sim.experiment.simulate"])  # workers start with the model imported
         executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_sigint)
+                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_stop_signals)
         try:
             yield executor
         finally:
@@ -107,7 +123,7 @@ def _versions():
 def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
     """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, versions."""
     return {
-        "status": "running",
+        "status": store.RUNNING,
         "started": store.stamp(),
         "finished": None,
         "root_seed": root_seed,
@@ -126,32 +142,104 @@ def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
     }
 
 
+def _size(count):
+    """A byte count in words (kB, MB or GB)."""
+    unit, scale = next((u, s) for u, s in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)) if count >= s or u == "kB")
+    return f"{count / scale:.1f} {unit}"
+
+
+def _bytes_per_run(scenario):
+    """Uncompressed bytes a run takes in a chunk: a float32 per recorded variable and step, plus keys."""
+    return (scenario.n_steps + 1) * (4 * len(RECORDED_VARIABLES) + 16)
+
+
+def check_chunk_memory(scenarios, runs, chunk_size, workers):
+    """Refuse (EnsembleError) chunks too large for this machine's memory with this many workers."""
+    chunk = min(chunk_size, runs)
+    chunk_bytes = chunk * max(_bytes_per_run(s) for s in scenarios)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    if memory and chunk_bytes * 3 * (workers or os.cpu_count() or 1) > memory / 2:
+        raise EnsembleError(f"a chunk of {chunk} runs needs about {_size(chunk_bytes * 3)} in each worker, "
+                            "too much for this machine; use a smaller --chunk-size or fewer --workers")
+
+
+def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
+    """Refuse, before anything is written, an ensemble the store or the machine cannot take (EnsembleError)."""
+    if not 1 <= runs <= store.MAX_RUNS:
+        raise EnsembleError(f"--runs must be from 1 to {store.MAX_RUNS:,}")
+    if not 0 <= root_seed <= store.MAX_ROOT_SEED:
+        raise EnsembleError(f"--seed must be from 0 to {store.MAX_ROOT_SEED}")
+    if chunk_size < 1:
+        raise EnsembleError("--chunk-size must be at least 1")
+    check_chunk_memory(scenarios, runs, chunk_size, workers)
+    existing = next(p for p in [Path(directory).absolute(), *Path(directory).absolute().parents] if p.exists())
+    need, free = runs * sum(_bytes_per_run(s) for s in scenarios), shutil.disk_usage(existing).free
+    if need > free:
+        raise EnsembleError(f"{runs:,} runs need about {_size(need)} of disk while stored, "
+                            f"and {existing} has {_size(free)} free")
+
+
 def scenarios_from_manifest(manifest):
-    """The resolved scenarios stored in a manifest, revalidated into typed objects."""
-    return [(entry["file"], Scenario.model_validate(entry["resolved"])) for entry in manifest["scenarios"]]
+    """The resolved scenarios stored in a manifest, revalidated and checked against their recorded hashes."""
+    scenarios = []
+    for entry in manifest["scenarios"]:
+        try:
+            scenario = Scenario.model_validate(entry["resolved"])
+        except ValidationError as exc:
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' is no longer valid "
+                                   f"({exc.error_count()} problem(s)); it cannot be resumed or compared") from None
+        if scenario.name != entry["name"] or scenario_hash(scenario) != entry["hash"]:
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' was changed after the "
+                                   "ensemble started (its hash no longer matches); it cannot be resumed or compared")
+        scenarios.append((entry.get("file"), scenario))
+    return scenarios
+
+
+def _warn_and_exit(executor, directory, echo):
+    """Handler for a second SIGINT/SIGTERM while stopping: kill the workers and leave at once."""
+
+    def handler(signum, frame):
+        _kill_workers(executor)
+        echo(f"stopped at once: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
+        os._exit(128 + signum)
+
+    return handler
 
 
 def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=print):
-    """Run every chunk of the ensemble described by `directory`'s manifest that is not stored yet."""
+    """Run every chunk of the ensemble described by `directory`'s manifest that is not stored yet.
+
+    Stored chunks are verified first; a damaged one is reported through `echo`, deleted and run again.
+    The caller holds the directory's lock. Raises store.StoreError for a damaged manifest and
+    EnsembleError for chunks too large for the machine.
+    """
     directory = Path(directory)
     manifest = store.read_manifest(directory)
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
     runs, root_seed, chunk_size = manifest["runs"], manifest["root_seed"], manifest["chunk_size"]
-    done = store.completed_chunks(directory)
-    tasks = [ChunkTask(s.name, s, root_seed, start, min(start + chunk_size, runs))
-             for s in scenarios for start in range(0, runs, chunk_size) if (s.name, start) not in done]
+    check_chunk_memory(scenarios, runs, chunk_size, workers)
+    expected = {(s.name, start): min(start + chunk_size, runs) for s in scenarios for start in range(0, runs, chunk_size)}
+    done, damaged = store.verify_chunks(directory, expected)
+    for name, start, stop, why in damaged:
+        echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
+    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop)
+             for (name, start), stop in expected.items() if (name, start) not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)
     workers = workers or os.cpu_count() or 1
-    manifest.update(status="running", workers=workers, scheduler=scheduler or "process_pool")
-    store.write_json_atomic(directory / "manifest.json", manifest)
+    manifest.update(status=store.RUNNING, workers=workers, scheduler=scheduler or "process_pool")
+    try:
+        store.write_json_atomic(directory / store.MANIFEST, manifest)
+        order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
+        assembler = store.Assembler(directory, order, done)
+    except OSError as exc:
+        echo(f"cannot write results ({exc}); nothing was run. Free space, then: python run.py run --resume {directory}")
+        return EnsembleOutcome("stopped", directory, [])
 
     show = not quiet and sys.stderr.isatty()
     progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
-    order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
-    assembler = store.Assembler(directory, order)
-    interrupted, crash = False, None
+    interrupted, crash, signum = False, None, 0
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
@@ -188,25 +276,40 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
             except (KeyboardInterrupt, _Stopped) as stop:
                 interrupted = True
                 crash = str(stop) if isinstance(stop, _Stopped) else None
+                signum = getattr(stop, "signum", signal.SIGINT) if crash is None else 0
+                for sig in STOP_SIGNALS:
+                    signal.signal(sig, _warn_and_exit(executor, directory, echo))
                 for future in pending:
                     future.cancel()
+                _kill_workers(executor)
     except EnsembleError:  # no executor could be made: nothing ran
         assembler.abandon()
         raise
     finally:
         progress.close()
 
+    if not interrupted:
+        try:
+            manifest["files"] = assembler.finish()
+        except OSError as exc:
+            interrupted, crash = True, f"cannot write results ({exc})"
     if interrupted:
         assembler.abandon()
-        manifest.update(status="interrupted", interruption=crash or "stopped by the user")
-        store.write_json_atomic(directory / "manifest.json", manifest)
+        manifest.update(status=store.INTERRUPTED,
+                        interruption=crash or f"stopped by {signal.Signals(signum).name}")
+        with contextlib.suppress(OSError):  # on a full disk the manifest may stay 'running': resume works the same
+            store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
-        return EnsembleOutcome("stopped" if crash else "interrupted", directory, [])
-    assembler.finish()
+        return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
     failures = store.failed_runs(directory)
     manifest["failures"] = failures
-    status = "complete_with_failures" if failures else "complete"
+    status = store.COMPLETE_WITH_FAILURES if failures else store.COMPLETE
     manifest.update(status=status, finished=store.stamp())
-    store.write_json_atomic(directory / "manifest.json", manifest)
+    try:
+        store.write_json_atomic(directory / store.MANIFEST, manifest)
+    except OSError as exc:
+        echo(f"cannot write {directory / store.MANIFEST} ({exc}); the results are in place but unrecorded: "
+             f"python run.py run --resume {directory} runs the ensemble again")
+        return EnsembleOutcome("stopped", directory, [])
     return EnsembleOutcome(status, directory, manifest["failures"])

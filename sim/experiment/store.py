@@ -4,9 +4,18 @@ Chunks are written by the driver as they complete, each into a temporary directo
 renamed (atomic), so an interrupted ensemble keeps exactly its complete chunks. When every chunk is
 in, the final Parquet files are assembled chunk by chunk (streaming, sorted by scenario and run) and
 renamed into place; the files are byte-identical however the work was scheduled.
+
+Every chunk carries `chunk.json` with the SHA-256 of each of its files and the runs it holds; a
+chunk that does not match is reported and run again, never used. The final files' SHA-256 are
+recorded in the manifest and checked whenever the store is read. One run at a time may use a
+directory: `lock` takes an exclusive `flock` on its `.lock` file.
 """
 
+import contextlib
 import datetime as dt
+import errno
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -22,6 +31,12 @@ from ..model.trace import TRACE_VARIABLES
 from .seeds import run_seed_value
 
 OUTPUTS = ("runs", "timeseries", "trace", "events", "timing")
+MANIFEST, LOCK, CHUNK_INDEX = "manifest.json", ".lock", "chunk.json"
+RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES = "running", "interrupted", "complete", "complete_with_failures"
+STATUSES = (RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES)
+FINISHED = (COMPLETE, COMPLETE_WITH_FAILURES)
+MAX_ROOT_SEED = 2**63 - 1  # stored as int64
+MAX_RUNS = 10_000_000  # per scenario (the run index is stored as int32)
 _KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string()}
 
 RUNS_SCHEMA = pa.schema(
@@ -47,17 +62,101 @@ _WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
 _CHUNK_OPTIONS = {"compression": "none", "write_statistics": False}
 
 
+class StoreError(Exception):
+    """A results directory that cannot be used as it is: damaged, not a directory, or unwritable."""
+
+
+class DirectoryBusy(StoreError):
+    """Another run holds the results directory's lock."""
+
+
 def write_json_atomic(path, payload):
-    """Write JSON to `path` through a temporary file and a rename."""
+    """Write JSON to `path` through a temporary file and a rename (the temporary file never stays behind)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _damaged(path, why):
+    return StoreError(f"{path} is damaged: {why}; it cannot be resumed or compared")
+
+
+def _is_int(value, low, high):
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def read_manifest(directory):
-    """The ensemble manifest as a dict."""
-    return json.loads((Path(directory) / "manifest.json").read_text())
+    """The ensemble manifest as a dict, checked for the fields every reader needs; StoreError otherwise."""
+    path = Path(directory) / MANIFEST
+    try:
+        manifest = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise StoreError(f"{directory} holds no ensemble (no {MANIFEST})") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path} ({exc.strerror})") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON or not UTF-8
+        raise _damaged(path, f"not valid JSON ({getattr(exc, 'msg', None) or type(exc).__name__})") from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, f"expected a JSON object, found {type(manifest).__name__}")
+    problems = []
+    if manifest.get("status") not in STATUSES:
+        problems.append(f"'status' is {manifest.get('status')!r}, expected one of {', '.join(STATUSES)}")
+    for key, low, high in (("runs", 1, MAX_RUNS), ("chunk_size", 1, MAX_RUNS), ("root_seed", 0, MAX_ROOT_SEED)):
+        if not _is_int(manifest.get(key), low, high):
+            problems.append(f"'{key}' is {manifest.get(key)!r}, expected a whole number from {low} to {high}")
+    scenarios = manifest.get("scenarios")
+    if not isinstance(scenarios, list) or not scenarios:
+        problems.append("'scenarios' is not a list of scenarios")
+    else:
+        for i, entry in enumerate(scenarios):
+            if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("hash"), str)
+                    and isinstance(entry.get("resolved"), dict)):
+                problems.append(f"scenario {i} lacks its name, hash or resolved scenario")
+    if problems:
+        raise _damaged(path, "; ".join(problems))
+    return manifest
+
+
+@contextlib.contextmanager
+def lock(directory):
+    """Hold an exclusive lock on the results directory for the duration; DirectoryBusy if another run has it.
+
+    The lock is `flock` on `DIR/.lock`, released by the kernel however the process ends.
+    """
+    path = Path(directory) / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot use {directory} ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise DirectoryBusy(f"{directory} is in use by another run (process {holder}); "
+                                "wait for it to end, or choose another --out") from None
+        with contextlib.suppress(OSError):  # the holder's pid is only for the message
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def is_disk_full(exc):
+    """Whether an OSError means the disk (or quota) is full."""
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
+def file_digest(path):
+    """SHA-256 (hex) and size of a file."""
+    with open(path, "rb") as handle:
+        return {"sha256": hashlib.file_digest(handle, "sha256").hexdigest(), "bytes": os.fstat(handle.fileno()).st_size}
 
 
 def chunk_dir(directory, scenario_name, start):
@@ -66,11 +165,59 @@ def chunk_dir(directory, scenario_name, start):
 
 
 def completed_chunks(directory):
-    """Set of (scenario name, start) of chunks already stored."""
+    """Set of (scenario name, start) of chunks already stored (not yet verified: see `verify_chunks`)."""
     root = Path(directory) / "chunks"
     if not root.exists():
         return set()
     return {(d.parent.name, int(d.name)) for d in root.glob("*/*") if d.is_dir() and d.name.isdigit()}
+
+
+def _chunk_problem(directory, name, start, stop):
+    """Why the stored chunk does not hold exactly runs [start, stop) of `name` as written, or None."""
+    where = chunk_dir(directory, name, start)
+    try:
+        index = json.loads((where / CHUNK_INDEX).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return f"its {CHUNK_INDEX} is missing or unreadable"
+    if not isinstance(index, dict) or [index.get("scenario"), index.get("start"), index.get("stop")] != [name, start, stop]:
+        return f"its {CHUNK_INDEX} describes another chunk"
+    for kind in OUTPUTS:
+        try:
+            found = file_digest(where / f"{kind}.parquet")
+        except OSError:
+            return f"{kind}.parquet is missing or unreadable"
+        if found != index.get("files", {}).get(kind):
+            return f"{kind}.parquet does not match its checksum"
+    try:
+        runs = pq.read_table(where / "runs.parquet", columns=["scenario", "run"])
+    except (OSError, pa.ArrowException):
+        return "runs.parquet cannot be read"
+    if runs["run"].to_pylist() != list(range(start, stop)) or set(runs["scenario"].to_pylist()) != {name}:
+        return f"runs.parquet does not hold runs {start}..{stop - 1} of {name}"
+    return None
+
+
+def verify_chunks(directory, expected):
+    """Check every stored chunk against its checksums and run indices; delete the damaged ones.
+
+    `expected` maps (scenario, start) to stop. Returns (the good chunks, [(scenario, start, stop,
+    why) of each chunk deleted]); chunks that the ensemble does not expect are left alone and unused,
+    partial chunks left by a killed process are deleted.
+    """
+    good, damaged = set(), []
+    for partial in Path(directory).glob("chunks/*/.tmp-*"):  # left by a process killed while writing
+        shutil.rmtree(partial, ignore_errors=True)
+    for name, start in sorted(completed_chunks(directory)):
+        if (name, start) not in expected:
+            continue
+        stop = expected[name, start]
+        problem = _chunk_problem(directory, name, start, stop)
+        if problem is None:
+            good.add((name, start))
+        else:
+            damaged.append((name, start, stop, problem))
+            shutil.rmtree(chunk_dir(directory, name, start))
+    return good, damaged
 
 
 def chunk_tables(result, root_seed, start_date, step_days):
@@ -127,11 +274,18 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    tables = chunk_tables(result, root_seed, start_date, step_days)
-    for kind, table in tables.items():
-        pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
-    os.replace(tmp, final)
+    try:
+        tmp.mkdir(parents=True)
+        tables = chunk_tables(result, root_seed, start_date, step_days)
+        for kind, table in tables.items():
+            pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
+        index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
+                 "files": {kind: file_digest(tmp / f"{kind}.parquet") for kind in OUTPUTS}}
+        (tmp / CHUNK_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True))
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tables
 
 
@@ -143,10 +297,10 @@ class Assembler:
     overlaps with the simulation; the result is the same whenever chunks arrive.
     """
 
-    def __init__(self, directory, order):
+    def __init__(self, directory, order, stored):
         self.directory = Path(directory)
         self.waiting = list(order)
-        self.stored = completed_chunks(self.directory)
+        self.stored = set(stored)
         self.temporary = {kind: self.directory / f".{kind}.parquet.tmp" for kind in OUTPUTS}
         self.writers = {kind: pq.ParquetWriter(self.temporary[kind], SCHEMAS[kind], use_dictionary=_DICTIONARY[kind],
                                                **_WRITE_OPTIONS) for kind in OUTPUTS}
@@ -172,19 +326,39 @@ class Assembler:
                     writer.write_table(table)
 
     def finish(self):
-        """Close and rename the final files into place, then drop the chunks."""
+        """Close and rename the final files into place, drop the chunks, and return each file's digest."""
         if self.waiting:
             raise RuntimeError(f"cannot finish: {len(self.waiting)} chunks are missing")
+        digests = {}
         for kind, writer in self.writers.items():
             writer.close()
+            digests[f"{kind}.parquet"] = file_digest(self.temporary[kind])
+        for kind in OUTPUTS:
             os.replace(self.temporary[kind], self.directory / f"{kind}.parquet")
         shutil.rmtree(self.directory / "chunks", ignore_errors=True)
+        return digests
 
     def abandon(self):
         """Close and delete the partial final files (the chunks stay, for --resume)."""
         for kind, writer in self.writers.items():
-            writer.close()
+            with contextlib.suppress(OSError):  # a full disk may refuse the close; the file goes anyway
+                writer.close()
             self.temporary[kind].unlink(missing_ok=True)
+
+
+def verify_outputs(directory, manifest):
+    """Check the final files against the digests in the manifest; StoreError naming any that differ.
+
+    Stores written before digests were recorded have none and are not checked.
+    """
+    for name, recorded in (manifest.get("files") or {}).items():
+        path = Path(directory) / name
+        try:
+            found = file_digest(path)
+        except OSError:
+            raise StoreError(f"{path} is missing or unreadable") from None
+        if found != recorded:
+            raise _damaged(path, "its checksum differs from the one recorded in manifest.json")
 
 
 def failed_runs(directory):

@@ -1,5 +1,6 @@
 """JSON Schema export and the generated Markdown reference of the scenario format."""
 
+from ..limits import LIMITS
 from .schema import Scenario
 
 
@@ -105,6 +106,17 @@ EXAMPLES = {
 }
 
 
+def _limits():
+    lines = ["## Limits", "",
+             "Every file and `--set` value is checked within these limits; beyond them the problem is reported with",
+             "its file, line and column (exit 2), never a crash or a hang. YAML booleans (`yes`, `on`, `true`) are",
+             "not numbers and numbers are not dates; a condition may not divide by a constant zero; a random or",
+             "triggered event's window must overlap the scenario period.", "",
+             "| what | limit |", "| --- | --- |"]
+    lines += [f"| {what} | {limit} |" for what, limit in LIMITS]
+    return "\n".join(lines) + "\n"
+
+
 def markdown_reference():
     """The Markdown reference of every scenario object (docs/scenario-format.md is this text)."""
     schema = json_schema()
@@ -132,6 +144,7 @@ def markdown_reference():
         "Each block is a list of `events:` items for a scenario that extends the baseline.",
         "",
         *[f"### {title}\n\n```yaml\nevents:{text}```\n" for title, text in EXAMPLES.items()],
+        _limits(),
         _table("Scenario", schema, defs),
     ]
     for name in sorted(defs):

@@ -1,6 +1,19 @@
 """Scenario problems that carry their location (file, line, column, field path)."""
 
+import unicodedata
 from dataclasses import dataclass
+
+# Control, format (bidirectional overrides), surrogate, private-use, unassigned and line-separator
+# characters would act on the terminal or hide text; they are shown as escapes instead.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def printable(text):
+    """`text` with every control or invisible character written as a Python escape (`\\x1b`)."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in _HIDDEN else c for c in text)
 
 
 @dataclass(frozen=True)
@@ -14,9 +27,10 @@ class Problem:
     message: str
 
     def __str__(self):
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        file = printable(self.file)
+        where = f"{file}:{self.line}:{self.column}" if self.line else file
+        field = f" {printable(self.field)}:" if self.field else ""
+        return f"{where}:{field} {printable(self.message)}"
 
 
 class ScenarioError(Exception):

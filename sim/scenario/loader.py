@@ -7,12 +7,15 @@ import difflib
 import hashlib
 import json
 import re
+import os
+import stat
 import typing
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .. import limits
 from .errors import Problem, ScenarioError
 from .schema import Scenario
 
@@ -20,12 +23,89 @@ COMMAND_LINE = "<command line>"
 PYTHON = "<python>"  # where problems in a scenario changed from Python are located
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
 _LOADER_ONLY_KEYS = ("extends", "remove_events", "remove_elections")
+_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps dates as strings so the schema (not YAML) reports bad dates."""
+class _LimitError(yaml.MarkedYAMLError):
+    """Input beyond one of the documented limits (`sim.limits`), located like a YAML error, with its field path."""
+
+    def __init__(self, message, mark, path=()):
+        super().__init__(problem=message, problem_mark=mark)
+        self.path = tuple(path)
 
 
+try:  # libyaml parses about ten times faster than the pure-Python parser
+    from yaml.cyaml import CParser as _Parser
+except ImportError:
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+        """The pure-Python reader, scanner and parser, when PyYAML is built without libyaml."""
+
+        def __init__(self, stream):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _Loader(yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """Safe loader that keeps dates as strings (the schema, not YAML, reports bad dates) and enforces the
+    limits on nesting, aliases, expanded size and integer length while it composes the document.
+
+    The composition into nodes is always Python's (this class's `compose_node`), so the limits apply
+    as nodes are made, whichever parser produces the events.
+    """
+
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.aliases, self.open_anchors, self.sizes, self.path = 0, set(), {}, []
+
+    def compose_node(self, parent, index):
+        """Compose one node, refusing recursive aliases and input beyond the limits."""
+        event = self.peek_event()
+        # `index` is the key node of a mapping value, the position in a list, or None for keys and the root
+        step = () if index is None else (index.value if isinstance(index, yaml.ScalarNode) else "?",) \
+            if isinstance(index, yaml.Node) else (index,)
+        here = (*self.path, *step)
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > limits.MAX_ALIASES:
+                raise _LimitError(f"more than {limits.MAX_ALIASES} aliases (*name) in one file", event.start_mark, here)
+            if event.anchor in self.open_anchors:
+                raise _LimitError(f"alias *{event.anchor} refers to the node that contains it (a recursive alias)",
+                                  event.start_mark, here)
+            return super().compose_node(parent, index)
+        if len(here) >= limits.MAX_NESTING:
+            raise _LimitError(f"nested more than {limits.MAX_NESTING} levels deep", event.start_mark, here[:limits.MAX_NESTING])
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        self.path.extend(step)
+        node = super().compose_node(parent, index)
+        del self.path[len(self.path) - len(step):]
+        self.open_anchors.discard(anchor)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else ()
+        size = 1 + sum(self.sizes[id(child)] for child in children)
+        if size > limits.MAX_NODES:
+            raise _LimitError(f"more than {limits.MAX_NODES:,} values once aliases are expanded", event.start_mark, here)
+        self.sizes[id(node)] = size
+        return node
+
+    def construct_yaml_int(self, node):
+        """An integer, refused beyond the documented number of digits."""
+        digits = sum(c.isdigit() for c in node.value)
+        if digits > limits.MAX_INTEGER_DIGITS:
+            raise _LimitError(f"an integer of {digits} digits; at most {limits.MAX_INTEGER_DIGITS} are allowed",
+                              node.start_mark)
+        return super().construct_yaml_int(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -61,15 +141,45 @@ def _problem(location, path, message, events=None):
     return Problem(file, line, column, ".".join(parts), message)
 
 
-def _read_yaml(path):
-    """Parse one file into a `_Source`; raise ScenarioError for unreadable or malformed files."""
-    name = str(path)
+def _read_bytes(path):
+    """The content of a regular file of at most MAX_FILE_BYTES, or a plain reason why it cannot be used.
+
+    The file is opened without blocking (a FIFO does not wait for a writer) and checked on the open
+    descriptor, so what is read is what was checked.
+    """
     try:
-        raw = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ScenarioError([Problem(name, 0, 0, "", "file not found")]) from None
+        return None, "file not found"
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read file ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            return None, f"not a regular file ({_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')})"
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(limits.MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file ({exc.strerror})")]) from None
+        return None, f"cannot read file ({exc.strerror})"
+    finally:
+        os.close(fd)
+    if len(raw) > limits.MAX_FILE_BYTES:
+        return None, f"file is larger than {limits.MAX_FILE_BYTES:,} bytes"
+    return raw, None
+
+
+def _read_yaml(path, named_at=None):
+    """Parse one file into a `_Source`; raise ScenarioError for unreadable or malformed files.
+
+    Problems with the file itself are located at `named_at` (the `extends` naming it), if given.
+    """
+    name = str(path)
+    raw, reason = _read_bytes(path)
+    if reason is not None:
+        if named_at is not None:
+            shown = name if len(name) <= 200 else f"{name[:100]}...{name[-40:]}"
+            raise ScenarioError([_problem(named_at, ("extends",), f"extends target {shown}: {reason}")])
+        raise ScenarioError([Problem(name, 0, 0, "", reason)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,24 +188,45 @@ def _read_yaml(path):
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ScenarioError([Problem(name, line, 1, "", "binary content (NUL byte); expected a YAML scenario")])
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(raw)
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError([Problem(name, 1, 1, "", "file is empty; expected a YAML mapping with name, start, end, actors, ...")])
+        values, keys, problems = _locate(node, name)
+        if problems:
+            raise ScenarioError(problems)
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:  # libyaml reports the byte offset
+        line = raw[: exc.position].count(b"\n") + 1
+        column = len(raw[raw.rfind(b"\n", 0, exc.position) + 1: exc.position].decode("utf-8", "replace")) + 1
+        raise ScenarioError([Problem(name, line, column, "",
+                                     f"control character {chr(exc.character)!r} is not allowed in a scenario file")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _LimitError):
+            raise ScenarioError([_problem((name, line, column), exc.path, what)]) from None
         raise ScenarioError([Problem(name, line, column, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(name, 0, 0, "", f"YAML error: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError([Problem(name, node.start_mark.line + 1, node.start_mark.column + 1, "",
                                      f"expected a mapping of scenario fields at the top level, found {type(data).__name__}")])
+    return _Source(data, values, keys)
+
+
+def _locate(root, name):
+    """Where every value and key below `root` is written, and problems with duplicate keys and long integers.
+
+    Runs on the composed nodes, before `<<:` merge keys are expanded, so a key that overrides a merged
+    one is not a duplicate. Depth and size are bounded by the loader's limits.
+    """
     values, keys, problems = {}, {}, []
 
     def walk(item, path):
@@ -103,110 +234,36 @@ def _read_yaml(path):
         if isinstance(item, yaml.MappingNode):
             seen = set()
             for key_node, value_node in item.value:
-                key = key_node.value
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
                 child = path + (key,)
                 keys[child] = (name, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if key in seen:
+                if key in seen and key != "<<" and isinstance(key_node, yaml.ScalarNode):
                     problems.append(_problem(keys[child], child, f"duplicate key '{key}'"))
                 seen.add(key)
                 walk(value_node, child)
         elif isinstance(item, yaml.SequenceNode):
             for index, value_node in enumerate(item.value):
                 walk(value_node, path + (index,))
+        elif item.tag == "tag:yaml.org,2002:int":
+            digits = sum(c.isdigit() for c in item.value)
+            if digits > limits.MAX_INTEGER_DIGITS:
+                problems.append(_problem(values[path], path,
+                                         f"an integer of {digits} digits; at most {limits.MAX_INTEGER_DIGITS} are allowed"))
 
-    walk(node, ())
-    return _Source(data, values, keys, problems)
-
-
-def _move(table, old_prefix, new_prefix, into):
-    """Copy the entries of `table` under `old_prefix` into `into`, re-rooted at `new_prefix`."""
-    n = len(old_prefix)
-    for path, where in table.items():
-        if path[:n] == old_prefix:
-            into[new_prefix + path[n:]] = where
+    walk(root, ())
+    return values, keys, problems
 
 
 def _drop(table, prefix):
+    """Remove the entries of `table` at or below `prefix`."""
     for path in [p for p in table if p[: len(prefix)] == prefix]:
         del table[path]
 
 
-def _merge(parent, child):
-    """Deep-merge `child` over `parent`; events merge by id, elections by actor and date; `remove_*` drop inherited items."""
-    data = copy.deepcopy(parent.data)
-    values, keys = dict(parent.values), dict(parent.keys)
-    problems = parent.problems + child.problems
-
-    def merge_into(target, source, path):
-        for key, value in source.items():
-            here = path + (key,)
-            if isinstance(value, dict) and isinstance(target.get(key), dict):
-                merge_into(target[key], value, here)
-                continue
-            target[key] = copy.deepcopy(value)
-            _drop(values, here)
-            _drop(keys, here)
-            _move(child.values, here, here, values)
-            _move(child.keys, here, here, keys)
-
-    body = {k: v for k, v in child.data.items() if k not in ("events", "elections", *_LOADER_ONLY_KEYS)}
-    merge_into(data, body, ())
-
-    parent_events = data.get("events") if isinstance(data.get("events"), list) else []
-    removals = child.data.get("remove_events") or []
-    if not isinstance(removals, list):
-        problems.append(_problem(child.where(("remove_events",)), ("remove_events",), "expected a list of event ids"))
-        removals = []
-    ids = [e.get("id") if isinstance(e, dict) else None for e in parent_events]
-    kept = list(range(len(parent_events)))
-    for index, event_id in enumerate(removals):
-        if event_id not in ids:
-            hint = difflib.get_close_matches(str(event_id), [i for i in ids if isinstance(i, str)], n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            problems.append(_problem(child.where(("remove_events", index)), ("remove_events", index),
-                                     f"no inherited event with id '{event_id}'{extra}"))
-        else:
-            kept.remove(ids.index(event_id))
-    child_events = child.data.get("events", [])
-    if "events" in child.data and not isinstance(child_events, list):
-        problems.append(_problem(child.where(("events",)), ("events",), "expected a list of events"))
-        child_events = []
-
-    merged, new_values, new_keys = [], {}, {}
-    slots = {}
-    for old in kept:
-        slots[ids[old]] = len(merged)
-        merged.append(parent_events[old])
-        _move(values, ("events", old), ("events", len(merged) - 1), new_values)
-        _move(keys, ("events", old), ("events", len(merged) - 1), new_keys)
-    own_ids = {}
-    for index, event in enumerate(child_events or []):
-        event_id = event.get("id") if isinstance(event, dict) else None
-        if event_id is not None and event_id in own_ids:
-            problems.append(_problem(child.where(("events", index, "id")), ("events", index, "id"),
-                                     f"duplicate event id '{event_id}' (first used by event {own_ids[event_id]} of this file)"))
-            continue
-        own_ids.setdefault(event_id, index)
-        slot = slots.get(event_id) if event_id is not None else None
-        if slot is None:
-            slot = len(merged)
-            merged.append(event)
-        else:
-            merged[slot] = event
-            _drop(new_values, ("events", slot))
-            _drop(new_keys, ("events", slot))
-        _move(child.values, ("events", index), ("events", slot), new_values)
-        _move(child.keys, ("events", index), ("events", slot), new_keys)
-    if merged or "events" in data or "events" in child.data:
-        data["events"] = merged
-        _drop(values, ("events",))
-        _drop(keys, ("events",))
-        values.update(new_values)
-        keys.update(new_keys)
-        values.setdefault(("events",), child.where(("events",)))
-    if "elections" in child.data or "remove_elections" in child.data:
-        _merge_elections(data, values, keys, child, problems)
-    return _Source(data, values, keys, problems)
+def _event_id(event):
+    """An event's id if it is usable as a key, else None."""
+    event_id = event.get("id") if isinstance(event, dict) else None
+    return event_id if isinstance(event_id, (str, int, float, bool)) else None
 
 
 def _election_key(election):
@@ -214,76 +271,169 @@ def _election_key(election):
     return (election.get("actor"), str(election.get("date"))) if isinstance(election, dict) else None
 
 
-def _merge_elections(data, values, keys, child, problems):
-    """Merge the child's elections into the inherited ones by actor and date (in place).
+def _missing_event(event_id, inherited):
+    hint = difflib.get_close_matches(str(event_id), [i for i in inherited if isinstance(i, str)], n=1)
+    return f"no inherited event with id '{event_id}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
 
-    A child election on the same actor and date replaces the inherited one, others are added;
-    `remove_elections: [{actor: ..., date: ...}]` drops inherited elections.
+
+def _missing_election(_, inherited):
+    listing = ", ".join(f"{actor} {date}" for actor, date in inherited) or "none"
+    return f"no inherited election with this actor and date (inherited: {listing})"
+
+
+# The lists a child merges into its parent's by key: (list, what a removal names, key of an item,
+# key of a removal, message for a removal that matches nothing, what the list holds).
+_KEYED_LISTS = (
+    ("events", "remove_events", _event_id, lambda r: r if isinstance(r, (str, int, float, bool)) else None,
+     _missing_event, "event ids"),
+    ("elections", "remove_elections", _election_key, _election_key, _missing_election, "elections (actor, date)"),
+)
+
+
+def _merge_keyed(name, removal_name, key_of, removal_key, missing, holds, inherited, child, problems):
+    """Merge the child's `name` list into `inherited` by key, after the child's removals.
+
+    An item whose key an inherited item has replaces it in place; others are appended. Returns
+    (merged list, inherited index -> slot, child index -> slot); problems are appended to `problems`.
     """
-    inherited = data.get("elections") if isinstance(data.get("elections"), list) else []
-    own = child.data.get("elections", [])
-    removals = child.data.get("remove_elections") or []
-    for name, given in (("elections", own), ("remove_elections", removals)):
-        if not isinstance(given, list):
-            problems.append(_problem(child.where((name,)), (name,), "expected a list of elections (actor, date, ...)"))
-            return
-    inherited_keys = [_election_key(e) for e in inherited]
-    kept = list(range(len(inherited)))
+    first_index = {}
+    for index, item in enumerate(inherited):
+        first_index.setdefault(key_of(item), index)
+    first_index.pop(None, None)
+    removals = child.data.get(removal_name) or []
+    if not isinstance(removals, list):
+        problems.append(_problem(child.where((removal_name,)), (removal_name,), f"expected a list of {holds}"))
+        removals = []
+    removed = set()
     for index, removal in enumerate(removals):
-        key = _election_key(removal)
-        if key not in inherited_keys or inherited_keys.index(key) not in kept:
-            listing = ", ".join(f"{a} {d}" for a, d in (k for k in inherited_keys if k)) or "none"
-            problems.append(_problem(child.where(("remove_elections", index)), ("remove_elections", index),
-                                     f"no inherited election with this actor and date (inherited: {listing})"))
+        key = removal_key(removal)
+        if key not in first_index:
+            problems.append(_problem(child.where((removal_name, index)), (removal_name, index), missing(removal, list(first_index))))
         else:
-            kept.remove(inherited_keys.index(key))
-    merged, new_values, new_keys, slots = [], {}, {}, {}
-    for old in kept:
-        slots[inherited_keys[old]] = len(merged)
-        merged.append(inherited[old])
-        _move(values, ("elections", old), ("elections", len(merged) - 1), new_values)
-        _move(keys, ("elections", old), ("elections", len(merged) - 1), new_keys)
-    for index, election in enumerate(own):
-        slot = slots.get(_election_key(election))
+            removed.add(first_index[key])
+    own = child.data.get(name, [])
+    if name in child.data and not isinstance(own, list):
+        problems.append(_problem(child.where((name,)), (name,), f"expected a list of {name}"))
+        own = []
+    merged, slots, parent_slot, child_slot, parent_at = [], {}, {}, {}, {}
+    for old, item in enumerate(inherited):
+        if old in removed:
+            continue
+        slot = slots[key_of(item)] = parent_slot[old] = len(merged)
+        parent_at[slot] = old
+        merged.append(item)
+    own_keys = {}
+    for index, item in enumerate(own or []):
+        key = key_of(item)
+        if key is not None and key in own_keys:
+            what = f"event id '{key}'" if name == "events" else f"election {key[0]} {key[1]}"
+            problems.append(_problem(child.where((name, index)), (name, index, "id") if name == "events" else (name, index),
+                                     f"duplicate {what} (first used by item {own_keys[key]} of this file)"))
+            continue
+        own_keys.setdefault(key, index)
+        slot = slots.get(key) if key is not None else None
         if slot is None:
             slot = len(merged)
-            merged.append(election)
+            merged.append(item)
         else:
-            merged[slot] = election
-            _drop(new_values, ("elections", slot))
-            _drop(new_keys, ("elections", slot))
-        _move(child.values, ("elections", index), ("elections", slot), new_values)
-        _move(child.keys, ("elections", index), ("elections", slot), new_keys)
-    data["elections"] = merged
-    _drop(values, ("elections",))
-    _drop(keys, ("elections",))
-    values.update(new_values)
-    keys.update(new_keys)
-    values[("elections",)] = child.where(("elections",))
+            merged[slot] = item
+            parent_slot.pop(parent_at[slot], None)
+        child_slot[index] = slot
+    return merged, parent_slot, child_slot
 
 
-def _resolve(path, chain=()):
-    """Read `path` and everything it extends, returning the merged `_Source`."""
-    path = Path(path)
-    key = path.resolve()
-    if key in chain:
-        cycle = " -> ".join(p.name for p in (*chain, key))
-        raise ScenarioError([Problem(str(path), 0, 0, "extends", f"circular extends: {cycle}")])
-    source = _read_yaml(path)
+def _merge(parent, child):
+    """Deep-merge `child` over `parent`; events merge by id, elections by actor and date; `remove_*` drop inherited items.
+
+    Linear in the size of both files: values are merged first, then the location tables are rebuilt
+    in one pass over each.
+    """
+    data = copy.deepcopy(parent.data)
+    problems, replaced = parent.problems + child.problems, set()
+
+    def merge_into(target, source, path):
+        for key, value in source.items():
+            here = path + (key,)
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                merge_into(target[key], value, here)
+            else:
+                target[key] = copy.deepcopy(value)
+                replaced.add(here)
+
+    keyed = {spec[0] for spec in _KEYED_LISTS}
+    merge_into(data, {k: v for k, v in child.data.items() if k not in (*keyed, *_LOADER_ONLY_KEYS)}, ())
+    slots = {}  # list name -> (inherited index -> slot, child index -> slot), for lists the child touches
+    for name, removal_name, *rules in _KEYED_LISTS:
+        if name not in child.data and removal_name not in child.data:
+            continue
+        inherited = data.get(name) if isinstance(data.get(name), list) else []
+        data[name], parent_slot, child_slot = _merge_keyed(name, removal_name, *rules, inherited, child, problems)
+        slots[name] = (parent_slot, child_slot)
+
+    def replaced_by_child(path):
+        return any(path[:cut] in replaced for cut in range(1, len(path) + 1))
+
+    def rebuild(parent_table, child_table):
+        table = {}
+        for path, where in parent_table.items():
+            if path[:1] and path[0] in slots:
+                if len(path) > 1 and path[1] in slots[path[0]][0]:
+                    table[(path[0], slots[path[0]][0][path[1]], *path[2:])] = where
+            elif not replaced_by_child(path):
+                table[path] = where
+        for path, where in child_table.items():
+            if path[:1] and path[0] in slots:
+                if len(path) > 1 and path[1] in slots[path[0]][1]:
+                    table[(path[0], slots[path[0]][1][path[1]], *path[2:])] = where
+            elif replaced_by_child(path):
+                table[path] = where
+        return table
+
+    values, keys = rebuild(parent.values, child.values), rebuild(parent.keys, child.keys)
+    for name in slots:
+        values[(name,)] = child.where((name,))
+        if (name,) in child.keys:
+            keys[(name,)] = child.keys[(name,)]
+    return _Source(data, values, keys, problems)
+
+
+def _real(path):
+    """The absolute path with every symbolic link resolved (a symlink loop is left for the open to report)."""
+    return Path(os.path.realpath(path))
+
+
+def _resolve(path, root, allow_outside, chain=(), named_at=None):
+    """Read `path` and everything it extends, returning the merged `_Source`.
+
+    `root` is the folder every `extends` must stay within unless `allow_outside`; `chain` holds the
+    real paths of the files that extend this one, `named_at` the location of the `extends` naming it.
+    """
+    source = _read_yaml(path, named_at)
+    base = source.data.get("extends")
     for removal in ("remove_events", "remove_elections"):
-        if removal in source.data and "extends" not in source.data:
+        if removal in source.data and base is None:
             raise ScenarioError([_problem(source.where((removal,), key=True), (removal,),
                                           f"{removal} needs 'extends' (there is nothing inherited to remove)")])
-    base = source.data.get("extends")
     if base is None:
         return source
-    if not isinstance(base, str) or not base.strip():
-        raise ScenarioError([_problem(source.where(("extends",)), ("extends",), "expected the path of a scenario file")])
-    target = (path.parent / base).resolve()
-    if not target.exists():
-        raise ScenarioError([_problem(source.where(("extends",)), ("extends",),
-                                      f"extends target '{base}' not found (looked for {target})")])
-    parent = _resolve(target, (*chain, key))
+    here = source.where(("extends",))
+
+    def refuse(message):
+        raise ScenarioError([_problem(here, ("extends",), message)])
+
+    if not isinstance(base, str) or not base.strip() or "\x00" in base:
+        refuse("expected the path of a scenario file")
+    if len(chain) + 1 >= limits.MAX_EXTENDS_CHAIN:
+        refuse(f"more than {limits.MAX_EXTENDS_CHAIN} files in the chain of extends")
+    target = Path(path).parent / base
+    real = _real(target)
+    if not allow_outside and not real.is_relative_to(root):
+        refuse(f"extends target '{base}' is outside the scenario's folder {root} "
+               "(use --allow-outside-extends to allow it)")
+    chain = (*chain, _real(path))
+    if real in chain:
+        refuse("circular extends: " + " -> ".join(p.name for p in (*chain, real)))
+    parent = _resolve(target, root, allow_outside, chain, here)
     return _merge(parent, source)
 
 
@@ -294,6 +444,8 @@ def _parse_override(text):
     key, raw = text.split("=", 1)
     try:
         value = yaml.load(raw, Loader=_Loader)
+    except _LimitError as exc:
+        raise ScenarioError([Problem(COMMAND_LINE, 0, 0, key, f"--set value: {exc.problem}")]) from None
     except yaml.YAMLError:
         raise ScenarioError([Problem(COMMAND_LINE, 0, 0, key, f"--set value '{raw}' is not a valid YAML value")]) from None
     return tuple(part for part in key.strip().split(".")), value
@@ -306,7 +458,7 @@ def _apply_override(source, path, value, text):
         last = i == len(path) - 1
         if isinstance(node, list):
             index = next((j for j, item in enumerate(node) if isinstance(item, dict) and item.get("id") == part), None)
-            if index is None and part.isdigit() and int(part) < len(node):
+            if index is None and part.isdigit() and len(part) <= 9 and int(part) < len(node):
                 index = int(part)
             if index is None:
                 raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: no list item '{part}'")])
@@ -411,9 +563,16 @@ def _describe(error):
     return message
 
 
+_UNION_TAG = re.compile(r"[a-z_-]+\[.*\]")  # how pydantic names a union member in a location: literal['all'], list[...]
+
+
+def _is_union_tag(part):
+    return isinstance(part, str) and _UNION_TAG.fullmatch(part) is not None
+
+
 def _clean_loc(loc):
     """The field path of a pydantic error without its union-member tags (such as `literal['all']`)."""
-    return tuple(part for part in loc if isinstance(part, int) or "[" not in part)
+    return tuple(part for part in loc if not _is_union_tag(part))
 
 
 def _union_branch(tag):
@@ -431,7 +590,7 @@ def _untangle_unions(errors):
     """
     plain, unions = [], {}
     for error in errors:
-        at = next((i for i, part in enumerate(error["loc"]) if isinstance(part, str) and "[" in part), None)
+        at = next((i for i, part in enumerate(error["loc"]) if _is_union_tag(part)), None)
         if at is None:
             plain.append((error, _describe(error)))
         else:
@@ -495,9 +654,13 @@ def _validate(source):
     return scenario
 
 
-def load_scenario(path, overrides=()):
-    """Load, merge and validate the scenario at `path`, applying `--set` style `overrides`."""
-    source = _resolve(path)
+def load_scenario(path, overrides=(), allow_outside_extends=False):
+    """Load, merge and validate the scenario at `path`, applying `--set` style `overrides`.
+
+    `extends` may only name regular files in the folder of `path` or below it, unless
+    `allow_outside_extends`.
+    """
+    source = _resolve(path, _real(Path(path).parent), allow_outside_extends)
     for key in _LOADER_ONLY_KEYS:
         source.data.pop(key, None)
     for text in overrides:

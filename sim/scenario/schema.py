@@ -8,11 +8,14 @@ returns located problems rather than stopping at the first.
 import datetime as dt
 import difflib
 import functools
+import re
+import typing
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..expressions import ExpressionError, parse_condition
+from ..limits import MAX_STEPS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
 from ..world import DOMAINS, INSTITUTION_ACTIONS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, STATE_BY_LABEL
 
@@ -30,10 +33,47 @@ InstitutionStatusLabel = Literal[tuple(INSTITUTION_STATUS_BY_LABEL)]
 InstitutionAction = Literal[tuple(INSTITUTION_ACTIONS)]
 
 
+def _scalar_types(annotation):
+    """The plain types a field annotation admits (Optional and Annotated unwrapped; containers excluded)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_types(typing.get_args(annotation)[0])
+    if origin is Union or str(origin) == "<class 'types.UnionType'>":
+        return {kind for arg in typing.get_args(annotation) for kind in _scalar_types(arg)}
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_scalar(annotation, value, where=""):
+    """Refuse a boolean where a number is expected, and a number, a timestamp or a date-time where a date is."""
+    kinds = _scalar_types(annotation)
+    if isinstance(value, bool) and kinds & {int, float} and bool not in kinds:
+        raise ValueError(f"expected a number, found the boolean {str(value).lower()}{where} "
+                         "(YAML reads yes/no/on/off/true/false as booleans)")
+    if dt.date in kinds and isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"expected a date written YYYY-MM-DD, found the number {value}{where}")
+    if dt.date in kinds and isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError(f"expected a date written YYYY-MM-DD, found {value[:40]!r}{where}")
+
+
 class Strict(BaseModel):
-    """Base for every scenario object: unknown keys are errors, NaN and infinity are refused."""
+    """Base for every scenario object: unknown keys are errors, NaN and infinity are refused, and YAML
+    booleans are not numbers nor numbers dates (pydantic would read `yes` as 1 and 1700000000 as a date)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers_or_numeric_dates(cls, value, info: ValidationInfo):
+        annotation = cls.model_fields[info.field_name].annotation
+        if typing.get_origin(annotation) is dict and isinstance(value, dict):
+            for key, item in value.items():
+                _check_scalar(typing.get_args(annotation)[1], item, f" for '{key}'")
+        else:
+            _check_scalar(annotation, value)
+        return value
 
 
 class TheatreWeights(Strict):
@@ -496,6 +536,8 @@ class Scenario(Strict):
         period_ok = self.end > self.start
         if not period_ok:
             problems.append((("end",), f"end {self.end} must be after start {self.start}"))
+        elif self.n_steps > MAX_STEPS:
+            problems.append((("end",), f"{self.n_steps} steps from {self.start} to {self.end}; at most {MAX_STEPS} are allowed"))
         profiles = set(self.governments)
 
         def profile_ref(path, name):
@@ -547,6 +589,12 @@ class Scenario(Strict):
             window = event.window
             if window is not None and window.start and window.end and window.end < window.start:
                 problems.append((("events", i, "window", "end"), f"window end {window.end} is before its start {window.start}"))
+            elif period_ok and window is not None and window.end and window.end < self.start:
+                problems.append((("events", i, "window", "end"),
+                                 f"window ends {window.end}, before the scenario starts {self.start}: the event could never fire"))
+            elif period_ok and window is not None and window.start and window.start > self.end:
+                problems.append((("events", i, "window", "start"),
+                                 f"window starts {window.start}, after the scenario ends {self.end}: the event could never fire"))
             if period_ok and event.at is not None and not self.start <= event.at <= self.end:
                 problems.append((("events", i, "at"), f"date {event.at} is outside the scenario period {self.start}..{self.end}"))
             for j, effect in enumerate(event.effects):
