@@ -364,7 +364,8 @@ def _shown(target, value):
 
 def explain_state_changes(result, run, largest=3):
     """Lines saying why each state changed: for the partnership, the largest causal-trace terms of cohesion's
-    components summed since the previous change; for theatres, the hazard, draw and opportunity terms logged."""
+    components, summed since the previous change, that pushed the way it went; for theatres, the hazard,
+    draw and opportunity terms logged."""
     events = result.events(run)
     changes = events[events["operation"] == "transition"]
     if changes.empty:
@@ -376,7 +377,10 @@ def explain_state_changes(result, run, largest=3):
         head = f"  {event.date}  {event.target}: {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
         if event.target == "partnership":
             window = trace.loc[since + 1:event.step, terms].sum()
-            top = window.reindex(window.abs().sort_values(ascending=False).index)[:largest]
+            direction = 1.0 if event.after > event.before else -1.0  # list the terms that pushed the way it went
+            pushing = window[window * direction > 0]
+            top = (pushing if len(pushing) else window).abs().sort_values(ascending=False).index[:largest]
+            top = window[top]
             shown = ", ".join(f"{name.replace('_change_from_', ' from ')} {value:+.3f}" for name, value in top.items())
             lines.append(f"{head}; {event.note.split(';')[0]}; largest terms since step {since}: {shown}")
             since = event.step

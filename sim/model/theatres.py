@@ -71,7 +71,11 @@ def onset_hazard(tension, threshold, peak, width):
 
 
 def next_state(theatre, u, opportunity, params, hazards):
-    """(state after this step's tension update, hazard of the stochastic move considered or NaN), given a uniform draw `u`."""
+    """(state after this step's tension update, hazard behind it), given a uniform draw `u`.
+
+    The hazard is that of the stochastic move the draw decided (onset of crisis or conflict); it is
+    NaN when the state moved, or stayed, by a deterministic rule.
+    """
     t, state = theatre.tension, theatre.state
     if state is PEACETIME:
         return (GREY_ZONE if t >= params.grey_zone_threshold else state), math.nan
@@ -85,7 +89,7 @@ def next_state(theatre, u, opportunity, params, hazards):
         if u < hazard:
             return CONFLICT, hazard
         if t < params.crisis_threshold - params.hysteresis and theatre.steps_in_state >= hazards.crisis_min_steps:
-            return DE_ESCALATION, hazard
+            return DE_ESCALATION, math.nan  # deterministic: tension has stayed down
         return state, hazard
     if state is CONFLICT:
         return (DE_ESCALATION if theatre.conflict_steps_left <= 0 else state), math.nan
