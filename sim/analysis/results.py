@@ -81,6 +81,10 @@ class ScenarioResults:
         filters = [("scenario", "==", self.name)] + ([("run", "==", int(run))] if run is not None else [])
         return pq.read_table(self.directory / "events.parquet", filters=filters).to_pandas()
 
+    def routine_events(self):
+        """Ids of the scenario's routine events: random ones that repeat (exercises, summits)."""
+        return {e["id"] for e in self.entry["resolved"]["events"] if e.get("probability_per_step") and e.get("repeat")}
+
     def scheduled_dates(self):
         """(date, label) of scheduled events and elections, for vertical markers on plots."""
         resolved = self.entry["resolved"]
