@@ -158,6 +158,7 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, window=None):
             for other in results:  # the other scenarios' medians, for reference
                 if other.label != label:
                     ax.plot(*medians[other.label, variable], color="0.6", lw=0.7, zorder=1)
+    for ax, variable in {ax: variable for (_, variable), ax in panels.items()}.items():
         if variable == "cohesion":
             _ladder(ax, results[0].ladder_thresholds)
         _date_axis(ax)
@@ -207,11 +208,16 @@ def cohesion_distributions(results, colours):
     return figure
 
 
-def _step_curves(ax, curves, colours, lw):
-    """Step curves {label: (dates, values)}; identical curves interleave dashes of their colours and are named.
+def scenario_keys(labels):
+    """A short key (A, B, ...) per scenario label, to name scenarios inside crowded panels."""
+    return {label: chr(ord("A") + i) if i < 26 else str(i + 1) for i, label in enumerate(labels)}
 
-    Drawn plainly, the last of several identical curves would hide the others.
+
+def _step_curves(ax, curves, colours, lw):
+    """Step curves {label: (dates, values)}; identical curves interleave dashes of their colours and are named
+    by their keys (see `scenario_keys`). Drawn plainly, the last of several identical curves would hide the others.
     """
+    keys = scenario_keys(curves)
     groups = {}
     for label, (dates, values) in curves.items():
         if len(dates):
@@ -223,10 +229,10 @@ def _step_curves(ax, curves, colours, lw):
             ax.step(dates, values, where="post", color=colours[label], lw=lw, ls=style, label=label)
     same = [labels for labels in groups.values() if len(labels) > 1]
     if same:
-        text = "\n".join("same in all scenarios" if len(labels) == len(curves) else "same: " + " = ".join(labels)
-                          for labels in same)
-        ax.text(0.98, 0.04, textwrap.fill(text, 40) if len(same) == 1 else text, transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=6.5, color="0.3")
+        text = "\n".join("same in all scenarios" if len(labels) == len(curves) else
+                          "same: " + " = ".join(keys[label] for label in labels) for labels in same)
+        ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3",
+                bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1})
 
 
 def _percent(share):
@@ -289,7 +295,9 @@ def survival_plot(results, colours, window=None):
     ax.set_ylim(0, 102)
     ax.set_ylabel("runs never suspended (%)")
     ax.set_title("Survival of the partnership: share of runs not yet suspended or ruptured", pad=22)
-    ax.legend(fontsize=8, loc="lower left")
+    keys = scenario_keys(curves)
+    handles = [plt.Line2D([], [], color=colours[label], lw=2, label=f"{keys[label]}  {label}") for label in curves]
+    ax.legend(handles=handles, fontsize=8, loc="lower left")
     figure.tight_layout()
     _footnote(figure, key, "Scheduled events: ")
     return figure
@@ -369,12 +377,15 @@ def event_timing(results, colours, window=None):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("runs (%)")
-    handles = [plt.Line2D([], [], color=colours[r.label], lw=2, label=r.label) for r in results]
-    figure.legend(handles=handles, loc="upper center", ncol=min(4, len(results)), frameon=False, fontsize=9,
-                  bbox_to_anchor=(0.5, 1.0))
+    keys = scenario_keys([r.label for r in results])
+    handles = [plt.Line2D([], [], color=colours[r.label], lw=2, label=f"{keys[r.label]}  {r.label}") for r in results]
+    longest = max(len(r.label) + 3 for r in results)  # a 9-point character is about 0.075 inch wide
+    ncol = max(1, min(len(results), int(figure.get_figwidth() / (0.075 * longest + 0.7))))
+    figure.legend(handles=handles, loc="upper center", ncol=ncol, frameon=False, fontsize=9, bbox_to_anchor=(0.5, 1.0))
     figure.suptitle("When key events first happened: cumulative share of runs (each panel has its own scale)",
-                    y=1.0 + 0.12 / nrows, fontsize=11)
-    figure.tight_layout()
+                    y=1.0, va="bottom", fontsize=11)
+    legend_inches = 0.25 + 0.2 * -(-len(results) // ncol)
+    figure.tight_layout(rect=(0, 0, 1, 1 - legend_inches / figure.get_figheight()))
     return figure
 
 

@@ -153,7 +153,7 @@ def pairing(baseline, result):
         reasons.append(f"their root seeds differ ({baseline.root_seed} and {result.root_seed})")
     if baseline.horizon != result.horizon:
         reasons.append(f"their horizons differ ({_horizon_text(baseline)} and {_horizon_text(result)}), "
-                       "so final values are taken at different dates")
+                       "so they are compared over the dates they share")
     return not reasons, "; ".join(reasons)
 
 
