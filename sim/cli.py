@@ -83,16 +83,15 @@ def _write_report(directories, out, baseline=None, quiet=False):
 
     from .analysis.report import write_report
 
-    with tqdm(total=1, unit="step", disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True,
+    with tqdm(total=1, desc="report", unit="step", disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True,
               bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar}|") as bar:
         def progress(done, total, step):
-            bar.total = total
-            bar.set_description(f"report: {step}")
-            bar.update(done - bar.n)
+            bar.total, bar.n = total, done
+            bar.set_description_str(f"report: {step}")  # redraws the bar
 
         report = write_report(directories, out=out, baseline=baseline, progress=progress)
-        bar.set_description("report: done")
-        bar.update(bar.total - bar.n)
+        bar.n = bar.total
+        bar.set_description_str("report: done")
     return report
 
 

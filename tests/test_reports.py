@@ -117,3 +117,10 @@ def test_different_dates_are_compared_over_the_common_window(four, tmp_path):
     for metric in ("final_cohesion", "min_cohesion", "strained", "suspended", "taiwan_conflict"):
         assert whole[metric].to_numpy() == pytest.approx(summary[metric].to_numpy(), abs=1e-6), metric
     assert paired_differences(long_run, long_run)["window"].eq("").all()
+
+
+def test_the_report_announces_each_step(four, tmp_path):
+    steps = []
+    write_report([four], out=tmp_path, progress=lambda done, total, step: steps.append((done, total, step)))
+    assert steps[0] == (0, 7, "tables") and steps[-1] == (6, 7, "report pages")
+    assert [done for done, _, _ in steps] == list(range(7))

@@ -94,12 +94,13 @@ _LADDER_REGIONS = (("institutionalised", "institutionalised", None), ("functioni
 
 
 def _ladder(ax, thresholds):
-    """The partnership states on a cohesion axis: dashed floors and, at the right edge, each state's region."""
+    """The partnership states on a cohesion axis: dashed floors and, at the left edge (where every run starts
+    from the same point, so no data is hidden), each state's region."""
     for threshold in thresholds.values():
         ax.axhline(threshold, color="crimson", ls="--", lw=0.6, alpha=0.6)
     for state, low, high in _LADDER_REGIONS:
         y = ((thresholds[low] if low else 0.0) + (thresholds[high] if high else 1.0)) / 2
-        ax.annotate(state, (0.99, y), xycoords=("axes fraction", "data"), ha="right", va="center", fontsize=6.5,
+        ax.annotate(state, (0.01, y), xycoords=("axes fraction", "data"), ha="left", va="center", fontsize=6.5,
                     color="crimson", bbox={"fc": "white", "ec": "none", "alpha": 0.6, "pad": 0.5})
 
 
@@ -186,12 +187,19 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, window=None):
     return figure
 
 
-def cohesion_distributions(results, colours):
-    """ECDFs of final and minimum cohesion per scenario, with the cohesion floors of the partnership states."""
+def cohesion_distributions(results, colours, outcomes=None, window=None):
+    """ECDFs of final and minimum cohesion per scenario, with the cohesion floors of the partnership states.
+
+    `outcomes` maps a scenario label to per-run final_cohesion and min_cohesion (default: the run
+    summaries); when they are taken over a common calendar `window`, the titles say so.
+    """
+    outcomes = outcomes or {r.label: r.ok_runs() for r in results}
+    titles = (("Final cohesion", "Minimum cohesion over the run") if window is None else
+              (f"Cohesion on {window[1]}", f"Minimum cohesion, {window[0]} to {window[1]}"))
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, column, title in zip(axes, ("final_cohesion", "min_cohesion"), ("Final cohesion", "Minimum cohesion over the run")):
+    for ax, column, title in zip(axes, ("final_cohesion", "min_cohesion"), titles):
         for result in results:
-            values = result.ok_runs()[column].to_numpy()
+            values = outcomes[result.label][column].to_numpy()
             ax.ecdf(values, color=colours[result.label], label=f"{result.label} (n={values.size})", lw=1.6)
         for state, threshold in results[0].ladder_thresholds.items():
             ax.axvline(threshold, color="crimson", ls="--", lw=0.8, alpha=0.7)
@@ -257,8 +265,9 @@ def outcome_heatmap(probabilities, never=()):
             cell = cells.loc[(outcome, scenario)]
             ax.text(j, i, f"{_percent(cell['estimate'])}%\n[{_percent(cell['low'])}, {_percent(cell['high'])}]",
                     ha="center", va="center", fontsize=7.5, color="white" if cell["estimate"] > 0.6 else "black")
-    ax.set_xticks(range(len(scenarios)), labels=[textwrap.fill(s, 22, break_long_words=False) for s in scenarios], fontsize=8, rotation=20,
-                  ha="left")
+    # at 35 degrees, labels of up to three lines keep clear of their neighbours' in 1.25-inch columns
+    ax.set_xticks(range(len(scenarios)), labels=[textwrap.fill(s, 32, break_long_words=False) for s in scenarios],
+                  fontsize=8, rotation=35, ha="left", rotation_mode="anchor")
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(outcomes)), labels=outcomes, fontsize=8.5)
     ax.set_xticks(np.arange(len(scenarios) + 1) - 0.5, minor=True)

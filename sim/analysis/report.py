@@ -368,7 +368,9 @@ def write_report(directories, out, baseline=None, progress=None):
     figures = {
         "fan_charts": (lambda: plots.fan_charts(results, colours, window=window),
                        "Trajectories: median, 50% and 90% bands per scenario, with the partnership states' cohesion floors"),
-        "cohesion_distributions": (lambda: plots.cohesion_distributions(results, colours), "Final and minimum cohesion (ECDF)"),
+        "cohesion_distributions": (lambda: plots.cohesion_distributions(
+            results, colours, {r.label: _outcome_frame(r, window) for r in results} if window else None, window),
+            "Final and minimum cohesion (ECDF)"),
         "outcome_probabilities": (lambda: plots.outcome_heatmap(seen, never),
                                   "Outcome probabilities with Wilson 95% intervals (in each cell)"),
         "survival": (lambda: plots.survival_plot(results, colours, window=window), "Survival of the partnership (Kaplan-Meier)"),

@@ -110,7 +110,7 @@ def _leaves(value, path=""):
 def _variant_labels(group, shown=2):
     """Distinct labels for scenarios that share a name: the name plus the values in which they differ."""
     leaves = [_leaves(r.entry["resolved"]) for r in group]
-    paths = sorted(set().union(*leaves))
+    paths = sorted(set().union(*leaves), key=lambda p: (p.count("."), p))  # top-level values (end, start) first
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p != "description"]
     labels = []
     for result, flat in zip(group, leaves):
