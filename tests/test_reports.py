@@ -86,8 +86,8 @@ def test_event_timing_shows_a_rare_scripted_event_and_marks_identical_curves(fou
 
 
 def test_a_step_reads_cause_before_effect():
-    logged = pd.DataFrame({"step": [3, 3, 3, 3, 3, 3, 2],
-                           "source": ["partnership", "adjudication", "theatre", "endogenous", "election", "triggered", "partnership"]})
+    sources = ["partnership", "adjudication", "theatre", "endogenous", "election", "triggered", "partnership"]
+    logged = pd.DataFrame({"step": [3, 3, 3, 3, 3, 3, 2], "source": sources})
     assert list(causal_order(logged)["source"]) == ["partnership", "triggered", "election", "endogenous", "theatre",
                                                     "adjudication", "partnership"]
 

@@ -176,7 +176,8 @@ def fan_charts(results, colours, variables=FAN_VARIABLES, window=None):
         what = "median (line), 50% and 90% bands, three individual runs (thin)"
     else:
         for j, result in enumerate(results):
-            grid[0, j].set_title(textwrap.fill(result.label, 32, break_long_words=False), fontsize=8.5, color=colours[result.label], fontweight="bold", pad=22)
+            grid[0, j].set_title(textwrap.fill(result.label, 32, break_long_words=False), fontsize=8.5,
+                                 color=colours[result.label], fontweight="bold", pad=22)
         for i, variable in enumerate(names):
             grid[i, 0].set_ylabel(textwrap.fill(titles[variable], 18, break_long_words=False), fontsize=8)
         what = "one column per scenario: median (line), 50% and 90% bands; other scenarios' medians in grey"
@@ -315,8 +316,8 @@ def survival_plot(results, colours, window=None):
 # Kinds of key event, in the order their panels are shown; scenario events are anything a scenario file scripts.
 KEY_EVENT_KINDS = ("partnership", "conflict", "crisis", "election", "scenario event", "dispute")
 KIND_OF_SOURCE = {"adjudication": "conflict", "election": "election", "scheduled": "scenario event",
-                   "random": "scenario event", "triggered": "scenario event", "delayed": "scenario event",
-                   "endogenous": "dispute"}
+                  "random": "scenario event", "triggered": "scenario event", "delayed": "scenario event",
+                  "endogenous": "dispute"}
 
 
 def key_event_firsts(result):
@@ -340,19 +341,20 @@ def key_event_firsts(result):
 
 
 def _share_curves(results, firsts, kind, event_id, window):
-    """Per scenario label: (dates, cumulative % of runs) at which `event_id` first happened, drawn from the
-    first shown date (at 0%) to the last (at the final share); empty when it never happened."""
+    """Per scenario label: (dates, cumulative % of runs) at which `event_id` first happened, drawn from the first
+    shown date to the last (runs in which it happened before `window` count from its start); empty if it never did."""
     curves = {}
     for result in results:
         frame = firsts[result.label]
         dates = np.sort(frame.loc[(frame["kind"] == kind) & (frame["event_id"] == event_id), "date"].to_numpy())
-        if window is not None:
-            dates = dates[dates <= window[1]]
-        shares = np.arange(1, dates.size + 1) / len(result.ok_runs()) * 100
-        if dates.size:
-            first, last = window or (dt.date.fromisoformat(result.horizon[0]), dt.date.fromisoformat(result.horizon[1]))
-            dates, shares = np.concatenate([[first], dates, [last]]), np.concatenate([[0], shares, shares[-1:]])
-        curves[result.label] = (dates, shares)
+        first, last = window or (dt.date.fromisoformat(result.horizon[0]), dt.date.fromisoformat(result.horizon[1]))
+        before = int((dates < first).sum())
+        dates = dates[(dates >= first) & (dates <= last)]
+        shares = (before + np.arange(dates.size + 1)) / len(result.ok_runs()) * 100
+        if before + dates.size:
+            curves[result.label] = (np.concatenate([[first], dates, [last]]), np.concatenate([shares, shares[-1:]]))
+        else:
+            curves[result.label] = (np.array([]), np.array([]))
     return curves
 
 
@@ -452,20 +454,19 @@ def run_trajectories(result, run, marks, routine_dates=()):
         top.annotate(f"partnership {PartnershipState(int(change.after)).label}", (change.date, 0.02),
                      xycoords=("data", "axes fraction"), xytext=(2, 0), textcoords="offset points", rotation=90,
                      fontsize=7, color="crimson", va="bottom")
+    if len(routine_dates):
+        top.plot(routine_dates, np.full(len(routine_dates), 0.005), "|", color="0.5", ms=8,
+                 label="routine exercise or summit")
     top.set_ylabel("index (0-1)")
     top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes)",
                   pad=22)
-    top.legend(fontsize=8, ncol=5, loc="upper left")
+    top.legend(fontsize=8, ncol=6, loc="upper left")
     for name in names[5:]:
         middle.plot(frame["date"], frame[name], lw=1.4, label=name.replace("tension_", ""))
     middle.set_ylabel("tension (0-1)")
     middle.set_title("Theatre tension", fontsize=10)
     middle.legend(fontsize=8, ncol=4, loc="upper left")
     key = _mark_dates((top, middle, bottom), marks, numbered_ax=top)
-    if len(routine_dates):
-        top.plot(routine_dates, np.full(len(routine_dates), 0.005), "|", color="0.5", ms=8,
-                 label="routine exercise or summit")
-        top.legend(fontsize=8, ncol=6, loc="upper left")
     _state_strips(bottom, frame)
     for ax in (top, middle):
         ax.set_ylim(0, 1)
