@@ -87,6 +87,8 @@ def _parser():
     show.add_argument("--run", type=int, required=True, help="run index")
     show.add_argument("--scenario", help="scenario name (default: the first in DIR)")
     show.add_argument("--out", type=Path, help="where to write the plot (default DIR/report)")
+    show.add_argument("--hide-routine", action="store_true",
+                      help="leave out routine random events (exercises, summits) from the timeline and the plot")
     return parser
 
 
@@ -100,6 +102,24 @@ def _error(message):
 def _warn(warnings):
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def _write_report(directories, out, baseline=None, quiet=False):
+    """Write the comparison report with a progress bar of its steps (on a terminal, unless `quiet`)."""
+    from tqdm import tqdm
+
+    from .analysis.report import write_report
+
+    with tqdm(total=1, desc="report", unit="step", disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True,
+              bar_format="{desc}: {n_fmt}/{total_fmt} steps |{bar}|") as bar:
+        def progress(done, total, step):
+            bar.total, bar.n = total, done
+            bar.set_description_str(f"report: {step}")  # redraws the bar
+
+        report = write_report(directories, out=out, baseline=baseline, progress=progress)
+        bar.n = bar.total
+        bar.set_description_str("report: done")
+    return report
 
 
 def _load_all(paths, overrides, allow_outside_extends):
@@ -235,11 +255,11 @@ def cmd_run(args):
         return EXIT_STOPPED
     print(f"results: {directory}")
     if not args.no_report:
-        from .analysis.report import ReportError, write_report
+        from .analysis.report import ReportError
         from .scenario.errors import printable
 
         try:
-            report = write_report([directory], out=directory / "report")
+            report = _write_report([directory], directory / "report", quiet=args.quiet)
             _warn(report.warnings)
             print(f"report: {report.path}")
         except ReportError as exc:
@@ -261,18 +281,17 @@ def _remove_new(directory, created):
 
 def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
-    from .analysis.report import ReportError, write_report
+    from .analysis.report import ReportError
 
     if args.out is None and len(set(args.directories)) > 1:
         return _error(f"comparing several directories needs --out DIR (the default, {args.directories[0] / 'report'}, "
                       "holds that ensemble's own report)")
     try:
-        report = write_report(args.directories, out=args.out or args.directories[0] / "report", baseline=args.baseline)
+        report = _write_report(args.directories, args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
     except OSError as exc:
         return _error(f"cannot write the report ({exc.strerror or exc})")
-    print(f"report: {report}")
     _warn(report.warnings)
     print(f"report: {report.path}")
     return EXIT_OK
@@ -303,7 +322,8 @@ def cmd_show(args):
     from .analysis.report import ReportError, show_run
 
     try:
-        text, figure = show_run(args.directory, args.run, scenario=args.scenario, out=args.out or args.directory / "report")
+        text, figure = show_run(args.directory, args.run, scenario=args.scenario, out=args.out or args.directory / "report",
+                                hide_routine=args.hide_routine)
     except ReportError as exc:
         return _error(str(exc))
     except OSError as exc:

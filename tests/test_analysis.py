@@ -108,19 +108,18 @@ def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     matplotlib.pyplot.close(figure)
 
 
-def test_outcome_bars_and_survival_show_each_scenario(ensemble):
+def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     from sim.analysis.report import outcome_probabilities
 
     results = load([ensemble])
     colours = plots.scenario_colours([r.name for r in results])
-    probabilities = outcome_probabilities(results)
-    figure = plots.outcome_bars(probabilities, colours)
+    figure = plots.outcome_heatmap(outcome_probabilities(results))
     ax = figure.axes[0]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "partnership suspended or ruptured" in labels
-    assert ax.get_legend().get_texts()[1].get_text() == "us_retrenchment"
+    assert "partnership suspended or ruptured" in [t.get_text() for t in ax.get_yticklabels()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "us_retrenchment"]
     survival = plots.survival_plot(results, colours)
     curves = {line.get_label(): line.get_ydata() for line in survival.axes[0].get_lines() if line.get_label() in colours}
+    assert set(curves) == set(colours)
     assert curves["baseline"][-1] > curves["us_retrenchment"][-1]
     matplotlib.pyplot.close("all")
 

@@ -54,13 +54,14 @@ def test_pairing_needs_the_same_root_seed_and_horizon(directories):
 
 def test_report_warns_when_it_cannot_pair(directories, tmp_path):
     report = write_report([directories["short"], directories["long"]], out=tmp_path)
-    assert len(report.warnings) == 2  # both long-horizon scenarios against the short baseline
+    assert len(report.warnings) == 3  # both long-horizon scenarios against the short baseline, and the common dates
+    assert "the plots show only their common dates, 2026-01-05 to 2030-01-07" in report.warnings[2]
     text = report.path.read_text()
     assert "## Warnings" in text and "unpaired, not run by run" in text
     differences = pd.read_csv(tmp_path / "differences.csv")
     assert not differences["paired"].any()
     done = _run("compare", directories["short"], directories["long"], "--out", tmp_path / "cli")
-    assert done.returncode == 0 and done.stderr.count("warning:") == 2 and "horizons differ" in done.stderr
+    assert done.returncode == 0 and done.stderr.count("warning:") == 3 and "horizons differ" in done.stderr
     refused = _run("compare", directories["short"], directories["long"])
     assert refused.returncode == 2 and "needs --out" in refused.stderr
     assert not (directories["short"] / "report").exists()
@@ -72,7 +73,8 @@ def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories
     label = load([directories["short"], directories["long"]])[1].label
     done = _run("compare", directories["short"], directories["long"], "--baseline", label, "--out", tmp_path / "b")
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("warning:") == 1  # only the short baseline; the long scenario pairs with the long baseline
+    # the short baseline is unpaired (the long scenario pairs with the long baseline), and the dates differ
+    assert done.stderr.count("warning:") == 2
 
 
 def _row(difference, low, high, binary=False):

@@ -1,6 +1,7 @@
 """The comparison report (report.md and report.html with plots) and the single-run after-action view."""
 
 import base64
+import datetime as dt
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.record import SUMMARY_FIELDS
-from ..world import THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
+from ..world import INSTITUTIONS, THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
@@ -19,6 +20,7 @@ __all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_
 
 THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
                   "south_china_sea": "South China Sea"}
+INSTITUTION_NAMES = {i.value for i in INSTITUTIONS}
 # Partnership outcomes: the worst state a run reaches (entered only after sustained conditions).
 PARTNERSHIP_OUTCOMES = (
     ("strained", PartnershipState.STRAINED, "partnership strained or worse"),
@@ -54,7 +56,7 @@ def _indicators(runs):
 
 
 def outcome_probabilities(results):
-    """Probability of each binary outcome per scenario with Wilson 95% intervals (drops outcomes never seen)."""
+    """Probability of each binary outcome per scenario with Wilson 95% intervals (outcomes never seen included)."""
     rows = []
     for result in results:
         indicators = _indicators(result.ok_runs())
@@ -68,9 +70,13 @@ def outcome_probabilities(results):
             p = wilson(indicators[column].sum(), n)
             rows.append({"scenario": result.label, "outcome": label, "successes": p.successes, "runs": n,
                          "estimate": p.estimate, "low": p.low, "high": p.high, "mcse": p.mcse})
-    frame = pd.DataFrame(rows)
-    seen = frame.groupby("outcome")["successes"].transform("sum") > 0
-    return frame[seen].reset_index(drop=True)
+    return pd.DataFrame(rows)
+
+
+def never_happened(probabilities):
+    """The outcomes of `probabilities` that no run of any scenario had."""
+    seen = probabilities.groupby("outcome", sort=False)["successes"].sum()
+    return list(seen.index[seen == 0])
 
 
 def summary_table(results):
@@ -147,14 +153,29 @@ def pairing(baseline, result):
         reasons.append(f"their root seeds differ ({baseline.root_seed} and {result.root_seed})")
     if baseline.horizon != result.horizon:
         reasons.append(f"their horizons differ ({_horizon_text(baseline)} and {_horizon_text(result)}), "
-                       "so final values are taken at different dates")
+                       "so they are compared over the dates they share")
     return not reasons, "; ".join(reasons)
 
 
+def common_window(results):
+    """The calendar dates (start, end) that every scenario covers, or None when all share start and end."""
+    spans = {(dt.date.fromisoformat(r.horizon[0]), dt.date.fromisoformat(r.horizon[1])) for r in results}
+    if len(spans) == 1:
+        return None
+    start, end = max(s for s, _ in spans), min(e for _, e in spans)
+    if start > end:
+        raise ReportError("the scenarios share no calendar dates: " + "; ".join(f"{r.label} {_horizon_text(r)}" for r in results))
+    return start, end
+
+
 def paired_differences(baseline, result):
-    """Differences of `result` from `baseline` per metric; paired by run index when `pairing` allows."""
+    """Differences of `result` from `baseline` per metric; paired by run index when `pairing` allows.
+
+    Scenarios with different horizons are compared over their common calendar window (see `common_window`).
+    """
     paired, _ = pairing(baseline, result)
-    left, right = _outcome_frame(baseline), _outcome_frame(result)
+    window = common_window([baseline, result])
+    left, right = _outcome_frame(baseline, window), _outcome_frame(result, window)
     if paired:
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
@@ -168,7 +189,8 @@ def paired_differences(baseline, result):
         diff = mean_difference(metric, base, scen, paired=paired)
         row = {"scenario": result.label, "baseline": baseline.label, "metric": metric, "label": label, "binary": binary,
                "baseline_mean": diff.baseline_mean, "scenario_mean": diff.scenario_mean, "difference": diff.difference,
-               "low": diff.low, "high": diff.high, "paired": paired, "n": diff.n}
+               "low": diff.low, "high": diff.high, "paired": paired, "n": diff.n,
+               "window": "" if window is None else f"{window[0]}..{window[1]}"}
         if binary:
             base_ci, scen_ci = wilson(base.sum(), len(base)), wilson(scen.sum(), len(scen))
             row.update(baseline_low=base_ci.low, baseline_high=base_ci.high, scenario_low=scen_ci.low, scenario_high=scen_ci.high)
@@ -176,7 +198,10 @@ def paired_differences(baseline, result):
     return pd.DataFrame(rows)
 
 
-def _outcome_frame(result):
+def _outcome_frame(result, window=None):
+    """Per run, the values of DIFFERENCE_METRICS: from the run summaries, or over a calendar `window` only."""
+    if window is not None:
+        return _window_outcomes(result, window)
     runs = result.ok_runs()
     frame = _indicators(runs)
     for metric, _, binary in DIFFERENCE_METRICS:
@@ -185,9 +210,38 @@ def _outcome_frame(result):
     return frame
 
 
+def _window_outcomes(result, window):
+    """Per run, DIFFERENCE_METRICS over the dates in `window`, from the stored time series and event log.
+
+    `final_x` is x at the window's last step, `min_x` its minimum in the window; partnership outcomes
+    are the worst state in the window; conflicts and adjudicated gains count only inside it.
+    """
+    columns = [m.removeprefix("final_").removeprefix("min_") for m, _, binary in DIFFERENCE_METRICS if not binary]
+    states = [f"state_{t.value}" for t in THEATRES]
+    series = plots.in_window(result.timeseries(sorted(set(columns)) + ["partnership_state"] + states), window)
+    by_run = series.sort_values(["run", "step"]).groupby("run")
+    worst = by_run["partnership_state"].min()
+    frame = pd.DataFrame({"run": worst.index})
+    for column, state, _ in PARTNERSHIP_OUTCOMES:
+        frame[column] = (worst <= state).astype(float).to_numpy()
+    for metric, _, binary in DIFFERENCE_METRICS:
+        if not binary:
+            column = metric.removeprefix("final_").removeprefix("min_")
+            frame[metric] = (by_run[column].last() if metric.startswith("final_") else by_run[column].min()).to_numpy()
+    events = plots.in_window(result.events(), window)
+    for theatre in (t.value for t in THEATRES):
+        frame[f"{theatre}_conflict"] = (by_run[f"state_{theatre}"].max() >= EscalationState.CONFLICT).astype(float).to_numpy()
+        gains = events[(events["target"] == f"theatres.{theatre}.outcome")
+                       & (events["after"] == ConflictOutcome.ADVERSARY_GAINS)]["run"]
+        frame[f"{theatre}_adversary_gains"] = frame["run"].isin(gains).astype(float)
+    return frame
+
+
 def describe_difference(row):
     """A difference in plain words: "rises" or "falls" only when its 95% interval excludes zero."""
     how = "paired by run" if row["paired"] else "unpaired"
+    if isinstance(row.get("window"), str) and row["window"]:
+        how += f", over the common dates {row['window'].replace('..', ' to ')}"
     label = row["label"][0].upper() + row["label"][1:]
 
     def shown(which):
@@ -284,10 +338,11 @@ def _choose_baseline(results, baseline):
     return matches[0]
 
 
-def write_report(directories, out, baseline=None):
+def write_report(directories, out, baseline=None, progress=None):
     """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`.
 
-    Returns a `Report`; its warnings (scenarios compared unpaired, and why) are also in the report.
+    Returns a `Report`; its warnings (scenarios compared unpaired, and why; scenarios on different
+    dates) are also in the report. `progress(done, total, step)` is called as each step starts.
     """
     results = load(directories)
     empty = [r.label for r in results if r.ok_runs().empty]
@@ -304,25 +359,48 @@ def write_report(directories, out, baseline=None):
         paired, reason = pairing(base, result)
         if result is not base and not paired:
             warnings.append(f"{result.label} is compared with {base_name} unpaired, not run by run: {reason}.")
+    window = common_window(results)
+    if window is not None:
+        spans = "; ".join(f"{r.label} {_horizon_text(r)}" for r in results)
+        warnings.append(f"the scenarios cover different dates ({spans}): the plots show only their common dates, "
+                        f"{window[0]} to {window[1]}; each difference from {base_name} uses the dates the two share; "
+                        "the summary and outcome tables cover each scenario's own dates.")
 
-    summary = summary_table(results)
     probabilities = outcome_probabilities(results)
+    never = never_happened(probabilities)
+    seen = probabilities[~probabilities["outcome"].isin(never)]
+    figures = {
+        "fan_charts": (lambda: plots.fan_charts(results, colours, window=window),
+                       "Trajectories: median, 50% and 90% bands per scenario, with the partnership states' cohesion floors"),
+        "cohesion_distributions": (lambda: plots.cohesion_distributions(
+            results, colours, {r.label: _outcome_frame(r, window) for r in results} if window else None, window),
+            "Final and minimum cohesion (ECDF)"),
+        "outcome_probabilities": (lambda: plots.outcome_heatmap(seen, never),
+                                  "Outcome probabilities with Wilson 95% intervals (in each cell)"),
+        "survival": (lambda: plots.survival_plot(results, colours, window=window), "Survival of the partnership (Kaplan-Meier)"),
+        "event_timing": (lambda: plots.event_timing(results, colours, window=window),
+                         "When key events first happened: partnership states, conflicts, crises, elections, scenario events"),
+    }
+    steps = ["tables", *figures, "report pages"]
+
+    def step(name):
+        if progress is not None:
+            progress(steps.index(name), len(steps), name)
+
+    step("tables")
+    summary = summary_table(results)
     differences = pd.concat([paired_differences(base, r) for r in results if r is not base] or [pd.DataFrame()],
                             ignore_index=True)
     summary_numbers(results).to_csv(out / "summary.csv", index=False)
     probabilities.to_csv(out / "outcome_probabilities.csv", index=False)
     differences.to_csv(out / "differences.csv", index=False)
     (out / "summary.md").write_text(_markdown_table(summary) + "\n")
+    images = {}
+    for stem, (draw, _) in figures.items():
+        step(stem)
+        images[stem] = plots.save(draw(), out, stem)
 
-    figures = {
-        "fan_charts": (plots.fan_charts(results, colours), "Trajectories: median, 50% and 90% bands per scenario"),
-        "cohesion_distributions": (plots.cohesion_distributions(results, colours), "Final and minimum cohesion (ECDF)"),
-        "outcome_probabilities": (plots.outcome_bars(probabilities, colours), "Outcome probabilities with Wilson 95% intervals"),
-        "survival": (plots.survival_plot(results, colours), "Survival of the partnership (Kaplan-Meier)"),
-        "event_timing": (plots.event_timing(results, colours), "When key events first happened"),
-    }
-    images = {stem: plots.save(fig, out, stem) for stem, (fig, _) in figures.items()}
-
+    step("report pages")
     what = []
     for directory in dict.fromkeys(r.directory for r in results):
         manifest = next(r.manifest for r in results if r.directory == directory)
@@ -333,6 +411,7 @@ def write_report(directories, out, baseline=None):
         what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
                     f"{result.entry['step_days']} days from {result.entry['start']}")
     words = [describe_difference(row) for _, row in differences.iterrows()] if len(differences) else ["Only one scenario: nothing to compare."]
+    not_seen = f" No run of any scenario had: {', '.join(never)}." if never else ""
     blocks = [
         ("h1", "Scenario comparison"),
         ("h2", "What was run"), ("list", what),
@@ -344,7 +423,9 @@ def write_report(directories, out, baseline=None):
         ("h2", f"Differences from {base_name}"), ("list", words),
         ("h2", "Plots"),
         *[("img", images[stem], caption) for stem, (_, caption) in figures.items()],
-        ("h2", "Outcome probabilities"), ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
+        ("h2", "Outcome probabilities"),
+        ("p", f"Every outcome in every scenario, with its Wilson 95% interval.{not_seen}"),
+        ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
     ]
     return Report(_render(blocks, out), warnings)
 
@@ -353,7 +434,7 @@ def _shown(target, value):
     """A logged value in words where it codes a state or an outcome."""
     if target == "partnership":
         return PartnershipState(int(value)).label
-    if target.startswith("institutions.") and target != "institutions.level":
+    if target.removeprefix("institutions.") in INSTITUTION_NAMES:
         return InstitutionStatus(int(value)).label
     if target.endswith(".state"):
         return EscalationState(int(value)).label
@@ -389,8 +470,24 @@ def explain_state_changes(result, run, largest=3):
     return lines
 
 
-def show_run(directory, run, scenario=None, out=None):
-    """After-action view of one run: the event timeline as text, and a trajectory plot."""
+# Order of the rows of one step in a run's timeline, cause before effect: events (scheduled, random,
+# triggered, delayed), elections, disputes, theatre transitions, what follows them (adjudicated
+# conflicts, force allocation), and last the partnership's change of state.
+CAUSAL_RANK = {"scheduled": 0, "random": 0, "triggered": 0, "delayed": 0, "election": 1, "endogenous": 2, "theatre": 3,
+               "adjudication": 4, "forces": 4, "partnership": 5}
+
+
+def causal_order(events):
+    """The event log ordered by step and, within a step, by CAUSAL_RANK (logged order otherwise kept)."""
+    rank = events["source"].map(CAUSAL_RANK).fillna(len(CAUSAL_RANK))
+    return events.assign(_rank=rank).sort_values(["step", "_rank"], kind="stable").drop(columns="_rank")
+
+
+def show_run(directory, run, scenario=None, out=None, hide_routine=False):
+    """After-action view of one run: the event timeline as text (causal order within a step), and a trajectory plot.
+
+    `hide_routine` leaves out the rows of routine random events (see ScenarioResults.routine_events).
+    """
     results = load([directory])
     names = [r.name for r in results]
     if scenario is not None and scenario not in names:
@@ -409,11 +506,19 @@ def show_run(directory, run, scenario=None, out=None):
     for theatre in (t.value for t in THEATRES):
         lines.append(f"  {THEATRE_LABELS[theatre]}: peak {row[f'{theatre}_peak_state']}, crisis end {row[f'{theatre}_crisis_end']}, "
                      f"conflict outcome {row[f'{theatre}_outcome']}")
-    lines.append("timeline:")
-    for event in result.events(run).itertuples(index=False):
+    events = causal_order(result.events(run))
+    routine = events["event_id"].isin(result.routine_events())
+    lines.append("timeline (within a step: events, elections, disputes, theatre transitions, their consequences, "
+                 "then the partnership):")
+    for event in (events[~routine] if hide_routine else events).itertuples(index=False):
         change = "" if np.isnan(event.before) else f" {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
         note = f"  ({event.note})" if event.note else ""
         lines.append(f"  {event.date}  step {event.step:3d}  {event.event_id:28s} {event.source:12s} {event.target}{change}{note}")
+    if hide_routine and routine.any():
+        hidden = sorted(events.loc[routine, "event_id"].unique())
+        lines.append(f"  ({routine.sum()} rows of routine events hidden: {', '.join(hidden)})")
     lines += explain_state_changes(result, run)
-    figure = plots.save(plots.run_trajectories(result, run), Path(out), f"run_{result.name}_{run}")
-    return "\n".join(lines), figure
+    fired = events[events["source"].isin(list(plots.KIND_OF_SOURCE)) & ~routine].drop_duplicates(["date", "event_id"])
+    routine_dates = [] if hide_routine else sorted(set(events.loc[routine, "date"]))
+    figure = plots.run_trajectories(result, run, list(zip(fired["date"], fired["event_id"])), routine_dates)
+    return "\n".join(lines), plots.save(figure, Path(out), f"run_{result.name}_{run}")

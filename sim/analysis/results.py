@@ -83,6 +83,10 @@ class ScenarioResults:
         filters = [("scenario", "==", self.name)] + ([("run", "==", int(run))] if run is not None else [])
         return pq.read_table(self.directory / "events.parquet", filters=filters).to_pandas()
 
+    def routine_events(self):
+        """Ids of the scenario's routine events: random ones that repeat (exercises, summits)."""
+        return {e["id"] for e in self.entry["resolved"]["events"] if e.get("probability_per_step") and e.get("repeat")}
+
     def scheduled_dates(self):
         """(date, label) of scheduled events and elections, for vertical markers on plots."""
         resolved = self.entry["resolved"]
@@ -108,7 +112,7 @@ def _leaves(value, path=""):
 def _variant_labels(group, shown=2):
     """Distinct labels for scenarios that share a name: the name plus the values in which they differ."""
     leaves = [_leaves(r.entry["resolved"]) for r in group]
-    paths = sorted(set().union(*leaves))
+    paths = sorted(set().union(*leaves), key=lambda p: (p.count("."), p))  # top-level values (end, start) first
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p != "description"]
     labels = []
     for result, flat in zip(group, leaves):

@@ -1,0 +1,128 @@
+"""Reports that scale and do not mislead: heatmap, small multiples, event timing, run view, common window."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from sim.analysis import plots
+from sim.analysis.report import (_outcome_frame, causal_order, never_happened, outcome_probabilities, paired_differences,
+                                 write_report)
+from sim.analysis.results import load
+
+from .conftest import ROOT, SCENARIOS
+
+matplotlib.use("Agg")
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory):
+    """Four scenarios, 20 runs of two years without elections. Enough: the rare event (0.2% a week) fires in
+    exactly one run with seed 5, retrenchment strains the partnership in every run, and the routine
+    exercises fire in every run."""
+    root = tmp_path_factory.mktemp("four")
+    shutil.copy(SCENARIOS / "baseline.yaml", root / "baseline.yaml")  # extends stays within the scenario's folder
+    rare = root / "rare.yaml"
+    rare.write_text(textwrap.dedent("""\
+        extends: baseline.yaml
+        name: rare_incident_world
+        events:
+          - id: rare_incident
+            description: An incident that happens in few runs
+            probability_per_step: 0.002
+            effects:
+              - shock: ties.japan_rok
+                value: -0.05
+        """))
+    done = _run("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_retrenchment.yaml", SCENARIOS / "taiwan_contingency.yaml",
+                rare, "--runs", 20, "--seed", 5, "--set", "end=2027-12-27", "--set", "elections=[]",
+                "--out", root / "ens", "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    return root / "ens"
+
+
+def test_heatmap_writes_estimate_and_interval_in_each_cell_and_names_what_never_happened(four):
+    probabilities = outcome_probabilities(load([four]))
+    never = never_happened(probabilities)
+    assert "partnership ruptured" in never and "partnership strained or worse" not in never
+    seen = probabilities[~probabilities["outcome"].isin(never)]
+    figure = plots.outcome_heatmap(seen, never)
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(dict.fromkeys(seen["outcome"]))
+    assert len(ax.texts) == len(seen)
+    cell = seen[(seen["scenario"] == "us_retrenchment") & (seen["outcome"] == "partnership strained or worse")].iloc[0]
+    assert f"100%\n[{100 * cell['low']:.0f}, 100]" in [t.get_text() for t in ax.texts]
+    note = " ".join(t.get_text() for t in figure.texts)
+    assert "no run of any scenario had them" in note and "partnership ruptured" in note
+    matplotlib.pyplot.close(figure)
+
+
+def test_more_than_three_scenarios_get_small_multiples(four):
+    results = load([four])
+    figure = plots.fan_charts(results, plots.scenario_colours([r.label for r in results]))
+    assert len(figure.axes) == len(plots.FAN_VARIABLES) * 4
+    assert [ax.get_title() for ax in figure.axes[:4]] == [r.label for r in results]
+    cohesion = figure.axes[0]
+    assert {t.get_text() for t in cohesion.texts} >= {"institutionalised", "functioning", "strained", "suspended", "ruptured"}
+    matplotlib.pyplot.close(figure)
+
+
+def test_event_timing_shows_a_rare_scripted_event_and_marks_identical_curves(four):
+    results = load([four])
+    figure = plots.event_timing(results, plots.scenario_colours([r.label for r in results]))
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
+    assert "rare_incident (scenario event; up to 5.0% of runs)" in titles
+    assert any(t.startswith("partnership strained (partnership;") for t in titles)
+    exercise = next(ax for ax in figure.axes if ax.get_title().startswith("trilateral_exercise"))
+    assert [t.get_text() for t in exercise.texts] == ["same in all scenarios"]  # first exercises precede any shock
+    assert len(exercise.get_lines()) == 4 and all(line.get_linestyle() == "--" for line in exercise.get_lines())
+    matplotlib.pyplot.close(figure)
+
+
+def test_a_step_reads_cause_before_effect():
+    sources = ["partnership", "adjudication", "theatre", "endogenous", "election", "triggered", "partnership"]
+    logged = pd.DataFrame({"step": [3, 3, 3, 3, 3, 3, 2], "source": sources})
+    assert list(causal_order(logged)["source"]) == ["partnership", "triggered", "election", "endogenous", "theatre",
+                                                    "adjudication", "partnership"]
+
+
+def test_show_can_hide_routine_events(four, tmp_path):
+    shown = _run("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path)
+    hidden = _run("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path, "--hide-routine")
+    assert shown.returncode == hidden.returncode == 0, shown.stderr + hidden.stderr
+    timeline = hidden.stdout.split("timeline")[1].split("why the states changed")[0]
+    assert "trilateral_exercise" in shown.stdout and "trilateral_exercise  " not in timeline
+    assert "rows of routine events hidden: trilateral_exercise" in timeline and "retrenchment" in timeline
+
+
+def test_different_dates_are_compared_over_the_common_window(four, tmp_path):
+    done = _run("run", SCENARIOS / "us_retrenchment.yaml", "--runs", 20, "--seed", 5, "--set", "end=2026-12-28",
+                "--set", "elections=[]", "--set", "events.gsomia_ends.at=2026-09-01",
+                "--set", "events.japan_rok_rupture.at=2026-08-01", "--out", tmp_path / "short", "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    report = write_report([four, tmp_path / "short"], out=tmp_path / "cmp")
+    assert any("common dates, 2026-01-05 to 2026-12-28" in w for w in report.warnings)
+    differences = pd.read_csv(tmp_path / "cmp" / "differences.csv")
+    assert set(differences["window"].dropna()) == {"2026-01-05..2026-12-28"}
+    assert "over the common dates 2026-01-05 to 2026-12-28" in report.path.read_text()
+    long_run = next(r for r in load([four]) if r.name == "baseline")
+    whole = _outcome_frame(long_run, window=(pd.Timestamp("2026-01-05").date(), pd.Timestamp("2027-12-27").date()))
+    summary = _outcome_frame(long_run)
+    for metric in ("final_cohesion", "min_cohesion", "strained", "suspended", "taiwan_conflict"):
+        assert whole[metric].to_numpy() == pytest.approx(summary[metric].to_numpy(), abs=1e-6), metric
+    assert paired_differences(long_run, long_run)["window"].eq("").all()
+
+
+def test_the_report_announces_each_step(four, tmp_path):
+    steps = []
+    write_report([four], out=tmp_path, progress=lambda done, total, step: steps.append((done, total, step)))
+    assert steps[0] == (0, 7, "tables") and steps[-1] == (6, 7, "report pages")
+    assert [done for done, _, _ in steps] == list(range(7))
