@@ -23,7 +23,7 @@ class LogRow(NamedTuple):
     step: int
     date: dt.date
     event_id: str
-    source: str      # scheduled, random, triggered, delayed, election, endogenous, theatre, adjudication, forces, partnership
+    source: str      # scheduled, random, triggered, delayed, lapse, election, endogenous, theatre, adjudication, forces, partnership
     target: str      # the variable or state that changed
     operation: str
     value: float     # the effect's value (NaN where none)
@@ -118,10 +118,10 @@ class EventEngine:
         model = self.model
         for effect in entry.spec.effects:
             operation = effect.operation
-            if operation == "election":
-                why = "; ".join(filter(None, (why, f"draw={self.draws_for(entry.spec.id)[model.step_index]:.4f}")))
-                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes,
-                                               self.draws_for(entry.spec.id)[model.step_index])]
+            if operation == "election":  # its own stream: a random event's firing draw must not decide the winner
+                u = self.draws_for(f"{entry.spec.id}:election")[model.step_index]
+                why = "; ".join(filter(None, (why, f"draw={u:.4f}")))
+                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u)]
             else:
                 changes = apply_effect(model, effect)
             for target, before, after, note in changes:

@@ -566,6 +566,8 @@ class WargameModel(mesa.Model):
         else:
             theatre.tension = min(theatre.tension, p.crisis_threshold - p.contingency_tension_margin)
         before = int(theatre.state)
+        if theatre.state is CONFLICT and state is not CONFLICT:
+            self._end_conflict(theatre)  # a scripted end of a war costs what any end of a war costs
         if state is not theatre.state:
             self.enter_state(theatre, state)
         return before, int(state), f"tension={theatre.tension:.3f}"

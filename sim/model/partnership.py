@@ -3,7 +3,7 @@
 Each step the ladder compares cohesion (and, for the top rung, institutionalisation) with the
 thresholds of the current state. Sustained shortfall moves the state one rung down; sustained
 recovery moves it one rung up. A single crossing of a line changes nothing. Meanings of the states
-and the equations are in docs/ODD.md (sections 2 and 7.12).
+and the equations are in docs/ODD.md (sections 2 and 7.11).
 """
 
 from dataclasses import dataclass, field
