@@ -164,19 +164,23 @@ def _latest(column):
 
 
 class BatchModel(WargameModel):
-    """The model for `mesa.batch_run`, seeded like the command line (root `seed`, run index `run`).
+    """The model for `mesa.batch_run`, seeded like the command line (root seed `root_seed`, run index `run`).
 
     Its DataCollector records every variable of `sim.model.RECORDED_VARIABLES` at each step
     (step 0 is the initial state); the model stops itself (`running = False`) at the scenario's end::
 
-        mesa.batch_run(sim.BatchModel, {"scenario": [scenario], "run": range(10)},
+        mesa.batch_run(sim.BatchModel, {"scenario": [scenario], "root_seed": 0, "run": range(10)},
                        max_steps=10_000, number_processes=1, data_collection_period=1)
 
-    (`scenario` goes in a list: batch_run would iterate over a bare Scenario's fields.)
+    (`scenario` goes in a list: batch_run would iterate over a bare Scenario's fields.) The root
+    seed is not called `seed`, and `rng` must stay None: mesa 3.5's batch_run fills a `seed` or
+    `rng` argument with its own seeds, which would break the command line's seeding rule.
     """
 
-    def __init__(self, scenario, seed=0, run=0):
-        super().__init__(scenario, rng=run_seed_sequence(seed, run))
+    def __init__(self, scenario, root_seed=0, run=0, rng=None):
+        if rng is not None:
+            raise ValueError("BatchModel is seeded by root_seed and run (the command line's rule); leave rng to None")
+        super().__init__(scenario, rng=run_seed_sequence(root_seed, run))
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _latest(i) for i, name in enumerate(RECORDED_VARIABLES)})
         self.datacollector.collect(self)

@@ -65,11 +65,11 @@ def test_run_ensemble_stores_the_same_files_as_the_command_line(stored, tmp_path
 
 def test_the_model_stops_itself_and_works_with_mesa_batch_run():
     scenario = sim.revise_scenario(sim.load_scenario(CHANGE), {"end": "2026-08-03", "elections": []})
-    model = sim.BatchModel(scenario, seed=3, run=1)
+    model = sim.BatchModel(scenario, root_seed=3, run=1)
     while model.running:
         model.step()
     assert model.steps == model.n_steps == scenario.n_steps
-    rows = mesa.batch_run(sim.BatchModel, {"scenario": [scenario], "seed": 3, "run": [0, 1]}, max_steps=10_000,
+    rows = mesa.batch_run(sim.BatchModel, {"scenario": [scenario], "root_seed": 3, "run": [0, 1]}, max_steps=10_000,
                           number_processes=1, data_collection_period=1, display_progress=False)
     frame = pd.DataFrame(rows)
     # mesa 3.3's batch_run leaves out the last step's row; mesa 3.5's keeps it

@@ -51,11 +51,13 @@ class EnsembleOutcome:
     signum: int = 0
 
 
-def _ignore_stop_signals():
-    # Ctrl-C and SIGTERM (often sent to the whole process group) are handled by the driver, which
-    # stops the workers itself; a worker must not die on its own and look like a crash.
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
+def _ignore_interrupts():
+    # Ctrl-C reaches the whole foreground process group; the driver handles it and stops the
+    # workers itself, so a worker must not die of it and look like a crash. SIGTERM keeps its
+    # default: when a worker dies, the pool itself ends the others with SIGTERM (CPython's
+    # broken-pool path) and waits for them while holding its lock, so a worker that ignored
+    # SIGTERM would deadlock the driver.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _kill_workers(executor):
@@ -75,7 +77,7 @@ def make_executor(workers, scheduler=None):
         if method == "forkserver":
             context.set_forkserver_preload(["sim.experiment.simulate"])  # workers start with the model imported
         executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_stop_signals)
+                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_interrupts)
         try:
             yield executor
         finally:

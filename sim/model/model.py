@@ -49,7 +49,7 @@ class WargameModel(mesa.Model):
     Seeding: `rng` is a numpy SeedSequence, or anything `SeedSequence()` accepts (an int or None).
     The command line seeds run i of an ensemble with root seed s by `SeedSequence(s, spawn_key=(i,))`
     (`sim.experiment.seeds.run_seed_sequence`), so `WargameModel(scenario, rng=i)` is *not* run i of
-    `run.py run --seed s`. Use `sim.run_one(scenario, seed=s, run=i)`, or `sim.BatchModel` with
+    `run.py run --seed s`. Use `sim.run_one(scenario, seed=s, run=i)`, or `sim.BatchModel` (root_seed, run) with
     `mesa.batch_run`, to get the command line's runs; see docs/api.md.
     """
 
