@@ -2,8 +2,8 @@
 
     python bench/ensemble.py --runs 10000 --batch-runs 500 --workers 2
 
-Both record the same 41 variables every step of the flagship scenario
-(simultaneous_with_administration_change, 208 weekly steps). The runner also writes the full
+Both record the same recorded variables every step of the flagship scenario
+(simultaneous_contingency, 209 weekly steps). The runner also writes the full
 Parquet store; batch_run keeps its rows in memory. Prints runs/s for each, the ratio, and the peak
 summed RSS of the process tree while each ran.
 """
@@ -28,7 +28,7 @@ from sim.experiment.runner import new_manifest, run_ensemble  # noqa: E402
 from sim.model import RECORDED_VARIABLES, WargameModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
-FLAGSHIP = ROOT / "scenarios" / "simultaneous_with_administration_change.yaml"
+FLAGSHIP = ROOT / "scenarios" / "simultaneous_contingency.yaml"
 
 
 def _reporter(index):
