@@ -295,7 +295,6 @@ class WargameModel(mesa.Model):
         self.date = self.dates[self.step_index]
         self.policy_change = 0.0
         self.upkeep_pulse = 0.0
-        self.tracer.begin_step(self)
         # 1. scenario events (delayed, scheduled, random, triggered)
         self.event_engine.step(self.step_index)
         # 2. domestic politics: elections on their dates, endogenous disputes

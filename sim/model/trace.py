@@ -30,16 +30,17 @@ TRACE_VARIABLES = (
 
 
 class Tracer:
-    """Remembers the state at the start of a step and splits the step's changes into named terms."""
+    """Remembers the state at the end of each step and splits the next step's changes into named terms."""
 
     def __init__(self, model):
-        self.begin_step(model)
+        self.before = self._state(model, model._log_components())
 
-    def begin_step(self, model):
-        """Keep what the decomposition needs from the state before this step's events and updates."""
+    @staticmethod
+    def _state(model, logs):
+        """What the decomposition needs from the state at the end of a step (= the start of the next)."""
         japan, rok = model.partner_list[1], model.partner_list[2]
-        self.before = (model.consistency, model.priority_alignment, dict(model.ties), japan.reliability[Actor.US],
-                       rok.reliability[Actor.US], model.mutual_reliability, model.cohesion, model._log_components())
+        return (model.consistency, model.priority_alignment, dict(model.ties), japan.reliability[Actor.US],
+                rok.reliability[Actor.US], model.mutual_reliability, model.cohesion, logs)
 
     def terms(self, model):
         """The trace row for the step just finished (zeros for the changes at step 0)."""
@@ -61,4 +62,5 @@ class Tracer:
                 (1.0 - w_us) * (model.mutual_reliability - mutual0)]
         for terms in model.opportunity_terms:
             row.extend(terms)
+        self.before = self._state(model, logs)  # nothing changes between the end of a step and the next one's start
         return tuple(row)
