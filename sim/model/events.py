@@ -120,8 +120,8 @@ class EventEngine:
             operation = effect.operation
             if operation == "election":  # its own stream: a random event's firing draw must not decide the winner
                 u = self.draws_for(f"{entry.spec.id}:election")[model.step_index]
-                why = "; ".join(filter(None, (why, f"draw={u:.4f}")))
-                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u)]
+                target, before, after, note = model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u)
+                changes = [(target, before, after, f"{note}; draw={u:.4f}")]
             else:
                 changes = apply_effect(model, effect)
             for target, before, after, note in changes:

@@ -9,9 +9,6 @@ deeper it is built (docs/ODD.md section 7.10):
 
 from ..world import INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, Institution
 
-SUMMIT_PROCESS, MISSILE_WARNING, SECRETARIAT, TRILATERAL_NCG, US_ROK_NCG, GSOMIA = tuple(Institution)
-
-
 def initial_statuses(spec):
     """Institution -> status from the scenario's `institutions` block."""
     return {i: INSTITUTION_STATUS_BY_LABEL[getattr(spec, i.value)] for i in INSTITUTIONS}
@@ -28,11 +25,11 @@ def activity(statuses, min_commitment, pulse, params, partnership_meets):
     Routine work happens only while the summit process operates and the partnership still meets
     (it is halted in the suspended and ruptured states).
     """
-    routine = params.routine_activity * min_commitment * operating(statuses, SUMMIT_PROCESS) * partnership_meets
+    routine = params.routine_activity * min_commitment * operating(statuses, Institution.SUMMIT_PROCESS) * partnership_meets
     return (routine
-            + params.missile_warning_activity * operating(statuses, MISSILE_WARNING)
-            + params.secretariat_activity * operating(statuses, SECRETARIAT)
-            + params.ncg_activity * operating(statuses, TRILATERAL_NCG)
+            + params.missile_warning_activity * operating(statuses, Institution.MISSILE_WARNING_SHARING)
+            + params.secretariat_activity * operating(statuses, Institution.SECRETARIAT)
+            + params.ncg_activity * operating(statuses, Institution.TRILATERAL_NCG)
             + pulse)
 
 

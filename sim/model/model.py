@@ -410,7 +410,7 @@ class WargameModel(mesa.Model):
         for theatre, forces, demand in zip(self.theatre_list, allocation, demands):
             theatre.us_forces, theatre.demand = forces, demand
         self._allocation_for = key
-        if (before > 0.0) != (self.us_overstretch > 0.0) or before > 0.0:
+        if before > 0.0 or self.us_overstretch > 0.0:  # a shortage begins, changes or ends
             detail = "; ".join(f"{t.theatre.value} {t.us_forces:.3f} of {t.demand:.3f}" for t in self.theatre_list)
             self.event_engine.record("us_force_shortage", "forces", "us_overstretch", "allocate", self.parameters.us_force_pool,
                                      before, self.us_overstretch, f"pool={self.parameters.us_force_pool:.3f}; {detail}")

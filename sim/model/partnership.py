@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from ..world import PartnershipState
 
-RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = tuple(PartnershipState)
+RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (
+    PartnershipState.RUPTURED, PartnershipState.SUSPENDED, PartnershipState.STRAINED, PartnershipState.FUNCTIONING,
+    PartnershipState.INSTITUTIONALISED)
 
 
 _FLOOR = {
