@@ -1,6 +1,7 @@
 """Shared fixtures: paths to bundled scenarios and a helper that writes scenario files."""
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,16 @@ def baseline():
     from sim.scenario import load_scenario
 
     return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+def wait_for_chunks(directory, count, process, timeout=120):
+    """Wait until a running ensemble in `directory` has stored `count` chunks (fails if it ends first)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        chunks = [d for d in (directory / "chunks").glob("*/*") if d.name.isdigit()] if (directory / "chunks").exists() else []
+        if len(chunks) >= count:
+            return
+        if process.poll() is not None:
+            pytest.fail("the run ended before it could be stopped")
+        time.sleep(0.02)
+    pytest.fail("no chunks appeared")

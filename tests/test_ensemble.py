@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 
 from sim.experiment.seeds import run_seed_value
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, wait_for_chunks
 
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
@@ -89,25 +88,13 @@ def test_a_mis_seeded_worker_shows_in_the_stored_seed(monkeypatch):
     assert seeds != [run_seed_value(5, r) for r in range(3)]
 
 
-def _wait_for_chunks(directory, count, process, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        chunks = [d for d in (directory / "chunks").glob("*/*") if d.name.isdigit()] if (directory / "chunks").exists() else []
-        if len(chunks) >= count:
-            return
-        if process.poll() is not None:
-            pytest.fail("driver ended before it could be killed")
-        time.sleep(0.05)
-    pytest.fail("no chunks appeared")
-
-
 def test_killed_ensemble_resumes_to_identical_files(tmp_path):
     args = [sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", 80, "--chunk-size", 4,
             "--seed", 9, "--workers", 1, "--quiet", "--no-report"]
     killed = tmp_path / "killed"
     process = subprocess.Popen([*map(str, args), "--out", str(killed)], cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_chunks(killed, 3, process)
+    wait_for_chunks(killed, 3, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
@@ -128,7 +115,7 @@ def _start_in_background(out, workers):
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
                                 "--chunk-size", "4", "--workers", str(workers), "--quiet", "--no-report", "--out", str(out)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for_chunks(out, 2, process)
+    wait_for_chunks(out, 2, process)
     return process
 
 

@@ -18,7 +18,7 @@ from sim.experiment.runner import new_manifest
 from sim.experiment.simulate import ChunkTask, simulate_chunk
 from sim.scenario import load_scenario
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, wait_for_chunks
 
 BASELINE = SCENARIOS / "baseline.yaml"
 SHORT_OVERRIDES = ["end=2027-01-04", "elections=[]"]  # one year: 52 steps (the elections fall later)
@@ -244,17 +244,6 @@ def _start(out, *extra):
                             text=True, start_new_session=True)
 
 
-def _wait_for_chunks(directory, count, process, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if len(list((directory / "chunks").glob("*/*"))) >= count:
-            return
-        if process.poll() is not None:
-            pytest.fail("the run ended before it could be stopped")
-        time.sleep(0.02)
-    pytest.fail("no chunks appeared")
-
-
 def _group_gone(pgid, timeout=15):
     """Whether every process of the group (driver, forkserver, workers, resource tracker) has ended."""
     deadline = time.time() + timeout
@@ -273,7 +262,7 @@ def _group_gone(pgid, timeout=15):
 def test_signals_stop_cleanly_and_resume_to_identical_files(long_reference, tmp_path, signals, code):
     out = tmp_path / "ens"
     process = _start(out)
-    _wait_for_chunks(out, 2, process)
+    wait_for_chunks(out, 2, process)
     for signum in signals:
         process.send_signal(signum)
         time.sleep(0.05)
@@ -289,7 +278,7 @@ def test_signals_stop_cleanly_and_resume_to_identical_files(long_reference, tmp_
 def test_a_second_run_or_resume_into_a_busy_directory_is_refused(long_reference, tmp_path):
     out = tmp_path / "ens"
     first = _start(out)
-    _wait_for_chunks(out, 1, first)
+    wait_for_chunks(out, 1, first)
     resume = cli("run", "--resume", out, "--quiet", "--no-report")
     plain(resume, 4)
     assert "in use by another run" in resume.stderr
