@@ -6,7 +6,7 @@ components, theatre and partnership states, institution statuses) are readable o
 through the mechanisms that drive them (or, for institutions, through `institution` effects).
 """
 
-from .world import (ADVERSARIES, ALIGNMENT_NAMES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, PARTNERS,
+from .world import (ADVERSARIES, ALIGNMENT_NAMES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, OTHERS, PARTNERS,
                     PARTNERSHIP_BY_LABEL, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
 
 _SETTABLE = (
@@ -35,6 +35,9 @@ _READ_ONLY = (
     + [f"institutions.{i.value}" for i in INSTITUTIONS]
     + [f"theatres.{t.value}.{field}" for t in THEATRES for field in ("state", "us_forces", "shortfall", "outcome")]
     + [f"actors.{a.value}.{field}" for a in PARTNERS for field in ("commitment", "burden_sharing_demand")]
+    + [f"actors.{a.value}.sovereignty_assertiveness" for a in OTHERS]
+    + [f"theatres.{t.value}.resolve" for t in THEATRES]
+    + [f"coercion.{a.value}.{b.value}" for a in Actor for b in Actor if a is not b]
 )
 
 SETTABLE_VARIABLES = tuple(_SETTABLE)

@@ -150,7 +150,26 @@ def test_economic_coercion_strains_the_pair_and_lifts(extending):
         coerced.step()
     lapse = rows(coerced, event_id="export_controls", source="lapse")[0]
     assert lapse.target == "coercion.japan.rok" and (lapse.before, lapse.after) == (0.4, 0.0)
-    assert (Actor.JAPAN, Actor.ROK) not in coerced.coercion and coerced.coercion[(Actor.US, Actor.ROK)] == 0.3
+    assert (Actor.JAPAN, Actor.ROK) not in coerced.coercion and coerced.getter("coercion.japan.rok")() == 0.0
+    lifted_in_a_crisis = bool(rows(coerced, event_id="tariffs_lifted_in_a_crisis"))
+    assert coerced.getter("coercion.us.rok")() == (0.0 if lifted_in_a_crisis else 0.3)
+
+
+def test_coercion_can_be_lifted_when_a_condition_on_it_holds(extending):
+    body = """
+        events:
+          - id: tariffs
+            at: 2026-03-02
+            effects:
+              - economic_coercion: {by: us, target: rok, severity: 0.5}
+          - id: lifted
+            when: coercion.us.rok > 0 and step >= 20
+            effects:
+              - economic_coercion: {by: us, target: rok, severity: 0}
+    """
+    model = run(extending(body), until=dt.date(2026, 7, 1))
+    (lifted,) = rows(model, event_id="lifted")
+    assert lifted.step == 20 and (lifted.before, lifted.after) == (0.5, 0.0) and not model.coercion
 
 
 def test_coercion_from_an_adversary_rallies_the_target(extending):

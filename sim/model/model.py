@@ -253,6 +253,10 @@ class WargameModel(mesa.Model):
                 reg[f"{prefix}.burden_sharing_demand"] = ((lambda a=agent: a.government.burden_sharing_demand), None)
                 for other in agent.reliability:
                     reg[f"{prefix}.reliability.{other.value}"] = item(agent.reliability, other)
+        for coercer in Actor:
+            for target in Actor:
+                if coercer is not target:
+                    reg[f"coercion.{coercer.value}.{target.value}"] = ((lambda k=(coercer, target): self.coercion.get(k, 0.0)), None)
         for name in ("cohesion", "coherence", "credibility", "us_credibility", "interoperability", "us_overstretch"):
             reg[name] = ((lambda n=name: getattr(self, n)), None)
         reg["step"] = ((lambda: self.step_index), None)

@@ -101,7 +101,12 @@ EXAMPLES = {
     at: 2026-07-06
     effects:
       - economic_coercion: {by: japan, target: rok, severity: 0.4}
-        until: 2027-03-22          # lifted then (or lift it with another event: severity 0)
+        until: 2027-03-22          # lifted then (or by another event with severity 0)
+  - id: tariffs_lifted_in_a_crisis
+    description: Washington lifts the tariffs on Seoul if the peninsula enters crisis (conditions read coercion.<by>.<target>)
+    when: coercion.us.rok > 0 and theatres.korea.state >= crisis
+    effects:
+      - economic_coercion: {by: us, target: rok, severity: 0}
   - id: tariffs_on_allies
     at: 2026-04-06
     effects:
