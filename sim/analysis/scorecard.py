@@ -64,14 +64,13 @@ def _span(check):
     return min(dates) - PAD, max(dates) + PAD
 
 
-def _shown_variable(check, series):
-    """The per-run series drawn for a check: its variable, or for a list the one binding the comparison."""
-    matrices = [series(v) for v in check.variables]
-    if len(matrices) == 1:
-        return check.variables[0], matrices[0]
+def _shown_variables(check, series):
+    """(label, runs x steps) drawn for a check: each variable, or for a list of states the one binding the comparison."""
+    if len(check.variables) == 1 or not state_labels(check.variables[0]):
+        return [(v, series(v)) for v in check.variables]
     high = check.comparison in ("below", "at_most")
-    return (f"{'highest' if high else 'lowest'} of {', '.join(check.variables)}",
-            (np.maximum if high else np.minimum).reduce(matrices))
+    return [(f"{'highest' if high else 'lowest'} of {', '.join(check.variables)}",
+             (np.maximum if high else np.minimum).reduce([series(v) for v in check.variables]))]
 
 
 def _window(ax, dates, colour, label):
@@ -85,11 +84,13 @@ def pattern_figure(result, series):
     figure, axes = plt.subplots(len(checks), 1, figsize=(9, 2.8 * len(checks)), squeeze=False)
     for ax, outcome in zip(axes[:, 0], checks):
         check = outcome.check
-        name, matrix = _shown_variable(check, series)
+        shown = _shown_variables(check, series)
         first, last = _span(check)
         inside = (series.dates >= first) & (series.dates <= last)
         dates = series.dates[inside].astype("datetime64[D]").astype(dt.date)
-        plots._fan(ax, matrix[:, inside], dates, "tab:blue", f"{name} (median, 50% and 90% of runs)", 0)
+        for (name, matrix), colour in zip(shown, ("tab:blue", "tab:orange", "tab:purple", "tab:brown")):
+            plots._fan(ax, matrix[:, inside], dates, colour, f"{name} (median, 50% and 90% of runs)", 0)
+        name = " and ".join(check.variables)
         measure = check.measure
         if measure.statistic == "at":
             ax.axvline(np.datetime64(measure.at), color="tab:blue", ls=":", lw=1.2, label=f"measured on {measure.at}")

@@ -418,7 +418,7 @@ class Parameters(Strict):
     dispute_severity: Unit = Field(0.3, description="Severity of an endogenous Japan-ROK dispute")
     burden_dispute_hazard: Rate = Field(0.01, description="Weekly burden-sharing dispute hazard per unit of US demand on an ally")
     burden_dispute_severity: Unit = Field(0.15, description="Severity of an endogenous burden-sharing dispute")
-    grievance_decay: Rate = Field(0.02, description="Weekly decay of Japan-ROK grievance")
+    grievance_decay: Rate = Field(0.0075, description="Weekly decay of Japan-ROK grievance")
     # Threat perception, reliability, ties
     threat_perception_rate: Rate = Field(0.1, description="Weekly rate at which perceived tension follows actual tension")
     reliability_rate: Rate = Field(0.03, description="Weekly rate at which perceived reliability follows demonstrated reliability")
