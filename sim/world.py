@@ -1,10 +1,25 @@
-"""The fixed world of the model: actors, theatres, cooperation domains and discrete states."""
+"""The world's shape, declared once: actors and their roles, pairs, theatres, cooperation domains and discrete states.
 
+The scenario schema, the model's loops, the recorded variables and the report's labels are derived
+from these declarations; adding an actor is its entry here, its parameters in the baseline scenario
+and its documentation.
+"""
+
+import itertools
 from enum import Enum, IntEnum
+from typing import NamedTuple, Optional
+
+
+class Role(str, Enum):
+    """What an actor is in the model: a partner of the trilateral, an adversary, or another actor."""
+
+    PARTNER = "partner"      # holds ties and reliability views; its commitment makes the partnership
+    ADVERSARY = "adversary"  # has resolve, drives theatres' escalation, aligns with other adversaries
+    OTHER = "other"          # has a government and opinion; acts on the world through the theatres it is the subject of
 
 
 class Actor(str, Enum):
-    """The six state actors."""
+    """The state actors (the world's shape is declared once, in ACTORS below)."""
 
     US = "us"
     JAPAN = "japan"
@@ -12,14 +27,46 @@ class Actor(str, Enum):
     CHINA = "china"
     DPRK = "dprk"
     RUSSIA = "russia"
+    TAIWAN = "taiwan"
 
 
-PARTNERS = (Actor.US, Actor.JAPAN, Actor.ROK)
-ADVERSARIES = (Actor.CHINA, Actor.DPRK, Actor.RUSSIA)
+class ActorInfo(NamedTuple):
+    """The declared shape of one actor."""
 
-# Pairwise ties among the partners and alignment among the adversaries, in a fixed order.
-TIE_PAIRS = ((Actor.US, Actor.JAPAN), (Actor.US, Actor.ROK), (Actor.JAPAN, Actor.ROK))
+    role: Role
+    label: str
+    elects: bool  # holds elections that scenarios can schedule (democracies)
+
+
+ACTORS = {
+    Actor.US: ActorInfo(Role.PARTNER, "United States", elects=True),
+    Actor.JAPAN: ActorInfo(Role.PARTNER, "Japan", elects=True),
+    Actor.ROK: ActorInfo(Role.PARTNER, "Republic of Korea", elects=True),
+    Actor.CHINA: ActorInfo(Role.ADVERSARY, "China", elects=False),
+    Actor.DPRK: ActorInfo(Role.ADVERSARY, "DPRK", elects=False),
+    Actor.RUSSIA: ActorInfo(Role.ADVERSARY, "Russia", elects=False),
+    Actor.TAIWAN: ActorInfo(Role.OTHER, "Taiwan", elects=True),
+}
+"""Every actor's role, label and whether it holds elections: the one declaration the rest derives from."""
+
+PARTNERS = tuple(a for a, info in ACTORS.items() if info.role is Role.PARTNER)
+ADVERSARIES = tuple(a for a, info in ACTORS.items() if info.role is Role.ADVERSARY)
+OTHERS = tuple(a for a, info in ACTORS.items() if info.role is Role.OTHER)
+ELECTORAL = tuple(a for a, info in ACTORS.items() if info.elects)
+LEAD_PARTNER = Actor.US  # the partner whose forces the pool allocates and whose credibility the allies judge
+ALLIES = tuple(a for a in PARTNERS if a is not LEAD_PARTNER)
+
+
+def side(actor):
+    """The side an actor stands on: partners and adversaries are sides; each other actor stands alone."""
+    role = ACTORS[actor].role
+    return actor.value if role is Role.OTHER else role.value
+
+
+# Ties among the partners and alignment among the adversaries: every pair, in the order scenario files name them.
+TIE_PAIRS = tuple(itertools.combinations(PARTNERS, 2))
 ALIGNMENT_PAIRS = ((Actor.CHINA, Actor.RUSSIA), (Actor.RUSSIA, Actor.DPRK), (Actor.CHINA, Actor.DPRK))
+HISTORY_PAIR = (Actor.JAPAN, Actor.ROK)  # the allies whose historical grievance the model tracks
 
 
 def pair_name(pair):
@@ -29,10 +76,11 @@ def pair_name(pair):
 
 TIE_NAMES = tuple(pair_name(p) for p in TIE_PAIRS)
 ALIGNMENT_NAMES = tuple(pair_name(p) for p in ALIGNMENT_PAIRS)
+HISTORY_TIE = pair_name(HISTORY_PAIR)
 
 
 class Theatre(str, Enum):
-    """Theatres in which crises can happen."""
+    """Theatres in which crises can happen (declared in THEATRE_INFO below)."""
 
     TAIWAN = "taiwan"
     KOREA = "korea"
@@ -40,7 +88,23 @@ class Theatre(str, Enum):
     SOUTH_CHINA_SEA = "south_china_sea"
 
 
+class TheatreInfo(NamedTuple):
+    """The declared shape of one theatre."""
+
+    label: str
+    subject: Optional[Actor]  # the actor whose own politics provoke or reassure the theatre's adversary, if any
+
+
+THEATRE_INFO = {
+    Theatre.TAIWAN: TheatreInfo("Taiwan Strait", subject=Actor.TAIWAN),
+    Theatre.KOREA: TheatreInfo("Korean Peninsula", subject=None),
+    Theatre.EAST_CHINA_SEA: TheatreInfo("East China Sea", subject=None),
+    Theatre.SOUTH_CHINA_SEA: TheatreInfo("South China Sea", subject=None),
+}
+
 THEATRES = tuple(Theatre)
+THEATRE_LABELS = {t.value: info.label for t, info in THEATRE_INFO.items()}
+ACTOR_LABELS = {a.value: info.label for a, info in ACTORS.items()}
 
 
 class Domain(str, Enum):
@@ -112,15 +176,29 @@ PARTNERSHIP_BY_LABEL = {s.label: s for s in PartnershipState}
 class Institution(str, Enum):
     """Named institutions that events can create, notice for termination, suspend, restore and end."""
 
-    SUMMIT_PROCESS = "summit_process"                  # trilateral: annual leaders' summits and ministerials
-    MISSILE_WARNING_SHARING = "missile_warning_sharing"  # trilateral: real-time DPRK missile-warning data
-    SECRETARIAT = "secretariat"                        # trilateral: standing secretariat (Seoul, 2024)
-    TRILATERAL_NCG = "trilateral_ncg"                  # trilateral nuclear consultative group
-    US_ROK_NCG = "us_rok_ncg"                          # bilateral US-ROK Nuclear Consultative Group (2023)
-    JAPAN_ROK_GSOMIA = "japan_rok_gsomia"              # bilateral Japan-ROK intelligence-sharing agreement
+    SUMMIT_PROCESS = "summit_process"
+    MISSILE_WARNING_SHARING = "missile_warning_sharing"
+    SECRETARIAT = "secretariat"
+    TRILATERAL_NCG = "trilateral_ncg"
+    US_ROK_NCG = "us_rok_ncg"
+    JAPAN_ROK_GSOMIA = "japan_rok_gsomia"
 
 
+INSTITUTION_INFO = {
+    Institution.SUMMIT_PROCESS: "Trilateral: annual leaders' summits and ministerials",
+    Institution.MISSILE_WARNING_SHARING: "Trilateral: real-time DPRK missile-warning data sharing",
+    Institution.SECRETARIAT: "Trilateral: standing secretariat (Seoul, 2024)",
+    Institution.TRILATERAL_NCG: "Trilateral nuclear consultative group",
+    Institution.US_ROK_NCG: "Bilateral US-ROK Nuclear Consultative Group (2023)",
+    Institution.JAPAN_ROK_GSOMIA: "Bilateral Japan-ROK military intelligence-sharing agreement (GSOMIA)",
+}
 INSTITUTIONS = tuple(Institution)
+
+# The nuclear consultative groups and the allies whose view of the lead partner each one reassures.
+NUCLEAR_ASSURANCE = {
+    Institution.TRILATERAL_NCG: ALLIES,
+    Institution.US_ROK_NCG: (Actor.ROK,),
+}
 
 
 class InstitutionStatus(_Labelled):

@@ -24,7 +24,7 @@ def test_child_elections_merge_by_actor_and_date(extending):
           - {actor: rok, date: 2027-06-03, outcomes: {rok_conservative: 0.9, rok_progressive: 0.1}}
         """))
     assert [(e.actor, str(e.date)) for e in added.elections] == [
-        ("japan", "2028-10-20"), ("us", "2029-01-20"), ("rok", "2027-06-03")]
+        ("japan", "2028-10-20"), ("us", "2029-01-20"), ("taiwan", "2028-05-20"), ("rok", "2027-06-03")]
     assert added.elections[1].outcomes == {"us_alliance_centred": 0.9, "us_transactional": 0.1}
     assert added.elections[0] == baseline.elections[0]
 
@@ -34,7 +34,7 @@ def test_remove_elections_drops_inherited_ones_and_names_a_wrong_one(extending):
         remove_elections:
           - {actor: japan, date: 2028-10-20}
         """))
-    assert [e.actor for e in removed.elections] == ["us"]
+    assert [e.actor for e in removed.elections] == ["us", "taiwan"]
     (problem,) = problems_of(extending("""
         remove_elections:
           - {actor: japan, date: 2028-10-21}
@@ -51,7 +51,7 @@ def test_a_problem_in_a_child_election_points_at_the_child(extending):
             outcomes: {us_alliance_centred: 0.5, us_transactional: 0.4}
         """)
     (problem,) = problems_of(path)
-    assert (problem.file, problem.line, problem.field) == (str(path), 6, "elections.2.outcomes")
+    assert (problem.file, problem.line, problem.field) == (str(path), 6, "elections.3.outcomes")  # after the three inherited elections
     assert "sum to 1" in problem.message
 
 

@@ -19,7 +19,7 @@ from .conftest import SCENARIOS
 # Scenarios in the order tried: the contingencies first, where most mechanisms are active.
 ORDER = ("simultaneous_contingency", "us_retrenchment", "trilateral_ncg", "japan_rok_dispute", "us_administration_change",
          "russia_dprk_alignment", "baseline", "continuity", "taiwan_contingency", "korea_contingency",
-         "simultaneous_under_continuity")
+         "simultaneous_under_continuity", "taiwan_independence_turn")
 # Seeds are tried lazily, a block of seeds across all scenarios before the next block, until one run
 # shows a difference; a war's outcome parameters act only in the runs where a war ends a given way.
 SEED_BLOCKS = (range(0, 4), range(4, 60))

@@ -8,7 +8,7 @@ import pytest
 from sim.model import WargameModel
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import EXAMPLES
-from sim.world import Actor
+from sim.world import Actor, Theatre
 
 from .conftest import SCENARIOS
 
@@ -115,3 +115,76 @@ def test_a_bad_rate_expression_is_a_located_error(extending):
         load_scenario(path)
     (problem,) = caught.value.problems
     assert problem.line == 5 and "did you mean 'actors.us.commitment'" in problem.message
+
+
+def test_a_coercive_signal_raises_tension_and_deters_by_its_credibility(extending):
+    body = "events:" + EXAMPLES["Coercive signalling by a partner toward an adversary (`coercive_signal`)"]
+    day = dt.date(2026, 8, 17)
+    transactional = run(extending(body), until=day)
+    centred = run(extending(body + "actors:\n  us: {government: us_alliance_centred}\n", name="centred.yaml"), until=day)
+    plain = run(SCENARIOS / "baseline.yaml", until=day)
+    effects = {}
+    for model in (transactional, centred):
+        logged = {r.target: r for r in rows(model, event_id="fire_and_fury")}
+        assert set(logged) == {"theatres.korea.tension", "actors.dprk.resolve", "actors.dprk.opinion"}
+        assert logged["theatres.korea.tension"].after > logged["theatres.korea.tension"].before
+        assert logged["actors.dprk.resolve"].after < logged["actors.dprk.resolve"].before
+        credibility = float(logged["actors.dprk.resolve"].note.split("credibility=")[1])
+        effects[model] = (credibility, 1 - logged["actors.dprk.resolve"].after / logged["actors.dprk.resolve"].before,
+                          logged["actors.dprk.opinion"].after - logged["actors.dprk.opinion"].before)
+    assert plain.actors[Actor.DPRK].government.resolve == 0.75
+    (k_low, deterred_low, provoked_low), (k_high, deterred_high, provoked_high) = effects[transactional], effects[centred]
+    assert k_high > k_low  # a committed US is the more credible signaller ...
+    assert deterred_high > deterred_low and provoked_high < provoked_low  # ... so it deters more and provokes less
+    assert deterred_high == pytest.approx(0.2 * 0.7 * k_high, abs=1e-3)  # signal_deterrence x intensity x credibility (logged to 3 places)
+
+
+def test_economic_coercion_strains_the_pair_and_lifts(extending):
+    body = "events:" + EXAMPLES["Economic coercion between two actors, and its lifting (`economic_coercion`)"]
+    coerced, plain = run(extending(body), until=dt.date(2027, 3, 15)), run(SCENARIOS / "baseline.yaml", until=dt.date(2027, 3, 15))
+    assert coerced.coercion[(Actor.JAPAN, Actor.ROK)] == 0.4
+    assert coerced.ties["japan_rok"] < plain.ties["japan_rok"] - 0.02
+    assert coerced.ties["us_japan"] < plain.ties["us_japan"]  # tariffs from the lead partner strain its alliances too
+    assert coerced.actors[Actor.ROK].opinion < plain.actors[Actor.ROK].opinion  # coercion from its own side erodes support
+    while coerced.date < dt.date(2027, 3, 29):
+        coerced.step()
+    lapse = rows(coerced, event_id="export_controls", source="lapse")[0]
+    assert lapse.target == "coercion.japan.rok" and (lapse.before, lapse.after) == (0.4, 0.0)
+    assert (Actor.JAPAN, Actor.ROK) not in coerced.coercion and coerced.coercion[(Actor.US, Actor.ROK)] == 0.3
+
+
+def test_coercion_from_an_adversary_rallies_the_target(extending):
+    body = """
+        events:
+          - id: thaad_retaliation
+            at: 2026-03-02
+            effects:
+              - economic_coercion: {by: china, target: rok, severity: 0.5}
+    """
+    day = dt.date(2026, 9, 1)
+    coerced, plain = run(extending(body), until=day), run(SCENARIOS / "baseline.yaml", until=day)
+    assert coerced.actors[Actor.ROK].opinion > plain.actors[Actor.ROK].opinion
+    assert (Actor.CHINA, Actor.ROK) in coerced.coercion and "ties.china_rok" not in coerced.registry  # no tie between them to strain
+
+
+def test_taiwan_government_moves_china_resolve_in_the_strait_only(extending):
+    body = "events:" + EXAMPLES["Taiwan's own politics: a government change and an election (`government`, `elections`)"]
+    day = dt.date(2027, 12, 1)
+    moved, plain = run(extending(body), until=day), run(SCENARIOS / "baseline.yaml", until=day)
+    series = {name: moved.recorder.series(name)[-1] - plain.recorder.series(name)[-1] for name in ("resolve_taiwan", "resolve_korea")}
+    assert series["resolve_taiwan"] == pytest.approx(0.3 * (0.8 - 0.4), abs=1e-9)  # provocation_gain x (assertiveness - reference)
+    assert series["resolve_korea"] == 0.0
+    assert moved.theatres[Theatre.TAIWAN].intent > plain.theatres[Theatre.TAIWAN].intent
+    kmt = run(extending("actors:\n  taiwan: {government: taiwan_kmt}\n", name="kmt.yaml"), until=day)
+    assert kmt.recorder.series("resolve_taiwan")[-1] < plain.recorder.series("resolve_taiwan")[-1]
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ("      - coercive_signal: {by: china, toward: dprk, theatre: korea}\n", "coercive_signal.by", "expected"),
+    ("      - coercive_signal: {by: us, toward: dprk, theatre: korea}\n        until: 2027-01-04\n", "", "'until' does not apply to 'coercive_signal'"),
+    ("      - economic_coercion: {by: japan, target: japan, severity: 0.3}\n", "economic_coercion", "two different actors"),
+    ("      - economic_coercion: {by: japan, target: rok}\n", "economic_coercion.severity", "required"),
+    ("      - election: {actor: china, outcomes: {china_assertive: 1.0}}\n", "election.actor", "expected"),
+])
+def test_misuse_of_the_new_constructs_is_a_located_error(extending, body, field, words):
+    test_misuse_is_a_located_error(extending, body, field, words)

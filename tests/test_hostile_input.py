@@ -232,7 +232,7 @@ def located_at_file(path):
     ("parameters:\n  tie_rate: on\n", "parameters.tie_rate"),
     ("parameters:\n  tie_rate: true\n", "parameters.tie_rate"),
     ("parameters:\n  conflict_duration_weeks: off\n", "parameters.conflict_duration_weeks"),
-    ("elections:\n  - {actor: us, date: 2028-11-07, outcomes: {us_alliance_centred: yes}}\n", "elections.2.outcomes"),
+    ("elections:\n  - {actor: us, date: 2028-11-07, outcomes: {us_alliance_centred: yes}}\n", "elections.3.outcomes"),
 ], ids=["yes", "on", "true", "off as int", "election outcome"])
 def test_yaml_booleans_are_not_numbers(child, body, field):
     [problem] = located(child(body))

@@ -11,7 +11,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..world import THEATRES, EscalationState, PartnershipState
+from ..world import DOMAINS, THEATRE_INFO, THEATRES, EscalationState, PartnershipState
 from .stats import survival_curve
 
 FAN_VARIABLES = (
@@ -21,13 +21,9 @@ FAN_VARIABLES = (
     ("credibility", "Credibility"),
     ("us_credibility", "US credibility (allies' view)"),
     ("institutionalisation", "Institutionalisation"),
-    ("interoperability", "Interoperability (mean of 9 domains)"),
+    ("interoperability", f"Interoperability (mean of {len(DOMAINS)} domains)"),
     ("tie_japan_rok", "Japan-ROK tie"),
-    ("tension_taiwan", "Tension: Taiwan Strait"),
-    ("tension_korea", "Tension: Korean Peninsula"),
-    ("tension_east_china_sea", "Tension: East China Sea"),
-    ("tension_south_china_sea", "Tension: South China Sea"),
-)
+) + tuple((f"tension_{t.value}", f"Tension: {info.label}") for t, info in THEATRE_INFO.items())
 
 
 def scenario_colours(labels):
@@ -438,8 +434,7 @@ def run_trajectories(result, run, marks, routine_dates=()):
 
     `marks` are (date, name) of the events to number on the plot; `routine_dates` get only a tick.
     """
-    names = ["cohesion", "consistency", "coherence", "credibility", "us_credibility",
-             "tension_taiwan", "tension_korea", "tension_east_china_sea", "tension_south_china_sea"]
+    names = ["cohesion", "consistency", "coherence", "credibility", "us_credibility"] + [f"tension_{t.value}" for t in THEATRES]
     states = ["partnership_state"] + [f"state_{t.value}" for t in THEATRES]
     frame = result.timeseries(names + states, runs=[run])
     events = result.events(run)

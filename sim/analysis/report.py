@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.record import SUMMARY_FIELDS
-from ..world import INSTITUTIONS, THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
+from ..world import INSTITUTIONS, THEATRE_LABELS, THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
@@ -18,8 +18,6 @@ from .stats import mean_difference, mean_with_mcse, quantiles, wilson
 __all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_numbers",
            "summary_table", "write_report"]
 
-THEATRE_LABELS = {"taiwan": "Taiwan Strait", "korea": "Korean Peninsula", "east_china_sea": "East China Sea",
-                  "south_china_sea": "South China Sea"}
 INSTITUTION_NAMES = {i.value for i in INSTITUTIONS}
 # Partnership outcomes: the worst state a run reaches (entered only after sustained conditions).
 PARTNERSHIP_OUTCOMES = (

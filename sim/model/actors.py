@@ -1,14 +1,17 @@
-"""The six state actors as Mesa agents.
+"""The state actors as Mesa agents; what each does follows from its role (sim.world.ACTORS).
 
-Partners (US, Japan, ROK) perceive tension, hold views of each other's reliability and carry
-domestic opinion. Adversaries (China, DPRK, Russia) form escalation intents from opportunity.
-Every actor decides from the same snapshot of the model and only then commits, so the order in
-which actors are activated cannot change the result.
+Partners perceive tension, hold views of each other's reliability and carry domestic opinion.
+Adversaries form escalation intents from opportunity and from the politics of a theatre's subject.
+Other actors (Taiwan) carry a government and opinion that matter through the theatres they are the
+subject of. Every actor decides from the same snapshot of the model and only then commits, so the
+order in which actors are activated cannot change the result.
 """
+
+import operator
 
 import mesa
 
-from ..world import PARTNERS, Actor
+from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
 
 
 def clip01(x):
@@ -20,7 +23,7 @@ class StateActor(mesa.Agent):
     """One state: government profile, opinion, capability, exposure and (partners) perceptions."""
 
     def __init__(self, model, *, actor, government_name, government, opinion=0.5, capability=1.0,
-                 exposure=(0.25, 0.25, 0.25, 0.25), reliability=None, perceived_tension=(0.0,) * 4):
+                 exposure=(1.0 / len(THEATRES),) * len(THEATRES), reliability=None, perceived_tension=(0.0,) * len(THEATRES)):
         super().__init__(model)
         self.actor = actor
         self.government_name = government_name
@@ -30,8 +33,9 @@ class StateActor(mesa.Agent):
         self.capability = capability
         self.exposure = tuple(exposure)
         self.exposure_total = sum(self.exposure)
-        self.is_partner = actor in PARTNERS
-        self.is_us = actor is Actor.US
+        self.role = ACTORS[actor].role
+        self.is_partner = self.role is Role.PARTNER
+        self.is_us = actor is LEAD_PARTNER
         self.reliability = dict(reliability or {})
         self.perceived_tension = list(perceived_tension)
         self.driven_theatres = []  # adversaries: the theatres whose tension they drive (set by the model)
@@ -55,27 +59,37 @@ class StateActor(mesa.Agent):
         total = self.exposure_total
         if total == 0.0:
             return 0.0
-        e, t = self.exposure, self.perceived_tension
-        return (e[0] * t[0] + e[1] * t[1] + e[2] * t[2] + e[3] * t[3]) / total
+        return sum(map(operator.mul, self.exposure, self.perceived_tension)) / total
 
     def priorities(self):
         """Share of attention given to each theatre: exposure x government priority x perceived tension."""
         if self._weights_for is not self.government:  # exposure x priority changes only with the government
             priority = self.government.theatre_priority
-            self._weights = tuple(e * p for e, p in zip(
-                self.exposure, (priority.taiwan, priority.korea, priority.east_china_sea, priority.south_china_sea)))
+            self._weights = tuple(e * getattr(priority, t.value) for e, t in zip(self.exposure, THEATRES))
             self._weights_for = self.government
-        w, t = self._weights, self.perceived_tension
-        weights = (w[0] * (0.1 + t[0]), w[1] * (0.1 + t[1]), w[2] * (0.1 + t[2]), w[3] * (0.1 + t[3]))
-        total = weights[0] + weights[1] + weights[2] + weights[3] or 1.0
+        weights = [w * (0.1 + t) for w, t in zip(self._weights, self.perceived_tension)]  # 0.1: attention to quiet theatres
+        total = sum(weights) or 1.0
         return [x / total for x in weights]
+
+    def resolve_in(self, theatre):
+        """Adversaries: resolve in one theatre, raised or lowered by how assertively its subject claims sovereignty.
+
+        r_k = clip(r_eff + provocation_gain * (a_subject - sovereignty_reference)); r_eff where the theatre has no subject.
+        """
+        subject = theatre.subject
+        if subject is None:
+            return self.effective_resolve
+        p = self.model.parameters
+        return clip01(self.effective_resolve
+                      + p.provocation_gain * (subject.government.sovereignty_assertiveness - p.sovereignty_reference))
 
     def decide(self):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
         model = self.model
         rates, params = model.rates, model.parameters
+        coerced = model.coercion_opinion_pressure(self.actor)
         if self.is_partner:
-            target = self.opinion_anchor + params.opinion_threat_rally * self.threat
+            target = self.opinion_anchor + params.opinion_threat_rally * self.threat + coerced
             if not self.is_us:
                 target -= params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
@@ -85,14 +99,16 @@ class StateActor(mesa.Agent):
             shown = model.demonstrated_reliability
             reliability = {}
             for other, r in self.reliability.items():
-                target = shown[other] if other is not Actor.US else model.us_reliability_seen_by[self.actor]
+                target = shown[other] if other is not LEAD_PARTNER else model.us_reliability_seen_by[self.actor]
                 reliability[other] = r + speed * (target - r)
             self._pending = (opinion, perceived, reliability)
         else:
-            opinion = self.opinion + rates.opinion * (self.opinion_anchor - self.opinion)
-            gain = params.escalation_gain * self.effective_resolve
+            opinion = self.opinion + rates.opinion * (clip01(self.opinion_anchor + coerced) - self.opinion)
             opportunity = model.opportunity
-            self._pending = (opinion, [min(1.0, gain * opportunity[t.index] + t.pressure) for t in self.driven_theatres])
+            resolve = [self.resolve_in(t) for t in self.driven_theatres]
+            intents = [min(1.0, params.escalation_gain * r * opportunity[t.index] + t.pressure)
+                       for t, r in zip(self.driven_theatres, resolve)]
+            self._pending = (opinion, resolve, intents)
 
     def commit(self):
         """Apply what `decide` prepared."""
@@ -101,8 +117,8 @@ class StateActor(mesa.Agent):
             self.reliability.update(reliability)  # in place: the model's variable registry holds this dict
             self.threat = self.threat_level()
         else:  # an adversary's intent is the escalation target of each theatre it drives
-            self.opinion, intents = self._pending
-            for theatre, intent in zip(self.driven_theatres, intents):
-                theatre.intent = intent
+            self.opinion, resolve, intents = self._pending
+            for theatre, r, intent in zip(self.driven_theatres, resolve, intents):
+                theatre.resolve, theatre.intent = r, intent
         self._pending = None
 

@@ -128,7 +128,7 @@ class EventEngine:
                 value = effect.value if effect.value is not None else math.nan
                 self.record(entry.spec.id, source, target, operation, value, before, after, "; ".join(filter(None, (why, note))))
                 if effect.until is not None:
-                    change = after - before if operation != "parameter" else before
+                    change = before if operation in RESTORED_ON_UNDO else after - before
                     self.undo.setdefault(model.step_of(effect.until), []).append((entry.spec.id, effect, change))
 
     def record(self, event_id, source, target, operation, value, before, after, note=""):
@@ -138,14 +138,20 @@ class EventEngine:
                                float(value), float(before), float(after), note))
 
 
+# Effects whose `until` restores the previous value rather than taking back the applied change.
+RESTORED_ON_UNDO = ("parameter", "economic_coercion")
+
+
 def undo_effect(model, effect, change):
     """Undo a change whose `until` date has come; return (target, before, after).
 
     A variable gets the applied change taken back (other changes since then stay); a parameter
-    gets its previous value back.
+    and a coercion get their previous value back.
     """
     if effect.operation == "parameter":
         return model.set_parameter(effect.parameter, change)
+    if effect.operation == "economic_coercion":
+        return _coerce(model, effect.economic_coercion, change)[:3]
     target = getattr(effect, effect.operation)
     return model.shift(target, -change)
 
@@ -186,9 +192,22 @@ def apply_effect(model, effect):
         changes = apply_dispute(model, dispute.kind, dispute.severity, dispute.target)
         return [(name, before, after, dispute.kind if dispute.target == "both" else f"{dispute.kind} with {dispute.target}")
                 for name, before, after in changes]
+    if op == "coercive_signal":
+        signal = effect.coercive_signal
+        changes = model.coercive_signal(Actor(signal.by), Actor(signal.toward), Theatre(signal.theatre), signal.intensity)
+        note = f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={model.demonstrated_reliability[Actor(signal.by)]:.3f}"
+        return [(name, before, after, note) for name, before, after in changes]
+    if op == "economic_coercion":
+        return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity)]
     if op == "upkeep":
         model.upkeep_pulse += effect.upkeep
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]
     change = effect.institution
     before, after = model.change_institution(Institution(change.name), INSTITUTION_ACTIONS[change.action])
     return [(f"institutions.{change.name}", int(before), int(after), f"{change.action}: {before.label} -> {after.label}")]
+
+
+def _coerce(model, coercion, severity):
+    """Put `coercion` in force at `severity` (0 lifts it); return (target, before, after, note) for the log."""
+    before = model.impose_coercion(Actor(coercion.by), Actor(coercion.target), severity)
+    return f"coercion.{coercion.by}.{coercion.target}", before, severity, "lifted" if severity == 0.0 else "in force"

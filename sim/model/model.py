@@ -7,19 +7,21 @@ there match the method names here.
 import datetime as dt
 import functools
 import math
+import operator
 import zlib
 from types import SimpleNamespace
 
 import mesa
 import numpy as np
 
-from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, DOMAINS, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRES, TIE_PAIRS,
-                     Actor, ConflictOutcome, Domain, EscalationState, Institution, PartnershipState, pair_name)
-from . import institutions, trace
+from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, HISTORY_PAIR, INSTITUTIONS, LEAD_PARTNER, PARTNERS,
+                     STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_PAIRS, Actor, ConflictOutcome, Domain, EscalationState,
+                     Institution, NUCLEAR_ASSURANCE, PartnershipState, pair_name, side)
+from . import institutions, record, trace
 from .actors import StateActor, clip01
 from .events import EventEngine
 from .partnership import PartnershipLadder, initial_state
-from .politics import apply_dispute, draw_from, election_odds, policy_reversal
+from .politics import apply_dispute, course, draw_from, election_odds, policy_reversal
 from .record import Recorder, summarise
 from .theatres import CONFLICT, TheatreState, adjudicate, allocate_forces, force_demand, next_state
 
@@ -44,7 +46,7 @@ def _child(seed_sequence, *key):
 
 
 class WargameModel(mesa.Model):
-    """Six state actors, their ties, institutions, interoperability, four theatres and scenario events.
+    """The state actors of sim.world, their ties, institutions, interoperability, the theatres and scenario events.
 
     Seeding: `rng` is a numpy SeedSequence, or anything `SeedSequence()` accepts (an int or None).
     The command line seeds run i of an ensemble with root seed s by `SeedSequence(s, spawn_key=(i,))`
@@ -94,6 +96,8 @@ class WargameModel(mesa.Model):
                 perceived_tension=initial_tension,
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
+        self.lead_partner = self.actors[LEAD_PARTNER]
+        self.ally_list = [self.actors[a] for a in ALLIES]
         self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
@@ -101,12 +105,17 @@ class WargameModel(mesa.Model):
         self.theatre_list = [
             TheatreState(theatre=t, index=i, adversary=Actor(getattr(theatres, t.value).adversary),
                          tension=getattr(theatres, t.value).tension, state=STATE_BY_LABEL[getattr(theatres, t.value).state],
-                         us_presence=getattr(theatres, t.value).us_presence, pressure=getattr(theatres, t.value).pressure)
+                         us_presence=getattr(theatres, t.value).us_presence, pressure=getattr(theatres, t.value).pressure,
+                         subject=self.actors[THEATRE_INFO[t].subject] if THEATRE_INFO[t].subject else None)
             for i, t in enumerate(THEATRES)
         ]
         self.theatres = {t.theatre: t for t in self.theatre_list}
+        self.coercion = {}  # (coercer, target) -> severity of the economic coercion in force
+        self._coercion_pressure = {}
         for actor in ADVERSARIES:
             self.actors[actor].driven_theatres = [t for t in self.theatre_list if t.adversary is actor]
+        for theatre in self.theatre_list:
+            theatre.resolve = self.actors[theatre.adversary].resolve_in(theatre)
 
         self.ties = {pair_name(pair): getattr(scenario.relations.ties, pair_name(pair)) for pair in TIE_PAIRS}
         self.alignment = {pair_name(pair): getattr(scenario.relations.alignment, pair_name(pair)) for pair in ALIGNMENT_PAIRS}
@@ -135,6 +144,7 @@ class WargameModel(mesa.Model):
         ]
 
         self.coalitions = self._coalitions()
+        self.partner_index_pairs = [(PARTNERS.index(i), PARTNERS.index(j)) for i, j in TIE_PAIRS]
         self.tie_members = [(pair_name(pair), self.actors[pair[0]], self.actors[pair[1]]) for pair in TIE_PAIRS]
         self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.registry = self._build_registry()
@@ -228,6 +238,7 @@ class WargameModel(mesa.Model):
             reg[f"{prefix}.us_forces"] = ((lambda t=theatre: t.us_forces), None)
             reg[f"{prefix}.shortfall"] = ((lambda t=theatre: self.shortfall(t)), None)
             reg[f"{prefix}.outcome"] = ((lambda t=theatre: int(t.outcome)), None)
+            reg[f"{prefix}.resolve"] = ((lambda t=theatre: t.resolve), None)
         for actor, agent in self.actors.items():
             prefix = f"actors.{actor.value}"
             reg[f"{prefix}.opinion"] = attribute(agent, "opinion")
@@ -235,6 +246,8 @@ class WargameModel(mesa.Model):
             reg[f"{prefix}.capability"] = attribute(agent, "capability", high=math.inf)
             if actor in ADVERSARIES:
                 reg[f"{prefix}.resolve"] = (lambda a=agent: a.government.resolve), self._resolve_setter(agent)
+            elif not agent.is_partner:
+                reg[f"{prefix}.sovereignty_assertiveness"] = ((lambda a=agent: a.government.sovereignty_assertiveness), None)
             else:
                 reg[f"{prefix}.commitment"] = ((lambda a=agent: a.effective_commitment), None)
                 reg[f"{prefix}.burden_sharing_demand"] = ((lambda a=agent: a.government.burden_sharing_demand), None)
@@ -268,9 +281,14 @@ class WargameModel(mesa.Model):
         return self.assign(name, self.registry[name][0]() + delta)
 
     @property
+    def lead_partner_commitment(self):
+        """Effective commitment of the lead partner (the US)."""
+        return self.partner_commitment[0]
+
+    @property
     def us_burden_sharing_demand(self):
         """Burden-sharing demand of the US government in office."""
-        return self.actors[Actor.US].government.burden_sharing_demand
+        return self.lead_partner.government.burden_sharing_demand
 
     @property
     def interoperability(self):
@@ -349,8 +367,7 @@ class WargameModel(mesa.Model):
             self.policy_change += policy_reversal(old, new)
         if profile_name != old_name:
             self.government_changes += 1
-        return old_name, old.alliance_commitment if actor in PARTNERS else old.resolve, (
-            new.alliance_commitment if actor in PARTNERS else new.resolve)
+        return old_name, course(actor, old), course(actor, new)
 
     def hold_elections(self):
         """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent."""
@@ -382,9 +399,9 @@ class WargameModel(mesa.Model):
         """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
         if self.government_version != self._dispute_hazards_for:  # hazards change only with a government
             p = self.parameters
-            japan, rok, us = (self.actors[a].government for a in (Actor.JAPAN, Actor.ROK, Actor.US))
-            weekly = ((p.dispute_base_hazard * 0.5 * (japan.history_assertiveness + rok.history_assertiveness), p.dispute_severity),
-                      (p.burden_dispute_hazard * us.burden_sharing_demand, p.burden_dispute_severity))
+            assertiveness = sum(self.actors[a].government.history_assertiveness for a in HISTORY_PAIR) / len(HISTORY_PAIR)
+            weekly = ((p.dispute_base_hazard * assertiveness, p.dispute_severity),
+                      (p.burden_dispute_hazard * self.us_burden_sharing_demand, p.burden_dispute_severity))
             self._dispute_hazards = [(kind, 1.0 - (1.0 - h) ** self.rates.dt, severity)
                                      for kind, (h, severity) in zip(("japan_rok_history", "burden_sharing"), weekly)]
             self._dispute_hazards_for = self.government_version
@@ -402,7 +419,7 @@ class WargameModel(mesa.Model):
         key = (self.government_version, self.state_version)
         if key == self._allocation_for:  # demand depends only on theatre states and the US government's priorities
             return
-        priority = self.actors[Actor.US].government.theatre_priority
+        priority = self.lead_partner.government.theatre_priority
         weights = [getattr(priority, t.value) for t in THEATRES]
         demands = [force_demand(t, w, self.parameters) for t, w in zip(self.theatre_list, weights)]
         before = self.us_overstretch
@@ -427,15 +444,17 @@ class WargameModel(mesa.Model):
     def assess_opportunity(self, effectiveness):
         """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms)."""
         p = self.parameters
-        us, japan, rok = self.partner_list
+        lead, allies = self.lead_partner, self.ally_list
         disunity = p.opportunity_disunity_weight * (1.0 - self.cohesion)
         deterrence = -p.opportunity_credibility_weight * (self.us_credibility - 0.5)
         alignment = self.alignment
         resolve = {agent: agent.effective_resolve for agent in self.adversary_list}
         for theatre, (adversary, others) in zip(self.theatre_list, self.coalitions):
             k = theatre.index
-            local = japan.capability * japan.exposure[k] + rok.capability * rok.exposure[k]
-            partner_power = (us.capability * theatre.us_forces + local) * effectiveness
+            local = sum(ally.capability * ally.exposure[k] for ally in allies)
+            if theatre.subject is not None:  # the subject of a theatre defends itself
+                local += theatre.subject.capability * theatre.subject.exposure[k]
+            partner_power = (lead.capability * theatre.us_forces + local) * effectiveness
             support = coordination = 0.0
             for other, key in others:
                 support += alignment[key] * other.capability * other.exposure[k]
@@ -460,13 +479,12 @@ class WargameModel(mesa.Model):
             if agent.is_us:
                 value = value * (1.0 - p.overstretch_penalty * self.us_overstretch)
             self.demonstrated_reliability[agent.actor] = clip01(value)
-        shown = self.demonstrated_reliability[Actor.US]
-        self.us_reliability_seen_by = {ally: clip01(shown + self.nuclear_assurance(ally)) for ally in (Actor.JAPAN, Actor.ROK)}
+        shown = self.demonstrated_reliability[LEAD_PARTNER]
+        self.us_reliability_seen_by = {ally: clip01(shown + self.nuclear_assurance(ally)) for ally in ALLIES}
 
     def nuclear_assurance(self, ally):
         """Addition to the US reliability an ally sees while a nuclear consultative group covering it operates."""
-        covered = self.institution_status[Institution.TRILATERAL_NCG].operating or (
-            ally is Actor.ROK and self.institution_status[Institution.US_ROK_NCG].operating)
+        covered = any(self.institution_status[ncg].operating for ncg, members in NUCLEAR_ASSURANCE.items() if ally in members)
         return self.parameters.ncg_credibility_bonus if covered else 0.0
 
     # ----------------------------------------------------------------- theatres
@@ -536,7 +554,7 @@ class WargameModel(mesa.Model):
         sign = {ConflictOutcome.ADVERSARY_GAINS: -1.0, ConflictOutcome.DETERRENCE_RESTORED: 1.0}.get(outcome, 0.0)
         if sign == 0.0:
             return
-        changes = [self.shift(f"actors.{ally.value}.reliability.us", sign * p.war_credibility_effect) for ally in (Actor.JAPAN, Actor.ROK)]
+        changes = [self.shift(f"actors.{ally.value}.reliability.{LEAD_PARTNER.value}", sign * p.war_credibility_effect) for ally in ALLIES]
         changes += [self.shift(f"ties.{name}", sign * p.war_tie_effect) for name in self.ties]
         for name, before, after in changes:
             self.event_engine.record(event_id, "adjudication", name, "rally" if sign > 0 else "fracture", math.nan, before, after)
@@ -576,19 +594,22 @@ class WargameModel(mesa.Model):
         """Ties move toward targets set by commitment, friction, shared threat, hedging and agreements, slowed by institutions."""
         p, rates = self.parameters, self.rates
         speed = rates.tie * (1.0 - p.institutional_inertia * self.institution_level)
-        us, japan, rok = self.partner_list
+        lead = self.lead_partner
         commitment = dict(zip(self.partner_list, self.partner_commitment))
         threat = {a: a.threat for a in self.partner_list}
-        shortfall = max(0.0, p.hedge_reference_commitment - commitment[us])
+        shortfall = max(0.0, p.hedge_reference_commitment - commitment[lead])
         gsomia = p.gsomia_tie_support * institutions.operating(self.institution_status, Institution.JAPAN_ROK_GSOMIA)
+        coercion = self.coercion
         for name, i, j in self.tie_members:
             target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
-            if i is us:
+            if i is lead:
                 target -= p.burden_friction * self.us_burden_sharing_demand
-            else:
-                assertiveness = 0.5 * (japan.government.history_assertiveness + rok.government.history_assertiveness)
+            else:  # between allies: they hedge together when the lead partner falters; history divides them
+                assertiveness = 0.5 * (i.government.history_assertiveness + j.government.history_assertiveness)
                 target += min(p.hedge_cap, p.hedge_gain * shortfall) + gsomia
                 target -= p.history_friction * assertiveness + p.grievance_weight * self.japan_rok_grievance
+            if coercion:
+                target -= p.coercion_tie_effect * (coercion.get((i.actor, j.actor), 0.0) + coercion.get((j.actor, i.actor), 0.0))
             self.ties[name] += speed * (clip01(target) - self.ties[name])
         self.japan_rok_grievance *= 1.0 - rates.grievance_decay
 
@@ -596,8 +617,12 @@ class WargameModel(mesa.Model):
         """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
         p = self.parameters
         mean_tension = sum(t.tension for t in self.theatre_list) / len(self.theatre_list)
-        for name, anchor in self.alignment_anchors.items():
-            target = clip01(anchor + p.alignment_tension_gain * mean_tension)
+        coercion = self.coercion
+        for (a, b), (name, anchor) in zip(ALIGNMENT_PAIRS, self.alignment_anchors.items()):
+            target = anchor + p.alignment_tension_gain * mean_tension
+            if coercion:
+                target -= p.coercion_tie_effect * (coercion.get((a, b), 0.0) + coercion.get((b, a), 0.0))
+            target = clip01(target)
             self.alignment[name] += self.rates.alignment * (target - self.alignment[name])
 
     @property
@@ -620,6 +645,46 @@ class WargameModel(mesa.Model):
         if institutions.is_reversal(before, status):
             self.policy_change += self.parameters.institution_break_shock
         return before, status
+
+    def coercive_signal(self, signaller, target, theatre_name, intensity):
+        """Event effect: a partner's show of force or threat toward an adversary; return [(variable, before, after)].
+
+        Tension in the theatre rises by signal_tension_gain * s. The signal deters by its credibility
+        k (the signaller's demonstrated reliability): the target's resolve falls by a share
+        signal_deterrence * s * k, and its public rallies by signal_provocation * s * (1 - k).
+        """
+        p = self.parameters
+        credibility = self.demonstrated_reliability[signaller]
+        theatre, adversary = f"theatres.{theatre_name.value}.tension", f"actors.{target.value}"
+        return [self.shift(theatre, p.signal_tension_gain * intensity),
+                self.assign(f"{adversary}.resolve", self.actors[target].government.resolve
+                            * (1.0 - p.signal_deterrence * intensity * credibility)),
+                self.shift(f"{adversary}.opinion", p.signal_provocation * intensity * (1.0 - credibility))]
+
+    def impose_coercion(self, coercer, target, severity):
+        """Event effect: put economic coercion (export controls, tariffs, sanctions) of `severity` in force; 0 lifts it.
+
+        Returns the severity it replaces. Coercion between partners also counts as policy reversal.
+        """
+        key = (coercer, target)
+        before = self.coercion.pop(key, 0.0)
+        if severity > 0.0:
+            self.coercion[key] = severity
+        if coercer in PARTNERS and target in PARTNERS:
+            self.policy_change += max(0.0, severity - before)
+        return before
+
+    def coercion_opinion_pressure(self, actor):
+        """Shift of `actor`'s opinion target from the economic coercion it suffers.
+
+        Coercion from its own side erodes support for the shared course; coercion from another side
+        rallies the public behind its government: -/+ coercion_opinion_effect * severity.
+        """
+        if not self.coercion:
+            return 0.0
+        effect = self.parameters.coercion_opinion_effect
+        return sum((-severity if side(coercer) == side(actor) else severity) * effect
+                   for (coercer, target), severity in self.coercion.items() if target is actor)
 
     def exercise(self, domains, intensity):
         """Event effect: close a share of each exercised domain's interoperability gap; return domain names."""
@@ -653,17 +718,16 @@ class WargameModel(mesa.Model):
         self.consistency_recovery = rates.consistency_recovery * (self._consistency_ceiling() - self.consistency)
         self.consistency_reversal = -p.consistency_shock_weight * damping * self.policy_change
         self.consistency = clip01(self.consistency + self.consistency_recovery + self.consistency_reversal)
-        first, second, third = (a.priorities() for a in self.partner_list)
-        total_variation = 0.0
-        for x, y, z in zip(first, second, third):
-            total_variation += abs(x - y) + abs(x - z) + abs(y - z)
-        self.priority_alignment = 1.0 - total_variation / 6.0  # 1 - mean over the three pairs of half the L1 distance
+        priorities = [a.priorities() for a in self.partner_list]
+        distance = 0.0
+        for i, j in self.partner_index_pairs:
+            distance += sum(map(abs, map(operator.sub, priorities[i], priorities[j])))
+        self.priority_alignment = 1.0 - distance / (2.0 * len(self.partner_index_pairs))  # 1 - mean over pairs of half the L1 distance
         mean_tie = sum(self.ties.values()) / len(self.ties)
         self.coherence = p.coherence_alignment_weight * self.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
-        us, japan, rok = self.partner_list
-        self.us_credibility = 0.5 * (japan.reliability[Actor.US] + rok.reliability[Actor.US])
-        self.mutual_reliability = 0.25 * (us.reliability[Actor.JAPAN] + us.reliability[Actor.ROK]
-                                          + japan.reliability[Actor.ROK] + rok.reliability[Actor.JAPAN])
+        self.us_credibility = sum(ally.reliability[LEAD_PARTNER] for ally in self.ally_list) / len(self.ally_list)
+        mutual = [r for agent in self.partner_list for other, r in agent.reliability.items() if other is not LEAD_PARTNER]
+        self.mutual_reliability = sum(mutual) / len(mutual)
         self.credibility = p.credibility_us_weight * self.us_credibility + (1.0 - p.credibility_us_weight) * self.mutual_reliability
         self.cohesion = (max(self.consistency, 1e-9) ** p.cohesion_weight_consistency
                          * max(self.coherence, 1e-9) ** p.cohesion_weight_coherence
@@ -694,22 +758,7 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- recording
     def snapshot(self):
         """The recorded variables, ordered as sim.model.record.RECORDED_VARIABLES."""
-        ties, align = self.ties, self.alignment
-        a, b, c, d = self.theatre_list
-        us, japan, rok = self.partner_list
-        return (
-            self.cohesion, self.consistency, self.coherence, self.credibility, self.us_credibility,
-            japan.reliability[Actor.US], rok.reliability[Actor.US], float(self.partnership.state),
-            ties["us_japan"], ties["us_rok"], ties["japan_rok"],
-            align["china_russia"], align["russia_dprk"], align["china_dprk"],
-            self.institution_level, self.interoperability, self.partner_commitment[0],
-            self.us_overstretch, self.japan_rok_grievance,
-            *self.domain_levels,
-            a.tension, b.tension, c.tension, d.tension,
-            float(a.state), float(b.state), float(c.state), float(d.state),
-            a.us_forces, b.us_forces, c.us_forces, d.us_forces, *self.opportunity,
-            *(float(self.institution_status[i]) for i in INSTITUTIONS),
-        )
+        return record.snapshot(self)
 
     def release(self):
         """Let a finished model be garbage-collected.

@@ -2,7 +2,7 @@
 
 import math
 
-from ..world import Actor
+from ..world import ACTORS, ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, Actor, Role
 
 
 def election_odds(outcomes, incumbent, opinion, opinion_weight):
@@ -28,6 +28,14 @@ def policy_reversal(old, new):
             + max(0.0, new.history_assertiveness - old.history_assertiveness))
 
 
+def course(actor, profile):
+    """The number that sums up a profile's course for the log: commitment (partners), resolve (adversaries), sovereignty assertiveness (others)."""
+    role = ACTORS[actor].role
+    if role is Role.PARTNER:
+        return profile.alliance_commitment
+    return profile.resolve if role is Role.ADVERSARY else profile.sovereignty_assertiveness
+
+
 def draw_from(odds, u):
     """The outcome a uniform draw `u` selects from an ordered mapping of probabilities."""
     cumulative = 0.0
@@ -48,13 +56,15 @@ def apply_dispute(model, kind, severity, target="both"):
     damp = 1.0 - model.parameters.shock_damping * model.institution_level
     changes = []
     if kind == "japan_rok_history":
+        first, second = HISTORY_PAIR
         changes.append(model.shift("japan_rok_grievance", severity))
-        changes.append(model.shift("ties.japan_rok", -severity * damp))
-        changes.append(model.shift("actors.japan.reliability.rok", -0.5 * severity * damp))
-        changes.append(model.shift("actors.rok.reliability.japan", -0.5 * severity * damp))
+        changes.append(model.shift(f"ties.{HISTORY_TIE}", -severity * damp))
+        changes.append(model.shift(f"actors.{first.value}.reliability.{second.value}", -0.5 * severity * damp))
+        changes.append(model.shift(f"actors.{second.value}.reliability.{first.value}", -0.5 * severity * damp))
     else:
-        for ally in (Actor.JAPAN, Actor.ROK) if target == "both" else (Actor(target),):
-            changes.append(model.shift(f"ties.us_{ally.value}", -severity * damp))
-            changes.append(model.shift(f"actors.{ally.value}.reliability.us", -0.5 * severity * damp))
+        lead = LEAD_PARTNER.value
+        for ally in ALLIES if target == "both" else (Actor(target),):
+            changes.append(model.shift(f"ties.{lead}_{ally.value}", -severity * damp))
+            changes.append(model.shift(f"actors.{ally.value}.reliability.{lead}", -0.5 * severity * damp))
     model.policy_change += severity
     return changes

@@ -1,23 +1,50 @@
 """What a run records: per-step model variables and causal-trace terms (one tuple each per step) and the run summary."""
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 
-from ..world import DOMAINS, INSTITUTIONS, THEATRES, ConflictOutcome, EscalationState, PartnershipState
+from ..world import (ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTIONS, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome,
+                     EscalationState, PartnershipState)
 from .trace import TRACE_VARIABLES
 
-RECORDED_VARIABLES = (
-    ("cohesion", "consistency", "coherence", "credibility", "us_credibility",
-     "japan_view_of_us", "rok_view_of_us", "partnership_state",
-     "tie_us_japan", "tie_us_rok", "tie_japan_rok",
-     "alignment_china_russia", "alignment_russia_dprk", "alignment_china_dprk",
-     "institutionalisation", "interoperability", "us_commitment", "us_overstretch", "japan_rok_grievance")
-    + tuple(f"interop_{d.value}" for d in DOMAINS)
-    + tuple(f"tension_{t.value}" for t in THEATRES)
-    + tuple(f"state_{t.value}" for t in THEATRES)
-    + tuple(f"us_forces_{t.value}" for t in THEATRES)
-    + tuple(f"opportunity_{t.value}" for t in THEATRES)
-    + tuple(f"institution_{i.value}" for i in INSTITUTIONS)
+class Recorded(NamedTuple):
+    """A group of recorded variables: their names and a function of the model giving their values in that order."""
+
+    names: tuple
+    values: Callable
+
+
+RECORDED = (
+    Recorded(("cohesion", "consistency", "coherence", "credibility", "us_credibility"),
+             lambda m: (m.cohesion, m.consistency, m.coherence, m.credibility, m.us_credibility)),
+    Recorded(tuple(f"{a.value}_view_of_{LEAD_PARTNER.value}" for a in ALLIES),
+             lambda m: [ally.reliability[LEAD_PARTNER] for ally in m.ally_list]),
+    Recorded(("partnership_state",), lambda m: (float(m.partnership.state),)),
+    Recorded(tuple(f"tie_{name}" for name in TIE_NAMES), lambda m: m.ties.values()),
+    Recorded(tuple(f"alignment_{name}" for name in ALIGNMENT_NAMES), lambda m: m.alignment.values()),
+    Recorded(("institutionalisation", "interoperability", f"{LEAD_PARTNER.value}_commitment", "us_overstretch", "japan_rok_grievance"),
+             lambda m: (m.institution_level, m.interoperability, m.lead_partner_commitment, m.us_overstretch, m.japan_rok_grievance)),
+    Recorded(tuple(f"interop_{d.value}" for d in DOMAINS), lambda m: m.domain_levels),
+    Recorded(tuple(f"tension_{t.value}" for t in THEATRES), lambda m: [t.tension for t in m.theatre_list]),
+    Recorded(tuple(f"state_{t.value}" for t in THEATRES), lambda m: [float(t.state) for t in m.theatre_list]),
+    Recorded(tuple(f"us_forces_{t.value}" for t in THEATRES), lambda m: [t.us_forces for t in m.theatre_list]),
+    Recorded(tuple(f"opportunity_{t.value}" for t in THEATRES), lambda m: m.opportunity),
+    Recorded(tuple(f"resolve_{t.value}" for t in THEATRES), lambda m: [t.resolve for t in m.theatre_list]),
+    Recorded(tuple(f"institution_{i.value}" for i in INSTITUTIONS), lambda m: [float(m.institution_status[i]) for i in INSTITUTIONS]),
 )
+"""The recorded variables, declared once: the snapshot, the Parquet schema and the report read these names."""
+
+RECORDED_VARIABLES = tuple(name for group in RECORDED for name in group.names)
+
+
+def snapshot(model):
+    """One row of the recorded variables, ordered as RECORDED_VARIABLES."""
+    row = []
+    for group in RECORDED:
+        row.extend(group.values(model))
+    return tuple(row)
+
 
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
 
@@ -28,8 +55,9 @@ SUMMARY_FIELDS = (
     + tuple((f"first_{label}_step", int) for label in PARTNERSHIP_STATES)
     + (("final_consistency", float), ("final_coherence", float), ("final_credibility", float),
        ("final_us_credibility", float), ("min_us_credibility", float), ("final_institutionalisation", float),
-       ("final_interoperability", float), ("final_tie_us_japan", float), ("final_tie_us_rok", float),
-       ("final_tie_japan_rok", float), ("max_us_overstretch", float), ("events_fired", int),
+       ("final_interoperability", float))
+    + tuple((f"final_tie_{name}", float) for name in TIE_NAMES)
+    + (("max_us_overstretch", float), ("events_fired", int),
        ("japan_rok_disputes", int), ("burden_sharing_disputes", int), ("government_changes", int))
     + tuple(
         (f"{t.value}_{name}", kind)
@@ -105,9 +133,9 @@ def summarise(model):
         "min_us_credibility": float(recorder.series("us_credibility").min()),
         "final_institutionalisation": float(recorder.series("institutionalisation")[-1]),
         "final_interoperability": float(recorder.series("interoperability")[-1]),
-        "final_tie_us_japan": float(recorder.series("tie_us_japan")[-1]),
-        "final_tie_us_rok": float(recorder.series("tie_us_rok")[-1]),
-        "final_tie_japan_rok": float(recorder.series("tie_japan_rok")[-1]),
+    })
+    summary.update({f"final_tie_{name}": float(recorder.series(f"tie_{name}")[-1]) for name in TIE_NAMES})
+    summary.update({
         "max_us_overstretch": float(recorder.series("us_overstretch").max()),
         "events_fired": int(sum(model.event_engine.fired_counts().values())),
         "japan_rok_disputes": model.dispute_counts["japan_rok_history"],

@@ -13,14 +13,16 @@ PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (
 class TheatreState:
     """Mutable state of one theatre plus what the run summary needs to know about its history."""
 
-    __slots__ = ("theatre", "index", "adversary", "tension", "pressure", "intent", "state", "us_presence", "us_forces",
+    __slots__ = ("theatre", "index", "adversary", "subject", "resolve", "tension", "pressure", "intent", "state", "us_presence", "us_forces",
                  "conflict_steps_left", "peak_state", "peak_tension", "tension_sum", "first_crisis_step",
                  "first_conflict_step", "outcome", "crisis_resolution", "demand", "steps_in_state")
 
-    def __init__(self, *, theatre, index, adversary, tension, state, us_presence, pressure=0.0):
+    def __init__(self, *, theatre, index, adversary, tension, state, us_presence, pressure=0.0, subject=None):
         self.theatre = theatre
         self.index = index
         self.adversary = adversary
+        self.subject = subject  # the agent whose politics provoke or reassure the adversary here (None: no subject)
+        self.resolve = 0.0  # the adversary's resolve in this theatre, set when it commits
         self.tension = tension
         self.pressure = pressure
         self.intent = tension  # the driving adversary's escalation intent, set when it commits

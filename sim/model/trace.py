@@ -13,7 +13,7 @@ its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md sec
 
 import math
 
-from ..world import THEATRES, TIE_NAMES, Actor
+from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
 
 COMPONENTS = ("consistency", "coherence", "credibility")
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
@@ -22,8 +22,8 @@ TRACE_VARIABLES = (
     tuple(f"cohesion_change_from_{c}" for c in COMPONENTS)
     + ("consistency_change_from_recovery", "consistency_change_from_reversal", "consistency_change_from_events")
     + ("coherence_change_from_priorities",) + tuple(f"coherence_change_from_tie_{name}" for name in TIE_NAMES)
-    + ("credibility_change_from_japan_view_of_us", "credibility_change_from_rok_view_of_us",
-       "credibility_change_from_mutual_reliability")
+    + tuple(f"credibility_change_from_{a.value}_view_of_{LEAD_PARTNER.value}" for a in ALLIES)
+    + ("credibility_change_from_mutual_reliability",)
     + tuple(f"opportunity_{t.value}_{term}" for t in THEATRES for term in OPPORTUNITY_TERMS)
 )
 """Names of the trace columns, in the order `Tracer.terms` returns them."""
@@ -38,28 +38,26 @@ class Tracer:
     @staticmethod
     def _state(model, logs):
         """What the decomposition needs from the state at the end of a step (= the start of the next)."""
-        japan, rok = model.partner_list[1], model.partner_list[2]
-        return (model.consistency, model.priority_alignment, dict(model.ties), japan.reliability[Actor.US],
-                rok.reliability[Actor.US], model.mutual_reliability, model.cohesion, logs)
+        views = [ally.reliability[LEAD_PARTNER] for ally in model.ally_list]
+        return (model.consistency, model.priority_alignment, dict(model.ties), views, model.mutual_reliability, model.cohesion, logs)
 
     def terms(self, model):
         """The trace row for the step just finished (zeros for the changes at step 0)."""
         p = model.parameters
-        consistency0, alignment0, ties0, japan_us0, rok_us0, mutual0, cohesion0, logs0 = self.before
+        consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
         logs = model._log_components()
         weighted = [now - then for now, then in zip(logs, logs0)]
         total = sum(weighted)
         factor = cohesion0 * (math.expm1(total) / total if abs(total) > 1e-12 else 1.0)
         recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (0.0, 0.0)
         w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
-        japan, rok = model.partner_list[1], model.partner_list[2]
+        allies = model.ally_list
         row = [factor * w for w in weighted]
         row += [recovery, reversal, model.consistency - consistency0 - recovery - reversal]
         row.append(w_alignment * (model.priority_alignment - alignment0))
         row += [(1.0 - w_alignment) * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
-        row += [w_us * 0.5 * (japan.reliability[Actor.US] - japan_us0),
-                w_us * 0.5 * (rok.reliability[Actor.US] - rok_us0),
-                (1.0 - w_us) * (model.mutual_reliability - mutual0)]
+        row += [w_us * (ally.reliability[LEAD_PARTNER] - view0) / len(allies) for ally, view0 in zip(allies, views0)]
+        row.append((1.0 - w_us) * (model.mutual_reliability - mutual0))
         for terms in model.opportunity_terms:
             row.extend(terms)
         self.before = self._state(model, logs)  # nothing changes between the end of a step and the next one's start

@@ -88,6 +88,37 @@ EXAMPLES = {
     effects:
       - election: {actor: rok, outcomes: {rok_pragmatic: 0.6, rok_conservative: 0.4}}
 """,
+    "Coercive signalling by a partner toward an adversary (`coercive_signal`)": """
+  - id: fire_and_fury
+    description: The US threatens the DPRK and sends carrier groups; tension rises, and resolve falls by the signal's credibility
+    at: 2026-08-10
+    effects:
+      - coercive_signal: {by: us, toward: dprk, theatre: korea, intensity: 0.7}
+""",
+    "Economic coercion between two actors, and its lifting (`economic_coercion`)": """
+  - id: export_controls
+    description: Japan tightens export controls on materials to the ROK
+    at: 2026-07-06
+    effects:
+      - economic_coercion: {by: japan, target: rok, severity: 0.4}
+        until: 2027-03-22          # lifted then (or lift it with another event: severity 0)
+  - id: tariffs_on_allies
+    at: 2026-04-06
+    effects:
+      - economic_coercion: {by: us, target: japan, severity: 0.3}
+      - economic_coercion: {by: us, target: rok, severity: 0.3}
+""",
+    "Taiwan's own politics: a government change and an election (`government`, `elections`)": """
+  - id: independence_turn
+    description: A Taiwanese government moves toward formal independence (profiles under governments)
+    at: 2027-05-20
+    effects:
+      - government: {actor: taiwan, profile: taiwan_independence}
+  - id: early_election
+    at: 2028-01-15
+    effects:
+      - election: {actor: taiwan, outcomes: {taiwan_dpp: 0.5, taiwan_kmt: 0.5}}
+""",
     "Lasting shifts: move an anchor, not only the current value": """
   - id: treaty_deepens
     at: 2026-09-01

@@ -12,20 +12,22 @@ import re
 import typing
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from ..expressions import ExpressionError, parse_condition
 from ..limits import MAX_STEPS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
-from ..world import DOMAINS, INSTITUTION_ACTIONS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, STATE_BY_LABEL
+from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS, INSTITUTION_INFO,
+                     INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-ActorName = Literal["us", "japan", "rok", "china", "dprk", "russia"]
-PartnerName = Literal["us", "japan", "rok"]
-TheatreName = Literal["taiwan", "korea", "east_china_sea", "south_china_sea"]
+ActorName = Literal[tuple(a.value for a in Actor)]
+ElectoralName = Literal[tuple(a.value for a in ELECTORAL)]
+AdversaryName = Literal[tuple(a.value for a in ADVERSARIES)]
+TheatreName = Literal[tuple(t.value for t in THEATRES)]
 DomainName = Literal[tuple(d.value for d in DOMAINS)]
 StateLabel = Literal[tuple(STATE_BY_LABEL)]
 InstitutionName = Literal[tuple(i.value for i in INSTITUTIONS)]
@@ -76,13 +78,13 @@ class Strict(BaseModel):
         return value
 
 
-class TheatreWeights(Strict):
-    """A weight per theatre."""
+def _keyed(class_name, doc, fields):
+    """A Strict model with one field per world name: `fields` maps name -> (annotation, Field(...))."""
+    return create_model(class_name, __base__=Strict, __doc__=doc, __module__=__name__, **fields)
 
-    taiwan: Unit = 0.25
-    korea: Unit = 0.25
-    east_china_sea: Unit = 0.25
-    south_china_sea: Unit = 0.25
+
+TheatreWeights = _keyed("TheatreWeights", "A weight per theatre.",
+                        {t.value: (Unit, Field(1.0 / len(THEATRES), description=info.label)) for t, info in THEATRE_INFO.items()})
 
 
 class GovernmentProfile(Strict):
@@ -93,17 +95,15 @@ class GovernmentProfile(Strict):
     burden_sharing_demand: Unit = Field(0.0, description="Pressure on allies to pay more, 0-1 (US)")
     history_assertiveness: Unit = Field(0.0, description="Readiness to press historical grievances, 0-1 (Japan/ROK)")
     resolve: Unit = Field(0.0, description="Risk appetite for coercion and escalation, 0-1 (adversaries)")
+    sovereignty_assertiveness: Unit = Field(
+        0.0, description="Readiness to assert formal sovereignty against a theatre adversary's claim, 0-1 (a theatre's subject, e.g. Taiwan)")
     theatre_priority: TheatreWeights = Field(
         default_factory=TheatreWeights, description="Relative priority given to each theatre"
     )
 
 
-class Reliability(Strict):
-    """A partner's perceived reliability of the other partners, 0-1."""
-
-    us: Optional[Unit] = None
-    japan: Optional[Unit] = None
-    rok: Optional[Unit] = None
+Reliability = _keyed("Reliability", "A partner's perceived reliability of the other partners, 0-1.",
+                     {a.value: (Optional[Unit], None) for a in PARTNERS})
 
 
 class ActorSpec(Strict):
@@ -118,31 +118,10 @@ class ActorSpec(Strict):
     reliability: Optional[Reliability] = Field(None, description="Partners only: perceived reliability of the others")
 
 
-class Actors(Strict):
-    """The six actors."""
-
-    us: ActorSpec
-    japan: ActorSpec
-    rok: ActorSpec
-    china: ActorSpec
-    dprk: ActorSpec
-    russia: ActorSpec
-
-
-class Ties(Strict):
-    """Pairwise ties among the partners, 0-1."""
-
-    us_japan: Unit
-    us_rok: Unit
-    japan_rok: Unit
-
-
-class Alignment(Strict):
-    """Alignment among the adversaries, 0-1."""
-
-    china_russia: Unit
-    russia_dprk: Unit
-    china_dprk: Unit
+Actors = _keyed("Actors", "The state actors.",
+                {a.value: (ActorSpec, Field(description=f"{info.label} ({info.role.value})")) for a, info in ACTORS.items()})
+Ties = _keyed("Ties", "Pairwise ties among the partners, 0-1.", {name: (Unit, ...) for name in TIE_NAMES})
+Alignment = _keyed("Alignment", "Alignment among the adversaries, 0-1.", {name: (Unit, ...) for name in ALIGNMENT_NAMES})
 
 
 class Relations(Strict):
@@ -153,30 +132,11 @@ class Relations(Strict):
     japan_rok_grievance: Unit = Field(0.0, description="Stock of unresolved Japan-ROK historical grievance, 0-1")
 
 
-class Institutions(Strict):
-    """The institutionalisation stock of the trilateral and the status of each named institution."""
-
-    level: Unit = Field(description="Institutionalisation of the trilateral (a stock built by activity), 0-1")
-    summit_process: InstitutionStatusLabel = Field("absent", description="Annual trilateral summits and ministerials")
-    missile_warning_sharing: InstitutionStatusLabel = Field("absent", description="Real-time DPRK missile-warning data sharing")
-    secretariat: InstitutionStatusLabel = Field("absent", description="Standing trilateral secretariat")
-    trilateral_ncg: InstitutionStatusLabel = Field("absent", description="Trilateral nuclear consultative group")
-    us_rok_ncg: InstitutionStatusLabel = Field("absent", description="Bilateral US-ROK Nuclear Consultative Group")
-    japan_rok_gsomia: InstitutionStatusLabel = Field("absent", description="Japan-ROK military intelligence-sharing agreement")
-
-
-class Domains(Strict):
-    """Interoperability in each of the nine cooperation domains, 0-1."""
-
-    missile_defence: Unit
-    anti_submarine_warfare: Unit
-    isr: Unit
-    mine_warfare: Unit
-    cyber_ew: Unit
-    space: Unit
-    evacuation: Unit
-    search_and_rescue: Unit
-    logistics: Unit
+Institutions = _keyed(
+    "Institutions", "The institutionalisation stock of the trilateral and the status of each named institution.",
+    {"level": (Unit, Field(description="Institutionalisation of the trilateral (a stock built by activity), 0-1"))}
+    | {i.value: (InstitutionStatusLabel, Field("absent", description=INSTITUTION_INFO[i])) for i in INSTITUTIONS})
+Domains = _keyed("Domains", "Interoperability in each of the cooperation domains, 0-1.", {d.value: (Unit, ...) for d in DOMAINS})
 
 
 class TheatreSpec(Strict):
@@ -184,24 +144,18 @@ class TheatreSpec(Strict):
 
     tension: Unit = Field(description="Tension, 0 (calm) to 1 (war)")
     state: StateLabel = Field("peacetime", description="Escalation state")
-    adversary: Literal["china", "dprk"] = Field(description="The adversary whose coercion drives this theatre")
+    adversary: AdversaryName = Field(description="The adversary whose coercion drives this theatre")
     us_presence: Unit = Field(description="Share of the US force pool committed here in peacetime")
     pressure: Unit = Field(0.0, description="Extra adversary escalation intent in this theatre (campaign focus), 0-1")
 
 
-class Theatres(Strict):
-    """The four theatres."""
-
-    taiwan: TheatreSpec
-    korea: TheatreSpec
-    east_china_sea: TheatreSpec
-    south_china_sea: TheatreSpec
+Theatres = _keyed("Theatres", "The theatres.", {t.value: (TheatreSpec, Field(description=info.label)) for t, info in THEATRE_INFO.items()})
 
 
 class Election(Strict):
     """A scheduled election whose outcome is drawn from government profiles."""
 
-    actor: PartnerName
+    actor: ElectoralName
     date: dt.date
     description: str = ""
     outcomes: dict[Identifier, Unit] = Field(description="Government profile name -> base probability (sum 1)")
@@ -240,7 +194,7 @@ class Dispute(Strict):
 
     kind: Literal["japan_rok_history", "burden_sharing"]
     severity: Unit = Field(0.3, description="Size of the dispute, 0-1")
-    target: Literal["japan", "rok", "both"] = Field(
+    target: Literal[tuple(a.value for a in ALLIES) + ("both",)] = Field(
         "both", description="Burden sharing only: the ally (alliance) the demand is aimed at")
 
     @model_validator(mode="after")
@@ -253,8 +207,31 @@ class Dispute(Strict):
 class SnapElection(Strict):
     """Effect: an election held when the event fires (snap election, or after an impeachment)."""
 
-    actor: PartnerName
+    actor: ElectoralName
     outcomes: dict[Identifier, Unit] = Field(description="Government profile name -> base probability (sum 1)")
+
+
+class CoerciveSignal(Strict):
+    """Effect: a partner's show of force or threat toward an adversary in a theatre."""
+
+    by: Literal[tuple(a.value for a in PARTNERS)] = Field(description="The partner that signals")
+    toward: AdversaryName = Field(description="The adversary it signals to")
+    theatre: TheatreName = Field(description="Where the signal is made (its tension rises)")
+    intensity: Unit = Field(0.5, description="Size of the signal, 0-1 (a statement ~0.2, a major show of force ~0.8)")
+
+
+class EconomicCoercion(Strict):
+    """Effect: economic coercion (export controls, tariffs, sanctions) by one actor on another, in force until lifted."""
+
+    by: ActorName = Field(description="The coercing actor")
+    target: ActorName = Field(description="The coerced actor")
+    severity: Unit = Field(description="Severity in force from now on, 0-1; 0 lifts the coercion")
+
+    @model_validator(mode="after")
+    def _two_actors(self):
+        if self.by == self.target:
+            raise ValueError(f"'by' and 'target' are both '{self.by}': coercion needs two different actors")
+        return self
 
 
 class InstitutionChange(Strict):
@@ -280,8 +257,11 @@ class Effect(Strict):
     institution: Optional[InstitutionChange] = None
     parameter: Optional[str] = Field(None, description="Set the named parameter to `value` from now on (or until `until`)")
     election: Optional[SnapElection] = None
+    coercive_signal: Optional[CoerciveSignal] = None
+    economic_coercion: Optional[EconomicCoercion] = None
     until: Optional[dt.date] = Field(
-        None, description="set/add/multiply/shock/parameter: undo the change on the first step on or after this date")
+        None, description="set/add/multiply/shock/parameter/economic_coercion: undo the change on the first step on or after this date "
+                          "(coercion: the previous severity returns)")
 
     @field_validator("set", "add", "multiply", "shock")
     @classmethod
@@ -311,8 +291,8 @@ class Effect(Strict):
             raise ValueError(f"'{ops[0]}' needs a numeric 'value'")
         if not numeric and self.value is not None:
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
-        if not numeric and self.until is not None:
-            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to set, add, multiply, shock and parameter)")
+        if not (numeric or ops[0] == "economic_coercion") and self.until is not None:
+            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to set, add, multiply, shock, parameter and economic_coercion)")
         if ops[0] == "parameter":
             try:
                 Parameters.model_validate({self.parameter: self.value})
@@ -325,7 +305,7 @@ class Effect(Strict):
     def operations():
         """The operation keys an effect may carry."""
         return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute",
-                "upkeep", "institution", "election")
+                "upkeep", "institution", "election", "coercive_signal", "economic_coercion")
 
     @property
     def operation(self):
@@ -505,6 +485,14 @@ class Parameters(Strict):
     conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
     war_credibility_effect: Unit = Field(0.15, description="Rise (deterrence restored) or fall (adversary gains) of allies' view of US reliability after a war")
     war_tie_effect: Unit = Field(0.1, description="Rise (deterrence restored) or fall (adversary gains) of every partner tie after a war")
+    # Theatre subjects, coercive signalling, economic coercion
+    provocation_gain: Unit = Field(0.3, description="Rise of a theatre adversary's resolve there per unit of its subject's sovereignty assertiveness above the reference")
+    sovereignty_reference: Unit = Field(0.4, description="Sovereignty assertiveness at which a theatre's subject neither provokes nor reassures its adversary")
+    signal_tension_gain: Unit = Field(0.05, description="Rise of a theatre's tension per unit of coercive-signal intensity")
+    signal_deterrence: Unit = Field(0.2, description="Share of the target's resolve lost per unit of signal intensity x credibility")
+    signal_provocation: Unit = Field(0.2, description="Rise of the target's (nationalist) opinion per unit of signal intensity x (1 - credibility)")
+    coercion_tie_effect: Unit = Field(0.3, description="Fall of a tie or alignment target per unit of economic coercion in force between the pair")
+    coercion_opinion_effect: Unit = Field(0.2, description="Fall (coercion from its own side) or rise (from another side) of the target's opinion target per unit of coercion")
 
 
 class Scenario(Strict):
@@ -546,20 +534,20 @@ class Scenario(Strict):
                 extra = f"; did you mean '{hint[0]}'?" if hint else f"; expected one of {sorted(profiles)}"
                 problems.append((path, f"unknown government profile '{name}'{extra}"))
 
-        for actor in ("us", "japan", "rok", "china", "dprk", "russia"):
+        partners = [p.value for p in PARTNERS]
+        for actor in (a.value for a in Actor):
             spec = getattr(self.actors, actor)
             profile_ref(("actors", actor, "government"), spec.government)
-            is_partner = actor in ("us", "japan", "rok")
-            if is_partner:
-                others = [p for p in ("us", "japan", "rok") if p != actor]
+            if actor in partners:
+                others = [p for p in partners if p != actor]
                 missing = [p for p in others if spec.reliability is None or getattr(spec.reliability, p) is None]
                 if missing:
                     problems.append((("actors", actor, "reliability"), f"a partner needs reliability of {', '.join(missing)}"))
                 elif getattr(spec.reliability, actor) is not None:
                     problems.append((("actors", actor, "reliability", actor), "a partner does not rate its own reliability"))
             elif spec.reliability is not None:
-                problems.append((("actors", actor, "reliability"), "only the partners (us, japan, rok) carry reliability views"))
-        presence = sum(getattr(self.theatres, t).us_presence for t in ("taiwan", "korea", "east_china_sea", "south_china_sea"))
+                problems.append((("actors", actor, "reliability"), f"only the partners ({', '.join(partners)}) carry reliability views"))
+        presence = sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
         if presence > self.parameters.us_force_pool + 1e-9:
             problems.append((("theatres",), f"US peacetime presence sums to {presence:.2f}, more than us_force_pool {self.parameters.us_force_pool}"))
         p = self.parameters
