@@ -98,6 +98,16 @@ def _parser():
                           help="results directory (default results/backtest); a finished one is checked again, an unfinished one resumed")
     backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate = commands.add_parser("calibrate", help="draw parameter sets (Latin hypercube), keep those that pass every pattern")
+    calibrate.add_argument("ranges", nargs="?", type=Path, default=Path("scenarios/history/calibration.yaml"), metavar="RANGES",
+                           help="calibration file: the pattern file and the parameter ranges (default scenarios/history/calibration.yaml)")
+    calibrate.add_argument("--samples", type=int, default=200, help="parameter sets drawn (default 200)")
+    calibrate.add_argument("--runs", type=int, default=20, help="runs per parameter set (default 20)")
+    calibrate.add_argument("--seed", type=int, default=0, help="root seed of the design and of the runs (default 0)")
+    calibrate.add_argument("--out", type=_directory, default=Path("results/calibration"),
+                           help="calibration directory (default results/calibration); an unfinished one is resumed")
+    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local'")
     return parser
 
 
@@ -394,6 +404,38 @@ def cmd_backtest(args):
     return EXIT_OK
 
 
+def cmd_calibrate(args):
+    """Run or resume a calibration; print what was accepted and which pattern constrains which parameter."""
+    from . import calibrate
+    from .experiment import store
+    from .experiment.runner import EnsembleError
+    from .scenario import ScenarioError
+
+    if args.samples < 1 or args.runs < 1:
+        return _error("--samples and --runs must be at least 1")
+    try:
+        table, ranges, backtest = calibrate.calibrate(args.ranges, args.out, args.samples, args.runs, args.seed,
+                                                      workers=args.workers, scheduler=args.scheduler,
+                                                      echo=lambda m: print(m, file=sys.stderr))
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    except store.DirectoryBusy as exc:
+        _error(str(exc))
+        return EXIT_BUSY
+    except (calibrate.CalibrationError, EnsembleError, store.StoreError) as exc:
+        return _error(str(exc))
+    text = calibrate.summary(table, ranges, backtest.patterns)
+    found = calibrate.constraints(table, ranges, backtest.patterns)
+    strong = found[found["p"] < 0.01]
+    text += "\nwhich pattern constrains which parameter (KS test, failing vs passing samples, p < 0.01):\n"
+    text += strong.to_string(index=False, float_format=lambda x: f"{x:.3g}") if len(strong) else "none"
+    (args.out / "calibration.txt").write_text(text + "\n")
+    found.to_csv(args.out / "constraints.csv", index=False)
+    print(text)
+    print(f"accepted ensemble: {args.out / 'accepted.csv'}")
+    return EXIT_OK
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -402,7 +444,8 @@ def main(argv=None):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
-                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest}
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
+                "calibrate": cmd_calibrate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:
