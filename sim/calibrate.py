@@ -31,7 +31,7 @@ from .scenario import ScenarioError, revise_scenario, scenario_hash
 from .scenario.loader import load_located
 from .scenario.schema import Parameters, Strict
 
-SAMPLES = "samples"
+SAMPLES, MANIFEST = "samples", "calibration.json"
 DEFAULT = "default"  # the sample name of the shipped parameter values, evaluated beside the design
 
 
@@ -144,9 +144,12 @@ def calibrate(ranges_path, out, samples, runs, seed, workers=None, scheduler=Non
     ranges, backtest = load_ranges(ranges_path)
     out = Path(out)
     config = _manifest(ranges_path, backtest, samples, runs, seed)
-    manifest_path = out / store.MANIFEST
+    manifest_path = out / MANIFEST
     if manifest_path.exists():
-        stored = store.read_manifest(out)
+        try:
+            stored = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise CalibrationError(f"{manifest_path} cannot be read ({exc}); use another --out") from None
         if {k: stored.get(k) for k in config} != config:
             raise CalibrationError(f"{out} holds another calibration (other ranges, patterns, scenario, samples, runs or "
                                    "seed); use another --out")

@@ -137,3 +137,49 @@ def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_ex
     marked = run_backtest(tmp_path, IMPOSSIBLE + "    expected_fail: no run can exceed one\n")  # the store is reused
     assert marked.returncode == 0, marked.stderr
     assert "expected fail" in marked.stdout and "expected to fail: no run can exceed one" in marked.stdout
+
+
+def write_ranges(tmp_path, parameters):
+    path = tmp_path / "calibration.yaml"
+    path.write_text(f"patterns: {PATTERNS}\nparameters:\n{parameters}")
+    return path
+
+
+RANGES = ("  - {parameter: partnership_rupture_cohesion, low: 0.3, high: 0.42, source: test}\n"
+          "  - {parameter: partnership_downgrade_weeks, low: 6, high: 26, source: test}\n")
+
+
+def test_calibration_is_seeded_resumable_and_keeps_only_sets_that_pass(tmp_path):
+    from sim.calibrate import CalibrationError, calibrate, design, load_ranges
+
+    path = write_ranges(tmp_path, RANGES)
+    ranges, _ = load_ranges(path)
+    points = design(ranges, 4, seed=1)
+    assert points.equals(design(ranges, 4, seed=1)) and not points.equals(design(ranges, 4, seed=2))
+    assert points["partnership_downgrade_weeks"].dtype.kind == "i"  # an integer parameter is drawn as integers
+    assert points["partnership_rupture_cohesion"].between(0.3, 0.42).all()
+    out = tmp_path / "cal"
+    table, _, _ = calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
+    records = {p.name: p.read_text() for p in (out / "samples").glob("*.json")}
+    assert len(records) == 5  # four drawn sets and the shipped defaults
+    accepted = table[table["accepted"] & (table["sample"] != "default")]
+    assert (accepted["pass_P1"]).all() and set(accepted["sample"]) == set(
+        __import__("pandas").read_csv(out / "accepted.csv", dtype={"sample": str})["sample"])
+    (out / "samples" / "0002.json").unlink()  # as if stopped before that sample was stored
+    calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
+    assert {p.name: p.read_text() for p in (out / "samples").glob("*.json")} == records
+    with pytest.raises(CalibrationError, match="another calibration"):
+        calibrate(path, out, samples=4, runs=2, seed=2, workers=1, echo=lambda m: None)
+
+
+def test_calibration_ranges_are_validated_with_locations(tmp_path):
+    from sim.calibrate import load_ranges
+
+    for entry, field, words in (("{parameter: tie_rat, low: 0.01, high: 0.06, source: test}", "parameters.0.parameter",
+                                 "did you mean 'tie_rate'"),
+                                ("{parameter: tie_rate, low: 0.06, high: 0.01, source: test}", "parameters.0",
+                                 "must be below high")):
+        with pytest.raises(ScenarioError) as caught:
+            load_ranges(write_ranges(tmp_path, f"  - {entry}\n"))
+        (problem,) = caught.value.problems
+        assert (problem.line, problem.field) == (3, field) and words in problem.message
