@@ -91,10 +91,9 @@ def design(ranges, samples, seed):
 
 @dataclass
 class SampleTask:
-    """Runs 0..runs-1 of one parameter set."""
+    """Runs 0..runs-1 of each of a few parameter sets: (sample name, scenario) pairs."""
 
-    sample: str
-    scenario: object
+    samples: list
     patterns: list
     root_seed: int
     runs: int
@@ -112,15 +111,17 @@ class ArraySeries:
         return self.values[:, :, self.column[variable]].astype(float)
 
 
-def evaluate_sample(task):
-    """Run one sample's runs and check every pattern on them (in a worker); return its record."""
-    values = np.stack([simulate_run(task.scenario, task.root_seed, run).values for run in range(task.runs)])
-    series = ArraySeries(values, task.scenario)
-    results = [check_pattern(p, series) for p in task.patterns]
-    return {"sample": task.sample, "status": "ok",
-            "shares": {r.pattern.id: [c.share for c in r.checks] for r in results},
-            "passed": {r.pattern.id: r.passed for r in results},
-            "accepted": not any(r.counts_as_failure for r in results)}
+def evaluate_samples(task):
+    """Run each sample's runs and check every pattern on them (in a worker); return their records."""
+    records = []
+    for name, scenario in task.samples:
+        values = np.stack([simulate_run(scenario, task.root_seed, run).values for run in range(task.runs)])
+        results = [check_pattern(p, ArraySeries(values, scenario)) for p in task.patterns]
+        records.append({"sample": name, "status": "ok",
+                        "shares": {r.pattern.id: [c.share for c in r.checks] for r in results},
+                        "passed": {r.pattern.id: r.passed for r in results},
+                        "accepted": not any(r.counts_as_failure for r in results)})
+    return records
 
 
 def _digest(path):
@@ -159,7 +160,7 @@ def calibrate(ranges_path, out, samples, runs, seed, workers=None, scheduler=Non
         store.write_json_atomic(manifest_path, {**config, "status": store.RUNNING, "started": store.stamp()})
         points = design(ranges, samples, seed)
         points.to_csv(out / "design.csv", index=False)
-        tasks, done = [], {p.stem for p in (out / SAMPLES).glob("*.json")}
+        todo, done = [], {p.stem for p in (out / SAMPLES).glob("*.json")}
         for row in [{"sample": DEFAULT}, *points.to_dict("records")]:
             name = row["sample"]
             if name in done:
@@ -172,15 +173,18 @@ def calibrate(ranges_path, out, samples, runs, seed, workers=None, scheduler=Non
                                                                         "reason": "; ".join(p.message for p in exc.problems),
                                                                         "accepted": False})
                 continue
-            tasks.append(SampleTask(name, scenario, backtest.patterns, seed, runs))
-        echo(f"{len(done)} samples stored, {len(tasks)} to run ({runs} runs each)")
+            todo.append((name, scenario))
+        echo(f"{len(done)} samples stored, {len(todo)} to run ({runs} runs each)")
+        # a few samples per task: the pool replaces its workers after a number of tasks (runner.CHUNKS_PER_WORKER)
+        size = max(1, min(10, len(todo) // (4 * (workers or 2)) or 1))
+        tasks = [SampleTask(todo[i:i + size], backtest.patterns, seed, runs) for i in range(0, len(todo), size)]
+        finished = 0
         with make_executor(workers, scheduler) as executor:
-            pending = {executor.submit(evaluate_sample, task) for task in tasks}
-            for count, future in enumerate(cf.as_completed(pending), start=1):
-                record = future.result()
-                store.write_json_atomic(out / SAMPLES / f"{record['sample']}.json", record)
-                if count % 20 == 0:
-                    echo(f"{count} of {len(tasks)} samples run")
+            for future in cf.as_completed({executor.submit(evaluate_samples, task) for task in tasks}):
+                for record in future.result():
+                    store.write_json_atomic(out / SAMPLES / f"{record['sample']}.json", record)
+                finished += 1
+                echo(f"{finished} of {len(tasks)} tasks run")
         table = collect(out, ranges)
         table[table["accepted"] & (table["sample"] != DEFAULT)].to_csv(out / "accepted.csv", index=False)
         store.write_json_atomic(manifest_path, {**config, "status": store.COMPLETE, "finished": store.stamp(),

@@ -27,7 +27,7 @@ from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_
 Window = tuple[dt.date, dt.date]
 STATISTICS = ("at", "min", "max", "mean", "change", "argmin", "argmax")
 DATE_STATISTICS = ("argmin", "argmax")  # give a date, compared with `within`
-COMPARISONS = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<=", "between": "in", "within": "within"}
+COMPARISONS = ("above", "below", "at_least", "at_most", "between", "within")
 STATISTIC_WORDS = {"at": "{v} on {a}", "min": "lowest {v} over {a}..{b}", "max": "highest {v} over {a}..{b}",
                    "mean": "mean {v} over {a}..{b}", "change": "change in {v} from {a} to {b}",
                    "argmin": "date of the lowest {v} over {a}..{b}", "argmax": "date of the highest {v} over {a}..{b}"}
