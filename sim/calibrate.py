@@ -249,3 +249,28 @@ def summary(table, ranges, patterns):
         shown = (f"{values.quantile(0.05):.4g} {values.median():.4g} {values.quantile(0.95):.4g}" if len(values) else "none")
         lines.append(f"{entry.parameter:<32} {f'{entry.low:g}-{entry.high:g}':>17} {default[entry.parameter]:>8.4g} {shown:>26}")
     return "\n".join(lines)
+
+
+def figure(table, ranges):
+    """Each parameter's accepted values against the drawn ones, with the shipped default marked."""
+    import matplotlib.pyplot as plt
+
+    drawn = table[(table["status"] == "ok") & (table["sample"] != DEFAULT)]
+    accepted = drawn[drawn["accepted"]]
+    default = table[table["sample"] == DEFAULT].iloc[0]
+    columns = 4
+    rows = -(-len(ranges.parameters) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.1 * rows), squeeze=False)
+    for ax, entry in zip(axes.flat, ranges.parameters):
+        bins = np.linspace(entry.low, entry.high, 11)
+        ax.hist(drawn[entry.parameter], bins=bins, color="0.8", label=f"drawn ({len(drawn)})")
+        ax.hist(accepted[entry.parameter], bins=bins, color="tab:blue", label=f"accepted ({len(accepted)})")
+        ax.axvline(default[entry.parameter], color="crimson", lw=1.5, label="shipped default")
+        ax.set_title(entry.parameter, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(ranges.parameters):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Parameter sets passing every 2017-2025 pattern (Latin hypercube, rejection)", fontsize=10)
+    fig.tight_layout()
+    return fig

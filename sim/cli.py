@@ -430,6 +430,9 @@ def cmd_calibrate(args):
     text += "\nwhich pattern constrains which parameter (KS test, failing vs passing samples, p < 0.01):\n"
     text += strong.to_string(index=False, float_format=lambda x: f"{x:.3g}") if len(strong) else "none"
     (args.out / "calibration.txt").write_text(text + "\n")
+    from .analysis.plots import save
+
+    save(calibrate.figure(table, ranges), args.out, "calibration")
     found.to_csv(args.out / "constraints.csv", index=False)
     print(text)
     print(f"accepted ensemble: {args.out / 'accepted.csv'}")
