@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_BUSY, EXIT_PATTERNS_FAIL = 0, 1, 2, 3, 4, 5
 EXIT_SIGNAL_BASE = 128  # stopped by signal N: exit 128 + N (130 for Ctrl-C, 143 for SIGTERM)
 
 
@@ -89,6 +89,25 @@ def _parser():
     show.add_argument("--out", type=Path, help="where to write the plot (default DIR/report)")
     show.add_argument("--hide-routine", action="store_true",
                       help="leave out routine random events (exercises, summits) from the timeline and the plot")
+    backtest = commands.add_parser("backtest", help="run the history scenario and check the 2017-2025 patterns (scorecard)")
+    backtest.add_argument("patterns", nargs="?", type=Path, default=Path("scenarios/history/patterns.yaml"), metavar="PATTERNS",
+                          help="pattern file naming its backtest scenario (default scenarios/history/patterns.yaml)")
+    backtest.add_argument("--runs", type=int, default=200, help="runs (default 200)")
+    backtest.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    backtest.add_argument("--out", type=_directory, default=Path("results/backtest"),
+                          help="results directory (default results/backtest); a finished one is checked again, an unfinished one resumed")
+    backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate = commands.add_parser("calibrate", help="draw parameter sets (Latin hypercube), keep those that pass every pattern")
+    calibrate.add_argument("ranges", nargs="?", type=Path, default=Path("scenarios/history/calibration.yaml"), metavar="RANGES",
+                           help="calibration file: the pattern file and the parameter ranges (default scenarios/history/calibration.yaml)")
+    calibrate.add_argument("--samples", type=int, default=200, help="parameter sets drawn (default 200)")
+    calibrate.add_argument("--runs", type=int, default=20, help="runs per parameter set (default 20)")
+    calibrate.add_argument("--seed", type=int, default=0, help="root seed of the design and of the runs (default 0)")
+    calibrate.add_argument("--out", type=_directory, default=Path("results/calibration"),
+                           help="calibration directory (default results/calibration); an unfinished one is resumed")
+    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local'")
     return parser
 
 
@@ -333,6 +352,93 @@ def cmd_show(args):
     return EXIT_OK
 
 
+def cmd_backtest(args):
+    """Run the backtest scenario (or reuse a finished store of it), print the scorecard, write its report.
+
+    Exit 5 if a pattern fails (or a pattern marked expected-fail passes: its mark is stale).
+    """
+    from .analysis.patterns import load_patterns
+    from .analysis.results import ReportError
+    from .analysis.scorecard import write_backtest_report
+    from .experiment import store
+    from .scenario import ScenarioError, scenario_hash
+
+    try:
+        backtest = load_patterns(args.patterns)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    directory = args.out
+    if (directory / store.MANIFEST).exists():
+        try:
+            manifest = store.read_manifest(directory)
+        except store.StoreError as exc:
+            return _error(str(exc))
+        stored = [entry["hash"] for entry in manifest["scenarios"]]
+        if stored != [scenario_hash(backtest.scenario)]:
+            return _error(f"{directory} holds another ensemble than {backtest.scenario_path}; use another --out")
+        if manifest["status"] not in store.FINISHED:
+            code = cmd_run(argparse.Namespace(resume=directory, scenarios=[], workers=args.workers, scheduler=None,
+                                              quiet=args.quiet, no_report=True))
+            if code != EXIT_OK:
+                return code
+        else:
+            print(f"{directory} already holds the backtest's {manifest['runs']} runs; checking them again")
+    else:
+        code = cmd_run(argparse.Namespace(
+            resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
+            seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=100, quiet=args.quiet,
+            no_report=True))
+        if code != EXIT_OK:
+            return code
+    try:
+        scorecard = write_backtest_report(directory, backtest, directory / "report")
+    except ReportError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"cannot write the report ({exc.strerror or exc})")
+    print(scorecard.text())
+    print(f"report: {scorecard.path}")
+    if scorecard.failed:
+        print(f"backtest failed: {', '.join(r.pattern.id for r in scorecard.failed)}", file=sys.stderr)
+        return EXIT_PATTERNS_FAIL
+    return EXIT_OK
+
+
+def cmd_calibrate(args):
+    """Run or resume a calibration; print what was accepted and which pattern constrains which parameter."""
+    from . import calibrate
+    from .experiment import store
+    from .experiment.runner import EnsembleError
+    from .scenario import ScenarioError
+
+    if args.samples < 1 or args.runs < 1:
+        return _error("--samples and --runs must be at least 1")
+    try:
+        table, ranges, backtest = calibrate.calibrate(args.ranges, args.out, args.samples, args.runs, args.seed,
+                                                      workers=args.workers, scheduler=args.scheduler,
+                                                      echo=lambda m: print(m, file=sys.stderr))
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    except store.DirectoryBusy as exc:
+        _error(str(exc))
+        return EXIT_BUSY
+    except (calibrate.CalibrationError, EnsembleError, store.StoreError) as exc:
+        return _error(str(exc))
+    text = calibrate.summary(table, ranges, backtest.patterns)
+    found = calibrate.constraints(table, ranges, backtest.patterns)
+    strong = found[found["p"] < 0.01]
+    text += "\nwhich pattern constrains which parameter (KS test, failing vs passing samples, p < 0.01):\n"
+    text += strong.to_string(index=False, float_format=lambda x: f"{x:.3g}") if len(strong) else "none"
+    (args.out / "calibration.txt").write_text(text + "\n")
+    from .analysis.plots import save
+
+    save(calibrate.figure(table, ranges), args.out, "calibration")
+    found.to_csv(args.out / "constraints.csv", index=False)
+    print(text)
+    print(f"accepted ensemble: {args.out / 'accepted.csv'}")
+    return EXIT_OK
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -341,7 +447,8 @@ def main(argv=None):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
-                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
+                "calibrate": cmd_calibrate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

@@ -432,7 +432,7 @@ class Parameters(Strict):
     partnership_institutionalised_level: Unit = Field(0.5, description="Institutionalisation needed for the institutionalised state")
     partnership_functioning_cohesion: Unit = Field(0.58, description="Cohesion below which the partnership is strained once the shortfall persists")
     partnership_strained_cohesion: Unit = Field(0.48, description="Cohesion below which the partnership is suspended once the shortfall persists")
-    partnership_rupture_cohesion: Unit = Field(0.38, description="Cohesion below which the partnership ruptures once the shortfall persists")
+    partnership_rupture_cohesion: Unit = Field(0.35, description="Cohesion below which the partnership ruptures once the shortfall persists")
     partnership_recovery_margin: Unit = Field(0.02, description="Margin above a state's threshold needed to count toward recovery")
     partnership_downgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(13, description="Consecutive weeks below a threshold before the state falls a rung")
     partnership_upgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(26, description="Consecutive weeks above a threshold before the state rises a rung")

@@ -1,0 +1,185 @@
+"""The history backtest: the shipped model reproduces P1-P10, a model that breaks history fails, pattern files
+are validated with located messages, and the checker's measures mean what docs/calibration.md says."""
+
+import datetime as dt
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sim
+from sim.analysis.patterns import Check, Measure, check_pattern, load_patterns, measure_values
+from sim.analysis.scorecard import check_backtest
+from sim.scenario import ScenarioError
+
+from .conftest import ROOT, SCENARIOS
+
+PATTERNS = SCENARIOS / "history" / "patterns.yaml"
+QUICK_RUNS = 40  # enough for an 80% share to mean something; about 5 s on one core
+
+
+def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS):
+    backtest = load_patterns(PATTERNS)
+    if overrides:
+        backtest.scenario = sim.revise_scenario(backtest.scenario, list(overrides))
+    sim.run_ensemble([backtest.scenario], tmp_path / "store", runs=runs, workers=1)
+    scorecard, _ = check_backtest(tmp_path / "store", backtest)
+    return scorecard
+
+
+def test_the_shipped_model_reproduces_every_pattern_of_2017_2025(tmp_path):
+    scorecard = scorecard_for(tmp_path)
+    assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
+    assert not scorecard.failed, "patterns failing:\n" + scorecard.text()
+
+
+@pytest.mark.parametrize("override, broken", [
+    # export controls in force no longer hold the Japan-ROK tie down, so it recovers before 2022
+    ("parameters.coercion_tie_effect=0", "P3"),
+    # the uncalibrated rupture floor: the 2019 trough becomes a rupture
+    ("parameters.partnership_rupture_cohesion=0.38", "P1"),
+])
+def test_a_model_that_breaks_history_fails_the_pattern_it_breaks(tmp_path, override, broken):
+    scorecard = scorecard_for(tmp_path, [override], runs=20)
+    assert [r.pattern.id for r in scorecard.failed] == [broken]
+
+
+def write_patterns(write, body):
+    return write("patterns.yaml", f"scenario: {SCENARIOS / 'history' / 'history_2017_2025.yaml'}\npatterns:\n{body}")
+
+
+@pytest.mark.parametrize("check, line, field, words", [
+    ("      - variable: tie_japan_rk\n        measure: {at: 2018-01-01}\n        above: 0.5\n",
+     4, "patterns.0.checks.0.variable", "did you mean 'tie_japan_rok'"),
+    ("      - variable: state_taiwan\n        measure: {max: [2018-01-01, 2019-01-01]}\n        below: confict\n",
+     6, "patterns.0.checks.0.below", "did you mean 'conflict'"),
+    ("      - variable: cohesion\n        measure: {min: [2016-01-01, 2019-01-01]}\n        above: 0.3\n",
+     5, "patterns.0.checks.0.measure.min", "outside the scenario's period"),
+    ("      - variable: cohesion\n        measure: {min: [2019-01-01, 2018-01-01]}\n        above: 0.3\n",
+     5, "patterns.0.checks.0.measure.min", "ends (2018-01-01) before it starts"),
+    ("      - variable: cohesion\n        measure: {mean: [2018-01-01, 2019-01-01]}\n        within: [2018-01-01, 2018-06-01]\n",
+     4, "patterns.0.checks.0", "`within` goes with an argmin or argmax"),
+    ("      - variable: cohesion\n        measure: {mean: [2018-01-01, 2019-01-01], max: [2018-01-01, 2019-01-01]}\n        above: 0\n",
+     5, "patterns.0.checks.0.measure", "exactly one of"),
+    ("      - variable: cohesion\n        measure: {at: 2018-01-01}\n        abov: 0.3\n",
+     6, "patterns.0.checks.0.abov", "unknown key 'abov'; did you mean 'above'"),
+])
+def test_pattern_file_problems_name_file_line_and_field(write, check, line, field, words):
+    path = write_patterns(write, f"  - id: X\n    window: w\n    asks: a\n    checks:\n{check}")  # the check starts on line 7
+    with pytest.raises(ScenarioError) as caught:
+        load_patterns(path)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.field) == (str(path), field)
+    assert problem.line == line + 3  # `line` counts from the check's first line as line 4
+    assert words in problem.message
+
+
+class FakeSeries:
+    """Series stand-in: three runs, weekly steps from 2020-01-06."""
+
+    dates = np.arange(np.datetime64("2020-01-06"), np.datetime64("2020-03-02"), 7)  # 8 steps
+
+    def __init__(self, **matrices):
+        self.matrices = {k: np.asarray(v, dtype=float) for k, v in matrices.items()}
+
+    def __call__(self, variable):
+        return self.matrices[variable]
+
+
+def test_measures_read_the_documented_steps():
+    x = np.array([[5, 4, 3, 2, 1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 2, 2, 2, 2, 9]], dtype=float)
+    dates = FakeSeries.dates
+    at = measure_values(Measure(at=dt.date(2020, 1, 19)), x, dates)  # the last step on or before: 2020-01-13
+    assert at.tolist() == [4, 2, 2]
+    window = [dt.date(2020, 1, 13), dt.date(2020, 2, 3)]  # steps 1..4
+    assert measure_values(Measure(min=window), x, dates).tolist() == [1, 2, 2]
+    assert measure_values(Measure(max=window), x, dates).tolist() == [4, 5, 2]
+    assert measure_values(Measure(mean=window), x, dates).tolist() == [2.5, 3.5, 2]
+    assert measure_values(Measure(change=window), x, dates).tolist() == [-3, 3, 0]
+    assert [str(d) for d in measure_values(Measure(argmin=window), x, dates)] == ["2020-02-03", "2020-01-13", "2020-01-13"]
+
+
+def test_a_relative_check_counts_the_runs_in_which_it_holds():
+    series = FakeSeries(cohesion=[[0.6, 0.5, 0.4, 0.3, 0.3, 0.3, 0.3, 0.3], [0.6, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8],
+                                  [0.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]])
+    check = Check(variable="cohesion", measure=Measure(at=dt.date(2020, 2, 24)), below=Measure(at=dt.date(2020, 1, 6)), share=0.6)
+    pattern = sim.analysis.patterns.Pattern(id="X", window="w", asks="falls", checks=[check])
+    result = check_pattern(pattern, series)
+    assert result.checks[0].share == pytest.approx(2 / 3)
+    assert result.passed
+    strict = check.model_copy(update={"share": 0.9})
+    assert not check_pattern(pattern.model_copy(update={"checks": [strict]}), series).passed
+
+
+def run_backtest(tmp_path, body, *extra):
+    path = tmp_path / "patterns.yaml"
+    path.write_text(f"scenario: {SCENARIOS / 'history' / 'history_2017_2025.yaml'}\npatterns:\n{body}")
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "backtest", str(path), "--runs", "2", "--workers", "1",
+                           "--out", str(tmp_path / "out"), "--quiet", *extra], capture_output=True, text=True, timeout=120)
+
+
+IMPOSSIBLE = """  - id: Z
+    window: June 2017
+    asks: cohesion above one
+    checks:
+      - variable: cohesion
+        measure: {at: 2017-06-01}
+        above: 1.0
+"""
+
+
+def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_expected_to_fail(tmp_path):
+    failed = run_backtest(tmp_path, IMPOSSIBLE)
+    assert failed.returncode == 5, failed.stderr
+    assert "Z    FAIL" in failed.stdout and "backtest failed: Z" in failed.stderr
+    assert (tmp_path / "out" / "report" / "report.md").exists() and (tmp_path / "out" / "report" / "pattern_Z.png").exists()
+    marked = run_backtest(tmp_path, IMPOSSIBLE + "    expected_fail: no run can exceed one\n")  # the store is reused
+    assert marked.returncode == 0, marked.stderr
+    assert "expected fail" in marked.stdout and "expected to fail: no run can exceed one" in marked.stdout
+
+
+def write_ranges(tmp_path, parameters):
+    path = tmp_path / "calibration.yaml"
+    path.write_text(f"patterns: {PATTERNS}\nparameters:\n{parameters}")
+    return path
+
+
+RANGES = ("  - {parameter: partnership_rupture_cohesion, low: 0.3, high: 0.42, source: test}\n"
+          "  - {parameter: partnership_downgrade_weeks, low: 6, high: 26, source: test}\n")
+
+
+def test_calibration_is_seeded_resumable_and_keeps_only_sets_that_pass(tmp_path):
+    from sim.calibrate import CalibrationError, calibrate, design, load_ranges
+
+    path = write_ranges(tmp_path, RANGES)
+    ranges, _ = load_ranges(path)
+    points = design(ranges, 4, seed=1)
+    assert points.equals(design(ranges, 4, seed=1)) and not points.equals(design(ranges, 4, seed=2))
+    assert points["partnership_downgrade_weeks"].dtype.kind == "i"  # an integer parameter is drawn as integers
+    assert points["partnership_rupture_cohesion"].between(0.3, 0.42).all()
+    out = tmp_path / "cal"
+    table, _, _ = calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
+    records = {p.name: p.read_text() for p in (out / "samples").glob("*.json")}
+    assert len(records) == 5  # four drawn sets and the shipped defaults
+    accepted = table[table["accepted"] & (table["sample"] != "default")]
+    assert (accepted["pass_P1"]).all() and set(accepted["sample"]) == set(
+        __import__("pandas").read_csv(out / "accepted.csv", dtype={"sample": str})["sample"])
+    (out / "samples" / "0002.json").unlink()  # as if stopped before that sample was stored
+    calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
+    assert {p.name: p.read_text() for p in (out / "samples").glob("*.json")} == records
+    with pytest.raises(CalibrationError, match="another calibration"):
+        calibrate(path, out, samples=4, runs=2, seed=2, workers=1, echo=lambda m: None)
+
+
+def test_calibration_ranges_are_validated_with_locations(tmp_path):
+    from sim.calibrate import load_ranges
+
+    for entry, field, words in (("{parameter: tie_rat, low: 0.01, high: 0.06, source: test}", "parameters.0.parameter",
+                                 "did you mean 'tie_rate'"),
+                                ("{parameter: tie_rate, low: 0.06, high: 0.01, source: test}", "parameters.0",
+                                 "must be below high")):
+        with pytest.raises(ScenarioError) as caught:
+            load_ranges(write_ranges(tmp_path, f"  - {entry}\n"))
+        (problem,) = caught.value.problems
+        assert (problem.line, problem.field) == (3, field) and words in problem.message
