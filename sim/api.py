@@ -18,6 +18,7 @@ from .analysis.query import query_runs
 from .analysis.report import Report, write_report
 from .analysis.results import load as _load_stored
 from .experiment import runner, store
+from .experiment.parameter_sets import check_parameter_sets, load_parameter_sets
 from .experiment.seeds import run_seed_sequence
 from .experiment.simulate import ChunkResult, simulate_run
 from .model import RECORDED_VARIABLES, WargameModel
@@ -128,11 +129,13 @@ def load_results(directory):
     return Results(Path(directory), _load_stored([directory]))
 
 
-def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100, quiet=True):
+def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100, quiet=True, parameter_sets=None):
     """Run each scenario `runs` times into the results directory `out`, as `run.py run --no-report` does.
 
-    `scenarios` are Scenario objects or file paths (names must differ). Returns the `Results`;
-    failed runs are listed in `runs` with status 'failed'. Raises RuntimeError if the ensemble stops.
+    `scenarios` are Scenario objects or file paths (names must differ). `parameter_sets` is an
+    optional CSV table of parameter sets (as `--parameter-sets`: run i uses set i mod K). Returns the
+    `Results`; failed runs are listed in `runs` with status 'failed'. Raises RuntimeError if the
+    ensemble stops, ParameterSetError for an unusable table.
     """
     loaded = [(str(s), load_scenario(s)) if not isinstance(s, Scenario) else ("<python>", s) for s in scenarios]
     names = [s.name for _, s in loaded]
@@ -141,9 +144,13 @@ def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100,
     out = Path(out)
     if (out / "manifest.json").exists():
         raise ValueError(f"{out} already holds an ensemble")
+    record = None
+    if parameter_sets is not None:
+        sets, record = load_parameter_sets(parameter_sets)
+        check_parameter_sets(sets, loaded, parameter_sets)
     out.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(out / "manifest.json", runner.new_manifest(loaded, runs=runs, root_seed=seed,
-                                                                       chunk_size=chunk_size, overrides=[]))
+    store.write_json_atomic(out / "manifest.json", runner.new_manifest(loaded, runs=runs, root_seed=seed, chunk_size=chunk_size,
+                                                                       overrides=[], parameter_sets=record))
     outcome = runner.run_ensemble(out, workers=workers, quiet=quiet, echo=print)
     if outcome.status not in ("complete", "complete_with_failures"):
         raise RuntimeError(f"the ensemble was {outcome.status}; complete chunks are kept in {out} "

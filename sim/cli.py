@@ -50,6 +50,9 @@ def _parser():
     run.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+    run.add_argument("--parameter-sets", type=Path, metavar="CSV",
+                     help="run over a table of parameter sets (e.g. results/calibration/accepted.csv): run i of every "
+                          "scenario uses set i mod K; the report separates parameter uncertainty from Monte Carlo noise")
     run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
     run.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -217,13 +220,23 @@ def _new_ensemble(args, store, runner):
         runner.check_request([s for _, s in loaded], args.runs, args.chunk_size, args.seed, directory, args.workers)
     except runner.EnsembleError as exc:
         return _error(str(exc))
+    parameter_sets = None
+    if args.parameter_sets is not None:
+        from .experiment.parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
+
+        try:
+            sets, parameter_sets = load_parameter_sets(args.parameter_sets)
+            check_parameter_sets(sets, loaded, args.parameter_sets)
+        except ParameterSetError as exc:
+            return _error(str(exc))
     created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return _error(f"cannot create --out {directory} ({exc.strerror})")
     return directory, created, runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
-                                                   chunk_size=args.chunk_size, overrides=args.overrides)
+                                                   chunk_size=args.chunk_size, overrides=args.overrides,
+                                                   parameter_sets=parameter_sets)
 
 
 def cmd_run(args):
@@ -233,8 +246,8 @@ def cmd_run(args):
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
     if args.resume:
-        if args.scenarios:
-            return _error("--resume takes no scenario files: the manifest holds the resolved scenarios")
+        if args.scenarios or args.parameter_sets:
+            return _error("--resume takes no scenario files nor --parameter-sets: the manifest holds them")
         directory, created, manifest = args.resume, False, None
         if not (directory / store.MANIFEST).exists():
             return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
@@ -387,7 +400,7 @@ def cmd_backtest(args):
         code = cmd_run(argparse.Namespace(
             resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
             seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=100, quiet=args.quiet,
-            no_report=True))
+            no_report=True, parameter_sets=None))
         if code != EXIT_OK:
             return code
     try:

@@ -19,7 +19,8 @@ from .conftest import SCENARIOS
 # Scenarios in the order tried: the contingencies first, where most mechanisms are active.
 ORDER = ("simultaneous_contingency", "us_retrenchment", "trilateral_ncg", "japan_rok_dispute", "us_administration_change",
          "russia_dprk_alignment", "baseline", "continuity", "taiwan_contingency", "korea_contingency",
-         "simultaneous_under_continuity", "taiwan_independence_turn")
+         "simultaneous_under_continuity", "taiwan_independence_turn",
+         "history/history_2017_2025")  # last: the backtest's 2019 trough is the only cohesion near the rupture floor
 # Seeds are tried lazily, a block of seeds across all scenarios before the next block, until one run
 # shows a difference; a war's outcome parameters act only in the runs where a war ends a given way.
 SEED_BLOCKS = (range(0, 4), range(4, 60))
@@ -48,7 +49,7 @@ def reference():
 
 
 def test_the_bundled_scenarios_are_all_tried():
-    assert sorted(ORDER) == sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+    assert sorted(name for name in ORDER if "/" not in name) == sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", list(Parameters.model_fields))

@@ -14,6 +14,7 @@ from ..world import INSTITUTIONS, THEATRE_LABELS, THEATRES, ConflictOutcome, Esc
 from . import plots
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
+from .uncertainty import parameter_uncertainty
 
 __all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_numbers",
            "summary_table", "write_report"]
@@ -425,6 +426,19 @@ def write_report(directories, out, baseline=None, progress=None):
         ("p", f"Every outcome in every scenario, with its Wilson 95% interval.{not_seen}"),
         ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
     ]
+    uncertainty = parameter_uncertainty(results, _indicators)
+    if len(uncertainty):
+        uncertainty.to_csv(out / "parameter_uncertainty.csv", index=False)
+        blocks += [
+            ("h2", "Parameter uncertainty and Monte Carlo noise"),
+            ("p", "Scenarios run over parameter sets (run i uses set i mod K, e.g. the calibration's accepted sets). "
+                  "`mc_low`-`mc_high`: the Wilson 95% interval of the pooled estimate, Monte Carlo noise only, which "
+                  "shrinks with more runs. `set_p05`-`set_p95`: the range of the per-set probabilities (each from "
+                  "`runs_per_set` runs, so it also carries their noise). `parameter_sd`: the standard deviation of the "
+                  "probability across parameter sets with the Monte Carlo part removed, which more runs do not shrink; "
+                  "`parameter_share`: the share of the outcome's run-to-run variance it explains."),
+            ("table", uncertainty),
+        ]
     return Report(_render(blocks, out), warnings)
 
 

@@ -122,8 +122,8 @@ def _versions():
             "python": platform.python_version()}
 
 
-def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
-    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, versions."""
+def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter_sets=None):
+    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, parameter sets, versions."""
     return {
         "status": store.RUNNING,
         "started": store.stamp(),
@@ -133,6 +133,7 @@ def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides):
         "chunk_size": chunk_size,
         "seeding": "run i uses numpy SeedSequence(root_seed, spawn_key=(i,)), the same in every scenario",
         "overrides": list(overrides),
+        "parameter_sets": parameter_sets,
         "scenarios": [
             {"name": s.name, "file": str(path), "hash": scenario_hash(s), "n_steps": s.n_steps,
              "start": str(s.start), "step_days": s.step_days, "resolved": s.model_dump(mode="json")}
@@ -225,7 +226,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     for name, start, stop, why in damaged:
         echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop)
+    parameter_sets = tuple((manifest.get("parameter_sets") or {}).get("sets", ()))
+    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, parameter_sets)
              for (name, start), stop in expected.items() if (name, start) not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..model import WargameModel
+from .parameter_sets import scenario_with, set_for_run
 from .seeds import run_seed_sequence
 
 
@@ -21,6 +22,7 @@ class ChunkTask:
     root_seed: int
     start: int
     stop: int
+    parameter_sets: tuple = ()  # run i uses set i mod len (sim.experiment.parameter_sets); empty: the scenario's own
 
 
 @dataclass
@@ -30,6 +32,7 @@ class ChunkResult:
     scenario_name: str
     start: int
     stop: int
+    parameter_set_count: int = 0
     run_indices: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
     seeds: list = field(default_factory=list)  # the seed fingerprint each successful run's model reports
@@ -79,12 +82,19 @@ def simulate_chunk(task):
 
 
 def _simulate_runs(task):
-    result = ChunkResult(task.scenario_name, task.start, task.stop)
+    result = ChunkResult(task.scenario_name, task.start, task.stop, len(task.parameter_sets))
     series, traces = [], []
+    variants = {}
     for run_index in range(task.start, task.stop):
         began = time.perf_counter()
+        scenario = task.scenario
+        if task.parameter_sets:
+            index = set_for_run(run_index, len(task.parameter_sets))
+            if index not in variants:
+                variants[index] = scenario_with(scenario, task.parameter_sets[index])
+            scenario = variants[index]
         try:
-            output = simulate_run(task.scenario, task.root_seed, run_index)
+            output = simulate_run(scenario, task.root_seed, run_index)
         except Exception as exc:  # any model error is data about this run, reported with its seed
             result.failures.append((run_index, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
             result.wall_seconds.append(time.perf_counter() - began)

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from ..model.events import LOG_COLUMNS
 from ..model.record import RECORDED_VARIABLES, SUMMARY_FIELDS
 from ..model.trace import TRACE_VARIABLES
+from .parameter_sets import set_for_run
 from .seeds import run_seed_value
 
 OUTPUTS = ("runs", "timeseries", "trace", "events", "timing")
@@ -41,7 +42,7 @@ _KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string(
 
 RUNS_SCHEMA = pa.schema(
     [("scenario", pa.string()), ("run", pa.int32()), ("root_seed", pa.int64()), ("seed", pa.uint64()),
-     ("status", pa.string()), ("error", pa.string())]
+     ("status", pa.string()), ("error", pa.string()), ("parameter_set", pa.int32())]
     + [(name, _KIND[kind]) for name, kind in SUMMARY_FIELDS]
 )
 _STEP_COLUMNS = [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32())]
@@ -233,6 +234,7 @@ def chunk_tables(result, root_seed, start_date, step_days):
         "seed": [reported[r] if r in reported else run_seed_value(root_seed, r) for r in runs],
         "status": ["ok" if r in ok else "failed" for r in runs],
         "error": [failed.get(r) for r in runs],
+        "parameter_set": [set_for_run(r, result.parameter_set_count) for r in runs],
     }
     for field, _ in SUMMARY_FIELDS:
         columns[field] = [ok[r][field] if r in ok else None for r in runs]

@@ -1,0 +1,56 @@
+"""Parameter uncertainty against Monte Carlo noise, for ensembles run over parameter sets (`--parameter-sets`).
+
+Run i of such an ensemble uses parameter set i mod K. For a yes/no outcome with pooled probability
+p, each set j has its own probability p_j estimated from its n_j runs. The spread of the p_j mixes
+two things: real differences between sets (parameter uncertainty) and each p_j's sampling noise
+(Monte Carlo). The noise part is removed from the between-set variance,
+
+    B = max(0, Var_j(p_j) - mean_j(p_j (1 - p_j) / (n_j - 1))),
+
+so that sqrt(B) is the standard deviation of the outcome's probability across parameter sets, and
+B / (p (1 - p)) the share of the run-to-run variance of the outcome that the parameters explain.
+The pooled estimate's own Monte Carlo interval (Wilson) is shown beside it.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .stats import wilson
+
+# The outcomes whose parameter uncertainty the report shows: column of the indicators and label.
+HEADLINE = (("suspended", "partnership suspended or ruptured"), ("strained", "partnership strained or worse"),
+            ("taiwan_crisis", "Taiwan Strait: crisis"), ("taiwan_conflict", "Taiwan Strait: conflict"),
+            ("korea_crisis", "Korean Peninsula: crisis"), ("korea_conflict", "Korean Peninsula: conflict"))
+
+
+def has_parameter_sets(result):
+    """Whether a stored scenario was run over parameter sets."""
+    column = result.runs.get("parameter_set")
+    return column is not None and bool((column >= 0).any())
+
+
+def parameter_uncertainty(results, indicators):
+    """One row per scenario run over parameter sets and headline outcome: pooled estimate with its Wilson
+    interval, the 5%-95% range of the per-set probabilities, the noise-corrected sd across sets and the
+    share of variance due to parameters. `indicators(runs)` gives 0/1 outcome columns per run."""
+    rows = []
+    for result in results:
+        if not has_parameter_sets(result):
+            continue
+        runs = result.ok_runs()
+        frame = indicators(runs)
+        frame["parameter_set"] = runs["parameter_set"].to_numpy()
+        groups = frame.groupby("parameter_set")
+        sizes = groups.size().to_numpy()
+        for column, label in HEADLINE:
+            pooled = wilson(frame[column].sum(), len(frame))
+            per_set = groups[column].mean().to_numpy()
+            noise = np.mean(per_set * (1 - per_set) / np.maximum(sizes - 1, 1))
+            between = max(0.0, float(np.var(per_set, ddof=1)) - noise) if len(per_set) > 1 else 0.0
+            total = pooled.estimate * (1 - pooled.estimate)
+            low, high = np.quantile(per_set, [0.05, 0.95])
+            rows.append({"scenario": result.label, "outcome": label, "estimate": pooled.estimate,
+                         "mc_low": pooled.low, "mc_high": pooled.high, "sets": len(per_set),
+                         "runs_per_set": int(np.median(sizes)), "set_p05": float(low), "set_p95": float(high),
+                         "parameter_sd": between ** 0.5, "parameter_share": between / total if total > 0 else 0.0})
+    return pd.DataFrame(rows)

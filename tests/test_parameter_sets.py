@@ -1,0 +1,74 @@
+"""Ensembles over parameter sets (`--parameter-sets`): run i uses set i mod K in every scenario, bad tables are
+located errors, and the report separates the spread between sets from Monte Carlo noise."""
+
+import subprocess
+import sys
+
+import pytest
+
+import sim
+from sim.analysis.report import _indicators
+from sim.analysis.uncertainty import parameter_uncertainty
+from sim.analysis.results import load
+
+from .conftest import ROOT, SCENARIOS
+
+KOREA = SCENARIOS / "korea_contingency.yaml"
+
+
+def table(path, rows, header="sample,escalation_gain,tension_rate"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def calm_and_hot(tmp_path_factory):
+    """40 runs of two scenarios over two sets far apart in escalation gain. 40 runs give 20 per set, enough
+    for a Korean crisis share that differs by more than half between the sets."""
+    root = tmp_path_factory.mktemp("sets")
+    sets = table(root / "sets.csv", ["calm,0.3,0.068", "hot,3.5,0.068"])
+    renamed = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), ["name=baseline_copy"])
+    return sim.run_ensemble([KOREA, renamed], root / "out", runs=40, seed=3, workers=1, chunk_size=15, parameter_sets=sets)
+
+
+def test_run_i_uses_set_i_mod_k_in_every_scenario(calm_and_hot):
+    runs = calm_and_hot.runs
+    assert (runs["parameter_set"] == runs["run"] % 2).all()
+    hot = sim.revise_scenario(sim.load_scenario(KOREA), ["parameters.escalation_gain=3.5"])
+    alone = sim.run_one(hot, seed=3, run=7).summary
+    stored = runs[(runs["scenario"] == "korea_contingency") & (runs["run"] == 7)].iloc[0]
+    assert stored["final_cohesion"] == alone["final_cohesion"] and stored["korea_first_crisis_step"] == alone["korea_first_crisis_step"]
+
+
+def test_the_report_separates_parameter_spread_from_noise(calm_and_hot):
+    results = load([calm_and_hot.directory])
+    rows = parameter_uncertainty(results, _indicators).set_index(["scenario", "outcome"])
+    crisis = rows.loc[("baseline_copy", "Korean Peninsula: crisis")]
+    assert crisis["sets"] == 2 and crisis["runs_per_set"] == 20
+    assert crisis["set_p95"] - crisis["set_p05"] > 0.5 and crisis["parameter_sd"] > 0.3
+    assert crisis["mc_low"] < crisis["estimate"] < crisis["mc_high"]
+    report = sim.compare([calm_and_hot.directory], calm_and_hot.directory / "report").path.read_text()
+    assert "Parameter uncertainty and Monte Carlo noise" in report
+
+
+def test_identical_sets_show_no_parameter_spread(tmp_path):
+    sets = table(tmp_path / "same.csv", ["a,1.7,0.068", "b,1.7,0.068", "c,1.7,0.068", "d,1.7,0.068"])
+    stored = sim.run_ensemble([KOREA], tmp_path / "out", runs=40, seed=1, workers=1, parameter_sets=sets)
+    rows = parameter_uncertainty(load([stored.directory]), _indicators).set_index("outcome")
+    # only Monte Carlo noise differs between the sets; the correction takes it out
+    assert rows.loc["Korean Peninsula: conflict", "parameter_sd"] < 0.1
+    assert rows["parameter_share"].max() < 0.3
+
+
+@pytest.mark.parametrize("rows, header, words", [
+    (["a,fast,0.05"], "sample,escalation_gain,tension_rate", "sets.csv:2: column 'escalation_gain': expected a number, found 'fast'"),
+    (["a,1.7,1.5"], "sample,escalation_gain,tension_rate", "sets.csv:2: column 'tension_rate': input should be less than or equal to 1"),
+    (["a,0.7"], "sample,partnership_rupture_cohesion", "sets.csv:2: with scenario 'korea_contingency': expected partnership_rupture_cohesion <"),
+    (["a,b"], "sample,notes", "expected a header naming parameters"),
+])
+def test_a_bad_table_is_a_located_error_and_nothing_is_written(tmp_path, rows, header, words):
+    sets = table(tmp_path / "sets.csv", rows, header)
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", str(KOREA), "--runs", "2", "--parameter-sets", str(sets),
+                           "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
