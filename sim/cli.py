@@ -89,6 +89,12 @@ def _parser():
     show.add_argument("--out", type=Path, help="where to write the plot (default DIR/report)")
     show.add_argument("--hide-routine", action="store_true",
                       help="leave out routine random events (exercises, summits) from the timeline and the plot")
+
+    dashboard = commands.add_parser("dashboard", help="the wargame room: an interactive dashboard in the browser")
+    dashboard.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                           help="scenario files to offer (default: the bundled scenarios)")
+    dashboard.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     return parser
 
 
@@ -333,6 +339,24 @@ def cmd_show(args):
     return EXIT_OK
 
 
+def cmd_dashboard(args):
+    """Serve the dashboard until interrupted (needs the `dashboard` extra)."""
+    if not 0 < args.port < 65536:
+        return _error(f"--port {args.port} is outside 1 to 65535")
+    missing = [p for p in args.scenarios if not Path(p).is_file()]
+    if missing:
+        return _error(f"no such scenario file: {', '.join(missing)}")
+    try:
+        from .dashboard.server import ServerError, serve
+    except ImportError as exc:
+        return _error(f"the dashboard needs its extra ({exc.name} is missing): pip install -e '.[dashboard]'")
+    try:
+        serve(args.scenarios, host=args.host, port=args.port)
+    except ServerError as exc:
+        return _error(str(exc))
+    return EXIT_OK
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -341,7 +365,8 @@ def main(argv=None):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
-                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show,
+                "dashboard": cmd_dashboard}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

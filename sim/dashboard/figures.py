@@ -2,11 +2,14 @@
 US force allocation. Colours are the report's (sim.analysis.plots). Figures are built without pyplot, so
 drawing them from the web server's threads leaves no global figure state behind."""
 
+import io
+
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
 from ..analysis import plots
-from ..analysis.report import THEATRE_LABELS
+from ..analysis.report import THEATRE_LABELS, common_window, never_happened, outcome_probabilities
 from ..world import EscalationState, Theatre
 
 # The report shades grey zone, crisis and conflict; a map also needs the calm states.
@@ -54,7 +57,7 @@ def _place(theatre, unplaced):
 def theatre_map(theatres, title="Theatres: escalation state and tension"):
     """Schematic map: each theatre a disc coloured by its escalation state, labelled with tension, US forces
     against demand, and the adversary's opportunity. `theatres` are `live.TheatreNow` rows."""
-    figure = Figure(figsize=(6.2, 5.4), layout="constrained")
+    figure = Figure(figsize=(7.0, 6.0), layout="constrained")
     ax = figure.subplots()
     west, east, south, north = EXTENT
     ax.set_facecolor("#eef4fa")
@@ -70,7 +73,7 @@ def theatre_map(theatres, title="Theatres: escalation state and tension"):
                  f"tension {row.tension:.2f}, opportunity {row.opportunity:.2f}\n"
                  f"US forces {row.us_forces:.2f} of {row.demand:.2f}")
         right = x < 132
-        ax.annotate(label, (x, y), xytext=(20 if right else -20, 0), textcoords="offset points", fontsize=8,
+        ax.annotate(label, (x, y), xytext=(20 if right else -20, 0), textcoords="offset points", fontsize=9.5,
                     ha="left" if right else "right", va="center", zorder=4,
                     bbox={"fc": "white", "ec": "0.7", "alpha": 0.9, "boxstyle": "round,pad=0.3"})
     ax.set_xlim(west, east)
@@ -80,25 +83,51 @@ def theatre_map(theatres, title="Theatres: escalation state and tension"):
     ax.set_yticks([])
     handles = [Polygon([(0, 0)], closed=True, facecolor=c, edgecolor="0.25", label=s.label.replace("_", " "))
                for s, c in STATE_COLOURS.items()]
-    ax.legend(handles=handles, fontsize=7.5, loc="lower right", ncol=2, framealpha=0.9)
-    ax.set_title(title, fontsize=10)
+    ax.legend(handles=handles, fontsize=9, loc="lower right", ncol=2, framealpha=0.9)
+    ax.set_title(title, fontsize=11)
     return figure
 
 
 def force_allocation(theatres, pool, overstretch):
     """US forces in each theatre (bar, in its escalation state's colour) against what the theatre demands (outline)."""
-    figure = Figure(figsize=(6.2, 2.6), layout="constrained")
+    figure = Figure(figsize=(5.2, 2.8), layout="constrained")
     ax = figure.subplots()
     names = [theatre_label(t.name) for t in theatres]
     positions = range(len(theatres))
     ax.barh(positions, [t.us_forces for t in theatres], color=[STATE_COLOURS[t.state] for t in theatres],
             edgecolor="0.25", lw=0.8, label="allocated")
     ax.barh(positions, [t.demand for t in theatres], fill=False, edgecolor="crimson", ls="--", lw=1.0, label="demand")
-    ax.set_yticks(list(positions), labels=names, fontsize=8.5)
+    ax.set_yticks(list(positions), labels=names, fontsize=9.5)
     ax.invert_yaxis()
-    ax.set_xlabel("share of the US force pool's units", fontsize=8)
+    ax.set_xlabel("US forces (units of the force pool)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7.5, loc="lower right")
+    ax.legend(fontsize=8.5, loc="lower right")
     shortage = f"; demand exceeds it by {overstretch:.0%}" if overstretch > 0 else "; every demand met"
-    ax.set_title(f"US force allocation (pool {pool:.2f}{shortage})", fontsize=10)
+    ax.set_title(f"US force allocation (pool {pool:.2f}{shortage})", fontsize=10.5)
     return figure
+
+
+# The fan charts the page shows: cohesion, its components and the two flashpoints' tension (of the report's twelve).
+ENSEMBLE_FAN = tuple(v for v in plots.FAN_VARIABLES if v[0] in ("cohesion", "consistency", "coherence", "credibility",
+                                                                "us_credibility", "institutionalisation",
+                                                                "tension_taiwan", "tension_korea"))
+
+
+def ensemble_figures(stored):
+    """The report's fan charts, outcome heatmap (Wilson intervals) and survival curves for stored scenarios
+    (`sim.analysis.results.ScenarioResults`), over their common dates, in the report's colours."""
+    colours = plots.scenario_colours([r.label for r in stored])
+    window = common_window(stored)
+    probabilities = outcome_probabilities(stored)
+    never = never_happened(probabilities)
+    return {"fan charts": plots.fan_charts(stored, colours, variables=ENSEMBLE_FAN, window=window),
+            "outcome probabilities": plots.outcome_heatmap(probabilities[~probabilities["outcome"].isin(never)], never),
+            "survival": plots.survival_plot(stored, colours, window=window)}
+
+
+def png(figure, dpi=80):
+    """The figure as PNG bytes; the figure is closed (pyplot keeps no reference to it)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
