@@ -167,13 +167,19 @@ def server(scenario_folder, tmp_path):
 
 
 @pytest.fixture
-def page(server):
-    """A 1400 px wide headless Chromium page on the dashboard."""
+def chromium():
+    """Debian's Chromium (checked before the server starts); the browser test is skipped only without it."""
     if CHROMIUM is None:
         pytest.skip("no chromium on PATH: install Debian's package (apt-get install -y chromium); browsers are never downloaded")
+    return CHROMIUM
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A 1400 px wide headless Chromium page on the dashboard."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])  # root needs no sandbox
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
         page.set_default_timeout(30_000)
         page.goto(server)

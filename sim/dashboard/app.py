@@ -117,8 +117,10 @@ def Actors(model):
 
 
 def _forces_post_process(ax):
-    ax.set_title("US forces by theatre (Mesa plot of the DataCollector)", fontsize=10)
-    ax.set_ylabel("share of the pool")
+    ax.figure.set_size_inches(5.2, 3.2)  # Mesa's default size would shrink the text on the page
+    ax.set_title("US forces by theatre over time (Mesa's plot of the DataCollector)", fontsize=10)
+    ax.set_ylabel("US forces (units of the force pool)", fontsize=9)
+    ax.legend(fontsize=8.5, loc="best")
     ax.grid(alpha=0.3)
 
 
@@ -393,38 +395,45 @@ def EnsembleView(choices):
         changed.set({**{k: v for k, v in changed.value.items() if k != name}, **({name: value} if value != default else {})})
 
     running = state.value == "running"
-    with solara.Columns([1, 3]):
-        with solara.Column():
-            with solara.Card("Ensemble"):
-                solara.SelectMultiple("Scenarios", values=selected.value, all_values=list(choices), on_value=selected.set)
-                solara.InputInt("Runs per scenario", value=runs)
-                solara.InputInt("Root seed", value=seed)
-            with solara.Card("Influential parameters"):
-                solara.Text("The parameters that moved outcome probabilities most in bench/sensitivity.csv "
-                            "(one at a time, 0.75x and 1.25x); defaults from the first scenario chosen.")
-                UserInputs({r.name: Slider(r.name, value=r.default, min=r.low, max=r.high, step=r.step)
-                            for r in slider_ranges}, on_change=on_slider).key(f"sliders-{tuple(selected.value)}")
-                solara.InputTextArea("Other changes, one per line (as --set: parameters.name=value)", value=typed, rows=2)
+    with solara.Columns([1, 1, 1]):
+        with solara.Card("Ensemble"):
+            solara.SelectMultiple("Scenarios", values=selected.value, all_values=list(choices), on_value=selected.set)
+            solara.InputInt("Runs per scenario", value=runs)
+            solara.InputInt("Root seed", value=seed)
             with solara.Row():
                 solara.Button("Run ensemble", color="primary", on_click=start, disabled=running)
                 solara.Button("Cancel", on_click=cancel, disabled=not running)
             if job.value is not None:
                 solara.ProgressLinear(100 * done.value / job.value.total if job.value.total else 0)
                 solara.Text(f"{state.value}: {done.value} of {job.value.total} runs")
+        with solara.Card("Influential parameters"):
+            solara.Text("The parameters that moved outcome probabilities most in bench/sensitivity.csv "
+                        "(one at a time, 0.75x and 1.25x); defaults from the first scenario chosen.")
+            UserInputs({r.name: Slider(r.name, value=r.default, min=r.low, max=r.high, step=r.step)
+                        for r in slider_ranges}, on_change=on_slider).key(f"sliders-{tuple(selected.value)}")
+            Table(pd.DataFrame([(r.name, changed.value.get(r.name, r.default), r.default, f"{r.low:g} to {r.high:g}")
+                                for r in slider_ranges], columns=["parameter", "value", "default", "range"]))
+        with solara.Column():
+            with solara.Card("Other changes"):
+                solara.InputTextArea("One per line, as --set: parameters.name=value", value=typed, rows=2)
             with solara.Card("Open a results directory"):
                 solara.InputText("Directory (from run.py run --out)", value=results_dir)
                 solara.Button("Open", on_click=open_directory)
-        with solara.Column():
-            if problem.value:
-                Problem(problem.value)
-            if caption.value:
-                solara.Markdown(f"**{caption.value}**")
-            for title, image in images.value.items():
+    if problem.value:
+        Problem(problem.value)
+    if caption.value:
+        solara.Markdown(f"**{caption.value}**")
+    if images.value:
+        fan, *others = images.value.items()
+        with solara.Card(fan[0].capitalize()):
+            solara.Image(fan[1], width="100%")
+        with solara.Columns([5, 7]):  # outcome heatmap, then the survival curves, which need the wider column
+            for title, image in others:
                 with solara.Card(title.capitalize()):
                     solara.Image(image, width="100%")
-            if not images.value:
-                solara.Info("Choose scenarios, move sliders and run an ensemble (it runs in the background and can be "
-                            "cancelled), or open a stored results directory.")
+    else:
+        solara.Info("Choose scenarios, move sliders and run an ensemble (it runs in the background and can be "
+                    "cancelled), or open a stored results directory.")
 
 
 @solara.component
