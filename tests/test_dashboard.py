@@ -188,9 +188,16 @@ def page(chromium, server):
 
 
 def _choose(page, label, option):
-    """Pick `option` in the Vuetify select labelled `label`."""
-    page.get_by_label(label).filter(visible=True).first.click(force=True)
-    page.get_by_role("option", name=option, exact=True).filter(visible=True).first.click()
+    """Pick `option` in the Vuetify select labelled `label` (the menu is opened again if a redraw closed it)."""
+    choice = page.get_by_role("option", name=option, exact=True).filter(visible=True).first
+    for _ in range(5):
+        page.get_by_role("button", name=label).filter(visible=True).first.click()
+        try:
+            choice.click(timeout=3_000)
+            return
+        except Exception:  # playwright's TimeoutError: the menu did not open
+            page.keyboard.press("Escape")
+    pytest.fail(f"could not choose {option!r} in {label!r}")
 
 
 def _type(page, label, text):
@@ -214,6 +221,15 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("Event log, newest first")).to_be_visible()
     expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
     page.screenshot(path=shots / "1_play.png")
+    page.get_by_role("button", name="▶").click()
+    expect(page.get_by_text("step 6 of 209")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="❚❚").click()
+    expect(step).to_be_enabled()
+    paused = page.get_by_text(" of 209").inner_text()
+    time.sleep(1.5)
+    assert page.get_by_text(" of 209").inner_text() == paused, "the run went on after pause"
+    page.get_by_role("button", name="Reset").click()
+    expect(page.get_by_text("step 0 of 209")).to_be_visible()
     _type(page, "Root seed", "-1")
     expect(page.get_by_text("root seed: -1 is outside 0 to")).to_be_visible()
     _type(page, "Root seed", "0")

@@ -31,7 +31,7 @@ from .ensemble import EnsembleJob, influential_parameters, parameter_range
 from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
-PLAY_INTERVAL_MS = 300
+PLAY_INTERVAL_MS = 100
 POLL_SECONDS = 0.3
 
 CSS = """
@@ -133,9 +133,10 @@ def _run_images(model):
     view = LiveView(model)
     now = theatres_now(model)
     return {
-        "map": figures.png(figures.theatre_map(now), dpi=100),
-        "forces": figures.png(figures.force_allocation(now, model.parameters.us_force_pool, model.us_overstretch), dpi=90),
-        "trajectories": figures.png(plots.run_trajectories(view, model.run_index, []), dpi=90),
+        "map": figures.png(figures.theatre_map(now), dpi=100, tight=False),
+        "forces": figures.png(figures.force_allocation(now, model.parameters.us_force_pool, model.us_overstretch),
+                              dpi=90, tight=False),
+        "trajectories": figures.png(plots.run_trajectories(view, model.run_index, []), dpi=80),
     }
 
 
@@ -145,7 +146,7 @@ def RunPanels(model):
     counter = update_counter.get()
     images = solara.use_memo(lambda: _run_images(model), dependencies=[id(model), counter, model.step_index])
     view = LiveView(model)
-    with solara.Columns([3, 2]):
+    with solara.Columns([1, 1]):
         solara.Image(images["map"], width="100%")
         with solara.Column():
             solara.Image(images["forces"], width="100%")
@@ -202,10 +203,13 @@ def PlayView(choices):
         with solara.Column():
             with solara.Card("Run"):
                 RunControls(choices, label, seed, run)
+                # Mesa's render interval: steps taken per redraw (by Step too); drawing takes most of a step's time
+                solara.SliderInt("Steps per redraw", value=render_interval, min=1, max=26)
                 if model.value is not None:
-                    ModelController(model, model_parameters=parameters, play_interval=play_interval,
-                                    render_interval=render_interval, use_threads=use_threads).key(
-                        f"controller-{id(model.value)}")
+                    with solara.Column(style={"margin-top": "16px"}):
+                        ModelController(model, model_parameters=parameters, play_interval=play_interval,
+                                        render_interval=render_interval, use_threads=use_threads).key(
+                            f"controller-{id(model.value)}")
             if model.value is not None:
                 Status(model.value, len(model.value.event_engine.log))
                 Actors(model.value)

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..scenario.schema import Parameters
 SENSITIVITY_CSV = Path(__file__).resolve().parents[2] / "bench" / "sensitivity.csv"
 MAX_RUNS = 2000  # per scenario: the page is for a quick look; larger ensembles belong to run.py run
 STOP_SECONDS = 10  # how long a cancelled ensemble may take to stop before it is killed
+_JOBS = weakref.WeakSet()  # every job not yet discarded, so that a stopping server leaves none behind
 
 
 def influential_parameters(count=6, table=SENSITIVITY_CSV):
@@ -111,6 +113,7 @@ class EnsembleJob:
         self._stored = 0
         with open(self.folder / "stderr.txt", "wb") as stderr:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        _JOBS.add(self)
 
     def done_runs(self):
         """Runs stored so far (all of them once the ensemble is complete)."""
@@ -156,3 +159,10 @@ class EnsembleJob:
         """Cancel if still running and remove the temporary directory."""
         self.cancel()
         shutil.rmtree(self.folder, ignore_errors=True)
+        _JOBS.discard(self)
+
+
+def discard_all():
+    """Discard every job not yet discarded (the server calls this as it stops)."""
+    for job in list(_JOBS):
+        job.discard()

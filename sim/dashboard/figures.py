@@ -125,9 +125,10 @@ def ensemble_figures(stored):
             "survival": plots.survival_plot(stored, colours, window=window)}
 
 
-def png(figure, dpi=80):
-    """The figure as PNG bytes; the figure is closed (pyplot keeps no reference to it)."""
+def png(figure, dpi=80, tight=True):
+    """The figure as PNG bytes (cropped to its content when `tight`, which costs a second drawing); the figure
+    is closed (pyplot keeps no reference to it)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(figure)
     return buffer.getvalue()

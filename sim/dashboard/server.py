@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 import warnings
 from pathlib import Path
 
@@ -34,5 +35,12 @@ def serve(scenarios, host="127.0.0.1", port=8765):
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
     import uvicorn
 
+    from .ensemble import discard_all
+
     print(f"wargame room: http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
+    # The server has stopped. A run left playing by a closed page keeps Mesa's play loop alive in a thread that
+    # nothing ends, so leave at once, after stopping any ensemble still running and removing its files.
+    discard_all()
+    sys.stdout.flush()
+    os._exit(0)
