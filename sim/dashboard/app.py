@@ -133,7 +133,7 @@ def _run_images(model):
     view = LiveView(model)
     now = theatres_now(model)
     return {
-        "map": figures.png(figures.theatre_map(now), dpi=100, tight=False),
+        "map": figures.png(figures.theatre_map(now), dpi=100),
         "forces": figures.png(figures.force_allocation(now, model.parameters.us_force_pool, model.us_overstretch),
                               dpi=90, tight=False),
         "trajectories": figures.png(plots.run_trajectories(view, model.run_index, []), dpi=80),
@@ -204,7 +204,7 @@ def PlayView(choices):
             with solara.Card("Run"):
                 RunControls(choices, label, seed, run)
                 # Mesa's render interval: steps taken per redraw (by Step too); drawing takes most of a step's time
-                solara.SliderInt("Steps per redraw", value=render_interval, min=1, max=26)
+                solara.SliderInt(f"Steps per redraw: {render_interval.value}", value=render_interval, min=1, max=26)
                 if model.value is not None:
                     with solara.Column(style={"margin-top": "16px"}):
                         ModelController(model, model_parameters=parameters, play_interval=play_interval,
@@ -290,7 +290,7 @@ def ChairView(choices):
                     chosen = next((m for m in moves if m.label == move_label.value), None)
                     if chosen is not None and chosen.targets:
                         solara.Select("Aimed at", values=list(chosen.targets), value=target)
-                    solara.Button("Make the move and advance one step", color="primary", on_click=make_move,
+                    solara.Button("Play the move and step", color="primary", on_click=make_move,
                                   disabled=current.over)
                     if current.over:
                         solara.Info("The scenario's end date is reached: save the game.")
@@ -376,6 +376,7 @@ def EnsembleView(choices):
                     + (f"; changed: {', '.join(overrides)}" if overrides else ""))
         problem.set("")
         images.set({})
+        caption.set("")
         done.set(0)
         state.set("running")
         job.set(started)
@@ -396,6 +397,7 @@ def EnsembleView(choices):
 
     def on_slider(name, value):
         default = next(r.default for r in slider_ranges if r.name == name)
+        value = round(value, 6)  # a slider's steps add up in binary fractions
         changed.set({**{k: v for k, v in changed.value.items() if k != name}, **({name: value} if value != default else {})})
 
     running = state.value == "running"
@@ -404,7 +406,7 @@ def EnsembleView(choices):
             solara.SelectMultiple("Scenarios", values=selected.value, all_values=list(choices), on_value=selected.set)
             solara.InputInt("Runs per scenario", value=runs)
             solara.InputInt("Root seed", value=seed)
-            with solara.Row():
+            with solara.Row(style={"margin-top": "16px"}):
                 solara.Button("Run ensemble", color="primary", on_click=start, disabled=running)
                 solara.Button("Cancel", on_click=cancel, disabled=not running)
             if job.value is not None:

@@ -57,7 +57,7 @@ def _place(theatre, unplaced):
 def theatre_map(theatres, title="Theatres: escalation state and tension"):
     """Schematic map: each theatre a disc coloured by its escalation state, labelled with tension, US forces
     against demand, and the adversary's opportunity. `theatres` are `live.TheatreNow` rows."""
-    figure = Figure(figsize=(7.0, 6.0), layout="constrained")
+    figure = Figure(figsize=(5.4, 4.8), layout="constrained")  # about the page's half column, so text keeps its size
     ax = figure.subplots()
     west, east, south, north = EXTENT
     ax.set_facecolor("#eef4fa")
@@ -68,12 +68,12 @@ def theatre_map(theatres, title="Theatres: escalation state and tension"):
         theatre = Theatre(row.name)
         x, y = _place(theatre, unplaced)
         unplaced += theatre not in THEATRE_PLACES
-        ax.scatter([x], [y], s=900, color=STATE_COLOURS[row.state], edgecolor="0.25", lw=1.2, zorder=3)
+        ax.scatter([x], [y], s=600, color=STATE_COLOURS[row.state], edgecolor="0.25", lw=1.2, zorder=3)
         label = (f"{theatre_label(row.name)}: {row.state.label.replace('_', ' ')}\n"
                  f"tension {row.tension:.2f}, opportunity {row.opportunity:.2f}\n"
                  f"US forces {row.us_forces:.2f} of {row.demand:.2f}")
         right = x < 132
-        ax.annotate(label, (x, y), xytext=(20 if right else -20, 0), textcoords="offset points", fontsize=9.5,
+        ax.annotate(label, (x, y), xytext=(16 if right else -16, 0), textcoords="offset points", fontsize=9,
                     ha="left" if right else "right", va="center", zorder=4,
                     bbox={"fc": "white", "ec": "0.7", "alpha": 0.9, "boxstyle": "round,pad=0.3"})
     ax.set_xlim(west, east)
@@ -83,7 +83,7 @@ def theatre_map(theatres, title="Theatres: escalation state and tension"):
     ax.set_yticks([])
     handles = [Polygon([(0, 0)], closed=True, facecolor=c, edgecolor="0.25", label=s.label.replace("_", " "))
                for s, c in STATE_COLOURS.items()]
-    ax.legend(handles=handles, fontsize=9, loc="lower right", ncol=2, framealpha=0.9)
+    ax.legend(handles=handles, fontsize=8.5, loc="upper left", ncol=2, framealpha=0.9)  # over land, clear of the labels
     ax.set_title(title, fontsize=11)
     return figure
 
