@@ -276,7 +276,9 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("changed: parameters.crisis_threshold=0.65")).to_be_visible()
     for title in ("Fan charts", "Outcome probabilities", "Survival"):
         expect(page.get_by_text(title, exact=True)).to_be_visible()
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the survival curves are below the fold
     page.screenshot(path=shots / "3_ensemble.png")
+    page.set_viewport_size({"width": 1400, "height": 2200})
     _type(page, "Runs per scenario", "2000")
     page.get_by_role("button", name="Run ensemble").click()
     expect(page.get_by_text("running:")).to_be_visible()

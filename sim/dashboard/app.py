@@ -340,7 +340,8 @@ def EnsembleView(choices):
     slider_ranges = solara.use_memo(ranges, [tuple(selected.value)])
 
     def show(results, what):
-        images.set({title: figures.png(figure) for title, figure in figures.ensemble_figures(results.scenarios).items()})
+        images.set({title: figures.png(figure, dpi=110)
+                    for title, figure in figures.ensemble_figures(results.scenarios).items()})
         caption.set(what)
 
     def watch():
@@ -433,10 +434,9 @@ def EnsembleView(choices):
         fan, *others = images.value.items()
         with solara.Card(fan[0].capitalize()):
             solara.Image(fan[1], width="100%")
-        with solara.Columns([5, 7]):  # outcome heatmap, then the survival curves, which need the wider column
-            for title, image in others:
-                with solara.Card(title.capitalize()):
-                    solara.Image(image, width="100%")
+        for title, image in others:  # at their own size: scaled to the page, their text would shrink or blur
+            with solara.Card(title.capitalize()):
+                solara.Image(image)
     else:
         solara.Info("Choose scenarios, move sliders and run an ensemble (it runs in the background and can be "
                     "cancelled), or open a stored results directory.")
