@@ -132,6 +132,24 @@ def test_a_background_ensemble_completes_and_can_be_cancelled(scenario_folder):
         long.discard()
 
 
+def test_only_the_page_and_the_server_import_solara():
+    code = ("import sys, sim, sim.cli, sim.dashboard.live, sim.dashboard.chair, sim.dashboard.ensemble, "
+            "sim.dashboard.figures, sim.dashboard.server; print(sorted(m for m in sys.modules if m.startswith('solara')))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == "[]"
+
+
+def test_the_command_refuses_a_taken_port_and_a_missing_file(capsys):
+    from sim.cli import main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert main(["dashboard", "no/such.yaml"]) == 2
+    assert "no such scenario file: no/such.yaml" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------- in the browser
 def _free_port():
     with socket.socket() as probe:
