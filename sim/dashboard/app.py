@@ -30,6 +30,7 @@ from .chair import Game, GameError, offered
 from .ensemble import EnsembleJob, influential_parameters, parameter_range
 from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
+
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
 PLAY_INTERVAL_MS = 100
 POLL_SECONDS = 0.3
@@ -102,9 +103,10 @@ def Status(model, changes):
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"Partnership: <span class='wargame-chip' style='background:{colour};color:{_ink(colour)}'>"
             f"{html.escape(state.label)}</span>"))
-        rows = [(name, now[name]) for name in ("cohesion", "consistency", "coherence", "credibility", "us_credibility")]
-        rows.append(("US overstretch", now["us_overstretch"]))
-        Table(pd.DataFrame([(n.replace("_", " "), f"{v:.3f}") for n, v in rows], columns=["measure", "value"]))
+        shown = {"cohesion": "cohesion", "consistency": "consistency", "coherence": "coherence",
+                 "credibility": "credibility", "us_credibility": "US credibility (allies' view)",
+                 "us_overstretch": "US overstretch"}
+        Table(pd.DataFrame([(label, f"{now[name]:.3f}") for name, label in shown.items()], columns=["measure", "value"]))
         solara.Text(f"{changes} events and state changes logged so far")
 
 
