@@ -409,7 +409,8 @@ def EnsembleView(choices):
             solara.SelectMultiple("Scenarios", values=selected.value, all_values=list(choices), on_value=selected.set)
             solara.InputInt("Runs per scenario", value=runs)
             solara.InputInt("Root seed", value=seed)
-            with solara.Row(style={"margin-top": "16px"}):
+            solara.Div(style={"height": "14px"})  # keeps the buttons off the field above
+            with solara.Row():
                 solara.Button("Run ensemble", color="primary", on_click=start, disabled=running)
                 solara.Button("Cancel", on_click=cancel, disabled=not running)
             if job.value is not None:
