@@ -111,6 +111,12 @@ def _parser():
                            help="calibration directory (default results/calibration); an unfinished one is resumed")
     calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     calibrate.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local'")
+
+    dashboard = commands.add_parser("dashboard", help="the wargame room: an interactive dashboard in the browser")
+    dashboard.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                           help="scenario files to offer (default: the bundled scenarios)")
+    dashboard.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     return parser
 
 
@@ -452,6 +458,24 @@ def cmd_calibrate(args):
     return EXIT_OK
 
 
+def cmd_dashboard(args):
+    """Serve the dashboard until interrupted (needs the `dashboard` extra)."""
+    if not 0 < args.port < 65536:
+        return _error(f"--port {args.port} is outside 1 to 65535")
+    missing = [p for p in args.scenarios if not Path(p).is_file()]
+    if missing:
+        return _error(f"no such scenario file: {', '.join(missing)}")
+    try:
+        from .dashboard.server import ServerError, serve
+    except ImportError as exc:
+        return _error(f"the dashboard needs its extra ({exc.name} is missing): pip install -e '.[dashboard]'")
+    try:
+        serve(args.scenarios, host=args.host, port=args.port)
+    except ServerError as exc:
+        return _error(str(exc))
+    return EXIT_OK
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -461,7 +485,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
-                "calibrate": cmd_calibrate}
+                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

@@ -155,6 +155,7 @@ class WargameModel(mesa.Model):
         self.partnership = PartnershipLadder(initial_state(self.cohesion, self.institution_level, p))
         self._ladder_reference = self._log_components()
         self.assess_opportunity(self.effectiveness())
+        self.assess_demonstrated_reliability(self.effectiveness())  # a signal on the first step reads it
         self.tracer = trace.Tracer(self)
         self.recorder.record(self.snapshot(), self.tracer.terms(self))
 

@@ -1,0 +1,108 @@
+"""One run stepped live: the model the page drives and a read-only view of it shaped like stored results,
+so the report's own functions (run_trajectories, explain_state_changes, causal_order) draw and explain it."""
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..analysis.report import _shown, causal_order, explain_state_changes
+from ..api import BatchModel
+from ..model import RECORDED_VARIABLES
+from ..model.events import LOG_COLUMNS
+from ..model.trace import TRACE_VARIABLES
+from ..world import PARTNERS, THEATRES, EscalationState, PartnershipState
+
+# The partnership states whose cohesion floors the report draws (ScenarioResults.ladder_thresholds).
+LADDER_FLOORS = ("institutionalised", "functioning", "strained", "rupture")
+
+
+class PlayModel(BatchModel):
+    """`sim.BatchModel` (the command line's seeding, a DataCollector of every recorded variable) for the page.
+
+    The scenario argument is called `spec`: mesa 3.5's SolaraViz reset fills an argument called
+    `scenario` with a Mesa Scenario of its own.
+    """
+
+    def __init__(self, spec, root_seed=0, run=0):
+        super().__init__(spec, root_seed=root_seed, run=run)
+        self.root_seed, self.run_index = root_seed, run
+
+
+class LiveView:
+    """A model being stepped, read like one stored run (`sim.analysis.results.ScenarioResults`): the report's
+    figures and explanations take it unchanged. Everything is read from the model's own recorder and log."""
+
+    def __init__(self, model):
+        self.model = model
+        self.name = model.scenario_spec.name
+        parameters = model.parameters
+        self.ladder_thresholds = {state: getattr(parameters, f"partnership_{state}_cohesion") for state in LADDER_FLOORS}
+
+    def _per_step(self, array, names, columns):
+        frame = pd.DataFrame(array, columns=names)[list(columns)]
+        steps = range(len(frame))
+        return frame.assign(run=self.model.run_index, step=list(steps), date=list(self.model.dates[: len(frame)]))
+
+    def timeseries(self, columns, runs=None):
+        """The recorded variables so far (step 0 = the initial state), with run, step and date."""
+        return self._per_step(self.model.recorder.values, RECORDED_VARIABLES, columns)
+
+    def trace(self, columns=None, runs=None):
+        """The causal-trace terms so far, with run, step and date."""
+        return self._per_step(self.model.recorder.trace, TRACE_VARIABLES, columns or TRACE_VARIABLES)
+
+    def events(self, run=None):
+        """The event log so far."""
+        return pd.DataFrame(self.model.event_engine.log, columns=list(LOG_COLUMNS)).assign(run=self.model.run_index)
+
+
+@dataclass(frozen=True)
+class TheatreNow:
+    """One theatre as the page shows it."""
+
+    name: str
+    state: EscalationState
+    tension: float
+    us_forces: float
+    demand: float
+    opportunity: float
+
+
+def theatres_now(model):
+    """Every theatre of the world (sim.world.THEATRES) in its current state."""
+    return [TheatreNow(t.value, model.theatres[t].state, model.theatres[t].tension, model.theatres[t].us_forces,
+                       model.theatres[t].demand, model.opportunity[i]) for i, t in enumerate(THEATRES)]
+
+
+def actors_now(model):
+    """One row per actor of the model: government in office, opinion and, for partners, effective commitment."""
+    rows = []
+    for actor, agent in model.actors.items():
+        commitment = agent.effective_commitment if actor in PARTNERS else math.nan
+        rows.append({"actor": actor.value, "government": agent.government_name, "opinion": round(agent.opinion, 3),
+                     "commitment": round(commitment, 3)})
+    return pd.DataFrame(rows)
+
+
+def headline(model):
+    """Date, step, partnership state and cohesion with its three components, as numbers and labels."""
+    return {"date": model.date, "step": model.step_index, "steps": model.n_steps,
+            "partnership": PartnershipState(model.partnership.state), "cohesion": model.cohesion,
+            "consistency": model.consistency, "coherence": model.coherence, "credibility": model.credibility,
+            "us_credibility": model.us_credibility, "us_overstretch": model.us_overstretch}
+
+
+def event_log(view, newest_first=True, limit=200):
+    """The event log so far in causal order within a step, values in words where they code a state."""
+    events = causal_order(view.events())
+    rows = [{"date": str(e.date), "step": e.step, "event": e.event_id, "source": e.source, "target": e.target,
+             "change": "" if math.isnan(e.before) else f"{_shown(e.target, e.before)} -> {_shown(e.target, e.after)}",
+             "why": e.note} for e in events.itertuples(index=False)]
+    rows = rows[::-1] if newest_first else rows
+    return pd.DataFrame(rows[:limit], columns=["date", "step", "event", "source", "target", "change", "why"])
+
+
+def why_states_changed(view):
+    """The report's explanation of every change of state so far (sim.analysis.report.explain_state_changes)."""
+    return explain_state_changes(view, view.model.run_index)

@@ -1,0 +1,315 @@
+"""The wargame room in a real browser: `run.py dashboard` on 127.0.0.1, driven by headless Chromium (Playwright
+against Debian's `chromium`, never a downloaded browser). Each view is exercised as a person would, the page is
+asserted on, and screenshots are saved under the test's temporary directory.
+
+The dashboard's own logic (moves, saved games, ensembles) is tested without a browser below.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.dashboard.chair import Game, GameError, offered
+from sim.dashboard.ensemble import EnsembleJob, influential_parameters, parameter_range
+from sim.dashboard.live import LiveView, PlayModel, event_log, why_states_changed
+from sim.scenario import ScenarioError, load_scenario
+from sim.world import PARTNERS, Actor
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium")
+BAD_SCENARIO = "extends: baseline.yaml\nname: bad\nparameters:\n  crisis_threshold: 1.7\n"
+
+
+@pytest.fixture
+def scenario_folder(tmp_path):
+    """A copy of the bundled scenarios (saved games must sit beside the scenario they extend) plus a bad one."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    (folder / "bad.yaml").write_text(BAD_SCENARIO)
+    return folder
+
+
+# ----------------------------------------------------------------- without a browser
+def test_a_saved_game_validates_and_replays_the_live_game_exactly(scenario_folder):
+    game = Game(scenario_folder / "taiwan_contingency.yaml", "us", root_seed=0, run=2)
+    for key, target in (("stand_aside", ""), ("reassure", ""), ("surge", ""), ("burden_sharing", "rok"), ("summit", "")):
+        game.play(key, target)
+    saved = game.save(scenario_folder / "game.yaml")
+    assert [e.id for e in saved.events if e.id.startswith("chair_")] == [
+        "chair_us_reassure_2", "chair_us_surge_3", "chair_us_burden_sharing_4", "chair_us_summit_5"]
+    replay = sim.run_one(scenario_folder / "game.yaml", seed=0, run=2).timeseries
+    live = game.model.recorder.values
+    stored = replay.drop(columns=["scenario", "run", "step", "date"]).to_numpy()[: len(live)]
+    assert np.array_equal(stored, live.astype(np.float32))
+    untouched = sim.run_one(scenario_folder / "taiwan_contingency.yaml", seed=0, run=2).timeseries
+    assert not np.array_equal(untouched.drop(columns=["scenario", "run", "step", "date"]).to_numpy()[: len(live)],
+                              live.astype(np.float32)), "the moves changed nothing"
+
+
+def test_moves_move_the_state_they_name(scenario_folder):
+    quiet, reassured = (Game(scenario_folder / "baseline.yaml", "japan") for _ in range(2))
+    quiet.play("stand_aside")
+    reassured.play("reassure")
+    for other in ("us", "rok"):
+        before = quiet.model.getter(f"actors.{other}.reliability.japan")()
+        assert reassured.model.getter(f"actors.{other}.reliability.japan")() > before
+
+
+def test_moves_are_offered_by_role_and_bad_moves_are_refused(scenario_folder):
+    assert {m.key for m in offered(Actor.US)} >= {"burden_sharing", "surge", "reassure", "summit", "exercise"}
+    for ally in PARTNERS[1:]:
+        assert "burden_sharing" not in {m.key for m in offered(ally)}
+    assert "coercive_signal" in {m.key for m in offered(ally)}
+    game = Game(scenario_folder / "baseline.yaml", "rok")
+    with pytest.raises(GameError, match="cannot make the move 'surge'"):
+        game.play("surge")
+    us = Game(scenario_folder / "baseline.yaml", "us")
+    with pytest.raises(GameError, match="choose a target among japan, rok, both"):
+        us.play("burden_sharing", "china")
+    with pytest.raises(GameError, match="not a partner"):
+        Game(scenario_folder / "baseline.yaml", "china")
+    with pytest.raises(ScenarioError, match=r"bad.yaml:4:\d+: parameters.crisis_threshold"):
+        Game(scenario_folder / "bad.yaml", "us")
+
+
+def test_a_coercive_signal_move_deters_its_target_and_replays_from_the_saved_game(scenario_folder):
+    game = Game(scenario_folder / "baseline.yaml", "us")
+    before = game.model.getter("actors.dprk.resolve")()
+    game.play("coercive_signal", "dprk in korea")
+    assert game.model.getter("actors.dprk.resolve")() < before
+    saved = game.save(scenario_folder / "signal_game.yaml")
+    (event,) = [e for e in saved.events if e.id.startswith("chair_us_coercive_signal")]
+    assert event.effects[0].coercive_signal.toward == "dprk" and event.effects[0].coercive_signal.theatre == "korea"
+
+
+def test_a_game_saved_outside_the_played_scenarios_folder_is_refused_and_removed(scenario_folder, tmp_path):
+    game = Game(scenario_folder / "baseline.yaml", "us")
+    game.play("summit")
+    target = tmp_path / "elsewhere" / "game.yaml"
+    with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        game.save(target)
+    assert not target.exists()
+
+
+def test_the_live_view_reads_like_stored_results():
+    model = PlayModel(load_scenario(ROOT / "scenarios" / "simultaneous_contingency.yaml"), root_seed=0, run=1)
+    while model.running:
+        model.step()
+    view = LiveView(model)
+    stored = sim.run_one(ROOT / "scenarios" / "simultaneous_contingency.yaml", seed=0, run=1)
+    assert len(view.events()) == len(stored.events)
+    assert np.array_equal(view.timeseries(["cohesion"])["cohesion"].to_numpy().astype(np.float32),
+                          stored.timeseries["cohesion"].to_numpy())
+    assert event_log(view)["change"].str.contains("grey_zone -> crisis").any()
+    assert why_states_changed(view)[0] == "why the states changed:"
+
+
+def test_ensemble_requests_are_checked_before_anything_runs(scenario_folder):
+    with pytest.raises(ScenarioError, match=r"parameters.crisis_threshold: Input should be less than or equal to 1"):
+        EnsembleJob([scenario_folder / "baseline.yaml"], 5, overrides=["parameters.crisis_threshold=1.7"])
+    with pytest.raises(ValueError, match="outside 1 to 2000"):
+        EnsembleJob([scenario_folder / "baseline.yaml"], 0)
+    names = influential_parameters(count=3)
+    assert len(names) == 3
+    ranges = [parameter_range(name, load_scenario(scenario_folder / "baseline.yaml")) for name in names]
+    assert all(r.low <= r.default <= r.high and r.low < r.high for r in ranges)
+
+
+def test_a_background_ensemble_completes_and_can_be_cancelled(scenario_folder):
+    job = EnsembleJob([scenario_folder / "baseline.yaml"], 4, seed=0)
+    try:
+        while job.status == "running":
+            time.sleep(0.2)
+        assert job.status == "complete" and job.done_runs() == 4
+        assert len(job.results().runs) == 4
+    finally:
+        job.discard()
+    assert not job.folder.exists()
+    long = EnsembleJob([scenario_folder / "baseline.yaml"], 2000)
+    try:
+        long.cancel()
+        assert long.status == "cancelled"
+    finally:
+        long.discard()
+
+
+def test_only_the_page_and_the_server_import_solara():
+    code = ("import sys, sim, sim.cli, sim.dashboard.live, sim.dashboard.chair, sim.dashboard.ensemble, "
+            "sim.dashboard.figures, sim.dashboard.server; print(sorted(m for m in sys.modules if m.startswith('solara')))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == "[]"
+
+
+def test_the_command_refuses_a_taken_port_and_a_missing_file(capsys):
+    from sim.cli import main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert main(["dashboard", "no/such.yaml"]) == 2
+    assert "no such scenario file: no/such.yaml" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- in the browser
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(scenario_folder, tmp_path):
+    """`run.py dashboard` on a free loopback port, offering baseline, taiwan_contingency and a bad scenario."""
+    port = _free_port()
+    files = [scenario_folder / name for name in ("baseline.yaml", "taiwan_contingency.yaml", "bad.yaml")]
+    log = open(tmp_path / "server.log", "wb")
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "dashboard", *map(str, files), "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the dashboard did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+    yield url
+    alive = process.poll() is None
+    process.terminate()
+    process.wait(20)
+    log.close()
+    assert alive, f"the server died: {(tmp_path / 'server.log').read_text()[-2000:]}"
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium (checked before the server starts); the browser test is skipped only without it."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH: install Debian's package (apt-get install -y chromium); browsers are never downloaded")
+    return CHROMIUM
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A 1400 px wide headless Chromium page on the dashboard."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])  # root needs no sandbox
+        page = browser.new_page(viewport={"width": 1400, "height": 2200})
+        page.set_default_timeout(30_000)
+        page.goto(server)
+        yield page
+        browser.close()
+
+
+def _choose(page, label, option):
+    """Pick `option` in the Vuetify select labelled `label` (the menu is opened again if a redraw closed it)."""
+    choice = page.get_by_role("option", name=option, exact=True).filter(visible=True).first
+    for _ in range(5):
+        page.get_by_role("button", name=label).filter(visible=True).first.click()
+        try:
+            choice.click(timeout=3_000)
+            return
+        except Exception:  # playwright's TimeoutError: the menu did not open
+            page.keyboard.press("Escape")
+    pytest.fail(f"could not choose {option!r} in {label!r}")
+
+
+def _type(page, label, text):
+    field = page.get_by_label(label).filter(visible=True).first
+    field.fill(text)
+    field.press("Enter")
+
+
+def test_browser_views(page, tmp_path, scenario_folder):
+    """Step a run, make moves as the US and save the game, run and cancel ensembles; bad input shown in place."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # 1. Play one run: Mesa's controller steps the model; the page follows
+    step = page.get_by_role("button", name="Step")
+    for n in (1, 2, 3):
+        step.click()
+        expect(page.get_by_text(f"step {n} of 209")).to_be_visible()
+    expect(page.get_by_text("Partnership:")).to_be_visible()
+    expect(page.get_by_text("Event log, newest first")).to_be_visible()
+    expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
+    page.screenshot(path=shots / "1_play.png")
+    page.get_by_role("button", name="▶").click()
+    expect(page.get_by_text("step 6 of 209")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="❚❚").click()
+    expect(step).to_be_enabled()
+    time.sleep(2)  # a step under way when pause was pressed (mesa 3.5 steps in a thread) is still drawn
+    paused = page.get_by_text(" of 209").inner_text()
+    time.sleep(2)
+    assert page.get_by_text(" of 209").inner_text() == paused, "the run went on after pause"
+    page.get_by_role("button", name="Reset").click()
+    expect(page.get_by_text("step 0 of 209")).to_be_visible()
+    _type(page, "Root seed", "-1")
+    expect(page.get_by_text("root seed: -1 is outside 0 to")).to_be_visible()
+    _type(page, "Root seed", "0")
+    _choose(page, "Scenario", "bad.yaml")
+    expect(page.get_by_text("bad.yaml:4:").first).to_be_visible()
+    expect(page.get_by_text("parameters.crisis_threshold: Input should be less than or equal to 1")).to_be_visible()
+    page.screenshot(path=shots / "1_play_bad_scenario.png")
+
+    # 2. Take the chair as the US: two moves, then save the game as a scenario that the loader validates
+    page.get_by_role("tab", name="Take the chair").click()
+    _choose(page, "Scenario", "taiwan_contingency.yaml")
+    page.get_by_role("button", name="New game").click()
+    _choose(page, "Move", "Reassure the partners (their view of your reliability +0.05)")
+    page.get_by_role("button", name="Play the move and step").click()
+    expect(page.get_by_text("step 1 of 209")).to_be_visible()
+    _choose(page, "Move", "Demand more burden sharing (a dispute of severity 0.3)")
+    _choose(page, "Aimed at", "rok")
+    page.get_by_role("button", name="Play the move and step").click()
+    expect(page.get_by_text("step 2 of 209")).to_be_visible()
+    expect(page.get_by_role("cell", name="burden_sharing", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Save and validate").click()
+    expect(page.get_by_text("the loader validated it")).to_be_visible()
+    page.screenshot(path=shots / "2_chair.png")
+    saved = load_scenario(scenario_folder / "taiwan_contingency_played.yaml")
+    assert [e.id for e in saved.events if e.id.startswith("chair_")] == ["chair_us_reassure_1", "chair_us_burden_sharing_2"]
+
+    # 3. Ensemble at a glance: an out-of-range value typed in, a small ensemble, a cancelled one
+    page.get_by_role("tab", name="Ensemble at a glance").click()
+    _type(page, "Runs per scenario", "12")
+    other = page.locator("textarea").filter(visible=True).first
+    other.fill("parameters.crisis_threshold=1.7")
+    other.blur()
+    page.get_by_role("button", name="Run ensemble").click()
+    expect(page.get_by_text("parameters.crisis_threshold: Input should be less than or equal to 1 (found 1.7)")).to_be_visible()
+    other.fill("")
+    other.blur()
+    slider = page.get_by_role("slider", name="crisis_threshold")
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    expect(page.get_by_role("cell", name="0.65", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Run ensemble").click()
+    expect(page.get_by_text("complete: 24 of 24 runs")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("changed: parameters.crisis_threshold=0.65")).to_be_visible()
+    for title in ("Fan charts", "Outcome probabilities", "Survival"):
+        expect(page.get_by_text(title, exact=True)).to_be_visible()
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the survival curves are below the fold
+    page.screenshot(path=shots / "3_ensemble.png")
+    page.set_viewport_size({"width": 1400, "height": 2200})
+    _type(page, "Runs per scenario", "2000")
+    page.get_by_role("button", name="Run ensemble").click()
+    expect(page.get_by_text("running:")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("cancelled:")).to_be_visible()
+    page.screenshot(path=shots / "3_ensemble_cancelled.png")
