@@ -224,12 +224,40 @@ def cmd_run(args):
         if isinstance(fresh, int):
             return fresh
         directory, created, manifest = fresh
+    return _execute(directory, created, manifest, args, report=None if args.no_report else _comparison_report)
+
+
+def _comparison_report(directory, quiet):
+    """Write the comparison report of a finished ensemble into DIR/report (problems are printed, not raised)."""
+    from .analysis.report import ReportError
+    from .scenario.errors import printable
+
+    try:
+        report = _write_report([directory], directory / "report", quiet=quiet)
+        _warn(report.warnings)
+        print(f"report: {report.path}")
+    except ReportError as exc:
+        print(f"no report: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+
+def _execute(directory, created, manifest, args, prepare=None, report=None):
+    """Run (or resume, when `manifest` is None) the ensemble in `directory` under its lock; return the exit code.
+
+    `prepare()` runs under the lock just before a fresh manifest is written (files the store's
+    readers need beside it); `report(directory, quiet)` runs once the ensemble is complete.
+    """
+    from .experiment import runner, store
+
     try:
         with store.lock(directory):
             if manifest is not None:
                 if (directory / store.MANIFEST).exists():  # another run got here first
                     return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
                 try:
+                    if prepare is not None:
+                        prepare()
                     store.write_json_atomic(directory / store.MANIFEST, manifest)
                 except OSError as exc:
                     _remove_new(directory, created)
@@ -254,18 +282,8 @@ def cmd_run(args):
     if outcome.status == "stopped":
         return EXIT_STOPPED
     print(f"results: {directory}")
-    if not args.no_report:
-        from .analysis.report import ReportError
-        from .scenario.errors import printable
-
-        try:
-            report = _write_report([directory], directory / "report", quiet=args.quiet)
-            _warn(report.warnings)
-            print(f"report: {report.path}")
-        except ReportError as exc:
-            print(f"no report: {printable(str(exc))}", file=sys.stderr)
-        except OSError as exc:
-            print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+    if report is not None:
+        report(directory, args.quiet)
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)

@@ -225,7 +225,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     for name, start, stop, why in damaged:
         echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop)
+    record_steps = manifest.get("record_steps", True)  # False in an explore design: summaries only
+    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps)
              for (name, start), stop in expected.items() if (name, start) not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)

@@ -535,11 +535,11 @@ def _did_you_mean(word, options):
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def _describe(error):
-    """Plain-language message for one pydantic error."""
+def _describe(error, root=Scenario):
+    """Plain-language message for one pydantic error of validating `root` (the Scenario, or another document)."""
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     if kind == "extra_forbidden":
-        model = _annotation_at(Scenario, loc[:-1])
+        model = _annotation_at(root, loc[:-1])
         allowed = list(model.model_fields) if model else []
         listing = f" (allowed here: {', '.join(allowed)})" if allowed and len(allowed) <= 12 else ""
         return f"unknown key '{loc[-1]}'{_did_you_mean(loc[-1], allowed)}{listing}"
@@ -582,7 +582,7 @@ def _union_branch(tag):
     return "a list" if tag.startswith("list[") else tag
 
 
-def _untangle_unions(errors):
+def _untangle_unions(errors, root=Scenario):
     """(error, message) pairs with one error per field of a union (`all` or a list), never the validator's tags.
 
     A value that has a member's shape (a list) is reported inside it; a value matching no member
@@ -592,13 +592,13 @@ def _untangle_unions(errors):
     for error in errors:
         at = next((i for i, part in enumerate(error["loc"]) if _is_union_tag(part)), None)
         if at is None:
-            plain.append((error, _describe(error)))
+            plain.append((error, _describe(error, root)))
         else:
             unions.setdefault(error["loc"][:at], []).append((at, error))
     for branches in unions.values():
         inside = [error for at, error in branches if len(error["loc"]) > at + 1]
         if inside:
-            plain += [(error, _describe(error)) for error in inside]
+            plain += [(error, _describe(error, root)) for error in inside]
             continue
         error = branches[0][1]
         found = error.get("input")
@@ -667,6 +667,28 @@ def load_scenario(path, overrides=(), allow_outside_extends=False):
         key, value = _parse_override(text)
         _apply_override(source, key, value, text)
     return _validate(source)
+
+
+def load_document(path, model, check=None):
+    """Read the YAML file `path` as a scenario is read (safely, with limits) and validate it into the pydantic
+    `model`; raise ScenarioError whose problems name file, line, column and field.
+
+    `check(document)`, if given, returns cross-field problems of the valid document as (field path,
+    message) pairs; they are located like the schema's.
+    """
+    source = _read_yaml(path)
+    try:
+        document = model.model_validate(source.data)
+    except ValidationError as exc:
+        problems = []
+        for error, message in _untangle_unions(exc.errors(), root=model):
+            loc = _clean_loc(error["loc"])
+            problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message))
+        raise ScenarioError(problems) from None
+    problems = [_problem(source.where(tuple(loc)), tuple(loc), message) for loc, message in (check(document) if check else [])]
+    if problems:
+        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column)))
+    return document
 
 
 def revise_scenario(scenario, overrides):
