@@ -82,6 +82,24 @@ def _parser():
                            "\"min_cohesion < 0.5\", \"taiwan_conflict and korea_conflict\", \"first_suspended_date < '2027-01-01'\"")
     runs.add_argument("--columns", help="comma-separated columns to show (default: headline outcomes and those in --where)")
 
+    explore = commands.add_parser("explore", help="vary a scenario's inputs over a design; global sensitivity and "
+                                                  "scenario discovery (see docs/exploration.md)")
+    explore.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment YAML file (see experiments/)")
+    explore.add_argument("--design", choices=("lhs", "sobol", "morris", "factorial"), default="lhs",
+                         help="lhs: Latin hypercube of N points; sobol: Saltelli scheme, N base points (a power of 2), "
+                              "N x (inputs + 2) points; morris: N trajectories, N x (inputs + 1) points; factorial: "
+                              "N levels of each number, every option of each choice (default lhs)")
+    explore.add_argument("--samples", type=int, default=64, help="N, as --design describes (default 64)")
+    explore.add_argument("--runs-per-point", type=int, default=20, help="runs of each design point (default 20)")
+    explore.add_argument("--seed", type=int, help="root seed (default: the experiment's)")
+    explore.add_argument("--out", type=_directory, help="results directory (default results/explore_<experiment name>)")
+    explore.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    explore.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    explore.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted exploration in DIR")
+    explore.add_argument("--quiet", action="store_true", help="no progress bar")
+    explore.add_argument("--no-report", action="store_true", help="do not write the explore report")
+    explore.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
+
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
     show.add_argument("--run", type=int, required=True, help="run index")
@@ -291,6 +309,70 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
     return EXIT_OK
 
 
+def _explore_report(directory, quiet):
+    """Write the explore report of a finished exploration into DIR/explore (problems are printed, not raised)."""
+    from .analysis.explore_report import write_explore_report
+    from .analysis.report import ReportError
+    from .scenario.errors import printable
+
+    try:
+        print(f"report: {write_explore_report(directory).path}")
+    except ReportError as exc:
+        print(f"no report: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+
+def cmd_explore(args):
+    """Draw an experiment's design, run every point under the directory's lock, then write the explore report."""
+    from .experiment import explore, runner, store
+    from .experiment.designs import DesignError
+    from .scenario import ScenarioError
+    from .scenario.experiment import load_experiment
+
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    report = None if args.no_report else _explore_report
+    if args.resume:
+        if args.experiment:
+            return _error("--resume takes no experiment file: the directory holds the design")
+        if not (args.resume / explore.DESIGN_FILE).exists():
+            return _error(f"{args.resume} holds no exploration to resume (no {explore.DESIGN_FILE})")
+        return _execute(args.resume, False, None, args, report=report)
+    if not args.experiment:
+        return _error("give an experiment file (or --resume DIR)")
+    if not 1 <= args.runs_per_point <= store.MAX_RUNS:
+        return _error(f"--runs-per-point must be from 1 to {store.MAX_RUNS:,}")
+    try:
+        loaded = load_experiment(args.experiment, args.allow_outside_extends)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    seed = loaded.experiment.seed if args.seed is None else args.seed
+    try:
+        table, scenarios = explore.build_design(loaded, args.design, args.samples, seed)
+    except DesignError as exc:
+        return _error(str(exc))
+    directory = args.out or Path("results") / f"explore_{loaded.experiment.name}"
+    if directory.exists() and not directory.is_dir():
+        return _error(f"--out {directory} is not a directory")
+    if (directory / store.MANIFEST).exists():
+        return _error(f"{directory} already holds results; use --resume {directory} or another --out")
+    try:
+        runner.check_request([s for _, s in scenarios[:1]], args.runs_per_point, args.runs_per_point, seed, directory,
+                             args.workers)
+    except runner.EnsembleError as exc:
+        return _error(str(exc))
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _error(f"cannot create --out {directory} ({exc.strerror})")
+    description = explore.describe(loaded, args.design, args.samples, args.runs_per_point, seed)
+    print(f"{args.design} design: {len(table)} points x {args.runs_per_point} runs", file=sys.stderr)
+    return _execute(directory, created, explore.new_manifest(scenarios, args.runs_per_point, seed), args,
+                    prepare=lambda: explore.write_design(directory, description, table), report=report)
+
+
 def _remove_new(directory, created):
     """Remove a results directory this command created (nothing useful is in it)."""
     if created:
@@ -359,7 +441,7 @@ def main(argv=None):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
-                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show}
+                "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "explore": cmd_explore}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

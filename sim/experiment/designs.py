@@ -25,9 +25,9 @@ class DesignError(Exception):
     """A design that cannot be drawn as asked (too large, or too few samples)."""
 
 
-def salib_problem(factors):
-    """The SALib problem: every factor on [0, 1] (values are mapped from unit coordinates)."""
-    return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": [[0.0, 1.0]] * len(factors)}
+def salib_problem(names):
+    """The SALib problem for factors named `names`, each on [0, 1] (values are mapped from unit coordinates)."""
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
 
 
 def design_size(design, n_factors, samples):
@@ -59,11 +59,11 @@ def unit_design(design, factors, samples, seed):
                               f"found {samples}")
         from SALib.sample import sobol
 
-        return sobol.sample(salib_problem(factors), samples, calc_second_order=False, scramble=True, seed=seed)
+        return sobol.sample(salib_problem([f.name for f in factors]), samples, calc_second_order=False, scramble=True, seed=seed)
     if design == "morris":
         from SALib.sample import morris
 
-        return morris.sample(salib_problem(factors), samples, num_levels=MORRIS_LEVELS, seed=seed)
+        return morris.sample(salib_problem([f.name for f in factors]), samples, num_levels=MORRIS_LEVELS, seed=seed)
     if design == "factorial":
         axes = [(np.arange(len(f.options)) + 0.5) / len(f.options) if f.is_choice else np.linspace(0.0, 1.0, samples)
                 for f in factors]
