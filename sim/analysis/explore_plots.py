@@ -12,22 +12,36 @@ def short(name, width=34):
     return name if len(name) <= width else "..." + name[-(width - 3):]
 
 
+def _spread(x, y, scale, gap=0.035):
+    """Label heights near `y` such that labels whose points are close in `x` are at least `gap` x `scale` apart."""
+    placed = []
+    for i in np.argsort(np.asarray(y, float)):
+        height = float(np.asarray(y)[i])
+        for other_x, other_height in placed:
+            if abs(other_x - np.asarray(x)[i]) < 0.3 * scale and abs(height - other_height) < gap * scale:
+                height = other_height + gap * scale
+        placed.append((float(np.asarray(x)[i]), height))
+    heights = np.empty(len(placed))
+    heights[np.argsort(np.asarray(y, float))] = [h for _, h in placed]
+    return heights
+
+
 def morris_scatter(indices, outcome):
     """mu* against sigma per factor, with mu*'s 95% interval; the most influential factors named."""
     figure, ax = plt.subplots(figsize=(8.5, 6.5))
     ax.errorbar(indices["mu_star"], indices["sigma"], xerr=indices["mu_star_conf"], fmt="o", ms=5, color="tab:blue",
                 ecolor="0.75", elinewidth=1, capsize=0)
     top = indices.nlargest(LABELLED, "mu_star")
-    offsets = np.linspace(-0.5, 0.5, len(top)) if len(top) > 1 else [0.0]
-    for (_, row), dy in zip(top.iterrows(), offsets):
-        ax.annotate(short(row["factor"]), (row["mu_star"], row["sigma"]), xytext=(6, 6 + 10 * dy),
-                    textcoords="offset points", fontsize=8)
     limit = float(np.nanmax([indices["mu_star"].max(), indices["sigma"].max(), 1e-9])) * 1.1
+    for (_, row), label_y in zip(top.iterrows(), _spread(top["mu_star"], top["sigma"], limit)):
+        ax.annotate(short(row["factor"]), (row["mu_star"], row["sigma"]), xytext=(row["mu_star"] + limit * 0.02, label_y),
+                    textcoords="data", fontsize=8, va="center",
+                    arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6})
     ax.plot([0, limit], [0, limit], ls=":", color="0.5", lw=1)
-    ax.text(limit * 0.98, limit * 0.98, "sigma = mu*", ha="right", va="top", fontsize=8, color="0.4", rotation=35)
+    ax.text(limit * 0.5, limit * 0.45, "sigma = mu*", ha="left", va="top", fontsize=8, color="0.4")
     ax.set_xlim(0, limit * 1.25)
     ax.set_ylim(0, limit * 1.1)
-    ax.set_xlabel("mu* (mean absolute effect of moving across 2/3 of the range)")
+    ax.set_xlabel("mu* (mean absolute change of the outcome per full range of the input)")
     ax.set_ylabel("sigma (spread of effects: interactions or non-linearity)")
     ax.set_title(f"Morris screening of {outcome} (top {len(top)} factors named)")
     ax.grid(alpha=0.3)
@@ -71,7 +85,7 @@ def prim_tradeoff(box):
     points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=28)
     chosen = trajectory.loc[box.index]
     ax.scatter([chosen["coverage"]], [chosen["density"]], s=160, facecolors="none", edgecolors="red", lw=2,
-               label=f"box reported (#{box.index})")
+               label=f"PRIM's box #{box.index} (before insignificant restrictions are dropped)")
     figure.colorbar(points, ax=ax, label="restricted factors")
     ax.set_xlabel("coverage (share of the points of interest inside the box)")
     ax.set_ylabel("density (share of the box's points that are of interest)")

@@ -97,15 +97,18 @@ def write_explore_report(directory, out=None):
                            for f in results.factors])
     blocks += [("h2", "Inputs"), ("table", inputs)]
 
-    words, figures, ranking = [], [], None
+    words, figures, rankings = [], [], {}
     for outcome in means.columns:
+        if means[outcome].nunique(dropna=True) < 2:
+            words.append(f"{outcome} is the same at every design point ({means[outcome].iloc[0]:.3g}): nothing to rank")
+            continue
         found = _indices(results, design, outcome, means)
         if found is not None:
             indices, figure, caption, sentence = found
             indices.to_csv(out / f"{design}_{outcome}.csv", index=False)
             figures.append((plots.save(figure, out, f"{design}_{outcome}"), caption))
             words.append(sentence)
-            ranking = ranking if ranking is not None else indices["factor"].tolist()
+            rankings[outcome] = indices["factor"].tolist()
         if means[outcome].notna().sum() >= MIN_POINTS_FOR_TREES:
             scores = feature_scores(results, outcome, means)
             scores.to_csv(out / f"feature_scores_{outcome}.csv", index=False)
@@ -113,7 +116,7 @@ def write_explore_report(directory, out=None):
                 figures.append((plots.save(explore_plots.feature_bars(scores, outcome), out, f"feature_scores_{outcome}"),
                                 f"Extra-trees feature scores for {outcome}"))
                 words.append(f"{outcome}: the highest feature score is {scores.iloc[0]['factor']} ({scores.iloc[0]['score']:.2f})")
-                ranking = ranking if ranking is not None else scores["factor"].tolist()
+                rankings[outcome] = scores["factor"].tolist()
     noise_words = [f"{outcome}: {share:.0%} of the variance of the point means is Monte Carlo noise"
                    for outcome, share in noise.items() if pd.notna(share)]
     blocks += [("h2", "Which inputs matter"), ("list", words or ["too few points to rank the inputs"]),
@@ -127,8 +130,8 @@ def write_explore_report(directory, out=None):
 
     focus = experiment["discover"]["outcome"] if experiment.get("discover") else means.columns[0]
     probability = _is_probability(experiment["outcomes"][focus])
-    if ranking:
-        top = [f for f in ranking if f in results.design.columns][:SCATTER_FACTORS]
+    if rankings.get(focus):
+        top = rankings[focus][:SCATTER_FACTORS]
         figures.append((plots.save(explore_plots.outcome_scatter(results.values(), means, focus, top, probability),
                                    out, f"scatter_{focus}"), f"{focus} against the most influential inputs"))
 
