@@ -264,7 +264,7 @@ def load_experiment(path, allow_outside_extends=False):
         if experiment.discover is not None and experiment.discover.outcome not in experiment.outcomes:
             problems.append((("discover", "outcome"), f"'{experiment.discover.outcome}' is not one of the outcomes"
                              f"{_did_you_mean(experiment.discover.outcome, experiment.outcomes)}"))
-        if not factors:
+        if not factors and not problems:
             problems.append(((), "nothing to vary: name parameters or choices, or set all_parameters: true"))
         found.update(scenario=scenario, factors=tuple(factors))
         return problems

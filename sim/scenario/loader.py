@@ -685,7 +685,8 @@ def load_document(path, model, check=None):
             loc = _clean_loc(error["loc"])
             problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message))
         raise ScenarioError(problems) from None
-    problems = [_problem(source.where(tuple(loc)), tuple(loc), message) for loc, message in (check(document) if check else [])]
+    problems = [_problem(source.where(tuple(loc), key=True), tuple(loc), message)
+                for loc, message in (check(document) if check else [])]
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column)))
     return document
