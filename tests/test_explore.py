@@ -169,3 +169,26 @@ def test_explore_results_are_identical_with_one_and_two_workers(write, tmp_path)
     report = (stores[0] / "explore" / "report.md").read_text()
     assert "Scenario discovery (PRIM)" in report and "Monte Carlo noise" in report
     assert (stores[0] / "explore" / "range_effects.csv").exists()
+
+
+def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
+    from types import SimpleNamespace
+
+    from sim.analysis.report import knife_edge_blocks
+
+    table = tmp_path / "range_effects.csv"
+    pd.DataFrame([
+        {"scenario": "stress", "parameter": "crisis_threshold", "outcome": "taiwan_crisis", "low_p": 0.1, "high_p": 0.9,
+         "probability": True},
+        {"scenario": "stress", "parameter": "tie_rate", "outcome": "suspended", "low_p": 0.4, "high_p": 0.6, "probability": True},
+        {"scenario": "stress", "parameter": "tie_rate", "outcome": "min_cohesion", "low_p": 0.1, "high_p": 0.9,
+         "probability": False},
+        {"scenario": "other", "parameter": "tie_rate", "outcome": "suspended", "low_p": 0.0, "high_p": 1.0, "probability": True},
+    ]).to_csv(table, index=False)
+    blocks = knife_edge_blocks([SimpleNamespace(name="stress")], [table])
+    assert blocks[0] == ("h2", "Knife edges")
+    assert blocks[2] == ("list", ["stress: P(taiwan_crisis) moves between 10% and 90% within the range of crisis_threshold "
+                                  "(range_effects.csv)"])
+    assert knife_edge_blocks([SimpleNamespace(name="calm")], [table])[1][1].endswith(
+        "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
+    assert knife_edge_blocks([SimpleNamespace(name="stress")], []) == []

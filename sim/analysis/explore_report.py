@@ -25,7 +25,8 @@ def _is_probability(spec):
 
 def range_effects(results, means):
     """Per factor and outcome: the mean outcome over the points in the lowest and the highest fifth of the factor's
-    range (`low_p`, `high_p`), in the format of bench/sensitivity.csv; choices compare their least and most likely option."""
+    range (`low_p`, `high_p`), in the format of bench/sensitivity.csv; a choice compares its options' lowest and
+    highest mean. `probability` says whether the outcome is a probability (knife-edge flags read only those)."""
     rows = []
     unit = results.unit()
     for i, factor in enumerate(results.factors):
@@ -38,8 +39,9 @@ def range_effects(results, means):
             if len(averages) < 2:
                 continue
             rows.append({"scenario": results.description["scenario"], "parameter": factor["name"], "outcome": outcome,
-                         "low_p": min(averages), "high_p": max(averages), "range": max(averages) - min(averages)})
-    return pd.DataFrame(rows, columns=["scenario", "parameter", "outcome", "low_p", "high_p", "range"])
+                         "low_p": min(averages), "high_p": max(averages), "range": max(averages) - min(averages),
+                         "probability": _is_probability(results.outcomes[outcome])})
+    return pd.DataFrame(rows, columns=["scenario", "parameter", "outcome", "low_p", "high_p", "range", "probability"])
 
 
 def _threshold_words(discover, probability):
@@ -165,7 +167,7 @@ def write_explore_report(directory, out=None):
                        ("img", plots.save(explore_plots.prim_limits(box), out, "prim_box"),
                         "The reported box's limits (red) within each restricted input's range (grey)")]
     blocks += [("h2", "Figures"), *[("img", path, caption) for path, caption in figures]]
-    largest = effects.sort_values("range", ascending=False).head(10)
+    largest = effects.sort_values("range", ascending=False).head(10).drop(columns="probability")
     blocks += [("h2", "Largest effects across an input's range"),
                ("p", f"Mean outcome over the points in the lowest and in the highest {EDGE_SHARE:.0%} of each input's "
                      "range (for a choice: its lowest and highest option), other inputs varying; all rows are in "
