@@ -1,6 +1,7 @@
 """Command line: run ensembles, validate scenarios, export the schema, compare and show results."""
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -332,6 +333,9 @@ def cmd_explore(args):
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
+    missing = [name for name in ("SALib", "sklearn", "ema_workbench") if importlib.util.find_spec(name) is None]
+    if missing:
+        return _error(f"run.py explore needs {', '.join(missing)}: pip install -e '.[explore]'")
     report = None if args.no_report else _explore_report
     if args.resume:
         if args.experiment:

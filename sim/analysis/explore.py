@@ -7,6 +7,7 @@ noise of the mean (the runs' own randomness) is estimated separately, from the s
 within each point, and reported beside them.
 """
 
+import inspect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,14 +191,17 @@ def prim_box(values, interesting, min_density=0.8, max_qp=0.05):
             x[column] = x[column].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # With a 0/1 outcome any threshold in (0, 1] marks the same points of interest; a tiny one makes the
-        # workbench keep the box whatever its density, and the box is chosen here from the peeling trajectory.
-        found = prim.Prim(x, interesting, threshold=1e-6).find_box()
+        # The workbench 2.x (Python 3.11) asks for a threshold; with a 0/1 outcome any threshold in (0, 1] marks
+        # the same points of interest, and a tiny one keeps the box whatever its density (the box is chosen here,
+        # from the peeling trajectory). The workbench 3.x (Python 3.12+) takes the 0/1 outcome as it is.
+        threshold = {"threshold": 1e-6} if "threshold" in inspect.signature(prim.Prim).parameters else {}
+        found = prim.Prim(x, interesting, **threshold).find_box()
     trajectory = found.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
     dense = trajectory.index[trajectory["density"] >= min_density]
     index = int(trajectory.loc[dense, "coverage"].idxmax()) if len(dense) else int(trajectory["density"].idxmax())
     initial, chosen = found.prim.box_init, found.box_lims[index]
-    significant = {name for name, values in found.qp[index].items() if 0 <= min(v for v in values if v >= 0) <= max_qp}
+    quasi_p = getattr(found, "p_values", None) or found.qp  # renamed p_values in the workbench 3.x
+    significant = {name for name, values in quasi_p[index].items() if 0 <= min(v for v in values if v >= 0) <= max_qp}
     limits, full, inside, dropped = {}, {}, np.ones(len(x), bool), []
     for column in x.columns:
         if isinstance(x[column].dtype, pd.CategoricalDtype):
