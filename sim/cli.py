@@ -195,6 +195,29 @@ def cmd_schema(args):
     return EXIT_OK
 
 
+def _claim_directory(directory, scenarios, runs, chunk_size, seed, workers):
+    """Check that a fresh ensemble of `scenarios` fits `directory` and the machine, and create the directory.
+
+    Returns "created" or "existed", or on a problem an exit code (the message is printed).
+    """
+    from .experiment import runner, store
+
+    if directory.exists() and not directory.is_dir():
+        return _error(f"--out {directory} is not a directory")
+    if (directory / store.MANIFEST).exists():
+        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+    try:
+        runner.check_request(scenarios, runs, chunk_size, seed, directory, workers)
+    except runner.EnsembleError as exc:
+        return _error(str(exc))
+    existed = directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _error(f"cannot create --out {directory} ({exc.strerror})")
+    return "existed" if existed else "created"
+
+
 def _new_ensemble(args, store, runner):
     """Check a fresh ensemble's request and create its directory.
 
@@ -209,20 +232,10 @@ def _new_ensemble(args, store, runner):
     if len(set(names)) != len(names):
         return _error(f"two scenario files share a name: {names}")
     directory = args.out or Path("results") / "+".join(names)
-    if directory.exists() and not directory.is_dir():
-        return _error(f"--out {directory} is not a directory")
-    if (directory / store.MANIFEST).exists():
-        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
-    try:
-        runner.check_request([s for _, s in loaded], args.runs, args.chunk_size, args.seed, directory, args.workers)
-    except runner.EnsembleError as exc:
-        return _error(str(exc))
-    created = not directory.exists()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _error(f"cannot create --out {directory} ({exc.strerror})")
-    return directory, created, runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
+    created = _claim_directory(directory, [s for _, s in loaded], args.runs, args.chunk_size, args.seed, args.workers)
+    if isinstance(created, int):
+        return created
+    return directory, created == "created", runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
                                                    chunk_size=args.chunk_size, overrides=args.overrides)
 
 
@@ -326,7 +339,7 @@ def _explore_report(directory, quiet):
 
 def cmd_explore(args):
     """Draw an experiment's design, run every point under the directory's lock, then write the explore report."""
-    from .experiment import explore, runner, store
+    from .experiment import explore, store
     from .experiment.designs import DesignError
     from .scenario import ScenarioError
     from .scenario.experiment import load_experiment
@@ -357,23 +370,13 @@ def cmd_explore(args):
     except DesignError as exc:
         return _error(str(exc))
     directory = args.out or Path("results") / f"explore_{loaded.experiment.name}"
-    if directory.exists() and not directory.is_dir():
-        return _error(f"--out {directory} is not a directory")
-    if (directory / store.MANIFEST).exists():
-        return _error(f"{directory} already holds results; use --resume {directory} or another --out")
-    try:
-        runner.check_request([s for _, s in scenarios[:1]], args.runs_per_point, args.runs_per_point, seed, directory,
-                             args.workers)
-    except runner.EnsembleError as exc:
-        return _error(str(exc))
-    created = not directory.exists()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _error(f"cannot create --out {directory} ({exc.strerror})")
+    # the store's size check assumes time series, which an exploration does not keep: one point is checked
+    created = _claim_directory(directory, [scenarios[0][1]], args.runs_per_point, args.runs_per_point, seed, args.workers)
+    if isinstance(created, int):
+        return created
     description = explore.describe(loaded, args.design, args.samples, args.runs_per_point, seed)
     print(f"{args.design} design: {len(table)} points x {args.runs_per_point} runs", file=sys.stderr)
-    return _execute(directory, created, explore.new_manifest(scenarios, args.runs_per_point, seed), args,
+    return _execute(directory, created == "created", explore.new_manifest(scenarios, args.runs_per_point, seed), args,
                     prepare=lambda: explore.write_design(directory, description, table), report=report)
 
 
