@@ -242,6 +242,7 @@ def _new_ensemble(args, store, runner):
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
+    from .experiment.explore import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
@@ -251,6 +252,8 @@ def cmd_run(args):
         directory, created, manifest = args.resume, False, None
         if not (directory / store.MANIFEST).exists():
             return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
+        if (directory / DESIGN_FILE).exists():
+            return _error(f"{directory} holds an exploration; resume it with: python run.py explore --resume {directory}")
     else:
         fresh = _new_ensemble(args, store, runner)
         if isinstance(fresh, int):
