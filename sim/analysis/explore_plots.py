@@ -86,6 +86,9 @@ def prim_tradeoff(box):
     chosen = trajectory.loc[box.index]
     ax.scatter([chosen["coverage"]], [chosen["density"]], s=160, facecolors="none", edgecolors="red", lw=2,
                label=f"PRIM's box #{box.index} (before insignificant restrictions are dropped)")
+    if box.dropped:
+        ax.scatter([box.coverage], [box.density], marker="*", s=160, color="red",
+                   label="box reported (significant restrictions only)")
     figure.colorbar(points, ax=ax, label="restricted factors")
     ax.set_xlabel("coverage (share of the points of interest inside the box)")
     ax.set_ylabel("density (share of the box's points that are of interest)")
@@ -115,14 +118,15 @@ def prim_limits(box):
         low, high = (limit[0] - full[0]) / span, (limit[1] - full[0]) / span
         ax.barh(row, 1, height=0.5, color="0.9")
         ax.barh(row, high - low, left=low, height=0.5, color="tab:red")
-        ax.text(low, row + 0.32, f"{limit[0]:.3g}", ha="center", fontsize=8)
-        ax.text(high, row + 0.32, f"{limit[1]:.3g}", ha="center", fontsize=8)
-        ax.text(-0.01, row - 0.32, f"{full[0]:.3g}", ha="left", fontsize=7, color="0.4")
-        ax.text(1.01, row - 0.32, f"{full[1]:.3g}", ha="right", fontsize=7, color="0.4")
+        for end, at, value in ((0, low, limit[0]), (1, high, limit[1])):
+            if value != full[end]:  # a restricted end: its limit above the bar
+                ax.text(at, row + 0.3, f"{value:.3g}", ha="center", va="bottom", fontsize=8, color="tab:red")
+        ax.text(-0.02, row, f"{full[0]:.3g}", ha="right", va="center", fontsize=7, color="0.4")
+        ax.text(1.02, row, f"{full[1]:.3g}", ha="left", va="center", fontsize=7, color="0.4")
     ax.set_yticks(range(len(factors)), [short(f) for f in factors], fontsize=8)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.7, len(factors) - 0.3 if factors else 0.7)
-    ax.set_xticks([0, 1], ["low end of range", "high end"])
+    ax.set_xlim(-0.12, 1.12)
+    ax.set_ylim(-0.6, len(factors) - 0.2 if factors else 0.7)
+    ax.set_xticks([0, 1], ["lowest value in the design", "highest"])
     ax.set_title(f"PRIM box: coverage {box.coverage:.0%}, density {box.density:.0%}, mass {box.mass:.0%}")
     return figure
 
