@@ -393,10 +393,21 @@ def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
     from .analysis.report import ReportError
 
+    from .experiment.explore import DESIGN_FILE
+
+    explorations = [d for d in args.directories if (d / DESIGN_FILE).exists()]
+    if explorations and len(set(args.directories)) > 1:
+        return _error(f"{explorations[0]} is an exploration (one scenario at many design points): compare it alone, "
+                      "which writes its explore report")
     if args.out is None and len(set(args.directories)) > 1:
         return _error(f"comparing several directories needs --out DIR (the default, {args.directories[0] / 'report'}, "
                       "holds that ensemble's own report)")
     try:
+        if explorations:
+            from .analysis.explore_report import write_explore_report
+
+            print(f"report: {write_explore_report(explorations[0], args.out).path}")
+            return EXIT_OK
         report = _write_report(args.directories, args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))

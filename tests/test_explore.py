@@ -169,6 +169,8 @@ def test_explore_results_are_identical_with_one_and_two_workers(write, tmp_path)
     report = (stores[0] / "explore" / "report.md").read_text()
     assert "Scenario discovery (PRIM)" in report and "Monte Carlo noise" in report
     assert (stores[0] / "explore" / "range_effects.csv").exists()
+    assert main(["compare", str(stores[1]), "--out", str(tmp_path / "compared")]) == 0  # compare reads an exploration
+    assert (tmp_path / "compared" / "report.html").read_text().count("<title>Exploring probe</title>") == 1
 
 
 def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):

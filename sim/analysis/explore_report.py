@@ -173,4 +173,4 @@ def write_explore_report(directory, out=None):
                      "range (for a choice: its lowest and highest option), other inputs varying; all rows are in "
                      "range_effects.csv, which `run.py run`'s report reads for knife-edge flags."),
                ("table", largest)]
-    return Report(_render(blocks, out), [])
+    return Report(_render(blocks, out, title=f"Exploring {experiment['name']}"), [])

@@ -287,7 +287,7 @@ def _html_table(frame, floats="{:.4f}"):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _render(blocks, out):
+def _render(blocks, out, title="Scenario comparison"):
     """Write report.md (linking its images) and a self-contained report.html from the same blocks; return the Markdown path."""
     md, body = [], []
     for kind, *content in blocks:
@@ -313,7 +313,7 @@ def _render(blocks, out):
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px}"
              "img{max-width:100%}figcaption{font-size:0.85em;color:#555}")
-    (out / "report.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Scenario comparison</title>"
+    (out / "report.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                                      f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
     return out / "report.md"
 
