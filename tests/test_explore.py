@@ -194,3 +194,24 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     assert knife_edge_blocks([SimpleNamespace(name="calm")], [table])[1][1].endswith(
         "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
     assert knife_edge_blocks([SimpleNamespace(name="stress")], []) == []
+
+
+def test_an_exploration_resumes_to_the_results_of_an_uninterrupted_one(write, tmp_path):
+    from sim.experiment import store
+    from sim.experiment.explore import describe, new_manifest, write_design
+
+    path = _experiment(write, SMALL)
+    whole = tmp_path / "whole"
+    assert main(["explore", str(path), "--design", "lhs", "--samples", "3", "--runs-per-point", "2", "--out", str(whole),
+                 "--workers", "1", "--quiet", "--no-report"]) == 0
+    # an exploration stopped before any point ran: its design and manifest are stored, no chunk is
+    loaded = load_experiment(path)
+    table, scenarios = build_design(loaded, "lhs", 3, seed=0)
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    write_design(resumed, describe(loaded, "lhs", 3, 2, 0), table)
+    store.write_json_atomic(resumed / store.MANIFEST, new_manifest(scenarios, 2, 0))
+    assert main(["run", "--resume", str(resumed)]) == 2  # an exploration resumes through explore
+    assert main(["explore", "--resume", str(resumed), "--workers", "1", "--quiet", "--no-report"]) == 0
+    for name in ("runs.parquet", "design.parquet"):
+        assert (whole / name).read_bytes() == (resumed / name).read_bytes(), name
