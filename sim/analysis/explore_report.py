@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..scenario.experiment import OUTCOME_COLUMNS
 from . import explore_plots, plots
 from .explore import (describe_box, feature_scores, load_explore, monte_carlo_share, morris_indices, point_outcomes,
                       prim_box, sobol_indices)
@@ -17,8 +18,6 @@ EDGE_SHARE = 0.2  # range effects compare the points in the lowest and highest f
 
 def _is_probability(spec):
     """Whether an outcome's per-point mean is a probability (an indicator or a boolean column)."""
-    from ..scenario.experiment import OUTCOME_COLUMNS
-
     return spec.get("one_of") is not None or spec.get("above") is not None or spec.get("below") is not None \
         or OUTCOME_COLUMNS.get(spec["column"]) is bool
 
