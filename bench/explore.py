@@ -8,6 +8,7 @@
 
     python bench/explore.py [--scenario simultaneous_contingency] [--trajectories 20] [--runs-per-point 20]
         [--sobol-samples 64] [--sobol-target 512] [--workers 2] [--out /tmp/bench_explore] [--skip-sobol]
+        [--morris-from DIR]
 
 Prints points, runs, wall time of the runs and of the report, the models' own time per run
 (timing.parquet), what the time scales with and, since the machine may be shared with other
@@ -122,27 +123,31 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench_explore"))
     parser.add_argument("--skip-sobol", action="store_true")
+    parser.add_argument("--morris-from", type=Path, metavar="DIR",
+                        help="take the Morris ranking from this earlier --out instead of running Morris again")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     d = len(Parameters.model_fields)
     print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
-    morris = timed_explore(experiment_file(args.out, args.scenario, None), "morris", args.trajectories,
-                           args.runs_per_point, args.workers, args.out / "morris")
-    rows = [morris]
-    print(f"Morris, {args.scenario}, all {d} parameters: {args.trajectories} trajectories x {d + 1} points = "
-          f"{morris['points']} points x {args.runs_per_point} runs = {morris['runs']} runs on {args.workers} workers: "
-          f"{morris['run_minutes']:.1f} min of runs + {morris['report_seconds']:.0f} s of report "
-          f"(model {morris['model_ms_per_run']:.1f} ms wall per run as measured, {morris['cpu_ms_per_run']:.1f} ms CPU per run all "
-          f"included; load average {morris['load_average']:.1f})")
-    print(f"  CPU of every process {morris['cpu_minutes']:.1f} min: on idle cores about "
-          f"{morris['idle_estimate_minutes']:.1f} min (CPU / workers)")
-    print(f"  scales linearly with the parameter count: (parameters + 1) x trajectories x runs per point x "
-          f"{morris['cpu_ms_per_run']:.1f} ms CPU / workers, i.e. about {morris['idle_estimate_minutes'] / (d + 1):.2f} min "
-          f"per extra parameter on idle cores ({morris['run_minutes'] / (d + 1):.2f} min as measured here)")
+    rows = []
+    if args.morris_from is None:
+        morris = timed_explore(experiment_file(args.out, args.scenario, None), "morris", args.trajectories,
+                               args.runs_per_point, args.workers, args.out / "morris")
+        rows.append(morris)
+        print(f"Morris, {args.scenario}, all {d} parameters: {args.trajectories} trajectories x {d + 1} points = "
+              f"{morris['points']} points x {args.runs_per_point} runs = {morris['runs']} runs on {args.workers} workers: "
+              f"{morris['run_minutes']:.1f} min of runs + {morris['report_seconds']:.0f} s of report "
+              f"(model {morris['model_ms_per_run']:.1f} ms wall per run as measured, "
+              f"{morris['cpu_ms_per_run']:.1f} ms CPU per run all included; load average {morris['load_average']:.1f})")
+        print(f"  CPU of every process {morris['cpu_minutes']:.1f} min: on idle cores about "
+              f"{morris['idle_estimate_minutes']:.1f} min (CPU / workers)")
+        print(f"  scales linearly with the parameter count: (parameters + 1) x trajectories x runs per point x "
+              f"{morris['cpu_ms_per_run']:.1f} ms CPU / workers, i.e. about {morris['idle_estimate_minutes'] / (d + 1):.2f} min "
+              f"per extra parameter on idle cores ({morris['run_minutes'] / (d + 1):.2f} min as measured here)")
 
     if not args.skip_sobol:
-        ranking = pd.read_csv(args.out / "morris" / "explore" / "morris_taiwan_conflict.csv")
+        ranking = pd.read_csv((args.morris_from or args.out) / "morris" / "explore" / "morris_taiwan_conflict.csv")
         top = [name for name in ranking["factor"] if name in Parameters.model_fields][:args.top]
         sobol = timed_explore(experiment_file(args.out, args.scenario, top), "sobol", args.sobol_samples,
                               args.runs_per_point, args.workers, args.out / "sobol")
