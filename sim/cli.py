@@ -1,6 +1,7 @@
 """Command line: run ensembles, validate scenarios, export the schema, compare and show results."""
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -84,6 +85,24 @@ def _parser():
                       help="a condition on the columns of runs.parquet (and a *_date beside each *_step), e.g. "
                            "\"min_cohesion < 0.5\", \"taiwan_conflict and korea_conflict\", \"first_suspended_date < '2027-01-01'\"")
     runs.add_argument("--columns", help="comma-separated columns to show (default: headline outcomes and those in --where)")
+
+    explore = commands.add_parser("explore", help="vary a scenario's inputs over a design; global sensitivity and "
+                                                  "scenario discovery (see docs/exploration.md)")
+    explore.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment YAML file (see experiments/)")
+    explore.add_argument("--design", choices=("lhs", "sobol", "morris", "factorial"), default="lhs",
+                         help="lhs: Latin hypercube of N points; sobol: Saltelli scheme, N base points (a power of 2), "
+                              "N x (inputs + 2) points; morris: N trajectories, N x (inputs + 1) points; factorial: "
+                              "N levels of each number, every option of each choice (default lhs)")
+    explore.add_argument("--samples", type=int, default=64, help="N, as --design describes (default 64)")
+    explore.add_argument("--runs-per-point", type=int, default=20, help="runs of each design point (default 20)")
+    explore.add_argument("--seed", type=int, help="root seed (default: the experiment's)")
+    explore.add_argument("--out", type=_directory, help="results directory (default results/explore_<experiment name>)")
+    explore.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    explore.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    explore.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted exploration in DIR")
+    explore.add_argument("--quiet", action="store_true", help="no progress bar")
+    explore.add_argument("--no-report", action="store_true", help="do not write the explore report")
+    explore.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
 
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
@@ -204,6 +223,29 @@ def cmd_schema(args):
     return EXIT_OK
 
 
+def _claim_directory(directory, scenarios, runs, chunk_size, seed, workers):
+    """Check that a fresh ensemble of `scenarios` fits `directory` and the machine, and create the directory.
+
+    Returns "created" or "existed", or on a problem an exit code (the message is printed).
+    """
+    from .experiment import runner, store
+
+    if directory.exists() and not directory.is_dir():
+        return _error(f"--out {directory} is not a directory")
+    if (directory / store.MANIFEST).exists():
+        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+    try:
+        runner.check_request(scenarios, runs, chunk_size, seed, directory, workers)
+    except runner.EnsembleError as exc:
+        return _error(str(exc))
+    existed = directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _error(f"cannot create --out {directory} ({exc.strerror})")
+    return "existed" if existed else "created"
+
+
 def _new_ensemble(args, store, runner):
     """Check a fresh ensemble's request and create its directory.
 
@@ -218,14 +260,6 @@ def _new_ensemble(args, store, runner):
     if len(set(names)) != len(names):
         return _error(f"two scenario files share a name: {names}")
     directory = args.out or Path("results") / "+".join(names)
-    if directory.exists() and not directory.is_dir():
-        return _error(f"--out {directory} is not a directory")
-    if (directory / store.MANIFEST).exists():
-        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
-    try:
-        runner.check_request([s for _, s in loaded], args.runs, args.chunk_size, args.seed, directory, args.workers)
-    except runner.EnsembleError as exc:
-        return _error(str(exc))
     parameter_sets = None
     if args.parameter_sets is not None:
         from .experiment.parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
@@ -235,19 +269,18 @@ def _new_ensemble(args, store, runner):
             check_parameter_sets(sets, loaded, args.parameter_sets)
         except ParameterSetError as exc:
             return _error(str(exc))
-    created = not directory.exists()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _error(f"cannot create --out {directory} ({exc.strerror})")
-    return directory, created, runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
-                                                   chunk_size=args.chunk_size, overrides=args.overrides,
-                                                   parameter_sets=parameter_sets)
+    created = _claim_directory(directory, [s for _, s in loaded], args.runs, args.chunk_size, args.seed, args.workers)
+    if isinstance(created, int):
+        return created
+    return directory, created == "created", runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
+                                                                chunk_size=args.chunk_size, overrides=args.overrides,
+                                                                parameter_sets=parameter_sets)
 
 
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
+    from .experiment.explore import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
@@ -257,17 +290,47 @@ def cmd_run(args):
         directory, created, manifest = args.resume, False, None
         if not (directory / store.MANIFEST).exists():
             return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
+        if (directory / DESIGN_FILE).exists():
+            return _error(f"{directory} holds an exploration; resume it with: python run.py explore --resume {directory}")
     else:
         fresh = _new_ensemble(args, store, runner)
         if isinstance(fresh, int):
             return fresh
         directory, created, manifest = fresh
+    return _execute(directory, created, manifest, args, report=None if args.no_report else _comparison_report)
+
+
+def _comparison_report(directory, quiet):
+    """Write the comparison report of a finished ensemble into DIR/report (problems are printed, not raised)."""
+    from .analysis.report import ReportError
+    from .scenario.errors import printable
+
+    try:
+        report = _write_report([directory], directory / "report", quiet=quiet)
+        _warn(report.warnings)
+        print(f"report: {report.path}")
+    except ReportError as exc:
+        print(f"no report: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+
+def _execute(directory, created, manifest, args, prepare=None, report=None):
+    """Run (or resume, when `manifest` is None) the ensemble in `directory` under its lock; return the exit code.
+
+    `prepare()` runs under the lock just before a fresh manifest is written (files the store's
+    readers need beside it); `report(directory, quiet)` runs once the ensemble is complete.
+    """
+    from .experiment import runner, store
+
     try:
         with store.lock(directory):
             if manifest is not None:
                 if (directory / store.MANIFEST).exists():  # another run got here first
                     return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
                 try:
+                    if prepare is not None:
+                        prepare()
                     store.write_json_atomic(directory / store.MANIFEST, manifest)
                 except OSError as exc:
                     _remove_new(directory, created)
@@ -292,23 +355,70 @@ def cmd_run(args):
     if outcome.status == "stopped":
         return EXIT_STOPPED
     print(f"results: {directory}")
-    if not args.no_report:
-        from .analysis.report import ReportError
-        from .scenario.errors import printable
-
-        try:
-            report = _write_report([directory], directory / "report", quiet=args.quiet)
-            _warn(report.warnings)
-            print(f"report: {report.path}")
-        except ReportError as exc:
-            print(f"no report: {printable(str(exc))}", file=sys.stderr)
-        except OSError as exc:
-            print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+    if report is not None:
+        report(directory, args.quiet)
     if outcome.failures:
         print(f"{len(outcome.failures)} run(s) failed; see manifest.json 'failures' and runs.parquet 'error'",
               file=sys.stderr)
         return EXIT_RUN_FAILURES
     return EXIT_OK
+
+
+def _explore_report(directory, quiet):
+    """Write the explore report of a finished exploration into DIR/explore (problems are printed, not raised)."""
+    from .analysis.explore_report import write_explore_report
+    from .analysis.report import ReportError
+    from .scenario.errors import printable
+
+    try:
+        print(f"report: {write_explore_report(directory).path}")
+    except ReportError as exc:
+        print(f"no report: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+
+def cmd_explore(args):
+    """Draw an experiment's design, run every point under the directory's lock, then write the explore report."""
+    from .experiment import explore, store
+    from .experiment.designs import DesignError
+    from .scenario import ScenarioError
+    from .scenario.experiment import load_experiment
+
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    missing = [name for name in ("SALib", "sklearn", "ema_workbench") if importlib.util.find_spec(name) is None]
+    if missing:
+        return _error(f"run.py explore needs {', '.join(missing)}: pip install -e '.[explore]'")
+    report = None if args.no_report else _explore_report
+    if args.resume:
+        if args.experiment:
+            return _error("--resume takes no experiment file: the directory holds the design")
+        if not (args.resume / explore.DESIGN_FILE).exists():
+            return _error(f"{args.resume} holds no exploration to resume (no {explore.DESIGN_FILE})")
+        return _execute(args.resume, False, None, args, report=report)
+    if not args.experiment:
+        return _error("give an experiment file (or --resume DIR)")
+    if not 1 <= args.runs_per_point <= store.MAX_RUNS:
+        return _error(f"--runs-per-point must be from 1 to {store.MAX_RUNS:,}")
+    try:
+        loaded = load_experiment(args.experiment, args.allow_outside_extends)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    seed = loaded.experiment.seed if args.seed is None else args.seed
+    try:
+        table, scenarios = explore.build_design(loaded, args.design, args.samples, seed)
+    except DesignError as exc:
+        return _error(str(exc))
+    directory = args.out or Path("results") / f"explore_{loaded.experiment.name}"
+    # the store's size check assumes time series, which an exploration does not keep: one point is checked
+    created = _claim_directory(directory, [scenarios[0][1]], args.runs_per_point, args.runs_per_point, seed, args.workers)
+    if isinstance(created, int):
+        return created
+    description = explore.describe(loaded, args.design, args.samples, args.runs_per_point, seed)
+    print(f"{args.design} design: {len(table)} points x {args.runs_per_point} runs", file=sys.stderr)
+    return _execute(directory, created == "created", explore.new_manifest(scenarios, args.runs_per_point, seed), args,
+                    prepare=lambda: explore.write_design(directory, description, table), report=report)
 
 
 def _remove_new(directory, created):
@@ -321,10 +431,21 @@ def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
     from .analysis.report import ReportError
 
+    from .experiment.explore import DESIGN_FILE
+
+    explorations = [d for d in args.directories if (d / DESIGN_FILE).exists()]
+    if explorations and len(set(args.directories)) > 1:
+        return _error(f"{explorations[0]} is an exploration (one scenario at many design points): compare it alone, "
+                      "which writes its explore report")
     if args.out is None and len(set(args.directories)) > 1:
         return _error(f"comparing several directories needs --out DIR (the default, {args.directories[0] / 'report'}, "
                       "holds that ensemble's own report)")
     try:
+        if explorations:
+            from .analysis.explore_report import write_explore_report
+
+            print(f"report: {write_explore_report(explorations[0], args.out).path}")
+            return EXIT_OK
         report = _write_report(args.directories, args.out or args.directories[0] / "report", baseline=args.baseline)
     except ReportError as exc:
         return _error(str(exc))
@@ -396,7 +517,7 @@ def cmd_backtest(args):
         if stored != [scenario_hash(backtest.scenario)]:
             return _error(f"{directory} holds another ensemble than {backtest.scenario_path}; use another --out")
         if manifest["status"] not in store.FINISHED:
-            code = cmd_run(argparse.Namespace(resume=directory, scenarios=[], workers=args.workers, scheduler=None,
+            code = cmd_run(argparse.Namespace(resume=directory, scenarios=[], parameter_sets=None, workers=args.workers, scheduler=None,
                                               quiet=args.quiet, no_report=True))
             if code != EXIT_OK:
                 return code
@@ -485,7 +606,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
-                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard}
+                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

@@ -12,6 +12,7 @@ import pandas as pd
 from ..model.record import SUMMARY_FIELDS
 from ..world import INSTITUTIONS, THEATRE_LABELS, THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
 from . import plots
+from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
 from .results import ReportError, load
 from .stats import mean_difference, mean_with_mcse, quantiles, wilson
 from .uncertainty import parameter_uncertainty
@@ -324,6 +325,33 @@ class Report:
     warnings: list = field(default_factory=list)
 
 
+KNIFE_EDGES_SHOWN = 10
+
+
+def knife_edge_blocks(results, sensitivity=None):
+    """The report's knife-edge section: outcome probabilities of these scenarios that swing by more than
+    KNIFE_EDGE_CHANGE within one parameter's documented range, from stored sensitivity tables (none: no section)."""
+    paths = [SENSITIVITY_TABLE] if sensitivity is None else list(sensitivity)
+    table = read_sensitivity(p for p in paths if Path(p).exists())
+    if table.empty:
+        return []
+    names = {r.name for r in results}
+    edges = knife_edges(table, names)
+    sources = ", ".join(sorted({Path(s).name for s in table["source"]}))
+    intro = (f"Outcome probabilities that move by more than {100 * KNIFE_EDGE_CHANGE:.0f} percentage points when one "
+             f"parameter moves within its documented range (sim/scenario/ranges.py), as measured for the scenarios of "
+             f"these names in {sources}; an answer that rests on such a parameter is only as good as its value.")
+    if edges.empty:
+        covered = sorted(names & set(table["scenario"]))
+        found = (f"None for {', '.join(covered)}." if covered
+                 else "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
+        return [("h2", "Knife edges"), ("p", f"{intro} {found}")]
+    shown = [describe_knife_edge(row) for _, row in edges.head(KNIFE_EDGES_SHOWN).iterrows()]
+    if len(edges) > KNIFE_EDGES_SHOWN:
+        shown.append(f"... and {len(edges) - KNIFE_EDGES_SHOWN} more, with smaller swings ({sources})")
+    return [("h2", "Knife edges"), ("p", intro), ("list", shown)]
+
+
 def _choose_baseline(results, baseline):
     """The baseline scenario: `baseline` as a label or a name, else the first named 'baseline', else the first."""
     if baseline is None:
@@ -337,11 +365,13 @@ def _choose_baseline(results, baseline):
     return matches[0]
 
 
-def write_report(directories, out, baseline=None, progress=None):
+def write_report(directories, out, baseline=None, progress=None, sensitivity=None):
     """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`.
 
     Returns a `Report`; its warnings (scenarios compared unpaired, and why; scenarios on different
     dates) are also in the report. `progress(done, total, step)` is called as each step starts.
+    `sensitivity` lists sensitivity tables (bench/sensitivity.csv, an explore report's
+    range_effects.csv) for the knife-edge section; default: bench/sensitivity.csv when present.
     """
     results = load(directories)
     empty = [r.label for r in results if r.ok_runs().empty]
@@ -420,6 +450,7 @@ def write_report(directories, out, baseline=None, progress=None):
               "MCSE is the Monte Carlo standard error (shrinks with more runs)."),
         ("table", summary),
         ("h2", f"Differences from {base_name}"), ("list", words),
+        *knife_edge_blocks(results, sensitivity),
         ("h2", "Plots"),
         *[("img", images[stem], caption) for stem, (_, caption) in figures.items()],
         ("h2", "Outcome probabilities"),

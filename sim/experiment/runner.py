@@ -198,12 +198,17 @@ def scenarios_from_manifest(manifest):
     return scenarios
 
 
-def _warn_and_exit(executor, directory, echo):
+def resume_command(manifest, directory):
+    """The command that finishes the ensemble in `directory` (an exploration resumes through `explore`)."""
+    return f"python run.py {'explore' if manifest.get('explore') else 'run'} --resume {directory}"
+
+
+def _warn_and_exit(executor, directory, echo, resume):
     """Handler for a second SIGINT/SIGTERM while stopping: kill the workers and leave at once."""
 
     def handler(signum, frame):
         _kill_workers(executor)
-        echo(f"stopped at once: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
+        echo(f"stopped at once: complete chunks are kept in {directory}; finish with: {resume}")
         os._exit(128 + signum)
 
     return handler
@@ -227,7 +232,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
     parameter_sets = tuple((manifest.get("parameter_sets") or {}).get("sets", ()))
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, parameter_sets)
+    record_steps = manifest.get("record_steps", True)  # False in an explore design: summaries only
+    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps, parameter_sets)
              for (name, start), stop in expected.items() if (name, start) not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)
@@ -238,7 +244,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
         assembler = store.Assembler(directory, order, done)
     except OSError as exc:
-        echo(f"cannot write results ({exc}); nothing was run. Free space, then: python run.py run --resume {directory}")
+        echo(f"cannot write results ({exc}); nothing was run. Free space, then: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped", directory, [])
 
     show = not quiet and sys.stderr.isatty()
@@ -282,7 +288,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                 crash = str(stop) if isinstance(stop, _Stopped) else None
                 signum = getattr(stop, "signum", signal.SIGINT) if crash is None else 0
                 for sig in STOP_SIGNALS:
-                    signal.signal(sig, _warn_and_exit(executor, directory, echo))
+                    signal.signal(sig, _warn_and_exit(executor, directory, echo, resume_command(manifest, directory)))
                 for future in pending:
                     future.cancel()
                 _kill_workers(executor)
@@ -304,7 +310,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         with contextlib.suppress(OSError):  # on a full disk the manifest may stay 'running': resume works the same
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
-        echo(f"{reason}: complete chunks are kept in {directory}; finish with: python run.py run --resume {directory}")
+        echo(f"{reason}: complete chunks are kept in {directory}; finish with: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
     failures = store.failed_runs(directory)
     manifest["failures"] = failures
@@ -314,6 +320,6 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         store.write_json_atomic(directory / store.MANIFEST, manifest)
     except OSError as exc:
         echo(f"cannot write {directory / store.MANIFEST} ({exc}); the results are in place but unrecorded: "
-             f"python run.py run --resume {directory} runs the ensemble again")
+             f"{resume_command(manifest, directory)} runs the ensemble again")
         return EnsembleOutcome("stopped", directory, [])
     return EnsembleOutcome(status, directory, manifest["failures"])

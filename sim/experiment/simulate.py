@@ -22,6 +22,7 @@ class ChunkTask:
     root_seed: int
     start: int
     stop: int
+    record_steps: bool = True  # False: keep only each run's summary (an explore design needs no time series)
     parameter_sets: tuple = ()  # run i uses set i mod len (sim.experiment.parameter_sets); empty: the scenario's own
 
 
@@ -102,9 +103,10 @@ def _simulate_runs(task):
         result.run_indices.append(run_index)
         result.summaries.append(output.summary)
         result.seeds.append(output.seed)
-        series.append(output.values)
-        traces.append(output.trace)
-        result.events.extend((run_index, *row) for row in output.log)
+        if task.record_steps:
+            series.append(output.values)
+            traces.append(output.trace)
+            result.events.extend((run_index, *row) for row in output.log)
         result.wall_seconds.append(time.perf_counter() - began)
     result.timeseries = np.stack(series) if series else None
     result.trace = np.stack(traces) if traces else None

@@ -536,7 +536,7 @@ def _did_you_mean(word, options):
 
 
 def _describe(error, root=Scenario):
-    """Plain-language message for one pydantic error (in a file whose top level is the model `root`)."""
+    """Plain-language message for one pydantic error of validating `root` (the Scenario, or another document)."""
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     if kind == "extra_forbidden":
         model = _annotation_at(root, loc[:-1])
@@ -687,6 +687,29 @@ def load_scenario(path, overrides=(), allow_outside_extends=False):
         key, value = _parse_override(text)
         _apply_override(source, key, value, text)
     return _validate(source)
+
+
+def load_document(path, model, check=None):
+    """Read the YAML file `path` as a scenario is read (safely, with limits) and validate it into the pydantic
+    `model`; raise ScenarioError whose problems name file, line, column and field.
+
+    `check(document)`, if given, returns cross-field problems of the valid document as (field path,
+    message) pairs; they are located like the schema's.
+    """
+    source = _read_yaml(path)
+    try:
+        document = model.model_validate(source.data)
+    except ValidationError as exc:
+        problems = []
+        for error, message in _untangle_unions(exc.errors(), root=model):
+            loc = _clean_loc(error["loc"])
+            problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message))
+        raise ScenarioError(problems) from None
+    problems = [_problem(source.where(tuple(loc), key=True), tuple(loc), message)
+                for loc, message in (check(document) if check else [])]
+    if problems:
+        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column)))
+    return document
 
 
 def revise_scenario(scenario, overrides):
