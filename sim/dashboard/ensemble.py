@@ -20,6 +20,7 @@ from pathlib import Path
 from ..api import load_results
 from ..experiment import store
 from ..scenario import ScenarioError, load_scenario
+from ..scenario.ranges import PARAMETER_RANGES
 from ..scenario.schema import Parameters
 
 SENSITIVITY_CSV = Path(__file__).resolve().parents[2] / "bench" / "sensitivity.csv"
@@ -45,8 +46,7 @@ def influential_parameters(count=6, table=SENSITIVITY_CSV):
 
 @dataclass(frozen=True)
 class ParameterRange:
-    """A parameter's default in a scenario and the range a slider offers: half to one and a half times the
-    default, within the bounds the schema allows."""
+    """A parameter's default in a scenario and the range a slider offers (its documented range)."""
 
     name: str
     description: str
@@ -63,14 +63,16 @@ class ParameterRange:
 
 
 def parameter_range(name, scenario):
-    """The slider range of parameter `name` around its value in `scenario`."""
+    """The slider range of parameter `name`: its documented range (sim.scenario.ranges), widened to hold its value
+    in `scenario`, with ends on the slider's grid through that value, so the default is a slider position."""
     field = Parameters.model_fields[name]
-    bounds = {type(m).__name__: m for m in field.metadata}
     default = float(getattr(scenario.parameters, name))
-    lower = bounds["Ge"].ge if "Ge" in bounds else -math.inf
-    upper = bounds["Le"].le if "Le" in bounds else math.inf
-    low, high = (0.5 * default, 1.5 * default) if default else (0.0, min(upper, 1.0))
-    return ParameterRange(name, field.description or "", default, round(max(lower, low), 6), round(min(upper, high), 6))
+    documented = PARAMETER_RANGES[name]
+    low, high = min(documented.low, default), max(documented.high, default)
+    step = ParameterRange(name, "", default, low, high).step
+    low = default - math.floor(round((default - low) / step, 9)) * step
+    high = default + math.floor(round((high - default) / step, 9)) * step
+    return ParameterRange(name, field.description or "", default, round(low, 6), round(high, 6))
 
 
 def validate_request(paths, runs, overrides):
