@@ -15,7 +15,7 @@ _SETTABLE = (
     + [f"alignment.{name}" for name in ALIGNMENT_NAMES]
     + [f"alignment_anchor.{name}" for name in ALIGNMENT_NAMES]
     + [f"domains.{d.value}" for d in DOMAINS]
-    + [f"theatres.{t.value}.{field}" for t in THEATRES for field in ("tension", "pressure")]
+    + [f"theatres.{t.value}.{field}" for t in THEATRES for field in ("tension", "pressure", "us_presence")]
     + [f"actors.{a.value}.{field}" for a in Actor for field in ("opinion", "opinion_anchor", "capability")]
     + [f"actors.{a.value}.resolve" for a in ADVERSARIES]
     + [f"actors.{i.value}.reliability.{j.value}" for i in PARTNERS for j in PARTNERS if i is not j]

@@ -40,7 +40,7 @@ def scenario_folder(tmp_path):
 # ----------------------------------------------------------------- without a browser
 def test_a_saved_game_validates_and_replays_the_live_game_exactly(scenario_folder):
     game = Game(scenario_folder / "taiwan_contingency.yaml", "us", root_seed=0, run=2)
-    for key, target in (("stand_aside", ""), ("reassure", ""), ("surge", ""), ("burden_sharing", "rok"), ("summit", "")):
+    for key, target in (("stand_aside", ""), ("reassure", ""), ("surge", "korea"), ("burden_sharing", "rok"), ("summit", "")):
         game.play(key, target)
     saved = game.save(scenario_folder / "game.yaml")
     assert [e.id for e in saved.events if e.id.startswith("chair_")] == [

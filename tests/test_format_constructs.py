@@ -207,3 +207,21 @@ def test_taiwan_government_moves_china_resolve_in_the_strait_only(extending):
 ])
 def test_misuse_of_the_new_constructs_is_a_located_error(extending, body, field, words):
     test_misuse_is_a_located_error(extending, body, field, words)
+
+
+def test_a_surge_to_one_theatre_raises_its_forces_until_it_ends(extending):
+    body = """
+        events:
+          - id: surge
+            at: 2026-03-02
+            effects:
+              - add: theatres.korea.us_presence
+                value: 0.1
+                until: 2026-09-07
+    """
+    surged, plain = run(extending(body), until=dt.date(2026, 6, 1)), run(SCENARIOS / "baseline.yaml", until=dt.date(2026, 6, 1))
+    assert surged.theatres[Theatre.KOREA].us_forces == pytest.approx(plain.theatres[Theatre.KOREA].us_forces + 0.1)
+    assert surged.theatres[Theatre.TAIWAN].us_forces == plain.theatres[Theatre.TAIWAN].us_forces  # the pool is not short
+    while surged.date < dt.date(2026, 9, 14):
+        surged.step()
+    assert surged.theatres[Theatre.KOREA].us_presence == pytest.approx(0.3)  # back to the baseline's presence

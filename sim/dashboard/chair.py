@@ -26,7 +26,7 @@ SUMMIT_UPKEEP = 0.6      # as the baseline's trilateral_summit event
 EXERCISE_INTENSITY = 0.4  # as the baseline's trilateral_exercise event, which also counts as trilateral activity:
 EXERCISE_UPKEEP = 0.3
 BURDEN_SEVERITY = 0.3    # a burden-sharing dispute the size of the format's example (assumption)
-SURGE_CAPABILITY = 0.1   # US capability brought to the region (US = 1), allocated across theatres by demand (assumption)
+SURGE_FORCES = 0.1       # US peacetime presence added to the chosen theatre, in shares of the force pool (assumption)
 SURGE_WEEKS = 26         # how long a surge lasts before the forces go home (assumption)
 SIGNAL_INTENSITY = 0.6   # a major show of force short of strikes, as in the korea_contingency scenario (assumption)
 
@@ -49,8 +49,7 @@ def _burden_sharing(actor, target, date):
 
 
 def _surge(actor, target, date):
-    return [{"add": f"actors.{actor.value}.capability", "value": SURGE_CAPABILITY,
-             "until": date + dt.timedelta(weeks=SURGE_WEEKS)}]
+    return [{"add": f"theatres.{target}.us_presence", "value": SURGE_FORCES, "until": date + dt.timedelta(weeks=SURGE_WEEKS)}]
 
 
 def _coercive_signal(actor, target, date):
@@ -82,8 +81,8 @@ MOVES = {m.key: m for m in (
     Move("exercise", "Hold a trilateral exercise in all nine domains", PARTNERS, _exercise),
     Move("burden_sharing", "Demand more burden sharing (a dispute of severity 0.3)", (Actor.US,), _burden_sharing,
          targets=_BURDEN_TARGETS),
-    Move("surge", f"Surge forces to the region (capability +0.1 for {SURGE_WEEKS} weeks; allocated by theatre demand)",
-         (Actor.US,), _surge),
+    Move("surge", f"Surge forces to a theatre (presence +{SURGE_FORCES} of the pool for {SURGE_WEEKS} weeks)",
+         (Actor.US,), _surge, targets=tuple(t.value for t in THEATRES)),
     Move("coercive_signal", f"Send a coercive signal (a show of force of intensity {SIGNAL_INTENSITY})", PARTNERS,
          _coercive_signal, targets=tuple(f"{a.value} in {t.value}" for a in ADVERSARIES for t in THEATRES)),
 )}

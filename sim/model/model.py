@@ -235,6 +235,7 @@ class WargameModel(mesa.Model):
             prefix = f"theatres.{theatre.theatre.value}"
             reg[f"{prefix}.tension"] = attribute(theatre, "tension")
             reg[f"{prefix}.pressure"] = attribute(theatre, "pressure")
+            reg[f"{prefix}.us_presence"] = (lambda t=theatre: t.us_presence), self._presence_setter(theatre)
             reg[f"{prefix}.state"] = ((lambda t=theatre: int(t.state)), None)
             reg[f"{prefix}.us_forces"] = ((lambda t=theatre: t.us_forces), None)
             reg[f"{prefix}.shortfall"] = ((lambda t=theatre: self.shortfall(t)), None)
@@ -262,6 +263,13 @@ class WargameModel(mesa.Model):
             reg[name] = ((lambda n=name: getattr(self, n)), None)
         reg["step"] = ((lambda: self.step_index), None)
         return reg
+
+    def _presence_setter(self, theatre):
+        """A change of US peacetime presence (a surge, a drawdown) is a change of force demand: allocate again."""
+        def setter(v):
+            theatre.us_presence = max(0.0, v)
+            self.state_version += 1
+        return setter
 
     @staticmethod
     def _resolve_setter(agent):
