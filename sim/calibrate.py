@@ -28,7 +28,7 @@ from .experiment.runner import make_executor
 from .experiment.simulate import simulate_run
 from .model.record import RECORDED_VARIABLES
 from .scenario import ScenarioError, revise_scenario, scenario_hash
-from .scenario.loader import load_located
+from .scenario.loader import load_document
 from .scenario.schema import Parameters, Strict
 
 SAMPLES, MANIFEST = "samples", "calibration.json"
@@ -73,7 +73,7 @@ def _range_problems(ranges):
 def load_ranges(path):
     """The calibration ranges at `path` and the backtest they name; ScenarioError with located problems."""
     path = Path(path)
-    ranges = load_located(path, Ranges, _range_problems)
+    ranges = load_document(path, Ranges, _range_problems)
     return ranges, load_patterns(path.parent / ranges.patterns)
 
 

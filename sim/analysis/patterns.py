@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import load_scenario
-from ..scenario.loader import load_located
+from ..scenario.loader import load_document
 from ..scenario.schema import Strict, Unit
 from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL
 
@@ -219,7 +219,7 @@ def load_patterns(path):
         found["path"], found["scenario"] = scenario_path, load_scenario(scenario_path)
         return _problems(loaded, found["scenario"])
 
-    loaded = load_located(path, PatternFile, semantic)
+    loaded = load_document(path, PatternFile, semantic)
     return Backtest(path, found["path"], found["scenario"], loaded.patterns)
 
 

@@ -654,26 +654,6 @@ def _validate(source):
     return scenario
 
 
-def load_located(path, model, semantic_problems=None):
-    """Read the YAML file at `path` and validate it into the pydantic class `model`, with the scenario's located messages.
-
-    For files other than scenarios (e.g. a backtest's pattern file). `semantic_problems(obj)` may
-    return further (field path tuple, message) pairs. Raises ScenarioError listing every problem.
-    """
-    source = _read_yaml(path)
-    try:
-        loaded = model.model_validate(source.data)
-    except ValidationError as exc:
-        problems = [_problem(source.where(_clean_loc(error["loc"]), key=error["type"] == "extra_forbidden"),
-                             _clean_loc(error["loc"]), message)
-                    for error, message in _untangle_unions(exc.errors(), model)]
-        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column))) from None
-    problems = [_problem(source.where(loc), loc, message) for loc, message in (semantic_problems or (lambda _: []))(loaded)]
-    if problems:
-        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column)))
-    return loaded
-
-
 def load_scenario(path, overrides=(), allow_outside_extends=False):
     """Load, merge and validate the scenario at `path`, applying `--set` style `overrides`.
 
@@ -691,7 +671,8 @@ def load_scenario(path, overrides=(), allow_outside_extends=False):
 
 def load_document(path, model, check=None):
     """Read the YAML file `path` as a scenario is read (safely, with limits) and validate it into the pydantic
-    `model`; raise ScenarioError whose problems name file, line, column and field.
+    `model`; raise ScenarioError whose problems name file, line, column and field. For documents other
+    than scenarios: experiment files, pattern files, calibration ranges.
 
     `check(document)`, if given, returns cross-field problems of the valid document as (field path,
     message) pairs; they are located like the schema's.
@@ -704,7 +685,7 @@ def load_document(path, model, check=None):
         for error, message in _untangle_unions(exc.errors(), root=model):
             loc = _clean_loc(error["loc"])
             problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message))
-        raise ScenarioError(problems) from None
+        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column))) from None
     problems = [_problem(source.where(tuple(loc), key=True), tuple(loc), message)
                 for loc, message in (check(document) if check else [])]
     if problems:
