@@ -24,6 +24,7 @@ from scipy.stats import ks_2samp, qmc
 
 from .analysis.patterns import check_pattern, load_patterns
 from .experiment import store
+from .experiment.designs import unit_design
 from .experiment.runner import make_executor
 from .experiment.simulate import simulate_run
 from .model.record import RECORDED_VARIABLES
@@ -79,7 +80,7 @@ def load_ranges(path):
 
 def design(ranges, samples, seed):
     """A Latin hypercube of `samples` points scaled to the ranges (integers rounded); a DataFrame, one row per sample."""
-    unit = qmc.LatinHypercube(d=len(ranges.parameters), rng=np.random.default_rng(seed)).random(samples)
+    unit = unit_design("lhs", ranges.parameters, samples, seed)  # the explorer's Latin hypercube, same seeding
     frame = pd.DataFrame(qmc.scale(unit, [r.low for r in ranges.parameters], [r.high for r in ranges.parameters]),
                          columns=[r.parameter for r in ranges.parameters])
     for entry in ranges.parameters:
