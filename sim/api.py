@@ -18,7 +18,7 @@ from .analysis.query import query_runs
 from .analysis.report import Report, write_report
 from .analysis.results import load as _load_stored
 from .experiment import runner, store
-from .experiment.parameter_sets import check_parameter_sets, load_parameter_sets
+from .experiment.parameter_sets import parameter_sets_for
 from .experiment.seeds import run_seed_sequence
 from .experiment.simulate import ChunkResult, simulate_run
 from .model import RECORDED_VARIABLES, WargameModel
@@ -144,10 +144,7 @@ def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100,
     out = Path(out)
     if (out / "manifest.json").exists():
         raise ValueError(f"{out} already holds an ensemble")
-    record = None
-    if parameter_sets is not None:
-        sets, record = load_parameter_sets(parameter_sets)
-        check_parameter_sets(sets, loaded, parameter_sets)
+    record = None if parameter_sets is None else parameter_sets_for(parameter_sets, loaded)
     out.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(out / "manifest.json", runner.new_manifest(loaded, runs=runs, root_seed=seed, chunk_size=chunk_size,
                                                                        overrides=[], parameter_sets=record))

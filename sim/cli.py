@@ -262,11 +262,10 @@ def _new_ensemble(args, store, runner):
     directory = args.out or Path("results") / "+".join(names)
     parameter_sets = None
     if args.parameter_sets is not None:
-        from .experiment.parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
+        from .experiment.parameter_sets import ParameterSetError, parameter_sets_for
 
         try:
-            sets, parameter_sets = load_parameter_sets(args.parameter_sets)
-            check_parameter_sets(sets, loaded, args.parameter_sets)
+            parameter_sets = parameter_sets_for(args.parameter_sets, loaded)
         except ParameterSetError as exc:
             return _error(str(exc))
     created = _claim_directory(directory, [s for _, s in loaded], args.runs, args.chunk_size, args.seed, args.workers)

@@ -56,10 +56,15 @@ class ParameterRange:
 
     @property
     def step(self):
-        """A slider step of about a hundredth of the range, rounded to 1, 2 or 5 times a power of ten."""
-        raw = (self.high - self.low) / 100 or 0.01
-        power = 10 ** math.floor(math.log10(raw))
-        return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+        """The slider's step (see `slider_step`)."""
+        return slider_step(self.low, self.high)
+
+
+def slider_step(low, high):
+    """A slider step of about a hundredth of the range, rounded to 1, 2 or 5 times a power of ten."""
+    raw = (high - low) / 100 or 0.01
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def parameter_range(name, scenario):
@@ -69,7 +74,7 @@ def parameter_range(name, scenario):
     default = float(getattr(scenario.parameters, name))
     documented = PARAMETER_RANGES[name]
     low, high = min(documented.low, default), max(documented.high, default)
-    step = ParameterRange(name, "", default, low, high).step
+    step = slider_step(low, high)
     low = default - math.floor(round((default - low) / step, 9)) * step
     high = default + math.floor(round((high - default) / step, 9)) * step
     return ParameterRange(name, field.description or "", default, round(low, 6), round(high, 6))

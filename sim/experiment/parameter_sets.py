@@ -58,6 +58,16 @@ def load_parameter_sets(path):
     return sets, record
 
 
+def parameter_sets_for(path, scenarios):
+    """Read the table at `path` and check it against every (file, scenario) pair; the manifest's record of it.
+
+    Raises ParameterSetError naming the file, row and column of the first problem.
+    """
+    sets, record = load_parameter_sets(path)
+    check_parameter_sets(sets, scenarios, path)
+    return record
+
+
 def check_parameter_sets(sets, scenarios, path="parameter sets"):
     """Refuse (ParameterSetError) a set that makes any scenario's parameters invalid; name its row."""
     for line, values in enumerate(sets, start=2):

@@ -97,6 +97,7 @@ class WargameModel(mesa.Model):
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
         self.lead_partner = self.actors[LEAD_PARTNER]
+        self.lead_index = PARTNERS.index(LEAD_PARTNER)
         self.ally_list = [self.actors[a] for a in ALLIES]
         self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
@@ -111,7 +112,6 @@ class WargameModel(mesa.Model):
         ]
         self.theatres = {t.theatre: t for t in self.theatre_list}
         self.coercion = {}  # (coercer, target) -> severity of the economic coercion in force
-        self._coercion_pressure = {}
         for actor in ADVERSARIES:
             self.actors[actor].driven_theatres = [t for t in self.theatre_list if t.adversary is actor]
         for theatre in self.theatre_list:
@@ -295,8 +295,8 @@ class WargameModel(mesa.Model):
 
     @property
     def lead_partner_commitment(self):
-        """Effective commitment of the lead partner (the US)."""
-        return self.partner_commitment[0]
+        """Effective commitment of the lead partner (the US), as committed this step."""
+        return self.partner_commitment[self.lead_index]
 
     @property
     def us_burden_sharing_demand(self):
@@ -612,7 +612,6 @@ class WargameModel(mesa.Model):
         threat = {a: a.threat for a in self.partner_list}
         shortfall = max(0.0, p.hedge_reference_commitment - commitment[lead])
         gsomia = p.gsomia_tie_support * institutions.operating(self.institution_status, Institution.JAPAN_ROK_GSOMIA)
-        coercion = self.coercion
         for name, i, j in self.tie_members:
             target = 0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * min(threat[i], threat[j])
             if i is lead:
@@ -621,8 +620,8 @@ class WargameModel(mesa.Model):
                 assertiveness = 0.5 * (i.government.history_assertiveness + j.government.history_assertiveness)
                 target += min(p.hedge_cap, p.hedge_gain * shortfall) + gsomia
                 target -= p.history_friction * assertiveness + p.grievance_weight * self.japan_rok_grievance
-            if coercion:
-                target -= p.coercion_tie_effect * (coercion.get((i.actor, j.actor), 0.0) + coercion.get((j.actor, i.actor), 0.0))
+            if self.coercion:
+                target -= p.coercion_tie_effect * self.coercion_between(i.actor, j.actor)
             self.ties[name] += speed * (clip01(target) - self.ties[name])
         self.japan_rok_grievance *= 1.0 - rates.grievance_decay
 
@@ -630,11 +629,10 @@ class WargameModel(mesa.Model):
         """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
         p = self.parameters
         mean_tension = sum(t.tension for t in self.theatre_list) / len(self.theatre_list)
-        coercion = self.coercion
         for (a, b), (name, anchor) in zip(ALIGNMENT_PAIRS, self.alignment_anchors.items()):
             target = anchor + p.alignment_tension_gain * mean_tension
-            if coercion:
-                target -= p.coercion_tie_effect * (coercion.get((a, b), 0.0) + coercion.get((b, a), 0.0))
+            if self.coercion:
+                target -= p.coercion_tie_effect * self.coercion_between(a, b)
             target = clip01(target)
             self.alignment[name] += self.rates.alignment * (target - self.alignment[name])
 
@@ -686,6 +684,10 @@ class WargameModel(mesa.Model):
         if coercer in PARTNERS and target in PARTNERS:
             self.policy_change += max(0.0, severity - before)
         return before
+
+    def coercion_between(self, a, b):
+        """Economic coercion in force between two actors, both ways: kappa_ab + kappa_ba."""
+        return self.coercion.get((a, b), 0.0) + self.coercion.get((b, a), 0.0)
 
     def coercion_opinion_pressure(self, actor):
         """Shift of `actor`'s opinion target from the economic coercion it suffers.
