@@ -104,7 +104,6 @@ THEATRE_INFO = {
 
 THEATRES = tuple(Theatre)
 THEATRE_LABELS = {t.value: info.label for t, info in THEATRE_INFO.items()}
-ACTOR_LABELS = {a.value: info.label for a, info in ACTORS.items()}
 
 
 class Domain(str, Enum):
