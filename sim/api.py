@@ -162,7 +162,7 @@ def compare(directories, out, baseline=None):
 
 def _latest(column):
     def reporter(model):
-        return model.recorder.rows[-1][column]
+        return float(model.recorder.latest[column][0])
 
     return reporter
 

@@ -11,6 +11,8 @@ import difflib
 import operator
 from dataclasses import dataclass
 
+import numpy as np
+
 from .limits import MAX_CONDITION_DEPTH, MAX_CONDITION_LENGTH
 
 _COMPARE = {
@@ -156,18 +158,32 @@ def parse_condition(text, variables, constants, numeric=False):
 
 
 def compile_condition(condition, resolve, constants):
-    """Turn a parsed condition into a zero-argument function returning bool.
+    """Turn a parsed condition into a zero-argument function returning a bool per lane.
 
-    `resolve(name)` returns a zero-argument getter for a model variable.
+    `resolve(name)` returns a zero-argument getter for a model variable (an array over lanes, or a
+    number); comparisons and and/or/not work elementwise, so each lane gets its own answer.
     """
     evaluate = _compile(condition, resolve, constants)
-    return lambda: bool(evaluate())
+
+    def truth():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(evaluate(), dtype=bool)
+
+    return truth
 
 
 def compile_expression(expression, resolve, constants):
-    """Turn a parsed numeric expression (parse_condition with `numeric`) into a function returning float."""
+    """Turn a parsed numeric expression (parse_condition with `numeric`) into a function returning a number per lane.
+
+    A division by zero gives inf or NaN in that lane rather than an error.
+    """
     evaluate = _compile(expression, resolve, constants)
-    return lambda: float(evaluate())
+
+    def number():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(evaluate(), dtype=np.float64)
+
+    return number
 
 
 def _compile(condition, resolve, constants):
@@ -175,18 +191,19 @@ def _compile(condition, resolve, constants):
     def build(node):
         if isinstance(node, ast.BoolOp):
             parts = [build(v) for v in node.values]
-            if len(parts) == 2:
-                first, second = parts
-                if isinstance(node.op, ast.And):
-                    return lambda: first() and second()
-                return lambda: first() or second()
-            if isinstance(node.op, ast.And):
-                return lambda: all(p() for p in parts)
-            return lambda: any(p() for p in parts)
+            combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+
+            def boolean():
+                result = parts[0]()
+                for part in parts[1:]:
+                    result = combine(result, part())
+                return result
+
+            return boolean
         if isinstance(node, ast.UnaryOp):
             inner = build(node.operand)
             if isinstance(node.op, ast.Not):
-                return lambda: not inner()
+                return lambda: np.logical_not(inner())
             if isinstance(node.op, ast.USub):
                 return lambda: -inner()
             return inner
@@ -199,7 +216,10 @@ def _compile(condition, resolve, constants):
 
             def compare():
                 values = [t() for t in terms]
-                return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+                result = ops[0](values[0], values[1])
+                for i, op in enumerate(ops[1:], start=1):
+                    result = np.logical_and(result, op(values[i], values[i + 1]))
+                return result
 
             return compare
         if isinstance(node, ast.BinOp):

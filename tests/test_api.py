@@ -48,7 +48,7 @@ def test_run_one_equals_the_stored_run_bit_for_bit(stored):
 
 def test_a_bare_integer_rng_is_not_the_command_line_run():
     scenario = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
-    bare = WargameModel(scenario, rng=1).run()
+    [bare] = WargameModel(scenario, rng=1).run()
     assert bare["min_cohesion"] != sim.run_one(scenario, seed=0, run=1).summary["min_cohesion"]
 
 

@@ -8,13 +8,13 @@ import pytest
 from sim.model import WargameModel
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import EXAMPLES
-from sim.world import Actor, Theatre
+from sim.world import THEATRES, Actor, Theatre
 
 from .conftest import SCENARIOS
 
 
 def rows(model, **match):
-    return [r for r in model.event_engine.log if all(getattr(r, k) == v for k, v in match.items())]
+    return [r for r in model.log.rows[0] if all(getattr(r, k) == v for k, v in match.items())]
 
 
 def run(path, seed=1, until=None):
@@ -34,10 +34,10 @@ def test_a_summit_lowers_resolve_for_a_window_and_the_change_lapses(extending):
     path = extending("events:" + EXAMPLES["Summit diplomacy that lowers an adversary's resolve for a while (`until`)"])
     model = run(path, until=dt.date(2026, 7, 1))
     dprk = model.actors[Actor.DPRK]
-    assert dprk.government.resolve == pytest.approx(0.75 - 0.3)
+    assert dprk.profile["resolve"][0] == pytest.approx(0.75 - 0.3)
     while model.date < dt.date(2027, 3, 8):
         model.step()
-    assert dprk.government.resolve == pytest.approx(0.75)
+    assert dprk.profile["resolve"][0] == pytest.approx(0.75)
     lapse = rows(model, event_id="singapore_style_summit", source="lapse")[0]
     assert lapse.date >= dt.date(2027, 2, 28) and lapse.after == pytest.approx(0.75)
 
@@ -45,16 +45,16 @@ def test_a_summit_lowers_resolve_for_a_window_and_the_change_lapses(extending):
 def test_a_parameter_changed_for_a_window_reverts(extending):
     path = extending("events:" + EXAMPLES["A parameter changed for a window (`parameter`, optionally `until`)"])
     changed, plain = run(path), run(SCENARIOS / "baseline.yaml")
-    assert changed.parameters.routine_exercise_tempo == plain.parameters.routine_exercise_tempo
+    assert changed.parameters.routine_exercise_tempo[0] == plain.parameters.routine_exercise_tempo[0]
     inside = changed.step_of(dt.date(2027, 6, 1))
-    assert changed.recorder.series("interoperability")[inside] < plain.recorder.series("interoperability")[inside]
+    assert changed.recorder.series("interoperability")[inside, 0] < plain.recorder.series("interoperability")[inside, 0]
     kept = extending("""
         events:
           - id: cut
             at: 2026-06-15
             effects: [{parameter: routine_exercise_tempo, value: 0.1}]
     """, name="kept.yaml")
-    assert run(kept).parameters.routine_exercise_tempo == 0.1
+    assert run(kept).parameters.routine_exercise_tempo[0] == 0.1
 
 
 def test_a_burden_sharing_dispute_can_target_one_alliance(extending):
@@ -132,7 +132,7 @@ def test_a_coercive_signal_raises_tension_and_deters_by_its_credibility(extendin
         credibility = float(logged["actors.dprk.resolve"].note.split("credibility=")[1])
         effects[model] = (credibility, 1 - logged["actors.dprk.resolve"].after / logged["actors.dprk.resolve"].before,
                           logged["actors.dprk.opinion"].after - logged["actors.dprk.opinion"].before)
-    assert plain.actors[Actor.DPRK].government.resolve == 0.75
+    assert plain.actors[Actor.DPRK].profile["resolve"][0] == 0.75
     (k_low, deterred_low, provoked_low), (k_high, deterred_high, provoked_high) = effects[transactional], effects[centred]
     assert k_high > k_low  # a committed US is the more credible signaller ...
     assert deterred_high > deterred_low and provoked_high < provoked_low  # ... so it deters more and provokes less
@@ -142,17 +142,17 @@ def test_a_coercive_signal_raises_tension_and_deters_by_its_credibility(extendin
 def test_economic_coercion_strains_the_pair_and_lifts(extending):
     body = "events:" + EXAMPLES["Economic coercion between two actors, and its lifting (`economic_coercion`)"]
     coerced, plain = run(extending(body), until=dt.date(2027, 3, 15)), run(SCENARIOS / "baseline.yaml", until=dt.date(2027, 3, 15))
-    assert coerced.coercion[(Actor.JAPAN, Actor.ROK)] == 0.4
-    assert coerced.ties["japan_rok"] < plain.ties["japan_rok"] - 0.02
-    assert coerced.ties["us_japan"] < plain.ties["us_japan"]  # tariffs from the lead partner strain its alliances too
-    assert coerced.actors[Actor.ROK].opinion < plain.actors[Actor.ROK].opinion  # coercion from its own side erodes support
+    assert coerced.getter("coercion.japan.rok")()[0] == 0.4
+    assert coerced.ties["japan_rok"][0] < plain.ties["japan_rok"][0] - 0.02
+    assert coerced.ties["us_japan"][0] < plain.ties["us_japan"][0]  # tariffs from the lead partner strain its alliances too
+    assert coerced.actors[Actor.ROK].opinion[0] < plain.actors[Actor.ROK].opinion[0]  # coercion from its own side erodes support
     while coerced.date < dt.date(2027, 3, 29):
         coerced.step()
     lapse = rows(coerced, event_id="export_controls", source="lapse")[0]
     assert lapse.target == "coercion.japan.rok" and (lapse.before, lapse.after) == (0.4, 0.0)
-    assert (Actor.JAPAN, Actor.ROK) not in coerced.coercion and coerced.getter("coercion.japan.rok")() == 0.0
+    assert coerced.getter("coercion.japan.rok")()[0] == 0.0
     lifted_in_a_crisis = bool(rows(coerced, event_id="tariffs_lifted_in_a_crisis"))
-    assert coerced.getter("coercion.us.rok")() == (0.0 if lifted_in_a_crisis else 0.3)
+    assert coerced.getter("coercion.us.rok")()[0] == (0.0 if lifted_in_a_crisis else 0.3)
 
 
 def test_coercion_can_be_lifted_when_a_condition_on_it_holds(extending):
@@ -169,7 +169,8 @@ def test_coercion_can_be_lifted_when_a_condition_on_it_holds(extending):
     """
     model = run(extending(body), until=dt.date(2026, 7, 1))
     (lifted,) = rows(model, event_id="lifted")
-    assert lifted.step == 20 and (lifted.before, lifted.after) == (0.5, 0.0) and not model.coercion
+    assert lifted.step == 20 and (lifted.before, lifted.after) == (0.5, 0.0)
+    assert model.getter("coercion.us.rok")()[0] == 0.0
 
 
 def test_coercion_from_an_adversary_rallies_the_target(extending):
@@ -182,20 +183,21 @@ def test_coercion_from_an_adversary_rallies_the_target(extending):
     """
     day = dt.date(2026, 9, 1)
     coerced, plain = run(extending(body), until=day), run(SCENARIOS / "baseline.yaml", until=day)
-    assert coerced.actors[Actor.ROK].opinion > plain.actors[Actor.ROK].opinion
-    assert (Actor.CHINA, Actor.ROK) in coerced.coercion and "ties.china_rok" not in coerced.registry  # no tie between them to strain
+    assert coerced.actors[Actor.ROK].opinion[0] > plain.actors[Actor.ROK].opinion[0]
+    assert coerced.getter("coercion.china.rok")()[0] == 0.5 and "ties.china_rok" not in coerced.registry  # no tie between them to strain
 
 
 def test_taiwan_government_moves_china_resolve_in_the_strait_only(extending):
     body = "events:" + EXAMPLES["Taiwan's own politics: a government change and an election (`government`, `elections`)"]
     day = dt.date(2027, 12, 1)
     moved, plain = run(extending(body), until=day), run(SCENARIOS / "baseline.yaml", until=day)
-    series = {name: moved.recorder.series(name)[-1] - plain.recorder.series(name)[-1] for name in ("resolve_taiwan", "resolve_korea")}
+    series = {name: moved.recorder.series(name)[-1, 0] - plain.recorder.series(name)[-1, 0] for name in ("resolve_taiwan", "resolve_korea")}
     assert series["resolve_taiwan"] == pytest.approx(0.3 * (0.8 - 0.4), abs=1e-9)  # provocation_gain x (assertiveness - reference)
     assert series["resolve_korea"] == 0.0
-    assert moved.theatres[Theatre.TAIWAN].intent > plain.theatres[Theatre.TAIWAN].intent
+    taiwan = THEATRES.index(Theatre.TAIWAN)
+    assert moved.theatres.intent[taiwan][0] > plain.theatres.intent[taiwan][0]
     kmt = run(extending("actors:\n  taiwan: {government: taiwan_kmt}\n", name="kmt.yaml"), until=day)
-    assert kmt.recorder.series("resolve_taiwan")[-1] < plain.recorder.series("resolve_taiwan")[-1]
+    assert kmt.recorder.series("resolve_taiwan")[-1, 0] < plain.recorder.series("resolve_taiwan")[-1, 0]
 
 
 @pytest.mark.parametrize("body, field, words", [
@@ -220,8 +222,9 @@ def test_a_surge_to_one_theatre_raises_its_forces_until_it_ends(extending):
                 until: 2026-09-07
     """
     surged, plain = run(extending(body), until=dt.date(2026, 6, 1)), run(SCENARIOS / "baseline.yaml", until=dt.date(2026, 6, 1))
-    assert surged.theatres[Theatre.KOREA].us_forces == pytest.approx(plain.theatres[Theatre.KOREA].us_forces + 0.1)
-    assert surged.theatres[Theatre.TAIWAN].us_forces == plain.theatres[Theatre.TAIWAN].us_forces  # the pool is not short
+    korea, taiwan = THEATRES.index(Theatre.KOREA), THEATRES.index(Theatre.TAIWAN)
+    assert surged.theatres.us_forces[korea][0] == pytest.approx(plain.theatres.us_forces[korea][0] + 0.1)
+    assert surged.theatres.us_forces[taiwan][0] == plain.theatres.us_forces[taiwan][0]  # the pool is not short
     while surged.date < dt.date(2026, 9, 14):
         surged.step()
-    assert surged.theatres[Theatre.KOREA].us_presence == pytest.approx(0.3)  # back to the baseline's presence
+    assert surged.theatres.us_presence[korea][0] == pytest.approx(0.3)  # back to the baseline's presence

@@ -1,7 +1,8 @@
 """The model: reproducibility, the documented direction of every mechanism, the event engine.
 
 Mechanism tests are paired comparisons on common random numbers: the same run seeds in both
-scenarios, so a difference comes from the mechanism and not from the draws.
+scenarios, so a difference comes from the mechanism and not from the draws. A set of runs is one
+model whose lanes are the runs (a lane's results do not depend on its batch: tested here).
 """
 
 import datetime as dt
@@ -12,13 +13,15 @@ import pytest
 
 from sim.model import WargameModel
 from sim.model.model import ModelStateError
+from sim.model.lanes import per_lane
 from sim.model.partnership import PartnershipLadder
-from sim.model.politics import election_odds, policy_reversal
+from sim.model.politics import apply_dispute, election_odds, policy_reversal
 from sim.model.record import SUMMARY_FIELDS
-from sim.model.theatres import TheatreState, adjudicate, allocate_forces, force_demand, onset_hazard
+from sim.model.theatres import adjudicate, allocate_forces, force_demand, onset_hazard
 from sim.model.trace import TRACE_VARIABLES
 from sim.scenario import load_scenario
-from sim.world import Actor, ConflictOutcome, EscalationState, Institution, InstitutionStatus, PartnershipState, Theatre
+from sim.world import (THEATRES, Actor, ConflictOutcome, EscalationState, Institution, InstitutionStatus, PartnershipState,
+                       Theatre)
 
 from .conftest import SCENARIOS
 
@@ -30,26 +33,34 @@ def scenario(name, *overrides):
 
 
 def runs(scn, seeds=SEEDS):
-    """Run `scn` once per seed; return (summaries, models) lists (common random numbers across scenarios)."""
-    summaries, models = [], []
-    for seed in seeds:
-        model = WargameModel(scn, rng=np.random.SeedSequence(7, spawn_key=(seed,)))
-        summaries.append(model.run())
-        models.append(model)
-    return summaries, models
+    """Run `scn` once per seed, as the lanes of one model; return (summaries, model) (common random numbers across scenarios)."""
+    model = WargameModel(scn, seeds=[np.random.SeedSequence(7, spawn_key=(seed,)) for seed in seeds])
+    return model.run(), model
+
+
+def single(scn, rng):
+    """A model of one run (a batch of one lane)."""
+    return WargameModel(scn, rng=rng)
 
 
 def mean(summaries, key):
     return float(np.mean([s[key] for s in summaries]))
 
 
-def series_mean(models, name):
-    return float(np.mean([m.recorder.series(name).mean() for m in models]))
+def series_mean(model, name):
+    """Mean of a recorded variable over the steps and runs (lanes) of a model."""
+    return float(model.recorder.series(name).mean())
 
 
-def log_rows(model, **match):
-    """Event-log rows whose named fields equal the given values."""
-    return [row for row in model.event_engine.log if all(getattr(row, k) == v for k, v in match.items())]
+def series(model, name, lane=0):
+    """One lane's recorded variable over the steps so far."""
+    return model.recorder.series(name)[:, lane]
+
+
+def log_rows(model, lane=None, **match):
+    """Event-log rows (of one lane, or of all) whose named fields equal the given values."""
+    logs = model.log.rows if lane is None else [model.log.rows[lane]]
+    return [row for rows in logs for row in rows if all(getattr(row, k) == v for k, v in match.items())]
 
 
 def with_events(scn, *extra, keep=()):
@@ -66,14 +77,44 @@ def test_same_seed_same_records_trace_and_event_log(baseline):
     assert first.run() == second.run()
     assert np.array_equal(first.recorder.values, second.recorder.values)
     assert np.array_equal(first.recorder.trace, second.recorder.trace)
-    assert first.event_engine.log == second.event_engine.log
-    assert len(first.event_engine.log) > 0
+    assert first.log.rows == second.log.rows
+    assert len(first.log.rows[0]) > 0
+
+
+@pytest.mark.parametrize("name", ["us_administration_change", "simultaneous_contingency"])
+def test_a_run_gives_the_same_results_alone_and_in_any_batch(name):
+    """Lane arithmetic is elementwise: a run's records, log and summary are bit for bit those of the run alone."""
+    scn = scenario(name)
+    seeds = [np.random.SeedSequence(5, spawn_key=(i,)) for i in range(12)]
+    batch = WargameModel(scn, seeds=seeds)
+    other = WargameModel(scn, seeds=seeds[7:] + seeds[:3])  # other neighbours, another size, another position
+    batch_summaries, other_summaries = batch.run(), other.run()
+    for lane in (0, 7, 11):
+        alone = WargameModel(scn, rng=seeds[lane])
+        assert alone.run() == [batch_summaries[lane]]
+        assert np.array_equal(alone.recorder.values[:, :, 0], batch.recorder.values[:, :, lane])
+        assert np.array_equal(alone.recorder.trace[:, :, 0], batch.recorder.trace[:, :, lane])
+        assert alone.log.rows[0] == batch.log.rows[lane]
+        assert alone.seed_fingerprints[0] == batch.seed_fingerprints[lane]
+    assert other_summaries[0] == batch_summaries[7] and other.log.rows[5] == batch.log.rows[0]
+    assert np.array_equal(other.recorder.values[:, :, 5], batch.recorder.values[:, :, 0])
+
+
+def test_a_lane_with_its_own_parameters_runs_as_the_run_with_those_parameters(baseline):
+    changed = baseline.parameters.model_copy(update={"tension_rate": 0.2, "us_force_pool": 1.2})
+    seeds = [np.random.SeedSequence(3, spawn_key=(i,)) for i in range(3)]
+    batch = WargameModel(baseline, seeds=seeds, parameters=[baseline.parameters, changed, baseline.parameters])
+    summaries = batch.run()
+    alone = WargameModel(baseline.model_copy(update={"parameters": changed}), rng=seeds[1])
+    assert alone.run() == [summaries[1]]
+    assert np.array_equal(alone.recorder.values[:, :, 0], batch.recorder.values[:, :, 1])
+    assert summaries[0] != summaries[1]
 
 
 def test_different_seeds_differ(baseline):
-    first, second = WargameModel(baseline, rng=11), WargameModel(baseline, rng=12)
-    first.run(), second.run()
-    assert not np.array_equal(first.recorder.values, second.recorder.values)
+    both = WargameModel(baseline, seeds=[11, 12])
+    both.run()
+    assert not np.array_equal(both.recorder.values[:, :, 0], both.recorder.values[:, :, 1])
 
 
 def test_activation_order_cannot_change_results(baseline):
@@ -91,7 +132,7 @@ def test_activation_order_cannot_change_results(baseline):
 
 
 def test_summary_has_every_documented_field(baseline):
-    summary = WargameModel(baseline, rng=1).run()
+    [summary] = WargameModel(baseline, rng=1).run()
     assert list(summary) == [name for name, _ in SUMMARY_FIELDS]
     assert all(isinstance(summary[name], kind) for name, kind in SUMMARY_FIELDS)
     assert sum(summary[f"steps_{s.label}"] for s in PartnershipState) == baseline.n_steps
@@ -107,34 +148,35 @@ def test_six_actors_are_mesa_agents_and_running_ends(baseline):
 
 # ----------------------------------------------------------------- partnership state ladder
 def test_a_single_dip_does_not_change_the_partnership_state(baseline):
-    p = baseline.parameters
-    ladder = PartnershipLadder(PartnershipState.FUNCTIONING)
+    p = per_lane([baseline.parameters])
+    ladder = PartnershipLadder(np.array([PartnershipState.FUNCTIONING]))
     low, ok = p.partnership_functioning_cohesion - 0.05, p.partnership_functioning_cohesion + 0.01
-    changes = [ladder.advance(low if step % 4 == 0 else ok, 0.6, p, 1.0, step) for step in range(1, 60)]
-    assert changes == [None] * 59 and ladder.state is PartnershipState.FUNCTIONING
+    changes = [ladder.advance(low if step % 4 == 0 else ok, np.array([0.6]), p, 1.0, step)[0] for step in range(1, 60)]
+    assert not any(changes) and ladder.state[0] == PartnershipState.FUNCTIONING
 
 
 def test_sustained_shortfall_moves_one_rung_at_a_time_and_recovery_is_slower(baseline):
-    p = baseline.parameters
-    ladder = PartnershipLadder(PartnershipState.FUNCTIONING)
+    q = baseline.parameters
+    p, level = per_lane([q]), np.array([0.6])
+    ladder = PartnershipLadder(np.array([PartnershipState.FUNCTIONING]))
     low = p.partnership_rupture_cohesion - 0.05
     entered = {}
     for step in range(1, 200):
-        new = ladder.advance(low, 0.6, p, 1.0, step)
-        if new is not None:
-            entered[new] = step
-    assert entered == {PartnershipState.STRAINED: p.partnership_downgrade_weeks,
-                       PartnershipState.SUSPENDED: 2 * p.partnership_downgrade_weeks,
-                       PartnershipState.RUPTURED: 3 * p.partnership_downgrade_weeks}
+        if ladder.advance(low, level, p, 1.0, step)[0]:
+            entered[PartnershipState(ladder.state[0])] = step
+    assert entered == {PartnershipState.STRAINED: q.partnership_downgrade_weeks,
+                       PartnershipState.SUSPENDED: 2 * q.partnership_downgrade_weeks,
+                       PartnershipState.RUPTURED: 3 * q.partnership_downgrade_weeks}
     high = p.partnership_strained_cohesion + p.partnership_recovery_margin + 0.01
-    ups = [ladder.advance(high, 0.6, p, 1.0, step) for step in range(200, 200 + p.partnership_upgrade_weeks)]
-    assert ups[-1] is PartnershipState.SUSPENDED and not any(ups[:-1])
-    assert ladder.worst is PartnershipState.RUPTURED and ladder.first_entry[PartnershipState.STRAINED] == p.partnership_downgrade_weeks
+    ups = [ladder.advance(high, level, p, 1.0, step)[0] for step in range(200, 200 + q.partnership_upgrade_weeks)]
+    assert ups[-1] and not any(ups[:-1]) and ladder.state[0] == PartnershipState.SUSPENDED
+    assert ladder.worst[0] == PartnershipState.RUPTURED
+    assert ladder.first_entry[PartnershipState.STRAINED, 0] == q.partnership_downgrade_weeks
 
 
 def test_partnership_changes_are_logged_with_their_driving_component():
-    summaries, models = runs(scenario("us_administration_change"), range(6))
-    rows = [row for m in models for row in log_rows(m, source="partnership")]
+    summaries, model = runs(scenario("us_administration_change"), range(6))
+    rows = log_rows(model, source="partnership")
     assert rows, "the administration change should move the partnership off its top rung in some run"
     for row in rows:
         assert row.before != row.after and row.note.startswith("driven by ")
@@ -143,11 +185,11 @@ def test_partnership_changes_are_logged_with_their_driving_component():
 
 def test_suspension_halts_routine_trilateral_activity(baseline):
     meeting, halted = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
-    halted.partnership.state = PartnershipState.SUSPENDED
+    halted.partnership.state[:] = PartnershipState.SUSPENDED
     for model in (meeting, halted):
         model.step()
-    assert halted.trilateral_activity < meeting.trilateral_activity
-    assert halted.domain_levels[1] < meeting.domain_levels[1]  # no routine exercise tempo
+    assert halted.trilateral_activity[0] < meeting.trilateral_activity[0]
+    assert halted.domain_levels[1][0] < meeting.domain_levels[1][0]  # no routine exercise tempo
 
 
 # ----------------------------------------------------------------- politics
@@ -162,22 +204,25 @@ def test_administration_change_lowers_cohesion_us_credibility_and_the_partnershi
 
 
 def test_a_government_more_committed_to_the_partnership_costs_no_consistency(baseline):
-    governments = baseline.governments
-    assert policy_reversal(governments["rok_pragmatic"], governments["rok_conservative"]) == 0.0
-    assert policy_reversal(governments["rok_pragmatic"], governments["rok_progressive"]) > 0.0
-    toward, away = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
-    toward.change_government(Actor.ROK, "rok_conservative")
-    away.change_government(Actor.ROK, "rok_progressive")
-    assert toward.policy_change == 0.0 and away.policy_change > 0.0
+    profile = {name: g.model_dump() for name, g in baseline.governments.items()}
+    assert policy_reversal(profile["rok_pragmatic"], profile["rok_conservative"]) == 0.0
+    assert policy_reversal(profile["rok_pragmatic"], profile["rok_progressive"]) > 0.0
+    model = WargameModel(baseline, seeds=[1, 1, 1])
+    model.change_government(Actor.ROK, "rok_conservative", np.array([True, False, False]))
+    model.change_government(Actor.ROK, "rok_progressive", np.array([False, True, False]))
+    assert model.policy_change[0] == 0.0 and model.policy_change[1] > 0.0 and model.policy_change[2] == 0.0
+    assert model.actors[Actor.ROK].government_names == ["rok_conservative", "rok_progressive", "rok_pragmatic"]
 
 
 def test_opinion_tilts_elections_toward_or_away_from_the_incumbent():
-    outcomes = {"rok_conservative": 0.5, "rok_progressive": 0.5}
-    content = election_odds(outcomes, "rok_conservative", 0.8, 4.0)
-    discontent = election_odds(outcomes, "rok_conservative", 0.2, 4.0)
-    assert content["rok_conservative"] > 0.5 > discontent["rok_conservative"]
-    assert sum(content.values()) == pytest.approx(1.0)
-    assert election_odds(outcomes, "rok_pragmatic", 0.9, 4.0) == pytest.approx(outcomes)
+    conservative, progressive, pragmatic = 0, 1, 2  # profile numbers
+    outcomes = {conservative: 0.5, progressive: 0.5}
+    incumbent = np.array([conservative, conservative, pragmatic])
+    odds = election_odds(outcomes, incumbent, np.array([0.8, 0.2, 0.9]), 4.0)
+    content, discontent, no_incumbent = (odds[conservative][lane] for lane in range(3))
+    assert content > 0.5 > discontent
+    assert odds[conservative] + odds[progressive] == pytest.approx(1.0)
+    assert no_incumbent == pytest.approx(0.5)
 
 
 def test_japan_rok_dispute_lowers_the_japan_rok_tie():
@@ -187,16 +232,12 @@ def test_japan_rok_dispute_lowers_the_japan_rok_tie():
 
 
 def test_dispute_effect_is_damped_by_institutions(baseline):
-    from sim.model.politics import apply_dispute
-
-    losses = {}
-    for level in (0.1, 0.9):
-        model = WargameModel(baseline, rng=1)
-        model.institution_level = level
-        before = model.ties["japan_rok"]
-        apply_dispute(model, "japan_rok_history", 0.4)
-        losses[level] = before - model.ties["japan_rok"]
-    assert losses[0.1] > losses[0.9] > 0
+    model = WargameModel(baseline, seeds=[1, 1])
+    model.institution_level = np.array([0.1, 0.9])
+    before = model.ties["japan_rok"].copy()
+    apply_dispute(model, "japan_rok_history", 0.4, "both", model.all_lanes)
+    shallow, deep = before - model.ties["japan_rok"]
+    assert shallow > deep > 0
 
 
 def test_japan_and_rok_draw_closer_when_us_commitment_weakens_but_not_without_limit():
@@ -216,28 +257,29 @@ def test_moved_anchors_stay_moved_while_moved_values_drift_back(baseline):
     for name, scn in (("value", moved_value), ("anchor", moved_anchor)):
         model = WargameModel(scn, rng=1)
         model.run()
-        final[name] = model.recorder.series("alignment_russia_dprk")[-1]
+        final[name] = series(model, "alignment_russia_dprk")[-1]
     assert final["value"] > 0.7 and final["anchor"] < 0.5
 
 
 def test_adversary_opinion_moves_effective_resolve_and_intent(baseline):
-    calm, roused = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
-    roused.assign("actors.china.opinion", 1.0)
-    roused.actors[Actor.CHINA].opinion_anchor = 1.0
+    model = WargameModel(baseline, seeds=[1, 1])  # lane 0 calm, lane 1 roused
+    roused = np.array([False, True])
+    model.assign("actors.china.opinion", 1.0, roused)
+    model.assign("actors.china.opinion_anchor", 1.0, roused)
     for _ in range(20):
-        calm.step(), roused.step()
-    assert roused.actors[Actor.CHINA].effective_resolve > calm.actors[Actor.CHINA].effective_resolve
-    assert roused.theatres[Theatre.TAIWAN].intent > calm.theatres[Theatre.TAIWAN].intent
+        model.step()
+    calm_resolve, roused_resolve = model.actors[Actor.CHINA].effective_resolve
+    assert roused_resolve > calm_resolve
+    calm_intent, roused_intent = model.theatres.intent[THEATRES.index(Theatre.TAIWAN)]
+    assert roused_intent > calm_intent
 
 
 def test_russian_resolve_raises_coordination_in_the_dprk_theatre(baseline):
-    low, high = WargameModel(baseline, rng=1), WargameModel(baseline, rng=1)
-    low.assign("actors.russia.resolve", 0.1)
-    high.assign("actors.russia.resolve", 0.9)
-    for model in (low, high):
-        model.step()
-    korea = Theatre.KOREA
-    assert high.opportunity[high.theatres[korea].index] > low.opportunity[low.theatres[korea].index]
+    model = WargameModel(baseline, seeds=[1, 1])
+    model.assign("actors.russia.resolve", np.array([0.1, 0.9]), model.all_lanes)
+    model.step()
+    low, high = model.opportunity[THEATRES.index(Theatre.KOREA)]
+    assert high > low
 
 
 # ----------------------------------------------------------------- institutions
@@ -248,9 +290,9 @@ def test_institutions_erode_without_activity_and_deep_ones_resist(baseline):
     for level in (0.3, 0.9):
         model = WargameModel(bare.model_copy(update={"institutions": bare.institutions.model_copy(update={"level": level})}), rng=1)
         model.run()
-        series = model.recorder.series("institutionalisation")
-        assert np.all(np.diff(series) < 0)
-        lost[level] = 1.0 - series[52] / series[0]
+        stock = series(model, "institutionalisation")
+        assert np.all(np.diff(stock) < 0)
+        lost[level] = 1.0 - stock[52] / stock[0]
     assert lost[0.9] < lost[0.3]
 
 
@@ -260,7 +302,7 @@ def test_trilateral_activity_builds_the_stock(baseline):
     stopped = WargameModel(quiet.model_copy(update={"institutions": quiet.institutions.model_copy(
         update={"summit_process": "suspended"})}), rng=1)
     running.run(), stopped.run()
-    assert running.institution_level > stopped.institution_level
+    assert running.institution_level[0] > stopped.institution_level[0]
 
 
 def test_named_institutions_have_their_own_effects(baseline):
@@ -268,12 +310,12 @@ def test_named_institutions_have_their_own_effects(baseline):
         scn = with_events(baseline, {"id": "change", "at": "2026-02-02", "effects": list(effects)})
         model = WargameModel(scn, rng=3)
         model.run()
-        return model.recorder.series(name)[-1], model
+        return series(model, name)[-1], model
 
     kept, _ = final({"upkeep": 0.0})
     ended, model = final({"institution": {"name": "japan_rok_gsomia", "action": "end"}})
     assert ended < kept
-    assert model.institution_status[Institution.JAPAN_ROK_GSOMIA] is InstitutionStatus.ENDED
+    assert model.institution_status[Institution.JAPAN_ROK_GSOMIA][0] == InstitutionStatus.ENDED
     row = log_rows(model, event_id="change")[0]
     assert row.target == "institutions.japan_rok_gsomia" and row.after == InstitutionStatus.ENDED
 
@@ -289,41 +331,41 @@ def test_named_institutions_have_their_own_effects(baseline):
 
 def test_noticing_an_institution_counts_as_a_reversal(baseline):
     model = WargameModel(baseline, rng=1)
-    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.NOTICED)
-    assert model.policy_change == baseline.parameters.institution_break_shock
-    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.ACTIVE)
-    assert model.policy_change == baseline.parameters.institution_break_shock
+    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.NOTICED, model.all_lanes)
+    assert model.policy_change[0] == baseline.parameters.institution_break_shock
+    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.ACTIVE, model.all_lanes)
+    assert model.policy_change[0] == baseline.parameters.institution_break_shock
 
 
 def test_interoperability_rises_with_exercises_and_decays_without():
     quiet = with_events(scenario("baseline", "parameters.routine_exercise_tempo=0"))
     model = WargameModel(quiet, rng=1)
     model.run()
-    interop = model.recorder.series("interoperability")
+    interop = series(model, "interoperability")
     assert np.all(np.diff(interop) < 0)
     drill = with_events(quiet, {"id": "drill", "probability_per_step": 1.0, "repeat": True,
                                 "effects": [{"exercise": {"domains": "all", "intensity": 0.4}}]})
     model = WargameModel(drill, rng=1)
     model.run()
-    assert model.recorder.series("interoperability")[-1] > interop[0]
+    assert series(model, "interoperability")[-1] > interop[0]
 
 
 # ----------------------------------------------------------------- forces, theatres, war
 def test_two_crises_cost_more_than_either_alone(baseline):
-    p = baseline.parameters
+    p = per_lane([baseline.parameters])
+    grey, crisis = int(EscalationState.GREY_ZONE), int(EscalationState.CRISIS)
+    presence = np.array([[0.35], [0.3], [0.15], [0.1]])
+    priority = np.array([[0.45], [0.2], [0.25], [0.25]])
 
-    def theatre(state, presence):
-        return TheatreState(theatre=Theatre.TAIWAN, index=0, adversary=Actor.CHINA, tension=0.7, state=state, us_presence=presence)
+    def demand(*states):
+        return force_demand(np.array(states).reshape(4, 1), presence, priority, p)
 
-    calm = [force_demand(theatre(EscalationState.GREY_ZONE, x), 0.25, p) for x in (0.35, 0.3, 0.15, 0.1)]
-    one = [force_demand(theatre(EscalationState.CRISIS, 0.35), 0.45, p)] + calm[1:]
-    two = one[:1] + [force_demand(theatre(EscalationState.CRISIS, 0.3), 0.2, p)] + calm[2:]
-    _, stretch_calm = allocate_forces(calm, p.us_force_pool)
-    alloc_one, stretch_one = allocate_forces(one, p.us_force_pool)
-    alloc_two, stretch_two = allocate_forces(two, p.us_force_pool)
-    assert stretch_calm == 0 and stretch_one == 0 and stretch_two > 0
-    assert alloc_two[0] < alloc_one[0]
-    assert sum(alloc_two) == pytest.approx(p.us_force_pool)
+    _, stretch_calm = allocate_forces(demand(grey, grey, grey, grey), p.us_force_pool)
+    alloc_one, stretch_one = allocate_forces(demand(crisis, grey, grey, grey), p.us_force_pool)
+    alloc_two, stretch_two = allocate_forces(demand(crisis, crisis, grey, grey), p.us_force_pool)
+    assert stretch_calm[0] == 0 and stretch_one[0] == 0 and stretch_two[0] > 0
+    assert alloc_two[0, 0] < alloc_one[0, 0]
+    assert alloc_two[:, 0].sum() == pytest.approx(p.us_force_pool[0])
 
 
 def test_a_second_crisis_raises_opportunity_only_when_us_forces_are_short():
@@ -331,7 +373,7 @@ def test_a_second_crisis_raises_opportunity_only_when_us_forces_are_short():
         _, alone = runs(scenario("taiwan_contingency", f"parameters.us_force_pool={pool}"), range(8))
         _, both = runs(scenario("simultaneous_contingency", f"parameters.us_force_pool={pool}"), range(8))
         extra = series_mean(both, "opportunity_taiwan_shortfall") - series_mean(alone, "opportunity_taiwan_shortfall")
-        shortages = sum(len(log_rows(m, event_id="us_force_shortage")) for m in both)
+        shortages = len(log_rows(both, event_id="us_force_shortage"))
         if short:
             assert extra > 0.005 and shortages > 0
         else:
@@ -340,13 +382,13 @@ def test_a_second_crisis_raises_opportunity_only_when_us_forces_are_short():
 
 
 def test_simultaneous_contingency_is_worse_in_each_theatre_than_alone():
-    both, both_models = runs(scenario("simultaneous_contingency"))
+    _, both = runs(scenario("simultaneous_contingency"))
     for theatre, alone_name in (("taiwan", "taiwan_contingency"), ("korea", "korea_contingency")):
-        alone, alone_models = runs(scenario(alone_name))
-        assert series_mean(both_models, f"opportunity_{theatre}") > series_mean(alone_models, f"opportunity_{theatre}")
-        onset = both_models[0].step_of(dt.date(2026, 6, 1))  # both crises are on: the pool is split
-        forces_both = np.mean([m.recorder.series(f"us_forces_{theatre}")[onset] for m in both_models])
-        forces_alone = np.mean([m.recorder.series(f"us_forces_{theatre}")[onset] for m in alone_models])
+        _, alone = runs(scenario(alone_name))
+        assert series_mean(both, f"opportunity_{theatre}") > series_mean(alone, f"opportunity_{theatre}")
+        onset = both.step_of(dt.date(2026, 6, 1))  # both crises are on: the pool is split
+        forces_both = both.recorder.series(f"us_forces_{theatre}")[onset].mean()
+        forces_alone = alone.recorder.series(f"us_forces_{theatre}")[onset].mean()
         assert forces_both < forces_alone
 
 
@@ -357,7 +399,7 @@ def test_onset_hazard_is_uncertain_near_the_threshold_and_rises_with_tension():
 
 
 def test_adjudication_favours_the_stronger_side(baseline):
-    p = baseline.parameters
+    p = baseline.parameters  # numbers: the rules work on lane arrays and on plain numbers alike
     odds = {}
     for balance in (0.3, 0.7):
         outcomes = [adjudicate(balance=balance, us_credibility=0.6, cohesion=0.6, u=u, params=p)[0] for u in np.linspace(0, 1, 201)]
@@ -371,27 +413,28 @@ def test_adjudication_favours_the_stronger_side(baseline):
                                             (ConflictOutcome.DETERRENCE_RESTORED, 1)])
 def test_a_war_rallies_or_fractures_the_partnership_by_outcome_and_ends_its_campaign(baseline, expected, sign):
     model = WargameModel(baseline, rng=1)
-    taiwan = model.theatres[Theatre.TAIWAN]
-    taiwan.pressure = 0.3
+    k, lanes, theatres = THEATRES.index(Theatre.TAIWAN), model.all_lanes, model.theatres
+    theatres.pressure[k] = 0.3
     draw = next(u for u in np.linspace(0, 1, 1001) if adjudicate(
-        balance=model.balance[taiwan.index], us_credibility=model.us_credibility, cohesion=model.cohesion, u=u,
-        params=model.parameters)[0] is expected)
-    model._adjudication_draws = [[draw] * 4 for _ in range(model.n_steps + 1)]
-    ties_before = dict(model.ties)
-    model.enter_state(taiwan, EscalationState.CONFLICT)
-    assert taiwan.outcome is expected
-    moved = [np.sign(round(model.ties[k] - ties_before[k], 9)) for k in ties_before]
+        balance=model.balance[k], us_credibility=model.us_credibility, cohesion=model.cohesion, u=u,
+        params=model.parameters)[0][0] == expected)
+    model._adjudication_draws[0] = np.full((model.n_steps + 1, len(THEATRES)), draw)
+    ties_before = {name: tie.copy() for name, tie in model.ties.items()}
+    model.enter_state(k, int(EscalationState.CONFLICT), lanes)
+    assert theatres.outcome[k][0] == expected
+    moved = [np.sign(round(float(model.ties[name][0] - ties_before[name][0]), 9)) for name in ties_before]
     assert moved == [sign] * 3
-    model._end_conflict(taiwan)
-    assert taiwan.pressure == 0.0
+    model._end_conflict(k, lanes)
+    assert theatres.pressure[k][0] == 0.0
 
 
 def test_campaign_pressure_fades(baseline):
     model = WargameModel(baseline, rng=1)
-    model.theatres[Theatre.KOREA].pressure = 0.3
+    korea = THEATRES.index(Theatre.KOREA)
+    model.theatres.pressure[korea] = 0.3
     for _ in range(52):
         model.step()
-    assert 0.0 < model.theatres[Theatre.KOREA].pressure < 0.15
+    assert 0.0 < model.theatres.pressure[korea][0] < 0.15
 
 
 def test_no_bundled_scenario_puts_a_theatre_into_conflict_in_nearly_every_run():
@@ -403,11 +446,11 @@ def test_no_bundled_scenario_puts_a_theatre_into_conflict_in_nearly_every_run():
 
 # ----------------------------------------------------------------- causal trace and log
 def test_trace_terms_sum_to_each_step_change():
-    model = WargameModel(scenario("simultaneous_contingency"), rng=4)
+    model = WargameModel(scenario("simultaneous_contingency"), seeds=[4, 5, 6])
     model.run()
     recorder = model.recorder
     for variable in ("cohesion", "consistency", "coherence", "credibility"):
-        change = np.diff(recorder.series(variable))
+        change = np.diff(recorder.series(variable), axis=0)
         terms = [name for name in TRACE_VARIABLES if name.startswith(f"{variable}_change_from_")]
         total = sum(recorder.series(name)[1:] for name in terms)
         assert np.allclose(total, change, atol=1e-12), variable
@@ -418,9 +461,9 @@ def test_trace_terms_sum_to_each_step_change():
 
 
 def test_stochastic_transitions_and_disputes_log_their_hazard_and_draw():
-    _, models = runs(scenario("japan_rok_dispute"), range(8))
-    crises = [r for m in models for r in log_rows(m, operation="transition", source="theatre") if r.after == EscalationState.CRISIS]
-    disputes = [r for m in models for r in log_rows(m, source="endogenous")]
+    _, model = runs(scenario("japan_rok_dispute"), range(8))
+    crises = [r for r in log_rows(model, operation="transition", source="theatre") if r.after == EscalationState.CRISIS]
+    disputes = log_rows(model, source="endogenous")
     assert crises and disputes
     for row in crises + disputes:
         hazard = float(row.note.split("hazard=")[1].split()[0])
@@ -429,15 +472,12 @@ def test_stochastic_transitions_and_disputes_log_their_hazard_and_draw():
 
 
 def test_conflicts_are_logged_with_draw_and_modifiers():
-    flagship = scenario("simultaneous_contingency")
-    for seed in range(40):
-        model = WargameModel(flagship, rng=seed)
-        model.run()
-        rows = log_rows(model, source="adjudication", operation="adjudicate")
-        if rows:
-            assert all(key in rows[0].note for key in ("draw=", "balance=", "us_credibility=", "cohesion=", "p_adversary_gains="))
-            return
-    pytest.fail("no conflict in forty runs of the simultaneous contingency")
+    model = WargameModel(scenario("simultaneous_contingency"), seeds=range(40))
+    model.run()
+    rows = log_rows(model, source="adjudication", operation="adjudicate")
+    assert rows, "no conflict in forty runs of the simultaneous contingency"
+    for row in rows:
+        assert all(key in row.note for key in ("draw=", "balance=", "us_credibility=", "cohesion=", "p_adversary_gains="))
 
 
 # ----------------------------------------------------------------- event engine
@@ -513,7 +553,7 @@ def test_adding_an_event_does_not_shift_other_random_draws(baseline, extending):
     plain.run(), extra.run()
 
     def fired(model):
-        return [(r.step, r.event_id) for r in model.event_engine.log if r.event_id in ("trilateral_exercise", "trilateral_summit")]
+        return [(r.step, r.event_id) for r in model.log.rows[0] if r.event_id in ("trilateral_exercise", "trilateral_summit")]
 
     assert fired(plain) == fired(extra)
 
@@ -522,11 +562,11 @@ def test_contingency_effect_sets_state_and_tension():
     model = WargameModel(scenario("taiwan_contingency"), rng=2)
     while model.date < dt.date(2026, 6, 1):
         model.step()
-    taiwan = model.theatres[Theatre.TAIWAN]
+    k, theatres = THEATRES.index(Theatre.TAIWAN), model.theatres
     row = log_rows(model, event_id="taiwan_crisis", operation="contingency")[0]
     assert row.step == model.step_index and row.after == EscalationState.CRISIS
-    assert taiwan.state >= EscalationState.CRISIS and taiwan.first_crisis_step <= model.step_index
-    assert taiwan.tension >= model.parameters.crisis_threshold
+    assert theatres.state[k][0] >= EscalationState.CRISIS and theatres.first_crisis_step[k][0] <= model.step_index
+    assert theatres.tension[k][0] >= model.parameters.crisis_threshold[0]
 
 
 def test_non_finite_state_is_an_error(extending):
@@ -543,17 +583,20 @@ def test_non_finite_state_is_an_error(extending):
     model = WargameModel(load_scenario(path), rng=1)
     with pytest.raises(ModelStateError, match="non-finite"):
         model.run()
-    assert math.isinf(model.actors[Actor.CHINA].capability)
+    assert math.isinf(model.actors[Actor.CHINA].capability[0])
+    batch = WargameModel(load_scenario(path), seeds=[1, 2])  # in a batch the lane fails and the others go on
+    batch.run()
+    assert set(batch.failures) == {0, 1} and "non-finite" in batch.failures[0]
 
 
 def test_registry_reads_and_writes_the_live_state(baseline):
-    model = WargameModel(baseline, rng=2)
+    model = WargameModel(baseline, seeds=[2, 3])
     for _ in range(30):
         model.step()
     japan = model.actors[Actor.JAPAN]
-    assert model.getter("actors.japan.reliability.us")() == japan.reliability[Actor.US]
-    assert model.getter("ties.japan_rok")() == model.ties["japan_rok"]
-    assert model.getter("partnership")() == int(model.partnership.state)
-    before = japan.reliability[Actor.ROK]
-    model.shift("actors.japan.reliability.rok", -0.2)
-    assert japan.reliability[Actor.ROK] == pytest.approx(before - 0.2)
+    assert np.array_equal(model.getter("actors.japan.reliability.us")(), japan.reliability[Actor.US])
+    assert np.array_equal(model.getter("ties.japan_rok")(), model.ties["japan_rok"])
+    assert np.array_equal(model.getter("partnership")(), model.partnership.state)
+    before = japan.reliability[Actor.ROK].copy()
+    model.shift("actors.japan.reliability.rok", -0.2, np.array([False, True]))  # a change touches only its lanes
+    assert japan.reliability[Actor.ROK] == pytest.approx(before - np.array([0.0, 0.2]))

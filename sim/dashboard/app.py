@@ -136,7 +136,7 @@ def _run_images(model):
     now = theatres_now(model)
     return {
         "map": figures.png(figures.theatre_map(now), dpi=100),
-        "forces": figures.png(figures.force_allocation(now, model.parameters.us_force_pool, model.us_overstretch),
+        "forces": figures.png(figures.force_allocation(now, float(model.parameters.us_force_pool[0]), float(model.us_overstretch[0])),
                               dpi=90, tight=False),
         "trajectories": figures.png(plots.run_trajectories(view, model.run_index, []), dpi=80),
     }
@@ -213,7 +213,7 @@ def PlayView(choices):
                                         render_interval=render_interval, use_threads=use_threads).key(
                             f"controller-{id(model.value)}")
             if model.value is not None:
-                Status(model.value, len(model.value.event_engine.log))
+                Status(model.value, len(model.value.log.rows[0]))
                 Actors(model.value)
         with solara.Column():
             if problem.value:
@@ -300,7 +300,7 @@ def ChairView(choices):
                     solara.InputText("File (beside the played scenario, so `extends` stays in its folder)",
                                      value=save_path)
                     solara.Button("Save and validate", color="primary", on_click=save)
-                Status(current.model, len(current.model.event_engine.log))
+                Status(current.model, len(current.model.log.rows[0]))
                 if current.moves:
                     with solara.Card("Moves so far"):
                         Table(pd.DataFrame([(str(m.date), m.step, m.key, m.target) for m in current.moves][::-1],

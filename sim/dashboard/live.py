@@ -20,6 +20,8 @@ LADDER_FLOORS = ("institutionalised", "functioning", "strained", "rupture")
 class PlayModel(BatchModel):
     """`sim.BatchModel` (the command line's seeding, a DataCollector of every recorded variable) for the page.
 
+    It is a batch of one run: the page reads lane 0 of every variable.
+
     The scenario argument is called `spec`: mesa 3.5's SolaraViz reset fills an argument called
     `scenario` with a Mesa Scenario of its own.
     """
@@ -37,7 +39,7 @@ class LiveView:
         self.model = model
         self.name = model.scenario_spec.name
         parameters = model.parameters
-        self.ladder_thresholds = {state: getattr(parameters, f"partnership_{state}_cohesion") for state in LADDER_FLOORS}
+        self.ladder_thresholds = {state: float(getattr(parameters, f"partnership_{state}_cohesion")[0]) for state in LADDER_FLOORS}
 
     def _per_step(self, array, names, columns):
         frame = pd.DataFrame(array, columns=names)[list(columns)]
@@ -46,15 +48,17 @@ class LiveView:
 
     def timeseries(self, columns, runs=None):
         """The recorded variables so far (step 0 = the initial state), with run, step and date."""
-        return self._per_step(self.model.recorder.values, RECORDED_VARIABLES, columns)
+        recorder = self.model.recorder
+        return self._per_step(recorder.values[: recorder.recorded_steps, :, 0], RECORDED_VARIABLES, columns)
 
     def trace(self, columns=None, runs=None):
         """The causal-trace terms so far, with run, step and date."""
-        return self._per_step(self.model.recorder.trace, TRACE_VARIABLES, columns or TRACE_VARIABLES)
+        recorder = self.model.recorder
+        return self._per_step(recorder.trace[: recorder.recorded_steps, :, 0], TRACE_VARIABLES, columns or TRACE_VARIABLES)
 
     def events(self, run=None):
         """The event log so far."""
-        return pd.DataFrame(self.model.event_engine.log, columns=list(LOG_COLUMNS)).assign(run=self.model.run_index)
+        return pd.DataFrame(self.model.log.rows[0], columns=list(LOG_COLUMNS)).assign(run=self.model.run_index)
 
 
 @dataclass(frozen=True)
@@ -71,26 +75,28 @@ class TheatreNow:
 
 def theatres_now(model):
     """Every theatre of the world (sim.world.THEATRES) in its current state."""
-    return [TheatreNow(t.value, model.theatres[t].state, model.theatres[t].tension, model.theatres[t].us_forces,
-                       model.theatres[t].demand, model.opportunity[i]) for i, t in enumerate(THEATRES)]
+    theatres = model.theatres
+    return [TheatreNow(t.value, EscalationState(int(theatres.state[k, 0])), float(theatres.tension[k, 0]),
+                       float(theatres.us_forces[k, 0]), float(theatres.demand[k, 0]), float(model.opportunity[k, 0]))
+            for k, t in enumerate(THEATRES)]
 
 
 def actors_now(model):
     """One row per actor of the model: government in office, opinion and, for partners, effective commitment."""
     rows = []
     for actor, agent in model.actors.items():
-        commitment = agent.effective_commitment if actor in PARTNERS else math.nan
-        rows.append({"actor": actor.value, "government": agent.government_name, "opinion": round(agent.opinion, 3),
+        commitment = float(agent.effective_commitment[0]) if actor in PARTNERS else math.nan
+        rows.append({"actor": actor.value, "government": agent.government_names[0], "opinion": round(float(agent.opinion[0]), 3),
                      "commitment": round(commitment, 3)})
     return pd.DataFrame(rows)
 
 
 def headline(model):
     """Date, step, partnership state and cohesion with its three components, as numbers and labels."""
+    numbers = {name: float(getattr(model, name)[0])
+               for name in ("cohesion", "consistency", "coherence", "credibility", "us_credibility", "us_overstretch")}
     return {"date": model.date, "step": model.step_index, "steps": model.n_steps,
-            "partnership": PartnershipState(model.partnership.state), "cohesion": model.cohesion,
-            "consistency": model.consistency, "coherence": model.coherence, "credibility": model.credibility,
-            "us_credibility": model.us_credibility, "us_overstretch": model.us_overstretch}
+            "partnership": PartnershipState(int(model.partnership.state[0])), **numbers}
 
 
 def event_log(view, newest_first=True, limit=200):

@@ -3,85 +3,119 @@
 Partners perceive tension, hold views of each other's reliability and carry domestic opinion.
 Adversaries form escalation intents from opportunity and from the politics of a theatre's subject.
 Other actors (Taiwan) carry a government and opinion that matter through the theatres they are the
-subject of. Every actor decides from the same snapshot of the model and only then commits, so the
-order in which actors are activated cannot change the result.
+subject of. Every attribute is an array over lanes (runs), and each agent decides for all lanes at
+once from the same snapshot of the model and only then commits, so the order in which actors are
+activated cannot change the result. Equations: docs/ODD.md sections 7.1, 7.2, 7.5 and 7.6.
 """
 
-import operator
-
 import mesa
+import numpy as np
 
 from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
+from .lanes import clip01
+
+# The profile fields the dynamics read; held per lane, replaced when a government changes.
+PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
 
 
-def clip01(x):
-    """Clamp to [0, 1]."""
-    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+class GovernmentTable:
+    """The scenario's government profiles as arrays indexed by profile number."""
+
+    def __init__(self, governments):
+        self.names = tuple(governments)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        profiles = list(governments.values())
+        self.fields = {f: np.array([getattr(g, f) for g in profiles], dtype=np.float64) for f in PROFILE_FIELDS}
+        self.priority = np.array([[getattr(g.theatre_priority, t.value) for t in THEATRES] for g in profiles], dtype=np.float64)
 
 
 class StateActor(mesa.Agent):
-    """One state: government profile, opinion, capability, exposure and (partners) perceptions."""
+    """One state in every lane: government in office, opinion, capability, exposure and (partners) perceptions."""
 
-    def __init__(self, model, *, actor, government_name, government, opinion=0.5, capability=1.0,
+    def __init__(self, model, *, actor, government, opinion=0.5, capability=1.0,
                  exposure=(1.0 / len(THEATRES),) * len(THEATRES), reliability=None, perceived_tension=(0.0,) * len(THEATRES)):
         super().__init__(model)
+        lanes = model.lane_count
         self.actor = actor
-        self.government_name = government_name
-        self.government = government
-        self.opinion = opinion
-        self.opinion_anchor = opinion
-        self.capability = capability
+        self.government_index = np.full(lanes, model.government_table.index[government], dtype=np.int64)
+        self.profile = {}
+        self.priority = None
+        self.put_government(self.government_index, np.ones(lanes, dtype=bool))
+        self.opinion = np.full(lanes, float(opinion))
+        self.opinion_anchor = self.opinion.copy()
+        self.capability = np.full(lanes, float(capability))
         self.exposure = tuple(exposure)
         self.exposure_total = sum(self.exposure)
         self.role = ACTORS[actor].role
         self.is_partner = self.role is Role.PARTNER
         self.is_us = actor is LEAD_PARTNER
-        self.reliability = dict(reliability or {})
-        self.perceived_tension = list(perceived_tension)
-        self.driven_theatres = []  # adversaries: the theatres whose tension they drive (set by the model)
+        self.reliability = {other: np.full(lanes, float(r)) for other, r in (reliability or {}).items()}
+        self.perceived_tension = [np.full(lanes, float(t)) for t in perceived_tension]
+        self.driven_theatres = []  # adversaries: indices of the theatres whose tension they drive (set by the model)
         self.threat = self.threat_level()
         self._pending = None
-        self._weights_for = None
-        self._weights = ()
+
+    def put_government(self, index, mask):
+        """Put profile number `index` (per lane) in office in the masked lanes."""
+        table = self.model.government_table
+        self.government_index[mask] = index[mask] if np.ndim(index) else index
+        chosen = self.government_index
+        for name, values in table.fields.items():
+            if name not in self.profile:
+                self.profile[name] = values[chosen].copy()
+            else:
+                self.profile[name][mask] = values[chosen[mask]]
+        if self.priority is None:
+            self.priority = table.priority[chosen].T.copy()  # (theatres, lanes)
+        else:
+            self.priority[:, mask] = table.priority[chosen[mask]].T
+
+    @property
+    def government_names(self):
+        """The name of the profile in office, per lane."""
+        names = self.model.government_table.names
+        return [names[i] for i in self.government_index]
 
     @property
     def effective_commitment(self):
         """Partners: government commitment shifted by domestic opinion, c + w (opinion - 0.5), clipped to 0-1."""
-        return clip01(self.government.alliance_commitment + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+        return clip01(self.profile["alliance_commitment"] + self.model.parameters.opinion_weight * (self.opinion - 0.5))
 
     @property
     def effective_resolve(self):
         """Adversaries: government resolve shifted by domestic (nationalist) opinion, r + w (opinion - 0.5), clipped to 0-1."""
-        return clip01(self.government.resolve + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+        return clip01(self.profile["resolve"] + self.model.parameters.opinion_weight * (self.opinion - 0.5))
 
     def threat_level(self):
         """Exposure-weighted perceived tension, 0-1."""
         total = self.exposure_total
         if total == 0.0:
-            return 0.0
-        return sum(map(operator.mul, self.exposure, self.perceived_tension)) / total
+            return np.zeros(self.model.lane_count)
+        weighted = 0.0
+        for e, t in zip(self.exposure, self.perceived_tension):
+            weighted = weighted + e * t
+        return weighted / total
 
     def priorities(self):
         """Share of attention given to each theatre: exposure x government priority x perceived tension."""
-        if self._weights_for is not self.government:  # exposure x priority changes only with the government
-            priority = self.government.theatre_priority
-            self._weights = tuple(e * getattr(priority, t.value) for e, t in zip(self.exposure, THEATRES))
-            self._weights_for = self.government
-        weights = [w * (0.1 + t) for w, t in zip(self._weights, self.perceived_tension)]  # 0.1: attention to quiet theatres
-        total = sum(weights) or 1.0
+        weights = [e * w * (0.1 + t) for e, w, t in zip(self.exposure, self.priority, self.perceived_tension)]  # 0.1: attention to quiet theatres
+        total = 0.0
+        for w in weights:
+            total = total + w
+        total = np.where(total == 0.0, 1.0, total)
         return [x / total for x in weights]
 
     def resolve_in(self, theatre):
-        """Adversaries: resolve in one theatre, raised or lowered by how assertively its subject claims sovereignty.
+        """Adversaries: resolve in theatre number `theatre`, raised or lowered by how assertively its subject claims sovereignty.
 
         r_k = clip(r_eff + provocation_gain * (a_subject - sovereignty_reference)); r_eff where the theatre has no subject.
         """
-        subject = theatre.subject
+        subject = self.model.theatres.subject[theatre]
         if subject is None:
             return self.effective_resolve
         p = self.model.parameters
         return clip01(self.effective_resolve
-                      + p.provocation_gain * (subject.government.sovereignty_assertiveness - p.sovereignty_reference))
+                      + p.provocation_gain * (subject.profile["sovereignty_assertiveness"] - p.sovereignty_reference))
 
     def decide(self):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
@@ -91,10 +125,10 @@ class StateActor(mesa.Agent):
         if self.is_partner:
             target = self.opinion_anchor + params.opinion_threat_rally * self.threat + coerced
             if not self.is_us:
-                target -= params.opinion_burden_backlash * model.us_burden_sharing_demand
+                target = target - params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
             rate = rates.threat_perception
-            perceived = [p + rate * (t.tension - p) for p, t in zip(self.perceived_tension, model.theatre_list)]
+            perceived = [p + rate * (t - p) for p, t in zip(self.perceived_tension, model.theatres.tension)]
             speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
             shown = model.demonstrated_reliability
             reliability = {}
@@ -104,21 +138,21 @@ class StateActor(mesa.Agent):
             self._pending = (opinion, perceived, reliability)
         else:
             opinion = self.opinion + rates.opinion * (clip01(self.opinion_anchor + coerced) - self.opinion)
-            opportunity = model.opportunity
-            resolve = [self.resolve_in(t) for t in self.driven_theatres]
-            intents = [min(1.0, params.escalation_gain * r * opportunity[t.index] + t.pressure)
-                       for t, r in zip(self.driven_theatres, resolve)]
+            theatres = model.theatres
+            resolve = [self.resolve_in(k) for k in self.driven_theatres]
+            intents = [np.minimum(1.0, params.escalation_gain * r * model.opportunity[k] + theatres.pressure[k])
+                       for k, r in zip(self.driven_theatres, resolve)]
             self._pending = (opinion, resolve, intents)
 
     def commit(self):
         """Apply what `decide` prepared."""
         if self.is_partner:
             self.opinion, self.perceived_tension, reliability = self._pending
-            self.reliability.update(reliability)  # in place: the model's variable registry holds this dict
+            self.reliability.update(reliability)
             self.threat = self.threat_level()
         else:  # an adversary's intent is the escalation target of each theatre it drives
             self.opinion, resolve, intents = self._pending
-            for theatre, r, intent in zip(self.driven_theatres, resolve, intents):
-                theatre.resolve, theatre.intent = r, intent
+            theatres = self.model.theatres
+            for k, r, intent in zip(self.driven_theatres, resolve, intents):
+                theatres.resolve[k], theatres.intent[k] = r, intent
         self._pending = None
-

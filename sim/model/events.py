@@ -1,9 +1,10 @@
-"""The event engine: scheduled, random and triggered events from the scenario, and their effects.
+"""The event engine: scheduled, random and triggered events from the scenario, and their effects, per lane.
 
 Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone,
 then effects of earlier firings whose delay ends now, then scheduled events, then random events,
-then triggered events; within each group, the order of declaration in the scenario. Every applied
-effect, and every undo, is appended to the event log.
+then triggered events; within each group, the order of declaration in the scenario. An event fires
+in the lanes (runs) where its draw, condition or date says so; its effects touch only those lanes.
+Every applied effect, and every undo, is appended to the event log of each lane it touched.
 """
 
 import datetime as dt
@@ -11,9 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
+from .lanes import lanes_in
 from .politics import apply_dispute
 
 
@@ -35,31 +39,60 @@ class LogRow(NamedTuple):
 LOG_COLUMNS = LogRow._fields
 
 
+def _at(value, lane):
+    """A lane's entry of an array over lanes, or the number itself."""
+    return float(value[lane]) if np.ndim(value) else float(value)
+
+
 @dataclass
 class _Entry:
     spec: object
+    fired: object
+    was_true: object
     first_step: int = 1
     last_step: int = 10**9
     at_step: int = -1
     draws: object = None
     rate: object = None
     condition: object = None
-    was_true: bool = False
-    fired: int = 0
+
+
+class EventLog:
+    """The event log of every lane: `rows[lane]` is that run's list of LogRow (none kept when not `enabled`)."""
+
+    def __init__(self, model, enabled=True):
+        self.model = model
+        self.enabled = enabled
+        self.rows = [[] for _ in range(model.lane_count)]
+
+    def record(self, mask, event_id, source, target, operation, value, before, after, note=""):
+        """Append one row to the log of each masked lane; numbers may be arrays over lanes, `note` a function of the lane."""
+        if not self.enabled:
+            return
+        model = self.model
+        step, date = model.step_index, model.date
+        lanes = lanes_in(mask)
+        numbers = [np.asarray(x, dtype=np.float64) for x in (value, before, after)]
+        # NaN as the one math.nan object, so that equal rows compare equal (nan == nan is false, but `is` is checked first)
+        value, before, after = ([v if v == v else math.nan for v in (x[lanes].tolist() if x.ndim else [float(x)] * len(lanes))]
+                                for x in numbers)
+        for i, lane in enumerate(lanes.tolist()):
+            self.rows[lane].append(LogRow(step, date, event_id, source, target, operation, value[i], before[i], after[i],
+                                          note(lane) if callable(note) else note))
 
 
 class EventEngine:
-    """Runs the scenario's events against a model and keeps the event log."""
+    """Runs the scenario's events against a model, lane by lane through masks."""
 
     def __init__(self, model, specs, draws_for):
         self.model = model
-        self.log = []
-        self.delayed = {}
-        self.undo = {}  # step -> [(event id, effect, change to undo)]
+        self.delayed = {}  # step -> [(entry, mask)]
+        self.undo = {}  # step -> [(event id, effect, change to undo, mask)]
         self.draws_for = draws_for
+        lanes = model.lane_count
         self.entries = []
         for spec in specs:
-            entry = _Entry(spec=spec)
+            entry = _Entry(spec=spec, fired=np.zeros(lanes, dtype=np.int64), was_true=np.zeros(lanes, dtype=bool))
             if spec.window is not None:
                 entry.first_step = model.step_of(spec.window.start) if spec.window.start else 1
                 entry.last_step = model.step_of(spec.window.end, last=True) if spec.window.end else 10**9
@@ -77,90 +110,102 @@ class EventEngine:
         self.random = [e for e in self.entries if e.spec.kind == "random"]
         self.triggered = [e for e in self.entries if e.spec.kind == "triggered"]
 
-    def fired_counts(self):
-        """Event id -> number of firings so far."""
-        return {e.spec.id: e.fired for e in self.entries}
+    def fired_total(self):
+        """Number of firings so far of every event together, per lane."""
+        total = np.zeros(self.model.lane_count, dtype=np.int64)
+        for entry in self.entries:
+            total += entry.fired
+        return total
 
     def step(self, step):
         """Fire everything due at `step`, in the documented order."""
-        for event_id, effect, change in self.undo.pop(step, ()):
-            target, before, after = undo_effect(self.model, effect, change)
-            self.record(event_id, "lapse", target, "undo", math.nan, before, after, f"until {effect.until}")
-        for entry in self.delayed.pop(step, ()):
-            self._apply(entry, "delayed")
+        model = self.model
+        for event_id, effect, change, mask in self.undo.pop(step, ()):
+            target, before, after = undo_effect(model, effect, change, mask)
+            model.log.record(mask, event_id, "lapse", target, "undo", math.nan, before, after, f"until {effect.until}")
+        for entry, mask in self.delayed.pop(step, ()):
+            self._apply(entry, "delayed", mask)
         for entry in self.scheduled:
             if entry.at_step == step:
-                self._fire(entry, "scheduled")
+                self._fire(entry, "scheduled", model.all_lanes)
         for entry in self.random:
-            if entry.first_step <= step <= entry.last_step and (entry.spec.repeat or entry.fired == 0):
-                draw = entry.draws[step]
-                probability = entry.spec.probability_per_step if entry.rate is None else min(1.0, max(0.0, entry.rate()))
-                if draw < probability:
-                    self._fire(entry, "random", f"probability={probability:.4f} draw={draw:.4f}")
+            if entry.first_step <= step <= entry.last_step:
+                eligible = model.all_lanes if entry.spec.repeat else entry.fired == 0
+                draw = entry.draws[:, step]
+                probability = (entry.spec.probability_per_step if entry.rate is None
+                               else np.minimum(1.0, np.maximum(0.0, entry.rate())))
+                fires = eligible & (draw < probability)
+                if fires.any():
+                    self._fire(entry, "random", fires,
+                               lambda lane: f"probability={_at(probability, lane):.4f} draw={draw[lane]:.4f}")
         for entry in self.triggered:
-            in_window = entry.first_step <= step <= entry.last_step
-            now_true = in_window and entry.condition()
-            if now_true and not entry.was_true and (entry.spec.repeat or entry.fired == 0):
-                self._fire(entry, "triggered")
+            now_true = entry.condition() if entry.first_step <= step <= entry.last_step else np.zeros(model.lane_count, dtype=bool)
+            fires = now_true & ~entry.was_true
+            if not entry.spec.repeat:
+                fires &= entry.fired == 0
+            if fires.any():
+                self._fire(entry, "triggered", fires)
             entry.was_true = now_true
 
-    def _fire(self, entry, source, why=""):
-        entry.fired += 1
+    def _fire(self, entry, source, mask, why=None):
+        entry.fired += mask
         delay = entry.spec.delay_steps
         if delay:
-            self.record(entry.spec.id, source, "", "fired", math.nan, math.nan, math.nan,
-                        "; ".join(filter(None, (why, f"effects apply in {delay} steps"))))
-            self.delayed.setdefault(self.model.step_index + delay, []).append(entry)
+            later = f"effects apply in {delay} steps"
+            self.model.log.record(mask, entry.spec.id, source, "", "fired", math.nan, math.nan, math.nan,
+                                  later if why is None else (lambda lane: f"{why(lane)}; {later}"))
+            self.delayed.setdefault(self.model.step_index + delay, []).append((entry, mask))
         else:
-            self._apply(entry, source, why)
+            self._apply(entry, source, mask, why)
 
-    def _apply(self, entry, source, why=""):
+    def _apply(self, entry, source, mask, why=None):
         model = self.model
         for effect in entry.spec.effects:
             operation = effect.operation
             if operation == "election":  # its own stream: a random event's firing draw must not decide the winner
-                u = self.draws_for(f"{entry.spec.id}:election")[model.step_index]
-                target, before, after, note = model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u)
-                changes = [(target, before, after, f"{note}; draw={u:.4f}")]
+                u = self.draws_for(f"{entry.spec.id}:election")[:, model.step_index]
+                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u, mask)]
             else:
-                changes = apply_effect(model, effect)
+                changes = apply_effect(model, effect, mask)
+            value = effect.value if effect.value is not None else math.nan
             for target, before, after, note in changes:
-                value = effect.value if effect.value is not None else math.nan
-                self.record(entry.spec.id, source, target, operation, value, before, after, "; ".join(filter(None, (why, note))))
+                model.log.record(mask, entry.spec.id, source, target, operation, value, before, after, _joined(why, note))
                 if effect.until is not None:
                     change = before if operation in RESTORED_ON_UNDO else after - before
-                    self.undo.setdefault(model.step_of(effect.until), []).append((entry.spec.id, effect, change))
+                    self.undo.setdefault(model.step_of(effect.until), []).append((entry.spec.id, effect, change, mask))
 
-    def record(self, event_id, source, target, operation, value, before, after, note=""):
-        """Append one row to the event log."""
-        model = self.model
-        self.log.append(LogRow(model.step_index, model.date, event_id, source, target, operation,
-                               float(value), float(before), float(after), note))
+
+def _joined(why, note):
+    """The log note: the firing's reason and the effect's note, each a string, None or a function of the lane."""
+    parts = [part for part in (why, note) if part]
+    if not any(callable(part) for part in parts):
+        return "; ".join(parts)
+    return lambda lane: "; ".join(filter(None, (part(lane) if callable(part) else part for part in parts)))
 
 
 # Effects whose `until` restores the previous value rather than taking back the applied change.
 RESTORED_ON_UNDO = ("parameter", "economic_coercion")
 
 
-def undo_effect(model, effect, change):
-    """Undo a change whose `until` date has come; return (target, before, after).
+def undo_effect(model, effect, change, mask):
+    """Undo a change whose `until` date has come, in the masked lanes; return (target, before, after).
 
     A variable gets the applied change taken back (other changes since then stay); a parameter
     and a coercion get their previous value back.
     """
     if effect.operation == "parameter":
-        return model.set_parameter(effect.parameter, change)
+        return model.set_parameter(effect.parameter, change, mask)
     if effect.operation == "economic_coercion":
-        return _coerce(model, effect.economic_coercion, change)[:3]
+        return _coerce(model, effect.economic_coercion, change, mask)[:3]
     target = getattr(effect, effect.operation)
-    return model.shift(target, -change)
+    return model.shift(target, -change, mask)
 
 
-def apply_effect(model, effect):
-    """Apply one declared effect; return [(target, before, after, note)] for the log."""
+def apply_effect(model, effect, mask):
+    """Apply one declared effect in the masked lanes; return [(target, before, after, note)] for the log."""
     op = effect.operation
     if op == "parameter":
-        name, before, after = model.set_parameter(effect.parameter, effect.value)
+        name, before, after = model.set_parameter(effect.parameter, effect.value, mask)
         return [(name, before, after, "")]
     if op in ("set", "add", "multiply", "shock"):
         target = getattr(effect, op)
@@ -173,41 +218,48 @@ def apply_effect(model, effect):
             after = before + effect.value
         else:
             after = before + effect.value * (1.0 - model.parameters.shock_damping * model.institution_level)
-        name, before, after = model.assign(target, after)
+        name, before, after = model.assign(target, after, mask)
         return [(name, before, after, "")]
     if op == "government":
         actor = Actor(effect.government.actor)
-        old_name, old_c, new_c = model.change_government(actor, effect.government.profile)
-        return [(f"actors.{actor.value}.government", old_c, new_c, f"{old_name} -> {effect.government.profile}")]
+        old_names, old_c, new_c = model.change_government(actor, effect.government.profile, mask)
+        return [(f"actors.{actor.value}.government", old_c, new_c,
+                 lambda lane: f"{old_names[lane]} -> {effect.government.profile}")]
     if op == "contingency":
         theatre = Theatre(effect.contingency.theatre)
-        before, after, note = model.force_contingency(theatre, STATE_BY_LABEL[effect.contingency.state])
+        before, after, note = model.force_contingency(theatre, STATE_BY_LABEL[effect.contingency.state], mask)
         return [(f"theatres.{theatre.value}.state", before, after, note)]
     if op == "exercise":
         before = model.interoperability
-        names = model.exercise(effect.exercise.domains, effect.exercise.intensity)
+        names = model.exercise(effect.exercise.domains, effect.exercise.intensity, mask)
         return [("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
     if op == "dispute":
         dispute = effect.dispute
-        changes = apply_dispute(model, dispute.kind, dispute.severity, dispute.target)
+        changes = apply_dispute(model, dispute.kind, dispute.severity, dispute.target, mask)
         return [(name, before, after, dispute.kind if dispute.target == "both" else f"{dispute.kind} with {dispute.target}")
                 for name, before, after in changes]
     if op == "coercive_signal":
         signal = effect.coercive_signal
-        changes = model.coercive_signal(Actor(signal.by), Actor(signal.toward), Theatre(signal.theatre), signal.intensity)
-        note = f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={model.demonstrated_reliability[Actor(signal.by)]:.3f}"
+        signaller = Actor(signal.by)
+        credibility = model.demonstrated_reliability[signaller].copy()
+        changes = model.coercive_signal(signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
+        note = lambda lane: f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={credibility[lane]:.3f}"  # noqa: E731
         return [(name, before, after, note) for name, before, after in changes]
     if op == "economic_coercion":
-        return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity)]
+        return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity, mask)]
     if op == "upkeep":
-        model.upkeep_pulse += effect.upkeep
+        model.upkeep_pulse = np.where(mask, model.upkeep_pulse + effect.upkeep, model.upkeep_pulse)
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]
     change = effect.institution
-    before, after = model.change_institution(Institution(change.name), INSTITUTION_ACTIONS[change.action])
-    return [(f"institutions.{change.name}", int(before), int(after), f"{change.action}: {before.label} -> {after.label}")]
+    status = INSTITUTION_ACTIONS[change.action]
+    before = model.change_institution(Institution(change.name), status, mask)
+    return [(f"institutions.{change.name}", before, int(status),
+             lambda lane: f"{change.action}: {type(status)(int(before[lane])).label} -> {status.label}")]
 
 
-def _coerce(model, coercion, severity):
-    """Put `coercion` in force at `severity` (0 lifts it); return (target, before, after, note) for the log."""
-    before = model.impose_coercion(Actor(coercion.by), Actor(coercion.target), severity)
-    return f"coercion.{coercion.by}.{coercion.target}", before, severity, "lifted" if severity == 0.0 else "in force"
+def _coerce(model, coercion, severity, mask):
+    """Put `coercion` in force at `severity` (0 lifts it) in the masked lanes; return (target, before, after, note) for the log."""
+    before = model.impose_coercion(Actor(coercion.by), Actor(coercion.target), severity, mask)
+    after = np.where(mask, severity, before)
+    note = (lambda lane: "lifted" if after[lane] == 0.0 else "in force") if np.ndim(severity) else ("lifted" if severity == 0.0 else "in force")
+    return f"coercion.{coercion.by}.{coercion.target}", before, after, note

@@ -1,4 +1,4 @@
-"""Institutions: named institutions with a status, and the institutionalisation stock they feed.
+"""Institutions: named institutions with a status per lane, and the institutionalisation stock they feed.
 
 The stock I is built by trilateral activity A (routine work of the summit process, operating
 mechanisms, and pulses from scripted summits and exercises) and eroded otherwise, more slowly the
@@ -7,16 +7,22 @@ deeper it is built (docs/ODD.md section 7.10):
     I <- I + g A (1 - I) - d (1 - r I) I
 """
 
-from ..world import INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, Institution
+import numpy as np
 
-def initial_statuses(spec):
-    """Institution -> status from the scenario's `institutions` block."""
-    return {i: INSTITUTION_STATUS_BY_LABEL[getattr(spec, i.value)] for i in INSTITUTIONS}
+from ..world import INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, Institution, InstitutionStatus
+
+# 1.0 for the statuses under which an institution operates, indexed by status number.
+_OPERATING = np.array([1.0 if s.operating else 0.0 for s in InstitutionStatus])
+
+
+def initial_statuses(spec, lanes):
+    """Institution -> status number per lane, from the scenario's `institutions` block."""
+    return {i: np.full(lanes, int(INSTITUTION_STATUS_BY_LABEL[getattr(spec, i.value)]), dtype=np.int64) for i in INSTITUTIONS}
 
 
 def operating(statuses, institution):
-    """1.0 if the institution operates (active or under notice), else 0.0."""
-    return 1.0 if statuses[institution].operating else 0.0
+    """1.0 where the institution operates (active or under notice), else 0.0, per lane."""
+    return _OPERATING[statuses[institution]]
 
 
 def activity(statuses, min_commitment, pulse, params, partnership_meets):
@@ -39,5 +45,5 @@ def next_level(level, activity_now, growth, erosion, params):
 
 
 def is_reversal(before, after):
-    """Whether a status change takes something away (notice, suspension, end of an operating institution)."""
-    return before.operating and after < before
+    """Where a status change takes something away (notice, suspension, end of an operating institution)."""
+    return (_OPERATING[before] > 0.0) & (after < before)

@@ -3,85 +3,73 @@
 Each step the ladder compares cohesion (and, for the top rung, institutionalisation) with the
 thresholds of the current state. Sustained shortfall moves the state one rung down; sustained
 recovery moves it one rung up. A single crossing of a line changes nothing. Meanings of the states
-and the equations are in docs/ODD.md (sections 2 and 7.11).
+and the equations are in docs/ODD.md (sections 2 and 7.11). Every quantity is per lane.
 """
 
-from dataclasses import dataclass, field
+import numpy as np
 
 from ..world import PartnershipState
 
-RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (
-    PartnershipState.RUPTURED, PartnershipState.SUSPENDED, PartnershipState.STRAINED, PartnershipState.FUNCTIONING,
-    PartnershipState.INSTITUTIONALISED)
+RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in PartnershipState)
+
+# The parameter holding the cohesion floor of each state (the threshold of the rung beneath it; none for ruptured).
+FLOOR_PARAMETERS = (None, "partnership_rupture_cohesion", "partnership_strained_cohesion",
+                    "partnership_functioning_cohesion", "partnership_institutionalised_cohesion")
 
 
-_FLOOR = {
-    INSTITUTIONALISED: "partnership_institutionalised_cohesion",
-    FUNCTIONING: "partnership_functioning_cohesion",
-    STRAINED: "partnership_strained_cohesion",
-    SUSPENDED: "partnership_rupture_cohesion",
-}
-
-
-def floor_of(state, params):
-    """Cohesion below which `state` cannot be held (the threshold of the rung beneath it; none for ruptured)."""
-    return getattr(params, _FLOOR[state]) if state is not RUPTURED else -1.0
+def floors(params):
+    """Cohesion floor of every state, per lane: an array (states, lanes); -1 for ruptured."""
+    lanes = len(params.partnership_rupture_cohesion)
+    return np.array([np.full(lanes, -1.0) if name is None else getattr(params, name) for name in FLOOR_PARAMETERS])
 
 
 def supports(state, cohesion, level, params, margin=0.0):
-    """Whether the conditions of `state` hold: cohesion at its floor (+ margin), and institutions for the top rung."""
-    if state is INSTITUTIONALISED and level < params.partnership_institutionalised_level + margin:
-        return False
-    return cohesion >= floor_of(state, params) + margin
+    """Whether the conditions of `state` hold per lane: cohesion at its floor (+ margin), and institutions for the top rung."""
+    floor = np.take_along_axis(floors(params), state[None, :], axis=0)[0]
+    institutions_short = (state == INSTITUTIONALISED) & (level < params.partnership_institutionalised_level + margin)
+    return (cohesion >= floor + margin) & ~institutions_short
 
 
 def initial_state(cohesion, level, params):
-    """The highest state whose conditions hold at the start of a run."""
-    for state in reversed(PartnershipState):
-        if supports(state, cohesion, level, params):
-            return state
-    return RUPTURED
+    """The highest state whose conditions hold at the start of a run, per lane."""
+    state = np.full(len(cohesion), RUPTURED, dtype=np.int64)
+    for candidate in (SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED):
+        holds = supports(np.full(len(cohesion), candidate, dtype=np.int64), cohesion, level, params)
+        state = np.where(holds, candidate, state)
+    return state
 
 
-@dataclass
 class PartnershipLadder:
-    """Current rung, persistence counters and the history the run summary needs."""
+    """Current rung, persistence counters and the history the run summary needs, per lane."""
 
-    state: PartnershipState
-    weeks_below: float = 0.0
-    weeks_above: float = 0.0
-    steps_in: dict = field(default_factory=dict)
-    first_entry: dict = field(default_factory=dict)
-    worst: PartnershipState = None
-
-    def __post_init__(self):
-        self.worst = self.state
-        self.steps_in = {s: 0 for s in PartnershipState}
-        self.first_entry = {s: -1 for s in PartnershipState}
-        self.first_entry[self.state] = 0
+    def __init__(self, state):
+        lanes = len(state)
+        self.state = state
+        self.weeks_below = np.zeros(lanes)
+        self.weeks_above = np.zeros(lanes)
+        self.worst = state.copy()
+        self.steps_in = np.zeros((len(PartnershipState), lanes), dtype=np.int64)
+        self.first_entry = np.full((len(PartnershipState), lanes), -1, dtype=np.int64)
+        self.first_entry[state, np.arange(lanes)] = 0
 
     def advance(self, cohesion, level, params, step_weeks, step):
-        """Update the counters for one step; return the new state if it changes, else None."""
-        changed = self._transition(cohesion, level, params, step_weeks, step)
-        self.steps_in[self.state] += 1
+        """Update the counters for one step; return the mask of lanes whose state changed."""
+        lanes = np.arange(len(self.state))
+        state = self.state
+        down = (state != RUPTURED) & ~supports(state, cohesion, level, params)
+        up = (state != INSTITUTIONALISED) & supports(np.minimum(state + 1, INSTITUTIONALISED), cohesion, level, params,
+                                                      params.partnership_recovery_margin)
+        self.weeks_below = np.where(down, self.weeks_below + step_weeks, 0.0)
+        self.weeks_above = np.where(up, self.weeks_above + step_weeks, 0.0)
+        go_down = self.weeks_below >= params.partnership_downgrade_weeks
+        go_up = ~go_down & (self.weeks_above >= params.partnership_upgrade_weeks)
+        changed = go_down | go_up
+        if changed.any():
+            self.state = state = np.where(go_down, state - 1, np.where(go_up, state + 1, state))
+            self.weeks_below = np.where(changed, 0.0, self.weeks_below)
+            self.weeks_above = np.where(changed, 0.0, self.weeks_above)
+            self.worst = np.minimum(self.worst, state)
+            first = self.first_entry[state, lanes]
+            self.first_entry[state, lanes] = np.where(changed & (first < 0), step, first)
+        self.steps_in[state, lanes] += 1
         return changed
-
-    def _transition(self, cohesion, level, params, step_weeks, step):
-        down = self.state is not RUPTURED and not supports(self.state, cohesion, level, params)
-        up = (self.state is not INSTITUTIONALISED
-              and supports(PartnershipState(self.state + 1), cohesion, level, params, params.partnership_recovery_margin))
-        self.weeks_below = self.weeks_below + step_weeks if down else 0.0
-        self.weeks_above = self.weeks_above + step_weeks if up else 0.0
-        if self.weeks_below >= params.partnership_downgrade_weeks:
-            return self._enter(PartnershipState(self.state - 1), step)
-        if self.weeks_above >= params.partnership_upgrade_weeks:
-            return self._enter(PartnershipState(self.state + 1), step)
-        return None
-
-    def _enter(self, state, step):
-        self.state = state
-        self.weeks_below = self.weeks_above = 0.0
-        self.worst = min(self.worst, state)
-        if self.first_entry[state] < 0:
-            self.first_entry[state] = step
-        return state

@@ -1,4 +1,4 @@
-"""What a run records: per-step model variables and causal-trace terms (one tuple each per step) and the run summary."""
+"""What a run records: per-step model variables and causal-trace terms (one array over lanes each) and the run summary."""
 
 from typing import Callable, NamedTuple
 
@@ -6,10 +6,11 @@ import numpy as np
 
 from ..world import (ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTIONS, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome,
                      EscalationState, PartnershipState)
+from .theatres import CRISIS_RESOLUTIONS
 from .trace import TRACE_VARIABLES
 
 class Recorded(NamedTuple):
-    """A group of recorded variables: their names and a function of the model giving their values in that order."""
+    """A group of recorded variables: their names and a function of the model giving their values (arrays over lanes) in that order."""
 
     names: tuple
     values: Callable
@@ -20,18 +21,18 @@ RECORDED = (
              lambda m: (m.cohesion, m.consistency, m.coherence, m.credibility, m.us_credibility)),
     Recorded(tuple(f"{a.value}_view_of_{LEAD_PARTNER.value}" for a in ALLIES),
              lambda m: [ally.reliability[LEAD_PARTNER] for ally in m.ally_list]),
-    Recorded(("partnership_state",), lambda m: (float(m.partnership.state),)),
+    Recorded(("partnership_state",), lambda m: (m.partnership.state,)),
     Recorded(tuple(f"tie_{name}" for name in TIE_NAMES), lambda m: m.ties.values()),
     Recorded(tuple(f"alignment_{name}" for name in ALIGNMENT_NAMES), lambda m: m.alignment.values()),
     Recorded(("institutionalisation", "interoperability", f"{LEAD_PARTNER.value}_commitment", "us_overstretch", "japan_rok_grievance"),
              lambda m: (m.institution_level, m.interoperability, m.lead_partner_commitment, m.us_overstretch, m.japan_rok_grievance)),
     Recorded(tuple(f"interop_{d.value}" for d in DOMAINS), lambda m: m.domain_levels),
-    Recorded(tuple(f"tension_{t.value}" for t in THEATRES), lambda m: [t.tension for t in m.theatre_list]),
-    Recorded(tuple(f"state_{t.value}" for t in THEATRES), lambda m: [float(t.state) for t in m.theatre_list]),
-    Recorded(tuple(f"us_forces_{t.value}" for t in THEATRES), lambda m: [t.us_forces for t in m.theatre_list]),
+    Recorded(tuple(f"tension_{t.value}" for t in THEATRES), lambda m: m.theatres.tension),
+    Recorded(tuple(f"state_{t.value}" for t in THEATRES), lambda m: m.theatres.state),
+    Recorded(tuple(f"us_forces_{t.value}" for t in THEATRES), lambda m: m.theatres.us_forces),
     Recorded(tuple(f"opportunity_{t.value}" for t in THEATRES), lambda m: m.opportunity),
-    Recorded(tuple(f"resolve_{t.value}" for t in THEATRES), lambda m: [t.resolve for t in m.theatre_list]),
-    Recorded(tuple(f"institution_{i.value}" for i in INSTITUTIONS), lambda m: [float(m.institution_status[i]) for i in INSTITUTIONS]),
+    Recorded(tuple(f"resolve_{t.value}" for t in THEATRES), lambda m: m.theatres.resolve),
+    Recorded(tuple(f"institution_{i.value}" for i in INSTITUTIONS), lambda m: [m.institution_status[i] for i in INSTITUTIONS]),
 )
 """The recorded variables, declared once: the snapshot, the Parquet schema and the report read these names."""
 
@@ -39,15 +40,14 @@ RECORDED_VARIABLES = tuple(name for group in RECORDED for name in group.names)
 
 
 def snapshot(model):
-    """One row of the recorded variables, ordered as RECORDED_VARIABLES."""
+    """One row of the recorded variables, ordered as RECORDED_VARIABLES: a list of arrays over lanes."""
     row = []
     for group in RECORDED:
         row.extend(group.values(model))
-    return tuple(row)
+    return row
 
 
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
-
 SUMMARY_FIELDS = (
     (("final_cohesion", float), ("min_cohesion", float), ("min_cohesion_step", int),
      ("partnership_final_state", str), ("partnership_worst_state", str))
@@ -74,82 +74,94 @@ step in that state (0 for the state held at the start, -1 if never reached).
 
 
 class Recorder:
-    """Holds one row per step (step 0 = initial state) of variables and of trace terms; `values`/`trace` are array views."""
+    """Every step's variables and trace terms in every lane, and the extremes the run summary needs.
 
-    def __init__(self):
-        self.rows = []
-        self.trace_rows = []
+    `values` is (steps + 1, variables, lanes) and `trace` (steps + 1, trace terms, lanes), in
+    `dtype` (float32 is what the store keeps); with `keep_series` False only the extremes and the
+    latest row are kept (a summary-only ensemble). Extremes are tracked in float64 whatever `dtype` is.
+    """
+
+    def __init__(self, n_steps, lanes, *, keep_series=True, dtype=np.float64):
         self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
         self.trace_column = {name: i for i, name in enumerate(TRACE_VARIABLES)}
-        self._array = self._trace = None
+        self.keep_series = keep_series
+        shape = (n_steps + 1, len(RECORDED_VARIABLES), lanes) if keep_series else (0, len(RECORDED_VARIABLES), lanes)
+        self.values = np.zeros(shape, dtype=dtype)
+        self.trace = np.zeros((shape[0], len(TRACE_VARIABLES), lanes), dtype=dtype)
+        self.recorded_steps = 0
+        self.latest = None
+        self.min_cohesion = np.full(lanes, np.inf)
+        self.min_cohesion_step = np.zeros(lanes, dtype=np.int64)
+        self.min_us_credibility = np.full(lanes, np.inf)
+        self.max_us_overstretch = np.full(lanes, -np.inf)
 
-    def record(self, row, trace_row):
-        """Append the tuple `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES) for the next step."""
-        self.rows.append(row)
-        self.trace_rows.append(trace_row)
-        self._array = self._trace = None
+    def record(self, step, row, trace_row):
+        """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES)."""
+        column = self.column
+        cohesion = row[column["cohesion"]]
+        lower = cohesion < self.min_cohesion  # strictly lower: the first step of the minimum, as argmin
+        self.min_cohesion = np.where(lower, cohesion, self.min_cohesion)
+        self.min_cohesion_step[lower] = step
+        self.min_us_credibility = np.minimum(self.min_us_credibility, row[column["us_credibility"]])
+        self.max_us_overstretch = np.maximum(self.max_us_overstretch, row[column["us_overstretch"]])
+        self.latest = row
+        if self.keep_series:
+            self.values[step] = row
+            self.trace[step] = trace_row
+        self.recorded_steps = step + 1
 
-    @property
-    def values(self):
-        """All rows as a float64 array (steps + 1, variables), built once per change."""
-        if self._array is None:
-            self._array = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(RECORDED_VARIABLES))
-        return self._array
-
-    @property
-    def trace(self):
-        """All trace rows as a float64 array (steps + 1, trace terms), built once per change."""
-        if self._trace is None:
-            self._trace = np.array(self.trace_rows, dtype=np.float64).reshape(len(self.trace_rows), len(TRACE_VARIABLES))
-        return self._trace
+    def final(self, name):
+        """A recorded variable's value at the latest step, per lane (float64)."""
+        return self.latest[self.column[name]]
 
     def series(self, name):
-        """One variable (or trace term) over the run."""
+        """One variable (or trace term) over the steps recorded so far: an array (steps, lanes)."""
         if name in self.column:
-            return self.values[:, self.column[name]]
-        return self.trace[:, self.trace_column[name]]
+            return self.values[: self.recorded_steps, self.column[name]]
+        return self.trace[: self.recorded_steps, self.trace_column[name]]
 
 
 def summarise(model):
-    """Per-run outcome summary: cohesion extremes, partnership states, theatre histories, event counts."""
-    recorder = model.recorder
-    cohesion = recorder.series("cohesion")
-    min_step = int(np.argmin(cohesion))
-    ladder = model.partnership
-    summary = {
-        "final_cohesion": float(cohesion[-1]),
-        "min_cohesion": float(cohesion[min_step]),
-        "min_cohesion_step": min_step,
-        "partnership_final_state": ladder.state.label,
-        "partnership_worst_state": ladder.worst.label,
-    }
-    summary.update({f"steps_{s.label}": ladder.steps_in[s] for s in PartnershipState})
-    summary.update({f"first_{s.label}_step": ladder.first_entry[s] for s in PartnershipState})
-    summary.update({
-        "final_consistency": float(recorder.series("consistency")[-1]),
-        "final_coherence": float(recorder.series("coherence")[-1]),
-        "final_credibility": float(recorder.series("credibility")[-1]),
-        "final_us_credibility": float(recorder.series("us_credibility")[-1]),
-        "min_us_credibility": float(recorder.series("us_credibility").min()),
-        "final_institutionalisation": float(recorder.series("institutionalisation")[-1]),
-        "final_interoperability": float(recorder.series("interoperability")[-1]),
-    })
-    summary.update({f"final_tie_{name}": float(recorder.series(f"tie_{name}")[-1]) for name in TIE_NAMES})
-    summary.update({
-        "max_us_overstretch": float(recorder.series("us_overstretch").max()),
-        "events_fired": int(sum(model.event_engine.fired_counts().values())),
-        "japan_rok_disputes": model.dispute_counts["japan_rok_history"],
-        "burden_sharing_disputes": model.dispute_counts["burden_sharing"],
-        "government_changes": model.government_changes,
-    })
-    for theatre in model.theatre_list:
-        name = theatre.theatre.value
-        summary[f"{name}_peak_state"] = EscalationState(theatre.peak_state).label
-        summary[f"{name}_crisis"] = theatre.first_crisis_step >= 0
-        summary[f"{name}_conflict"] = theatre.first_conflict_step >= 0
-        summary[f"{name}_first_crisis_step"] = theatre.first_crisis_step
-        summary[f"{name}_crisis_end"] = theatre.crisis_resolution
-        summary[f"{name}_outcome"] = ConflictOutcome(theatre.outcome).label
-        summary[f"{name}_peak_tension"] = float(theatre.peak_tension)
-        summary[f"{name}_mean_tension"] = float(theatre.tension_sum / max(1, model.step_index))
-    return summary
+    """Per-run outcome summaries, one dict per lane: cohesion extremes, partnership states, theatre histories, event counts."""
+    recorder, ladder, theatres = model.recorder, model.partnership, model.theatres
+    steps = max(1, model.step_index)
+
+    finals = {name: recorder.final(name) for name in ("consistency", "coherence", "credibility", "us_credibility",
+                                                      "institutionalisation", "interoperability")}
+    ties = {name: recorder.final(f"tie_{name}") for name in TIE_NAMES}
+    final_cohesion, min_cohesion, min_step = recorder.final("cohesion"), recorder.min_cohesion, recorder.min_cohesion_step
+    fired = model.event_engine.fired_total()
+    summaries = []
+    for lane in range(model.lane_count):
+        summary = {
+            "final_cohesion": float(final_cohesion[lane]),
+            "min_cohesion": float(min_cohesion[lane]),
+            "min_cohesion_step": int(min_step[lane]),
+            "partnership_final_state": PARTNERSHIP_STATES[ladder.state[lane]],
+            "partnership_worst_state": PARTNERSHIP_STATES[ladder.worst[lane]],
+        }
+        summary.update({f"steps_{s.label}": int(ladder.steps_in[s, lane]) for s in PartnershipState})
+        summary.update({f"first_{s.label}_step": int(ladder.first_entry[s, lane]) for s in PartnershipState})
+        summary.update({f"final_{name}": float(value[lane]) for name, value in finals.items() if name != "us_credibility"})
+        summary["final_us_credibility"] = float(finals["us_credibility"][lane])
+        summary["min_us_credibility"] = float(recorder.min_us_credibility[lane])
+        summary.update({f"final_tie_{name}": float(value[lane]) for name, value in ties.items()})
+        summary.update({
+            "max_us_overstretch": float(recorder.max_us_overstretch[lane]),
+            "events_fired": int(fired[lane]),
+            "japan_rok_disputes": int(model.dispute_counts["japan_rok_history"][lane]),
+            "burden_sharing_disputes": int(model.dispute_counts["burden_sharing"][lane]),
+            "government_changes": int(model.government_changes[lane]),
+        })
+        for k, theatre in enumerate(THEATRES):
+            name = theatre.value
+            summary[f"{name}_peak_state"] = EscalationState(int(theatres.peak_state[k, lane])).label
+            summary[f"{name}_crisis"] = bool(theatres.first_crisis_step[k, lane] >= 0)
+            summary[f"{name}_conflict"] = bool(theatres.first_conflict_step[k, lane] >= 0)
+            summary[f"{name}_first_crisis_step"] = int(theatres.first_crisis_step[k, lane])
+            summary[f"{name}_crisis_end"] = CRISIS_RESOLUTIONS[theatres.crisis_resolution[k, lane]]
+            summary[f"{name}_outcome"] = ConflictOutcome(int(theatres.outcome[k, lane])).label
+            summary[f"{name}_peak_tension"] = float(theatres.peak_tension[k, lane])
+            summary[f"{name}_mean_tension"] = float(theatres.tension_sum[k, lane] / steps)
+        summaries.append({key: summary[key] for key, _ in SUMMARY_FIELDS})
+    return summaries

@@ -11,7 +11,7 @@ US and mutual reliability. Each theatre's adversary opportunity is recorded as t
 its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md section 7.14.
 """
 
-import math
+import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
 
@@ -30,7 +30,7 @@ TRACE_VARIABLES = (
 
 
 class Tracer:
-    """Remembers the state at the end of each step and splits the next step's changes into named terms."""
+    """Remembers the state at the end of each step and splits the next step's changes into named terms (per lane)."""
 
     def __init__(self, model):
         self.before = self._state(model, model._log_components())
@@ -38,18 +38,21 @@ class Tracer:
     @staticmethod
     def _state(model, logs):
         """What the decomposition needs from the state at the end of a step (= the start of the next)."""
-        views = [ally.reliability[LEAD_PARTNER] for ally in model.ally_list]
+        views = [ally.reliability[LEAD_PARTNER].copy() for ally in model.ally_list]
         return (model.consistency, model.priority_alignment, dict(model.ties), views, model.mutual_reliability, model.cohesion, logs)
 
     def terms(self, model):
-        """The trace row for the step just finished (zeros for the changes at step 0)."""
+        """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes."""
         p = model.parameters
         consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
         logs = model._log_components()
         weighted = [now - then for now, then in zip(logs, logs0)]
-        total = sum(weighted)
-        factor = cohesion0 * (math.expm1(total) / total if abs(total) > 1e-12 else 1.0)
-        recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (0.0, 0.0)
+        total = weighted[0] + weighted[1] + weighted[2]
+        significant = np.abs(total) > 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = cohesion0 * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
+        zero = np.zeros(model.lane_count)
+        recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (zero, zero)
         w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
         allies = model.ally_list
         row = [factor * w for w in weighted]
@@ -61,4 +64,4 @@ class Tracer:
         for terms in model.opportunity_terms:
             row.extend(terms)
         self.before = self._state(model, logs)  # nothing changes between the end of a step and the next one's start
-        return tuple(row)
+        return row

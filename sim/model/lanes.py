@@ -1,0 +1,62 @@
+"""Lanes: the model advances a batch of runs in lockstep, every state variable an array over runs.
+
+A lane is one run. Every operation on lane arrays is elementwise, so a lane's arithmetic never
+reads another lane: a run's results do not depend on the batch it ran in, its size or its
+neighbours. Discrete happenings (an event firing, an election, a change of state) touch only the
+lanes selected by a boolean mask.
+"""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def clip01(x):
+    """Clamp to [0, 1], elementwise (NaN stays NaN)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
+def lanes_in(mask):
+    """Indices of the lanes selected by a boolean mask."""
+    return np.flatnonzero(mask)
+
+
+def put(array, mask, value):
+    """array[mask] = value[mask] (value an array over lanes, or a number), in place."""
+    array[mask] = value[mask] if np.ndim(value) else value
+
+
+def per_lane(parameter_sets):
+    """Every parameter as a float64 array over lanes, from one Parameters object per lane."""
+    names = type(parameter_sets[0]).model_fields
+    return SimpleNamespace(**{name: np.array([getattr(p, name) for p in parameter_sets], dtype=np.float64) for name in names})
+
+
+def scaled_rates(p, dt_weeks):
+    """Weekly rates and hazards converted to the step length: r_step = 1 - (1 - r_week)^dt, per lane."""
+
+    def per_step(rate):
+        return 1.0 - (1.0 - rate) ** dt_weeks
+
+    return SimpleNamespace(
+        dt=dt_weeks,
+        opinion=per_step(p.opinion_rate),
+        threat_perception=per_step(p.threat_perception_rate),
+        reliability=per_step(p.reliability_rate),
+        tie=per_step(p.tie_rate),
+        alignment=per_step(p.alignment_rate),
+        grievance_decay=per_step(p.grievance_decay),
+        consistency_recovery=per_step(p.consistency_recovery),
+        institution_growth=per_step(p.institution_growth),
+        institution_erosion=per_step(p.institution_erosion),
+        pressure_decay=per_step(p.pressure_decay),
+        interop_growth=per_step(p.interop_growth),
+        interop_decay=per_step(p.interop_decay),
+        tension=per_step(p.tension_rate),
+        noise=p.tension_noise * math.sqrt(dt_weeks),
+        crisis=per_step(p.crisis_hazard),
+        conflict=per_step(p.conflict_hazard),
+        conflict_steps=np.maximum(1, np.ceil(p.conflict_duration_weeks / dt_weeks)).astype(np.int64),
+        crisis_min_steps=np.maximum(1, np.ceil(p.crisis_min_weeks / dt_weeks)).astype(np.int64),
+    )
