@@ -46,7 +46,7 @@ def test_a_saved_game_validates_and_replays_the_live_game_exactly(scenario_folde
     assert [e.id for e in saved.events if e.id.startswith("chair_")] == [
         "chair_us_reassure_2", "chair_us_surge_3", "chair_us_burden_sharing_4", "chair_us_summit_5"]
     replay = sim.run_one(scenario_folder / "game.yaml", seed=0, run=2).timeseries
-    live = game.model.recorder.values
+    live = game.model.recorder.values[: game.model.recorder.recorded_steps, :, 0]
     stored = replay.drop(columns=["scenario", "run", "step", "date"]).to_numpy()[: len(live)]
     assert np.array_equal(stored, live.astype(np.float32))
     untouched = sim.run_one(scenario_folder / "taiwan_contingency.yaml", seed=0, run=2).timeseries
