@@ -1,18 +1,31 @@
-"""Ensemble throughput: the project's runner versus mesa.batch_run with a DataCollector, in one process run.
+"""Throughput of the lane engine, side by side with the per-run engine it replaced and with mesa.batch_run.
 
-    python bench/ensemble.py --runs 10000 --batch-runs 500 --workers 2
+    python bench/ensemble.py                 # everything below, about 3 minutes on 2 cores
+    python bench/ensemble.py --quick         # smaller counts, for a first look
 
-Both record the same recorded variables every step of the flagship scenario
-(simultaneous_contingency, 209 weekly steps). The runner also writes the full
-Parquet store; batch_run keeps its rows in memory. Prints runs/s for each, the ratio, and the peak
-summed RSS of the process tree while each ran.
+All figures use the flagship scenario (simultaneous_contingency, 209 weekly steps) and are printed
+in one run:
+
+1. Model only, one core: a batch of 1,000 runs advanced together (time series kept, and summaries
+   only); the previous engine's per-run loop and mesa.batch_run on it (timed in a subprocess from a
+   git worktree of `--previous`, the last commit with the per-run engine); mesa.batch_run on the
+   current model (one run per model, as batch_run makes them). Ratios of the lane engine to each.
+2. The runner end to end on `--workers` processes: 10,000 runs with every time series, trace and
+   event log stored in Parquet; 100,000 runs summaries only; peak RSS of the process tree.
+3. Scaling from 1 to 2 workers (summaries only).
+4. How the cost per run falls with the batch size, and grows with the run count.
+
+Targets (docs/performance.md): >= 20x the per-run loop and mesa.batch_run; 10,000 stored runs <= 10 s
+and 100,000 summary runs <= 30 s on 2 cores; peak RSS <= 1.5 GB; 1 -> 2 workers >= 1.7x.
 """
 
 import argparse
 import inspect
 import shutil
+import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -21,94 +34,195 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import mesa  # noqa: E402
+import numpy as np  # noqa: E402
 
 from _memory import PeakTreeRSS  # noqa: E402
 from sim.experiment import store  # noqa: E402
 from sim.experiment.runner import new_manifest, run_ensemble  # noqa: E402
+from sim.experiment.seeds import run_seed_sequence  # noqa: E402
 from sim.model import RECORDED_VARIABLES, WargameModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 FLAGSHIP = ROOT / "scenarios" / "simultaneous_contingency.yaml"
+PREVIOUS = "743ad68"  # the last commit whose WargameModel advanced one run at a time
 
 
 def _reporter(index):
     def report(model):
-        return model.latest[index]
+        return float(model.recorder.latest[index][0])
 
     return report
 
 
 class CollectedWargame(WargameModel):
-    """The same model with a Mesa DataCollector recording the same variables each step.
-
-    The snapshot is taken once per step and each reporter reads its entry, so batch_run is not
-    charged for recomputing the snapshot 41 times.
-    """
+    """The current model, one run per model as mesa.batch_run makes them, with a DataCollector of every recorded variable."""
 
     def __init__(self, scenario=None, rng=None):
         super().__init__(scenario, rng=rng)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(i) for i, name in enumerate(RECORDED_VARIABLES)})
-        self.latest = self.snapshot()
         self.datacollector.collect(self)
 
     def step(self):
         super().step()
-        self.latest = self.snapshot()
         self.datacollector.collect(self)
 
 
-def bench_runner(scenario, runs, workers, chunk_size):
+def lanes_rate(scenario, lanes, keep_series, repeats=2):
+    """Runs/s of one model advancing `lanes` runs together on this core (best of `repeats`)."""
+    best = np.inf
+    for repeat in range(repeats):
+        began = time.perf_counter()
+        model = WargameModel(scenario, seeds=[run_seed_sequence(repeat, i) for i in range(lanes)], keep_series=keep_series,
+                             series_dtype=np.float32)
+        model.run()
+        if keep_series:
+            [model.lane_output(lane) for lane in range(lanes)]
+        best = min(best, time.perf_counter() - began)
+        model.release()
+    return lanes / best
+
+
+def batch_run_rate(model_class, scenario, runs):
+    """Runs/s of mesa.batch_run in one process, collecting every recorded variable each step."""
+    once = {} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
+    began = time.perf_counter()
+    rows = mesa.batch_run(model_class, parameters={"scenario": [scenario], "rng": list(range(runs))}, number_processes=1,
+                          data_collection_period=1, max_steps=scenario.n_steps - 1, display_progress=False, **once)
+    assert len(rows) >= runs * scenario.n_steps
+    return runs / (time.perf_counter() - began)
+
+
+_PREVIOUS_SCRIPT = textwrap.dedent("""
+    import inspect, sys, time
+    import mesa
+    from sim.experiment.simulate import simulate_run
+    from sim.model import RECORDED_VARIABLES, WargameModel
+    from sim.scenario import load_scenario
+    scenario = load_scenario(sys.argv[1])
+    runs = int(sys.argv[2])
+    simulate_run(scenario, 0, 0)
+    began = time.perf_counter()
+    for run in range(runs):
+        simulate_run(scenario, 0, run)
+    loop = runs / (time.perf_counter() - began)
+
+    def reporter(i):
+        return lambda model: model.latest[i]
+
+    class Collected(WargameModel):
+        def __init__(self, scenario=None, rng=None):
+            super().__init__(scenario, rng=rng)
+            self.datacollector = mesa.DataCollector(model_reporters={n: reporter(i) for i, n in enumerate(RECORDED_VARIABLES)})
+            self.latest = self.snapshot()
+            self.datacollector.collect(self)
+
+        def step(self):
+            super().step()
+            self.latest = self.snapshot()
+            self.datacollector.collect(self)
+
+    once = {} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
+    began = time.perf_counter()
+    mesa.batch_run(Collected, parameters={"scenario": [scenario], "rng": list(range(runs))}, number_processes=1,
+                   data_collection_period=1, max_steps=scenario.n_steps - 1, display_progress=False, **once)
+    print(loop, runs / (time.perf_counter() - began))
+""")
+
+
+def previous_rates(revision, runs):
+    """(per-run loop, mesa.batch_run) runs/s of the previous engine, from a git worktree of `revision`; None if unavailable."""
+    tree = Path(tempfile.mkdtemp(prefix="bench-previous-")) / "tree"
+    try:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision], check=True, capture_output=True)
+        out = subprocess.run([sys.executable, "-c", _PREVIOUS_SCRIPT, str(FLAGSHIP), str(runs)], check=True, capture_output=True,
+                             text=True, cwd=tree, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}).stdout
+        loop, batch = (float(x) for x in out.split())
+        return loop, batch
+    except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+        print(f"  (previous engine at {revision} not timed: {exc})")
+        return None
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        shutil.rmtree(tree.parent, ignore_errors=True)
+
+
+def runner_time(scenario, runs, workers, record_steps, chunk_size=1000):
+    """(seconds, MiB stored, peak tree RSS in MiB) of the runner for `runs` runs on `workers` processes."""
     directory = Path(tempfile.mkdtemp(prefix="bench-runner-"))
     try:
-        store.write_json_atomic(directory / "manifest.json",
-                                new_manifest([(FLAGSHIP, scenario)], runs=runs, root_seed=1, chunk_size=chunk_size, overrides=[]))
-        began = time.perf_counter()
-        outcome = run_ensemble(directory, workers=workers, quiet=True)
-        elapsed = time.perf_counter() - began
+        manifest = new_manifest([(FLAGSHIP, scenario)], runs=runs, root_seed=1, chunk_size=chunk_size, overrides=[])
+        manifest["record_steps"] = record_steps
+        store.write_json_atomic(directory / "manifest.json", manifest)
+        with PeakTreeRSS() as memory:
+            began = time.perf_counter()
+            outcome = run_ensemble(directory, workers=workers, quiet=True)
+            elapsed = time.perf_counter() - began
         assert outcome.status == "complete", outcome
         size = sum(f.stat().st_size for f in directory.glob("*.parquet")) / 2**20
-        return elapsed, size
+        return elapsed, size, memory.peak_mib
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def bench_batch_run(scenario, runs, workers):
-    began = time.perf_counter()
-    # mesa 3.5 deprecates `iterations` (one run per parameter combination is its default)
-    once = {} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
-    rows = mesa.batch_run(CollectedWargame, parameters={"scenario": [scenario], "rng": list(range(runs))},
-                          number_processes=workers, data_collection_period=1, **once,
-                          max_steps=scenario.n_steps - 1, display_progress=False)  # batch_run steps while steps <= max_steps
-    elapsed = time.perf_counter() - began
-    assert len(rows) >= runs * scenario.n_steps, len(rows)  # one row per run and collected step
-    return elapsed
+def verdict(ok):
+    return "meets target" if ok else "MISSES target"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=2000, help="runs through the project's runner")
-    parser.add_argument("--batch-runs", type=int, default=300, help="runs through mesa.batch_run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunk-size", type=int, default=100)
+    parser.add_argument("--previous", default=PREVIOUS, help="git revision of the per-run engine to compare with")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the runs")
     args = parser.parse_args()
+    scale = 10 if args.quick else 1
     scenario = load_scenario(FLAGSHIP)
-    print(f"mesa {mesa.__version__}, python {sys.version.split()[0]}, {scenario.n_steps} steps, "
-          f"{len(RECORDED_VARIABLES)} variables, {args.workers} workers")
+    print(f"mesa {mesa.__version__}, python {sys.version.split()[0]}, numpy {np.__version__}, {scenario.n_steps} steps, "
+          f"{len(RECORDED_VARIABLES)} recorded variables")
 
-    with PeakTreeRSS() as memory:
-        runner_time, size = bench_runner(scenario, args.runs, args.workers, args.chunk_size)
-    runner_rate = args.runs / runner_time
-    print(f"runner:          {args.runs:6d} runs in {runner_time:7.1f} s = {runner_rate:7.1f} runs/s; "
-          f"store {size:.0f} MiB; peak tree RSS {memory.peak_mib:.0f} MiB")
+    print("\n1. Model only, one core (runs/s)")
+    lanes_full = lanes_rate(scenario, 1000, keep_series=True)
+    lanes_summary = lanes_rate(scenario, 1000, keep_series=False)
+    current_batch_run = batch_run_rate(CollectedWargame, scenario, 40 // scale + 2)
+    previous = previous_rates(args.previous, 300 // scale)
+    print(f"  lane engine, batch of 1,000, time series kept   {lanes_full:9.0f}")
+    print(f"  lane engine, batch of 1,000, summaries only     {lanes_summary:9.0f}")
+    if previous:
+        print(f"  previous engine ({args.previous}), per-run loop      {previous[0]:9.0f}   -> lane engine is "
+              f"{lanes_full / previous[0]:.1f}x ({verdict(lanes_full / previous[0] >= 20)} 20x)")
+        print(f"  previous engine, mesa.batch_run                 {previous[1]:9.0f}   -> lane engine is "
+              f"{lanes_full / previous[1]:.1f}x ({verdict(lanes_full / previous[1] >= 20)} 20x)")
+    print(f"  current model, mesa.batch_run (a run per model)  {current_batch_run:9.0f}   -> lane engine is "
+          f"{lanes_full / current_batch_run:.1f}x")
 
-    with PeakTreeRSS() as memory:
-        batch_time = bench_batch_run(scenario, args.batch_runs, args.workers)
-    batch_rate = args.batch_runs / batch_time
-    print(f"mesa.batch_run:  {args.batch_runs:6d} runs in {batch_time:7.1f} s = {batch_rate:7.1f} runs/s; "
-          f"peak tree RSS {memory.peak_mib:.0f} MiB")
-    print(f"ratio runner / batch_run throughput: {runner_rate / batch_rate:.1f}x")
-    print(f"projected time for 10,000 runs with the runner: {10000 / runner_rate:.0f} s")
+    print(f"\n2. The runner end to end, {args.workers} workers")
+    runs = 10_000 // scale
+    seconds, size, rss = runner_time(scenario, runs, args.workers, record_steps=True)
+    print(f"  {runs:7,d} runs, every series stored: {seconds:6.1f} s ({runs / seconds:6.0f} runs/s), store {size:.0f} MiB, "
+          f"peak RSS {rss:.0f} MiB" + ("" if args.quick else f"  ({verdict(seconds <= 10)} 10 s)"))
+    runs = 100_000 // scale
+    seconds, size, rss_summary = runner_time(scenario, runs, args.workers, record_steps=False)
+    print(f"  {runs:7,d} runs, summaries only:       {seconds:6.1f} s ({runs / seconds:6.0f} runs/s), "
+          f"peak RSS {rss_summary:.0f} MiB" + ("" if args.quick else f"  ({verdict(seconds <= 30)} 30 s)"))
+    print(f"  peak RSS {max(rss, rss_summary):.0f} MiB ({verdict(max(rss, rss_summary) <= 1536)} 1.5 GB)")
+
+    print("\n3. Scaling, summaries only")
+    runs = 20_000 // scale
+    one, _, _ = runner_time(scenario, runs, 1, record_steps=False)
+    two, _, _ = runner_time(scenario, runs, 2, record_steps=False)
+    print(f"  {runs:,d} runs: 1 worker {one:.1f} s, 2 workers {two:.1f} s -> {one / two:.2f}x ({verdict(one / two >= 1.7)} 1.7x)")
+
+    print("\n4. Cost per run (ms, one core) by batch size")
+    print("  lanes    series kept   summaries only")
+    for lanes in (1, 10, 100, 1000, 5000):
+        repeats = 1 if lanes >= 1000 else 2
+        print(f"  {lanes:5d}    {1000 / lanes_rate(scenario, lanes, True, repeats):9.3f}     "
+              f"{1000 / lanes_rate(scenario, lanes, False, repeats):9.3f}")
+    print("\n  runner, summaries only, by run count (chunks of 1,000)")
+    for runs in (1_000, 10_000, 50_000):
+        runs //= scale
+        seconds, _, _ = runner_time(scenario, runs, args.workers, record_steps=False)
+        print(f"  {runs:7,d} runs {seconds:6.1f} s  {1000 * seconds / runs:6.3f} ms per run")
 
 
 if __name__ == "__main__":

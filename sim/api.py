@@ -129,7 +129,7 @@ def load_results(directory):
     return Results(Path(directory), _load_stored([directory]))
 
 
-def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100, quiet=True, parameter_sets=None):
+def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=None, quiet=True, parameter_sets=None):
     """Run each scenario `runs` times into the results directory `out`, as `run.py run --no-report` does.
 
     `scenarios` are Scenario objects or file paths (names must differ). `parameter_sets` is an
@@ -146,6 +146,7 @@ def run_ensemble(scenarios, out, runs=100, seed=0, workers=None, chunk_size=100,
         raise ValueError(f"{out} already holds an ensemble")
     record = None if parameter_sets is None else parameter_sets_for(parameter_sets, loaded)
     out.mkdir(parents=True, exist_ok=True)
+    chunk_size = chunk_size or runner.default_chunk_size(runs)
     store.write_json_atomic(out / "manifest.json", runner.new_manifest(loaded, runs=runs, root_seed=seed, chunk_size=chunk_size,
                                                                        overrides=[], parameter_sets=record))
     outcome = runner.run_ensemble(out, workers=workers, quiet=quiet, echo=print)

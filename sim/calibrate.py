@@ -26,7 +26,8 @@ from .analysis.patterns import check_pattern, load_patterns
 from .experiment import store
 from .experiment.designs import unit_design
 from .experiment.runner import make_executor
-from .experiment.simulate import simulate_run
+from .experiment.simulate import LANES_PER_BATCH, Lane, differ_only_in_parameters, simulate_lanes
+from .model.model import ModelStateError
 from .model.record import RECORDED_VARIABLES
 from .scenario import ScenarioError, revise_scenario, scenario_hash
 from .scenario.loader import load_document
@@ -115,14 +116,32 @@ class ArraySeries:
 def evaluate_samples(task):
     """Run each sample's runs and check every pattern on them (in a worker); return their records."""
     records = []
-    for name, scenario in task.samples:
-        values = np.stack([simulate_run(scenario, task.root_seed, run).values for run in range(task.runs)])
+    outputs = _simulate_samples(task)
+    for k, (name, scenario) in enumerate(task.samples):
+        values = np.stack([output.values for output in outputs[k * task.runs:(k + 1) * task.runs]])
         results = [check_pattern(p, ArraySeries(values, scenario)) for p in task.patterns]
         records.append({"sample": name, "status": "ok",
                         "shares": {r.pattern.id: [c.share for c in r.checks] for r in results},
                         "passed": {r.pattern.id: r.passed for r in results},
                         "accepted": not any(r.counts_as_failure for r in results)})
     return records
+
+
+def _simulate_samples(task):
+    """Every run of every sample, the samples' runs advanced together as lanes (they differ only in parameters)."""
+    base = task.samples[0][1]
+    outputs = []
+    if all(differ_only_in_parameters(base, scenario) for _, scenario in task.samples):
+        lanes = [Lane(run, scenario.parameters) for _, scenario in task.samples for run in range(task.runs)]
+        for begin in range(0, len(lanes), LANES_PER_BATCH):
+            outputs.extend(simulate_lanes(base, task.root_seed, lanes[begin:begin + LANES_PER_BATCH]))
+    else:
+        for _, scenario in task.samples:
+            outputs.extend(simulate_lanes(scenario, task.root_seed, [Lane(run) for run in range(task.runs)]))
+    failed = [output for output in outputs if isinstance(output, str)]
+    if failed:
+        raise ModelStateError(failed[0])
+    return outputs
 
 
 def _digest(path):
@@ -176,8 +195,8 @@ def calibrate(ranges_path, out, samples, runs, seed, workers=None, scheduler=Non
                 continue
             todo.append((name, scenario))
         echo(f"{len(done)} samples stored, {len(todo)} to run ({runs} runs each)")
-        # a few samples per task: the pool replaces its workers after a number of tasks (runner.CHUNKS_PER_WORKER)
-        size = max(1, min(10, len(todo) // (4 * (workers or 2)) or 1))
+        # Samples of a task advance together as lanes of one model (up to LANES_PER_BATCH runs); at least two tasks per worker.
+        size = max(1, min(LANES_PER_BATCH // runs, -(-len(todo) // (2 * (workers or 2)))))
         tasks = [SampleTask(todo[i:i + size], backtest.patterns, seed, runs) for i in range(0, len(todo), size)]
         finished = 0
         with make_executor(workers, scheduler) as executor:

@@ -54,7 +54,8 @@ def _parser():
     run.add_argument("--parameter-sets", type=Path, metavar="CSV",
                      help="run over a table of parameter sets (e.g. results/calibration/accepted.csv): run i of every "
                           "scenario uses set i mod K; the report separates parameter uncertainty from Monte Carlo noise")
-    run.add_argument("--chunk-size", type=int, default=100, help="runs per stored chunk (default 100)")
+    run.add_argument("--chunk-size", type=int, default=None,
+                     help="runs per stored chunk (default: a quarter of the runs, at most 1000)")
     run.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="do not write the comparison report")
@@ -268,11 +269,12 @@ def _new_ensemble(args, store, runner):
             parameter_sets = parameter_sets_for(args.parameter_sets, loaded)
         except ParameterSetError as exc:
             return _error(str(exc))
-    created = _claim_directory(directory, [s for _, s in loaded], args.runs, args.chunk_size, args.seed, args.workers)
+    chunk_size = args.chunk_size if args.chunk_size is not None else runner.default_chunk_size(args.runs)
+    created = _claim_directory(directory, [s for _, s in loaded], args.runs, chunk_size, args.seed, args.workers)
     if isinstance(created, int):
         return created
     return directory, created == "created", runner.new_manifest(loaded, runs=args.runs, root_seed=args.seed,
-                                                                chunk_size=args.chunk_size, overrides=args.overrides,
+                                                                chunk_size=chunk_size, overrides=args.overrides,
                                                                 parameter_sets=parameter_sets)
 
 
@@ -525,7 +527,7 @@ def cmd_backtest(args):
     else:
         code = cmd_run(argparse.Namespace(
             resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
-            seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=100, quiet=args.quiet,
+            seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=None, quiet=args.quiet,
             no_report=True, parameter_sets=None))
         if code != EXIT_OK:
             return code

@@ -53,6 +53,35 @@ def test_store_contents(reference):
     assert not (reference / "chunks").exists()
 
 
+def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
+    """Runs advance as lanes of a model; a run's stored rows do not depend on the batch size or its neighbours,
+    including a run that fails (here: a random overflow that some runs draw and others do not)."""
+    from sim.experiment import simulate
+    from sim.experiment.store import chunk_tables
+    from sim.scenario import load_scenario
+
+    write("base.yaml", (SCENARIOS / "baseline.yaml").read_text())
+    scenario = load_scenario(write("risky.yaml", """
+        extends: base.yaml
+        name: risky
+        events:
+          - id: overflow
+            probability_per_step: 0.02
+            window: {start: 2027-01-01, end: 2027-06-30}
+            effects: [{multiply: actors.china.capability, value: 1.0e+300}, {multiply: actors.china.capability, value: 1.0e+300}]
+    """))
+    task = simulate.ChunkTask("risky", scenario, 5, 3, 15)
+    stored = {}
+    for lanes in (1, 5, 1000):
+        monkeypatch.setattr(simulate, "LANES_PER_BATCH", lanes)
+        stored[lanes] = chunk_tables(simulate.simulate_chunk(task), 5, scenario.start, scenario.step_days)
+    runs = stored[1]["runs"].to_pandas()
+    assert 0 < (runs["status"] == "failed").sum() < len(runs)  # the comparison covers failed and ok runs
+    for lanes in (5, 1000):
+        for kind in ("runs", "timeseries", "trace", "events"):
+            assert stored[lanes][kind].to_pandas().equals(stored[1][kind].to_pandas()), (lanes, kind)  # NaN equals NaN here
+
+
 def test_one_worker_gives_identical_files(reference, tmp_path):
     done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 1, "--out", tmp_path / "one",
                "--quiet", "--no-report")

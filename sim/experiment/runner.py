@@ -19,7 +19,7 @@ from .. import __version__
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
-from .simulate import ChunkTask, simulate_chunk
+from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
 # A worker process is replaced after this many chunks. Models are released after each run (see
 # WargameModel.release), so this is a second line of defence against Mesa 3.3 keeping models alive.
@@ -156,6 +156,12 @@ def _bytes_per_run(scenario):
     return (scenario.n_steps + 1) * (4 * len(RECORDED_VARIABLES) + 16)
 
 
+def default_chunk_size(runs):
+    """Runs per stored chunk when none is asked for: a quarter of the runs (so two workers share at least four
+    chunks), at most one model's batch of lanes (simulate.LANES_PER_BATCH)."""
+    return min(LANES_PER_BATCH, max(1, -(-runs // 4)))
+
+
 def check_chunk_memory(scenarios, runs, chunk_size, workers):
     """Refuse (EnsembleError) chunks too large for this machine's memory with this many workers."""
     chunk = min(chunk_size, runs)
@@ -253,16 +259,16 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
-            queue = iter(tasks)
+            queue = iter(group_tasks(tasks))  # chunks whose scenarios differ only in parameters share a model
             window = max(2, 2 * workers)
             try:
                 while True:
                     while len(pending) < window:
-                        task = next(queue, None)
-                        if task is None:
+                        group = next(queue, None)
+                        if group is None:
                             break
                         try:
-                            pending.add(executor.submit(simulate_chunk, task))
+                            pending.add(executor.submit(simulate_chunks, group))
                         except Exception as exc:  # the pool broke (a worker died) or the cluster is gone
                             raise _Stopped.worker(exc) from exc
                     if not pending:
@@ -270,19 +276,20 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                     completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for future in completed:
                         try:
-                            result = future.result()
+                            results = future.result()
                         except Exception as exc:  # a worker died or the cluster failed: keep what is stored
                             raise _Stopped.worker(exc) from exc
-                        scenario = by_name[result.scenario_name]
-                        try:
-                            tables = store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
-                            assembler.stored_chunk(result.scenario_name, result.start, tables)
-                        except OSError as exc:
-                            raise _Stopped(f"cannot write results ({exc})") from exc
-                        for run_index, error in result.failures:
-                            echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
-                                 f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
-                        progress.update(result.stop - result.start)
+                        for result in results:
+                            scenario = by_name[result.scenario_name]
+                            try:
+                                tables = store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
+                                assembler.stored_chunk(result.scenario_name, result.start, tables)
+                            except OSError as exc:
+                                raise _Stopped(f"cannot write results ({exc})") from exc
+                            for run_index, error in result.failures:
+                                echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
+                                     f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
+                            progress.update(result.stop - result.start)
             except (KeyboardInterrupt, _Stopped) as stop:
                 interrupted = True
                 crash = str(stop) if isinstance(stop, _Stopped) else None

@@ -58,84 +58,138 @@ class RunOutput(NamedTuple):
 LANES_PER_BATCH = 1000
 
 
-def simulate_batch(scenario, root_seed, run_indices, parameters=None, keep_series=True):
-    """Run the runs `run_indices` of an ensemble as lanes of one model; return {run: RunOutput or error text}.
+class Lane(NamedTuple):
+    """One run to advance as a lane: its index in the ensemble (which seeds it) and its parameters (None: the scenario's)."""
+
+    run: int
+    parameters: object = None
+
+
+def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
+    """Run `lanes` (a list of Lane) of an ensemble together as one model; return a RunOutput or error text per lane.
 
     Each lane is seeded by the ensemble's rule for its run, so a run's output does not depend on the
-    batch. `parameters` optionally gives each run's Parameters. A lane whose state turns non-finite
-    fails alone; if the batch raises, each run is repeated alone so that only the failing ones fail.
+    batch. A lane whose state turns non-finite fails alone; if the batch raises, each lane is run
+    again alone so that only the failing ones fail. With `raise_errors` (one lane), its error is raised.
     """
-    seeds = [run_seed_sequence(root_seed, run) for run in run_indices]
+    seeds = [run_seed_sequence(root_seed, lane.run) for lane in lanes]
+    parameters = [lane.parameters or scenario.parameters for lane in lanes]
     try:
-        model = WargameModel(scenario, seeds=seeds, parameters=parameters, keep_series=keep_series, series_dtype=np.float32)
-    except Exception:  # noqa: BLE001 - isolate the run that raised
-        return _one_by_one(scenario, root_seed, run_indices, parameters, keep_series)
+        model = WargameModel(scenario, seeds=seeds, parameters=parameters, keep_series=keep_series, series_dtype=np.float32,
+                             raise_on_failure=raise_errors)
+    except Exception:  # noqa: BLE001 - isolate the lane that raised
+        if raise_errors:
+            raise
+        return _one_by_one(scenario, root_seed, lanes, keep_series)
     try:
         summaries = model.run()
-        outputs = {}
-        for lane, run in enumerate(run_indices):
-            if lane in model.failures:
-                outputs[run] = model.failures[lane]
-                continue
-            values, trace = model.lane_output(lane) if keep_series else (None, None)
-            outputs[run] = RunOutput(summaries[lane], values, trace, model.log.rows[lane], model.seed_fingerprints[lane])
-        return outputs
-    except Exception:  # noqa: BLE001 - isolate the run that raised
-        if len(run_indices) == 1:
+        values = np.ascontiguousarray(model.recorder.values.transpose(2, 0, 1)) if keep_series else None
+        trace = np.ascontiguousarray(model.recorder.trace.transpose(2, 0, 1)) if keep_series else None
+        return [model.failures[i] if i in model.failures else
+                RunOutput(summaries[i], None if values is None else values[i], None if trace is None else trace[i],
+                          model.log.rows[i], model.seed_fingerprints[i])
+                for i in range(len(lanes))]
+    except Exception:  # noqa: BLE001 - isolate the lane that raised
+        if raise_errors:
             raise
-        return _one_by_one(scenario, root_seed, run_indices, parameters, keep_series)
+        return _one_by_one(scenario, root_seed, lanes, keep_series)
     finally:
         model.release()
 
 
-def _one_by_one(scenario, root_seed, run_indices, parameters, keep_series):
-    outputs = {}
-    for lane, run in enumerate(run_indices):
+def _one_by_one(scenario, root_seed, lanes, keep_series):
+    outputs = []
+    for lane in lanes:
         try:
-            outputs.update(simulate_batch(scenario, root_seed, [run], None if parameters is None else [parameters[lane]], keep_series))
+            outputs.extend(simulate_lanes(scenario, root_seed, [lane], keep_series, raise_errors=True))
         except Exception as exc:  # any model error is data about this run, reported with its seed
-            outputs[run] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+            outputs.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
     return outputs
 
 
 def simulate_run(scenario, root_seed, run_index):
     """Run one model seeded by the ensemble's rule for run `run_index`; return its RunOutput (model errors are raised)."""
-    return simulate_batch(scenario, root_seed, [run_index])[run_index]
+    return simulate_lanes(scenario, root_seed, [Lane(run_index)], raise_errors=True)[0]
+
+
+def differ_only_in_parameters(first, second):
+    """Whether two scenarios can share a model: equal in everything but their name and parameters."""
+    return first.model_copy(update={"name": second.name, "parameters": second.parameters}) == second
+
+
+def group_tasks(tasks, lanes=LANES_PER_BATCH):
+    """Consecutive chunk tasks gathered into groups that one model can advance together (up to `lanes` runs).
+
+    Tasks of different scenarios group when the scenarios differ only in parameters (the points of
+    an explore design, a parameter sweep) and they share the root seed and what is recorded. Chunks
+    of one scenario stay apart: a chunk is the unit that is stored, and so the unit an interruption
+    can lose. Grouping changes no result: a run's output does not depend on its batch.
+    """
+    groups = []
+    for task in tasks:
+        group = groups[-1] if groups else None
+        if (group and sum(t.stop - t.start for t in group) + task.stop - task.start <= lanes
+                and all(t.scenario_name != task.scenario_name for t in group)
+                and task.root_seed == group[0].root_seed and task.record_steps == group[0].record_steps
+                and differ_only_in_parameters(group[0].scenario, task.scenario)):
+            group.append(task)
+        else:
+            groups.append([task])
+    return groups
+
+
+def _lanes_of(task):
+    """The lanes of a chunk task: its runs, with the parameter set each run uses, if any."""
+    if not task.parameter_sets:
+        return [Lane(run, task.scenario.parameters) for run in range(task.start, task.stop)]
+    variants = {}
+    lanes = []
+    for run in range(task.start, task.stop):
+        index = set_for_run(run, len(task.parameter_sets))
+        if index not in variants:
+            variants[index] = scenario_with(task.scenario, task.parameter_sets[index]).parameters
+        lanes.append(Lane(run, variants[index]))
+    return lanes
+
+
+def simulate_chunks(tasks):
+    """Run a group of chunk tasks (see group_tasks) in batches of lanes; return a ChunkResult per task.
+
+    A failing run is reported in its chunk's result, not raised, so its chunk still completes.
+    """
+    owners, lanes = [], []
+    for k, task in enumerate(tasks):
+        task_lanes = _lanes_of(task)
+        owners.extend([k] * len(task_lanes))
+        lanes.extend(task_lanes)
+    results = [ChunkResult(t.scenario_name, t.start, t.stop, len(t.parameter_sets)) for t in tasks]
+    series = [[] for _ in tasks]
+    traces = [[] for _ in tasks]
+    first = tasks[0]
+    for begin in range(0, len(lanes), LANES_PER_BATCH):
+        batch = lanes[begin:begin + LANES_PER_BATCH]
+        began = time.perf_counter()
+        outputs = simulate_lanes(first.scenario, first.root_seed, batch, first.record_steps)
+        seconds = (time.perf_counter() - began) / len(batch)
+        for k, lane, output in zip(owners[begin:begin + LANES_PER_BATCH], batch, outputs):
+            result = results[k]
+            result.wall_seconds.append(seconds)
+            if isinstance(output, str):
+                result.failures.append((lane.run, output))
+                continue
+            result.run_indices.append(lane.run)
+            result.summaries.append(output.summary)
+            result.seeds.append(output.seed)
+            if first.record_steps:
+                series[k].append(output.values)
+                traces[k].append(output.trace)
+                result.events.extend((lane.run, *row) for row in output.log)
+    for result, values, trace in zip(results, series, traces):
+        result.timeseries = np.stack(values) if values else None
+        result.trace = np.stack(trace) if trace else None
+    return results
 
 
 def simulate_chunk(task):
-    """Run every run of a chunk, in batches of lanes; a failing run is reported, not raised, so its chunk still completes."""
-    result = ChunkResult(task.scenario_name, task.start, task.stop, len(task.parameter_sets))
-    runs = list(range(task.start, task.stop))
-    parameters = None
-    if task.parameter_sets:
-        variants = {}
-        parameters = []
-        for run in runs:
-            index = set_for_run(run, len(task.parameter_sets))
-            if index not in variants:
-                variants[index] = scenario_with(task.scenario, task.parameter_sets[index]).parameters
-            parameters.append(variants[index])
-    series, traces = [], []
-    for first in range(0, len(runs), LANES_PER_BATCH):
-        batch = runs[first:first + LANES_PER_BATCH]
-        began = time.perf_counter()
-        outputs = simulate_batch(task.scenario, task.root_seed, batch,
-                                 None if parameters is None else parameters[first:first + LANES_PER_BATCH], task.record_steps)
-        seconds = (time.perf_counter() - began) / len(batch)
-        for run in batch:
-            output = outputs[run]
-            result.wall_seconds.append(seconds)
-            if isinstance(output, str):
-                result.failures.append((run, output))
-                continue
-            result.run_indices.append(run)
-            result.summaries.append(output.summary)
-            result.seeds.append(output.seed)
-            if task.record_steps:
-                series.append(output.values)
-                traces.append(output.trace)
-                result.events.extend((run, *row) for row in output.log)
-    result.timeseries = np.stack(series) if series else None
-    result.trace = np.stack(traces) if traces else None
-    return result
+    """Run every run of one chunk task; return its ChunkResult."""
+    return simulate_chunks([task])[0]

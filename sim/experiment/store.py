@@ -258,15 +258,15 @@ def _step_table(name, run_indices, values, schema, start_date, step_days):
     """One row per run and step from a (runs, steps + 1, columns) array, columns named by `schema`."""
     if values is None:
         return schema.empty_table()
-    n_runs, n_rows, _ = values.shape
-    flat = values.reshape(n_runs * n_rows, -1)
+    n_runs, n_rows, n_columns = values.shape
+    by_column = np.ascontiguousarray(values.transpose(2, 0, 1)).reshape(n_columns, n_runs * n_rows)  # one copy, then views
     dates = np.datetime64(start_date, "D") + np.arange(n_rows) * step_days
     columns = {"scenario": pa.array([name] * (n_runs * n_rows), pa.string()),
                "run": pa.array(np.repeat(np.asarray(run_indices, np.int32), n_rows)),
                "step": pa.array(np.tile(np.arange(n_rows, dtype=np.int32), n_runs)),
                "date": pa.array(np.tile(dates, n_runs), pa.date32())}
     for i, field in enumerate(schema.names[len(_STEP_COLUMNS):]):
-        columns[field] = pa.array(np.ascontiguousarray(flat[:, i]))
+        columns[field] = pa.array(by_column[i])
     return pa.table(columns, schema=schema)
 
 

@@ -62,10 +62,13 @@ class WargameModel(mesa.Model):
     `sim.run_one(scenario, seed=s, run=i)`, or `sim.BatchModel` with `mesa.batch_run`; see docs/api.md.
     Mesa's own `model.rng` is lane 0's and the dynamics never draw from it. With `keep_series`
     False only the run summaries are kept (no time series, trace or event log), as exploration
-    needs; `series_dtype` is the precision the time series are kept in.
+    needs; `series_dtype` is the precision the time series are kept in. A lane whose state turns
+    non-finite fails: it is listed in `failures`, and with `raise_on_failure` (the default for a
+    batch of one) ModelStateError is raised at once.
     """
 
-    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, keep_series=True, series_dtype=np.float64):
+    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, keep_series=True, series_dtype=np.float64,
+                 raise_on_failure=None):
         seeds = [_seed_sequence(rng)] if seeds is None else [_seed_sequence(s) for s in seeds]
         super().__init__(rng=np.random.default_rng(_child(seeds[0], 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
@@ -143,6 +146,7 @@ class WargameModel(mesa.Model):
         self.tie_members = [(pair_name(pair), self.actors[pair[0]], self.actors[pair[1]]) for pair in TIE_PAIRS]
         self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
+        self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
         self.log = EventLog(self, enabled=keep_series)
         self.registry = self._build_registry()
         self.event_engine = EventEngine(self, scenario.events, self._event_draws(seeds))
@@ -354,7 +358,7 @@ class WargameModel(mesa.Model):
         self.running = self.step_index < self.n_steps  # Mesa's flag: False at the scenario's end date
 
     def _check_finite(self, row):
-        """A lane whose state is not finite has failed; in a batch of one that is an error at once."""
+        """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
         total = 0.0
         for value in row:
             total = total + value
@@ -362,7 +366,7 @@ class WargameModel(mesa.Model):
         if not bad.any():
             return
         message = f"non-finite model state at step {self.step_index} ({self.date})"
-        if self.lane_count == 1:
+        if self.raise_on_failure:
             raise ModelStateError(message)
         for lane in lanes_in(bad):
             self.failures.setdefault(int(lane), f"ModelStateError: {message}")
