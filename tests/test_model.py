@@ -15,9 +15,11 @@ from sim.model import WargameModel
 from sim.model.model import ModelStateError
 from sim.model.lanes import per_lane
 from sim.model.partnership import PartnershipLadder
-from sim.model.politics import apply_dispute, election_odds, policy_reversal
+from sim.model.institutions import change_institution
+from sim.model.politics import apply_dispute, change_government, election_odds, policy_reversal
 from sim.model.record import SUMMARY_FIELDS
-from sim.model.theatres import adjudicate, allocate_forces, force_demand, onset_hazard
+from sim.model.forces import allocate_forces, force_demand
+from sim.model.theatres import adjudicate, end_conflict, enter_state, onset_hazard
 from sim.model.trace import TRACE_VARIABLES
 from sim.scenario import load_scenario
 from sim.world import (THEATRES, Actor, ConflictOutcome, EscalationState, Institution, InstitutionStatus, PartnershipState,
@@ -208,8 +210,8 @@ def test_a_government_more_committed_to_the_partnership_costs_no_consistency(bas
     assert policy_reversal(profile["rok_pragmatic"], profile["rok_conservative"]) == 0.0
     assert policy_reversal(profile["rok_pragmatic"], profile["rok_progressive"]) > 0.0
     model = WargameModel(baseline, seeds=[1, 1, 1])
-    model.change_government(Actor.ROK, "rok_conservative", np.array([True, False, False]))
-    model.change_government(Actor.ROK, "rok_progressive", np.array([False, True, False]))
+    change_government(model, Actor.ROK, "rok_conservative", np.array([True, False, False]))
+    change_government(model, Actor.ROK, "rok_progressive", np.array([False, True, False]))
     assert model.policy_change[0] == 0.0 and model.policy_change[1] > 0.0 and model.policy_change[2] == 0.0
     assert model.actors[Actor.ROK].government_names == ["rok_conservative", "rok_progressive", "rok_pragmatic"]
 
@@ -331,9 +333,9 @@ def test_named_institutions_have_their_own_effects(baseline):
 
 def test_noticing_an_institution_counts_as_a_reversal(baseline):
     model = WargameModel(baseline, rng=1)
-    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.NOTICED, model.all_lanes)
+    change_institution(model, Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.NOTICED, model.all_lanes)
     assert model.policy_change[0] == baseline.parameters.institution_break_shock
-    model.change_institution(Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.ACTIVE, model.all_lanes)
+    change_institution(model, Institution.JAPAN_ROK_GSOMIA, InstitutionStatus.ACTIVE, model.all_lanes)
     assert model.policy_change[0] == baseline.parameters.institution_break_shock
 
 
@@ -420,11 +422,11 @@ def test_a_war_rallies_or_fractures_the_partnership_by_outcome_and_ends_its_camp
         params=model.parameters)[0][0] == expected)
     model._adjudication_draws[0] = np.full((model.n_steps + 1, len(THEATRES)), draw)
     ties_before = {name: tie.copy() for name, tie in model.ties.items()}
-    model.enter_state(k, int(EscalationState.CONFLICT), lanes)
+    enter_state(model, k, int(EscalationState.CONFLICT), lanes)
     assert theatres.outcome[k][0] == expected
     moved = [np.sign(round(float(model.ties[name][0] - ties_before[name][0]), 9)) for name in ties_before]
     assert moved == [sign] * 3
-    model._end_conflict(k, lanes)
+    end_conflict(model, k, lanes)
     assert theatres.pressure[k][0] == 0.0
 
 

@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 
 from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
+from . import coercion
 from .lanes import clip01
 
 # The profile fields the dynamics read; held per lane, replaced when a government changes.
@@ -121,7 +122,7 @@ class StateActor(mesa.Agent):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
         model = self.model
         rates, params = model.rates, model.parameters
-        coerced = model.coercion_opinion_pressure(self.actor)
+        coerced = coercion.opinion_pressure(model, self.actor)
         if self.is_partner:
             target = self.opinion_anchor + params.opinion_threat_rally * self.threat + coerced
             if not self.is_us:

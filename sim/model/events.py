@@ -18,6 +18,7 @@ from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
 from .lanes import lanes_in
+from . import coercion, institutions, politics, theatres
 from .politics import apply_dispute
 
 
@@ -164,7 +165,7 @@ class EventEngine:
             operation = effect.operation
             if operation == "election":  # its own stream: a random event's firing draw must not decide the winner
                 u = self.draws_for(f"{entry.spec.id}:election")[:, model.step_index]
-                changes = [model.hold_election(Actor(effect.election.actor), effect.election.outcomes, u, mask)]
+                changes = [politics.hold_election(model, Actor(effect.election.actor), effect.election.outcomes, u, mask)]
             else:
                 changes = apply_effect(model, effect, mask)
             value = effect.value if effect.value is not None else math.nan
@@ -222,16 +223,16 @@ def apply_effect(model, effect, mask):
         return [(name, before, after, "")]
     if op == "government":
         actor = Actor(effect.government.actor)
-        old_names, old_c, new_c = model.change_government(actor, effect.government.profile, mask)
+        old_names, old_c, new_c = politics.change_government(model, actor, effect.government.profile, mask)
         return [(f"actors.{actor.value}.government", old_c, new_c,
                  lambda lane: f"{old_names[lane]} -> {effect.government.profile}")]
     if op == "contingency":
         theatre = Theatre(effect.contingency.theatre)
-        before, after, note = model.force_contingency(theatre, STATE_BY_LABEL[effect.contingency.state], mask)
+        before, after, note = theatres.force_contingency(model, theatre, STATE_BY_LABEL[effect.contingency.state], mask)
         return [(f"theatres.{theatre.value}.state", before, after, note)]
     if op == "exercise":
         before = model.interoperability
-        names = model.exercise(effect.exercise.domains, effect.exercise.intensity, mask)
+        names = institutions.exercise(model, effect.exercise.domains, effect.exercise.intensity, mask)
         return [("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
     if op == "dispute":
         dispute = effect.dispute
@@ -242,7 +243,7 @@ def apply_effect(model, effect, mask):
         signal = effect.coercive_signal
         signaller = Actor(signal.by)
         credibility = model.demonstrated_reliability[signaller].copy()
-        changes = model.coercive_signal(signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
+        changes = coercion.coercive_signal(model, signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
         note = lambda lane: f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={credibility[lane]:.3f}"  # noqa: E731
         return [(name, before, after, note) for name, before, after in changes]
     if op == "economic_coercion":
@@ -252,14 +253,14 @@ def apply_effect(model, effect, mask):
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]
     change = effect.institution
     status = INSTITUTION_ACTIONS[change.action]
-    before = model.change_institution(Institution(change.name), status, mask)
+    before = institutions.change_institution(model, Institution(change.name), status, mask)
     return [(f"institutions.{change.name}", before, int(status),
              lambda lane: f"{change.action}: {type(status)(int(before[lane])).label} -> {status.label}")]
 
 
-def _coerce(model, coercion, severity, mask):
-    """Put `coercion` in force at `severity` (0 lifts it) in the masked lanes; return (target, before, after, note) for the log."""
-    before = model.impose_coercion(Actor(coercion.by), Actor(coercion.target), severity, mask)
+def _coerce(model, spec, severity, mask):
+    """Put the coercion `spec` in force at `severity` (0 lifts it) in the masked lanes; return (target, before, after, note) for the log."""
+    before = coercion.impose_coercion(model, Actor(spec.by), Actor(spec.target), severity, mask)
     after = np.where(mask, severity, before)
     note = (lambda lane: "lifted" if after[lane] == 0.0 else "in force") if np.ndim(severity) else ("lifted" if severity == 0.0 else "in force")
-    return f"coercion.{coercion.by}.{coercion.target}", before, after, note
+    return f"coercion.{spec.by}.{spec.target}", before, after, note

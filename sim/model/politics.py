@@ -5,7 +5,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 
 import numpy as np
 
-from ..world import ACTORS, ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, Actor, Role
+from ..world import ACTORS, ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor, Role
 
 
 def election_odds(outcomes, incumbent, opinion, opinion_weight):
@@ -79,3 +79,75 @@ def apply_dispute(model, kind, severity, target, mask):
             changes.append(model.shift(f"actors.{ally.value}.reliability.{lead}", -0.5 * severity * damp, mask))
     model.policy_change = np.where(mask, model.policy_change + severity, model.policy_change)
     return changes
+
+
+def change_government(model, actor, profile, mask):
+    """Put a profile (a name, or a profile number per lane) in office in the masked lanes.
+
+    A reversal away from the partnership counts against consistency. Returns (old profile names
+    per lane, old course, new course) for the log.
+    """
+    agent = model.actors[actor]
+    new_index = model.government_table.index[profile] if isinstance(profile, str) else profile
+    old_names = agent.government_names
+    old_index = agent.government_index.copy()
+    old = {name: values.copy() for name, values in agent.profile.items()}
+    agent.put_government(new_index, mask)
+    model.forces_changed |= mask
+    if actor in PARTNERS:
+        model.policy_change = np.where(mask, model.policy_change + policy_reversal(old, agent.profile), model.policy_change)
+    model.government_changes += mask & (agent.government_index != old_index)
+    return old_names, course(actor, old), course(actor, agent.profile)
+
+
+def hold_elections(model):
+    """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent."""
+    for step, election, u in model.elections:
+        if step == model.step_index:
+            target, before, after, note = hold_election(model, Actor(election.actor), election.outcomes, u, model.all_lanes)
+            model.log.record(model.all_lanes, f"election_{election.actor}", "election", target, "government", np.nan,
+                            before, after, note)
+
+
+def hold_election(model, actor, outcomes, u, mask):
+    """Draw a government for `actor` from `outcomes` with uniform draws `u` in the masked lanes.
+
+    Returns (target, before, after, note per lane) for the log.
+    """
+    agent = model.actors[actor]
+    index = model.government_table.index
+    names = dict(zip((index[name] for name in outcomes), outcomes))
+    odds = election_odds({index[name]: p for name, p in outcomes.items()}, agent.government_index, agent.opinion,
+                         model.parameters.election_opinion_weight)
+    winner = draw_from(odds, u)
+    opinion = agent.opinion.copy()
+    old_names, before, after = change_government(model, actor, winner, mask)
+
+    def note(lane):
+        shown = ", ".join(f"{names[i]}={p[lane]:.3f}" for i, p in odds.items())
+        return (f"{old_names[lane]} -> {names[int(winner[lane])]}; opinion={opinion[lane]:.3f}; odds {shown}; "
+                f"draw={u[lane]:.4f}")
+
+    return f"actors.{actor.value}.government", before, after, note
+
+
+def draw_disputes(model):
+    """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
+    p, dt_weeks = model.parameters, model.rates.dt
+    assertiveness = 0.0
+    for actor in HISTORY_PAIR:
+        assertiveness = assertiveness + model.actors[actor].profile["history_assertiveness"]
+    assertiveness = assertiveness / len(HISTORY_PAIR)
+    weekly = (("japan_rok_history", p.dispute_base_hazard * assertiveness, p.dispute_severity),
+              ("burden_sharing", p.burden_dispute_hazard * model.us_burden_sharing_demand, p.burden_dispute_severity))
+    draws = model.dispute_draws[model.step_index]
+    for k, (kind, weekly_hazard, severity) in enumerate(weekly):
+        hazard = 1.0 - (1.0 - weekly_hazard) ** dt_weeks
+        u = draws[k]
+        happens = u < hazard
+        if not happens.any():
+            continue
+        model.dispute_counts[kind] += happens
+        for target, before, after in apply_dispute(model, kind, severity, "both", happens):
+            model.log.record(happens, f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after,
+                            lambda lane: f"hazard={hazard[lane]:.4f} draw={u[lane]:.4f}")

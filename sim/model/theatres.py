@@ -1,12 +1,13 @@
-"""Theatres: tension, the escalation state machine, US force demand and conflict adjudication.
+"""Theatres: tension, campaign pressure, the escalation state machine and conflict adjudication (docs/ODD.md 7.7, 7.8).
 
 Each quantity is an array (theatres, lanes); row k is theatre k of sim.world.THEATRES in every run.
-Equations: docs/ODD.md sections 7.4, 7.7 and 7.8.
 """
 
 import numpy as np
 
-from ..world import THEATRES, ConflictOutcome, EscalationState
+from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
+from . import trace
+from .lanes import clip01, lanes_in
 
 PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (int(s) for s in EscalationState)  # 0-4, in this order
 GAINS, RESTORED, STALEMATE = int(ConflictOutcome.ADVERSARY_GAINS), int(ConflictOutcome.DETERRENCE_RESTORED), int(ConflictOutcome.STALEMATE)
@@ -44,29 +45,6 @@ class Theatres:
         self.first_conflict_step = np.full((count, lanes), -1, dtype=np.int64)
         self.outcome = np.zeros((count, lanes), dtype=np.int64)
         self.crisis_resolution = np.zeros((count, lanes), dtype=np.int64)
-
-
-def force_demand(state, us_presence, priority, params):
-    """US force demand in a theatre: peacetime presence plus a surge that grows with escalation."""
-    surge = np.where(state == CONFLICT, params.crisis_surge * params.conflict_surge_multiplier * priority * 4.0,
-                     np.where(state == CRISIS, params.crisis_surge * priority * 4.0,
-                              np.where(state == GREY_ZONE, params.grey_zone_surge, 0.0)))
-    return us_presence + surge
-
-
-def allocate_forces(demands, pool):
-    """Meet every demand if the pool allows, else scale all down in proportion.
-
-    Returns (allocation, overstretch) where overstretch = max(0, total demand / pool - 1).
-    """
-    total = 0.0
-    for d in demands:
-        total = total + d
-    met = (total <= pool) | (total == 0.0)
-    scale = pool / total
-    allocation = np.where(met, demands, demands * scale)
-    overstretch = np.where(met, 0.0, total / pool - 1.0)
-    return allocation, overstretch
 
 
 def logistic(x):
@@ -122,3 +100,148 @@ def adjudicate(*, balance, us_credibility, cohesion, u, params):
     p_restored = logistic(-logit - params.adjudication_cutoff)
     outcome = np.where(u < p_gain, GAINS, np.where(u < p_gain + p_restored, RESTORED, STALEMATE))
     return outcome, logit, p_gain, p_restored
+
+
+# ----------------------------------------------------------------- the submodel, applied to the model
+def update_theatres(model):
+    """Campaign pressure fades; tension follows adversary intent with noise; then the escalation state machine moves."""
+    rates, p, theatres = model.rates, model.parameters, model.theatres
+    shocks = model.tension_shocks[model.step_index]
+    draws = model.transition_draws[model.step_index]
+    for k, theatre in enumerate(THEATRES):
+        theatres.pressure[k] *= 1.0 - rates.pressure_decay
+        theatres.tension[k] = clip01(theatres.tension[k] + rates.tension * (theatres.intent[k] - theatres.tension[k])
+                                     + rates.noise * shocks[k])
+        theatres.steps_in_state[k] += 1
+        state = theatres.state[k]
+        theatres.conflict_steps_left[k] -= state == CONFLICT
+        new_state, hazard = next_state(state, theatres.tension[k], theatres.steps_in_state[k],
+                                                     theatres.conflict_steps_left[k], draws[k], model.opportunity[k], p, rates)
+        changed = new_state != state
+        if changed.any():
+            before = state.copy()
+            ended = changed & (state == CONFLICT)
+            if ended.any():
+                end_conflict(model, k, ended)
+            enter_state(model, k, new_state, changed)
+            model.log.record(changed, f"{theatre.value}_transition", "theatre", f"theatres.{theatre.value}.state",
+                            "transition", np.nan, before, new_state, transition_note(model, k, hazard, draws[k]))
+        theatres.tension_sum[k] += theatres.tension[k]
+        theatres.peak_tension[k] = np.maximum(theatres.peak_tension[k], theatres.tension[k])
+
+
+def transition_note(model, k, hazard, draws):
+    """The log note of a theatre's change of state: tension, the draw against its hazard, opportunity and its terms."""
+    tension, opportunity, terms = model.theatres.tension[k].copy(), model.opportunity[k].copy(), model.opportunity_terms[k]
+
+    def note(lane):
+        named = ", ".join(f"{name} {value[lane]:+.3f}" for name, value in zip(trace.OPPORTUNITY_TERMS, terms))
+        stochastic = "" if np.isnan(hazard[lane]) else f" hazard={hazard[lane]:.4f} draw={draws[lane]:.4f}"
+        return f"tension={tension[lane]:.3f}{stochastic} opportunity={opportunity[lane]:.3f} ({named})"
+
+    return note
+
+
+def enter_state(model, k, state, mask):
+    """Move theatre k to `state` in the masked lanes, keeping its history and adjudicating a conflict on entry."""
+    theatres = model.theatres
+    previous = theatres.state[k].copy()
+    theatres.state[k] = np.where(mask, state, previous)
+    now = theatres.state[k]
+    theatres.steps_in_state[k][mask] = 0
+    model.forces_changed |= mask
+    theatres.peak_state[k] = np.maximum(theatres.peak_state[k], now)
+    resolution = theatres.crisis_resolution[k]
+    first_crisis = theatres.first_crisis_step[k]
+    crisis = mask & (now == CRISIS)
+    if crisis.any():
+        first_crisis[crisis & (first_crisis < 0)] = model.step_index
+        resolution[crisis & (resolution != ENDED_IN_CONFLICT)] = ONGOING
+    de_escalated = mask & (now == DE_ESCALATION) & (previous == CRISIS) & (resolution == ONGOING)
+    resolution[de_escalated] = DE_ESCALATED
+    conflict = mask & (now == CONFLICT)
+    if conflict.any():
+        first_crisis[conflict & (first_crisis < 0)] = model.step_index
+        first_conflict = theatres.first_conflict_step[k]
+        first_conflict[conflict & (first_conflict < 0)] = model.step_index
+        resolution[conflict] = ENDED_IN_CONFLICT
+        theatres.conflict_steps_left[k][conflict] = model.rates.conflict_steps[conflict]
+        adjudicate_conflict(model, k, conflict)
+
+
+def adjudication_draw(model, lane, k):
+    draws = model._adjudication_draws.get(lane)
+    if draws is None:
+        draws = np.random.default_rng(model._adjudication_seeds[lane]).random((model.n_steps + 1, len(THEATRES)))
+        model._adjudication_draws[lane] = draws
+    return draws[model.step_index, k]
+
+
+def adjudicate_conflict(model, k, mask):
+    """Adjudicate a conflict's outcome in the masked lanes; allies rally or fracture by outcome. Logs the draw and modifiers."""
+    p, theatres = model.parameters, model.theatres
+    u = np.full(model.lane_count, np.nan)
+    for lane in lanes_in(mask):
+        u[lane] = adjudication_draw(model, int(lane), k)
+    balance, credibility, cohesion = model.balance[k].copy(), model.us_credibility.copy(), model.cohesion.copy()
+    outcome, logit, p_gain, p_restored = adjudicate(balance=balance, us_credibility=credibility,
+                                                                  cohesion=cohesion, u=u, params=p)
+    before = theatres.outcome[k].copy()
+    theatres.outcome[k] = np.where(mask, np.maximum(before, outcome), before)
+    event_id = f"{THEATRES[k].value}_conflict"
+
+    def details(lane):
+        return (f"{ConflictOutcome(int(outcome[lane])).label}; draw={u[lane]:.4f} balance={balance[lane]:.3f} "
+                f"us_credibility={credibility[lane]:.3f} cohesion={cohesion[lane]:.3f} logit={logit[lane]:.3f} "
+                f"p_adversary_gains={p_gain[lane]:.3f} p_deterrence_restored={p_restored[lane]:.3f}")
+
+    model.log.record(mask, event_id, "adjudication", f"theatres.{THEATRES[k].value}.outcome", "adjudicate", np.nan,
+                    before, outcome, details)
+    for sign, hit in ((-1.0, mask & (outcome == GAINS)), (1.0, mask & (outcome == RESTORED))):
+        if not hit.any():
+            continue
+        changes = [model.shift(f"actors.{ally.value}.reliability.{LEAD_PARTNER.value}", sign * p.war_credibility_effect, hit)
+                   for ally in ALLIES]
+        changes += [model.shift(f"ties.{name}", sign * p.war_tie_effect, hit) for name in model.ties]
+        for name, before_change, after_change in changes:
+            model.log.record(hit, event_id, "adjudication", name, "rally" if sign > 0 else "fracture", np.nan,
+                            before_change, after_change)
+
+
+def end_conflict(model, k, mask):
+    """A conflict that ends exhausts both sides: tension falls, the campaign pressure ends, adversary resolve drops."""
+    p, theatres = model.parameters, model.theatres
+    theatres.tension[k] = np.where(mask, np.minimum(theatres.tension[k], p.post_conflict_tension), theatres.tension[k])
+    theatres.pressure[k][mask] = 0.0
+    adversary = model.actors[theatres.adversary[k]]
+    name, before, after = model.assign(f"actors.{adversary.actor.value}.resolve",
+                                      adversary.profile["resolve"] * (1.0 - p.conflict_resolve_cost), mask)
+    tension = theatres.tension[k].copy()
+    model.log.record(mask, f"{THEATRES[k].value}_conflict_end", "theatre", name, "multiply", 1.0 - p.conflict_resolve_cost,
+                    before, after, lambda lane: f"tension={tension[lane]:.3f}; pressure ended")
+
+
+def force_contingency(model, theatre, state, mask):
+    """Event effect: put a theatre in `state` in the masked lanes, raising (or capping) tension to match."""
+    k = THEATRES.index(theatre)
+    theatres, p = model.theatres, model.parameters
+    floor = {EscalationState.GREY_ZONE: p.grey_zone_threshold, EscalationState.CRISIS: p.crisis_threshold,
+             EscalationState.CONFLICT: p.conflict_threshold}.get(state)
+    tension = theatres.tension[k]
+    if floor is not None:
+        target = np.maximum(tension, np.minimum(1.0, floor + p.contingency_tension_margin))
+    elif state is EscalationState.PEACETIME:
+        target = np.minimum(tension, p.grey_zone_threshold - p.contingency_tension_margin)
+    else:
+        target = np.minimum(tension, p.crisis_threshold - p.contingency_tension_margin)
+    theatres.tension[k] = np.where(mask, target, tension)
+    before = theatres.state[k].copy()
+    if state is not EscalationState.CONFLICT:
+        ended = mask & (before == CONFLICT)
+        if ended.any():
+            end_conflict(model, k, ended)  # a scripted end of a war costs what any end of a war costs
+    moved = mask & (before != int(state))
+    if moved.any():
+        enter_state(model, k, int(state), moved)
+    shown = theatres.tension[k].copy()
+    return before, int(state), lambda lane: f"tension={shown[lane]:.3f}"

@@ -14,8 +14,8 @@ its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md sec
 import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
+from .cohesion import COMPONENTS, log_components
 
-COMPONENTS = ("consistency", "coherence", "credibility")
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
 
 TRACE_VARIABLES = (
@@ -33,7 +33,7 @@ class Tracer:
     """Remembers the state at the end of each step and splits the next step's changes into named terms (per lane)."""
 
     def __init__(self, model):
-        self.before = self._state(model, model._log_components())
+        self.before = self._state(model, log_components(model))
 
     @staticmethod
     def _state(model, logs):
@@ -45,7 +45,7 @@ class Tracer:
         """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes."""
         p = model.parameters
         consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
-        logs = model._log_components()
+        logs = log_components(model)
         weighted = [now - then for now, then in zip(logs, logs0)]
         total = weighted[0] + weighted[1] + weighted[2]
         significant = np.abs(total) > 1e-12

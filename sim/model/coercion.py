@@ -1,0 +1,55 @@
+"""Coercive signalling and economic coercion (docs/ODD.md 7.16)."""
+
+import numpy as np
+
+from ..world import PARTNERS, side
+
+
+def coercive_signal(model, signaller, target, theatre, intensity, mask):
+    """Event effect: a partner's show of force or threat toward an adversary; return [(variable, before, after)].
+
+    Tension in the theatre rises by signal_tension_gain * s. The signal deters by its credibility
+    k (the signaller's demonstrated reliability): the target's resolve falls by a share
+    signal_deterrence * s * k, and its public rallies by signal_provocation * s * (1 - k).
+    """
+    p = model.parameters
+    credibility = model.demonstrated_reliability[signaller]
+    tension, adversary = f"theatres.{theatre.value}.tension", f"actors.{target.value}"
+    return [model.shift(tension, p.signal_tension_gain * intensity, mask),
+            model.assign(f"{adversary}.resolve", model.actors[target].profile["resolve"]
+                        * (1.0 - p.signal_deterrence * intensity * credibility), mask),
+            model.shift(f"{adversary}.opinion", p.signal_provocation * intensity * (1.0 - credibility), mask)]
+
+
+def impose_coercion(model, coercer, target, severity, mask):
+    """Event effect: put economic coercion (export controls, tariffs, sanctions) of `severity` in force; 0 lifts it.
+
+    Returns the severity it replaces, per lane. Coercion between partners also counts as policy reversal.
+    """
+    key = (coercer, target)
+    before = model.coercion.get(key, np.zeros(model.lane_count))
+    model.coercion[key] = np.where(mask, severity, before)
+    if coercer in PARTNERS and target in PARTNERS:
+        model.policy_change = np.where(mask, model.policy_change + np.maximum(0.0, severity - before), model.policy_change)
+    return before
+
+
+def between(model, a, b):
+    """Economic coercion in force between two actors, both ways: kappa_ab + kappa_ba."""
+    return model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
+
+
+def opinion_pressure(model, actor):
+    """Shift of `actor`'s opinion target from the economic coercion it suffers.
+
+    Coercion from its own side erodes support for the shared course; coercion from another side
+    rallies the public behind its government: -/+ coercion_opinion_effect * severity.
+    """
+    pressure = 0.0
+    if not model.coercion:
+        return pressure
+    effect = model.parameters.coercion_opinion_effect
+    for (coercer, target), severity in model.coercion.items():
+        if target is actor:
+            pressure = pressure + (-severity if side(coercer) == side(actor) else severity) * effect
+    return pressure

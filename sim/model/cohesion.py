@@ -1,0 +1,79 @@
+"""Consistency, coherence, credibility, their weighted geometric mean (cohesion) and the partnership ladder's
+transitions (docs/ODD.md 7.9, 7.11)."""
+
+import numpy as np
+
+from ..world import LEAD_PARTNER
+from .lanes import clip01
+
+COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
+
+
+def consistency_ceiling(model):
+    p = model.parameters
+    return p.consistency_floor + (1.0 - p.consistency_floor) * model.institution_level
+
+
+def update_cohesion(model):
+    """Consistency, coherence, credibility and their weighted geometric mean, cohesion."""
+    p, rates = model.parameters, model.rates
+    damping = 1.0 - p.shock_damping * model.institution_level
+    model.consistency_recovery = rates.consistency_recovery * (consistency_ceiling(model) - model.consistency)
+    model.consistency_reversal = -p.consistency_shock_weight * damping * model.policy_change
+    model.consistency = clip01(model.consistency + model.consistency_recovery + model.consistency_reversal)
+    priorities = [a.priorities() for a in model.partner_list]
+    distance = 0.0
+    for i, j in model.partner_index_pairs:
+        pair_distance = 0.0
+        for x, y in zip(priorities[i], priorities[j]):
+            pair_distance = pair_distance + np.abs(x - y)
+        distance = distance + pair_distance
+    model.priority_alignment = 1.0 - distance / (2.0 * len(model.partner_index_pairs))  # 1 - mean over pairs of half the L1 distance
+    mean_tie = _mean(model.ties.values())
+    model.coherence = p.coherence_alignment_weight * model.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
+    model.us_credibility = _mean([ally.reliability[LEAD_PARTNER] for ally in model.ally_list])
+    model.mutual_reliability = _mean([r for agent in model.partner_list for other, r in agent.reliability.items()
+                                     if other is not LEAD_PARTNER])
+    model.credibility = p.credibility_us_weight * model.us_credibility + (1.0 - p.credibility_us_weight) * model.mutual_reliability
+    model.cohesion = (np.maximum(model.consistency, 1e-9) ** p.cohesion_weight_consistency
+                     * np.maximum(model.coherence, 1e-9) ** p.cohesion_weight_coherence
+                     * np.maximum(model.credibility, 1e-9) ** p.cohesion_weight_credibility)
+
+
+def log_components(model):
+    """Weighted logs of the three Cs, whose sum is log cohesion."""
+    p = model.parameters
+    return (p.cohesion_weight_consistency * np.log(np.maximum(model.consistency, 1e-9)),
+            p.cohesion_weight_coherence * np.log(np.maximum(model.coherence, 1e-9)),
+            p.cohesion_weight_credibility * np.log(np.maximum(model.credibility, 1e-9)))
+
+
+def update_partnership(model):
+    """Advance the state ladder; a change of state is logged with the component that drove it."""
+    before = model.partnership.state.copy()
+    changed = model.partnership.advance(model.cohesion, model.institution_level, model.parameters, model.rates.dt, model.step_index)
+    if not changed.any():
+        return
+    now = log_components(model)
+    changes = [n - r for n, r in zip(now, model._ladder_reference)]
+    after = model.partnership.state
+    cohesion, level = model.cohesion.copy(), model.institution_level.copy()
+
+    def why(lane):
+        ranked = sorted(zip(COMPONENTS, (float(c[lane]) for c in changes)), key=lambda c: c[1],
+                        reverse=bool(after[lane] > before[lane]))
+        shown = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
+        return (f"driven by {ranked[0][0]}; change in weighted log since the last change: {shown}; "
+                f"cohesion={cohesion[lane]:.3f} institutionalisation={level[lane]:.3f}")
+
+    model.log.record(changed, "partnership", "partnership", "partnership", "transition", np.nan, before, after.copy(), why)
+    model._ladder_reference = tuple(np.where(changed, n, r) for n, r in zip(now, model._ladder_reference))
+
+
+def _mean(values):
+    """Mean of a list of lane arrays, summed in order."""
+    values = list(values)
+    total = 0.0
+    for value in values:
+        total = total + value
+    return total / len(values)
