@@ -28,10 +28,8 @@ from sim.world import PartnershipState, Theatre  # noqa: E402
 def outcomes(scenario, runs):
     """Probabilities of the partnership and theatre outcomes over `runs` runs (seeds 0..runs-1)."""
     rows = []
-    for run in range(runs):
-        model = WargameModel(scenario, rng=run_seed_sequence(0, run))
-        summary = model.run()
-        model.release()
+    model = WargameModel(scenario, seeds=[run_seed_sequence(0, run) for run in range(runs)], keep_series=False)
+    for summary in model.run():  # the runs advance together as lanes of one model
         worst = PartnershipState[summary["partnership_worst_state"].upper()]
         row = {"strained": worst <= PartnershipState.STRAINED, "suspended": worst <= PartnershipState.SUSPENDED}
         for theatre in Theatre:

@@ -25,13 +25,9 @@ from sim.scenario import load_scenario  # noqa: E402
 def conflicts(name, pool, runs):
     """Per run: (Taiwan conflict?, any shortage logged?)."""
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", [f"parameters.us_force_pool={pool}"])
-    rows = []
-    for run in range(runs):
-        model = WargameModel(scenario, rng=run_seed_sequence(0, run))
-        summary = model.run()
-        short = any(row.event_id == "us_force_shortage" for row in model.event_engine.log)
-        rows.append((summary["taiwan_conflict"], short))
-        model.release()
+    model = WargameModel(scenario, seeds=[run_seed_sequence(0, run) for run in range(runs)])  # the runs advance together
+    rows = [(summary["taiwan_conflict"], any(row.event_id == "us_force_shortage" for row in log))
+            for summary, log in zip(model.run(), model.log.rows)]
     return np.array(rows, dtype=float)
 
 

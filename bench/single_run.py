@@ -1,4 +1,5 @@
-"""Wall time of single runs of every bundled scenario (model only, no storage).
+"""Wall time of single runs of every bundled scenario (model only, no storage): a batch of one each,
+as the dashboard and an interactive user run them (ensembles advance many runs together: bench/ensemble.py).
 
     python bench/single_run.py [--runs 200]
 """
@@ -20,7 +21,7 @@ from sim.scenario import load_scenario  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         scenario = load_scenario(path)

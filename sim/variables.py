@@ -1,47 +1,94 @@
-"""Names of the model's state variables, shared by scenario validation and the model.
+"""The model's state variables, declared once.
 
-Readable variables may appear in event conditions; settable ones may also be the target of
-`set`, `add`, `multiply` and `shock` effects. Derived quantities (cohesion and its computed
-components, theatre and partnership states, institution statuses) are readable only: they change
-through the mechanisms that drive them (or, for institutions, through `institution` effects).
+Each `Variable` has a dotted name (event conditions read it; effects write the settable ones),
+where the model holds it (a path walked from the model: attribute names, then keys and indices into
+dicts, lists and arrays), its range when set, and, if it is recorded every step, its column in the
+time series. The scenario schema's variable names, the model's registry of getters and setters
+(sim.model.registry), the per-step snapshot and the Parquet schema (sim.model.record) all derive
+from `VARIABLES`.
+
+Derived quantities (cohesion and its computed components, theatre and partnership states,
+institution statuses) are readable only: they change through the mechanisms that drive them (or,
+for institutions, through `institution` effects).
 """
 
-from .world import (ADVERSARIES, ALIGNMENT_NAMES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, OTHERS, PARTNERS,
-                    PARTNERSHIP_BY_LABEL, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
+import math
+from dataclasses import dataclass
+from typing import Optional
 
-_SETTABLE = (
-    ["consistency", "japan_rok_grievance", "institutions.level"]
-    + [f"ties.{name}" for name in TIE_NAMES]
-    + [f"alignment.{name}" for name in ALIGNMENT_NAMES]
-    + [f"alignment_anchor.{name}" for name in ALIGNMENT_NAMES]
-    + [f"domains.{d.value}" for d in DOMAINS]
-    + [f"theatres.{t.value}.{field}" for t in THEATRES for field in ("tension", "pressure", "us_presence")]
-    + [f"actors.{a.value}.{field}" for a in Actor for field in ("opinion", "opinion_anchor", "capability")]
-    + [f"actors.{a.value}.resolve" for a in ADVERSARIES]
-    + [f"actors.{i.value}.reliability.{j.value}" for i in PARTNERS for j in PARTNERS if i is not j]
-)
+from .world import (ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, LEAD_PARTNER,
+                    OTHERS, PARTNERS, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
 
-_READ_ONLY = (
-    [
-        "cohesion",
-        "coherence",
-        "credibility",
-        "us_credibility",
-        "interoperability",
-        "us_overstretch",
-        "partnership",
-        "step",
-    ]
-    + [f"institutions.{i.value}" for i in INSTITUTIONS]
-    + [f"theatres.{t.value}.{field}" for t in THEATRES for field in ("state", "us_forces", "shortfall", "outcome")]
-    + [f"actors.{a.value}.{field}" for a in PARTNERS for field in ("commitment", "burden_sharing_demand")]
-    + [f"actors.{a.value}.sovereignty_assertiveness" for a in OTHERS]
-    + [f"theatres.{t.value}.resolve" for t in THEATRES]
-    + [f"coercion.{a.value}.{b.value}" for a in Actor for b in Actor if a is not b]
-)
 
-SETTABLE_VARIABLES = tuple(_SETTABLE)
-READABLE_VARIABLES = tuple(_SETTABLE + _READ_ONLY)
+@dataclass(frozen=True)
+class Variable:
+    """One state variable: its name, where the model holds it, whether and within what range it can be set."""
+
+    name: str
+    path: tuple  # walked from the model: a text is an attribute (of an object) or a key (of a dict); a number an index
+    settable: bool = False
+    low: float = 0.0
+    high: float = 1.0
+    column: Optional[str] = None  # its column in the recorded time series (None: not recorded)
+    missing: Optional[float] = None  # its value when the last key is absent (economic coercion not in force)
+    changes_force_demand: bool = False  # setting it changes US force demand: forces are allocated again
+
+
+def _declare():
+    lead = LEAD_PARTNER.value
+    v = [Variable("cohesion", ("cohesion",), column="cohesion"),
+         Variable("consistency", ("consistency",), settable=True, column="consistency"),
+         Variable("coherence", ("coherence",), column="coherence"),
+         Variable("credibility", ("credibility",), column="credibility"),
+         Variable("us_credibility", ("us_credibility",), column="us_credibility")]
+    v += [Variable(f"actors.{a.value}.reliability.{lead}", ("actors", a, "reliability", LEAD_PARTNER), settable=True,
+                   column=f"{a.value}_view_of_{lead}") for a in ALLIES]
+    v.append(Variable("partnership", ("partnership", "state"), column="partnership_state"))
+    v += [Variable(f"ties.{name}", ("ties", name), settable=True, column=f"tie_{name}") for name in TIE_NAMES]
+    v += [Variable(f"alignment.{name}", ("alignment", name), settable=True, column=f"alignment_{name}") for name in ALIGNMENT_NAMES]
+    v += [Variable("institutions.level", ("institution_level",), settable=True, column="institutionalisation"),
+          Variable("interoperability", ("interoperability",), column="interoperability"),
+          Variable(f"actors.{lead}.commitment", ("actors", LEAD_PARTNER, "effective_commitment"), column=f"{lead}_commitment"),
+          Variable("us_overstretch", ("us_overstretch",), column="us_overstretch"),
+          Variable("japan_rok_grievance", ("japan_rok_grievance",), settable=True, column="japan_rok_grievance")]
+    v += [Variable(f"domains.{d.value}", ("domain_levels", i), settable=True, column=f"interop_{d.value}") for i, d in enumerate(DOMAINS)]
+    for field, settable in (("tension", True), ("state", False), ("us_forces", False)):
+        v += [Variable(f"theatres.{t.value}.{field}", ("theatres", field, k), settable=settable, column=f"{field}_{t.value}")
+              for k, t in enumerate(THEATRES)]
+    v += [Variable(f"theatres.{t.value}.opportunity", ("opportunity", k), column=f"opportunity_{t.value}")
+          for k, t in enumerate(THEATRES)]
+    v += [Variable(f"theatres.{t.value}.resolve", ("theatres", "resolve", k), column=f"resolve_{t.value}")
+          for k, t in enumerate(THEATRES)]
+    v += [Variable(f"institutions.{i.value}", ("institution_status", i), column=f"institution_{i.value}") for i in INSTITUTIONS]
+    # not recorded
+    v += [Variable(f"alignment_anchor.{name}", ("alignment_anchors", name), settable=True) for name in ALIGNMENT_NAMES]
+    for k, t in enumerate(THEATRES):
+        v += [Variable(f"theatres.{t.value}.pressure", ("theatres", "pressure", k), settable=True),
+              Variable(f"theatres.{t.value}.us_presence", ("theatres", "us_presence", k), settable=True, high=math.inf,
+                       changes_force_demand=True),
+              Variable(f"theatres.{t.value}.shortfall", ("theatres", "shortfall", k)),
+              Variable(f"theatres.{t.value}.outcome", ("theatres", "outcome", k))]
+    for a in Actor:
+        v += [Variable(f"actors.{a.value}.opinion", ("actors", a, "opinion"), settable=True),
+              Variable(f"actors.{a.value}.opinion_anchor", ("actors", a, "opinion_anchor"), settable=True),
+              Variable(f"actors.{a.value}.capability", ("actors", a, "capability"), settable=True, high=math.inf)]
+    v += [Variable(f"actors.{a.value}.resolve", ("actors", a, "profile", "resolve"), settable=True) for a in ADVERSARIES]
+    v += [Variable(f"actors.{a.value}.sovereignty_assertiveness", ("actors", a, "profile", "sovereignty_assertiveness"))
+          for a in OTHERS]
+    v += [Variable(f"actors.{a.value}.commitment", ("actors", a, "effective_commitment")) for a in PARTNERS if a is not LEAD_PARTNER]
+    v += [Variable(f"actors.{a.value}.burden_sharing_demand", ("actors", a, "profile", "burden_sharing_demand")) for a in PARTNERS]
+    v += [Variable(f"actors.{i.value}.reliability.{j.value}", ("actors", i, "reliability", j), settable=True)
+          for i in PARTNERS for j in PARTNERS if i is not j and not (i in ALLIES and j is LEAD_PARTNER)]
+    v += [Variable(f"coercion.{a.value}.{b.value}", ("coercion", (a, b)), missing=0.0) for a in Actor for b in Actor if a is not b]
+    v.append(Variable("step", ("step_index",)))
+    return tuple(v)
+
+
+VARIABLES = _declare()
+SETTABLE_VARIABLES = tuple(v.name for v in VARIABLES if v.settable)
+READABLE_VARIABLES = tuple(v.name for v in VARIABLES)
+RECORDED = tuple(v for v in VARIABLES if v.column)
+"""The recorded variables, in the order of the time series' columns."""
 
 
 def _constants(*groups):

@@ -43,3 +43,26 @@ def test_no_module_unpacks_a_fixed_number_of_actors_or_theatres():
     fixed = re.compile(r"^\s*(us, japan, rok|japan, rok|a, b, c, d|first, second, third)\s*=", re.M)
     offenders = [str(p.relative_to(SIM)) for p in SIM.rglob("*.py") if fixed.search(p.read_text())]
     assert offenders == []
+
+
+def test_every_declared_variable_reads_and_every_settable_one_writes_only_its_lanes(baseline):
+    """sim.variables.VARIABLES is the one declaration of the state variables: each reads from a model, each
+    settable one writes through the registry into the selected lanes only, and the record follows it."""
+    import numpy as np
+
+    from sim.model import WargameModel
+    from sim.variables import RECORDED, SETTABLE_VARIABLES, VARIABLES
+
+    model = WargameModel(baseline, seeds=[1, 2])
+    model.step()
+    assert RECORDED_VARIABLES == tuple(v.column for v in RECORDED)
+    for variable in VARIABLES:
+        value = np.broadcast_to(model.getter(variable.name)(), (2,))
+        assert np.all(np.isfinite(value)), variable.name
+    assert set(SETTABLE_VARIABLES) == {v.name for v in VARIABLES if v.settable}
+    for name in SETTABLE_VARIABLES:
+        before = np.array(model.getter(name)(), dtype=float)
+        target = 0.2 if abs(before[1] - 0.2) > 1e-6 else 0.4
+        model.assign(name, target, np.array([False, True]))
+        after = model.getter(name)()
+        assert after[0] == before[0] and after[1] == target, name

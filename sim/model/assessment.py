@@ -4,7 +4,7 @@ the reliability partners demonstrate (docs/ODD.md 7.5, 7.6)."""
 import numpy as np
 
 from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, NUCLEAR_ASSURANCE, pair_name
-from . import forces, institutions
+from . import institutions
 from .lanes import clip01
 
 
@@ -48,7 +48,7 @@ def assess_opportunity(model, effectiveness):
         adversary_power = adversary.capability + p.coalition_support * support
         total = adversary_power + partner_power
         balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
-        terms = [p.opportunity_balance_weight * balance, p.opportunity_shortfall_weight * forces.shortfall(model, k),
+        terms = [p.opportunity_balance_weight * balance, p.opportunity_shortfall_weight * model.theatres.shortfall[k],
                  p.opportunity_coordination_weight * coordination / len(others), disunity, deterrence]
         model.balance[k] = balance
         model.opportunity_terms[k] = terms

@@ -40,6 +40,7 @@ def allocate_us_forces(model):
     before = model.us_overstretch
     allocation, model.us_overstretch = allocate_forces(demands, p.us_force_pool)
     theatres.us_forces[:], theatres.demand[:] = allocation, demands
+    theatres.shortfall[:] = shortfall(demands, allocation)
     logged = model.forces_changed & ((before > 0.0) | (model.us_overstretch > 0.0))  # a shortage begins, changes or ends
     model.forces_changed = np.zeros(model.lane_count, dtype=bool)
     if logged.any():
@@ -51,7 +52,6 @@ def allocate_us_forces(model):
                         before, model.us_overstretch, note)
 
 
-def shortfall(model, k):
-    """Share of theatre k's US force demand that the pool leaves unmet (0 when the US is not short)."""
-    demand, forces = model.theatres.demand[k], model.theatres.us_forces[k]
+def shortfall(demand, forces):
+    """Share of a theatre's US force demand that the pool leaves unmet (0 when the US is not short)."""
     return np.where(demand > 0, np.maximum(0.0, demand - forces) / np.where(demand > 0, demand, 1.0), 0.0)

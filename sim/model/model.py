@@ -2,8 +2,9 @@
 
 One model advances a batch of runs ("lanes") in lockstep: every state variable is an array over
 lanes, every equation is written once and applies to all lanes, and a single run is a batch of
-one. Equations and parameters are documented in docs/ODD.md (section 7, Submodels); the names
-used there match the method names here.
+one. Each submodel of docs/ODD.md section 7 is a module of functions (politics, forces,
+assessment, theatres, relations, institutions, cohesion, coercion); this module holds the
+wiring, the random streams and the step schedule.
 """
 
 import datetime as dt
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
+from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      THEATRES, TIE_PAIRS, Actor, Domain, PartnershipState, pair_name)
 from . import assessment, cohesion, forces, institutions, politics, record, registry, relations, theatres, trace
@@ -145,7 +147,8 @@ class WargameModel(mesa.Model):
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
         self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
         self.log = EventLog(self, enabled=keep_series)
-        self.registry = registry.build_registry(self)
+        self.registry = registry.build_registry(self, VARIABLES)
+        self.recorded_getters = [self.registry[v.name][0] for v in RECORDED]
         self.event_engine = EventEngine(self, scenario.events, self._event_draws(seeds))
         self.recorder = Recorder(self.n_steps, lanes, keep_series=keep_series, dtype=series_dtype)
         forces.allocate_us_forces(self)

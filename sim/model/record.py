@@ -1,50 +1,20 @@
 """What a run records: per-step model variables and causal-trace terms (one array over lanes each) and the run summary."""
 
-from typing import Callable, NamedTuple
-
 import numpy as np
 
-from ..world import (ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTIONS, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome,
+from ..variables import RECORDED
+from ..world import (THEATRES, TIE_NAMES, ConflictOutcome,
                      EscalationState, PartnershipState)
 from .theatres import CRISIS_RESOLUTIONS
 from .trace import TRACE_VARIABLES
 
-class Recorded(NamedTuple):
-    """A group of recorded variables: their names and a function of the model giving their values (arrays over lanes) in that order."""
-
-    names: tuple
-    values: Callable
-
-
-RECORDED = (
-    Recorded(("cohesion", "consistency", "coherence", "credibility", "us_credibility"),
-             lambda m: (m.cohesion, m.consistency, m.coherence, m.credibility, m.us_credibility)),
-    Recorded(tuple(f"{a.value}_view_of_{LEAD_PARTNER.value}" for a in ALLIES),
-             lambda m: [ally.reliability[LEAD_PARTNER] for ally in m.ally_list]),
-    Recorded(("partnership_state",), lambda m: (m.partnership.state,)),
-    Recorded(tuple(f"tie_{name}" for name in TIE_NAMES), lambda m: m.ties.values()),
-    Recorded(tuple(f"alignment_{name}" for name in ALIGNMENT_NAMES), lambda m: m.alignment.values()),
-    Recorded(("institutionalisation", "interoperability", f"{LEAD_PARTNER.value}_commitment", "us_overstretch", "japan_rok_grievance"),
-             lambda m: (m.institution_level, m.interoperability, m.lead_partner_commitment, m.us_overstretch, m.japan_rok_grievance)),
-    Recorded(tuple(f"interop_{d.value}" for d in DOMAINS), lambda m: m.domain_levels),
-    Recorded(tuple(f"tension_{t.value}" for t in THEATRES), lambda m: m.theatres.tension),
-    Recorded(tuple(f"state_{t.value}" for t in THEATRES), lambda m: m.theatres.state),
-    Recorded(tuple(f"us_forces_{t.value}" for t in THEATRES), lambda m: m.theatres.us_forces),
-    Recorded(tuple(f"opportunity_{t.value}" for t in THEATRES), lambda m: m.opportunity),
-    Recorded(tuple(f"resolve_{t.value}" for t in THEATRES), lambda m: m.theatres.resolve),
-    Recorded(tuple(f"institution_{i.value}" for i in INSTITUTIONS), lambda m: [m.institution_status[i] for i in INSTITUTIONS]),
-)
-"""The recorded variables, declared once: the snapshot, the Parquet schema and the report read these names."""
-
-RECORDED_VARIABLES = tuple(name for group in RECORDED for name in group.names)
+RECORDED_VARIABLES = tuple(v.column for v in RECORDED)
+"""The recorded variables' columns (declared in sim.variables): the snapshot, the Parquet schema and the report read these names."""
 
 
 def snapshot(model):
     """One row of the recorded variables, ordered as RECORDED_VARIABLES: a list of arrays over lanes."""
-    row = []
-    for group in RECORDED:
-        row.extend(group.values(model))
-    return row
+    return [get() for get in model.recorded_getters]
 
 
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)

@@ -36,6 +36,7 @@ class Theatres:
         self.intent = self.tension.copy()  # the driving adversary's escalation intent, set when it commits
         self.us_forces = self.us_presence.copy()
         self.demand = self.us_presence.copy()
+        self.shortfall = np.zeros((count, lanes))  # share of the US force demand left unmet (set by the allocation)
         self.steps_in_state = np.zeros((count, lanes), dtype=np.int64)
         self.conflict_steps_left = np.zeros((count, lanes), dtype=np.int64)
         self.peak_state = self.state.copy()
