@@ -40,11 +40,6 @@ class LogRow(NamedTuple):
 LOG_COLUMNS = LogRow._fields
 
 
-def _at(value, lane):
-    """A lane's entry of an array over lanes, or the number itself."""
-    return float(value[lane]) if np.ndim(value) else float(value)
-
-
 @dataclass
 class _Entry:
     spec: object
@@ -137,8 +132,9 @@ class EventEngine:
                                else np.minimum(1.0, np.maximum(0.0, entry.rate())))
                 fires = eligible & (draw < probability)
                 if fires.any():
-                    self._fire(entry, "random", fires,
-                               lambda lane: f"probability={_at(probability, lane):.4f} draw={draw[lane]:.4f}")
+                    shown = np.broadcast_to(probability, draw.shape).tolist()
+                    drawn = draw.tolist()
+                    self._fire(entry, "random", fires, lambda lane: f"probability={shown[lane]:.4f} draw={drawn[lane]:.4f}")
         for entry in self.triggered:
             now_true = entry.condition() if entry.first_step <= step <= entry.last_step else np.zeros(model.lane_count, dtype=bool)
             fires = now_true & ~entry.was_true

@@ -176,8 +176,16 @@ class WargameModel(mesa.Model):
         self.transition_draws = np.stack(transitions, axis=-1)
         self.dispute_draws = np.stack(disputes, axis=-1)  # (steps, 2, lanes)
         self.election_draws = np.stack(elections)  # (lanes, elections)
-        self._adjudication_seeds = [_child(seed, _ADJUDICATION_STREAM) for seed in seeds]
+        self.lane_seeds = seeds
         self._adjudication_draws = {}  # lane -> (steps, theatres), drawn on the lane's first conflict: most runs have none
+
+    def adjudication_draws(self, lane):
+        """A lane's uniform draws for conflict adjudication (steps, theatres), from its own stream, drawn when first needed."""
+        draws = self._adjudication_draws.get(lane)
+        if draws is None:
+            rng = np.random.default_rng(_child(self.lane_seeds[lane], _ADJUDICATION_STREAM))
+            draws = self._adjudication_draws[lane] = rng.random((self.n_steps + 1, len(THEATRES)))
+        return draws
 
     def _event_draws(self, seeds):
         """Per-event uniform draws per lane, keyed by event id so adding an event never shifts another's draws."""

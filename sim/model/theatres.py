@@ -170,20 +170,12 @@ def enter_state(model, k, state, mask):
         adjudicate_conflict(model, k, conflict)
 
 
-def adjudication_draw(model, lane, k):
-    draws = model._adjudication_draws.get(lane)
-    if draws is None:
-        draws = np.random.default_rng(model._adjudication_seeds[lane]).random((model.n_steps + 1, len(THEATRES)))
-        model._adjudication_draws[lane] = draws
-    return draws[model.step_index, k]
-
-
 def adjudicate_conflict(model, k, mask):
     """Adjudicate a conflict's outcome in the masked lanes; allies rally or fracture by outcome. Logs the draw and modifiers."""
     p, theatres = model.parameters, model.theatres
     u = np.full(model.lane_count, np.nan)
     for lane in lanes_in(mask):
-        u[lane] = adjudication_draw(model, int(lane), k)
+        u[lane] = model.adjudication_draws(int(lane))[model.step_index, k]
     balance, credibility, cohesion = model.balance[k].copy(), model.us_credibility.copy(), model.cohesion.copy()
     outcome, logit, p_gain, p_restored = adjudicate(balance=balance, us_credibility=credibility,
                                                                   cohesion=cohesion, u=u, params=p)
