@@ -9,6 +9,7 @@ import numpy as np
 
 from ..model import WargameModel
 from .parameter_sets import scenario_with, set_for_run
+from .store import chunk_tables
 from .seeds import run_seed_sequence
 
 
@@ -41,6 +42,7 @@ class ChunkResult:
     events: list = field(default_factory=list)  # (run, *log row)
     failures: list = field(default_factory=list)  # (run, error text)
     wall_seconds: list = field(default_factory=list)
+    tables: dict = None  # the chunk's Arrow tables as stored, built in the worker (the arrays above are then dropped)
 
 
 class RunOutput(NamedTuple):
@@ -184,9 +186,13 @@ def simulate_chunks(tasks):
                 series[k].append(output.values)
                 traces[k].append(output.trace)
                 result.events.extend((lane.run, *row) for row in output.log)
-    for result, values, trace in zip(results, series, traces):
+    for task, result, values, trace in zip(tasks, results, series, traces):
         result.timeseries = np.stack(values) if values else None
         result.trace = np.stack(trace) if trace else None
+        # Tables are built here, in the worker, so that the driver only writes them.
+        result.tables = chunk_tables(result, task.root_seed, task.scenario.start, task.scenario.step_days)
+        result.timeseries = result.trace = None
+        result.events = []
     return results
 
 
