@@ -40,6 +40,7 @@ from _memory import PeakTreeRSS  # noqa: E402
 from sim.experiment import store  # noqa: E402
 from sim.experiment.runner import new_manifest, run_ensemble  # noqa: E402
 from sim.experiment.seeds import run_seed_sequence  # noqa: E402
+from sim.experiment.simulate import batch_limit  # noqa: E402
 from sim.model import RECORDED_VARIABLES, WargameModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
@@ -147,9 +148,10 @@ def previous_rates(revision, runs):
         shutil.rmtree(tree.parent, ignore_errors=True)
 
 
-def runner_time(scenario, runs, workers, record_steps, chunk_size=1000):
+def runner_time(scenario, runs, workers, record_steps):
     """(seconds, MiB stored, peak tree RSS in MiB) of the runner for `runs` runs on `workers` processes."""
     directory = Path(tempfile.mkdtemp(prefix="bench-runner-"))
+    chunk_size = min(runs, batch_limit(record_steps))  # a chunk is one model's batch: 1,000 runs, or 5,000 summaries
     try:
         manifest = new_manifest([(FLAGSHIP, scenario)], runs=runs, root_seed=1, chunk_size=chunk_size, overrides=[])
         manifest["record_steps"] = record_steps
@@ -218,7 +220,7 @@ def main():
         repeats = 1 if lanes >= 1000 else 2
         print(f"  {lanes:5d}    {1000 / lanes_rate(scenario, lanes, True, repeats):9.3f}     "
               f"{1000 / lanes_rate(scenario, lanes, False, repeats):9.3f}")
-    print("\n  runner, summaries only, by run count (chunks of 1,000)")
+    print("\n  runner, summaries only, by run count (chunks of 5,000)")
     for runs in (1_000, 10_000, 50_000):
         runs //= scale
         seconds, _, _ = runner_time(scenario, runs, args.workers, record_steps=False)

@@ -73,7 +73,7 @@ def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
     task = simulate.ChunkTask("risky", scenario, 5, 3, 15)
     stored = {}
     for lanes in (1, 5, 1000):
-        monkeypatch.setattr(simulate, "LANES_PER_BATCH", lanes)
+        monkeypatch.setattr(simulate, "LANES_PER_BATCH", lanes)  # the chunk keeps its time series
         stored[lanes] = chunk_tables(simulate.simulate_chunk(task), 5, scenario.start, scenario.step_days)
     runs = stored[1]["runs"].to_pandas()
     assert 0 < (runs["status"] == "failed").sum() < len(runs)  # the comparison covers failed and ok runs

@@ -56,8 +56,16 @@ class RunOutput(NamedTuple):
 
 
 # Runs advanced together as the lanes of one model. Cost per run falls with the batch (a few
-# hundred numpy calls per step are shared by every lane) until memory traffic dominates; see bench/ensemble.py.
+# hundred numpy calls per step are shared by every lane) until memory traffic dominates; see
+# bench/ensemble.py. Keeping every time series bounds the batch by memory (about 0.3 MB per run);
+# summaries alone need little, so those batches are larger.
 LANES_PER_BATCH = 1000
+SUMMARY_LANES_PER_BATCH = 5000
+
+
+def batch_limit(record_steps):
+    """Runs per model: LANES_PER_BATCH when time series are kept, SUMMARY_LANES_PER_BATCH when only summaries are."""
+    return LANES_PER_BATCH if record_steps else SUMMARY_LANES_PER_BATCH
 
 
 class Lane(NamedTuple):
@@ -119,8 +127,8 @@ def differ_only_in_parameters(first, second):
     return first.model_copy(update={"name": second.name, "parameters": second.parameters}) == second
 
 
-def group_tasks(tasks, lanes=LANES_PER_BATCH):
-    """Consecutive chunk tasks gathered into groups that one model can advance together (up to `lanes` runs).
+def group_tasks(tasks):
+    """Consecutive chunk tasks gathered into groups that one model can advance together (up to batch_limit runs).
 
     Tasks of different scenarios group when the scenarios differ only in parameters (the points of
     an explore design, a parameter sweep) and they share the root seed and what is recorded. Chunks
@@ -130,7 +138,7 @@ def group_tasks(tasks, lanes=LANES_PER_BATCH):
     groups = []
     for task in tasks:
         group = groups[-1] if groups else None
-        if (group and sum(t.stop - t.start for t in group) + task.stop - task.start <= lanes
+        if (group and sum(t.stop - t.start for t in group) + task.stop - task.start <= batch_limit(task.record_steps)
                 and all(t.scenario_name != task.scenario_name for t in group)
                 and task.root_seed == group[0].root_seed and task.record_steps == group[0].record_steps
                 and differ_only_in_parameters(group[0].scenario, task.scenario)):
@@ -168,12 +176,13 @@ def simulate_chunks(tasks):
     series = [[] for _ in tasks]
     traces = [[] for _ in tasks]
     first = tasks[0]
-    for begin in range(0, len(lanes), LANES_PER_BATCH):
-        batch = lanes[begin:begin + LANES_PER_BATCH]
+    size = batch_limit(first.record_steps)
+    for begin in range(0, len(lanes), size):
+        batch = lanes[begin:begin + size]
         began = time.perf_counter()
         outputs = simulate_lanes(first.scenario, first.root_seed, batch, first.record_steps)
         seconds = (time.perf_counter() - began) / len(batch)
-        for k, lane, output in zip(owners[begin:begin + LANES_PER_BATCH], batch, outputs):
+        for k, lane, output in zip(owners[begin:begin + size], batch, outputs):
             result = results[k]
             result.wall_seconds.append(seconds)
             if isinstance(output, str):
