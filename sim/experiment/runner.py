@@ -239,7 +239,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     by_name = {s.name: s for s in scenarios}
     parameter_sets = tuple((manifest.get("parameter_sets") or {}).get("sets", ()))
     record_steps = manifest.get("record_steps", True)  # False in an explore design: summaries only
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps, parameter_sets)
+    # Workers of a local pool store their chunks themselves; a cluster's send them back to be stored here.
+    store_directory = str(directory) if scheduler is None else None
+    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps, parameter_sets, store_directory)
              for (name, start), stop in expected.items() if (name, start) not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)
@@ -282,7 +284,10 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         for result in results:
                             scenario = by_name[result.scenario_name]
                             try:
-                                tables = store.write_chunk(directory, result, root_seed, scenario.start, scenario.step_days)
+                                if result.store_error is not None:
+                                    raise OSError(result.store_error)
+                                tables = None if result.stored else store.write_chunk(directory, result, root_seed, scenario.start,
+                                                                                       scenario.step_days)
                                 assembler.stored_chunk(result.scenario_name, result.start, tables)
                             except OSError as exc:
                                 raise _Stopped(f"cannot write results ({exc})") from exc

@@ -3,13 +3,13 @@
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from ..model import WargameModel
 from .parameter_sets import scenario_with, set_for_run
-from .store import chunk_tables
+from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
 
 
@@ -24,6 +24,7 @@ class ChunkTask:
     stop: int
     record_steps: bool = True  # False: keep only each run's summary (an explore design needs no time series)
     parameter_sets: tuple = ()  # run i uses set i mod len (sim.experiment.parameter_sets); empty: the scenario's own
+    store_directory: Optional[str] = None  # the worker stores the chunk there itself (a local pool shares the disk)
 
 
 @dataclass
@@ -43,6 +44,8 @@ class ChunkResult:
     failures: list = field(default_factory=list)  # (run, error text)
     wall_seconds: list = field(default_factory=list)
     tables: dict = None  # the chunk's Arrow tables as stored, built in the worker (the arrays above are then dropped)
+    stored: bool = False  # the worker has stored the chunk (then `tables` is dropped too)
+    store_error: Optional[str] = None  # why the worker could not store it (a full or read-only disk)
 
 
 class RunOutput(NamedTuple):
@@ -198,10 +201,16 @@ def simulate_chunks(tasks):
     for task, result, values, trace in zip(tasks, results, series, traces):
         result.timeseries = np.stack(values) if values else None
         result.trace = np.stack(trace) if trace else None
-        # Tables are built here, in the worker, so that the driver only writes them.
+        # Tables are built here, in the worker, so that the driver only writes them (or only assembles them).
         result.tables = chunk_tables(result, task.root_seed, task.scenario.start, task.scenario.step_days)
         result.timeseries = result.trace = None
         result.events = []
+        if task.store_directory is not None:
+            try:
+                write_chunk(task.store_directory, result, task.root_seed, task.scenario.start, task.scenario.step_days)
+                result.stored, result.tables = True, None
+            except OSError as exc:
+                result.store_error = str(exc)
     return results
 
 
