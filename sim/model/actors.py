@@ -92,17 +92,12 @@ class StateActor(mesa.Agent):
         total = self.exposure_total
         if total == 0.0:
             return np.zeros(self.model.lane_count)
-        weighted = 0.0
-        for e, t in zip(self.exposure, self.perceived_tension):
-            weighted = weighted + e * t
-        return weighted / total
+        return sum(e * t for e, t in zip(self.exposure, self.perceived_tension)) / total
 
     def priorities(self):
         """Share of attention given to each theatre: exposure x government priority x perceived tension."""
         weights = [e * w * (0.1 + t) for e, w, t in zip(self.exposure, self.priority, self.perceived_tension)]  # 0.1: attention to quiet theatres
-        total = 0.0
-        for w in weights:
-            total = total + w
+        total = sum(weights)
         total = np.where(total == 0.0, 1.0, total)
         return [x / total for x in weights]
 

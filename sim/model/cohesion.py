@@ -24,16 +24,13 @@ def update_cohesion(model):
     priorities = [a.priorities() for a in model.partner_list]
     distance = 0.0
     for i, j in model.partner_index_pairs:
-        pair_distance = 0.0
-        for x, y in zip(priorities[i], priorities[j]):
-            pair_distance = pair_distance + np.abs(x - y)
-        distance = distance + pair_distance
+        distance = distance + sum(np.abs(x - y) for x, y in zip(priorities[i], priorities[j]))
     model.priority_alignment = 1.0 - distance / (2.0 * len(model.partner_index_pairs))  # 1 - mean over pairs of half the L1 distance
-    mean_tie = _mean(model.ties.values())
+    mean_tie = sum(model.ties.values()) / len(model.ties)
     model.coherence = p.coherence_alignment_weight * model.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
-    model.us_credibility = _mean([ally.reliability[LEAD_PARTNER] for ally in model.ally_list])
-    model.mutual_reliability = _mean([r for agent in model.partner_list for other, r in agent.reliability.items()
-                                     if other is not LEAD_PARTNER])
+    model.us_credibility = sum(ally.reliability[LEAD_PARTNER] for ally in model.ally_list) / len(model.ally_list)
+    mutual = [r for agent in model.partner_list for other, r in agent.reliability.items() if other is not LEAD_PARTNER]
+    model.mutual_reliability = sum(mutual) / len(mutual)
     model.credibility = p.credibility_us_weight * model.us_credibility + (1.0 - p.credibility_us_weight) * model.mutual_reliability
     model.cohesion = (np.maximum(model.consistency, 1e-9) ** p.cohesion_weight_consistency
                      * np.maximum(model.coherence, 1e-9) ** p.cohesion_weight_coherence
@@ -68,12 +65,3 @@ def update_partnership(model):
 
     model.log.record(changed, "partnership", "partnership", "partnership", "transition", np.nan, before, after.copy(), why)
     model._ladder_reference = tuple(np.where(changed, n, r) for n, r in zip(now, model._ladder_reference))
-
-
-def _mean(values):
-    """Mean of a list of lane arrays, summed in order."""
-    values = list(values)
-    total = 0.0
-    for value in values:
-        total = total + value
-    return total / len(values)

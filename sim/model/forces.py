@@ -19,9 +19,7 @@ def allocate_forces(demands, pool):
 
     Returns (allocation, overstretch) where overstretch = max(0, total demand / pool - 1).
     """
-    total = 0.0
-    for d in demands:
-        total = total + d
+    total = sum(demands)  # over theatres (the rows)
     met = (total <= pool) | (total == 0.0)
     scale = pool / total
     allocation = np.where(met, demands, demands * scale)

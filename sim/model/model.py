@@ -232,10 +232,7 @@ class WargameModel(mesa.Model):
     @property
     def interoperability(self):
         """Mean interoperability over the nine domains."""
-        total = 0.0
-        for level in self.domain_levels:
-            total = total + level
-        return total / len(self.domain_levels)
+        return sum(self.domain_levels) / len(self.domain_levels)
 
     # ----------------------------------------------------------------- the step
     def step(self):
@@ -283,10 +280,7 @@ class WargameModel(mesa.Model):
 
     def _check_finite(self, row):
         """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
-        total = 0.0
-        for value in row:
-            total = total + value
-        bad = ~np.isfinite(total)  # every recorded value is bounded, so the sum is finite iff all are
+        bad = ~np.isfinite(sum(row))  # every recorded value is bounded, so the sum is finite iff all are
         if not bad.any():
             return
         message = f"non-finite model state at step {self.step_index} ({self.date})"
@@ -343,12 +337,3 @@ class WargameModel(mesa.Model):
             counters.pop(self, None)
         self.recorder = None
         self.log = None
-
-
-def _mean(values):
-    """Mean of a list of lane arrays, summed in order."""
-    values = list(values)
-    total = 0.0
-    for value in values:
-        total = total + value
-    return total / len(values)

@@ -19,9 +19,7 @@ def election_odds(outcomes, incumbent, opinion, opinion_weight):
     """
     weights = {index: p * np.exp(opinion_weight * (opinion - 0.5) * np.where(incumbent == index, 1.0, -1.0))
                for index, p in outcomes.items()}
-    total = 0.0
-    for w in weights.values():
-        total = total + w
+    total = sum(weights.values())
     return {index: w / total for index, w in weights.items()}
 
 
@@ -134,10 +132,7 @@ def hold_election(model, actor, outcomes, u, mask):
 def draw_disputes(model):
     """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
     p, dt_weeks = model.parameters, model.rates.dt
-    assertiveness = 0.0
-    for actor in HISTORY_PAIR:
-        assertiveness = assertiveness + model.actors[actor].profile["history_assertiveness"]
-    assertiveness = assertiveness / len(HISTORY_PAIR)
+    assertiveness = sum(model.actors[actor].profile["history_assertiveness"] for actor in HISTORY_PAIR) / len(HISTORY_PAIR)
     weekly = (("japan_rok_history", p.dispute_base_hazard * assertiveness, p.dispute_severity),
               ("burden_sharing", p.burden_dispute_hazard * model.us_burden_sharing_demand, p.burden_dispute_severity))
     draws = model.dispute_draws[model.step_index]

@@ -32,10 +32,7 @@ def update_ties(model):
 def update_alignment(model):
     """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
     p = model.parameters
-    total = 0.0
-    for tension in model.theatres.tension:
-        total = total + tension
-    mean_tension = total / len(THEATRES)
+    mean_tension = sum(model.theatres.tension) / len(THEATRES)
     for (a, b), (name, anchor) in zip(ALIGNMENT_PAIRS, model.alignment_anchors.items()):
         target = anchor + p.alignment_tension_gain * mean_tension
         if model.coercion:
