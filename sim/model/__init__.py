@@ -1,4 +1,4 @@
-"""The Mesa model: six state actors, ties, institutions, domains, theatres and events."""
+"""The Mesa model: the state actors, ties, institutions, domains, theatres and events, for a batch of runs at once."""
 
 from .model import WargameModel
 from .record import RECORDED_VARIABLES
