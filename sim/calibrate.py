@@ -26,7 +26,7 @@ from .analysis.patterns import check_pattern, load_patterns
 from .experiment import store
 from .experiment.designs import unit_design
 from .experiment.runner import make_executor
-from .experiment.simulate import LANES_PER_BATCH, Lane, differ_only_in_parameters, simulate_lanes
+from .experiment.simulate import LANES_PER_BATCH, Lane, can_share_a_model, simulate_lanes
 from .model.model import ModelStateError
 from .model.record import RECORDED_VARIABLES
 from .scenario import ScenarioError, revise_scenario, scenario_hash
@@ -128,11 +128,11 @@ def evaluate_samples(task):
 
 
 def _simulate_samples(task):
-    """Every run of every sample, the samples' runs advanced together as lanes (they differ only in parameters)."""
+    """Every run of every sample, the samples' runs advanced together as lanes when they can share a model."""
     base = task.samples[0][1]
     outputs = []
-    if all(differ_only_in_parameters(base, scenario) for _, scenario in task.samples):
-        lanes = [Lane(run, scenario.parameters) for _, scenario in task.samples for run in range(task.runs)]
+    if all(can_share_a_model(base, scenario) for _, scenario in task.samples):
+        lanes = [Lane(run, scenario.parameters, scenario.governments) for _, scenario in task.samples for run in range(task.runs)]
         for begin in range(0, len(lanes), LANES_PER_BATCH):
             outputs.extend(simulate_lanes(base, task.root_seed, lanes[begin:begin + LANES_PER_BATCH]))
     else:

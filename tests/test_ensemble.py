@@ -82,6 +82,24 @@ def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
             assert stored[lanes][kind].to_pandas().equals(stored[1][kind].to_pandas()), (lanes, kind)  # NaN equals NaN here
 
 
+def test_points_that_differ_in_parameters_or_profile_values_share_a_model(baseline):
+    """An explore design's points are scenarios; those whose runs can be lanes of one model are grouped, others not."""
+    from sim.experiment.simulate import ChunkTask, group_tasks
+
+    governments = dict(baseline.governments)
+    governments["us_transactional"] = governments["us_transactional"].model_copy(update={"burden_sharing_demand": 0.2})
+    variants = {
+        "p0": baseline,
+        "p1": baseline.model_copy(update={"parameters": baseline.parameters.model_copy(update={"tie_rate": 0.07})}),
+        "p2": baseline.model_copy(update={"events": baseline.events[1:]}),  # a choice that removes an event
+        "p3": baseline.model_copy(update={"governments": governments}),
+    }
+    tasks = [ChunkTask(name, scenario.model_copy(update={"name": name}), 0, 0, 20, False) for name, scenario in variants.items()]
+    tasks.append(ChunkTask("p0", variants["p0"].model_copy(update={"name": "p0"}), 0, 20, 40, False))  # a second chunk of p0
+    grouped = [[(t.scenario_name, t.start) for t in group] for group in group_tasks(tasks)]
+    assert grouped == [[("p0", 0), ("p1", 0), ("p3", 0)], [("p2", 0)], [("p0", 20)]]
+
+
 def test_one_worker_gives_identical_files(reference, tmp_path):
     done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 1, "--out", tmp_path / "one",
                "--quiet", "--no-report")

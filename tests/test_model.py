@@ -102,14 +102,20 @@ def test_a_run_gives_the_same_results_alone_and_in_any_batch(name):
     assert np.array_equal(other.recorder.values[:, :, 5], batch.recorder.values[:, :, 0])
 
 
-def test_a_lane_with_its_own_parameters_runs_as_the_run_with_those_parameters(baseline):
+def test_a_lane_with_its_own_parameters_and_profiles_runs_as_the_run_with_them(baseline):
     changed = baseline.parameters.model_copy(update={"tension_rate": 0.2, "us_force_pool": 1.2})
+    governments = dict(baseline.governments)
+    governments["us_transactional"] = governments["us_transactional"].model_copy(update={"alliance_commitment": 0.1})
     seeds = [np.random.SeedSequence(3, spawn_key=(i,)) for i in range(3)]
-    batch = WargameModel(baseline, seeds=seeds, parameters=[baseline.parameters, changed, baseline.parameters])
+    batch = WargameModel(baseline, seeds=seeds, parameters=[baseline.parameters, changed, baseline.parameters],
+                         governments=[baseline.governments, baseline.governments, governments])
     summaries = batch.run()
-    alone = WargameModel(baseline.model_copy(update={"parameters": changed}), rng=seeds[1])
-    assert alone.run() == [summaries[1]]
-    assert np.array_equal(alone.recorder.values[:, :, 0], batch.recorder.values[:, :, 1])
+    for lane, scenario in ((1, baseline.model_copy(update={"parameters": changed})),
+                           (2, baseline.model_copy(update={"governments": governments}))):
+        alone = WargameModel(scenario, rng=seeds[lane])
+        assert alone.run() == [summaries[lane]]
+        assert np.array_equal(alone.recorder.values[:, :, 0], batch.recorder.values[:, :, lane])
+        assert alone.log.rows[0] == batch.log.rows[lane]
     assert summaries[0] != summaries[1]
 
 

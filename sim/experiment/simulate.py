@@ -72,10 +72,12 @@ def batch_limit(record_steps):
 
 
 class Lane(NamedTuple):
-    """One run to advance as a lane: its index in the ensemble (which seeds it) and its parameters (None: the scenario's)."""
+    """One run to advance as a lane: its index in the ensemble (which seeds it), its parameters and its government
+    profiles (None: the scenario's)."""
 
     run: int
     parameters: object = None
+    governments: object = None
 
 
 def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
@@ -87,9 +89,10 @@ def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=Fa
     """
     seeds = [run_seed_sequence(root_seed, lane.run) for lane in lanes]
     parameters = [lane.parameters or scenario.parameters for lane in lanes]
+    governments = [lane.governments or scenario.governments for lane in lanes]
     try:
-        model = WargameModel(scenario, seeds=seeds, parameters=parameters, keep_series=keep_series, series_dtype=np.float32,
-                             raise_on_failure=raise_errors)
+        model = WargameModel(scenario, seeds=seeds, parameters=parameters, governments=governments, keep_series=keep_series,
+                             series_dtype=np.float32, raise_on_failure=raise_errors)
     except Exception:  # noqa: BLE001 - isolate the lane that raised
         if raise_errors:
             raise
@@ -125,43 +128,51 @@ def simulate_run(scenario, root_seed, run_index):
     return simulate_lanes(scenario, root_seed, [Lane(run_index)], raise_errors=True)[0]
 
 
-def differ_only_in_parameters(first, second):
-    """Whether two scenarios can share a model: equal in everything but their name and parameters."""
-    return first.model_copy(update={"name": second.name, "parameters": second.parameters}) == second
+def can_share_a_model(first, second):
+    """Whether two scenarios' runs can be lanes of one model: equal in everything but their name, their parameters
+    and the values of their government profiles (the same profiles by name)."""
+    return (list(first.governments) == list(second.governments)
+            and first.model_copy(update={"name": second.name, "parameters": second.parameters,
+                                         "governments": second.governments}) == second)
 
 
 def group_tasks(tasks):
-    """Consecutive chunk tasks gathered into groups that one model can advance together (up to batch_limit runs).
+    """Chunk tasks gathered into groups that one model can advance together (up to batch_limit runs each).
 
-    Tasks of different scenarios group when the scenarios differ only in parameters (the points of
-    an explore design, a parameter sweep) and they share the root seed and what is recorded. Chunks
-    of one scenario stay apart: a chunk is the unit that is stored, and so the unit an interruption
-    can lose. Grouping changes no result: a run's output does not depend on its batch.
+    Tasks of different scenarios group when their runs can share a model (can_share_a_model: the
+    points of an explore design, a parameter sweep) and they share the root seed and what is
+    recorded. Chunks of one scenario stay apart: a chunk is the unit that is stored, and so the unit
+    an interruption can lose. Grouping changes no result: a run's output does not depend on its batch.
     """
-    groups = []
+    groups, open_groups = [], []  # open_groups: groups that may still take a task
     for task in tasks:
-        group = groups[-1] if groups else None
-        if (group and sum(t.stop - t.start for t in group) + task.stop - task.start <= batch_limit(task.record_steps)
-                and all(t.scenario_name != task.scenario_name for t in group)
-                and task.root_seed == group[0].root_seed and task.record_steps == group[0].record_steps
-                and differ_only_in_parameters(group[0].scenario, task.scenario)):
-            group.append(task)
+        size = task.stop - task.start
+        for group in open_groups:
+            if (sum(t.stop - t.start for t in group) + size <= batch_limit(task.record_steps)
+                    and all(t.scenario_name != task.scenario_name for t in group)
+                    and task.root_seed == group[0].root_seed and task.record_steps == group[0].record_steps
+                    and can_share_a_model(group[0].scenario, task.scenario)):
+                group.append(task)
+                break
         else:
             groups.append([task])
+            open_groups.append(groups[-1])
+            open_groups[:] = open_groups[-8:]  # a few kinds of point at a time keep grouping cheap
     return groups
 
 
 def _lanes_of(task):
     """The lanes of a chunk task: its runs, with the parameter set each run uses, if any."""
+    governments = task.scenario.governments
     if not task.parameter_sets:
-        return [Lane(run, task.scenario.parameters) for run in range(task.start, task.stop)]
+        return [Lane(run, task.scenario.parameters, governments) for run in range(task.start, task.stop)]
     variants = {}
     lanes = []
     for run in range(task.start, task.stop):
         index = set_for_run(run, len(task.parameter_sets))
         if index not in variants:
             variants[index] = scenario_with(task.scenario, task.parameter_sets[index]).parameters
-        lanes.append(Lane(run, variants[index]))
+        lanes.append(Lane(run, variants[index], governments))
     return lanes
 
 

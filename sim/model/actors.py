@@ -20,14 +20,16 @@ PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_asser
 
 
 class GovernmentTable:
-    """The scenario's government profiles as arrays indexed by profile number."""
+    """The government profiles as arrays indexed by profile number and lane: fields (profiles, lanes), priority
+    (profiles, theatres, lanes). Every lane has the same profile names; their values may differ (an explore factor)."""
 
-    def __init__(self, governments):
-        self.names = tuple(governments)
+    def __init__(self, governments_by_lane):
+        self.names = tuple(governments_by_lane[0])
         self.index = {name: i for i, name in enumerate(self.names)}
-        profiles = list(governments.values())
-        self.fields = {f: np.array([getattr(g, f) for g in profiles], dtype=np.float64) for f in PROFILE_FIELDS}
-        self.priority = np.array([[getattr(g.theatre_priority, t.value) for t in THEATRES] for g in profiles], dtype=np.float64)
+        self.fields = {f: np.array([[getattr(lane[name], f) for lane in governments_by_lane] for name in self.names],
+                                   dtype=np.float64) for f in PROFILE_FIELDS}
+        self.priority = np.array([[[getattr(lane[name].theatre_priority, t.value) for lane in governments_by_lane]
+                                   for t in THEATRES] for name in self.names], dtype=np.float64)
 
 
 class StateActor(mesa.Agent):
@@ -60,16 +62,12 @@ class StateActor(mesa.Agent):
         """Put profile number `index` (per lane) in office in the masked lanes."""
         table = self.model.government_table
         self.government_index[mask] = index[mask] if np.ndim(index) else index
-        chosen = self.government_index
+        chosen, lanes = self.government_index[mask], np.flatnonzero(mask)
         for name, values in table.fields.items():
-            if name not in self.profile:
-                self.profile[name] = values[chosen].copy()
-            else:
-                self.profile[name][mask] = values[chosen[mask]]
+            self.profile.setdefault(name, np.zeros(len(mask)))[mask] = values[chosen, lanes]
         if self.priority is None:
-            self.priority = table.priority[chosen].T.copy()  # (theatres, lanes)
-        else:
-            self.priority[:, mask] = table.priority[chosen[mask]].T
+            self.priority = np.zeros((len(THEATRES), len(mask)))
+        self.priority[:, mask] = table.priority[chosen, :, lanes].T  # (theatres, lanes)
 
     @property
     def government_names(self):

@@ -53,8 +53,9 @@ class WargameModel(mesa.Model):
     """The state actors of sim.world, their ties, institutions, interoperability, the theatres and scenario events.
 
     Seeding: `rng` is a numpy SeedSequence, or anything `SeedSequence()` accepts (an int or None),
-    for a batch of one run. `seeds` instead gives one SeedSequence per lane, and `parameters` one
-    Parameters object per lane (default: the scenario's own): lane i draws only from streams of
+    for a batch of one run. `seeds` instead gives one SeedSequence per lane, `parameters` one
+    Parameters object per lane and `governments` one mapping of government profiles per lane (the
+    scenario's names; default: the scenario's own): lane i draws only from streams of
     `seeds[i]`, so its results do not depend on the batch. The command line seeds run i of an
     ensemble with root seed s by `SeedSequence(s, spawn_key=(i,))` (`sim.experiment.seeds`), so
     `WargameModel(scenario, rng=i)` is *not* run i of `run.py run --seed s`. Use
@@ -66,8 +67,8 @@ class WargameModel(mesa.Model):
     batch of one) ModelStateError is raised at once.
     """
 
-    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, keep_series=True, series_dtype=np.float64,
-                 raise_on_failure=None):
+    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, keep_series=True,
+                 series_dtype=np.float64, raise_on_failure=None):
         seeds = [_seed_sequence(rng)] if seeds is None else [_seed_sequence(s) for s in seeds]
         super().__init__(rng=np.random.default_rng(_child(seeds[0], 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
@@ -85,7 +86,7 @@ class WargameModel(mesa.Model):
         self.rates = scaled_rates(p, scenario.step_days / 7.0)
         self._draw_streams(seeds, len(scenario.elections))
 
-        self.government_table = GovernmentTable(scenario.governments)
+        self.government_table = GovernmentTable(governments or [scenario.governments] * lanes)
         self.actors = {}
         theatre_specs = [getattr(scenario.theatres, t.value) for t in THEATRES]
         for actor in Actor:
