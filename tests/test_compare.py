@@ -5,7 +5,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from sim.analysis.report import describe_difference, pairing, write_report
+from sim.analysis.report import describe_difference, pairing
 from sim.analysis.results import load
 
 from .conftest import SCENARIOS, run_cli
@@ -45,17 +45,24 @@ def test_pairing_needs_the_same_root_seed_and_horizon(directories):
     assert pairing(long_base, long_change)[0]
 
 
-def test_report_warns_when_it_cannot_pair(directories, tmp_path):
-    # the command's report is write_report's (one rendering serves both the command and the report's content)
-    done = run_cli("compare", directories["short"], directories["long"], "--out", tmp_path)
+@pytest.fixture(scope="module")
+def unpaired(directories, tmp_path_factory):
+    """`compare` of the short baseline with the long-horizon pair: what the command printed and the report's
+    directory (write_report's report; rendered once for the tests that read it)."""
+    out = tmp_path_factory.mktemp("unpaired")
+    return run_cli("compare", directories["short"], directories["long"], "--out", out), out
+
+
+def test_report_warns_when_it_cannot_pair(directories, unpaired):
+    done, out = unpaired
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 3  # both long-horizon scenarios against the short baseline, and the common dates
     assert "horizons differ" in warnings[0] and "horizons differ" in warnings[1]
     assert "the plots show only their common dates, 2026-01-05 to 2030-01-07" in warnings[2]
-    text = (tmp_path / "report.md").read_text()
+    text = (out / "report.md").read_text()
     assert "## Warnings" in text and "unpaired, not run by run" in text
-    differences = pd.read_csv(tmp_path / "differences.csv")
+    differences = pd.read_csv(out / "differences.csv")
     assert not differences["paired"].any()
     refused = run_cli("compare", directories["short"], directories["long"])
     assert refused.returncode == 2 and "needs --out" in refused.stderr
@@ -94,10 +101,10 @@ def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directori
     assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"
 
 
-def test_summary_csv_holds_numbers(directories, tmp_path):
-    write_report([directories["short"], directories["change"]], out=tmp_path)
-    summary = pd.read_csv(tmp_path / "summary.csv")
-    assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
+def test_summary_csv_holds_numbers(unpaired):
+    _, out = unpaired
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["scenario"]) == ["baseline [end=2030-01-07]", "baseline [end=2031-01-06]", "us_administration_change"]
     numbers = summary.drop(columns="scenario")
     assert all(pd.api.types.is_numeric_dtype(numbers[c]) for c in numbers.columns)
     assert (summary["suspended_low"] <= summary["suspended_estimate"]).all()
