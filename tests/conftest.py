@@ -2,11 +2,13 @@
 
 import contextlib
 import io
+import os
 import signal
 import subprocess
 import textwrap
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -69,14 +71,16 @@ def run_cli(*args, cwd=ROOT):
     pool's workers start the model again; in-process, the imports are paid once per test process. Use a subprocess
     only where the process itself is under test: signals, concurrent runs, run.py's own name, a fresh interpreter.
     An unexpected exception propagates and fails the test (where a subprocess would print a traceback).
-    main() leaves SIGINT and SIGTERM ignored when it ends (right for a process about to exit); they are put back.
+    main() leaves SIGINT and SIGTERM ignored when it ends (right for a process about to exit) and sets MPLBACKEND;
+    the handlers and the environment are put back.
     """
     from sim.cli import main
 
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     out, err = io.StringIO(), io.StringIO()
     try:
-        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (contextlib.chdir(cwd), mock.patch.dict(os.environ), contextlib.redirect_stdout(out),
+              contextlib.redirect_stderr(err)):
             try:
                 code = main([str(arg) for arg in args])
             except SystemExit as exc:  # argparse exits on a malformed command line
