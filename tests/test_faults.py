@@ -28,10 +28,11 @@ SHORT_OVERRIDES = ["end=2027-01-04", "elections=[]"]  # one year: 52 steps (the 
 SHORT = [arg for override in SHORT_OVERRIDES for arg in ("--set", override)]
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 SMALL = ["--runs", "6", "--chunk-size", "2", "--seed", "3", "--workers", "1"]
-# The run that is signalled or competed for. 20 chunks suffice: the signal goes out as soon as 2 are stored, and the
-# other 18 (over a second of work on 2 workers, against milliseconds to send the signal or to try the directory
-# in-process) keep the run under way when it arrives; the resume then has chunks to finish.
-LONG = ["--runs", "40", "--chunk-size", "2", "--seed", "4", "--workers", "2"]
+# The run that is signalled or competed for. 30 chunks suffice: the signal goes out as soon as 2 are stored (a poll
+# every 20 ms), and the other 28 take about 2.5 s more on 2 workers, so the run is still under way when it arrives
+# (measured: with 40 runs, a SIGTERM sent 1.5 s late already found the run finished); trying the busy directory
+# in-process takes milliseconds. The resume then has most of the chunks to finish.
+LONG = ["--runs", "60", "--chunk-size", "2", "--seed", "4", "--workers", "2"]
 
 
 def digests(directory):
