@@ -1,8 +1,14 @@
-"""Shared fixtures: paths to bundled scenarios and a helper that writes scenario files."""
+"""Shared fixtures: paths to bundled scenarios, a helper that writes scenario files, the command line in-process."""
 
+import contextlib
+import io
+import os
+import signal
+import subprocess
 import textwrap
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -56,3 +62,30 @@ def wait_for_chunks(directory, count, process, timeout=120):
             pytest.fail("the run ended before it could be stopped")
         time.sleep(0.02)
     pytest.fail("no chunks appeared")
+
+
+def run_cli(*args, cwd=ROOT):
+    """`run.py ARGS` run in this process: main()'s exit code (what run.py hands to sys.exit) and what it printed.
+
+    A subprocess costs over a second of interpreter start and imports before the command does anything, and its
+    pool's workers start the model again; in-process, the imports are paid once per test process. Use a subprocess
+    only where the process itself is under test: signals, concurrent runs, run.py's own name, a fresh interpreter.
+    An unexpected exception propagates and fails the test (where a subprocess would print a traceback).
+    main() leaves SIGINT and SIGTERM ignored when it ends (right for a process about to exit) and sets MPLBACKEND;
+    the handlers and the environment are put back.
+    """
+    from sim.cli import main
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with (contextlib.chdir(cwd), mock.patch.dict(os.environ), contextlib.redirect_stdout(out),
+              contextlib.redirect_stderr(err)):
+            try:
+                code = main([str(arg) for arg in args])
+            except SystemExit as exc:  # argparse exits on a malformed command line
+                code = exc.code
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return subprocess.CompletedProcess(["run.py", *map(str, args)], code, out.getvalue(), err.getvalue())

@@ -1,8 +1,6 @@
 """Analysis: statistics against known values, plots by their content, the report end to end."""
 
 import json
-import subprocess
-import sys
 
 import matplotlib
 import numpy as np
@@ -14,7 +12,7 @@ from sim.analysis.report import describe_difference, paired_differences
 from sim.analysis.results import load
 from sim.analysis.stats import mean_difference, quantiles, survival_curve, wilson
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import SCENARIOS, run_cli
 
 matplotlib.use("Agg")
 
@@ -56,9 +54,8 @@ def ensemble(tmp_path_factory):
     # 40 runs suffice: retrenchment suspends the partnership in most runs and never in the baseline,
     # and lowers final cohesion by about 0.1 against a run-to-run spread of about 0.03.
     out = tmp_path_factory.mktemp("ana") / "ens"
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"),
-                           str(SCENARIOS / "us_retrenchment.yaml"), "--runs", "40", "--seed", "3",
-                           "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    done = run_cli("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_retrenchment.yaml", "--runs", 40, "--seed", 3,
+                   "--out", out, "--quiet")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -125,21 +122,18 @@ def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
 
 
 def test_compare_and_show_commands(ensemble, tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(ensemble), "--out", str(tmp_path / "cmp"),
-                           "--baseline", "us_retrenchment"], capture_output=True, text=True, cwd=ROOT)
+    done = run_cli("compare", ensemble, "--out", tmp_path / "cmp", "--baseline", "us_retrenchment")
     assert done.returncode == 0, done.stderr
     assert "from us_retrenchment" in (tmp_path / "cmp" / "report.md").read_text().split("Differences")[1][:40]
     suspended = pd.read_parquet(ensemble / "runs.parquet").query("scenario == 'us_retrenchment' and first_suspended_step > 0")
     run = int(suspended["run"].iloc[0])
-    shown = subprocess.run([sys.executable, str(ROOT / "run.py"), "show", str(ensemble), "--run", str(run), "--scenario",
-                            "us_retrenchment", "--out", str(tmp_path / "show")], capture_output=True, text=True, cwd=ROOT)
+    shown = run_cli("show", ensemble, "--run", run, "--scenario", "us_retrenchment", "--out", tmp_path / "show")
     assert shown.returncode == 0, shown.stderr
     assert "retrenchment" in shown.stdout and "2026-07-06" in shown.stdout
     why = shown.stdout.split("why the states changed:")[1]
     assert "partnership: strained -> suspended; driven by " in why and "largest terms since step" in why
     assert (tmp_path / "show" / f"run_us_retrenchment_{run}.png").exists()
-    missing = subprocess.run([sys.executable, str(ROOT / "run.py"), "show", str(ensemble), "--run", "999"],
-                             capture_output=True, text=True, cwd=ROOT)
+    missing = run_cli("show", ensemble, "--run", 999)
     assert missing.returncode == 2 and "not stored" in missing.stderr
 
 
@@ -148,5 +142,5 @@ def test_compare_refuses_an_unfinished_ensemble(ensemble, tmp_path):
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
     (unfinished / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "compare", str(unfinished)], capture_output=True, text=True, cwd=ROOT)
+    done = run_cli("compare", unfinished)
     assert done.returncode == 2 and "--resume" in done.stderr

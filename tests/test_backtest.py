@@ -2,8 +2,6 @@
 are validated with located messages, and the checker's measures mean what docs/calibration.md says."""
 
 import datetime as dt
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from sim.analysis.patterns import Check, Measure, check_pattern, load_patterns, 
 from sim.analysis.scorecard import check_backtest
 from sim.scenario import ScenarioError
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import SCENARIOS, run_cli
 
 PATTERNS = SCENARIOS / "history" / "patterns.yaml"
 QUICK_RUNS = 40  # enough for an 80% share to mean something; about 5 s on one core
@@ -115,8 +113,7 @@ def test_a_relative_check_counts_the_runs_in_which_it_holds():
 def run_backtest(tmp_path, body, *extra):
     path = tmp_path / "patterns.yaml"
     path.write_text(f"scenario: {SCENARIOS / 'history' / 'history_2017_2025.yaml'}\npatterns:\n{body}")
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), "backtest", str(path), "--runs", "2", "--workers", "1",
-                           "--out", str(tmp_path / "out"), "--quiet", *extra], capture_output=True, text=True, timeout=120)
+    return run_cli("backtest", path, "--runs", 2, "--workers", 1, "--out", tmp_path / "out", "--quiet", *extra)
 
 
 IMPOSSIBLE = """  - id: Z

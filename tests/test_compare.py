@@ -1,21 +1,14 @@
 """Comparisons that cannot mislead: scenarios keyed by name and hash, pairing only on equal seeds and horizons."""
 
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from sim.analysis.report import describe_difference, pairing, write_report
+from sim.analysis.report import describe_difference, pairing
 from sim.analysis.results import load
 
-from .conftest import ROOT, SCENARIOS
-
-
-def _run(*args):
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
-    return done
+from .conftest import SCENARIOS, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +22,7 @@ def directories(tmp_path_factory):
         "change": ("run", SCENARIOS / "us_administration_change.yaml", "--runs", 12, "--seed", 4),
     }
     for name, args in made.items():
-        done = _run(*args, "--out", root / name, "--quiet", "--no-report")
+        done = run_cli(*args, "--out", root / name, "--quiet", "--no-report")
         assert done.returncode == 0, done.stderr
     return {name: root / name for name in made}
 
@@ -52,26 +45,35 @@ def test_pairing_needs_the_same_root_seed_and_horizon(directories):
     assert pairing(long_base, long_change)[0]
 
 
-def test_report_warns_when_it_cannot_pair(directories, tmp_path):
-    report = write_report([directories["short"], directories["long"]], out=tmp_path)
-    assert len(report.warnings) == 3  # both long-horizon scenarios against the short baseline, and the common dates
-    assert "the plots show only their common dates, 2026-01-05 to 2030-01-07" in report.warnings[2]
-    text = report.path.read_text()
+@pytest.fixture(scope="module")
+def unpaired(directories, tmp_path_factory):
+    """`compare` of the short baseline with the long-horizon pair: what the command printed and the report's
+    directory (write_report's report; rendered once for the tests that read it)."""
+    out = tmp_path_factory.mktemp("unpaired")
+    return run_cli("compare", directories["short"], directories["long"], "--out", out), out
+
+
+def test_report_warns_when_it_cannot_pair(directories, unpaired):
+    done, out = unpaired
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 3  # both long-horizon scenarios against the short baseline, and the common dates
+    assert "horizons differ" in warnings[0] and "horizons differ" in warnings[1]
+    assert "the plots show only their common dates, 2026-01-05 to 2030-01-07" in warnings[2]
+    text = (out / "report.md").read_text()
     assert "## Warnings" in text and "unpaired, not run by run" in text
-    differences = pd.read_csv(tmp_path / "differences.csv")
+    differences = pd.read_csv(out / "differences.csv")
     assert not differences["paired"].any()
-    done = _run("compare", directories["short"], directories["long"], "--out", tmp_path / "cli")
-    assert done.returncode == 0 and done.stderr.count("warning:") == 3 and "horizons differ" in done.stderr
-    refused = _run("compare", directories["short"], directories["long"])
+    refused = run_cli("compare", directories["short"], directories["long"])
     assert refused.returncode == 2 and "needs --out" in refused.stderr
     assert not (directories["short"] / "report").exists()
 
 
 def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories, tmp_path):
-    done = _run("compare", directories["short"], directories["long"], "--baseline", "baseline", "--out", tmp_path / "a")
+    done = run_cli("compare", directories["short"], directories["long"], "--baseline", "baseline", "--out", tmp_path / "a")
     assert done.returncode == 2 and "names 2 different scenarios" in done.stderr
     label = load([directories["short"], directories["long"]])[1].label
-    done = _run("compare", directories["short"], directories["long"], "--baseline", label, "--out", tmp_path / "b")
+    done = run_cli("compare", directories["short"], directories["long"], "--baseline", label, "--out", tmp_path / "b")
     assert done.returncode == 0, done.stderr
     # the short baseline is unpaired (the long scenario pairs with the long baseline), and the dates differ
     assert done.stderr.count("warning:") == 2
@@ -99,10 +101,10 @@ def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directori
     assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"
 
 
-def test_summary_csv_holds_numbers(directories, tmp_path):
-    write_report([directories["short"], directories["change"]], out=tmp_path)
-    summary = pd.read_csv(tmp_path / "summary.csv")
-    assert list(summary["scenario"]) == ["baseline", "us_administration_change"]
+def test_summary_csv_holds_numbers(unpaired):
+    _, out = unpaired
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["scenario"]) == ["baseline [end=2030-01-07]", "baseline [end=2031-01-06]", "us_administration_change"]
     numbers = summary.drop(columns="scenario")
     assert all(pd.api.types.is_numeric_dtype(numbers[c]) for c in numbers.columns)
     assert (summary["suspended_low"] <= summary["suspended_estimate"]).all()

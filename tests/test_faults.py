@@ -1,5 +1,8 @@
 """Faults in stores and runs: damaged chunks and manifests, full disks, signals and concurrent runs each end
-with the documented exit code and a plain message, and a resume gives byte-identical files."""
+with the documented exit code and a plain message, and a resume gives byte-identical files.
+
+Commands run in-process (`run_cli`) except where the process is under test: the runs that are signalled or that
+compete for a directory are real processes."""
 
 import hashlib
 import json
@@ -18,19 +21,18 @@ from sim.experiment.runner import new_manifest
 from sim.experiment.simulate import ChunkTask, simulate_chunk
 from sim.scenario import load_scenario
 
-from .conftest import ROOT, SCENARIOS, wait_for_chunks
+from .conftest import ROOT, SCENARIOS, run_cli, wait_for_chunks
 
 BASELINE = SCENARIOS / "baseline.yaml"
 SHORT_OVERRIDES = ["end=2027-01-04", "elections=[]"]  # one year: 52 steps (the elections fall later)
 SHORT = [arg for override in SHORT_OVERRIDES for arg in ("--set", override)]
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 SMALL = ["--runs", "6", "--chunk-size", "2", "--seed", "3", "--workers", "1"]
-LONG = ["--runs", "120", "--chunk-size", "2", "--seed", "4", "--workers", "2"]
-
-
-def cli(*args, **kwargs):
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, **kwargs)
+# The run that is signalled or competed for. 30 chunks suffice: the signal goes out as soon as 2 are stored (a poll
+# every 20 ms), and the other 28 take about 2.5 s more on 2 workers, so the run is still under way when it arrives
+# (measured: with 40 runs, a SIGTERM sent 1.5 s late already found the run finished); trying the busy directory
+# in-process takes milliseconds. The resume then has most of the chunks to finish.
+LONG = ["--runs", "60", "--chunk-size", "2", "--seed", "4", "--workers", "2"]
 
 
 def digests(directory):
@@ -46,7 +48,7 @@ def plain(done, code):
 @pytest.fixture(scope="module")
 def small_reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("small") / "ens"
-    done = cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -54,7 +56,7 @@ def small_reference(tmp_path_factory):
 @pytest.fixture(scope="module")
 def long_reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("long") / "ens"
-    done = cli("run", BASELINE, *SHORT, *LONG, "--out", out, "--quiet", "--no-report")
+    done = run_cli("run", BASELINE, *SHORT, *LONG, "--out", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -105,7 +107,7 @@ DAMAGE = {
 def test_a_damaged_chunk_is_reported_and_run_again(small_reference, tmp_path, damage):
     directory = stored_chunks(tmp_path / "ens")
     DAMAGE[damage](directory / "chunks" / "baseline")
-    done = cli("run", "--resume", directory, "--quiet", "--no-report")
+    done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     assert "damaged chunk: scenario baseline" in done.stderr and "run again" in done.stderr
     assert digests(directory) == digests(small_reference)
@@ -113,7 +115,7 @@ def test_a_damaged_chunk_is_reported_and_run_again(small_reference, tmp_path, da
 
 def test_intact_chunks_are_kept_on_resume(small_reference, tmp_path):
     directory = stored_chunks(tmp_path / "ens")
-    done = cli("run", "--resume", directory, "--quiet", "--no-report")
+    done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     assert done.returncode == 0 and "damaged" not in done.stderr, done.stderr
     assert digests(directory) == digests(small_reference)
 
@@ -145,7 +147,7 @@ MANIFESTS = {
 def test_a_damaged_manifest_is_a_plain_error(tmp_path, damage):
     directory = stored_chunks(tmp_path / "ens")
     MANIFESTS[damage](directory / store.MANIFEST)
-    done = cli("run", "--resume", directory, "--quiet", "--no-report")
+    done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     plain(done, 2)
     assert "manifest.json" in done.stderr
     assert not (directory / "runs.parquet").exists()
@@ -157,7 +159,7 @@ def test_compare_checks_the_final_files(small_reference, tmp_path, damage):
     shutil.copytree(small_reference, directory)
     target = directory / "timeseries.parquet"
     {"flip": _flip, "truncate": _truncate, "remove": Path.unlink}[damage](target)
-    done = cli("compare", directory, "--out", tmp_path / "report")
+    done = run_cli("compare", directory, "--out", tmp_path / "report")
     plain(done, 2)
     assert "timeseries.parquet" in done.stderr and not (tmp_path / "report").exists()
 
@@ -168,7 +170,7 @@ def test_compare_refuses_a_runs_file_from_another_store(small_reference, tmp_pat
     manifest = json.loads((directory / store.MANIFEST).read_text())
     manifest["runs"] = 5
     (directory / store.MANIFEST).write_text(json.dumps(manifest))
-    plain(cli("compare", directory, "--out", tmp_path / "report"), 2)
+    plain(run_cli("compare", directory, "--out", tmp_path / "report"), 2)
 
 
 @pytest.mark.parametrize("args", [
@@ -178,7 +180,7 @@ def test_compare_refuses_a_runs_file_from_another_store(small_reference, tmp_pat
 def test_bad_arguments_write_nothing(tmp_path, args):
     out = tmp_path / "out"
     began = time.perf_counter()
-    done = cli("run", BASELINE, *SHORT, "--out", out, "--quiet", "--no-report", *args)
+    done = run_cli("run", BASELINE, *SHORT, "--out", out, "--quiet", "--no-report", *args)
     plain(done, 2)
     assert not out.exists() and time.perf_counter() - began < 30
 
@@ -186,10 +188,9 @@ def test_bad_arguments_write_nothing(tmp_path, args):
 def test_out_must_be_a_usable_directory(tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("keep me")
-    plain(cli("run", BASELINE, *SHORT, *SMALL, "--out", afile, "--quiet", "--no-report"), 2)
+    plain(run_cli("run", BASELINE, *SHORT, *SMALL, "--out", afile, "--quiet", "--no-report"), 2)
     assert afile.read_text() == "keep me"
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", str(BASELINE), *SHORT, *SMALL, "--out", "",
-                           "--quiet", "--no-report"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", "", "--quiet", "--no-report", cwd=tmp_path)
     plain(done, 2)
     assert list(tmp_path.iterdir()) == [afile]
 
@@ -216,7 +217,7 @@ def small_disk(tmp_path):
 def test_a_full_disk_stops_cleanly_and_resumes(small_reference, small_disk, size):
     disk = small_disk(size)
     out = disk / "ens"
-    done = cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
     if done.returncode == 0:
         pytest.skip(f"the ensemble fitted in {size}")
     assert done.returncode in (1, 2), done.stderr
@@ -224,16 +225,16 @@ def test_a_full_disk_stops_cleanly_and_resumes(small_reference, small_disk, size
     assert not [p for p in disk.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp-")]
     small_disk("20m")
     if (out / store.MANIFEST).exists():
-        resumed = cli("run", "--resume", out, "--quiet", "--no-report")
+        resumed = run_cli("run", "--resume", out, "--quiet", "--no-report")
     else:  # refused before anything was stored: start again
-        resumed = cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
+        resumed = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", out, "--quiet", "--no-report")
     assert resumed.returncode == 0, resumed.stderr
     assert digests(out) == digests(small_reference)
 
 
 def test_a_read_only_out_is_a_plain_error(small_disk):
     disk = small_disk("1m", read_only=True)
-    done = cli("run", BASELINE, *SHORT, *SMALL, "--out", disk / "ens", "--quiet", "--no-report")
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", disk / "ens", "--quiet", "--no-report")
     plain(done, 2)
     assert "Read-only file system" in done.stderr
 
@@ -270,7 +271,7 @@ def test_signals_stop_cleanly_and_resume_to_identical_files(long_reference, tmp_
     assert process.returncode in (code, 128 + signals[0]), stderr
     assert f"--resume {out}" in stderr and "Traceback" not in stderr
     assert _group_gone(process.pid), "processes were left running"
-    resumed = cli("run", "--resume", out, "--quiet", "--no-report")
+    resumed = run_cli("run", "--resume", out, "--quiet", "--no-report")
     assert resumed.returncode == 0, resumed.stderr
     assert digests(out) == digests(long_reference)
 
@@ -279,10 +280,10 @@ def test_a_second_run_or_resume_into_a_busy_directory_is_refused(long_reference,
     out = tmp_path / "ens"
     first = _start(out)
     wait_for_chunks(out, 1, first)
-    resume = cli("run", "--resume", out, "--quiet", "--no-report")
+    resume = run_cli("run", "--resume", out, "--quiet", "--no-report")
     plain(resume, 4)
     assert "in use by another run" in resume.stderr
-    again = cli("run", BASELINE, *SHORT, *LONG, "--out", out, "--quiet", "--no-report")
+    again = run_cli("run", BASELINE, *SHORT, *LONG, "--out", out, "--quiet", "--no-report")
     plain(again, 2)
     _, stderr = first.communicate(timeout=120)
     assert first.returncode == 0, stderr
@@ -313,10 +314,10 @@ def test_compare_when_every_run_failed_is_a_plain_error(write, tmp_path):
                 value: 1.0e+300
     """)
     out = tmp_path / "ens"
-    done = cli("run", path, *SHORT, "--runs", 2, "--workers", 1, "--out", out, "--quiet")
+    done = run_cli("run", path, *SHORT, "--runs", 2, "--workers", 1, "--out", out, "--quiet")
     plain(done, 3)
     assert "every run of doomed failed" in done.stderr
-    compared = cli("compare", out, "--out", tmp_path / "report")
+    compared = run_cli("compare", out, "--out", tmp_path / "report")
     plain(compared, 2)
     assert "every run of doomed failed" in compared.stderr
 
@@ -325,7 +326,7 @@ def test_compare_refuses_an_edited_scenario(small_reference, tmp_path):
     directory = tmp_path / "copy"
     shutil.copytree(small_reference, directory)
     (directory / store.MANIFEST).write_text(json.dumps(_edit_scenario(json.loads((directory / store.MANIFEST).read_text()))))
-    done = cli("compare", directory, "--out", tmp_path / "report")
+    done = run_cli("compare", directory, "--out", tmp_path / "report")
     plain(done, 2)
     assert "hash no longer matches" in done.stderr
 
@@ -333,16 +334,16 @@ def test_compare_refuses_an_edited_scenario(small_reference, tmp_path):
 def test_compare_into_an_unwritable_place_is_a_plain_error(small_reference, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    plain(cli("compare", small_reference, "--out", blocker / "report"), 2)
+    plain(run_cli("compare", small_reference, "--out", blocker / "report"), 2)
 
 
 def test_an_absurd_request_in_a_manifest_is_refused_on_resume(tmp_path):
     directory = stored_chunks(tmp_path / "ens")
     manifest = json.loads((directory / store.MANIFEST).read_text())
     (directory / store.MANIFEST).write_text(json.dumps({**manifest, "runs": 10**12}))
-    plain(cli("run", "--resume", directory, "--quiet", "--no-report"), 2)
+    plain(run_cli("run", "--resume", directory, "--quiet", "--no-report"), 2)
     (directory / store.MANIFEST).write_text(json.dumps({**manifest, "runs": 10**7, "chunk_size": 10**7}))
     began = time.perf_counter()
-    done = cli("run", "--resume", directory, "--quiet", "--no-report")
+    done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     plain(done, 2)
     assert "too much for this machine" in done.stderr and time.perf_counter() - began < 30

@@ -3,8 +3,6 @@ command line), never a traceback, a hang or unbounded memory."""
 
 import os
 import resource
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,7 +14,7 @@ from sim import limits
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import json_schema
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import SCENARIOS, run_cli
 
 FAST = 5.0  # seconds any single bad input may take
 
@@ -277,21 +275,16 @@ def test_remove_events_needs_a_real_extends(write):
     assert (problem.line, problem.field) == (2, "remove_events")
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
-
-
 def test_escape_sequences_never_reach_the_terminal(child, tmp_path):
     path = child('parameters:\n  "\\e[31mred\\e]0;title\\a": 1\n')
-    done = cli("run", path, "--runs", 2, "--out", tmp_path / "out", "--quiet")
+    done = run_cli("run", path, "--runs", 2, "--out", tmp_path / "out", "--quiet")
     assert done.returncode == 2 and "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert f"{path}:4:3: parameters.\\x1b[31mred" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_escape_sequences_in_file_names_never_reach_the_terminal(tmp_path):
-    done = cli("run", "--resume", tmp_path / "\x1b[2Jgone")
+    done = run_cli("run", "--resume", tmp_path / "\x1b[2Jgone")
     assert done.returncode == 2 and "\x1b" not in done.stderr and "\\x1b[2Jgone" in done.stderr
 
 
@@ -302,7 +295,7 @@ def test_escape_sequences_in_file_names_never_reach_the_terminal(tmp_path):
     ["validate", SCENARIOS / "baseline.yaml", "--set", "start=1700000000"],
 ], ids=["device", "huge set", "boolean set", "timestamp set"])
 def test_the_command_line_exits_2_without_traceback(args):
-    done = cli(*args)
+    done = run_cli(*args)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "problem" in done.stderr
 

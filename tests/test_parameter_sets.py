@@ -1,9 +1,6 @@
 """Ensembles over parameter sets (`--parameter-sets`): run i uses set i mod K in every scenario, bad tables are
 located errors, and the report separates the spread between sets from Monte Carlo noise."""
 
-import subprocess
-import sys
-
 import pytest
 
 import sim
@@ -11,7 +8,7 @@ from sim.analysis.report import _indicators
 from sim.analysis.uncertainty import parameter_uncertainty
 from sim.analysis.results import load
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import SCENARIOS, run_cli
 
 KOREA = SCENARIOS / "korea_contingency.yaml"
 
@@ -68,7 +65,6 @@ def test_identical_sets_show_no_parameter_spread(tmp_path):
 ])
 def test_a_bad_table_is_a_located_error_and_nothing_is_written(tmp_path, rows, header, words):
     sets = table(tmp_path / "sets.csv", rows, header)
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", str(KOREA), "--runs", "2", "--parameter-sets", str(sets),
-                           "--out", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    done = run_cli("run", KOREA, "--runs", 2, "--parameter-sets", sets, "--out", tmp_path / "out", "--quiet")
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()

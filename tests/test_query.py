@@ -2,8 +2,6 @@
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -11,19 +9,15 @@ import pytest
 from sim.analysis.query import query_runs, runs_table
 from sim.analysis.results import ReportError
 
-from .conftest import ROOT, SCENARIOS
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+from .conftest import SCENARIOS, run_cli
 
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
     """Ten baseline runs with a high floor for a functioning partnership, so that some runs become strained and some do not."""
     out = tmp_path_factory.mktemp("query") / "ens"
-    done = _cli("run", SCENARIOS / "baseline.yaml", "--runs", 10, "--seed", 1, "--set", "parameters.partnership_functioning_cohesion=0.64",
-                "--out", out, "--quiet", "--no-report")
+    done = run_cli("run", SCENARIOS / "baseline.yaml", "--runs", 10, "--seed", 1,
+                   "--set", "parameters.partnership_functioning_cohesion=0.64", "--out", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -61,10 +55,10 @@ def test_bad_conditions_get_plain_messages(ensemble):
 
 
 def test_runs_command_lists_matches_and_how_to_show_one(ensemble):
-    done = _cli("runs", ensemble, "--where", "first_strained_step >= 0", "--columns", "first_strained_date,events_fired")
+    done = run_cli("runs", ensemble, "--where", "first_strained_step >= 0", "--columns", "first_strained_date,events_fired")
     assert done.returncode == 0, done.stderr
     assert "runs match" in done.stdout and f"run.py show {ensemble} --scenario baseline --run" in done.stdout
     assert "first_strained_date" in done.stdout.splitlines()[0]
-    bad = _cli("runs", ensemble, "--where", "x < 1")
+    bad = run_cli("runs", ensemble, "--where", "x < 1")
     assert bad.returncode == 2 and "unknown column 'x'" in bad.stderr
 

@@ -1,8 +1,6 @@
 """Reports that scale and do not mislead: heatmap, small multiples, event timing, run view, common window."""
 
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import matplotlib
@@ -14,13 +12,9 @@ from sim.analysis.report import (_outcome_frame, causal_order, never_happened, o
                                  write_report)
 from sim.analysis.results import load
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import SCENARIOS, run_cli
 
 matplotlib.use("Agg")
-
-
-def _run(*args):
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +36,9 @@ def four(tmp_path_factory):
               - shock: ties.japan_rok
                 value: -0.05
         """))
-    done = _run("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_retrenchment.yaml", SCENARIOS / "taiwan_contingency.yaml",
-                rare, "--runs", 20, "--seed", 5, "--set", "end=2027-12-27", "--set", "elections=[]",
-                "--out", root / "ens", "--quiet", "--no-report")
+    done = run_cli("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_retrenchment.yaml", SCENARIOS / "taiwan_contingency.yaml",
+                   rare, "--runs", 20, "--seed", 5, "--set", "end=2027-12-27", "--set", "elections=[]",
+                   "--out", root / "ens", "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     return root / "ens"
 
@@ -95,22 +89,32 @@ def test_a_step_reads_cause_before_effect():
 
 
 def test_show_can_hide_routine_events(four, tmp_path):
-    shown = _run("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path)
-    hidden = _run("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path, "--hide-routine")
+    shown = run_cli("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path)
+    hidden = run_cli("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path, "--hide-routine")
     assert shown.returncode == hidden.returncode == 0, shown.stderr + hidden.stderr
     timeline = hidden.stdout.split("timeline")[1].split("why the states changed")[0]
     assert "trilateral_exercise" in shown.stdout and "trilateral_exercise  " not in timeline
     assert "rows of routine events hidden: trilateral_exercise" in timeline and "retrenchment" in timeline
 
 
-def test_different_dates_are_compared_over_the_common_window(four, tmp_path):
-    done = _run("run", SCENARIOS / "us_retrenchment.yaml", "--runs", 20, "--seed", 5, "--set", "end=2026-12-28",
-                "--set", "elections=[]", "--set", "events.gsomia_ends.at=2026-09-01",
-                "--set", "events.japan_rok_rupture.at=2026-08-01", "--out", tmp_path / "short", "--quiet", "--no-report")
+@pytest.fixture(scope="module")
+def common_window(four, tmp_path_factory):
+    """The report on `four` and a one-year retrenchment ensemble (so over their common dates), with the steps it
+    announced: (report, [(done, total, step)], report directory). Rendered once for the tests that read it."""
+    root = tmp_path_factory.mktemp("window")
+    done = run_cli("run", SCENARIOS / "us_retrenchment.yaml", "--runs", 20, "--seed", 5, "--set", "end=2026-12-28",
+                   "--set", "elections=[]", "--set", "events.gsomia_ends.at=2026-09-01",
+                   "--set", "events.japan_rok_rupture.at=2026-08-01", "--out", root / "short", "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
-    report = write_report([four, tmp_path / "short"], out=tmp_path / "cmp")
+    steps = []
+    report = write_report([four, root / "short"], out=root / "cmp", progress=lambda *step: steps.append(step))
+    return report, steps, root / "cmp"
+
+
+def test_different_dates_are_compared_over_the_common_window(four, common_window):
+    report, _, out = common_window
     assert any("common dates, 2026-01-05 to 2026-12-28" in w for w in report.warnings)
-    differences = pd.read_csv(tmp_path / "cmp" / "differences.csv")
+    differences = pd.read_csv(out / "differences.csv")
     assert set(differences["window"].dropna()) == {"2026-01-05..2026-12-28"}
     assert "over the common dates 2026-01-05 to 2026-12-28" in report.path.read_text()
     long_run = next(r for r in load([four]) if r.name == "baseline")
@@ -121,8 +125,7 @@ def test_different_dates_are_compared_over_the_common_window(four, tmp_path):
     assert paired_differences(long_run, long_run)["window"].eq("").all()
 
 
-def test_the_report_announces_each_step(four, tmp_path):
-    steps = []
-    write_report([four], out=tmp_path, progress=lambda done, total, step: steps.append((done, total, step)))
+def test_the_report_announces_each_step(common_window):
+    _, steps, _ = common_window
     assert steps[0] == (0, 7, "tables") and steps[-1] == (6, 7, "report pages")
     assert [done for done, _, _ in steps] == list(range(7))
