@@ -18,6 +18,9 @@ from .conftest import ROOT, SCENARIOS, wait_for_chunks
 
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
+# Runs of one year: an interrupted ensemble needs many small chunks, and a chunk of a few runs is a
+# model of a few lanes, whose cost per run is that of its steps.
+ONE_YEAR = ["--set", "end=2027-01-04", "--set", "elections=[]"]
 
 
 def cli(*args, **kwargs):
@@ -136,7 +139,7 @@ def test_a_mis_seeded_worker_shows_in_the_stored_seed(monkeypatch):
 
 
 def test_killed_ensemble_resumes_to_identical_files(tmp_path):
-    args = [sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", 80, "--chunk-size", 4,
+    args = [sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), *ONE_YEAR, "--runs", 80, "--chunk-size", 4,
             "--seed", 9, "--workers", 1, "--quiet", "--no-report"]
     killed = tmp_path / "killed"
     process = subprocess.Popen([*map(str, args), "--out", str(killed)], cwd=ROOT, start_new_session=True,
@@ -158,8 +161,8 @@ def test_killed_ensemble_resumes_to_identical_files(tmp_path):
 
 
 def _start_in_background(out, workers):
-    """Start a 200-run baseline ensemble in the background and wait until two chunks are stored."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), "--runs", "200",
+    """Start a 200-run baseline ensemble (one year) in the background and wait until two chunks are stored."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), *ONE_YEAR, "--runs", "200",
                                 "--chunk-size", "4", "--workers", str(workers), "--quiet", "--no-report", "--out", str(out)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_chunks(out, 2, process)
