@@ -99,11 +99,9 @@ def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=Fa
         return _one_by_one(scenario, root_seed, lanes, keep_series)
     try:
         summaries = model.run()
-        values = np.ascontiguousarray(model.recorder.values.transpose(2, 0, 1)) if keep_series else None
-        trace = np.ascontiguousarray(model.recorder.trace.transpose(2, 0, 1)) if keep_series else None
         return [model.failures[i] if i in model.failures else
-                RunOutput(summaries[i], None if values is None else values[i], None if trace is None else trace[i],
-                          model.log.rows[i], model.seed_fingerprints[i])
+                RunOutput(summaries[i], *(model.lane_output(i) if keep_series else (None, None)), model.log.rows[i],
+                          model.seed_fingerprints[i])
                 for i in range(len(lanes))]
     except Exception:  # noqa: BLE001 - isolate the lane that raised
         if raise_errors:

@@ -164,19 +164,18 @@ class WargameModel(mesa.Model):
     # ----------------------------------------------------------------- set-up helpers
     def _draw_streams(self, seeds, election_count):
         """Each lane's draws for the whole run from its own streams: tension shocks, transitions, disputes, elections."""
-        n = self.n_steps + 1
-        shocks, transitions, disputes, elections = [], [], [], []
-        for seed in seeds:
+        n, lanes = self.n_steps + 1, len(seeds)
+        self.tension_shocks = np.empty((n, len(THEATRES), lanes))  # (steps, theatres, lanes)
+        self.transition_draws = np.empty((n, len(THEATRES), lanes))
+        self.dispute_draws = np.empty((n, 2, lanes))
+        self.election_draws = np.empty((lanes, max(1, election_count)))
+        for lane, seed in enumerate(seeds):
             theatre_rng = np.random.default_rng(_child(seed, _THEATRE_STREAM))
-            shocks.append(theatre_rng.standard_normal((n, len(THEATRES))))
-            transitions.append(theatre_rng.random((n, len(THEATRES))))
+            self.tension_shocks[:, :, lane] = theatre_rng.standard_normal((n, len(THEATRES)))
+            self.transition_draws[:, :, lane] = theatre_rng.random((n, len(THEATRES)))
             politics_rng = np.random.default_rng(_child(seed, _POLITICS_STREAM))
-            disputes.append(politics_rng.random((n, 2)))
-            elections.append(politics_rng.random(max(1, election_count)))
-        self.tension_shocks = np.stack(shocks, axis=-1)  # (steps, theatres, lanes)
-        self.transition_draws = np.stack(transitions, axis=-1)
-        self.dispute_draws = np.stack(disputes, axis=-1)  # (steps, 2, lanes)
-        self.election_draws = np.stack(elections)  # (lanes, elections)
+            self.dispute_draws[:, :, lane] = politics_rng.random((n, 2))
+            self.election_draws[lane] = politics_rng.random(max(1, election_count))
         self.lane_seeds = seeds
         self._adjudication_draws = {}  # lane -> (steps, theatres), drawn on the lane's first conflict: most runs have none
 
