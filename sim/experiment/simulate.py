@@ -1,5 +1,6 @@
 """Work done inside a worker: run a chunk of runs and return compact arrays, never Mesa objects."""
 
+import gc
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -207,6 +208,7 @@ def simulate_chunks(tasks):
                 series[k].append(output.values)
                 traces[k].append(output.trace)
                 result.events.extend((lane.run, *row) for row in output.log)
+    gc.collect()  # a finished model is a web of references (registry, events, agents): free it before the next batch
     for task, result, values, trace in zip(tasks, results, series, traces):
         result.timeseries = np.stack(values) if values else None
         result.trace = np.stack(trace) if trace else None
