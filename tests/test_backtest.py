@@ -76,7 +76,7 @@ def test_pattern_file_problems_name_file_line_and_field(write, check, line, fiel
 class FakeSeries:
     """Series stand-in: three runs, weekly steps from 2020-01-06."""
 
-    dates = np.arange(np.datetime64("2020-01-06"), np.datetime64("2020-03-02"), 7)  # 8 steps
+    dates = np.arange(np.datetime64("2020-01-06"), np.datetime64("2020-03-02"), np.timedelta64(7, "D"))  # 8 steps
 
     def __init__(self, **matrices):
         self.matrices = {k: np.asarray(v, dtype=float) for k, v in matrices.items()}
