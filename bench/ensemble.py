@@ -20,6 +20,7 @@ and 100,000 summary runs <= 30 s on 2 cores; peak RSS <= 1.5 GB; 1 -> 2 workers 
 """
 
 import argparse
+import gc
 import inspect
 import shutil
 import subprocess
@@ -70,9 +71,12 @@ class CollectedWargame(WargameModel):
 
 
 def lanes_rate(scenario, lanes, keep_series, repeats=2):
-    """Runs/s of one model advancing `lanes` runs together on this core (best of `repeats`)."""
+    """Runs/s of one model advancing `lanes` runs together on this core (best of `repeats`), with automatic
+    garbage collection paused as the runner's workers run it (sim.experiment.simulate.simulate_chunks)."""
     best = np.inf
     for repeat in range(repeats):
+        gc.collect()
+        gc.disable()
         began = time.perf_counter()
         model = WargameModel(scenario, seeds=[run_seed_sequence(repeat, i) for i in range(lanes)], keep_series=keep_series,
                              series_dtype=np.float32)
@@ -80,6 +84,7 @@ def lanes_rate(scenario, lanes, keep_series, repeats=2):
         if keep_series:
             [model.lane_output(lane) for lane in range(lanes)]
         best = min(best, time.perf_counter() - began)
+        gc.enable()
         model.release()
     return lanes / best
 

@@ -179,7 +179,20 @@ def simulate_chunks(tasks):
     """Run a group of chunk tasks (see group_tasks) in batches of lanes; return a ChunkResult per task.
 
     A failing run is reported in its chunk's result, not raised, so its chunk still completes.
+    Automatic garbage collection is paused while the models run (a batch allocates hundreds of
+    thousands of small objects, its log rows, and every allocation would count toward a full
+    collection); each finished model is a web of references, collected before the next batch.
     """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _simulate_chunks(tasks)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _simulate_chunks(tasks):
     owners, lanes = [], []
     for k, task in enumerate(tasks):
         task_lanes = _lanes_of(task)
@@ -194,6 +207,7 @@ def simulate_chunks(tasks):
         batch = lanes[begin:begin + size]
         began = time.perf_counter()
         outputs = simulate_lanes(first.scenario, first.root_seed, batch, first.record_steps)
+        gc.collect()  # the finished model, before the next batch
         seconds = (time.perf_counter() - began) / len(batch)
         for k, lane, output in zip(owners[begin:begin + size], batch, outputs):
             result = results[k]
@@ -208,7 +222,6 @@ def simulate_chunks(tasks):
                 series[k].append(output.values)
                 traces[k].append(output.trace)
                 result.events.extend((lane.run, *row) for row in output.log)
-    gc.collect()  # a finished model is a web of references (registry, events, agents): free it before the next batch
     for task, result, values, trace in zip(tasks, results, series, traces):
         result.timeseries = np.stack(values) if values else None
         result.trace = np.stack(trace) if trace else None
