@@ -13,7 +13,7 @@ import numpy as np
 
 from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
 from . import coercion
-from .lanes import clip01
+from .lanes import clip01, distinct
 
 # The profile fields the dynamics read; held per lane, replaced when a government changes.
 PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
@@ -24,12 +24,13 @@ class GovernmentTable:
     (profiles, theatres, lanes). Every lane has the same profile names; their values may differ (an explore factor)."""
 
     def __init__(self, governments_by_lane):
-        self.names = tuple(governments_by_lane[0])
+        uniques, which = distinct(governments_by_lane)
+        self.names = tuple(uniques[0])
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.fields = {f: np.array([[getattr(lane[name], f) for lane in governments_by_lane] for name in self.names],
-                                   dtype=np.float64) for f in PROFILE_FIELDS}
-        self.priority = np.array([[[getattr(lane[name].theatre_priority, t.value) for lane in governments_by_lane]
-                                   for t in THEATRES] for name in self.names], dtype=np.float64)
+        self.fields = {f: np.array([[getattr(g[name], f) for g in uniques] for name in self.names], dtype=np.float64)[:, which]
+                       for f in PROFILE_FIELDS}
+        self.priority = np.array([[[getattr(g[name].theatre_priority, t.value) for g in uniques] for t in THEATRES]
+                                  for name in self.names], dtype=np.float64)[:, :, which]
 
 
 class StateActor(mesa.Agent):
@@ -41,8 +42,8 @@ class StateActor(mesa.Agent):
         lanes = model.lane_count
         self.actor = actor
         self.government_index = np.full(lanes, model.government_table.index[government], dtype=np.int64)
-        self.profile = {}
-        self.priority = None
+        self.profile = {name: np.zeros(lanes) for name in PROFILE_FIELDS}
+        self.priority = np.zeros((len(THEATRES), lanes))
         self.put_government(self.government_index, np.ones(lanes, dtype=bool))
         self.opinion = np.full(lanes, float(opinion))
         self.opinion_anchor = self.opinion.copy()
@@ -64,9 +65,7 @@ class StateActor(mesa.Agent):
         self.government_index[mask] = index[mask] if np.ndim(index) else index
         chosen, lanes = self.government_index[mask], np.flatnonzero(mask)
         for name, values in table.fields.items():
-            self.profile.setdefault(name, np.zeros(len(mask)))[mask] = values[chosen, lanes]
-        if self.priority is None:
-            self.priority = np.zeros((len(THEATRES), len(mask)))
+            self.profile[name][mask] = values[chosen, lanes]
         self.priority[:, mask] = table.priority[chosen, :, lanes].T  # (theatres, lanes)
 
     @property

@@ -27,10 +27,22 @@ def put(array, mask, value):
     array[mask] = value[mask] if np.ndim(value) else value
 
 
+def distinct(items):
+    """(the distinct objects among `items`, by identity, and each item's index among them): lanes mostly share
+    one Parameters object or one set of government profiles, so values are read once per object, not per lane."""
+    index, uniques = {}, []
+    for item in items:
+        if id(item) not in index:
+            index[id(item)] = len(uniques)
+            uniques.append(item)
+    return uniques, np.array([index[id(item)] for item in items], dtype=np.int64)
+
+
 def per_lane(parameter_sets):
     """Every parameter as a float64 array over lanes, from one Parameters object per lane."""
-    names = type(parameter_sets[0]).model_fields
-    return SimpleNamespace(**{name: np.array([getattr(p, name) for p in parameter_sets], dtype=np.float64) for name in names})
+    uniques, which = distinct(parameter_sets)
+    names = type(uniques[0]).model_fields
+    return SimpleNamespace(**{name: np.array([getattr(p, name) for p in uniques], dtype=np.float64)[which] for name in names})
 
 
 def scaled_rates(p, dt_weeks):

@@ -101,7 +101,6 @@ class WargameModel(mesa.Model):
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
         self.lead_partner = self.actors[LEAD_PARTNER]
-        self.lead_index = PARTNERS.index(LEAD_PARTNER)
         self.ally_list = [self.actors[a] for a in ALLIES]
         self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
@@ -218,11 +217,6 @@ class WargameModel(mesa.Model):
     def shift(self, name, delta, mask):
         """Add `delta` to a settable variable in the masked lanes; return (name, before, after)."""
         return self.assign(name, self.registry[name][0]() + delta, mask)
-
-    @property
-    def lead_partner_commitment(self):
-        """Effective commitment of the lead partner (the US), as committed this step."""
-        return self.partner_commitment[self.lead_index]
 
     @property
     def us_burden_sharing_demand(self):
