@@ -26,7 +26,7 @@ from .analysis.patterns import check_pattern, load_patterns
 from .experiment import store
 from .experiment.designs import unit_design
 from .experiment.runner import make_executor
-from .experiment.simulate import LANES_PER_BATCH, Lane, can_share_a_model, simulate_lanes
+from .experiment.simulate import LANES_PER_BATCH, Lane, can_share_a_model, simulate_batches, simulate_lanes
 from .model.model import ModelStateError
 from .model.record import RECORDED_VARIABLES
 from .scenario import ScenarioError, revise_scenario, scenario_hash
@@ -133,8 +133,8 @@ def _simulate_samples(task):
     outputs = []
     if all(can_share_a_model(base, scenario) for _, scenario in task.samples):
         lanes = [Lane(run, scenario.parameters, scenario.governments) for _, scenario in task.samples for run in range(task.runs)]
-        for begin in range(0, len(lanes), LANES_PER_BATCH):
-            outputs.extend(simulate_lanes(base, task.root_seed, lanes[begin:begin + LANES_PER_BATCH]))
+        for _, batch_outputs, _ in simulate_batches(base, task.root_seed, lanes):
+            outputs.extend(batch_outputs)
     else:
         for _, scenario in task.samples:
             outputs.extend(simulate_lanes(scenario, task.root_seed, [Lane(run) for run in range(task.runs)]))

@@ -122,6 +122,18 @@ def _one_by_one(scenario, root_seed, lanes, keep_series):
     return outputs
 
 
+def simulate_batches(scenario, root_seed, lanes, keep_series=True):
+    """simulate_lanes over `lanes` in batches of batch_limit(keep_series) runs; yield (the batch's lanes, their
+    outputs, wall seconds per run). Each finished model is collected before the next batch starts."""
+    size = batch_limit(keep_series)
+    for begin in range(0, len(lanes), size):
+        batch = lanes[begin:begin + size]
+        began = time.perf_counter()
+        outputs = simulate_lanes(scenario, root_seed, batch, keep_series)
+        gc.collect()  # a finished model is a web of references (registry, events, agents)
+        yield batch, outputs, (time.perf_counter() - began) / len(batch)
+
+
 def simulate_run(scenario, root_seed, run_index):
     """Run one model seeded by the ensemble's rule for run `run_index`; return its RunOutput (model errors are raised)."""
     return simulate_lanes(scenario, root_seed, [Lane(run_index)], raise_errors=True)[0]
@@ -202,14 +214,9 @@ def _simulate_chunks(tasks):
     series = [[] for _ in tasks]
     traces = [[] for _ in tasks]
     first = tasks[0]
-    size = batch_limit(first.record_steps)
-    for begin in range(0, len(lanes), size):
-        batch = lanes[begin:begin + size]
-        began = time.perf_counter()
-        outputs = simulate_lanes(first.scenario, first.root_seed, batch, first.record_steps)
-        gc.collect()  # the finished model, before the next batch
-        seconds = (time.perf_counter() - began) / len(batch)
-        for k, lane, output in zip(owners[begin:begin + size], batch, outputs):
+    owner = iter(owners)
+    for batch, outputs, seconds in simulate_batches(first.scenario, first.root_seed, lanes, first.record_steps):
+        for lane, output, k in zip(batch, outputs, owner):  # `owner` last: zip stops at the batch's end without taking one more
             result = results[k]
             result.wall_seconds.append(seconds)
             if isinstance(output, str):
