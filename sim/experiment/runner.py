@@ -21,8 +21,9 @@ from ..scenario import Scenario, scenario_hash
 from . import store
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
-# A worker process is replaced after this many chunks. Models are released after each run (see
-# WargameModel.release), so this is a second line of defence against Mesa 3.3 keeping models alive.
+# A worker process is replaced after this many tasks. Each batch's model is released and collected
+# (WargameModel.release, simulate.simulate_batches), so this is a second line of defence against Mesa 3.3
+# keeping models alive.
 CHUNKS_PER_WORKER = 50
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -261,7 +262,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
-            queue = iter(group_tasks(tasks))  # chunks whose scenarios differ only in parameters share a model
+            queue = iter(group_tasks(tasks))  # chunks whose runs can be lanes of one model share it (simulate.can_share_a_model)
             window = max(2, 2 * workers)
             try:
                 while True:
@@ -283,9 +284,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                             raise _Stopped.worker(exc) from exc
                         for result in results:
                             scenario = by_name[result.scenario_name]
+                            if result.store_error is not None:  # the worker could not store its chunk
+                                raise _Stopped(f"cannot write results ({result.store_error})")
                             try:
-                                if result.store_error is not None:
-                                    raise OSError(result.store_error)
                                 tables = None if result.stored else store.write_chunk(directory, result, root_seed, scenario.start,
                                                                                        scenario.step_days)
                                 assembler.stored_chunk(result.scenario_name, result.start, tables)
