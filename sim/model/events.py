@@ -148,9 +148,8 @@ class EventEngine:
         entry.fired += mask
         delay = entry.spec.delay_steps
         if delay:
-            later = f"effects apply in {delay} steps"
             self.model.log.record(mask, entry.spec.id, source, "", "fired", math.nan, math.nan, math.nan,
-                                  later if why is None else (lambda lane: f"{why(lane)}; {later}"))
+                                  _joined(why, f"effects apply in {delay} steps"))
             self.delayed.setdefault(self.model.step_index + delay, []).append((entry, mask))
         else:
             self._apply(entry, source, mask, why)
