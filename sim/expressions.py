@@ -8,6 +8,7 @@ whitelist of node types and then interpreted by closures built here. Nothing is 
 
 import ast
 import difflib
+import functools
 import operator
 from dataclasses import dataclass
 
@@ -163,13 +164,7 @@ def compile_condition(condition, resolve, constants):
     `resolve(name)` returns a zero-argument getter for a model variable (an array over lanes, or a
     number); comparisons and and/or/not work elementwise, so each lane gets its own answer.
     """
-    evaluate = _compile(condition, resolve, constants)
-
-    def truth():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(evaluate(), dtype=bool)
-
-    return truth
+    return _per_lane(_compile(condition, resolve, constants), bool)
 
 
 def compile_expression(expression, resolve, constants):
@@ -177,13 +172,17 @@ def compile_expression(expression, resolve, constants):
 
     A division by zero gives inf or NaN in that lane rather than an error.
     """
-    evaluate = _compile(expression, resolve, constants)
+    return _per_lane(_compile(expression, resolve, constants), np.float64)
 
-    def number():
+
+def _per_lane(evaluate, dtype):
+    """`evaluate`'s result as an array of `dtype` (a division by zero gives inf or NaN, not a warning)."""
+
+    def value():
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(evaluate(), dtype=np.float64)
+            return np.asarray(evaluate(), dtype=dtype)
 
-    return number
+    return value
 
 
 def _compile(condition, resolve, constants):
@@ -192,14 +191,7 @@ def _compile(condition, resolve, constants):
         if isinstance(node, ast.BoolOp):
             parts = [build(v) for v in node.values]
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-
-            def boolean():
-                result = parts[0]()
-                for part in parts[1:]:
-                    result = combine(result, part())
-                return result
-
-            return boolean
+            return lambda: functools.reduce(combine, (part() for part in parts))
         if isinstance(node, ast.UnaryOp):
             inner = build(node.operand)
             if isinstance(node.op, ast.Not):
@@ -216,10 +208,7 @@ def _compile(condition, resolve, constants):
 
             def compare():
                 values = [t() for t in terms]
-                result = ops[0](values[0], values[1])
-                for i, op in enumerate(ops[1:], start=1):
-                    result = np.logical_and(result, op(values[i], values[i + 1]))
-                return result
+                return functools.reduce(np.logical_and, (op(values[i], values[i + 1]) for i, op in enumerate(ops)))
 
             return compare
         if isinstance(node, ast.BinOp):
