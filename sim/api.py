@@ -20,7 +20,7 @@ from .analysis.results import load as _load_stored
 from .experiment import runner, store
 from .experiment.parameter_sets import parameter_sets_for
 from .experiment.seeds import run_seed_sequence
-from .experiment.simulate import ChunkResult, simulate_run
+from .experiment.simulate import ChunkTask, simulate_chunks
 from .model import RECORDED_VARIABLES, WargameModel
 from .scenario import Scenario, ScenarioError
 from .scenario import load_scenario as _load_file
@@ -79,11 +79,8 @@ def run_one(scenario, seed=0, run=0):
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    output = simulate_run(scenario, seed, run)
-    result = ChunkResult(scenario.name, run, run + 1, run_indices=[run], summaries=[output.summary], seeds=[output.seed],
-                         timeseries=output.values[None], trace=output.trace[None],
-                         events=[(run, *row) for row in output.log], wall_seconds=[float("nan")])
-    tables = store.chunk_tables(result, seed, scenario.start, scenario.step_days)
+    (result,) = simulate_chunks([ChunkTask(scenario.name, scenario, seed, run, run + 1)], raise_errors=True)
+    tables = result.tables
     return RunResult(*(tables[kind].to_pandas() for kind in ("runs", "timeseries", "trace", "events")))
 
 

@@ -102,24 +102,25 @@ class SampleTask:
 
 
 class ArraySeries:
-    """The pattern checker's view of runs held in memory: runs x steps per recorded variable."""
+    """The pattern checker's view of runs held in memory, `values` (steps + 1, recorded variables, runs): runs x steps
+    per recorded variable."""
 
     def __init__(self, values, scenario):
         self.values = values
-        self.dates = np.datetime64(scenario.start) + np.arange(values.shape[1]) * np.timedelta64(scenario.step_days, "D")
+        self.dates = np.datetime64(scenario.start) + np.arange(values.shape[0]) * np.timedelta64(scenario.step_days, "D")
         self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
 
     def __call__(self, variable):
-        return self.values[:, :, self.column[variable]].astype(float)
+        return self.values[:, self.column[variable], :].T.astype(float)
 
 
 def evaluate_samples(task):
     """Run each sample's runs and check every pattern on them (in a worker); return their records."""
     records = []
-    outputs = _simulate_samples(task)
+    values = _simulate_samples(task)
     for k, (name, scenario) in enumerate(task.samples):
-        values = np.stack([output.values for output in outputs[k * task.runs:(k + 1) * task.runs]])
-        results = [check_pattern(p, ArraySeries(values, scenario)) for p in task.patterns]
+        runs = ArraySeries(values[:, :, k * task.runs:(k + 1) * task.runs], scenario)
+        results = [check_pattern(p, runs) for p in task.patterns]
         records.append({"sample": name, "status": "ok",
                         "shares": {r.pattern.id: [c.share for c in r.checks] for r in results},
                         "passed": {r.pattern.id: r.passed for r in results},
@@ -128,20 +129,19 @@ def evaluate_samples(task):
 
 
 def _simulate_samples(task):
-    """Every run of every sample, the samples' runs advanced together as lanes when they can share a model."""
+    """The recorded series (steps + 1, variables, runs) of every run of every sample, sample after sample; the
+    samples' runs are advanced together as lanes when they can share a model."""
     base = task.samples[0][1]
-    outputs = []
     if all(can_share_a_model(base, scenario) for _, scenario in task.samples):
         lanes = [Lane(run, scenario.parameters, scenario.governments) for _, scenario in task.samples for run in range(task.runs)]
-        for _, batch_outputs, _ in simulate_batches(base, task.root_seed, lanes):
-            outputs.extend(batch_outputs)
+        outputs = [output for _, output, _ in simulate_batches(base, task.root_seed, lanes)]
     else:
-        for _, scenario in task.samples:
-            outputs.extend(simulate_lanes(scenario, task.root_seed, [Lane(run) for run in range(task.runs)]))
-    failed = [output for output in outputs if isinstance(output, str)]
-    if failed:
-        raise ModelStateError(failed[0])
-    return outputs
+        outputs = [simulate_lanes(scenario, task.root_seed, [Lane(run) for run in range(task.runs)])
+                   for _, scenario in task.samples]
+    for output in outputs:
+        if output.failures:
+            raise ModelStateError(next(iter(output.failures.values())))
+    return outputs[0].values if len(outputs) == 1 else np.concatenate([output.values for output in outputs], axis=2)
 
 
 def _digest(path):

@@ -85,6 +85,34 @@ def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
             assert stored[lanes][kind].to_pandas().equals(stored[1][kind].to_pandas()), (lanes, kind)  # NaN equals NaN here
 
 
+def test_a_batch_that_raises_is_run_again_run_by_run(monkeypatch, baseline):
+    """If a batch's model raises (not one run's state turning non-finite: an error of the whole model), each of its
+    runs is run alone: only the run that raises fails, and the others are stored as they would have been."""
+    from sim.experiment import simulate
+    from sim.experiment.store import chunk_tables
+
+    task = simulate.ChunkTask(baseline.name, baseline, 5, 2, 8)
+    expected = chunk_tables(simulate.simulate_chunk(task), 5, baseline.start, baseline.step_days)
+    broken = run_seed_value(5, 4)
+
+    class RaisesWithRunFour(simulate.WargameModel):
+        def run(self):
+            if broken in self.seed_fingerprints:
+                raise RuntimeError("a model error")
+            return super().run()
+
+    monkeypatch.setattr(simulate, "WargameModel", RaisesWithRunFour)
+    result = simulate.simulate_chunk(task)
+    assert [run for run, _ in result.failures] == [4] and result.failures[0][1].startswith("RuntimeError: a model error")
+    tables = chunk_tables(result, 5, baseline.start, baseline.step_days)
+    for kind in ("timeseries", "trace", "events"):
+        kept = expected[kind].to_pandas()
+        kept = kept[kept["run"] != 4].reset_index(drop=True)
+        assert len(kept) and tables[kind].to_pandas().equals(kept), kind
+    runs = tables["runs"].to_pandas().set_index("run")
+    assert runs.loc[4, "status"] == "failed" and (runs.drop(index=4)["status"] == "ok").all()
+
+
 def test_points_that_differ_in_parameters_or_profile_values_share_a_model(baseline):
     """An explore design's points are scenarios; those whose runs can be lanes of one model are grouped, others not."""
     from sim.experiment.simulate import ChunkTask, group_tasks

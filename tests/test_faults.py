@@ -84,7 +84,7 @@ def _truncate(path):
 
 
 def _swap_files(chunks):
-    shutil.copy(chunks / "00000002" / "runs.parquet", chunks / "00000004" / "runs.parquet")
+    shutil.copy(chunks / "00000002" / "runs.arrow", chunks / "00000004" / "runs.arrow")
 
 
 def _swap_directories(chunks):
@@ -94,9 +94,9 @@ def _swap_directories(chunks):
 
 
 DAMAGE = {
-    "flipped byte": lambda chunks: _flip(chunks / "00000002" / "timeseries.parquet"),
-    "truncated file": lambda chunks: _truncate(chunks / "00000000" / "events.parquet"),
-    "deleted file": lambda chunks: (chunks / "00000004" / "timing.parquet").unlink(),
+    "flipped byte": lambda chunks: _flip(chunks / "00000002" / "timeseries.arrow"),
+    "truncated file": lambda chunks: _truncate(chunks / "00000000" / "events.arrow"),
+    "deleted file": lambda chunks: (chunks / "00000004" / "timing.arrow").unlink(),
     "deleted checksums": lambda chunks: (chunks / "00000000" / store.CHUNK_INDEX).unlink(),
     "runs copied over another chunk's": _swap_files,
     "swapped chunk directories": _swap_directories,

@@ -9,6 +9,9 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..model import WargameModel
+from ..model.events import LogColumns, concatenate_logs
+from ..model.record import RECORDED_VARIABLES
+from ..model.trace import TRACE_VARIABLES
 from .parameter_sets import scenario_with, set_for_run
 from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
@@ -39,9 +42,10 @@ class ChunkResult:
     run_indices: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
     seeds: list = field(default_factory=list)  # the seed fingerprint each successful run's model reports
-    timeseries: object = None  # float32 array (runs, steps + 1, variables) for successful runs
-    trace: object = None  # float32 array (runs, steps + 1, trace terms) for successful runs
-    events: list = field(default_factory=list)  # (run, *log row)
+    # The successful runs' series and event logs, the runs in the order of run_indices ("lane" = position there):
+    timeseries: object = None  # float32 array (steps + 1, variables, runs)
+    trace: object = None  # float32 array (steps + 1, trace terms, runs)
+    events: object = None  # LogColumns
     failures: list = field(default_factory=list)  # (run, error text)
     wall_seconds: list = field(default_factory=list)
     tables: dict = None  # the chunk's Arrow tables as stored, built in the worker (the arrays above are then dropped)
@@ -49,14 +53,15 @@ class ChunkResult:
     store_error: Optional[str] = None  # why the worker could not store it (a full or read-only disk)
 
 
-class RunOutput(NamedTuple):
-    """What one run gives the store."""
+class BatchOutput(NamedTuple):
+    """What one batch of runs (the lanes of one model) gives the store; a lane is a run's position in the batch."""
 
-    summary: dict
-    values: np.ndarray  # float32 (steps + 1, recorded variables); None in a summary-only run
-    trace: np.ndarray  # float32 (steps + 1, trace terms); None in a summary-only run
-    log: list  # event-log rows
-    seed: int  # fingerprint of the seed the model was built with, as the model itself reports it
+    summaries: list  # per lane: the run's summary (None where it failed)
+    failures: dict  # lane -> why its run failed (its other results are not used)
+    seeds: list  # per lane: the fingerprint of the seed the model was built with, as the model itself reports it
+    values: np.ndarray  # float32 (steps + 1, recorded variables, lanes); None in a summary-only batch
+    trace: np.ndarray  # float32 (steps + 1, trace terms, lanes); None in a summary-only batch
+    events: LogColumns  # every lane's event log (empty in a summary-only batch)
 
 
 # Runs advanced together as the lanes of one model. Cost per run falls with the batch (a few
@@ -82,7 +87,7 @@ class Lane(NamedTuple):
 
 
 def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
-    """Run `lanes` (a list of Lane) of an ensemble together as one model; return a RunOutput or error text per lane.
+    """Run `lanes` (a list of Lane) of an ensemble together as one model; return its BatchOutput.
 
     Each lane is seeded by the ensemble's rule for its run, so a run's output does not depend on the
     batch. A lane whose state turns non-finite fails alone; if the batch raises, each lane is run
@@ -100,10 +105,11 @@ def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=Fa
         return _one_by_one(scenario, root_seed, lanes, keep_series)
     try:
         summaries = model.run()
-        return [model.failures[i] if i in model.failures else
-                RunOutput(summaries[i], *(model.lane_output(i) if keep_series else (None, None)), model.log.rows[i],
-                          model.seed_fingerprints[i])
-                for i in range(len(lanes))]
+        recorder = model.recorder
+        return BatchOutput([None if i in model.failures else summary for i, summary in enumerate(summaries)],
+                           dict(model.failures), model.seed_fingerprints,
+                           recorder.values if keep_series else None, recorder.trace if keep_series else None,
+                           model.log.columns())
     except Exception:  # noqa: BLE001 - isolate the lane that raised
         if raise_errors:
             raise
@@ -113,30 +119,41 @@ def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=Fa
 
 
 def _one_by_one(scenario, root_seed, lanes, keep_series):
-    outputs = []
-    for lane in lanes:
+    """simulate_lanes for each lane alone, put together as one BatchOutput (a failed lane: NaN series, no events)."""
+    summaries, failures, seeds, values, trace, events = [], {}, [], [], [], []
+    for i, lane in enumerate(lanes):
         try:
-            outputs.extend(simulate_lanes(scenario, root_seed, [lane], keep_series, raise_errors=True))
+            alone = simulate_lanes(scenario, root_seed, [lane], keep_series, raise_errors=True)
         except Exception as exc:  # any model error is data about this run, reported with its seed
-            outputs.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
-    return outputs
+            failures[i] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+            summaries.append(None)
+            seeds.append(None)
+            if keep_series:
+                values.append(np.full((scenario.n_steps + 1, len(RECORDED_VARIABLES), 1), np.nan, np.float32))
+                trace.append(np.full((scenario.n_steps + 1, len(TRACE_VARIABLES), 1), np.nan, np.float32))
+            continue
+        summaries.extend(alone.summaries)
+        seeds.extend(alone.seeds)
+        if keep_series:
+            values.append(alone.values)
+            trace.append(alone.trace)
+        events.append(alone.events._replace(lane=np.full(alone.events.lane.size, i)))
+    return BatchOutput(summaries, failures, seeds, np.concatenate(values, axis=2) if keep_series else None,
+                       np.concatenate(trace, axis=2) if keep_series else None, concatenate_logs(events))
 
 
-def simulate_batches(scenario, root_seed, lanes, keep_series=True):
-    """simulate_lanes over `lanes` in batches of batch_limit(keep_series) runs; yield (the batch's lanes, their
-    outputs, wall seconds per run). Each finished model is collected before the next batch starts."""
+def simulate_batches(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
+    """simulate_lanes over `lanes` in batches of batch_limit(keep_series) runs; yield (the batch's lanes, its
+    BatchOutput, wall seconds per run). Each finished model is collected before the next batch starts."""
     size = batch_limit(keep_series)
     for begin in range(0, len(lanes), size):
         batch = lanes[begin:begin + size]
         began = time.perf_counter()
-        outputs = simulate_lanes(scenario, root_seed, batch, keep_series)
-        gc.collect()  # a finished model is a web of references (registry, events, agents)
-        yield batch, outputs, (time.perf_counter() - began) / len(batch)
-
-
-def simulate_run(scenario, root_seed, run_index):
-    """Run one model seeded by the ensemble's rule for run `run_index`; return its RunOutput (model errors are raised)."""
-    return simulate_lanes(scenario, root_seed, [Lane(run_index)], raise_errors=True)[0]
+        output = simulate_lanes(scenario, root_seed, batch, keep_series, raise_errors)
+        # A finished model is a web of references (registry, events, agents). While automatic collection is
+        # paused (simulate_chunks), all of it is still in the youngest generation, which is quick to collect.
+        gc.collect(2 if gc.isenabled() else 0)
+        yield batch, output, (time.perf_counter() - began) / len(batch)
 
 
 def can_share_a_model(first, second):
@@ -187,55 +204,49 @@ def _lanes_of(task):
     return lanes
 
 
-def simulate_chunks(tasks):
+def simulate_chunks(tasks, raise_errors=False):
     """Run a group of chunk tasks (see group_tasks) in batches of lanes; return a ChunkResult per task.
 
-    A failing run is reported in its chunk's result, not raised, so its chunk still completes.
-    Automatic garbage collection is paused while the models run (a batch allocates hundreds of
-    thousands of small objects, its log rows, and every allocation would count toward a full
-    collection); each finished model is a web of references, collected before the next batch.
+    A failing run is reported in its chunk's result, not raised, so its chunk still completes
+    (with `raise_errors`, for a chunk of one run, its error is raised). Automatic garbage collection
+    is paused while the models run (a batch allocates hundreds of thousands of small objects, and
+    every allocation would count toward a full collection); each finished model is a web of
+    references, collected before the next batch.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _simulate_chunks(tasks)
+        return _simulate_chunks(tasks, raise_errors)
     finally:
         if collecting:
             gc.enable()
 
 
-def _simulate_chunks(tasks):
-    owners, lanes = [], []
-    for k, task in enumerate(tasks):
+def _simulate_chunks(tasks, raise_errors):
+    spans, lanes = [], []  # spans[k]: task k's lanes, [begin, end) in `lanes`
+    for task in tasks:
         task_lanes = _lanes_of(task)
-        owners.extend([k] * len(task_lanes))
+        spans.append((len(lanes), len(lanes) + len(task_lanes)))
         lanes.extend(task_lanes)
     results = [ChunkResult(t.scenario_name, t.start, t.stop, len(t.parameter_sets)) for t in tasks]
-    series = [[] for _ in tasks]
-    traces = [[] for _ in tasks]
+    pieces = [[] for _ in tasks]  # per task: (values, trace, events) of its successful runs, batch by batch
     first = tasks[0]
-    owner = iter(owners)
-    for batch, outputs, seconds in simulate_batches(first.scenario, first.root_seed, lanes, first.record_steps):
-        for lane, output, k in zip(batch, outputs, owner):  # `owner` last: zip stops at the batch's end without taking one more
-            result = results[k]
-            result.wall_seconds.append(seconds)
-            if isinstance(output, str):
-                result.failures.append((lane.run, output))
-                continue
-            result.run_indices.append(lane.run)
-            result.summaries.append(output.summary)
-            result.seeds.append(output.seed)
-            if first.record_steps:
-                series[k].append(output.values)
-                traces[k].append(output.trace)
-                result.events.extend((lane.run, *row) for row in output.log)
-    for task, result, values, trace in zip(tasks, results, series, traces):
-        result.timeseries = np.stack(values) if values else None
-        result.trace = np.stack(trace) if trace else None
+    offset = 0
+    for batch, output, seconds in simulate_batches(first.scenario, first.root_seed, lanes, first.record_steps, raise_errors):
+        for k, (begin, end) in enumerate(spans):
+            lo, hi = max(begin, offset) - offset, min(end, offset + len(batch)) - offset  # task k's lanes in this batch
+            if lo < hi:
+                _collect(results[k], pieces[k], batch, output, lo, hi, seconds, first.record_steps)
+        offset += len(batch)
+    for task, result, task_pieces in zip(tasks, results, pieces):
+        if task_pieces:
+            values, trace, events = zip(*task_pieces)
+            result.timeseries = values[0] if len(values) == 1 else np.concatenate(values, axis=2)
+            result.trace = trace[0] if len(trace) == 1 else np.concatenate(trace, axis=2)
+            result.events = concatenate_logs(events)
         # Tables are built here, in the worker, so that the driver only writes them (or only assembles them).
         result.tables = chunk_tables(result, task.root_seed, task.scenario.start, task.scenario.step_days)
-        result.timeseries = result.trace = None
-        result.events = []
+        result.timeseries = result.trace = result.events = None
         if task.store_directory is not None:
             try:
                 write_chunk(task.store_directory, result, task.root_seed, task.scenario.start, task.scenario.step_days)
@@ -243,6 +254,25 @@ def _simulate_chunks(tasks):
             except OSError as exc:
                 result.store_error = str(exc)
     return results
+
+
+def _collect(result, pieces, batch, output, lo, hi, seconds, record_steps):
+    """Add lanes [lo, hi) of a batch's output, runs of `result`'s chunk, to the result (and their series to `pieces`)."""
+    ok = [i for i in range(lo, hi) if i not in output.failures]
+    result.wall_seconds.extend([seconds] * (hi - lo))
+    result.failures.extend((batch[i].run, output.failures[i]) for i in range(lo, hi) if i in output.failures)
+    first_position = len(result.run_indices)  # where these runs start among the chunk's successful runs
+    result.run_indices.extend(batch[i].run for i in ok)
+    result.summaries.extend(output.summaries[i] for i in ok)
+    result.seeds.extend(output.seeds[i] for i in ok)
+    if not record_steps or not ok:
+        return
+    taken = slice(lo, hi) if len(ok) == hi - lo else np.array(ok)  # a slice keeps a view: no copy
+    position = np.full(len(batch), -1)
+    position[ok] = np.arange(first_position, first_position + len(ok))
+    events = output.events.take(position[output.events.lane] >= 0)
+    pieces.append((output.values[:, :, taken], output.trace[:, :, taken],
+                   events._replace(lane=position[events.lane])))
 
 
 def simulate_chunk(task):

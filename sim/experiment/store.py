@@ -1,9 +1,9 @@
 """The results store: one directory per ensemble.
 
-Chunks are written by the driver as they complete, each into a temporary directory that is then
-renamed (atomic), so an interrupted ensemble keeps exactly its complete chunks. When every chunk is
-in, the final Parquet files are assembled chunk by chunk (streaming, sorted by scenario and run) and
-renamed into place; the files are byte-identical however the work was scheduled.
+Chunks (Arrow IPC files) are written as they complete, each into a temporary directory that is
+then renamed (atomic), so an interrupted ensemble keeps exactly its complete chunks. The final
+Parquet files are assembled chunk by chunk (streaming, sorted by scenario and run) and renamed into
+place when every chunk is in; the files are byte-identical however the work was scheduled.
 
 Every chunk carries `chunk.json` with the SHA-256 of each of its files and the runs it holds; a
 chunk that does not match is reported and run again, never used. The final files' SHA-256 are
@@ -58,9 +58,14 @@ SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "trace": TRACE_
            "timing": TIMING_SCHEMA}
 # Dictionary encoding only for text columns: on float columns it costs far more than it saves.
 _DICTIONARY = {kind: [f.name for f in schema if pa.types.is_string(f.type)] for kind, schema in SCHEMAS.items()}
+# Floats are stored byte-stream-split: their bytes are grouped by significance, which zstd compresses
+# about a quarter smaller, at no cost in time.
+_BYTE_STREAM_SPLIT = {kind: [f.name for f in schema if pa.types.is_floating(f.type)] or False
+                      for kind, schema in SCHEMAS.items()}
 _WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
-# Chunks are temporary: written uncompressed (cheap for the driver), compressed once on assembly.
-_CHUNK_OPTIONS = {"compression": "none", "write_statistics": False}
+# Chunks are temporary: Arrow IPC files, uncompressed, which cost little to write and which the driver maps
+# into memory instead of decoding; their rows are encoded and compressed once, into the final Parquet files.
+CHUNK_SUFFIX = ".arrow"
 
 
 class StoreError(Exception):
@@ -165,6 +170,17 @@ def chunk_dir(directory, scenario_name, start):
     return Path(directory) / "chunks" / scenario_name / f"{start:08d}"
 
 
+def chunk_file(where, kind):
+    """The file of one kind of OUTPUTS in the chunk directory `where`."""
+    return Path(where) / f"{kind}{CHUNK_SUFFIX}"
+
+
+def read_chunk_file(path):
+    """The table in a chunk file (memory-mapped: its columns are read as they are used)."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
 def completed_chunks(directory):
     """Set of (scenario name, start) of chunks already stored (not yet verified: see `verify_chunks`)."""
     root = Path(directory) / "chunks"
@@ -184,17 +200,19 @@ def _chunk_problem(directory, name, start, stop):
         return f"its {CHUNK_INDEX} describes another chunk"
     for kind in OUTPUTS:
         try:
-            found = file_digest(where / f"{kind}.parquet")
+            found = file_digest(chunk_file(where, kind))
         except OSError:
-            return f"{kind}.parquet is missing or unreadable"
+            return f"{chunk_file(where, kind).name} is missing or unreadable"
         if found != index.get("files", {}).get(kind):
-            return f"{kind}.parquet does not match its checksum"
+            return f"{chunk_file(where, kind).name} does not match its checksum"
+    runs_file = chunk_file(where, "runs")
     try:
-        runs = pq.read_table(where / "runs.parquet", columns=["scenario", "run"])
-    except (OSError, pa.ArrowException):
-        return "runs.parquet cannot be read"
-    if runs["run"].to_pylist() != list(range(start, stop)) or set(runs["scenario"].to_pylist()) != {name}:
-        return f"runs.parquet does not hold runs {start}..{stop - 1} of {name}"
+        runs = read_chunk_file(runs_file)
+        listed, names = runs["run"].to_pylist(), set(runs["scenario"].to_pylist())
+    except (OSError, KeyError, pa.ArrowException):
+        return f"{runs_file.name} cannot be read"
+    if listed != list(range(start, stop)) or names != {name}:
+        return f"{runs_file.name} does not hold runs {start}..{stop - 1} of {name}"
     return None
 
 
@@ -244,32 +262,45 @@ def chunk_tables(result, root_seed, start_date, step_days):
 
     tables["timeseries"] = _step_table(name, result.run_indices, result.timeseries, TIMESERIES_SCHEMA, start_date, step_days)
     tables["trace"] = _step_table(name, result.run_indices, result.trace, TRACE_SCHEMA, start_date, step_days)
-
-    rows = result.events
-    ev = {"scenario": [name] * len(rows), "run": [r[0] for r in rows]}
-    for i, column in enumerate(LOG_COLUMNS, start=1):
-        ev[column] = [r[i] for r in rows]
-    tables["events"] = pa.table(ev, schema=EVENTS_SCHEMA)
+    tables["events"] = _events_table(name, result.run_indices, result.events)
     timing_runs = list(range(result.start, result.stop))
     tables["timing"] = pa.table({"scenario": [name] * len(timing_runs), "run": timing_runs,
                                  "wall_seconds": result.wall_seconds}, schema=TIMING_SCHEMA)
     return tables
 
 
+def _repeated(text, count):
+    """A string column holding `text` `count` times."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, np.int32)), pa.array([text])).cast(pa.string())
+
+
 def _step_table(name, run_indices, values, schema, start_date, step_days):
-    """One row per run and step from a (runs, steps + 1, columns) array, columns named by `schema`."""
+    """One row per run and step from a (steps + 1, columns, runs) array, columns named by `schema`."""
     if values is None:
         return schema.empty_table()
-    n_runs, n_rows, n_columns = values.shape
-    by_column = np.ascontiguousarray(values.transpose(2, 0, 1)).reshape(n_columns, n_runs * n_rows)  # one copy, then views
+    n_rows, n_columns, n_runs = values.shape
+    by_column = np.ascontiguousarray(values.transpose(1, 2, 0)).reshape(n_columns, n_runs * n_rows)  # one copy, then views
     dates = np.datetime64(start_date, "D") + np.arange(n_rows) * step_days
-    columns = {"scenario": pa.array([name] * (n_runs * n_rows), pa.string()),
+    columns = {"scenario": _repeated(name, n_runs * n_rows),
                "run": pa.array(np.repeat(np.asarray(run_indices, np.int32), n_rows)),
                "step": pa.array(np.tile(np.arange(n_rows, dtype=np.int32), n_runs)),
                "date": pa.array(np.tile(dates, n_runs), pa.date32())}
     for i, field in enumerate(schema.names[len(_STEP_COLUMNS):]):
         columns[field] = pa.array(by_column[i])
     return pa.table(columns, schema=schema)
+
+
+def _events_table(name, run_indices, events):
+    """The events table of a chunk's successful runs from their LogColumns (`lane`: position in `run_indices`)."""
+    if events is None:
+        return EVENTS_SCHEMA.empty_table()
+    columns = {"scenario": _repeated(name, events.lane.size),
+               "run": pa.array(np.asarray(run_indices, np.int32)[events.lane]),
+               "date": pa.array(events.date, pa.date32())}
+    for column in LOG_COLUMNS:
+        if column not in columns:
+            columns[column] = pa.array(getattr(events, column), EVENTS_SCHEMA.field(column).type)
+    return pa.table({field: columns[field] for field in EVENTS_SCHEMA.names}, schema=EVENTS_SCHEMA)
 
 
 def write_chunk(directory, result, root_seed, start_date, step_days):
@@ -282,9 +313,10 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
         tmp.mkdir(parents=True)
         tables = chunk_tables(result, root_seed, start_date, step_days)
         for kind, table in tables.items():
-            pq.write_table(table, tmp / f"{kind}.parquet", use_dictionary=_DICTIONARY[kind], **_CHUNK_OPTIONS)
+            with pa.OSFile(str(chunk_file(tmp, kind)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
         index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
-                 "files": {kind: file_digest(tmp / f"{kind}.parquet") for kind in OUTPUTS}}
+                 "files": {kind: file_digest(chunk_file(tmp, kind)) for kind in OUTPUTS}}
         (tmp / CHUNK_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True))
         os.replace(tmp, final)
     except BaseException:
@@ -307,7 +339,8 @@ class Assembler:
         self.stored = set(stored)
         self.temporary = {kind: self.directory / f".{kind}.parquet.tmp" for kind in OUTPUTS}
         self.writers = {kind: pq.ParquetWriter(self.temporary[kind], SCHEMAS[kind], use_dictionary=_DICTIONARY[kind],
-                                               **_WRITE_OPTIONS) for kind in OUTPUTS}
+                                               use_byte_stream_split=_BYTE_STREAM_SPLIT[kind], **_WRITE_OPTIONS)
+                        for kind in OUTPUTS}
         self.advance()
 
     def stored_chunk(self, scenario_name, start, tables=None):
@@ -324,8 +357,8 @@ class Assembler:
         while self.waiting and self.waiting[0] in self.stored:
             name, start = key = self.waiting.pop(0)
             for kind, writer in self.writers.items():
-                table = in_memory[key][kind] if key in in_memory else pq.read_table(
-                    chunk_dir(self.directory, name, start) / f"{kind}.parquet", schema=SCHEMAS[kind])
+                table = (in_memory[key][kind] if key in in_memory
+                         else read_chunk_file(chunk_file(chunk_dir(self.directory, name, start), kind)))
                 if table.num_rows:
                     writer.write_table(table)
 

@@ -56,12 +56,15 @@ def update_partnership(model):
     after = model.partnership.state
     cohesion, level = model.cohesion.copy(), model.institution_level.copy()
 
-    def why(lane):
-        ranked = sorted(zip(COMPONENTS, (float(c[lane]) for c in changes)), key=lambda c: c[1],
-                        reverse=bool(after[lane] > before[lane]))
-        shown = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
-        return (f"driven by {ranked[0][0]}; change in weighted log since the last change: {shown}; "
-                f"cohesion={cohesion[lane]:.3f} institutionalisation={level[lane]:.3f}")
+    def why(lanes):
+        notes = []
+        for lane_changes, up, c, level_now in zip(zip(*(c[lanes].tolist() for c in changes)), (after > before)[lanes].tolist(),
+                                                  cohesion[lanes].tolist(), level[lanes].tolist()):
+            ranked = sorted(zip(COMPONENTS, lane_changes), key=lambda c: c[1], reverse=up)
+            shown = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
+            notes.append(f"driven by {ranked[0][0]}; change in weighted log since the last change: {shown}; "
+                         f"cohesion={c:.3f} institutionalisation={level_now:.3f}")
+        return notes
 
     model.log.record(changed, "partnership", "partnership", "partnership", "transition", np.nan, before, after.copy(), why)
     model._ladder_reference = tuple(np.where(changed, n, r) for n, r in zip(now, model._ladder_reference))

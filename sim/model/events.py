@@ -17,7 +17,7 @@ import numpy as np
 from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
-from .lanes import lanes_in
+from .lanes import lane_notes, lanes_in
 from . import coercion, institutions, politics, theatres
 from .politics import apply_dispute
 
@@ -53,28 +53,110 @@ class _Entry:
     condition: object = None
 
 
+class LogColumns(NamedTuple):
+    """The event log of many lanes as columns (numpy arrays), ordered by lane, then by time of recording."""
+
+    lane: np.ndarray      # int64: the lane (run of the batch) each row belongs to
+    step: np.ndarray      # int32
+    date: np.ndarray      # datetime64[D]
+    event_id: np.ndarray  # object (str), as are source, target, operation and note
+    source: np.ndarray
+    target: np.ndarray
+    operation: np.ndarray
+    value: np.ndarray     # float64, as are before and after
+    before: np.ndarray
+    after: np.ndarray
+    note: np.ndarray
+
+    def take(self, rows):
+        """The rows selected by a boolean mask or an index array, in their order."""
+        return LogColumns(*(column[rows] for column in self))
+
+
+_LOG_DTYPES = (np.int64, np.int32, "datetime64[D]", object, object, object, object, np.float64, np.float64, np.float64, object)
+
+
+def concatenate_logs(parts):
+    """One LogColumns holding the rows of every LogColumns in `parts`, in order (no rows if `parts` is empty)."""
+    return LogColumns(*(np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, dtype)
+                        for i, dtype in enumerate(_LOG_DTYPES)))
+
+
+class _Recorded(NamedTuple):
+    """One call to EventLog.record: one row for each of `lanes`."""
+
+    step: int
+    date: dt.date
+    event_id: str
+    source: str
+    target: str
+    operation: str
+    lanes: np.ndarray
+    value: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    notes: object  # a list of str, one per lane, or one str for every lane
+
+
 class EventLog:
-    """The event log of every lane: `rows[lane]` is that run's list of LogRow (none kept when not `enabled`)."""
+    """The event log of every lane (nothing kept when not `enabled`).
+
+    Rows are kept as recorded, a call at a time, and turned into columns (`columns`) or into each
+    run's list of LogRow (`rows`) when asked: the store builds its table from columns, without a
+    Python object per row.
+    """
 
     def __init__(self, model, enabled=True):
         self.model = model
         self.enabled = enabled
-        self.rows = [[] for _ in range(model.lane_count)]
+        self.recorded = []
 
     def record(self, mask, event_id, source, target, operation, value, before, after, note=""):
-        """Append one row to the log of each masked lane; numbers may be arrays over lanes, `note` a function of the lane."""
+        """Append one row to the log of each masked lane; numbers may be arrays over lanes, `note` a str or a function
+        of the masked lanes' indices giving one str per lane."""
         if not self.enabled:
             return
-        model = self.model
-        step, date = model.step_index, model.date
         lanes = lanes_in(mask)
+        if not lanes.size:
+            return
         numbers = [np.asarray(x, dtype=np.float64) for x in (value, before, after)]
+        value, before, after = (x[lanes] if x.ndim else np.full(lanes.size, x) for x in numbers)
+        notes = note(lanes) if callable(note) else note
+        self.recorded.append(_Recorded(self.model.step_index, self.model.date, event_id, source, target, operation,
+                                       lanes, value, before, after, notes))
+
+    def columns(self):
+        """Every lane's rows as LogColumns."""
+        recorded = self.recorded
+        if not recorded:
+            return concatenate_logs([])
+        counts = np.array([r.lanes.size for r in recorded], dtype=np.int64)
+        lane = np.concatenate([r.lanes for r in recorded])
+        order = np.argsort(lane, kind="stable")  # stable: a lane's rows stay in the order they were recorded
+
+        def spread(field, dtype):
+            return np.repeat(np.array([getattr(r, field) for r in recorded], dtype=dtype), counts)[order]
+
+        def joined(field):
+            return np.concatenate([getattr(r, field) for r in recorded])[order]
+
+        notes = []
+        for r in recorded:
+            notes.extend([r.notes] * r.lanes.size if isinstance(r.notes, str) else r.notes)
+        return LogColumns(lane[order], spread("step", np.int32), spread("date", "datetime64[D]"),
+                          *(spread(field, object) for field in ("event_id", "source", "target", "operation")),
+                          joined("value"), joined("before"), joined("after"), np.array(notes, dtype=object)[order])
+
+    @property
+    def rows(self):
+        """rows[lane]: that run's event log, a list of LogRow in the order recorded."""
+        rows = [[] for _ in range(self.model.lane_count)]
+        columns = self.columns()
         # NaN as the one math.nan object, so that equal rows compare equal (nan == nan is false, but `is` is checked first)
-        value, before, after = ([v if v == v else math.nan for v in (x[lanes].tolist() if x.ndim else [float(x)] * len(lanes))]
-                                for x in numbers)
-        for i, lane in enumerate(lanes.tolist()):
-            self.rows[lane].append(LogRow(step, date, event_id, source, target, operation, value[i], before[i], after[i],
-                                          note(lane) if callable(note) else note))
+        numbers = [[v if v == v else math.nan for v in column.tolist()] for column in columns[-4:-1]]
+        for lane, *fields in zip(*(column.tolist() for column in columns[:-4]), *numbers, columns.note.tolist()):
+            rows[lane].append(LogRow(*fields))
+        return rows
 
 
 class EventEngine:
@@ -132,9 +214,8 @@ class EventEngine:
                                else np.minimum(1.0, np.maximum(0.0, entry.rate())))
                 fires = eligible & (draw < probability)
                 if fires.any():
-                    shown = np.broadcast_to(probability, draw.shape).tolist()
-                    drawn = draw.tolist()
-                    self._fire(entry, "random", fires, lambda lane: f"probability={shown[lane]:.4f} draw={drawn[lane]:.4f}")
+                    shown = np.broadcast_to(probability, draw.shape)
+                    self._fire(entry, "random", fires, lane_notes("probability={:.4f} draw={:.4f}", shown, draw))
         for entry in self.triggered:
             now_true = entry.condition() if entry.first_step <= step <= entry.last_step else np.zeros(model.lane_count, dtype=bool)
             fires = now_true & ~entry.was_true
@@ -172,11 +253,16 @@ class EventEngine:
 
 
 def _joined(why, note):
-    """The log note: the firing's reason and the effect's note, each a string, None or a function of the lane."""
+    """The log note: the firing's reason and the effect's note, each a string, None or a function of the lanes."""
     parts = [part for part in (why, note) if part]
     if not any(callable(part) for part in parts):
         return "; ".join(parts)
-    return lambda lane: "; ".join(filter(None, (part(lane) if callable(part) else part for part in parts)))
+
+    def joined(lanes):
+        texts = [part(lanes) if callable(part) else [part] * len(lanes) for part in parts]
+        return ["; ".join(filter(None, lane_texts)) for lane_texts in zip(*texts)]
+
+    return joined
 
 
 # Effects whose `until` restores the previous value rather than taking back the applied change.
@@ -220,7 +306,7 @@ def apply_effect(model, effect, mask):
         actor = Actor(effect.government.actor)
         old_names, old_c, new_c = politics.change_government(model, actor, effect.government.profile, mask)
         return [(f"actors.{actor.value}.government", old_c, new_c,
-                 lambda lane: f"{old_names[lane]} -> {effect.government.profile}")]
+                 lambda lanes: [f"{old_names[lane]} -> {effect.government.profile}" for lane in lanes.tolist()])]
     if op == "contingency":
         theatre = Theatre(effect.contingency.theatre)
         before, after, note = theatres.force_contingency(model, theatre, STATE_BY_LABEL[effect.contingency.state], mask)
@@ -239,7 +325,7 @@ def apply_effect(model, effect, mask):
         signaller = Actor(signal.by)
         credibility = model.demonstrated_reliability[signaller].copy()
         changes = coercion.coercive_signal(model, signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
-        note = lambda lane: f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={credibility[lane]:.3f}"  # noqa: E731
+        note = lane_notes(f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={{:.3f}}", credibility)
         return [(name, before, after, note) for name, before, after in changes]
     if op == "economic_coercion":
         return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity, mask)]
@@ -250,12 +336,13 @@ def apply_effect(model, effect, mask):
     status = INSTITUTION_ACTIONS[change.action]
     before = institutions.change_institution(model, Institution(change.name), status, mask)
     return [(f"institutions.{change.name}", before, int(status),
-             lambda lane: f"{change.action}: {type(status)(int(before[lane])).label} -> {status.label}")]
+             lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}" for b in before[lanes].tolist()])]
 
 
 def _coerce(model, spec, severity, mask):
     """Put the coercion `spec` in force at `severity` (0 lifts it) in the masked lanes; return (target, before, after, note) for the log."""
     before = coercion.impose_coercion(model, Actor(spec.by), Actor(spec.target), severity, mask)
     after = np.where(mask, severity, before)
-    note = (lambda lane: "lifted" if after[lane] == 0.0 else "in force") if np.ndim(severity) else ("lifted" if severity == 0.0 else "in force")
+    note = ((lambda lanes: ["lifted" if a == 0.0 else "in force" for a in after[lanes].tolist()]) if np.ndim(severity)
+            else ("lifted" if severity == 0.0 else "in force"))
     return f"coercion.{spec.by}.{spec.target}", before, after, note

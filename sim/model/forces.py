@@ -42,9 +42,10 @@ def allocate_us_forces(model):
     logged = model.forces_changed & ((before > 0.0) | (model.us_overstretch > 0.0))  # a shortage begins, changes or ends
     model.forces_changed = np.zeros(model.lane_count, dtype=bool)
     if logged.any():
-        def note(lane):
-            detail = "; ".join(f"{t.value} {allocation[k, lane]:.3f} of {demands[k, lane]:.3f}" for k, t in enumerate(THEATRES))
-            return f"pool={p.us_force_pool[lane]:.3f}; {detail}"
+        def note(lanes):
+            return [f"pool={pool:.3f}; " + "; ".join(f"{t.value} {a:.3f} of {d:.3f}" for t, a, d in zip(THEATRES, given, asked))
+                    for pool, given, asked in zip(p.us_force_pool[lanes].tolist(), zip(*allocation[:, lanes].tolist()),
+                                                  zip(*demands[:, lanes].tolist()))]
 
         model.log.record(logged, "us_force_shortage", "forces", "us_overstretch", "allocate", p.us_force_pool,
                         before, model.us_overstretch, note)

@@ -22,6 +22,16 @@ def lanes_in(mask):
     return np.flatnonzero(mask)
 
 
+def lane_notes(template, *arrays):
+    """A log note for each of the lanes it is given: `template` (str.format) filled with each array's value there."""
+    return lambda lanes: [template.format(*values) for values in zip(*(values_at(a, lanes) for a in arrays))]
+
+
+def values_at(values, lanes):
+    """An array over lanes (or one number for all) at `lanes`, as a list of Python numbers."""
+    return np.asarray(values)[lanes].tolist() if np.ndim(values) else [values] * len(lanes)
+
+
 def put(array, mask, value):
     """array[mask] = value[mask] (value an array over lanes, or a number), in place."""
     array[mask] = value[mask] if np.ndim(value) else value

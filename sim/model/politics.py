@@ -6,6 +6,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 import numpy as np
 
 from ..world import ACTORS, ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor, Role
+from .lanes import lane_notes
 
 
 def election_odds(outcomes, incumbent, opinion, opinion_weight):
@@ -121,10 +122,12 @@ def hold_election(model, actor, outcomes, u, mask):
     opinion = agent.opinion.copy()
     old_names, before, after = change_government(model, actor, winner, mask)
 
-    def note(lane):
-        shown = ", ".join(f"{names[i]}={p[lane]:.3f}" for i, p in odds.items())
-        return (f"{old_names[lane]} -> {names[int(winner[lane])]}; opinion={opinion[lane]:.3f}; odds {shown}; "
-                f"draw={u[lane]:.4f}")
+    def note(lanes):
+        shown_odds = [", ".join(f"{names[i]}={p:.3f}" for i, p in zip(odds, lane_odds))
+                      for lane_odds in zip(*(p[lanes].tolist() for p in odds.values()))]
+        return [f"{old_names[lane]} -> {names[int(won)]}; opinion={o:.3f}; odds {shown}; draw={drawn:.4f}"
+                for lane, won, o, shown, drawn in zip(lanes.tolist(), winner[lanes].tolist(), opinion[lanes].tolist(),
+                                                      shown_odds, u[lanes].tolist())]
 
     return f"actors.{actor.value}.government", before, after, note
 
@@ -145,4 +148,4 @@ def draw_disputes(model):
         model.dispute_counts[kind] += happens
         for target, before, after in apply_dispute(model, kind, severity, "both", happens):
             model.log.record(happens, f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after,
-                            lambda lane: f"hazard={hazard[lane]:.4f} draw={u[lane]:.4f}")
+                            lane_notes("hazard={:.4f} draw={:.4f}", hazard, u))

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
 from . import trace
-from .lanes import clip01, lanes_in
+from .lanes import clip01, lane_notes, lanes_in
 
 PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (int(s) for s in EscalationState)  # 0-4, in this order
 GAINS, RESTORED, STALEMATE = int(ConflictOutcome.ADVERSARY_GAINS), int(ConflictOutcome.DETERRENCE_RESTORED), int(ConflictOutcome.STALEMATE)
@@ -135,10 +135,12 @@ def transition_note(model, k, hazard, draws):
     """The log note of a theatre's change of state: tension, the draw against its hazard, opportunity and its terms."""
     tension, opportunity, terms = model.theatres.tension[k].copy(), model.opportunity[k].copy(), model.opportunity_terms[k]
 
-    def note(lane):
-        named = ", ".join(f"{name} {value[lane]:+.3f}" for name, value in zip(trace.OPPORTUNITY_TERMS, terms))
-        stochastic = "" if np.isnan(hazard[lane]) else f" hazard={hazard[lane]:.4f} draw={draws[lane]:.4f}"
-        return f"tension={tension[lane]:.3f}{stochastic} opportunity={opportunity[lane]:.3f} ({named})"
+    def note(lanes):
+        named = [", ".join(f"{name} {value:+.3f}" for name, value in zip(trace.OPPORTUNITY_TERMS, values))
+                 for values in zip(*(term[lanes].tolist() for term in terms))]
+        return [f"tension={t:.3f}{'' if h != h else f' hazard={h:.4f} draw={d:.4f}'} opportunity={o:.3f} ({shown})"
+                for t, h, d, o, shown in zip(tension[lanes].tolist(), hazard[lanes].tolist(), draws[lanes].tolist(),
+                                             opportunity[lanes].tolist(), named)]
 
     return note
 
@@ -183,10 +185,10 @@ def adjudicate_conflict(model, k, mask):
     theatres.outcome[k] = np.where(mask, np.maximum(before, outcome), before)
     event_id = f"{THEATRES[k].value}_conflict"
 
-    def details(lane):
-        return (f"{ConflictOutcome(int(outcome[lane])).label}; draw={u[lane]:.4f} balance={balance[lane]:.3f} "
-                f"us_credibility={credibility[lane]:.3f} cohesion={cohesion[lane]:.3f} logit={logit[lane]:.3f} "
-                f"p_adversary_gains={p_gain[lane]:.3f} p_deterrence_restored={p_restored[lane]:.3f}")
+    def details(lanes):
+        return [f"{ConflictOutcome(int(o)).label}; " + text for o, text in zip(outcome[lanes].tolist(), lane_notes(
+            "draw={:.4f} balance={:.3f} us_credibility={:.3f} cohesion={:.3f} logit={:.3f} p_adversary_gains={:.3f} "
+            "p_deterrence_restored={:.3f}", u, balance, credibility, cohesion, logit, p_gain, p_restored)(lanes))]
 
     model.log.record(mask, event_id, "adjudication", f"theatres.{THEATRES[k].value}.outcome", "adjudicate", np.nan,
                     before, outcome, details)
@@ -211,7 +213,7 @@ def end_conflict(model, k, mask):
                                       adversary.profile["resolve"] * (1.0 - p.conflict_resolve_cost), mask)
     tension = theatres.tension[k].copy()
     model.log.record(mask, f"{THEATRES[k].value}_conflict_end", "theatre", name, "multiply", 1.0 - p.conflict_resolve_cost,
-                    before, after, lambda lane: f"tension={tension[lane]:.3f}; pressure ended")
+                    before, after, lane_notes("tension={:.3f}; pressure ended", tension))
 
 
 def force_contingency(model, theatre, state, mask):
@@ -237,4 +239,4 @@ def force_contingency(model, theatre, state, mask):
     if moved.any():
         enter_state(model, k, int(state), moved)
     shown = theatres.tension[k].copy()
-    return before, int(state), lambda lane: f"tension={shown[lane]:.3f}"
+    return before, int(state), lane_notes("tension={:.3f}", shown)
