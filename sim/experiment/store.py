@@ -58,9 +58,9 @@ SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "trace": TRACE_
            "timing": TIMING_SCHEMA}
 # Dictionary encoding only for text columns: on float columns it costs far more than it saves.
 _DICTIONARY = {kind: [f.name for f in schema if pa.types.is_string(f.type)] for kind, schema in SCHEMAS.items()}
-# Floats are stored byte-stream-split: their bytes are grouped by significance, which zstd compresses
-# about a quarter smaller, at no cost in time.
-_BYTE_STREAM_SPLIT = {kind: [f.name for f in schema if pa.types.is_floating(f.type)] or False
+# The series' float32 columns are stored byte-stream-split: their bytes grouped by significance, which
+# zstd compresses about a quarter smaller at no cost in time (on the events' sparse float64 it does not pay).
+_BYTE_STREAM_SPLIT = {kind: [f.name for f in schema if pa.types.is_float32(f.type)] or False
                       for kind, schema in SCHEMAS.items()}
 _WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True}
 # Chunks are temporary: Arrow IPC files, uncompressed, which cost little to write and which the driver maps
