@@ -1,6 +1,6 @@
 """Throughput of the lane engine, side by side with the per-run engine it replaced and with mesa.batch_run.
 
-    python bench/ensemble.py                 # everything below, about 3 minutes on 2 cores
+    python bench/ensemble.py                 # everything below, about 2 minutes on 2 cores
     python bench/ensemble.py --quick         # smaller counts, for a first look
 
 All figures use the flagship scenario (simultaneous_contingency, 209 weekly steps) and are printed

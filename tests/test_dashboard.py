@@ -209,6 +209,8 @@ def page(chromium, server):
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])  # root needs no sandbox
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
         page.set_default_timeout(30_000)
+        # Assertions (expect) wait 5 s by default, separately from actions: a loaded CI machine can take longer to redraw.
+        playwright_api.expect.set_options(timeout=30_000)
         page.goto(server)
         yield page
         browser.close()
