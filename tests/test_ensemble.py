@@ -60,7 +60,6 @@ def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
     """Runs advance as lanes of a model; a run's stored rows do not depend on the batch size or its neighbours,
     including a run that fails (here: a random overflow that some runs draw and others do not)."""
     from sim.experiment import simulate
-    from sim.experiment.store import chunk_tables
     from sim.scenario import load_scenario
 
     write("base.yaml", (SCENARIOS / "baseline.yaml").read_text())
@@ -77,7 +76,7 @@ def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
     stored = {}
     for lanes in (1, 5, 1000):
         monkeypatch.setattr(simulate, "LANES_PER_BATCH", lanes)  # the chunk keeps its time series
-        stored[lanes] = chunk_tables(simulate.simulate_chunk(task), 5, scenario.start, scenario.step_days)
+        stored[lanes] = simulate.simulate_chunk(task).tables
     runs = stored[1]["runs"].to_pandas()
     assert 0 < (runs["status"] == "failed").sum() < len(runs)  # the comparison covers failed and ok runs
     for lanes in (5, 1000):
@@ -89,10 +88,9 @@ def test_a_batch_that_raises_is_run_again_run_by_run(monkeypatch, baseline):
     """If a batch's model raises (not one run's state turning non-finite: an error of the whole model), each of its
     runs is run alone: only the run that raises fails, and the others are stored as they would have been."""
     from sim.experiment import simulate
-    from sim.experiment.store import chunk_tables
 
     task = simulate.ChunkTask(baseline.name, baseline, 5, 2, 8)
-    expected = chunk_tables(simulate.simulate_chunk(task), 5, baseline.start, baseline.step_days)
+    expected = simulate.simulate_chunk(task).tables
     broken = run_seed_value(5, 4)
 
     class RaisesWithRunFour(simulate.WargameModel):
@@ -104,7 +102,7 @@ def test_a_batch_that_raises_is_run_again_run_by_run(monkeypatch, baseline):
     monkeypatch.setattr(simulate, "WargameModel", RaisesWithRunFour)
     result = simulate.simulate_chunk(task)
     assert [run for run, _ in result.failures] == [4] and result.failures[0][1].startswith("RuntimeError: a model error")
-    tables = chunk_tables(result, 5, baseline.start, baseline.step_days)
+    tables = result.tables
     for kind in ("timeseries", "trace", "events"):
         kept = expected[kind].to_pandas()
         kept = kept[kept["run"] != 4].reset_index(drop=True)
@@ -156,13 +154,12 @@ def test_same_run_index_gets_the_same_seed_in_every_scenario(reference):
 
 def test_a_mis_seeded_worker_shows_in_the_stored_seed(monkeypatch):
     from sim.experiment import simulate
-    from sim.experiment.store import chunk_tables
     from sim.scenario import load_scenario
 
     scenario = load_scenario(PAIR[0], ["end=2026-03-02", "elections=[]"])
     task = simulate.ChunkTask("baseline", scenario, 5, 0, 3)
     monkeypatch.setattr(simulate, "run_seed_sequence", lambda root, run: np.random.SeedSequence(root + run))  # the bug
-    seeds = chunk_tables(simulate.simulate_chunk(task), 5, scenario.start, scenario.step_days)["runs"].column("seed").to_pylist()
+    seeds = simulate.simulate_chunk(task).tables["runs"].column("seed").to_pylist()
     assert seeds != [run_seed_value(5, r) for r in range(3)]
 
 

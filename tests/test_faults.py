@@ -69,7 +69,7 @@ def stored_chunks(directory):
                             new_manifest([(BASELINE, scenario)], runs=6, root_seed=3, chunk_size=2, overrides=SHORT_OVERRIDES))
     for start in (0, 2, 4):
         result = simulate_chunk(ChunkTask(scenario.name, scenario, 3, start, start + 2))
-        store.write_chunk(directory, result, 3, scenario.start, scenario.step_days)
+        store.write_chunk(directory, result)
     return directory
 
 

@@ -283,13 +283,12 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                         except Exception as exc:  # a worker died or the cluster failed: keep what is stored
                             raise _Stopped.worker(exc) from exc
                         for result in results:
-                            scenario = by_name[result.scenario_name]
                             if result.store_error is not None:  # the worker could not store its chunk
                                 raise _Stopped(f"cannot write results ({result.store_error})")
                             try:
-                                tables = None if result.stored else store.write_chunk(directory, result, root_seed, scenario.start,
-                                                                                       scenario.step_days)
-                                assembler.stored_chunk(result.scenario_name, result.start, tables)
+                                if not result.stored:
+                                    store.write_chunk(directory, result)
+                                assembler.stored_chunk(result.scenario_name, result.start, result.tables)
                             except OSError as exc:
                                 raise _Stopped(f"cannot write results ({exc})") from exc
                             for run_index, error in result.failures:

@@ -42,13 +42,9 @@ class ChunkResult:
     run_indices: list = field(default_factory=list)
     summaries: list = field(default_factory=list)
     seeds: list = field(default_factory=list)  # the seed fingerprint each successful run's model reports
-    # The successful runs' series and event logs, the runs in the order of run_indices ("lane" = position there):
-    timeseries: object = None  # float32 array (steps + 1, variables, runs)
-    trace: object = None  # float32 array (steps + 1, trace terms, runs)
-    events: object = None  # LogColumns
     failures: list = field(default_factory=list)  # (run, error text)
     wall_seconds: list = field(default_factory=list)
-    tables: dict = None  # the chunk's Arrow tables as stored, built in the worker (the arrays above are then dropped)
+    tables: dict = None  # the chunk's Arrow tables as stored (store.chunk_tables), built in the worker
     stored: bool = False  # the worker has stored the chunk (then `tables` is dropped too)
     store_error: Optional[str] = None  # why the worker could not store it (a full or read-only disk)
 
@@ -239,17 +235,17 @@ def _simulate_chunks(tasks, raise_errors):
                 _collect(results[k], pieces[k], batch, output, lo, hi, seconds, first.record_steps)
         offset += len(batch)
     for task, result, task_pieces in zip(tasks, results, pieces):
+        values = trace = events = None
         if task_pieces:
             values, trace, events = zip(*task_pieces)
-            result.timeseries = values[0] if len(values) == 1 else np.concatenate(values, axis=2)
-            result.trace = trace[0] if len(trace) == 1 else np.concatenate(trace, axis=2)
-            result.events = concatenate_logs(events)
+            values = values[0] if len(values) == 1 else np.concatenate(values, axis=2)
+            trace = trace[0] if len(trace) == 1 else np.concatenate(trace, axis=2)
+            events = concatenate_logs(events)
         # Tables are built here, in the worker, so that the driver only writes them (or only assembles them).
-        result.tables = chunk_tables(result, task.root_seed, task.scenario.start, task.scenario.step_days)
-        result.timeseries = result.trace = result.events = None
+        result.tables = chunk_tables(result, values, trace, events, task.root_seed, task.scenario.start, task.scenario.step_days)
         if task.store_directory is not None:
             try:
-                write_chunk(task.store_directory, result, task.root_seed, task.scenario.start, task.scenario.step_days)
+                write_chunk(task.store_directory, result)
                 result.stored, result.tables = True, None
             except OSError as exc:
                 result.store_error = str(exc)

@@ -199,12 +199,13 @@ def _chunk_problem(directory, name, start, stop):
     if not isinstance(index, dict) or [index.get("scenario"), index.get("start"), index.get("stop")] != [name, start, stop]:
         return f"its {CHUNK_INDEX} describes another chunk"
     for kind in OUTPUTS:
+        path = chunk_file(where, kind)
         try:
-            found = file_digest(chunk_file(where, kind))
+            found = file_digest(path)
         except OSError:
-            return f"{chunk_file(where, kind).name} is missing or unreadable"
+            return f"{path.name} is missing or unreadable"
         if found != index.get("files", {}).get(kind):
-            return f"{chunk_file(where, kind).name} does not match its checksum"
+            return f"{path.name} does not match its checksum"
     runs_file = chunk_file(where, "runs")
     try:
         runs = read_chunk_file(runs_file)
@@ -239,10 +240,13 @@ def verify_chunks(directory, expected):
     return good, damaged
 
 
-def chunk_tables(result, root_seed, start_date, step_days):
-    """Arrow tables (one per kind of OUTPUTS) for one chunk result, exactly as stored (those it carries, if built already)."""
-    if result.tables is not None:
-        return result.tables
+def chunk_tables(result, values, trace, events, root_seed, start_date, step_days):
+    """Arrow tables (one per kind of OUTPUTS) for one chunk result, exactly as stored.
+
+    `values` (steps + 1, variables, runs), `trace` (steps + 1, trace terms, runs) and `events`
+    (LogColumns, `lane` = position among the runs) hold the series and logs of the result's
+    successful runs, in the order of its run_indices; None when the chunk keeps no series.
+    """
     name = result.scenario_name
     failed = dict(result.failures)
     ok = dict(zip(result.run_indices, result.summaries))
@@ -260,9 +264,9 @@ def chunk_tables(result, root_seed, start_date, step_days):
         columns[field] = [ok[r][field] if r in ok else None for r in runs]
     tables = {"runs": pa.table(columns, schema=RUNS_SCHEMA)}
 
-    tables["timeseries"] = _step_table(name, result.run_indices, result.timeseries, TIMESERIES_SCHEMA, start_date, step_days)
-    tables["trace"] = _step_table(name, result.run_indices, result.trace, TRACE_SCHEMA, start_date, step_days)
-    tables["events"] = _events_table(name, result.run_indices, result.events)
+    tables["timeseries"] = _step_table(name, result.run_indices, values, TIMESERIES_SCHEMA, start_date, step_days)
+    tables["trace"] = _step_table(name, result.run_indices, trace, TRACE_SCHEMA, start_date, step_days)
+    tables["events"] = _events_table(name, result.run_indices, events)
     timing_runs = list(range(result.start, result.stop))
     tables["timing"] = pa.table({"scenario": [name] * len(timing_runs), "run": timing_runs,
                                  "wall_seconds": result.wall_seconds}, schema=TIMING_SCHEMA)
@@ -303,16 +307,15 @@ def _events_table(name, run_indices, events):
     return pa.table({field: columns[field] for field in EVENTS_SCHEMA.names}, schema=EVENTS_SCHEMA)
 
 
-def write_chunk(directory, result, root_seed, start_date, step_days):
-    """Store one chunk atomically (temporary directory, then rename); return its tables."""
+def write_chunk(directory, result):
+    """Store one chunk's tables (`result.tables`) atomically: a temporary directory, then a rename."""
     final = chunk_dir(directory, result.scenario_name, result.start)
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
         tmp.mkdir(parents=True)
-        tables = chunk_tables(result, root_seed, start_date, step_days)
-        for kind, table in tables.items():
+        for kind, table in result.tables.items():
             with pa.OSFile(str(chunk_file(tmp, kind)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
         index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
@@ -322,7 +325,6 @@ def write_chunk(directory, result, root_seed, start_date, step_days):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return tables
 
 
 class Assembler:
