@@ -54,16 +54,17 @@ class _Entry:
 
 
 class LogColumns(NamedTuple):
-    """The event log of many lanes as columns (numpy arrays), ordered by lane, then by time of recording."""
+    """The event log of many lanes as columns (numpy arrays, of the dtypes in LOG_DTYPES), ordered by lane, then by
+    time of recording. `lane` is the lane (run of the batch) of each row; the other columns are LogRow's."""
 
-    lane: np.ndarray      # int64: the lane (run of the batch) each row belongs to
-    step: np.ndarray      # int32
-    date: np.ndarray      # datetime64[D]
-    event_id: np.ndarray  # object (str), as are source, target, operation and note
+    lane: np.ndarray
+    step: np.ndarray
+    date: np.ndarray
+    event_id: np.ndarray
     source: np.ndarray
     target: np.ndarray
     operation: np.ndarray
-    value: np.ndarray     # float64, as are before and after
+    value: np.ndarray
     before: np.ndarray
     after: np.ndarray
     note: np.ndarray
@@ -73,13 +74,16 @@ class LogColumns(NamedTuple):
         return LogColumns(*(column[rows] for column in self))
 
 
-_LOG_DTYPES = (np.int64, np.int32, "datetime64[D]", object, object, object, object, np.float64, np.float64, np.float64, object)
+LOG_DTYPES = {"lane": np.int64, "step": np.int32, "date": "datetime64[D]", "event_id": object, "source": object,
+              "target": object, "operation": object, "value": np.float64, "before": np.float64, "after": np.float64,
+              "note": object}
+_NUMBERS = ("value", "before", "after")  # per lane; the other LogRow fields but `note` are one value per record() call
 
 
 def concatenate_logs(parts):
     """One LogColumns holding the rows of every LogColumns in `parts`, in order (no rows if `parts` is empty)."""
-    return LogColumns(*(np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, dtype)
-                        for i, dtype in enumerate(_LOG_DTYPES)))
+    return LogColumns(**{name: np.concatenate([getattr(part, name) for part in parts]) if parts else np.zeros(0, dtype)
+                         for name, dtype in LOG_DTYPES.items()})
 
 
 class _Recorded(NamedTuple):
@@ -133,19 +137,19 @@ class EventLog:
         counts = np.array([r.lanes.size for r in recorded], dtype=np.int64)
         lane = np.concatenate([r.lanes for r in recorded])
         order = np.argsort(lane, kind="stable")  # stable: a lane's rows stay in the order they were recorded
-
-        def spread(field, dtype):
-            return np.repeat(np.array([getattr(r, field) for r in recorded], dtype=dtype), counts)[order]
-
-        def joined(field):
-            return np.concatenate([getattr(r, field) for r in recorded])[order]
-
-        notes = []
-        for r in recorded:
-            notes.extend([r.notes] * r.lanes.size if isinstance(r.notes, str) else r.notes)
-        return LogColumns(lane[order], spread("step", np.int32), spread("date", "datetime64[D]"),
-                          *(spread(field, object) for field in ("event_id", "source", "target", "operation")),
-                          joined("value"), joined("before"), joined("after"), np.array(notes, dtype=object)[order])
+        columns = {"lane": lane[order]}
+        for field in LogRow._fields:
+            if field in _NUMBERS:
+                column = np.concatenate([getattr(r, field) for r in recorded])
+            elif field == "note":
+                notes = []
+                for r in recorded:
+                    notes.extend([r.notes] * r.lanes.size if isinstance(r.notes, str) else r.notes)
+                column = np.array(notes, dtype=object)
+            else:  # one value per call, repeated for each of its lanes
+                column = np.repeat(np.array([getattr(r, field) for r in recorded], dtype=LOG_DTYPES[field]), counts)
+            columns[field] = column[order]
+        return LogColumns(**columns)
 
     @property
     def rows(self):
@@ -153,9 +157,10 @@ class EventLog:
         rows = [[] for _ in range(self.model.lane_count)]
         columns = self.columns()
         # NaN as the one math.nan object, so that equal rows compare equal (nan == nan is false, but `is` is checked first)
-        numbers = [[v if v == v else math.nan for v in column.tolist()] for column in columns[-4:-1]]
-        for lane, *fields in zip(*(column.tolist() for column in columns[:-4]), *numbers, columns.note.tolist()):
-            rows[lane].append(LogRow(*fields))
+        fields = [[v if v == v else math.nan for v in getattr(columns, field).tolist()] if field in _NUMBERS
+                  else getattr(columns, field).tolist() for field in LogRow._fields]
+        for lane, row in zip(columns.lane.tolist(), zip(*fields)):
+            rows[lane].append(LogRow(*row))
         return rows
 
 
