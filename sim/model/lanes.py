@@ -55,30 +55,24 @@ def per_lane(parameter_sets):
     return SimpleNamespace(**{name: np.array([getattr(p, name) for p in uniques], dtype=np.float64)[which] for name in names})
 
 
+# Weekly rates and hazards, by the name the submodels read them under (model.rates.<name>) and the parameter
+# that sets them: each is converted to the step length.
+WEEKLY_RATES = {
+    "opinion": "opinion_rate", "threat_perception": "threat_perception_rate", "reliability": "reliability_rate",
+    "tie": "tie_rate", "alignment": "alignment_rate", "grievance_decay": "grievance_decay",
+    "consistency_recovery": "consistency_recovery", "institution_growth": "institution_growth",
+    "institution_erosion": "institution_erosion", "pressure_decay": "pressure_decay", "interop_growth": "interop_growth",
+    "interop_decay": "interop_decay", "tension": "tension_rate", "crisis": "crisis_hazard", "conflict": "conflict_hazard",
+}
+
+
 def scaled_rates(p, dt_weeks):
-    """Weekly rates and hazards converted to the step length: r_step = 1 - (1 - r_week)^dt, per lane."""
-
-    def per_step(rate):
-        return 1.0 - (1.0 - rate) ** dt_weeks
-
+    """Weekly rates and hazards converted to the step length, r_step = 1 - (1 - r_week)^dt, per lane; the tension
+    noise scaled by sqrt(dt); durations in weeks as whole steps (at least one)."""
     return SimpleNamespace(
         dt=dt_weeks,
-        opinion=per_step(p.opinion_rate),
-        threat_perception=per_step(p.threat_perception_rate),
-        reliability=per_step(p.reliability_rate),
-        tie=per_step(p.tie_rate),
-        alignment=per_step(p.alignment_rate),
-        grievance_decay=per_step(p.grievance_decay),
-        consistency_recovery=per_step(p.consistency_recovery),
-        institution_growth=per_step(p.institution_growth),
-        institution_erosion=per_step(p.institution_erosion),
-        pressure_decay=per_step(p.pressure_decay),
-        interop_growth=per_step(p.interop_growth),
-        interop_decay=per_step(p.interop_decay),
-        tension=per_step(p.tension_rate),
+        **{name: 1.0 - (1.0 - getattr(p, parameter)) ** dt_weeks for name, parameter in WEEKLY_RATES.items()},
         noise=p.tension_noise * math.sqrt(dt_weeks),
-        crisis=per_step(p.crisis_hazard),
-        conflict=per_step(p.conflict_hazard),
         conflict_steps=np.maximum(1, np.ceil(p.conflict_duration_weeks / dt_weeks)).astype(np.int64),
         crisis_min_steps=np.maximum(1, np.ceil(p.crisis_min_weeks / dt_weeks)).astype(np.int64),
     )
