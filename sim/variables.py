@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .world import (ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, LEAD_PARTNER,
-                    OTHERS, PARTNERS, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
+                    OTHERS, PARTNERS, PARTNERSHIP_BY_LABEL, RANKS, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,20 @@ def _declare():
           Variable("interoperability", ("interoperability",), column="interoperability"),
           Variable(f"actors.{lead}.commitment", ("actors", LEAD_PARTNER, "effective_commitment"), column=f"{lead}_commitment"),
           Variable("us_overstretch", ("us_overstretch",), column="us_overstretch"),
-          Variable("japan_rok_grievance", ("japan_rok_grievance",), settable=True, column="japan_rok_grievance")]
+          Variable("japan_rok_grievance", ("japan_rok_grievance",), settable=True, column="japan_rok_grievance"),
+          Variable("war_memory", ("war_memory",), settable=True, low=-1.0, column="war_memory")]
     v += [Variable(f"domains.{d.value}", ("domain_levels", i), settable=True, column=f"interop_{d.value}") for i, d in enumerate(DOMAINS)]
-    for field, settable in (("tension", True), ("state", False), ("us_forces", False)):
+    for field, settable in (("tension", True), ("state", False), ("us_forces", False), ("incidents", False)):
         v += [Variable(f"theatres.{t.value}.{field}", ("theatres", field, k), settable=settable, column=f"{field}_{t.value}")
               for k, t in enumerate(THEATRES)]
     v += [Variable(f"theatres.{t.value}.opportunity", ("opportunity", k), column=f"opportunity_{t.value}")
           for k, t in enumerate(THEATRES)]
     v += [Variable(f"theatres.{t.value}.resolve", ("theatres", "resolve", k), column=f"resolve_{t.value}")
           for k, t in enumerate(THEATRES)]
-    v += [Variable(f"institutions.{i.value}", ("institution_status", i), column=f"institution_{i.value}") for i in INSTITUTIONS]
+    v += [Variable(f"institutions.{i.value}", ("institution_status", i.value), column=f"institution_{i.value}") for i in INSTITUTIONS]
+    v += [Variable(f"meetings.{rank.value}", ("diplomacy", "trilateral_held", k), column=f"trilateral_meetings_{rank.value}")
+          for k, rank in enumerate(RANKS)]
+    v += [Variable(f"leaders_meetings.{name}", ("diplomacy", "leaders_held", name), column=f"leaders_meetings_{name}") for name in TIE_NAMES]
     # not recorded
     v += [Variable(f"alignment_anchor.{name}", ("alignment_anchors", name), settable=True) for name in ALIGNMENT_NAMES]
     for k, t in enumerate(THEATRES):

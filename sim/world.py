@@ -173,7 +173,8 @@ PARTNERSHIP_BY_LABEL = {s.label: s for s in PartnershipState}
 
 
 class Institution(str, Enum):
-    """Named institutions that events can create, notice for termination, suspend, restore and end."""
+    """The built-in bodies and agreements: names every scenario may declare (with their attributes, under `bodies:`),
+    whose status the time series record. A scenario may declare further bodies of its own."""
 
     SUMMIT_PROCESS = "summit_process"
     MISSILE_WARNING_SHARING = "missile_warning_sharing"
@@ -183,49 +184,68 @@ class Institution(str, Enum):
     JAPAN_ROK_GSOMIA = "japan_rok_gsomia"
 
 
-INSTITUTION_INFO = {
-    Institution.SUMMIT_PROCESS: "Trilateral: annual leaders' summits and ministerials",
-    Institution.MISSILE_WARNING_SHARING: "Trilateral: real-time DPRK missile-warning data sharing",
-    Institution.SECRETARIAT: "Trilateral: standing secretariat (Seoul, 2024)",
-    Institution.TRILATERAL_NCG: "Trilateral nuclear consultative group",
-    Institution.US_ROK_NCG: "Bilateral US-ROK Nuclear Consultative Group (2023)",
-    Institution.JAPAN_ROK_GSOMIA: "Bilateral Japan-ROK military intelligence-sharing agreement (GSOMIA)",
-}
 INSTITUTIONS = tuple(Institution)
 
-# The nuclear consultative groups and the allies whose view of the lead partner each one reassures.
-NUCLEAR_ASSURANCE = {
-    Institution.TRILATERAL_NCG: ALLIES,
-    Institution.US_ROK_NCG: (Actor.ROK,),
-}
+
+class Rank(str, Enum):
+    """The level at which a body meets, from the lowest."""
+
+    WORKING = "working"
+    OFFICIALS = "officials"
+    MINISTERS = "ministers"
+    LEADERS = "leaders"
+
+
+RANKS = tuple(Rank)
+"""The ranks from the lowest (working level) to the highest (leaders)."""
+
+
+class BodyRole(str, Enum):
+    """What a body or agreement does beyond meeting (docs/ODD.md 7.10)."""
+
+    NONE = "none"
+    NUCLEAR_CONSULTATION = "nuclear_consultation"    # assures the members other than the lead partner (an NCG)
+    WARNING_SHARING = "warning_sharing"              # real-time missile-warning data: tempo in missile defence and ISR
+    INTELLIGENCE_SHARING = "intelligence_sharing"    # an intelligence-sharing agreement: supports its members' ties
 
 
 class InstitutionStatus(_Labelled):
-    """Status of a named institution; `noticed` and `active` institutions operate, the others do not.
+    """Status of a body or agreement; `noticed` and `active` ones operate, the others do not.
 
     `suspended` has the number of the partnership's `suspended` state, so that one flat set of
-    condition constants serves both; compare institution statuses with `==`.
+    condition constants serves both; compare statuses with `==`, or `>= noticed` for "operates".
+    An agreement goes proposed -> signed -> active (in force); any body may be noticed, suspended,
+    restored, ended (a political break) or lapse (stop meeting, no political charge).
     """
 
     ABSENT = 0
     SUSPENDED = 1
     ENDED = 2
-    NOTICED = 3
-    ACTIVE = 4
+    LAPSED = 3
+    PROPOSED = 4
+    SIGNED = 5
+    NOTICED = 6
+    ACTIVE = 7
 
     @property
     def operating(self):
-        """Whether the institution has its effects in this status."""
+        """Whether the body or agreement has its effects in this status."""
         return self >= InstitutionStatus.NOTICED
 
 
 INSTITUTION_STATUS_BY_LABEL = {s.label: s for s in InstitutionStatus}
 
-# What an event may do to a named institution, and the status each action leads to.
+# What an event may do to a body or agreement, and the status each action leads to. `fail_signing` (a signing pulled
+# or postponed at the last moment) leaves an agreement proposed and costs the parties' tie.
 INSTITUTION_ACTIONS = {
     "create": InstitutionStatus.ACTIVE,
+    "propose": InstitutionStatus.PROPOSED,
+    "sign": InstitutionStatus.SIGNED,
+    "enter_into_force": InstitutionStatus.ACTIVE,
+    "fail_signing": InstitutionStatus.PROPOSED,
     "notice": InstitutionStatus.NOTICED,
     "suspend": InstitutionStatus.SUSPENDED,
     "restore": InstitutionStatus.ACTIVE,
+    "lapse": InstitutionStatus.LAPSED,
     "end": InstitutionStatus.ENDED,
 }

@@ -3,8 +3,8 @@ the reliability partners demonstrate (docs/ODD.md 7.5, 7.6)."""
 
 import numpy as np
 
-from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, NUCLEAR_ASSURANCE, pair_name
-from . import institutions
+from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, BodyRole, pair_name
+from . import bodies
 from .lanes import clip01
 
 
@@ -28,7 +28,7 @@ def assess_opportunity(model, effectiveness):
     """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms)."""
     p = model.parameters
     lead, allies = model.lead_partner, model.ally_list
-    disunity = p.opportunity_disunity_weight * (1.0 - model.cohesion)
+    disunity = p.opportunity_disunity_weight * (1.0 - model.coherence)
     deterrence = -p.opportunity_credibility_weight * (model.us_credibility - 0.5)
     alignment = model.alignment
     resolve = {agent: agent.effective_resolve for agent in model.adversary_list}
@@ -56,7 +56,8 @@ def assess_opportunity(model, effectiveness):
 
 
 def assess_demonstrated_reliability(model, effectiveness):
-    """What each partner's behaviour shows: R_j = clip(c_j * m(E) [* (1 - penalty * overstretch) for the US]).
+    """What each partner's behaviour shows: R_j = clip(c_j * m(E)); for the US, clip(c m(E) (1 - penalty * overstretch)
+    + war effect * war memory).
 
     The US reliability an ally sees adds the assurance of a nuclear consultative group covering it.
     """
@@ -64,16 +65,13 @@ def assess_demonstrated_reliability(model, effectiveness):
     for agent in model.partner_list:
         value = agent.effective_commitment * effectiveness
         if agent.is_us:
-            value = value * (1.0 - p.overstretch_penalty * model.us_overstretch)
+            value = value * (1.0 - p.overstretch_penalty * model.us_overstretch) + p.war_credibility_effect * model.war_memory
         model.demonstrated_reliability[agent.actor] = clip01(value)
     shown = model.demonstrated_reliability[LEAD_PARTNER]
     model.us_reliability_seen_by = {ally: clip01(shown + nuclear_assurance(model, ally)) for ally in ALLIES}
 
 
 def nuclear_assurance(model, ally):
-    """Addition to the US reliability an ally sees while a nuclear consultative group covering it operates."""
-    covered = np.zeros(model.lane_count, dtype=bool)
-    for ncg, members in NUCLEAR_ASSURANCE.items():
-        if ally in members:
-            covered |= institutions.operating(model.institution_status, ncg) > 0.0
-    return np.where(covered, model.parameters.ncg_credibility_bonus, 0.0)
+    """Addition to the US reliability an ally sees while a nuclear consultative body with the ally as a member operates
+    (the bonus once, however many such bodies operate)."""
+    return np.where(bodies.covered(model, BodyRole.NUCLEAR_CONSULTATION, ally), model.parameters.ncg_credibility_bonus, 0.0)

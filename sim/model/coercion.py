@@ -24,13 +24,16 @@ def coercive_signal(model, signaller, target, theatre, intensity, mask):
 def impose_coercion(model, coercer, target, severity, mask):
     """Event effect: put economic coercion (export controls, tariffs, sanctions) of `severity` in force; 0 lifts it.
 
-    Returns the severity it replaces, per lane. Coercion between partners also counts as policy reversal.
+    Returns the severity it replaces, per lane. Coercion between partners also counts as policy reversal and as
+    a public dispute.
     """
     key = (coercer, target)
     before = model.coercion.get(key, np.zeros(model.lane_count))
     model.coercion[key] = np.where(mask, severity, before)
     if coercer in PARTNERS and target in PARTNERS:
-        model.policy_change = np.where(mask, model.policy_change + np.maximum(0.0, severity - before), model.policy_change)
+        rise = mask & (severity > before)
+        model.policy_change = np.where(rise, model.policy_change + np.maximum(0.0, severity - before), model.policy_change)
+        model.diplomacy.last_dispute[rise] = model.step_index  # coercion among partners is a public dispute
     return before
 
 

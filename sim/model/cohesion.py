@@ -4,6 +4,7 @@ transitions (docs/ODD.md 7.9, 7.11)."""
 import numpy as np
 
 from ..world import LEAD_PARTNER
+from . import bodies, partnership
 from .lanes import clip01
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
@@ -45,25 +46,33 @@ def log_components(model):
             p.cohesion_weight_credibility * np.log(np.maximum(model.credibility, 1e-9)))
 
 
+def observed_partnership(model):
+    """The partnership's observable state per lane, read from the diplomatic record (partnership.observed_state)."""
+    return partnership.observed_state(model.diplomacy, bodies.standing_trilateral(model), model.step_index, model.rates.dt)
+
+
 def update_partnership(model):
-    """Advance the state ladder; a change of state is logged with the component that drove it."""
+    """Read this step's partnership state from the record; a change of state is logged with the record behind it and
+    the change of each component since the last change, the largest named first."""
     before = model.partnership.state.copy()
-    changed = model.partnership.advance(model.cohesion, model.institution_level, model.parameters, model.rates.dt, model.step_index)
+    changed = model.partnership.move_to(observed_partnership(model), model.step_index)
     if not changed.any():
         return
     now = log_components(model)
     changes = [n - r for n, r in zip(now, model._ladder_reference)]
     after = model.partnership.state
-    cohesion, level = model.cohesion.copy(), model.institution_level.copy()
+    cohesion, record = model.cohesion.copy(), partnership.why(model.diplomacy, bodies.standing_trilateral(model), model.step_index,
+                                                              model.rates.dt, np.flatnonzero(changed), model.dates)
+    record_of = dict(zip(np.flatnonzero(changed).tolist(), record))
 
     def why(lanes):
         notes = []
-        for lane_changes, up, c, level_now in zip(zip(*(c[lanes].tolist() for c in changes)), (after > before)[lanes].tolist(),
-                                                  cohesion[lanes].tolist(), level[lanes].tolist()):
+        for lane, lane_changes, up, c in zip(lanes.tolist(), zip(*(c[lanes].tolist() for c in changes)), (after > before)[lanes].tolist(),
+                                             cohesion[lanes].tolist()):
             ranked = sorted(zip(COMPONENTS, lane_changes), key=lambda c: c[1], reverse=up)
             shown = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
-            notes.append(f"driven by {ranked[0][0]}; change in weighted log since the last change: {shown}; "
-                         f"cohesion={c:.3f} institutionalisation={level_now:.3f}")
+            notes.append(f"{record_of[lane]}; driven by {ranked[0][0]}: change in weighted log since the last change: {shown}; "
+                         f"cohesion={c:.3f}")
         return notes
 
     model.log.record(changed, "partnership", "partnership", "partnership", "transition", np.nan, before, after.copy(), why)

@@ -16,9 +16,9 @@ import numpy as np
 
 from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
-from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
+from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, THEATRES, Actor, Theatre
 from .lanes import lane_notes, lanes_in
-from . import coercion, institutions, politics, theatres
+from . import bodies, coercion, institutions, politics, theatres, tracks
 from .politics import apply_dispute
 
 
@@ -334,12 +334,27 @@ def apply_effect(model, effect, mask):
         return [(name, before, after, note) for name, before, after in changes]
     if op == "economic_coercion":
         return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity, mask)]
+    if op == "incident":
+        spec = effect.incident
+        k = THEATRES.index(Theatre(spec.theatre))
+        before, after = theatres.incident(model, k, spec.severity, spec.armed, mask)
+        tracks.test_gain(model, Actor(spec.by), spec.kind, spec.severity, mask)
+        aimed = f" against {spec.against}" if spec.against else ""
+        return [(f"theatres.{spec.theatre}.tension", before, after, f"{spec.kind} by {spec.by}{aimed}, severity {spec.severity:g}")]
+    if op == "track":
+        track = tracks.by_name(model, effect.track.name)
+        (tracks.open_track if effect.track.action == "open" else tracks.close_track)(model, track, mask, "by an event")
+        return [(f"tracks.{track.name}", np.nan, np.nan, effect.track.action)]
+    if op == "meeting":
+        body = bodies.named(model, effect.meeting.body)
+        bodies.meet(model, body, mask & (bodies.operating(body) > 0.0), "scripted")
+        return [(f"institutions.{body.name}", np.nan, np.nan, "meeting held (scripted)")]
     if op == "upkeep":
         model.upkeep_pulse = np.where(mask, model.upkeep_pulse + effect.upkeep, model.upkeep_pulse)
         return [("institutions.upkeep", 0.0, effect.upkeep, "")]
     change = effect.institution
     status = INSTITUTION_ACTIONS[change.action]
-    before = institutions.change_institution(model, Institution(change.name), status, mask)
+    before = bodies.change_status(model, change.name, change.action, status, mask)
     return [(f"institutions.{change.name}", before, int(status),
              lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}" for b in before[lanes].tolist()])]
 

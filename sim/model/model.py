@@ -17,12 +17,12 @@ import numpy as np
 
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
-                     THEATRES, TIE_PAIRS, Actor, Domain, PartnershipState, pair_name)
-from . import assessment, cohesion, forces, institutions, politics, record, registry, relations, theatres, trace
+                     THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, PartnershipState, pair_name)
+from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
 from .lanes import lanes_in, per_lane, scaled_rates
-from .partnership import PartnershipLadder, initial_state
+from .partnership import PartnershipRecord
 from .record import Recorder, summarise
 
 # Stream numbers for the independent random streams derived from each run's seed. Keeping each
@@ -121,8 +121,14 @@ class WargameModel(mesa.Model):
         self.alignment = {pair_name(pair): np.full(lanes, getattr(start.alignment, pair_name(pair))) for pair in ALIGNMENT_PAIRS}
         self.alignment_anchors = {name: value.copy() for name, value in self.alignment.items()}
         self.japan_rok_grievance = np.full(lanes, start.japan_rok_grievance)
+        self.war_memory = np.zeros(lanes)  # the partners' memory of war outcomes: +1 a victory, -1 a defeat, fading
         self.institution_level = np.full(lanes, scenario.institutions.level)
-        self.institution_status = institutions.initial_statuses(scenario.institutions, lanes)
+        self.draws_for = self._event_draws(seeds)
+        self.diplomacy = bodies.declare(scenario.bodies, start=scenario.start, step_weeks=scenario.step_days / 7.0,
+                                        draws_for=self.draws_for, lanes=lanes)
+        # Every declared body's status, by name (the built-in names read `absent` where the scenario does not declare them).
+        self.institution_status = ({i.value: np.zeros(lanes, dtype=np.int64) for i in INSTITUTIONS}
+                                   | {body.name: body.status for body in self.diplomacy.bodies})
         self.domain_levels = [np.full(lanes, getattr(scenario.domains, d.value)) for d in DOMAINS]
         self.consistency = cohesion.consistency_ceiling(self)
         zeros = np.zeros(lanes)
@@ -142,18 +148,20 @@ class WargameModel(mesa.Model):
 
         self.coalitions = assessment.coalitions(self)
         self.partner_index_pairs = [(PARTNERS.index(i), PARTNERS.index(j)) for i, j in TIE_PAIRS]
-        self.tie_members = [(pair_name(pair), self.actors[pair[0]], self.actors[pair[1]]) for pair in TIE_PAIRS]
+        self.tie_pairs = {pair_name(pair): pair for pair in TIE_PAIRS}
         self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
         self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
         self.log = EventLog(self, enabled=keep_series)
         self.registry = registry.build_registry(self, VARIABLES)
         self.recorded_getters = [self.registry[v.name][0] for v in RECORDED]
-        self.event_engine = EventEngine(self, scenario.events, self._event_draws(seeds))
+        self.event_engine = EventEngine(self, scenario.events, self.draws_for)
+        self.tracks = tracks.declare_tracks(self, scenario.tracks)
+        self.programmes = tracks.declare_programmes(self, scenario.programmes)
         self.recorder = Recorder(self.n_steps, lanes, keep_series=keep_series, dtype=series_dtype)
         forces.allocate_us_forces(self)
         cohesion.update_cohesion(self)
-        self.partnership = PartnershipLadder(initial_state(self.cohesion, self.institution_level, p))
+        self.partnership = PartnershipRecord(cohesion.observed_partnership(self))
         self._ladder_reference = cohesion.log_components(self)
         assessment.assess_opportunity(self, assessment.effectiveness(self))
         assessment.assess_demonstrated_reliability(self, assessment.effectiveness(self))  # a signal on the first step reads it
@@ -166,12 +174,14 @@ class WargameModel(mesa.Model):
         n, lanes = self.n_steps + 1, len(seeds)
         self.tension_shocks = np.empty((n, len(THEATRES), lanes))  # (steps, theatres, lanes)
         self.transition_draws = np.empty((n, len(THEATRES), lanes))
+        self.incident_draws = np.empty((n, len(THEATRES), lanes))
         self.dispute_draws = np.empty((n, 2, lanes))
         self.election_draws = np.empty((lanes, max(1, election_count)))
         for lane, seed in enumerate(seeds):
             theatre_rng = np.random.default_rng(_child(seed, _THEATRE_STREAM))
             self.tension_shocks[:, :, lane] = theatre_rng.standard_normal((n, len(THEATRES)))
             self.transition_draws[:, :, lane] = theatre_rng.random((n, len(THEATRES)))
+            self.incident_draws[:, :, lane] = theatre_rng.random((n, len(THEATRES)))
             politics_rng = np.random.default_rng(_child(seed, _POLITICS_STREAM))
             self.dispute_draws[:, :, lane] = politics_rng.random((n, 2))
             self.election_draws[lane] = politics_rng.random(max(1, election_count))
@@ -244,11 +254,16 @@ class WargameModel(mesa.Model):
         self.date = self.dates[self.step_index]
         self.policy_change = np.zeros(self.lane_count)
         self.upkeep_pulse = np.zeros(self.lane_count)
-        # 1. scenario events (delayed, scheduled, random, triggered)
+        theatres.reset_incidents(self.theatres)
+        self.diplomacy.start_step()
+        # 1. scenario events (delayed, scheduled, random, triggered); negotiation tracks open or end; capability programmes
         self.event_engine.step(self.step_index)
-        # 2. domestic politics: elections on their dates, endogenous disputes
+        tracks.step_tracks(self)
+        tracks.advance_programmes(self)
+        # 2. domestic politics: elections on their dates, endogenous disputes; due meetings of the partners' bodies
         politics.hold_elections(self)
         politics.draw_disputes(self)
+        bodies.hold_meetings(self)
         # 3. US force allocation, adversary opportunity, demonstrated reliability (from this snapshot)
         forces.allocate_us_forces(self)
         effectiveness = assessment.effectiveness(self)

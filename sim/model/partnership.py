@@ -1,73 +1,81 @@
-"""The partnership state ladder: observable states entered and left only after sustained conditions.
+"""The partnership's observable state, read from the diplomatic record the model produces (docs/ODD.md 2, 7.11).
 
-Each step the ladder compares cohesion (and, for the top rung, institutionalisation) with the
-thresholds of the current state. Sustained shortfall moves the state one rung down; sustained
-recovery moves it one rung up. A single crossing of a line changes nothing. Meanings of the states
-and the equations are in docs/ODD.md (sections 2 and 7.11). Every quantity is per lane.
+Each state is what a reader of the news would see over the past months, not a band of the cohesion
+index: whether the three partners' leaders or ministers met in the past year, whether a trilateral
+body built to last operates, whether a public dispute broke out among them in the past half year,
+and whether a body or agreement was ended in a political break in the past two years. Cohesion acts
+through these observables: it decides whether due meetings are held (`bodies.py`), and disputes and
+breaks lower it. The windows are definitions, so a single postponed meeting or a single bad week
+changes nothing; states are entered and left as the record over a year changes.
 """
 
 import numpy as np
 
-from ..world import PartnershipState
+from ..world import RANKS, PartnershipState, Rank
 
 RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in PartnershipState)
 
-# The parameter holding the cohesion floor of each state (the threshold of the rung beneath it; none for ruptured).
-FLOOR_PARAMETERS = (None, "partnership_rupture_cohesion", "partnership_strained_cohesion",
-                    "partnership_functioning_cohesion", "partnership_institutionalised_cohesion")
+MEETING_WINDOW_WEEKS = 52   # "met in the past year": the annual cycle of summits and ministerials
+DISPUTE_WINDOW_WEEKS = 26   # "a public dispute in the past half year": how long a row dominates coverage (assumption)
+BREAK_WINDOW_WEEKS = 104    # "an agreement ended in the past two years": the partnership declared defunct (assumption)
 
 
-def floors(params):
-    """Cohesion floor of every state, per lane: an array (states, lanes); -1 for ruptured."""
-    lanes = len(params.partnership_rupture_cohesion)
-    return np.array([np.full(lanes, -1.0) if name is None else getattr(params, name) for name in FLOOR_PARAMETERS])
+def observed_state(diplomacy, standing, step, step_weeks):
+    """The partnership state per lane from the diplomatic record at `step`.
+
+    institutionalised: the leaders met in the past year and a trilateral body built to last operates;
+    functioning: the partners met at ministers' level or above in the past year;
+    strained: only lower-level trilateral meetings in the past year, or a public dispute in the past half year
+    (which keeps a functioning or institutionalised partnership at strained);
+    suspended: no trilateral meeting at any level in the past year;
+    ruptured: suspended, with a body or agreement ended in a political break in the past two years.
+    """
+    def within(last, weeks):
+        return (step - last) * step_weeks <= weeks
+
+    met = [within(last, MEETING_WINDOW_WEEKS) for last in diplomacy.trilateral_last_met]  # by rank, lowest first
+    leaders = met[RANKS.index(Rank.LEADERS)]
+    ministers = leaders | met[RANKS.index(Rank.MINISTERS)]
+    any_level = np.logical_or.reduce(met)
+    state = np.where(leaders & standing, INSTITUTIONALISED, np.where(ministers, FUNCTIONING, np.where(any_level, STRAINED, SUSPENDED)))
+    state = np.where(within(diplomacy.last_dispute, DISPUTE_WINDOW_WEEKS) & (state > STRAINED), STRAINED, state)
+    return np.where((state == SUSPENDED) & within(diplomacy.last_break, BREAK_WINDOW_WEEKS), RUPTURED, state)
 
 
-def supports(state, cohesion, level, params, margin=0.0):
-    """Whether the conditions of `state` hold per lane: cohesion at its floor (+ margin), and institutions for the top rung."""
-    floor = np.take_along_axis(floors(params), state[None, :], axis=0)[0]
-    institutions_short = (state == INSTITUTIONALISED) & (level < params.partnership_institutionalised_level + margin)
-    return (cohesion >= floor + margin) & ~institutions_short
+def why(diplomacy, standing, step, step_weeks, lanes, dates):
+    """In words, per lane of `lanes`, the record behind the state: the last trilateral meeting of each rank, the last
+    dispute and break, whether a standing body operates."""
+    notes = []
+    for lane in lanes.tolist():
+        met = [f"{rank.value} {_when(diplomacy.trilateral_last_met[i][lane], dates)}" for i, rank in reversed(list(enumerate(RANKS)))]
+        notes.append("last trilateral meetings: " + ", ".join(met)
+                     + f"; last public dispute {_when(diplomacy.last_dispute[lane], dates)}"
+                     + f"; last break {_when(diplomacy.last_break[lane], dates)}"
+                     + f"; standing body {'operates' if standing[lane] else 'none'}")
+    return notes
 
 
-def initial_state(cohesion, level, params):
-    """The highest state whose conditions hold at the start of a run, per lane."""
-    state = np.full(len(cohesion), RUPTURED, dtype=np.int64)
-    for candidate in (SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED):
-        holds = supports(np.full(len(cohesion), candidate, dtype=np.int64), cohesion, level, params)
-        state = np.where(holds, candidate, state)
-    return state
+def _when(step, dates):
+    return str(dates[step]) if 0 <= step < len(dates) else ("before the start" if step > -10**5 else "never")
 
 
-class PartnershipLadder:
-    """Current rung, persistence counters and the history the run summary needs, per lane."""
+class PartnershipRecord:
+    """The current state per lane and the history the run summary needs (steps in each state, first entries, worst)."""
 
     def __init__(self, state):
         lanes = len(state)
         self.state = state
-        self.weeks_below = np.zeros(lanes)
-        self.weeks_above = np.zeros(lanes)
         self.worst = state.copy()
         self.steps_in = np.zeros((len(PartnershipState), lanes), dtype=np.int64)
         self.first_entry = np.full((len(PartnershipState), lanes), -1, dtype=np.int64)
         self.first_entry[state, np.arange(lanes)] = 0
 
-    def advance(self, cohesion, level, params, step_weeks, step):
-        """Update the counters for one step; return the mask of lanes whose state changed."""
-        lanes = np.arange(len(self.state))
-        state = self.state
-        down = (state != RUPTURED) & ~supports(state, cohesion, level, params)
-        up = (state != INSTITUTIONALISED) & supports(np.minimum(state + 1, INSTITUTIONALISED), cohesion, level, params,
-                                                      params.partnership_recovery_margin)
-        self.weeks_below = np.where(down, self.weeks_below + step_weeks, 0.0)
-        self.weeks_above = np.where(up, self.weeks_above + step_weeks, 0.0)
-        go_down = self.weeks_below >= params.partnership_downgrade_weeks
-        go_up = ~go_down & (self.weeks_above >= params.partnership_upgrade_weeks)
-        changed = go_down | go_up
+    def move_to(self, state, step):
+        """Take this step's state; return the mask of lanes whose state changed."""
+        lanes = np.arange(len(state))
+        changed = state != self.state
+        self.state = state
         if changed.any():
-            self.state = state = np.where(go_down, state - 1, np.where(go_up, state + 1, state))
-            self.weeks_below = np.where(changed, 0.0, self.weeks_below)
-            self.weeks_above = np.where(changed, 0.0, self.weeks_above)
             self.worst = np.minimum(self.worst, state)
             first = self.first_entry[state, lanes]
             self.first_entry[state, lanes] = np.where(changed & (first < 0), step, first)

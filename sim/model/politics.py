@@ -77,6 +77,7 @@ def apply_dispute(model, kind, severity, target, mask):
             changes.append(model.shift(f"ties.{lead}_{ally.value}", -severity * damp, mask))
             changes.append(model.shift(f"actors.{ally.value}.reliability.{lead}", -0.5 * severity * damp, mask))
     model.policy_change = np.where(mask, model.policy_change + severity, model.policy_change)
+    model.diplomacy.last_dispute[mask] = model.step_index
     return changes
 
 

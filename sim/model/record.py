@@ -33,7 +33,8 @@ SUMMARY_FIELDS = (
         (f"{t.value}_{name}", kind)
         for t in THEATRES
         for name, kind in (("peak_state", str), ("crisis", bool), ("conflict", bool), ("first_crisis_step", int),
-                           ("crisis_end", str), ("outcome", str), ("peak_tension", float), ("mean_tension", float))
+                           ("crisis_end", str), ("outcome", str), ("peak_tension", float), ("mean_tension", float),
+                           ("crises", int), ("incidents", int))
     )
 )
 """Every field of the per-run summary with its type; `summarise` returns exactly these keys.
@@ -133,5 +134,7 @@ def summarise(model):
             summary[f"{name}_outcome"] = ConflictOutcome(int(theatres.outcome[k, lane])).label
             summary[f"{name}_peak_tension"] = float(theatres.peak_tension[k, lane])
             summary[f"{name}_mean_tension"] = float(theatres.tension_sum[k, lane] / steps)
+            summary[f"{name}_crises"] = int(theatres.crisis_count[k, lane])
+            summary[f"{name}_incidents"] = int(theatres.incident_total[k, lane])
         summaries.append({key: summary[key] for key, _ in SUMMARY_FIELDS})
     return summaries

@@ -1,6 +1,14 @@
-"""Theatres: tension, campaign pressure, the escalation state machine and conflict adjudication (docs/ODD.md 7.7, 7.8).
+"""Theatres: incidents, tension, campaign pressure, the escalation state machine and conflict adjudication
+(docs/ODD.md 7.7, 7.8).
 
 Each quantity is an array (theatres, lanes); row k is theatre k of sim.world.THEATRES in every run.
+
+A crisis begins with a triggering act, as the International Crisis Behavior project defines one: an
+incident (a missile test, an incursion, a clash) that lands when tension is already near the crisis
+threshold. The driving adversary generates incidents at a rate that grows with its escalation intent;
+scenarios add their own (`incident` effects). Far below the threshold an incident almost never sets
+off a crisis. A crisis becomes a war by the adversary's choice (a weekly hazard proportional to its
+resolve times its opportunity) or when an armed incident escalates.
 """
 
 import numpy as np
@@ -39,9 +47,14 @@ class Theatres:
         self.shortfall = np.zeros((count, lanes))  # share of the US force demand left unmet (set by the allocation)
         self.steps_in_state = np.zeros((count, lanes), dtype=np.int64)
         self.conflict_steps_left = np.zeros((count, lanes), dtype=np.int64)
+        self.incidents = np.zeros((count, lanes))  # incidents this step (generated and scripted)
+        self.no_trigger = np.ones((count, lanes))  # chance that none of this step's scripted incidents sets off a crisis
+        self.no_escalation = np.ones((count, lanes))  # chance that none of this step's armed incidents starts a war
         self.peak_state = self.state.copy()
         self.peak_tension = self.tension.copy()
         self.tension_sum = np.zeros((count, lanes))
+        self.incident_total = np.zeros((count, lanes), dtype=np.int64)
+        self.crisis_count = np.zeros((count, lanes), dtype=np.int64)
         self.first_crisis_step = np.full((count, lanes), -1, dtype=np.int64)
         self.first_conflict_step = np.full((count, lanes), -1, dtype=np.int64)
         self.outcome = np.zeros((count, lanes), dtype=np.int64)
@@ -53,49 +66,70 @@ def logistic(x):
     return np.where(x < -700.0, 0.0, 1.0 / (1.0 + np.exp(-np.maximum(x, -700.0))))
 
 
-def onset_hazard(tension, threshold, peak, width):
-    """Per-step onset hazard: peak * logistic((tension - threshold) / width), so onset stays uncertain near the line."""
-    return peak * logistic((tension - threshold) / width)
+def trigger_chance(tension, params):
+    """Chance that an incident of full severity sets off a crisis: logistic((T - crisis threshold) / width).
+
+    One half at the threshold; below it by three widths or more, under 5%.
+    """
+    return logistic((tension - params.crisis_threshold) / params.escalation_width)
 
 
-def next_state(state, tension, steps_in_state, conflict_steps_left, u, opportunity, params, hazards):
-    """(state after this step's tension update, hazard behind it) per lane, given uniform draws `u`.
+def poisson_count(rate, u):
+    """Poisson counts with mean `rate` from uniform draws `u` (inverse CDF), per lane; rates are small (incidents per step)."""
+    term = np.exp(-rate)
+    cumulative, count = term.copy(), np.zeros(len(u))
+    for n in range(1, 30):
+        more = u > cumulative
+        if not more.any():
+            break
+        count += more
+        term = term * rate / n
+        cumulative = cumulative + term
+    return count
 
-    The hazard is that of the stochastic move the draw decided (onset of crisis or conflict); it is
+
+def war_hazard(resolve, opportunity, params, rates):
+    """Per-step chance that a crisis becomes a war by the adversary's choice: 1 - (1 - λ_war ρ ω)^Δ."""
+    weekly = np.minimum(1.0, params.conflict_hazard * resolve * opportunity)
+    return 1.0 - (1.0 - weekly) ** rates.dt
+
+
+def next_state(state, tension, steps_in_state, conflict_steps_left, u, crisis_chance, war_chance, params, rates):
+    """(state after this step's tension update, chance behind it) per lane, given uniform draws `u`.
+
+    `crisis_chance` is the chance that this step's incidents set off a crisis, `war_chance` that a
+    crisis becomes a war. The chance returned is that of the stochastic move the draw decided; it is
     NaN where the state moved, or stayed, by a deterministic rule.
     """
     t = tension
     below_grey = t < params.grey_zone_threshold - params.hysteresis
-    crisis_hazard = onset_hazard(t, params.crisis_threshold, hazards.crisis, params.escalation_width)
-    conflict_hazard = onset_hazard(t, params.conflict_threshold, hazards.conflict, params.escalation_width) * opportunity
-    crisis_onset = u < crisis_hazard
-    conflict_onset = u < conflict_hazard
-    settled = (t < params.crisis_threshold - params.hysteresis) & (steps_in_state >= hazards.crisis_min_steps)
-    crisis_or_settle = np.where(below_grey, np.nan, crisis_hazard)
+    settled = steps_in_state >= rates.crisis_min_steps
+    calm = (t < params.crisis_threshold - params.hysteresis) & settled  # tension has stayed down long enough
+    crisis_onset = u < crisis_chance
+    war_onset = u < war_chance
+    quiet = np.where(t >= params.grey_zone_threshold, GREY_ZONE, PEACETIME)
     # One candidate per state, in the order of the state numbers (np.choose picks each lane's by its state).
     new = np.choose(state, [
-        np.where(t >= params.grey_zone_threshold, GREY_ZONE, PEACETIME),  # peacetime
-        np.where(below_grey, PEACETIME, np.where(crisis_onset, CRISIS, DE_ESCALATION)),  # de-escalation: relapse, or settle back down
-        np.where(below_grey, PEACETIME, np.where(crisis_onset, CRISIS, GREY_ZONE)),  # grey zone
-        np.where(conflict_onset, CONFLICT, np.where(settled, DE_ESCALATION, CRISIS)),  # crisis; de-escalation: tension has stayed down
+        np.where(crisis_onset, CRISIS, quiet),  # peacetime
+        np.where(crisis_onset, CRISIS, np.where(settled, quiet, DE_ESCALATION)),  # de-escalation: relapse, or back to calm
+        np.where(crisis_onset, CRISIS, np.where(below_grey, PEACETIME, GREY_ZONE)),  # grey zone
+        np.where(war_onset, CONFLICT, np.where(calm, DE_ESCALATION, CRISIS)),  # crisis
         np.where(conflict_steps_left <= 0, DE_ESCALATION, CONFLICT),  # conflict
     ])
-    nan = np.full(len(t), np.nan)
-    hazard = np.choose(state, [nan, crisis_or_settle, crisis_or_settle,
-                               np.where(conflict_onset | ~settled, conflict_hazard, np.nan), nan])
-    return new, hazard
+    stochastic = np.choose(state, [crisis_chance, crisis_chance, crisis_chance, war_chance, np.full(len(t), np.nan)])
+    return new, np.where(stochastic > 0.0, stochastic, np.nan)
 
 
-def adjudicate(*, balance, us_credibility, cohesion, u, params):
-    """Outcome of a conflict from the local balance, US credibility and cohesion, with uniform draws (per lane).
+def adjudicate(*, balance, us_credibility, coherence, u, params):
+    """Outcome of a conflict from the local balance, US credibility and the partners' coherence, with uniform draws.
 
-    logit L = wb (balance - 0.5) + wc (0.5 - us_credibility) + wh (0.5 - cohesion) - defender advantage;
+    logit L = wb (balance - 0.5) + wu (0.5 - us_credibility) + wc (0.5 - coherence) - defender advantage;
     P(adversary gains) = logistic(L - cutoff), P(deterrence restored) = logistic(-L - cutoff),
     P(stalemate) = the rest. Returns (outcome, logit, p_gain, p_restored) arrays.
     """
     logit = (params.adjudication_balance_weight * (balance - 0.5)
              + params.adjudication_credibility_weight * (0.5 - us_credibility)
-             + params.adjudication_cohesion_weight * (0.5 - cohesion)
+             + params.adjudication_coherence_weight * (0.5 - coherence)
              - params.adjudication_defender_advantage)
     p_gain = logistic(logit - params.adjudication_cutoff)
     p_restored = logistic(-logit - params.adjudication_cutoff)
@@ -103,21 +137,34 @@ def adjudicate(*, balance, us_credibility, cohesion, u, params):
     return outcome, logit, p_gain, p_restored
 
 
+def incident_rate(model, k):
+    """Expected incidents per step the driving adversary generates in theatre k: Δ ν_k e_k (intent e_k)."""
+    theatre = THEATRES[k].value
+    return model.rates.dt * getattr(model.parameters, f"incident_rate_{theatre}") * model.theatres.intent[k]
+
+
 # ----------------------------------------------------------------- the submodel, applied to the model
 def update_theatres(model):
-    """Campaign pressure fades; tension follows adversary intent with noise; then the escalation state machine moves."""
+    """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine."""
     rates, p, theatres = model.rates, model.parameters, model.theatres
     shocks = model.tension_shocks[model.step_index]
     draws = model.transition_draws[model.step_index]
+    incident_draws = model.incident_draws[model.step_index]
     for k, theatre in enumerate(THEATRES):
+        severity = getattr(p, f"incident_severity_{theatre.value}")
+        generated = poisson_count(incident_rate(model, k), incident_draws[k])
         theatres.pressure[k] *= 1.0 - rates.pressure_decay
         theatres.tension[k] = clip01(theatres.tension[k] + rates.tension * (theatres.intent[k] - theatres.tension[k])
-                                     + rates.noise * shocks[k])
+                                     + rates.noise * shocks[k] + p.incident_tension_gain * severity * generated)
+        theatres.incidents[k] += generated
         theatres.steps_in_state[k] += 1
         state = theatres.state[k]
         theatres.conflict_steps_left[k] -= state == CONFLICT
-        new_state, hazard = next_state(state, theatres.tension[k], theatres.steps_in_state[k],
-                                                     theatres.conflict_steps_left[k], draws[k], model.opportunity[k], p, rates)
+        trigger = trigger_chance(theatres.tension[k], p)
+        crisis_chance = 1.0 - (1.0 - severity * trigger) ** generated * theatres.no_trigger[k]
+        war_chance = 1.0 - (1.0 - war_hazard(theatres.resolve[k], model.opportunity[k], p, rates)) * theatres.no_escalation[k]
+        new_state, chance = next_state(state, theatres.tension[k], theatres.steps_in_state[k], theatres.conflict_steps_left[k],
+                                       draws[k], crisis_chance, war_chance, p, rates)
         changed = new_state != state
         if changed.any():
             before = state.copy()
@@ -126,21 +173,49 @@ def update_theatres(model):
                 end_conflict(model, k, ended)
             enter_state(model, k, new_state, changed)
             model.log.record(changed, f"{theatre.value}_transition", "theatre", f"theatres.{theatre.value}.state",
-                            "transition", np.nan, before, new_state, transition_note(model, k, hazard, draws[k]))
+                             "transition", np.nan, before, new_state, transition_note(model, k, chance, draws[k]))
         theatres.tension_sum[k] += theatres.tension[k]
         theatres.peak_tension[k] = np.maximum(theatres.peak_tension[k], theatres.tension[k])
+    theatres.incident_total += theatres.incidents.astype(np.int64)
 
 
-def transition_note(model, k, hazard, draws):
-    """The log note of a theatre's change of state: tension, the draw against its hazard, opportunity and its terms."""
+def reset_incidents(theatres):
+    """Start a step with no incidents and no pending triggers (called before the step's events)."""
+    theatres.incidents[:] = 0.0
+    theatres.no_trigger[:] = 1.0
+    theatres.no_escalation[:] = 1.0
+
+
+def incident(model, k, severity, armed, mask):
+    """Event effect: an incident of `severity` in theatre k in the masked lanes; return the tension (before, after).
+
+    Tension rises at once by g_inc s; the incident may set off a crisis this step (with chance
+    s × the trigger chance at the tension just after it, as for the incidents the model generates) and,
+    if armed and the theatre is in crisis, may start a war (chance λ_arm s).
+    """
+    theatres, p = model.theatres, model.parameters
+    before = theatres.tension[k].copy()
+    theatres.tension[k] = np.where(mask, clip01(before + p.incident_tension_gain * severity), before)
+    theatres.incidents[k] += mask
+    theatres.no_trigger[k] = np.where(mask, theatres.no_trigger[k] * (1.0 - severity * trigger_chance(theatres.tension[k], p)),
+                                      theatres.no_trigger[k])
+    if armed:
+        theatres.no_escalation[k] = np.where(mask, theatres.no_escalation[k] * (1.0 - p.armed_incident_escalation * severity),
+                                             theatres.no_escalation[k])
+    return before, theatres.tension[k].copy()
+
+
+def transition_note(model, k, chance, draws):
+    """The log note of a theatre's change of state: tension, the draw against its chance, opportunity and its terms."""
     tension, opportunity, terms = model.theatres.tension[k].copy(), model.opportunity[k].copy(), model.opportunity_terms[k]
+    incidents = model.theatres.incidents[k].copy()
 
     def note(lanes):
         named = [", ".join(f"{name} {value:+.3f}" for name, value in zip(trace.OPPORTUNITY_TERMS, values))
                  for values in zip(*(term[lanes].tolist() for term in terms))]
-        return [f"tension={t:.3f}{'' if h != h else f' hazard={h:.4f} draw={d:.4f}'} opportunity={o:.3f} ({shown})"
-                for t, h, d, o, shown in zip(tension[lanes].tolist(), hazard[lanes].tolist(), draws[lanes].tolist(),
-                                             opportunity[lanes].tolist(), named)]
+        return [f"tension={t:.3f} incidents={n:g}{'' if h != h else f' chance={h:.4f} draw={d:.4f}'} opportunity={o:.3f} ({shown})"
+                for t, n, h, d, o, shown in zip(tension[lanes].tolist(), incidents[lanes].tolist(), chance[lanes].tolist(),
+                                                draws[lanes].tolist(), opportunity[lanes].tolist(), named)]
 
     return note
 
@@ -156,10 +231,11 @@ def enter_state(model, k, state, mask):
     theatres.peak_state[k] = np.maximum(theatres.peak_state[k], now)
     resolution = theatres.crisis_resolution[k]
     first_crisis = theatres.first_crisis_step[k]
-    crisis = mask & (now == CRISIS)
+    crisis = mask & (now == CRISIS) & (previous != CONFLICT)
     if crisis.any():
         first_crisis[crisis & (first_crisis < 0)] = model.step_index
         resolution[crisis & (resolution != ENDED_IN_CONFLICT)] = ONGOING
+        theatres.crisis_count[k] += crisis
     de_escalated = mask & (now == DE_ESCALATION) & (previous == CRISIS) & (resolution == ONGOING)
     resolution[de_escalated] = DE_ESCALATED
     conflict = mask & (now == CONFLICT)
@@ -169,38 +245,49 @@ def enter_state(model, k, state, mask):
         first_conflict[conflict & (first_conflict < 0)] = model.step_index
         resolution[conflict] = ENDED_IN_CONFLICT
         theatres.conflict_steps_left[k][conflict] = model.rates.conflict_steps[conflict]
+        theatres.tension[k] = np.where(conflict, np.maximum(theatres.tension[k], model.parameters.conflict_tension), theatres.tension[k])
         adjudicate_conflict(model, k, conflict)
 
 
+def war_memory_change(outcome, params):
+    """What a war's outcome adds to the partners' war memory: +1 a victory, -1 a defeat, -stalemate_cost a stalemate."""
+    return np.where(outcome == RESTORED, 1.0, np.where(outcome == GAINS, -1.0, -params.stalemate_cost))
+
+
 def adjudicate_conflict(model, k, mask):
-    """Adjudicate a conflict's outcome in the masked lanes; allies rally or fracture by outcome. Logs the draw and modifiers."""
+    """Adjudicate a conflict's outcome in the masked lanes; the outcome enters the partners' war memory. Logs the draw."""
     p, theatres = model.parameters, model.theatres
     u = np.full(model.lane_count, np.nan)
     for lane in lanes_in(mask):
         u[lane] = model.adjudication_draws(int(lane))[model.step_index, k]
-    balance, credibility, cohesion = model.balance[k].copy(), model.us_credibility.copy(), model.cohesion.copy()
-    outcome, logit, p_gain, p_restored = adjudicate(balance=balance, us_credibility=credibility,
-                                                                  cohesion=cohesion, u=u, params=p)
+    balance, credibility, coherence = model.balance[k].copy(), model.us_credibility.copy(), model.coherence.copy()
+    outcome, logit, p_gain, p_restored = adjudicate(balance=balance, us_credibility=credibility, coherence=coherence, u=u, params=p)
     before = theatres.outcome[k].copy()
     theatres.outcome[k] = np.where(mask, np.maximum(before, outcome), before)
     event_id = f"{THEATRES[k].value}_conflict"
 
     def details(lanes):
         return [f"{ConflictOutcome(int(o)).label}; " + text for o, text in zip(outcome[lanes].tolist(), lane_notes(
-            "draw={:.4f} balance={:.3f} us_credibility={:.3f} cohesion={:.3f} logit={:.3f} p_adversary_gains={:.3f} "
-            "p_deterrence_restored={:.3f}", u, balance, credibility, cohesion, logit, p_gain, p_restored)(lanes))]
+            "draw={:.4f} balance={:.3f} us_credibility={:.3f} coherence={:.3f} logit={:.3f} p_adversary_gains={:.3f} "
+            "p_deterrence_restored={:.3f}", u, balance, credibility, coherence, logit, p_gain, p_restored)(lanes))]
 
     model.log.record(mask, event_id, "adjudication", f"theatres.{THEATRES[k].value}.outcome", "adjudicate", np.nan,
-                    before, outcome, details)
-    for sign, hit in ((-1.0, mask & (outcome == GAINS)), (1.0, mask & (outcome == RESTORED))):
-        if not hit.any():
-            continue
-        changes = [model.shift(f"actors.{ally.value}.reliability.{LEAD_PARTNER.value}", sign * p.war_credibility_effect, hit)
-                   for ally in ALLIES]
-        changes += [model.shift(f"ties.{name}", sign * p.war_tie_effect, hit) for name in model.ties]
-        for name, before_change, after_change in changes:
-            model.log.record(hit, event_id, "adjudication", name, "rally" if sign > 0 else "fracture", np.nan,
-                            before_change, after_change)
+                     before, outcome, details)
+    remember_war(model, event_id, war_memory_change(outcome, p), outcome == GAINS, mask)
+
+
+def remember_war(model, event_id, change, lost, mask):
+    """A war's outcome in the masked lanes: the memory moves by `change`; allies' views of the US and every tie jump by
+    the same shares the memory then keeps in their targets; a lost war counts as a policy reversal. Logged."""
+    p = model.parameters
+    name, before, after = model.shift("war_memory", change, mask)
+    model.log.record(mask, event_id, "adjudication", name, "add", np.nan, before, after)
+    changes = [model.shift(f"actors.{ally.value}.reliability.{LEAD_PARTNER.value}", change * p.war_credibility_effect, mask)
+               for ally in ALLIES]
+    changes += [model.shift(f"ties.{tie}", change * p.war_tie_effect, mask) for tie in model.ties]
+    for name, before, after in changes:
+        model.log.record(mask, event_id, "adjudication", name, "add", np.nan, before, after)
+    model.policy_change = np.where(mask & lost, model.policy_change + p.war_consistency_shock, model.policy_change)
 
 
 def end_conflict(model, k, mask):
@@ -210,10 +297,10 @@ def end_conflict(model, k, mask):
     theatres.pressure[k][mask] = 0.0
     adversary = model.actors[theatres.adversary[k]]
     name, before, after = model.assign(f"actors.{adversary.actor.value}.resolve",
-                                      adversary.profile["resolve"] * (1.0 - p.conflict_resolve_cost), mask)
+                                       adversary.profile["resolve"] * (1.0 - p.conflict_resolve_cost), mask)
     tension = theatres.tension[k].copy()
     model.log.record(mask, f"{THEATRES[k].value}_conflict_end", "theatre", name, "multiply", 1.0 - p.conflict_resolve_cost,
-                    before, after, lane_notes("tension={:.3f}; pressure ended", tension))
+                     before, after, lane_notes("tension={:.3f}; pressure ended", tension))
 
 
 def force_contingency(model, theatre, state, mask):
@@ -221,7 +308,7 @@ def force_contingency(model, theatre, state, mask):
     k = THEATRES.index(theatre)
     theatres, p = model.theatres, model.parameters
     floor = {EscalationState.GREY_ZONE: p.grey_zone_threshold, EscalationState.CRISIS: p.crisis_threshold,
-             EscalationState.CONFLICT: p.conflict_threshold}.get(state)
+             EscalationState.CONFLICT: p.conflict_tension}.get(state)
     tension = theatres.tension[k]
     if floor is not None:
         target = np.maximum(tension, np.minimum(1.0, floor + p.contingency_tension_margin))

@@ -18,8 +18,9 @@ from ..expressions import ExpressionError, parse_condition
 from ..limits import MAX_STEPS
 from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
-from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS, INSTITUTION_INFO,
-                     INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor)
+from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
+                     INSTITUTION_STATUS_BY_LABEL, LEAD_PARTNER, PARTNERS, RANKS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor,
+                     BodyRole)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -31,7 +32,6 @@ AdversaryName = Literal[tuple(a.value for a in ADVERSARIES)]
 TheatreName = Literal[tuple(t.value for t in THEATRES)]
 DomainName = Literal[tuple(d.value for d in DOMAINS)]
 StateLabel = Literal[tuple(STATE_BY_LABEL)]
-InstitutionName = Literal[tuple(i.value for i in INSTITUTIONS)]
 InstitutionStatusLabel = Literal[tuple(INSTITUTION_STATUS_BY_LABEL)]
 InstitutionAction = Literal[tuple(INSTITUTION_ACTIONS)]
 
@@ -133,10 +133,48 @@ class Relations(Strict):
     japan_rok_grievance: Unit = Field(0.0, description="Stock of unresolved Japan-ROK historical grievance, 0-1")
 
 
-Institutions = _keyed(
-    "Institutions", "The institutionalisation stock of the trilateral and the status of each named institution.",
-    {"level": (Unit, Field(description="Institutionalisation of the trilateral (a stock built by activity), 0-1"))}
-    | {i.value: (InstitutionStatusLabel, Field("absent", description=INSTITUTION_INFO[i])) for i in INSTITUTIONS})
+class Institutions(Strict):
+    """The institutionalisation stock of the trilateral (the bodies that build it are declared under `bodies`)."""
+
+    level: Unit = Field(description="Institutionalisation of the trilateral (a stock built by activity), 0-1")
+
+
+PartnerName = Literal[tuple(a.value for a in PARTNERS)]
+
+
+class BodySpec(Strict):
+    """A coordination body or agreement among the partners: who takes part, at what rank and how often it meets, whether
+    it is built to last, what else it does, and its status at the start."""
+
+    description: str = ""
+    members: list[PartnerName] = Field(min_length=2, description="The partners taking part (two or all three)")
+    level: Literal[tuple(r.value for r in RANKS)] = Field(
+        description="Rank at which it meets: leaders, ministers, officials (senior officials) or working (working level)")
+    meetings_per_year: Annotated[float, Field(ge=0.0, le=52.0)] = Field(
+        description="How often it is due to meet (0: an agreement that does not meet)")
+    permanent: bool = Field(False, description="Built to last: a secretariat, a treaty or a standing schedule (its "
+                                               "meetings need less willingness; it never lapses quietly; if all "
+                                               "three partners take part it adds standing activity)")
+    role: Literal[tuple(r.value for r in BodyRole)] = Field(
+        "none", description="What it does beyond meeting: nuclear_consultation (assures the members other than the US), "
+                            "warning_sharing (missile-warning data: tempo in missile defence and ISR), "
+                            "intelligence_sharing (supports its members' ties)")
+    status: InstitutionStatusLabel = Field("active", description="Status at the start")
+    last_met: Optional[dt.date] = Field(
+        None, description="When it last met before the start (default: half a cycle before the start, if it operates and meets)")
+
+    @field_validator("members")
+    @classmethod
+    def _distinct_members(cls, members):
+        if len(set(members)) != len(members):
+            raise ValueError(f"a member is listed twice: {members}")
+        return members
+
+    @model_validator(mode="after")
+    def _role_needs_members(self):
+        if self.role == BodyRole.NUCLEAR_CONSULTATION.value and LEAD_PARTNER.value not in self.members:
+            raise ValueError(f"a nuclear consultative body needs '{LEAD_PARTNER.value}' among its members")
+        return self
 Domains = _keyed("Domains", "Interoperability in each of the cooperation domains, 0-1.", {d.value: (Unit, ...) for d in DOMAINS})
 
 
@@ -212,6 +250,40 @@ class SnapElection(Strict):
     outcomes: dict[Identifier, Unit] = Field(description="Government profile name -> base probability (sum 1)")
 
 
+INCIDENT_KINDS = ("missile_test", "nuclear_test", "incursion", "exercise", "collision", "radar_lock_on", "cyber_attack",
+                  "diplomatic", "shelling", "sinking", "landmine", "clash", "other")
+ARMED_INCIDENTS = ("shelling", "sinking", "landmine", "clash")  # incidents with armed force: they may turn a crisis into war
+
+
+class Incident(Strict):
+    """Effect: an incident short of a crisis (a test, an incursion, a collision, a shelling): tension rises by its
+    severity and it may set off a crisis, through the model (docs/ODD.md 7.7)."""
+
+    theatre: TheatreName = Field(description="Where it happens")
+    by: ActorName = Field(description="Who carries it out")
+    against: Optional[ActorName] = Field(None, description="Whom it is aimed at, if anyone")
+    kind: Literal[INCIDENT_KINDS] = Field(description="What it is; " + ", ".join(ARMED_INCIDENTS) + " are armed")
+    severity: Unit = Field(description="Size, 0-1: a short-range launch about 0.2, an ICBM launch or a nuclear test about 1")
+
+    @property
+    def armed(self):
+        """Whether armed force was used (an armed incident during a crisis may start a war)."""
+        return self.kind in ARMED_INCIDENTS
+
+
+class Meeting(Strict):
+    """Effect: a meeting of a declared body held now (outside its cadence): it counts like any meeting the body holds."""
+
+    body: Identifier = Field(description="A body declared under `bodies`")
+
+
+class TrackChange(Strict):
+    """Effect: open or close a declared negotiation track (its concessions apply while it holds)."""
+
+    name: Identifier = Field(description="A track declared under `tracks`")
+    action: Literal["open", "close"]
+
+
 class CoerciveSignal(Strict):
     """Effect: a partner's show of force or threat toward an adversary in a theatre."""
 
@@ -236,9 +308,10 @@ class EconomicCoercion(Strict):
 
 
 class InstitutionChange(Strict):
-    """Effect: create, notice for termination, suspend, restore or end a named institution."""
+    """Effect: create, propose, sign, bring into force, fail to sign, notice, suspend, restore, let lapse or end a body
+    or agreement."""
 
-    name: InstitutionName
+    name: Identifier = Field(description="A body or agreement declared under `bodies`")
     action: InstitutionAction
 
 
@@ -259,6 +332,9 @@ class Effect(Strict):
     parameter: Optional[str] = Field(None, description="Set the named parameter to `value` from now on (or until `until`)")
     election: Optional[SnapElection] = None
     coercive_signal: Optional[CoerciveSignal] = None
+    incident: Optional[Incident] = None
+    meeting: Optional[Meeting] = None
+    track: Optional[TrackChange] = None
     economic_coercion: Optional[EconomicCoercion] = None
     until: Optional[dt.date] = Field(
         None, description="set/add/multiply/shock/parameter/economic_coercion: undo the change on the first step on or after this date "
@@ -305,7 +381,7 @@ class Effect(Strict):
     @staticmethod
     def operations():
         """The operation keys an effect may carry."""
-        return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute",
+        return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute", "incident", "meeting", "track",
                 "upkeep", "institution", "election", "coercive_signal", "economic_coercion")
 
     @property
@@ -414,6 +490,72 @@ Parameters = create_model(
     **{p.name: _parameter_field(p) for p in CATALOGUE})
 
 
+UNDOABLE_CONCESSIONS = ("set", "add", "multiply", "parameter")  # what a track may hold in force (each is taken back when it ends)
+
+
+class TrackSpec(Strict):
+    """A negotiation or engagement track between named actors: concessions in force while it holds, and what ends it."""
+
+    description: str = ""
+    between: list[ActorName] = Field(min_length=2, description="The actors negotiating")
+    opens: Optional[dt.date] = Field(None, description="When it opens (or open it with a `track` effect)")
+    deadline: Optional[dt.date] = Field(None, description="It ends on this date if still open (a missed deadline)")
+    ends_when: Optional[str] = Field(None, description="A condition on model state that ends it (a breach), e.g. "
+                                                       "'theatres.korea.incidents >= 1'")
+    concessions: list[Effect] = Field(min_length=1, description="Effects in force while the track holds (set, add, "
+                                                                 "multiply or parameter; each is taken back when it ends)")
+
+    @field_validator("ends_when")
+    @classmethod
+    def _parse_ends_when(cls, text):
+        if text is not None:
+            try:
+                parsed_condition(text)
+            except ExpressionError as exc:
+                raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
+        return text
+
+    @field_validator("concessions")
+    @classmethod
+    def _undoable(cls, concessions):
+        for effect in concessions:
+            if effect.operation not in UNDOABLE_CONCESSIONS:
+                raise ValueError(f"a concession must be one of {', '.join(UNDOABLE_CONCESSIONS)} (it is taken back when the "
+                                 f"track ends); found '{effect.operation}'")
+            if effect.until is not None:
+                raise ValueError("a concession lasts as long as its track: 'until' does not apply")
+        return concessions
+
+    def condition(self):
+        """The parsed `ends_when` condition, or None."""
+        return parsed_condition(self.ends_when) if self.ends_when is not None else None
+
+
+class ProgrammeSpec(Strict):
+    """An actor's capability programme: its military capability follows a dated path, or grows at a rate up to a ceiling;
+    its tests (missile or nuclear incidents by the actor) add to it."""
+
+    description: str = ""
+    actor: ActorName
+    path: Optional[list[tuple[dt.date, NonNegative]]] = Field(
+        None, description="Capability at dates, linear in between (flat before the first and after the last)")
+    rate_per_year: Optional[float] = Field(None, ge=-1.0, le=1.0, description="Yearly change of capability (instead of a path)")
+    ceiling: Optional[NonNegative] = Field(None, description="Most the capability reaches at `rate_per_year`")
+    test_gain: NonNegative = Field(0.0, le=1.0, description="Capability added per unit severity of each test by the actor")
+
+    @model_validator(mode="after")
+    def _path_or_rate(self):
+        if (self.path is None) == (self.rate_per_year is None):
+            raise ValueError("a programme needs exactly one of 'path' and 'rate_per_year'")
+        if self.path is not None:
+            dates = [date for date, _ in self.path]
+            if len(dates) < 1 or dates != sorted(dates) or len(set(dates)) != len(dates):
+                raise ValueError("'path' needs dates in increasing order")
+        if self.ceiling is not None and self.rate_per_year is None:
+            raise ValueError("'ceiling' goes with 'rate_per_year'")
+        return self
+
+
 class Scenario(Strict):
     """A complete scenario: the world at the start, the dynamics' parameters and the events."""
 
@@ -426,6 +568,9 @@ class Scenario(Strict):
     actors: Actors
     relations: Relations
     institutions: Institutions
+    bodies: dict[Identifier, BodySpec] = Field(default_factory=dict, description="Coordination bodies and agreements among the partners")
+    tracks: dict[Identifier, TrackSpec] = Field(default_factory=dict, description="Negotiation or engagement tracks")
+    programmes: dict[Identifier, ProgrammeSpec] = Field(default_factory=dict, description="Capability programmes")
     domains: Domains
     theatres: Theatres
     elections: list[Election] = Field(default_factory=list)
@@ -473,13 +618,8 @@ class Scenario(Strict):
         weights = p.cohesion_weight_consistency + p.cohesion_weight_coherence + p.cohesion_weight_credibility
         if abs(weights - 1.0) > 1e-6:
             problems.append((("parameters", "cohesion_weight_consistency"), f"the three cohesion weights must sum to 1 (they sum to {weights:.3f})"))
-        if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_threshold:
-            problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_threshold"))
-        if not (p.partnership_rupture_cohesion < p.partnership_strained_cohesion < p.partnership_functioning_cohesion
-                <= p.partnership_institutionalised_cohesion):
-            problems.append((("parameters", "partnership_functioning_cohesion"),
-                             "expected partnership_rupture_cohesion < partnership_strained_cohesion < "
-                             "partnership_functioning_cohesion <= partnership_institutionalised_cohesion"))
+        if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_tension:
+            problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_tension"))
         for i, election in enumerate(self.elections):
             for name in election.outcomes:
                 profile_ref(("elections", i, "outcomes", name), name)
@@ -508,6 +648,14 @@ class Scenario(Strict):
                 where = ("events", i, "effects", j)
                 if effect.government is not None:
                     profile_ref((*where, "government", "profile"), effect.government.profile)
+                if effect.track is not None and effect.track.name not in self.tracks:
+                    problems.append(((*where, "track", "name"), f"no track '{effect.track.name}' is declared under tracks"))
+                if effect.meeting is not None and effect.meeting.body not in self.bodies:
+                    problems.append(((*where, "meeting", "body"), f"no body '{effect.meeting.body}' is declared under bodies"))
+                if effect.institution is not None and effect.institution.name not in self.bodies:
+                    hint = difflib.get_close_matches(effect.institution.name, list(self.bodies), n=1)
+                    problems.append(((*where, "institution", "name"), f"no body or agreement '{effect.institution.name}' is declared "
+                                     f"under bodies" + (f"; did you mean '{hint[0]}'?" if hint else "")))
                 if effect.election is not None:
                     for name in effect.election.outcomes:
                         profile_ref((*where, "election", "outcomes", name), name)

@@ -1,0 +1,268 @@
+"""Coordination bodies and agreements among the partners: their meetings, their status and what they feed
+(docs/ODD.md 7.10).
+
+Every body is declared in the scenario (`bodies:`): its members, rank (leaders, ministers, senior
+officials, working level), how often it meets, whether it is built to last (a secretariat, a treaty, a
+standing schedule), an optional role and its status. An operating body comes due on a fixed cadence;
+a due meeting is held when the members are willing (cohesion for the three partners together, the
+pair's tie for two), otherwise postponed. One rule turns meetings into trilateral activity for the
+institutionalisation stock; a body whose meetings keep being postponed lapses quietly unless it is
+built to last. The record of meetings held, disputes and breaks is what the partnership's observable
+state is read from (`partnership.py`).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..world import HISTORY_PAIR, INSTITUTION_STATUS_BY_LABEL, PARTNERS, RANKS, TIE_PAIRS, InstitutionStatus, Rank, pair_name
+from .lanes import lane_notes
+from .theatres import logistic
+
+OPERATING = np.array([1.0 if s.operating else 0.0 for s in InstitutionStatus])  # by status number
+NEVER = -10**6  # the step of something that never happened (far enough back for any window)
+
+
+@dataclass
+class Body:
+    """One declared body in every lane: its declaration and its state (status, last meeting, postponements)."""
+
+    name: str
+    members: tuple              # Actor members, in the world's order of partners
+    rank: Rank
+    meetings_per_year: float
+    permanent: bool
+    role: str
+    status: np.ndarray          # status number per lane
+    last_held: np.ndarray       # step of the last meeting held, per lane
+    postponed_in_row: np.ndarray
+    draws: np.ndarray           # the body's uniform draws (lanes, steps + 1), from its own stream
+
+    @property
+    def trilateral(self):
+        """Whether every partner is a member (its meetings feed the trilateral's stock and state)."""
+        return len(self.members) == len(PARTNERS)
+
+    @property
+    def pairs(self):
+        """The tie pairs among the members."""
+        return [pair for pair in TIE_PAIRS if pair[0] in self.members and pair[1] in self.members]
+
+    @property
+    def ranks_below_leaders(self):
+        """How many ranks the body sits below the leaders (0 for leaders, 3 for the working level)."""
+        return RANKS.index(Rank.LEADERS) - RANKS.index(self.rank)
+
+    def due(self, step, step_weeks):
+        """Whether the body's cadence brings a meeting due at `step` (the same in every lane): every 52 / f weeks."""
+        if self.meetings_per_year <= 0.0:
+            return False
+        per_step = self.meetings_per_year * step_weeks / 52.0
+        return int(step * per_step + 0.5) > int((step - 1) * per_step + 0.5)
+
+
+@dataclass
+class Diplomacy:
+    """The partners' diplomatic record, per lane: the bodies, when each rank of trilateral meeting and each pair's
+    leaders last met, this step's meetings, and the steps of the last public dispute and political break."""
+
+    bodies: list
+    trilateral_last_met: np.ndarray          # (ranks, lanes): step of the last trilateral meeting of each rank
+    leaders_last_met: dict                   # pair name -> step of the last meeting of the pair's leaders, per lane
+    trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
+    leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
+    last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
+    last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
+
+    def start_step(self):
+        """Clear this step's counts."""
+        self.trilateral_held[:] = 0.0
+        for held in self.leaders_held.values():
+            held[:] = 0.0
+
+
+def declare(spec, *, start, step_weeks, draws_for, lanes):
+    """The scenario's bodies as a Diplomacy record; each body draws from its own stream (keyed by its name).
+
+    A body's last meeting is its `last_met` date; an operating body that meets and gives none is taken
+    to have met half a cycle before the start.
+    """
+    bodies = []
+    for name, body in spec.items():
+        status = np.full(lanes, int(INSTITUTION_STATUS_BY_LABEL[body.status]), dtype=np.int64)
+        if body.last_met is not None:
+            last = -(start - body.last_met).days / 7.0 / step_weeks
+        elif body.meetings_per_year > 0 and InstitutionStatus[body.status.upper()].operating:
+            last = -0.5 * 52.0 / body.meetings_per_year / step_weeks
+        else:
+            last = NEVER
+        members = tuple(a for a in PARTNERS if a.value in body.members)
+        bodies.append(Body(name=name, members=members, rank=Rank(body.level), meetings_per_year=body.meetings_per_year,
+                           permanent=body.permanent, role=body.role, status=status,
+                           last_held=np.full(lanes, int(np.floor(last)), dtype=np.int64),
+                           postponed_in_row=np.zeros(lanes, dtype=np.int64), draws=draws_for(f"body:{name}")))
+    trilateral_last = np.full((len(RANKS), lanes), NEVER, dtype=np.int64)
+    leaders_last = {pair_name(pair): np.full(lanes, NEVER, dtype=np.int64) for pair in TIE_PAIRS}
+    for body in bodies:
+        if body.meetings_per_year <= 0:
+            continue
+        if body.trilateral:
+            row = RANKS.index(body.rank)
+            trilateral_last[row] = np.maximum(trilateral_last[row], body.last_held)
+        if body.rank is Rank.LEADERS:
+            for pair in body.pairs:
+                leaders_last[pair_name(pair)] = np.maximum(leaders_last[pair_name(pair)], body.last_held)
+    return Diplomacy(bodies=bodies, trilateral_last_met=trilateral_last, leaders_last_met=leaders_last,
+                     trilateral_held=np.zeros((len(RANKS), lanes)),
+                     leaders_held={pair_name(pair): np.zeros(lanes) for pair in TIE_PAIRS},
+                     last_dispute=np.full(lanes, NEVER, dtype=np.int64), last_break=np.full(lanes, NEVER, dtype=np.int64))
+
+
+def operating(body):
+    """1.0 where the body operates (active or under notice), else 0.0, per lane."""
+    return OPERATING[body.status]
+
+
+def willingness(model, body):
+    """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them."""
+    if body.trilateral:
+        return model.cohesion
+    return np.minimum.reduce([model.ties[pair_name(pair)] for pair in body.pairs])
+
+
+def hold_chance(model, body):
+    """Chance that a due meeting is held: logistic((willingness - threshold of its rank + permanence support) / width).
+
+    The threshold is the leaders' one, lowered by one step per rank below the leaders.
+    """
+    p = model.parameters
+    threshold = p.meeting_threshold - p.meeting_threshold_step * body.ranks_below_leaders
+    support = p.permanence_support if body.permanent else 0.0
+    return logistic((willingness(model, body) - threshold + support) / p.meeting_width)
+
+
+def hold_meetings(model):
+    """Due meetings of operating bodies are held or postponed; a body postponed too often lapses quietly (logged)."""
+    step = model.step_index
+    for body in model.diplomacy.bodies:
+        if not body.due(step, model.rates.dt):
+            continue
+        live = operating(body) > 0.0
+        if not live.any():
+            continue
+        chance = hold_chance(model, body)
+        draw = body.draws[:, step]
+        held = live & (draw < chance)
+        postponed = live & ~held
+        note = lane_notes(f"{body.rank.value}; chance={{:.3f}} draw={{:.4f}}", chance, draw)
+        if held.any():
+            meet(model, body, held, note)
+        if postponed.any():
+            before = body.postponed_in_row.copy()
+            body.postponed_in_row[postponed] += 1
+            model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}", "postponed", np.nan,
+                             before, body.postponed_in_row, note)
+            if not body.permanent:
+                lapsing = postponed & (body.postponed_in_row >= model.parameters.lapse_after_postponements)
+                if lapsing.any():
+                    before = body.status.copy()
+                    body.status[lapsing] = int(InstitutionStatus.LAPSED)
+                    model.log.record(lapsing, body.name, "meeting", f"institutions.{body.name}", "lapse", np.nan, before,
+                                     body.status.copy(), "stopped meeting: lapsed quietly (no political charge)")
+
+
+def meet(model, body, mask, note=""):
+    """A meeting of `body` held in the masked lanes: trilateral meetings feed the stock, every meeting resets the clocks
+    of its rank and of its members' leaders, and a Japan-ROK leaders' meeting eases grievance. Logged."""
+    step, p, diplomacy = model.step_index, model.parameters, model.diplomacy
+    body.last_held[mask] = step
+    body.postponed_in_row[mask] = 0
+    if body.trilateral:
+        row = RANKS.index(body.rank)
+        model.upkeep_pulse = np.where(mask, model.upkeep_pulse + meeting_activity(p, body), model.upkeep_pulse)
+        diplomacy.trilateral_last_met[row][mask] = step
+        diplomacy.trilateral_held[row] += mask
+    if body.rank is Rank.LEADERS:
+        for pair in body.pairs:
+            name = pair_name(pair)
+            diplomacy.leaders_last_met[name][mask] = step
+            diplomacy.leaders_held[name] += mask
+        if HISTORY_PAIR in body.pairs:
+            relief = np.where(mask, 1.0 - p.summit_grievance_relief, 1.0)
+            model.japan_rok_grievance = model.japan_rok_grievance * relief
+    model.log.record(mask, body.name, "meeting", f"institutions.{body.name}", "held", np.nan, np.nan, np.nan, note)
+
+
+def meeting_activity(params, body):
+    """Trilateral activity one meeting of `body` brings: a_meet × ratio^(ranks below the leaders)."""
+    return params.meeting_activity * params.rank_ratio ** body.ranks_below_leaders
+
+
+def standing_activity(model):
+    """Weekly trilateral activity of the operating trilateral bodies built to last: a_stand × ratio^(ranks below the
+    leaders) for each."""
+    p = model.parameters
+    total = np.zeros(model.lane_count)
+    for body in model.diplomacy.bodies:
+        if body.trilateral and body.permanent:
+            total = total + operating(body) * p.standing_activity * p.rank_ratio ** body.ranks_below_leaders
+    return total
+
+
+def standing_trilateral(model):
+    """Where a trilateral body built to last operates (a secretariat, an institutionalised summit process), per lane."""
+    standing = np.zeros(model.lane_count, dtype=bool)
+    for body in model.diplomacy.bodies:
+        if body.trilateral and body.permanent:
+            standing |= operating(body) > 0.0
+    return standing
+
+
+def covered(model, role, actor):
+    """Where an operating body with `role` counts `actor` among its members, per lane."""
+    found = np.zeros(model.lane_count, dtype=bool)
+    for body in model.diplomacy.bodies:
+        if body.role == role and actor in body.members:
+            found |= operating(body) > 0.0
+    return found
+
+
+def supporting_pair(model, role, pair):
+    """Where an operating body with `role` counts both actors of `pair` among its members, per lane."""
+    found = np.zeros(model.lane_count, dtype=bool)
+    for body in model.diplomacy.bodies:
+        if body.role == role and pair in body.pairs:
+            found |= operating(body) > 0.0
+    return found
+
+
+def named(model, name):
+    """The declared body called `name`."""
+    return next(body for body in model.diplomacy.bodies if body.name == name)
+
+
+def change_status(model, name, action, status, mask):
+    """Event effect: give a body a new status in the masked lanes; return the status numbers before, per lane.
+
+    Taking an operating body to a lower status counts as a policy reversal, except a quiet lapse; ending
+    one is a political break; a failed signing costs the parties' tie and is a public dispute.
+    """
+    body = named(model, name)
+    p, diplomacy = model.parameters, model.diplomacy
+    before = body.status.copy()
+    body.status[mask] = int(status)
+    if action == "create" or action == "restore":
+        body.postponed_in_row[mask] = 0
+    if action == "create" and body.meetings_per_year > 0:
+        meet(model, body, mask, "founding meeting")
+    reversal = mask & (OPERATING[before] > 0.0) & (body.status < before) & (action != "lapse")
+    model.policy_change = np.where(reversal, model.policy_change + p.institution_break_shock, model.policy_change)
+    if action == "end":
+        diplomacy.last_break[mask & (OPERATING[before] > 0.0)] = model.step_index
+    if action == "fail_signing":
+        damping = 1.0 - p.shock_damping * model.institution_level
+        for pair in body.pairs:
+            model.shift(f"ties.{pair_name(pair)}", -p.failed_signing_cost * damping, mask)
+        diplomacy.last_dispute[mask] = model.step_index
+    return before
+
