@@ -25,11 +25,12 @@ from ..scenario.schema import Strict, Unit
 from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL
 
 Window = tuple[dt.date, dt.date]
-STATISTICS = ("at", "min", "max", "mean", "change", "argmin", "argmax")
+STATISTICS = ("at", "min", "max", "mean", "sum", "onsets", "change", "argmin", "argmax")
 DATE_STATISTICS = ("argmin", "argmax")  # give a date, compared with `within`
 COMPARISONS = ("above", "below", "at_least", "at_most", "between", "within")
 STATISTIC_WORDS = {"at": "{v} on {a}", "min": "lowest {v} over {a}..{b}", "max": "highest {v} over {a}..{b}",
-                   "mean": "mean {v} over {a}..{b}", "change": "change in {v} from {a} to {b}",
+                   "mean": "mean {v} over {a}..{b}", "sum": "total {v} over {a}..{b}",
+                   "onsets": "crisis onsets in {v} over {a}..{b}", "change": "change in {v} from {a} to {b}",
                    "argmin": "date of the lowest {v} over {a}..{b}", "argmax": "date of the highest {v} over {a}..{b}"}
 
 
@@ -52,6 +53,9 @@ class Measure(Strict):
     min: Optional[Window] = Field(None, description="The lowest value over [from, to]")
     max: Optional[Window] = Field(None, description="The highest value over [from, to]")
     mean: Optional[Window] = Field(None, description="The mean value over [from, to]")
+    sum: Optional[Window] = Field(None, description="The sum over [from, to] (counts such as meetings and incidents)")
+    onsets: Optional[Window] = Field(None, description="The number of crisis onsets over [from, to]: steps at which a "
+                                                      "theatre's state (state_<theatre>) rises to crisis or above from below")
     change: Optional[Window] = Field(None, description="The value on `to` minus the value on `from`")
     argmin: Optional[Window] = Field(None, description="The date of the lowest value over [from, to] (compare with `within`)")
     argmax: Optional[Window] = Field(None, description="The date of the highest value over [from, to] (compare with `within`)")
@@ -167,6 +171,10 @@ def _problems(patterns, scenario):
                     problems += _variable_problems(reference.variable, here + (check.comparison, "variable"))
             for measure, path in measures:
                 problems += _date_problems(measure.dates, path + (measure.statistic,), start, end)
+                measured = [measure.variable] if measure.variable else check.variables
+                if measure.statistic == "onsets" and not all(v.startswith("state_") for v in measured):
+                    problems.append((path + ("onsets",), "'onsets' counts crisis onsets: it applies to a theatre's state "
+                                                         "(state_<theatre>)"))
             if check.within is not None:
                 problems += _date_problems(check.within, here + ("within",), start, end)
             values = reference if check.comparison == "between" else [reference]
@@ -250,10 +258,14 @@ def measure_values(measure, matrix, dates):
         first, last = (max(0, np.searchsorted(dates, d, side="right") - 1) for d in window)
         return matrix[:, last] - matrix[:, first]
     inside = (dates >= window[0]) & (dates <= window[1])
+    if statistic == "onsets":
+        crisis = matrix >= int(STATE_BY_LABEL["crisis"])
+        rises = np.concatenate([np.zeros((len(matrix), 1), dtype=bool), crisis[:, 1:] & ~crisis[:, :-1]], axis=1)
+        return rises[:, inside].sum(axis=1).astype(float)
     values, span = matrix[:, inside], dates[inside]
     if statistic in DATE_STATISTICS:
         return span[(np.argmin if statistic == "argmin" else np.argmax)(values, axis=1)]
-    return {"min": np.min, "max": np.max, "mean": np.mean}[statistic](values, axis=1)
+    return {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum}[statistic](values, axis=1)
 
 
 def _operand(value, variable, series):

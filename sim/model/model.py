@@ -62,13 +62,14 @@ class WargameModel(mesa.Model):
     `sim.run_one(scenario, seed=s, run=i)`, or `sim.BatchModel` with `mesa.batch_run`; see docs/api.md.
     Mesa's own `model.rng` is lane 0's and the dynamics never draw from it. With `keep_series`
     False only the run summaries are kept (no time series, trace or event log), as exploration
-    needs; `series_dtype` is the precision the time series are kept in. A lane whose state turns
+    needs; `keep_log` False keeps the series without the event log (a calibration reads only the
+    series); `series_dtype` is the precision the time series are kept in. A lane whose state turns
     non-finite fails: it is listed in `failures`, and with `raise_on_failure` (the default for a
     batch of one) ModelStateError is raised at once.
     """
 
     def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, keep_series=True,
-                 series_dtype=np.float64, raise_on_failure=None):
+                 keep_log=None, series_dtype=np.float64, raise_on_failure=None):
         seeds = [_seed_sequence(rng)] if seeds is None else [_seed_sequence(s) for s in seeds]
         super().__init__(rng=np.random.default_rng(_child(seeds[0], 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
@@ -152,7 +153,7 @@ class WargameModel(mesa.Model):
         self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
         self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
-        self.log = EventLog(self, enabled=keep_series)
+        self.log = EventLog(self, enabled=keep_series if keep_log is None else keep_log)
         self.registry = registry.build_registry(self, VARIABLES)
         self.recorded_getters = [self.registry[v.name][0] for v in RECORDED]
         self.event_engine = EventEngine(self, scenario.events, self.draws_for)

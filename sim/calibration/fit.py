@@ -1,0 +1,248 @@
+"""The likelihood-free fit: approximate Bayesian computation by sequential Monte Carlo (pyabc's ABC-SMC) over the
+parameters of the fit file, on a distance over every observed point and the patterns (docs/calibration.md).
+
+One evaluation runs the 2017-2025 replay `runs_per_evaluation` times with one parameter set (the
+runs seeded as `run.py run` seeds them, the same in every evaluation: common random numbers), fits
+the observation models to those runs (`measurement.fit`) and returns the distance
+
+    D = mean over series of CRPS(model) / CRPS(series mean)          (each observed point's predictive)
+        + pattern_weight x (patterns that fail)
+        + crisis_weight x (theatres whose unscripted crisis count lies outside ICB's 90% interval)
+
+with its parts. ABC-SMC keeps, generation after generation, the parameter sets whose distance lies
+below a falling threshold (the median of the previous generation's). Evaluations run on the
+project's executors (the process pool, or a Dask cluster) through `OrderedSampler`, which takes the
+accepted particles in the order they were proposed, each proposal drawn from its own seed: the
+posterior does not depend on the number of workers. pyabc keeps every generation in an SQLite
+database, so a stopped fit resumes at the last finished generation.
+"""
+
+import datetime as dt
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from ..analysis.patterns import check_pattern, load_patterns
+from ..experiment.runner import make_executor
+from ..model import WargameModel
+from ..model.record import RECORDED_VARIABLES
+from ..parameters import PARAMETERS
+from ..scenario import ScenarioError, revise_scenario
+from ..scenario.loader import load_document
+from ..scenario.schema import Strict
+from ..world import THEATRES, EscalationState
+from . import observations as history, scoring
+
+DATABASE = "fit.db"
+
+
+class FitFile(Strict):
+    """A fit: the pattern file (naming the replay), the parameters fitted (priors from the catalogue) and the effort."""
+
+    patterns: str = Field(min_length=1, description="The pattern file, relative to this file; it names the replay scenario")
+    parameters: list[str] = Field(min_length=1, description="Parameters fitted; each is drawn from its calibration prior "
+                                                            "(sim/parameters.py, docs/ODD.md 7.12)")
+    runs_per_evaluation: int = Field(100, ge=1, le=5000)
+    population: int = Field(200, ge=10, le=100000)
+    generations: int = Field(8, ge=1, le=100)
+    pattern_weight: float = Field(0.25, ge=0.0)
+    crisis_weight: float = Field(0.25, ge=0.0)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known(cls, names):
+        unknown = [n for n in names if n not in PARAMETERS]
+        if unknown:
+            raise ValueError(f"not in the parameter catalogue: {', '.join(unknown)}")
+        if len(set(names)) != len(names):
+            raise ValueError("a parameter is listed twice")
+        return names
+
+
+class FitError(Exception):
+    """The fit cannot go on (another fit in the directory, a missing database)."""
+
+
+def load_fit(path):
+    """The fit file at `path` and the pattern file (with its replay scenario) it names."""
+    path = Path(path)
+    fit = load_document(path, FitFile, lambda loaded: [])
+    return fit, load_patterns(path.parent / fit.patterns)
+
+
+class ArraySeries:
+    """The pattern checker's view of runs held in memory, `values` (steps + 1, recorded variables, runs)."""
+
+    def __init__(self, values, dates):
+        self.values = values
+        self.dates = dates
+        self.column = {name: i for i, name in enumerate(RECORDED_VARIABLES)}
+
+    def __call__(self, variable):
+        return self.values[:, self.column[variable], :].T.astype(float)
+
+    def steps(self, variable):
+        """A recorded variable as (steps + 1, runs)."""
+        return self.values[:, self.column[variable], :].astype(float)
+
+
+def scripted_crises(scenario):
+    """Theatre name -> dates of the scenario's contingency effects that put it in crisis (those onsets are scripted)."""
+    found = {}
+    for event in scenario.events:
+        for effect in event.effects:
+            if effect.contingency is not None and effect.contingency.state == EscalationState.CRISIS.label and event.at is not None:
+                steps = -(-(event.at - scenario.start).days // scenario.step_days)  # the first step on or after the date
+                found.setdefault(effect.contingency.theatre, []).append(
+                    np.datetime64(scenario.start + dt.timedelta(days=steps * scenario.step_days)))
+    return found
+
+
+def replay(scenario, runs, seed):
+    """Run the replay `runs` times (runs seeded as run.py seeds them) and return its series (steps + 1, variables, runs)
+    and the step dates."""
+    model = WargameModel(scenario, seeds=[np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(runs)],
+                         keep_series=True, keep_log=False, series_dtype=np.float32)
+    model.run()
+    values, dates = model.recorder.values, np.array(model.dates, dtype="datetime64[D]")
+    failures = model.failures
+    model.release()
+    return values, dates, failures
+
+
+def distance_parts(values, dates, scenario, patterns, observed, crises, fit):
+    """The distance of one parameter set's replay and its parts (a flat dict of numbers)."""
+    series = ArraySeries(values, dates)
+    coefficients, scores = scoring.score_replay(series.steps, dates, observed)
+    failed = [r.pattern.id for r in (check_pattern(p, series) for p in patterns) if r.counts_as_failure]
+    states = {t.value: series.steps(f"state_{t.value}") for t in THEATRES}
+    crisis_scores = scoring.score_crises(states, dates, crises, scripted_crises(scenario))
+    misses = sum(not c.count_within for c in crisis_scores)
+    relative = scoring.relative_crps(scores)
+    parts = {"distance": relative + fit.pattern_weight * len(failed) + fit.crisis_weight * misses,
+             "relative_crps": relative, "patterns_failed": float(len(failed)), "crisis_misses": float(misses)}
+    parts.update({f"crps.{s.model.series}": s.crps / max(s.crps_mean, 1e-9) for s in scores})
+    parts.update({f"crises.{c.theatre}": c.model_mean for c in crisis_scores})
+    parts.update({f"coefficient.{k}": v for k, v in coefficients.as_row().items()})
+    return parts
+
+
+@functools.lru_cache(maxsize=4)
+def _context(fit_path):
+    """What an evaluation needs, loaded once per process: the fit, the patterns and replay, the observations, the crises."""
+    fit, backtest = load_fit(fit_path)
+    return fit, backtest, history.load_observations(), history.load_crises()
+
+
+def evaluate(point, *, fit_path, seed, runs=None):
+    """One particle: the replay with the parameter values of `point`, scored; an invalid set has an infinite distance.
+
+    `runs` replaces the fit file's runs per evaluation (a screen may use fewer)."""
+    fit, backtest, observed, crises = _context(str(fit_path))
+    overrides = [f"parameters.{name}={_value(name, value)}" for name, value in point.items()]
+    try:
+        scenario = revise_scenario(backtest.scenario, overrides)
+    except ScenarioError:
+        return {"distance": math.inf}
+    values, dates, failures = replay(scenario, runs or fit.runs_per_evaluation, seed)
+    if failures:
+        return {"distance": math.inf}
+    return distance_parts(values, dates, scenario, backtest.patterns, observed, crises, fit)
+
+
+def _value(name, value):
+    """A drawn value as the parameter takes it (integers rounded)."""
+    return int(round(float(value))) if PARAMETERS[name].integer else float(value)
+
+
+def prior(fit):
+    """pyabc's prior: each fitted parameter uniform over its calibration prior."""
+    import pyabc
+
+    return pyabc.Distribution(**{name: pyabc.RV("uniform", PARAMETERS[name].calibration_prior[0],
+                                               PARAMETERS[name].calibration_prior[1] - PARAMETERS[name].calibration_prior[0])
+                                 for name in fit.parameters})
+
+
+def _simulate(payload, seed):
+    """Run one of pyabc's particle evaluations in a worker, with the global draws pyabc makes seeded by `seed`."""
+    import cloudpickle
+
+    np.random.seed(seed)
+    return cloudpickle.loads(payload)()
+
+
+def _ordered_sampler(executor, root_seed, batch):
+    """pyabc's Sampler that evaluates proposals in batches on `executor` and keeps the first n accepted in proposal order."""
+    import cloudpickle
+    from pyabc.sampler import Sampler
+
+    class OrderedSampler(Sampler):
+        """Proposal i of generation t draws from its own seed and is accepted or not in the order of i: the same
+        particles whatever the number of workers."""
+
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+            payload = cloudpickle.dumps(simulate_one)
+            sample = self._create_empty_sample()
+            accepted = evaluated = start = 0
+            while accepted < n and evaluated < max_eval:
+                seeds = [int(np.random.SeedSequence(root_seed, spawn_key=(t + 1, i)).generate_state(1)[0])
+                         for i in range(start, start + batch)]
+                futures = [executor.submit(_simulate, payload, s) for s in seeds]
+                for future in futures:
+                    particle = future.result()
+                    if accepted < n and evaluated < max_eval:
+                        sample.append(particle)
+                        evaluated += 1
+                        accepted += bool(particle.accepted)
+                start += batch
+            self.nr_evaluations_ = evaluated
+            if accepted < n:
+                sample.ok = False
+            return sample
+
+    return OrderedSampler()
+
+
+def run_fit(fit_path, out, *, seed=0, workers=None, scheduler=None, echo=print):
+    """Run (or resume) the fit into `out`; return pyabc's History."""
+    import pyabc
+
+    fit, _ = load_fit(fit_path)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    database = f"sqlite:///{(out / DATABASE).resolve()}"
+    model = functools.partial(evaluate, fit_path=str(Path(fit_path).resolve()), seed=seed)
+    with make_executor(workers, scheduler) as executor:
+        batch = 4 * max(1, workers or 2)
+        abc = pyabc.ABCSMC(model, prior(fit), lambda x, x0: x["distance"], population_size=fit.population,
+                           sampler=_ordered_sampler(executor, seed, batch), eps=pyabc.QuantileEpsilon(alpha=0.5))
+        if (out / DATABASE).exists():
+            history_ = abc.load(database)
+            done = history_.max_t + 1
+            echo(f"resuming the fit: {done} of {fit.generations} generations stored")
+        else:
+            np.random.seed(seed)
+            history_ = abc.new(database, {"distance": 0.0})
+            done = 0
+        if done < fit.generations:
+            np.random.seed(int(np.random.SeedSequence(seed, spawn_key=(0, done)).generate_state(1)[0]))
+            history_ = abc.run(max_nr_populations=fit.generations - done)
+    return history_
+
+
+def posterior(history_, size, seed):
+    """`size` parameter sets drawn (with replacement, by weight) from the last generation, with their distance parts:
+    a DataFrame, one row per set, `sample` first."""
+    frame, weights = history_.get_distribution(m=0, t=history_.max_t)
+    parts = history_.get_weighted_sum_stats_for_model(m=0, t=history_.max_t)[1]
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(frame), size=size, replace=True, p=np.asarray(weights) / np.sum(weights))
+    table = frame.reset_index(drop=True).iloc[chosen].reset_index(drop=True)
+    table.insert(0, "sample", [f"{i:04d}" for i in range(size)])
+    extra = pd.DataFrame([parts[i] for i in chosen])
+    return table, extra

@@ -1,0 +1,158 @@
+"""Scores of a replay against the measured history: predictive bands and their coverage, the continuous ranked
+probability score (CRPS, with `scoringrules`) against two naive forecasts, and the ICB crises.
+
+Every observed point gets a predictive distribution: the runs' values pushed through the series'
+observation model (`measurement.predictive`). A point is covered by the 50% (90%) band when it lies
+between the distribution's 25th and 75th (5th and 95th) percentiles. The naive forecasts of a point
+are the series' previous observed value (persistence; the first point of a series has none) and the
+series' mean over all its points; a point forecast's CRPS is its absolute error.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scoringrules
+from scipy import stats
+
+from . import measurement
+from .observations import ICB_COVERAGE
+
+DRAWS = 2000  # least number of predictive draws per observed point (runs x draws per run)
+
+
+@dataclass
+class SeriesScore:
+    """One series' points with their predictive bands, and its coverage and CRPS against the naive forecasts."""
+
+    model: measurement.ObservationModel
+    points: pd.DataFrame     # year, observed, p05, p25, p50, p75, p95, in50, in90, crps, persistence, mean
+    coverage50: float
+    coverage90: float
+    crps: float              # the model's mean CRPS over all points
+    crps_mean: float         # the series-mean forecast's, over all points
+    crps_after_first: float  # the model's, over the points persistence forecasts (all but the first)
+    crps_persistence: float
+
+    @property
+    def beats_both(self):
+        """Whether the model's CRPS is lower than both naive forecasts' (each on the points it forecasts)."""
+        return self.crps < self.crps_mean and self.crps_after_first < self.crps_persistence
+
+
+def score_series(model, observed, predictive_draws):
+    """Score one series from its observations (values, years) and its predictive draws (points, draws)."""
+    values, years = np.asarray(observed[0], dtype=float), list(observed[1])
+    quantiles = np.quantile(predictive_draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    crps = scoringrules.crps_ensemble(values, predictive_draws)
+    persistence = np.concatenate([[np.nan], np.abs(np.diff(values))])
+    mean = np.abs(values - values.mean())
+    points = pd.DataFrame({"year": years, "observed": values, "p05": quantiles[0], "p25": quantiles[1], "p50": quantiles[2],
+                           "p75": quantiles[3], "p95": quantiles[4],
+                           "in50": (values >= quantiles[1]) & (values <= quantiles[3]),
+                           "in90": (values >= quantiles[0]) & (values <= quantiles[4]),
+                           "crps": crps, "persistence": persistence, "mean": mean})
+    later = points.iloc[1:]
+    return SeriesScore(model, points, float(points.in50.mean()), float(points.in90.mean()), float(np.mean(crps)),
+                       float(mean.mean()), float(later.crps.mean()) if len(later) else np.nan,
+                       float(later.persistence.mean()) if len(later) else np.nan)
+
+
+def observed_points(observations):
+    """Series name -> (values, years) of every observation a model is declared for (and which falls in the period)."""
+    return {m.series: ([o.value for o in observations[m.series]], [o.year for o in observations[m.series]])
+            for m in measurement.OBSERVATION_MODELS if m.series in observations}
+
+
+def latents(read, dates, points):
+    """Series name -> the model's latent values (points, runs): `read(column)` gives a recorded variable (steps, runs)."""
+    return {name: measurement.latent(measurement.MODELS[name], read(measurement.MODELS[name].variable), dates, years)
+            for name, (_, years) in points.items()}
+
+
+def score_replay(read, dates, observations, seed=0):
+    """Fit the observation models to a replay's runs and score every series: (coefficients, [SeriesScore])."""
+    points = observed_points(observations)
+    found = latents(read, dates, points)
+    coefficients = measurement.fit(found, points)
+    runs = next(iter(found.values())).shape[1]
+    per_run = max(1, -(-DRAWS // runs))
+    scores = [score_series(measurement.MODELS[name], observed,
+                           measurement.predictive(measurement.MODELS[name], coefficients, found[name], observed[1], per_run, seed))
+              for name, observed in points.items()]
+    return coefficients, scores
+
+
+def summary_table(scores):
+    """One row per series: points, coverage of the 50% and 90% bands, the model's CRPS and the naive forecasts'."""
+    return pd.DataFrame([{"series": s.model.series, "variable": s.model.variable, "points": len(s.points),
+                          "coverage_50": s.coverage50, "coverage_90": s.coverage90, "crps": s.crps,
+                          "crps_series_mean": s.crps_mean, "crps_after_first": s.crps_after_first,
+                          "crps_persistence": s.crps_persistence, "beats_both": s.beats_both} for s in scores])
+
+
+def overall(scores):
+    """Coverage over all points pooled, and how many series the model's CRPS beats both naive forecasts on."""
+    points = pd.concat([s.points for s in scores])
+    return {"points": len(points), "coverage_50": float(points.in50.mean()), "coverage_90": float(points.in90.mean()),
+            "series": len(scores), "beats_both": sum(s.beats_both for s in scores)}
+
+
+def relative_crps(scores):
+    """The mean over series of the model's CRPS relative to the series-mean forecast's (below 1: better than the mean)."""
+    return float(np.mean([s.crps / max(s.crps_mean, 1e-9) for s in scores]))
+
+
+# ----------------------------------------------------------------- crises (International Crisis Behavior)
+@dataclass
+class CrisisScore:
+    """A theatre's crises in the ICB coverage period: the model's onsets against ICB's."""
+
+    theatre: str
+    icb_count: int
+    interval: tuple          # exact 90% Poisson interval of the rate behind ICB's count
+    model_mean: float        # mean number of unscripted crisis onsets per run
+    timing: dict             # ICB crisis number -> share of runs with an onset in the trigger's half-year
+
+    @property
+    def count_within(self):
+        """Whether the model's mean count lies within ICB's 90% interval."""
+        return self.interval[0] <= self.model_mean <= self.interval[1]
+
+
+def poisson_interval(count, level=0.9):
+    """The exact (Garwood) interval for the mean of a Poisson count."""
+    tail = (1.0 - level) / 2.0
+    low = 0.0 if count == 0 else stats.chi2.ppf(tail, 2 * count) / 2.0
+    return low, stats.chi2.ppf(1.0 - tail, 2 * count + 2) / 2.0
+
+
+def crisis_onsets(states, dates, scripted=()):
+    """(step, run) of each crisis onset in a theatre's state series (steps, runs): a step in crisis whose previous step was
+    below crisis, leaving out the steps in `scripted` (dates of contingency effects that put the theatre in crisis)."""
+    crisis = states >= 3
+    onset = crisis[1:] & ~crisis[:-1]
+    steps, runs = np.nonzero(onset)
+    steps = steps + 1
+    keep = ~np.isin(dates[steps], np.array(list(scripted), dtype="datetime64[D]"))
+    return steps[keep], runs[keep]
+
+
+def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
+    """Score each theatre's unscripted crisis onsets against the ICB crises of the coverage period."""
+    start, end = (np.datetime64(d) for d in ICB_COVERAGE)
+    scores = []
+    for theatre, states in states_by_theatre.items():
+        steps, runs = crisis_onsets(states, dates, scripted_by_theatre.get(theatre, ()))
+        inside = (dates[steps] >= start) & (dates[steps] <= end)
+        total_runs = states.shape[1]
+        own = [c for c in crises if c.theatre == theatre]
+        timing = {}
+        for crisis in own:
+            half = 0 if crisis.trigger.month <= 6 else 1
+            first = np.datetime64(f"{crisis.trigger.year}-{'01' if half == 0 else '07'}-01")
+            last = np.datetime64(f"{crisis.trigger.year}-{'06-30' if half == 0 else '12-31'}")
+            hit = (dates[steps] >= first) & (dates[steps] <= last)
+            timing[crisis.number] = len(set(runs[hit].tolist())) / total_runs
+        scores.append(CrisisScore(theatre, len(own), poisson_interval(len(own)), float(inside.sum()) / total_runs, timing))
+    return scores
