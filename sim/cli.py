@@ -109,6 +109,23 @@ def _parser():
     explore.add_argument("--no-report", action="store_true", help="do not write the explore report")
     explore.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
 
+    decide = commands.add_parser("decide", help="test policies (levers) in many worlds: robustness, regret, trade-offs "
+                                                "and where the best policies fail (see docs/decide.md)")
+    decide.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment YAML file with levers (see experiments/)")
+    decide.add_argument("--samples", type=int, default=128,
+                        help="policies: the full factorial of the levers if it has at most N, else the status quo and "
+                             "N - 1 drawn by Latin hypercube (default 128)")
+    decide.add_argument("--runs-per-world", type=int, default=10,
+                        help="Monte Carlo runs of each policy in each world (a world scenario under one parameter set); "
+                             "at least 2 (default 10)")
+    decide.add_argument("--seed", type=int, help="root seed (default: the experiment's)")
+    decide.add_argument("--out", type=_directory, help="results directory (default results/decide_<experiment name>)")
+    decide.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    decide.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    decide.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted decision in DIR")
+    decide.add_argument("--quiet", action="store_true", help="no progress bar")
+    decide.add_argument("--no-report", action="store_true", help="do not write the decision report")
+
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
     show.add_argument("--run", type=int, required=True, help="run index")
@@ -299,6 +316,7 @@ def _new_ensemble(args, store, runner):
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
+    from .experiment.decide import DECISION_FILE
     from .experiment.explore import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
@@ -311,6 +329,8 @@ def cmd_run(args):
             return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
         if (directory / DESIGN_FILE).exists():
             return _error(f"{directory} holds an exploration; resume it with: python run.py explore --resume {directory}")
+        if (directory / DECISION_FILE).exists():
+            return _error(f"{directory} holds a decision; resume it with: python run.py decide --resume {directory}")
     else:
         fresh = _new_ensemble(args, store, runner)
         if isinstance(fresh, int):
@@ -438,6 +458,71 @@ def cmd_explore(args):
     print(f"{args.design} design: {len(table)} points x {args.runs_per_point} runs", file=sys.stderr)
     return _execute(directory, created == "created", explore.new_manifest(scenarios, args.runs_per_point, seed), args,
                     prepare=lambda: explore.write_design(directory, description, table), report=report)
+
+
+def _decide_report(directory, quiet):
+    """Write the decision report of a finished decision into DIR/decide (problems are printed, not raised)."""
+    from .analysis.decide_report import write_decide_report
+    from .analysis.report import ReportError
+    from .scenario.errors import printable
+
+    try:
+        print(f"report: {write_decide_report(directory).path}")
+    except ReportError as exc:
+        print(f"no report: {printable(str(exc))}", file=sys.stderr)
+    except OSError as exc:
+        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+
+def cmd_decide(args):
+    """Run every policy of an experiment's levers in every world under the directory's lock, then write the report."""
+    from .experiment import decide, store
+    from .experiment.designs import DesignError
+    from .experiment.parameter_sets import ParameterSetError
+    from .scenario import ScenarioError
+    from .scenario.decision import load_decision
+
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    missing = [name for name in ("ema_workbench", "platypus") if importlib.util.find_spec(name) is None]
+    if missing:
+        return _error(f"run.py decide needs {', '.join(missing)}: pip install -e '.[decide]'")
+    report = None if args.no_report else _decide_report
+    if args.resume:
+        if args.experiment:
+            return _error("--resume takes no experiment file: the directory holds the decision")
+        if not (args.resume / decide.DECISION_FILE).exists():
+            return _error(f"{args.resume} holds no decision to resume (no {decide.DECISION_FILE})")
+        return _execute(args.resume, False, None, args, report=report)
+    if not args.experiment:
+        return _error("give an experiment file (or --resume DIR)")
+    if args.runs_per_world < 2:
+        return _error("--runs-per-world must be at least 2 (the Monte Carlo intervals resample a world's runs)")
+    try:
+        loaded = load_decision(args.experiment)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    seed = loaded.experiment.seed if args.seed is None else args.seed
+    try:
+        design, rows = decide.policies(loaded, args.samples, seed)
+        scenarios = decide.build_scenarios(loaded, rows)
+        sets = decide.parameter_sets(loaded, scenarios)
+    except (DesignError, ParameterSetError) as exc:
+        return _error(str(exc))
+    set_count = len(sets["sets"]) if sets else 1
+    runs = set_count * args.runs_per_world
+    if runs > store.MAX_RUNS:
+        return _error(f"{set_count} parameter sets x {args.runs_per_world} runs per world is more than {store.MAX_RUNS:,} runs")
+    directory = args.out or Path("results") / f"decide_{loaded.experiment.name}"
+    # the store's size check assumes time series, which a decision does not keep: one scenario is checked
+    created = _claim_directory(directory, [scenarios[0][1]], runs, runs, seed, args.workers)
+    if isinstance(created, int):
+        return created
+    description = decide.describe(loaded, design, args.samples, rows, args.runs_per_world, set_count, seed)
+    print(f"{design} design: {len(rows)} policies x {len(loaded.worlds)} world scenarios x {set_count} parameter sets x "
+          f"{args.runs_per_world} runs = {len(scenarios) * runs:,} runs", file=sys.stderr)
+    return _execute(directory, created == "created", decide.new_manifest(scenarios, runs, seed, sets), args,
+                    prepare=lambda: decide.write_decision(directory, description), report=report)
 
 
 def _remove_new(directory, created):
@@ -625,7 +710,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
-                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore}
+                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore,
+                "decide": cmd_decide}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:
