@@ -145,16 +145,27 @@ def regret_by_group(results):
                         index=results.policies["policy"])
 
 
-def failure_box(results, policy_index, min_density=0.8):
+def world_shares(results):
+    """Per policy and world: the share of the world's runs that satisfice."""
+    return np.nanmean(results.satisfices, axis=2)
+
+
+def hopeless_worlds(results):
+    """The worlds in which no policy satisfices in `fail_below` of the runs (no lever tested can help there)."""
+    return (world_shares(results) < results.robustness.get("fail_below", 0.5)).all(axis=0)
+
+
+def failure_box(results, policy_index, among=None, min_density=0.8):
     """(PRIM box or None, failing worlds mask): where in the worlds (world scenario, parameter values) the policy
-    satisfices in fewer than `fail_below` of the runs."""
-    shares = np.nanmean(results.satisfices[policy_index], axis=1)
-    failing = shares < results.robustness.get("fail_below", 0.5)
-    worlds = results.worlds()
+    satisfices in fewer than `fail_below` of the runs; `among` (a mask of worlds) limits the search to those worlds.
+    The mask is over all worlds (False outside `among`)."""
+    among = np.ones(results.satisfices.shape[1], bool) if among is None else among
+    failing = (world_shares(results)[policy_index] < results.robustness.get("fail_below", 0.5)) & among
+    worlds = results.worlds()[among]
     varying = [c for c in worlds.columns if worlds[c].nunique() > 1]
-    if not failing.any() or failing.all() or not varying:
+    if not failing.any() or failing[among].all() or not varying:
         return None, failing
-    return prim_box(worlds[varying], failing, min_density), failing
+    return prim_box(worlds[varying], failing[among], min_density), failing
 
 
-__all__ = ["DecisionResults", "failure_box", "load_decision_results", "policy_table", "regret_by_group", "satisfaction"]
+__all__ = ["DecisionResults", "failure_box", "hopeless_worlds", "world_shares", "load_decision_results", "policy_table", "regret_by_group", "satisfaction"]

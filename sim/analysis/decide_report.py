@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import decide_plots, explore_plots, plots
-from .decide import failure_box, load_decision_results, policy_table, regret_by_group
+from .decide import failure_box, hopeless_worlds, load_decision_results, policy_table, regret_by_group, world_shares
 from .explore import box_conditions
 from .report import Report, _render
 from .results import ReportError
@@ -71,23 +71,52 @@ def lever_sentences(results, table, levers):
     return sentences
 
 
-def _failure_words(results, table, index, box, failing, label):
-    row = table.loc[index]
-    shown = f"{row['policy']} ({label})"
-    count, worlds = int(failing.sum()), len(failing)
+def _failure_words(results, row, box, failing, among):
+    """The policy's failures in words: how many of the worlds searched fail it, and the PRIM box around them."""
     fail_below = results.robustness.get("fail_below", 0.5)
-    head = f"{shown} fails (fewer than {fail_below:.0%} of a world's runs satisfice) in {count} of {worlds} worlds"
+    searched = int(among.sum())
+    scope = "worlds" if searched == len(among) else "worlds in which some policy succeeds"
+    count = int(failing.sum())
+    head = (f"{row['policy']} ({row['label']}) fails (fewer than {fail_below:.0%} of a world's runs satisfice) in "
+            f"{count} of {searched} {scope}")
+    if count == 0 and searched < len(among):
+        return (f"{row['policy']} ({row['label']}) fails in none of the {searched} {scope}: it fails only where every "
+                "policy does.")
     if count == 0:
         return f"{head}: nothing to discover."
-    if count == worlds:
-        return f"{head}: it fails everywhere."
-    if box is None:
-        return f"{head}; the worlds differ in nothing PRIM could use."
-    where = box_conditions(box)
+    if count == searched:
+        return f"{head}: it fails in all of them."
+    where = box_conditions(box) if box is not None else None
     if where is None:
         return f"{head}; PRIM finds no box that separates them from the others."
     return (f"{head}. It fails mainly where {where}: {box.density:.0%} of those worlds fail it (they are {box.mass:.0%} "
-            f"of all worlds and hold {box.coverage:.0%} of its failures)")
+            f"of the {scope} and hold {box.coverage:.0%} of its failures there)")
+
+
+def failure_blocks(results, table, chosen, out):
+    """Sentences and figures on where the chosen policies fail: among all worlds, and (when some worlds fail every
+    policy) among the worlds in which some policy succeeds."""
+    hopeless = hopeless_worlds(results)
+    words, figures = [], []
+    if hopeless.any():
+        groups = pd.Series(results.world_groups()[hopeless]).value_counts()
+        words.append(f"In {int(hopeless.sum())} of {len(hopeless)} worlds no policy satisfices in "
+                     f"{results.robustness.get('fail_below', 0.5):.0%} of the runs: "
+                     + ", ".join(f"{n} of the {group} worlds" for group, n in groups.items())
+                     + ". No lever tested helps there.")
+    scopes = [np.ones(len(hopeless), bool)] + ([~hopeless] if hopeless.any() and not hopeless.all() else [])
+    for index in chosen:
+        row, drawn = table.loc[index], None
+        for scope, among in enumerate(scopes):
+            box, failing = failure_box(results, index, among)
+            words.append(_failure_words(results, row, box, failing, among))
+            if box is not None and box.limits:
+                drawn = (box, "among the worlds in which some policy succeeds" if scope else "among all worlds")
+        if drawn is not None:
+            figures.append(("img", plots.save(explore_plots.prim_limits(drawn[0]), out, f"failures_{row['policy']}"),
+                            f"Where {row['policy']} fails {drawn[1]}: the PRIM box's limits (red) within each restricted "
+                            "input's range (grey)"))
+    return words, figures
 
 
 def write_decide_report(directory, out=None):
@@ -152,21 +181,15 @@ def write_decide_report(directory, out=None):
     words.append(f"{len(front)} of {len(table)} policies are non-dominated over the robustness measures and cost; "
                  f"the cheapest of them is {front.sort_values('cost').iloc[0]['policy']} "
                  f"({front.sort_values('cost').iloc[0]['label']}, cost {front['cost'].min():.2g}).")
-    shares = np.nanmean(results.satisfices.reshape(len(table), len(results.world_scenarios), -1), axis=2)
-    for j, group in enumerate(results.world_scenarios):
-        words.append(f"In the {group} worlds the satisficing share ranges from {_percent(shares[:, j].min())} to "
-                     f"{_percent(shares[:, j].max())} across policies (status quo {_percent(shares[0, j])}).")
+    groups = results.world_groups()
+    for group in results.world_scenarios:
+        shares = np.nanmean(world_shares(results)[:, groups == group], axis=1)
+        words.append(f"In the {group} worlds the satisficing share ranges from {_percent(shares.min())} to "
+                     f"{_percent(shares.max())} across policies (status quo {_percent(shares[0])}).")
     one_at_a_time = lever_sentences(results, table, levers)
 
     chosen = list(dict.fromkeys([*best.index[:FAILURE_BOXES], minimax.name]))
-    failures, failure_figures = [], []
-    for index in chosen:
-        box, failing = failure_box(results, index)
-        failures.append(_failure_words(results, table, index, box, failing, table.loc[index, "label"]))
-        if box is not None and box.limits:
-            path = plots.save(explore_plots.prim_limits(box), out, f"failures_{table.loc[index, 'policy']}")
-            failure_figures.append(("img", path, f"Where {table.loc[index, 'policy']} fails: the PRIM box's limits (red) "
-                                                 "within each restricted input's range (grey)"))
+    failures, failure_figures = failure_blocks(results, table, chosen, out)
 
     blocks += [("h2", "In plain words"), ("list", words)]
     if one_at_a_time:
@@ -213,8 +236,9 @@ def write_decide_report(directory, out=None):
     blocks += [("h2", "Where the best policies fail (PRIM)"),
                ("p", "For the two policies with the highest satisficing share and the minimax-regret policy: the worlds "
                      "in which the policy satisfices in fewer runs than the experiment's fail_below, and the box of world "
-                     "scenarios and parameter values that PRIM (EMA Workbench) finds around them; restrictions that are "
-                     "not significant (quasi-p > 0.05) are left out."),
+                     "scenarios and parameter values that PRIM (EMA Workbench) finds around them, first among all worlds, "
+                     "then among those in which some policy succeeds; restrictions that are not significant "
+                     "(quasi-p > 0.05) are left out."),
                ("list", failures), *failure_figures]
     blocks += [("h2", "What this cannot show"), ("list", [
         "Worlds are only those given: the world scenarios and the parameter sets. A policy robust here may fail in a "
