@@ -35,6 +35,17 @@ SET_HELP = ("override a scenario value, e.g. parameters.tie_rate=0.05, 'actors.r
 OUTSIDE_HELP = "let `extends` name files outside the scenario's folder tree"
 
 
+def _experiment_options(parser, command, what):
+    """The options explore and decide share: seed, results directory, workers, scheduler, resume, quiet, no report."""
+    parser.add_argument("--seed", type=int, help="root seed (default: the experiment's)")
+    parser.add_argument("--out", type=_directory, help=f"results directory (default results/{command}_<experiment name>)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    parser.add_argument("--resume", type=_directory, metavar="DIR", help=f"finish an interrupted {what} in DIR")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-report", action="store_true", help=f"do not write the {what} report")
+
+
 def _parser():
     from . import __version__
 
@@ -100,14 +111,19 @@ def _parser():
                               "N levels of each number, every option of each choice (default lhs)")
     explore.add_argument("--samples", type=int, default=64, help="N, as --design describes (default 64)")
     explore.add_argument("--runs-per-point", type=int, default=20, help="runs of each design point (default 20)")
-    explore.add_argument("--seed", type=int, help="root seed (default: the experiment's)")
-    explore.add_argument("--out", type=_directory, help="results directory (default results/explore_<experiment name>)")
-    explore.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    explore.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
-    explore.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted exploration in DIR")
-    explore.add_argument("--quiet", action="store_true", help="no progress bar")
-    explore.add_argument("--no-report", action="store_true", help="do not write the explore report")
+    _experiment_options(explore, "explore", "exploration")
     explore.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
+
+    decide = commands.add_parser("decide", help="test policies (levers) in many worlds: robustness, regret, trade-offs "
+                                                "and where the best policies fail (see docs/decide.md)")
+    decide.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="experiment YAML file with levers (see experiments/)")
+    decide.add_argument("--samples", type=int, default=128,
+                        help="policies: the full factorial of the levers if it has at most N, else the status quo and "
+                             "N - 1 drawn by Latin hypercube (default 128)")
+    decide.add_argument("--runs-per-world", type=int, default=10,
+                        help="Monte Carlo runs of each policy in each world (a world scenario under one parameter set); "
+                             "at least 2 (default 10)")
+    _experiment_options(decide, "decide", "decision")
 
     show = commands.add_parser("show", help="one run's timeline of events and its trajectories")
     show.add_argument("directory", type=Path, metavar="DIR")
@@ -299,6 +315,7 @@ def _new_ensemble(args, store, runner):
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
+    from .experiment.decide import DECISION_FILE
     from .experiment.explore import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
@@ -311,6 +328,8 @@ def cmd_run(args):
             return _error(f"{directory} holds no ensemble to resume (no {store.MANIFEST})")
         if (directory / DESIGN_FILE).exists():
             return _error(f"{directory} holds an exploration; resume it with: python run.py explore --resume {directory}")
+        if (directory / DECISION_FILE).exists():
+            return _error(f"{directory} holds a decision; resume it with: python run.py decide --resume {directory}")
     else:
         fresh = _new_ensemble(args, store, runner)
         if isinstance(fresh, int):
@@ -383,18 +402,43 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
     return EXIT_OK
 
 
-def _explore_report(directory, quiet):
-    """Write the explore report of a finished exploration into DIR/explore (problems are printed, not raised)."""
-    from .analysis.explore_report import write_explore_report
-    from .analysis.report import ReportError
-    from .scenario.errors import printable
+def _analysis_report(module, function):
+    """The report step of explore or decide: `sim.analysis.<module>.<function>(directory)` writes the report of a
+    finished store; problems are printed, not raised."""
 
-    try:
-        print(f"report: {write_explore_report(directory).path}")
-    except ReportError as exc:
-        print(f"no report: {printable(str(exc))}", file=sys.stderr)
-    except OSError as exc:
-        print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+    def report(directory, quiet):
+        import importlib
+
+        from .analysis.report import ReportError
+        from .scenario.errors import printable
+
+        try:
+            print(f"report: {getattr(importlib.import_module(f'sim.analysis.{module}'), function)(directory).path}")
+        except ReportError as exc:
+            print(f"no report: {printable(str(exc))}", file=sys.stderr)
+        except OSError as exc:
+            print(f"no report: cannot write it ({exc.strerror or exc}); the results are complete", file=sys.stderr)
+
+    return report
+
+
+def _experiment_command(args, modules, command, marker, report):
+    """What explore and decide check first: workers, their extra's `modules`, and `--resume DIR` (a store holding
+    `marker`), which this resumes. Returns an exit code, or None when a fresh experiment file is to be run."""
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        return _error(f"run.py {command} needs {', '.join(missing)}: pip install -e '.[{command}]'")
+    if args.resume:
+        if args.experiment:
+            return _error(f"--resume takes no experiment file: the directory holds the {command}")
+        if not (args.resume / marker).exists():
+            return _error(f"{args.resume} holds nothing to resume with run.py {command} (no {marker})")
+        return _execute(args.resume, False, None, args, report=report)
+    if not args.experiment:
+        return _error("give an experiment file (or --resume DIR)")
+    return None
 
 
 def cmd_explore(args):
@@ -404,20 +448,10 @@ def cmd_explore(args):
     from .scenario import ScenarioError
     from .scenario.experiment import load_experiment
 
-    if args.workers is not None and args.workers < 1:
-        return _error("--workers must be at least 1")
-    missing = [name for name in ("SALib", "sklearn", "ema_workbench") if importlib.util.find_spec(name) is None]
-    if missing:
-        return _error(f"run.py explore needs {', '.join(missing)}: pip install -e '.[explore]'")
-    report = None if args.no_report else _explore_report
-    if args.resume:
-        if args.experiment:
-            return _error("--resume takes no experiment file: the directory holds the design")
-        if not (args.resume / explore.DESIGN_FILE).exists():
-            return _error(f"{args.resume} holds no exploration to resume (no {explore.DESIGN_FILE})")
-        return _execute(args.resume, False, None, args, report=report)
-    if not args.experiment:
-        return _error("give an experiment file (or --resume DIR)")
+    report = None if args.no_report else _analysis_report("explore_report", "write_explore_report")
+    refused = _experiment_command(args, ("SALib", "sklearn", "ema_workbench"), "explore", explore.DESIGN_FILE, report)
+    if refused is not None:
+        return refused
     if not 1 <= args.runs_per_point <= store.MAX_RUNS:
         return _error(f"--runs-per-point must be from 1 to {store.MAX_RUNS:,}")
     try:
@@ -440,6 +474,47 @@ def cmd_explore(args):
                     prepare=lambda: explore.write_design(directory, description, table), report=report)
 
 
+def cmd_decide(args):
+    """Run every policy of an experiment's levers in every world under the directory's lock, then write the report."""
+    from .experiment import decide, store
+    from .experiment.designs import DesignError
+    from .experiment.parameter_sets import ParameterSetError
+    from .scenario import ScenarioError
+    from .scenario.decision import load_decision
+
+    report = None if args.no_report else _analysis_report("decide_report", "write_decide_report")
+    refused = _experiment_command(args, ("ema_workbench", "platypus"), "decide", decide.DECISION_FILE, report)
+    if refused is not None:
+        return refused
+    if args.runs_per_world < 2:
+        return _error("--runs-per-world must be at least 2 (the Monte Carlo intervals resample a world's runs)")
+    try:
+        loaded = load_decision(args.experiment)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    seed = loaded.experiment.seed if args.seed is None else args.seed
+    try:
+        design, rows = decide.policies(loaded, args.samples, seed)
+        scenarios = decide.build_scenarios(loaded, rows)
+        sets = decide.parameter_sets(loaded, scenarios)
+    except (DesignError, ParameterSetError) as exc:
+        return _error(str(exc))
+    set_count = len(sets["sets"]) if sets else 1
+    runs = set_count * args.runs_per_world
+    if runs > store.MAX_RUNS:
+        return _error(f"{set_count} parameter sets x {args.runs_per_world} runs per world is more than {store.MAX_RUNS:,} runs")
+    directory = args.out or Path("results") / f"decide_{loaded.experiment.name}"
+    # the store's size check assumes time series, which a decision does not keep: one scenario is checked
+    created = _claim_directory(directory, [scenarios[0][1]], runs, runs, seed, args.workers)
+    if isinstance(created, int):
+        return created
+    description = decide.describe(loaded, design, args.samples, rows, args.runs_per_world, set_count, seed)
+    print(f"{design} design: {len(rows)} policies x {len(loaded.worlds)} world scenarios x {set_count} parameter sets x "
+          f"{args.runs_per_world} runs = {len(scenarios) * runs:,} runs", file=sys.stderr)
+    return _execute(directory, created == "created", decide.new_manifest(scenarios, runs, seed, sets), args,
+                    prepare=lambda: decide.write_decision(directory, description), report=report)
+
+
 def _remove_new(directory, created):
     """Remove a results directory this command created (nothing useful is in it)."""
     if created:
@@ -452,6 +527,12 @@ def cmd_compare(args):
 
     from .experiment.explore import DESIGN_FILE
 
+    from .experiment.decide import DECISION_FILE
+
+    decisions = [d for d in args.directories if (d / DECISION_FILE).exists()]
+    if decisions:
+        return _error(f"{decisions[0]} is a decision (policies across worlds): its report is written by run.py decide, "
+                      f"into {decisions[0] / 'decide'}")
     explorations = [d for d in args.directories if (d / DESIGN_FILE).exists()]
     if explorations and len(set(args.directories)) > 1:
         return _error(f"{explorations[0]} is an exploration (one scenario at many design points): compare it alone, "
@@ -625,7 +706,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
-                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore}
+                "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore,
+                "decide": cmd_decide}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

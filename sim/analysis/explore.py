@@ -226,10 +226,9 @@ def _number(value):
     return f"{value:.3g}"
 
 
-def describe_box(box, outcome, threshold_words, probability):
-    """The box in plain words, e.g. "P(suspended) exceeds 50% at 83% of the design points where
-    institution_erosion > 0.02 and us_inauguration is takes_office (...)"."""
-    what = f"P({outcome})" if probability else f"mean {outcome}"
+def box_conditions(box):
+    """The box's restrictions in words, e.g. "institution_erosion >= 0.02 and us_inauguration is takes_office" (None
+    when it restricts nothing)."""
     conditions = []
     for factor, limit in box.limits.items():
         if isinstance(limit[0], str):
@@ -243,10 +242,17 @@ def describe_box(box, outcome, threshold_words, probability):
             conditions.append(f"{factor} >= {_number(low)}")
         else:
             conditions.append(f"{factor} <= {_number(high)}")
-    where = " and ".join(conditions) if conditions else "anywhere in the design (no restriction)"
+    return " and ".join(conditions) or None
+
+
+def describe_box(box, outcome, threshold_words, probability):
+    """The box in plain words, e.g. "P(suspended) exceeds 50% at 83% of the design points where
+    institution_erosion > 0.02 and us_inauguration is takes_office (...)"."""
+    what = f"P({outcome})" if probability else f"mean {outcome}"
+    where = box_conditions(box) or "anywhere in the design (no restriction)"
     return (f"{what} {threshold_words} at {box.density:.0%} of the design points where {where} "
             f"(these are {box.mass:.0%} of all points and hold {box.coverage:.0%} of the points where it does)")
 
 
-__all__ = ["ExploreResults", "PrimBox", "describe_box", "feature_scores", "load_explore", "monte_carlo_share",
+__all__ = ["ExploreResults", "PrimBox", "box_conditions", "describe_box", "feature_scores", "load_explore", "monte_carlo_share",
            "morris_indices", "point_outcomes", "prim_box", "run_indicators", "sobol_indices"]

@@ -206,8 +206,10 @@ def scenarios_from_manifest(manifest):
 
 
 def resume_command(manifest, directory):
-    """The command that finishes the ensemble in `directory` (an exploration resumes through `explore`)."""
-    return f"python run.py {'explore' if manifest.get('explore') else 'run'} --resume {directory}"
+    """The command that finishes the ensemble in `directory` (an exploration resumes through `explore`, a decision
+    through `decide`)."""
+    command = "explore" if manifest.get("explore") else "decide" if manifest.get("decide") else "run"
+    return f"python run.py {command} --resume {directory}"
 
 
 def _warn_and_exit(executor, directory, echo, resume):

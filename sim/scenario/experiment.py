@@ -1,4 +1,5 @@
-"""Experiment files (YAML): which scenario to explore, which inputs to vary and how, and the outcomes of interest.
+"""Experiment files (YAML): which scenario to explore, which inputs to vary and how, and the outcomes of interest;
+for `run.py decide`, the levers the allies control, the worlds to test them against and the robustness measures.
 
 An experiment is validated like a scenario: every problem names the file, line, column and field,
 and unknown names get a "did you mean". The scenario it names is loaded (and checked) with it, so a
@@ -17,7 +18,7 @@ from ..model.record import SUMMARY_FIELDS
 from .errors import ScenarioError
 from .loader import load_document, load_scenario, revise_scenario
 from .ranges import COHESION_WEIGHTS, PARAMETER_RANGES, range_for
-from .schema import Identifier, Parameters, Strict, Unit
+from .schema import EventSpec, Identifier, Parameters, Strict, Unit
 
 OUTCOME_COLUMNS = dict(SUMMARY_FIELDS)
 """The per-run outcomes (columns of runs.parquet) an experiment may name, with their types."""
@@ -87,8 +88,84 @@ class Discover(Strict):
         return self
 
 
+class LeverOption(Strict):
+    """One option of a lever: a package of scenario effects (events it adds, values it sets, events it removes) and its cost."""
+
+    description: str = ""
+    events: list[EventSpec] = Field(default_factory=list, description="Events added to every world under this option (ids unique)")
+    set: dict[str, Any] = Field(default_factory=dict, description="Scenario values as for --set, e.g. parameters.routine_exercise_tempo: 0.7")
+    remove_events: list[Identifier] = Field(default_factory=list, description="Ids of scripted events that do not happen under this option")
+    cost: float = Field(0.0, ge=0, description="Stated cost of the option, in the experiment's cost_unit")
+
+
+class Lever(Strict):
+    """A policy the allies control: a choice among `options` (the first is the status quo), or a scenario value a
+    government sets (`parameter`) anywhere from `low` (the status quo) to `high`."""
+
+    description: str = ""
+    options: Optional[dict[Identifier, LeverOption]] = Field(None, min_length=2, description="Option name -> its package; the first is the status quo")
+    parameter: Optional[str] = Field(None, description="A parameter name or a dotted scenario path the lever sets")
+    low: Optional[float] = Field(None, description="parameter only: the status quo end of the range")
+    high: Optional[float] = Field(None, description="parameter only: the other end")
+    levels: int = Field(3, ge=2, le=20, description="parameter only: values tried in a full factorial, evenly spaced from low to high")
+    cost_per_unit: float = Field(0.0, ge=0, description="parameter only: cost per unit of the value above low")
+
+    @model_validator(mode="after")
+    def _options_or_parameter(self):
+        if (self.options is None) == (self.parameter is None):
+            raise ValueError("a lever needs exactly one of 'options' and 'parameter'")
+        if self.parameter is not None and (self.low is None or self.high is None):
+            raise ValueError("a parameter lever needs 'low' (the status quo) and 'high'")
+        stray = [k for k in ("low", "high", "levels", "cost_per_unit") if k in self.model_fields_set]
+        if self.options is not None and stray:
+            raise ValueError(f"'{stray[0]}' applies to a parameter lever; give an option's cost under the option")
+        return self
+
+
+class Satisfice(Strict):
+    """When a run satisfices: every outcome in `all_of` holds and none in `none_of` does (indicators or booleans)."""
+
+    all_of: list[Identifier] = Field(default_factory=list, description="Outcomes that must all hold")
+    none_of: list[Identifier] = Field(default_factory=list, description="Outcomes none of which may hold")
+
+    @model_validator(mode="after")
+    def _some_outcome(self):
+        if not self.all_of and not self.none_of:
+            raise ValueError("name outcomes under 'all_of' or 'none_of'")
+        return self
+
+
+class Measure(Strict):
+    """An outcome a robustness measure reads, and which way is better."""
+
+    outcome: Identifier = Field(description="One of the experiment's outcomes")
+    better: Literal["higher", "lower"] = "higher"
+
+
+class PercentileMeasure(Measure):
+    """The outcome that a policy guarantees in all but the worst q% of worlds."""
+
+    q: float = Field(10.0, gt=0, lt=100, description="The share of worst worlds left out, in percent")
+
+
+class Robustness(Strict):
+    """The robustness measures of run.py decide (docs/decide.md gives each one's formula and reference)."""
+
+    satisfice: Satisfice
+    regret: Optional[Measure] = Field(None, description="Outcome of the regret measure (default: the share of runs that satisfice)")
+    percentile: Optional[PercentileMeasure] = Field(None, description="Outcome of the percentile measure (default: none)")
+    fail_below: Unit = Field(0.5, description="Scenario discovery: a world fails a policy when fewer of its runs than this satisfice")
+
+
+class Worlds(Strict):
+    """The worlds a policy is tested against, besides the experiment's scenario and the Monte Carlo noise."""
+
+    scenarios: list[str] = Field(default_factory=list, description="Further scenario files (what others do), relative to this file")
+    parameter_sets: Optional[str] = Field(None, description="A CSV table of parameter sets (one row per set), relative to this file")
+
+
 class Experiment(Strict):
-    """An exploration of one scenario's inputs."""
+    """An exploration of one scenario's inputs, or (with levers) a decision among policies across worlds."""
 
     name: Identifier
     description: str = Field(min_length=1, description="The question this experiment asks")
@@ -100,6 +177,10 @@ class Experiment(Strict):
     choices: dict[Identifier, Choice] = Field(default_factory=dict, description="Discrete inputs")
     outcomes: dict[Identifier, Outcome] = Field(min_length=1, description="Outcomes of interest")
     discover: Optional[Discover] = None
+    levers: dict[Identifier, Lever] = Field(default_factory=dict, description="run.py decide: the policies the allies control")
+    worlds: Optional[Worlds] = Field(None, description="run.py decide: scenarios and parameter sets to test against")
+    robustness: Optional[Robustness] = Field(None, description="run.py decide: the robustness measures")
+    cost_unit: str = Field("cost units", min_length=1, description="run.py decide: what the levers' costs count")
 
 
 @dataclass(frozen=True)
@@ -228,6 +309,16 @@ def _choice_problems(name, choice, scenario, event_ids, varied_paths):
     return problems
 
 
+EXPLORE_KEYS = ("all_parameters", "parameters", "choices", "discover")
+DECIDE_KEYS = ("levers", "worlds", "robustness", "cost_unit")
+
+
+def keys_of_another_command(experiment, keys, command):
+    """Problems for the keys in `keys` that the experiment states but that only `run.py {command}` reads."""
+    return [((key,), f"'{key}' is read by run.py {command}, not by this command; remove it here, or run run.py {command}")
+            for key in keys if key in experiment.model_fields_set]
+
+
 def load_experiment(path, allow_outside_extends=False):
     """Load and check the experiment file at `path` and the scenario it names; a LoadedExperiment.
 
@@ -242,7 +333,7 @@ def load_experiment(path, allow_outside_extends=False):
             return [(("scenario",), f"scenario file {scenario_file} not found")]
         scenario = load_scenario(scenario_file, allow_outside_extends=allow_outside_extends)
         data = scenario.model_dump(mode="json")
-        problems, factors = [], []
+        problems, factors = keys_of_another_command(experiment, DECIDE_KEYS, "decide"), []
         named = dict(experiment.parameters)
         if experiment.all_parameters:
             for name in Parameters.model_fields:
