@@ -50,13 +50,13 @@ def main():
     design = morris_sample.sample(problem, args.trajectories, num_levels=4, seed=1)
     overrides = str(FIT_FILE)
     with make_executor(args.workers) as executor:
-        futures = [executor.submit(fit.evaluate, dict(zip(problem["names"], row)), fit_path=overrides, seed=0,
-                                   runs=args.runs) for row in design]
+        points = [dict(zip(problem["names"], row)) for row in design]
+        groups = [points[i:i + fit.PER_TASK] for i in range(0, len(points), fit.PER_TASK)]
+        futures = [executor.submit(fit.evaluate, group, fit_path=overrides, seed=0, runs=args.runs) for group in groups]
         results = []
         for i, future in enumerate(futures):
-            results.append(future.result())
-            if i % 50 == 0:
-                print(f"{i + 1} of {len(futures)} evaluations", file=sys.stderr)
+            results.extend(future.result())
+            print(f"{len(results)} of {len(points)} evaluations", file=sys.stderr)
     columns = sorted({k for r in results for k in r if k in PARTS or k.startswith(("crps.", "crises."))})
     outputs = pd.DataFrame([{k: r.get(k, np.nan) for k in columns} for r in results])
     finite = np.isfinite(outputs["distance"]).all()

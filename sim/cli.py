@@ -639,7 +639,7 @@ def cmd_backtest(args):
     print(scorecard.text())
     print(f"report: {scorecard.path}")
     if scorecard.failed:
-        print(f"backtest failed: {', '.join(r.pattern.id for r in scorecard.failed)}", file=sys.stderr)
+        print(f"backtest failed: {', '.join(scorecard.failed_ids)}", file=sys.stderr)
         return EXIT_PATTERNS_FAIL
     return EXIT_OK
 

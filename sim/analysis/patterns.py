@@ -11,7 +11,7 @@ reported with its file, line, column and field.
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
@@ -147,6 +147,9 @@ class PatternFile(Strict):
 
     scenario: str = Field(min_length=1, description="The backtest scenario file, relative to this file")
     patterns: list[Pattern] = Field(min_length=1)
+    expected_fail: dict[str, str] = Field(
+        default_factory=dict, description="Checks of the measured-history scorecard (coverage_90, crps, crises.<theatre>) "
+                                          "that may fail, each with the reason (shown on the scorecard, never hidden)")
 
 
 def _problems(patterns, scenario):
@@ -213,6 +216,7 @@ class Backtest:
     scenario_path: Path
     scenario: object
     patterns: list
+    expected_fail: dict = field(default_factory=dict)  # measured-history check -> why it may fail
 
 
 def load_patterns(path):
@@ -228,7 +232,7 @@ def load_patterns(path):
         return _problems(loaded, found["scenario"])
 
     loaded = load_document(path, PatternFile, semantic)
-    return Backtest(path, found["path"], found["scenario"], loaded.patterns)
+    return Backtest(path, found["path"], found["scenario"], loaded.patterns, loaded.expected_fail)
 
 
 class Series:

@@ -8,25 +8,60 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..calibration import measurement, observations as history, scoring
+from ..world import THEATRES
 from . import plots
 from .patterns import Measure, Series, check_pattern, state_labels
 from .report import _render
 from .results import ReportError, load
 
 PAD = np.timedelta64(180, "D")  # shown either side of the dates a check reads
+COVERAGE_90 = (0.80, 0.98)  # the 90% bands must cover about 90% of the observed points: between these shares
+BEATS_NAIVE = 2 / 3         # least share of series whose CRPS beats both naive forecasts
+
+
+@dataclass
+class HistoryCheck:
+    """One check of the measured-history scorecard: its id, what it asks, what the runs show, and whether it passed."""
+
+    id: str
+    asks: str
+    shows: str
+    passed: bool
+    expected_fail: str = ""
+
+    @property
+    def status(self):
+        """pass, FAIL, expected fail, or UNEXPECTED PASS (a stale expected-fail mark)."""
+        if self.expected_fail:
+            return "UNEXPECTED PASS" if self.passed else "expected fail"
+        return "pass" if self.passed else "FAIL"
+
+    @property
+    def counts_as_failure(self):
+        """Whether the check fails the backtest."""
+        return self.status in ("FAIL", "UNEXPECTED PASS")
 
 
 @dataclass
 class Scorecard:
-    """The checked patterns of a backtest and where its report was written."""
+    """The checked patterns of a backtest, its scores against the measured history, and where its report was written."""
 
     results: list  # PatternResult, in the file's order
+    series: list = None       # scoring.SeriesScore per observed series
+    crises: list = None       # scoring.CrisisScore per theatre
+    history: list = None      # HistoryCheck: coverage, CRPS, crisis counts
     path: Path = None
 
     @property
     def failed(self):
-        """Patterns that make the backtest fail (unmarked failures, and marked ones that now pass)."""
-        return [r for r in self.results if r.counts_as_failure]
+        """Patterns and measured-history checks that make the backtest fail (unmarked failures, and marked ones that pass)."""
+        return [r for r in self.results if r.counts_as_failure] + [c for c in self.history or [] if c.counts_as_failure]
+
+    @property
+    def failed_ids(self):
+        """The ids of what fails: pattern ids and measured-history check ids."""
+        return [getattr(getattr(item, "pattern", None), "id", None) or item.id for item in self.failed]
 
     def table(self):
         """One row per check: pattern, what it asks, what the runs show, result."""
@@ -52,6 +87,23 @@ class Scorecard:
                 lines.append(f"            runs show: {check.shows()}")
         counts = pd.Series([r.status for r in self.results]).value_counts()
         lines.append("patterns: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+        if self.series:
+            lines += ["", "measured history: each observed point against the runs' predictive distribution",
+                      f"{'series':<34} {'points':>6} {'in 50%':>7} {'in 90%':>7} {'CRPS':>9} {'mean':>9} {'persist.':>9}  beats both"]
+            for score in self.series:
+                lines.append(f"{score.model.series:<34} {len(score.points):>6} {score.coverage50:>7.0%} {score.coverage90:>7.0%} "
+                             f"{score.crps:>9.3g} {score.crps_mean:>9.3g} {score.crps_persistence:>9.3g}  "
+                             f"{'yes' if score.beats_both else 'no'}")
+            lines += ["", "crises (International Crisis Behavior, 2017-2021): unscripted onsets per run against ICB's count"]
+            for crisis in self.crises:
+                timing = ", ".join(f"ICB {n}: {share:.0%} of runs in its half-year" for n, share in crisis.timing.items())
+                lines.append(f"{crisis.theatre:<16} ICB {crisis.icb_count} (90% interval {crisis.interval[0]:.2f}-"
+                             f"{crisis.interval[1]:.2f}); model {crisis.model_mean:.2f} per run" + (f"; {timing}" if timing else ""))
+            lines.append("")
+            for check in self.history:
+                lines.append(f"{check.id:<22} {check.status:<15} {check.asks}: {check.shows}")
+                if check.expected_fail:
+                    lines.append(f"     expected to fail: {check.expected_fail}")
         return "\n".join(lines)
 
 
@@ -124,12 +176,65 @@ def pattern_figure(result, series):
 
 
 def check_backtest(directory, backtest):
-    """Check every pattern of `backtest` on the ensemble stored in `directory`; return the Scorecard and the Series read."""
+    """Check every pattern of `backtest` on the ensemble stored in `directory` and score the runs against the measured
+    history; return the Scorecard and the Series read."""
     found = [r for r in load([directory]) if r.name == backtest.scenario.name]
     if not found:
         raise ReportError(f"{directory} holds no runs of {backtest.scenario.name}")
     series = Series(found[0])
-    return Scorecard([check_pattern(p, series) for p in backtest.patterns]), series
+    results = [check_pattern(p, series) for p in backtest.patterns]
+
+    def read(variable):
+        return series(variable).T
+
+    read("cohesion")  # reads the dates too
+    _, scores = scoring.score_replay(read, series.dates, history.load_observations())
+    crises = scoring.score_crises({t.value: read(f"state_{t.value}") for t in THEATRES}, series.dates, history.load_crises(),
+                                  scoring.scripted_crises(backtest.scenario))
+    return Scorecard(results, scores, crises, history_checks(scores, crises, backtest.expected_fail)), series
+
+
+def history_checks(scores, crises, expected_fail):
+    """The measured-history checks: coverage of the 90% bands, CRPS against the naive forecasts, each theatre's crisis count."""
+    pooled = scoring.overall(scores)
+    low, high = COVERAGE_90
+    checks = [HistoryCheck("coverage_90", f"the 90% bands cover {low:.0%}-{high:.0%} of the {pooled['points']} observed points",
+                           f"{pooled['coverage_90']:.1%} (50% bands: {pooled['coverage_50']:.1%})",
+                           low <= pooled["coverage_90"] <= high),
+              HistoryCheck("crps", f"the CRPS beats both naive forecasts on at least {BEATS_NAIVE:.0%} of the {pooled['series']} series",
+                           f"{pooled['beats_both']} of {pooled['series']}", pooled["beats_both"] >= BEATS_NAIVE * pooled["series"])]
+    for crisis in crises:
+        checks.append(HistoryCheck(f"crises.{crisis.theatre}", f"unscripted crisis onsets per run in 2017-2021 within ICB's 90% "
+                                   f"interval ({crisis.interval[0]:.2f}-{crisis.interval[1]:.2f}; ICB count {crisis.icb_count})",
+                                   f"{crisis.model_mean:.2f}", crisis.count_within))
+    return [HistoryCheck(c.id, c.asks, c.shows, c.passed, expected_fail.get(c.id, "")) for c in checks]
+
+
+def observation_figure(scores):
+    """Each observed series: its points over the model's predictive fan (median, 50% and 90% bands) by year."""
+    columns = 4
+    rows = -(-len(scores) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.9 * rows), squeeze=False)
+    for ax, score in zip(axes.flat, scores):
+        points = score.points
+        ax.fill_between(points.year, points.p05, points.p95, color="tab:blue", alpha=0.18, lw=0, label="90% band")
+        ax.fill_between(points.year, points.p25, points.p75, color="tab:blue", alpha=0.35, lw=0, label="50% band")
+        ax.plot(points.year, points.p50, color="tab:blue", lw=1.2, label="median")
+        inside = points.in90
+        ax.plot(points.year[inside], points.observed[inside], "o", color="black", ms=4, label="observed")
+        ax.plot(points.year[~inside], points.observed[~inside], "x", color="crimson", ms=6, mew=2, label="observed, outside 90%")
+        ax.set_title(f"{score.model.series}\n{score.model.variable}; 90%: {score.coverage90:.0%}; "
+                     f"CRPS {score.crps:.3g} (mean {score.crps_mean:.3g})", fontsize=8, loc="left")
+        ax.tick_params(labelsize=7)
+        ax.set_xticks(points.year)
+        ax.set_xticklabels([f"{y % 100:02d}" for y in points.year])
+    for ax in list(axes.flat)[len(scores):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=6, loc="best")
+    figure.suptitle("Observed 2017-2025 against the replay's predictive distribution (per year, observation models fitted "
+                    "to the runs)", fontsize=10, x=0.01, ha="left")
+    figure.tight_layout()
+    return figure
 
 
 def write_backtest_report(directory, backtest, out):
@@ -141,6 +246,13 @@ def write_backtest_report(directory, backtest, out):
     table.to_csv(out / "scorecard.csv", index=False)
     images = [(plots.save(pattern_figure(r, series), out, f"pattern_{r.pattern.id}"), f"{r.pattern.id}: {r.pattern.asks}")
               for r in scorecard.results]
+    series_table = scoring.summary_table(scorecard.series)
+    series_table.to_csv(out / "observations.csv", index=False)
+    points = pd.concat([s.points.assign(series=s.model.series) for s in scorecard.series])
+    points.to_csv(out / "observed_points.csv", index=False)
+    history_table = pd.DataFrame([{"check": c.id, "asks": c.asks, "runs show": c.shows, "status": c.status}
+                                  for c in scorecard.history])
+    observed = plots.save(observation_figure(scorecard.series), out, "observations")
     manifest = series.result.manifest
     counts = pd.Series([r.status for r in scorecard.results]).value_counts()
     blocks = [
@@ -151,6 +263,14 @@ def write_backtest_report(directory, backtest, out):
               "Monte Carlo spread at the shipped parameter values (no parameter uncertainty)."),
         ("p", "Patterns: " + ", ".join(f"{n} {status}" for status, n in counts.items()) + "."),
         ("table", table),
+        ("h2", "Against the measured history"),
+        ("p", "Every observed point of the series in scenarios/history/observations.csv that an observation model links to "
+              "the model (docs/ODD.md, Observation) against the runs' predictive distribution; the observation models' "
+              "coefficients are fitted to these runs. CRPS: the continuous ranked probability score (lower is better) of the "
+              "model, of the series' mean and of persistence (the previous observed value), each in the series' units."),
+        ("table", history_table),
+        ("table", series_table),
+        ("img", observed, "Observations over the predictive fans"),
         *([("h2", "Expected to fail"), ("list", [f"{r.pattern.id}: {r.pattern.expected_fail}" for r in scorecard.results
                                                if r.pattern.expected_fail])]
           if any(r.pattern.expected_fail for r in scorecard.results) else []),

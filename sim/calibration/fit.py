@@ -17,7 +17,6 @@ posterior does not depend on the number of workers. pyabc keeps every generation
 database, so a stopped fit resumes at the last finished generation.
 """
 
-import datetime as dt
 import functools
 import math
 from pathlib import Path
@@ -34,10 +33,11 @@ from ..parameters import PARAMETERS
 from ..scenario import ScenarioError, revise_scenario
 from ..scenario.loader import load_document
 from ..scenario.schema import Strict
-from ..world import THEATRES, EscalationState
+from ..world import THEATRES
 from . import observations as history, scoring
 
 DATABASE = "fit.db"
+PER_TASK = 8  # parameter sets evaluated together as lanes of one model (the per-step cost is shared)
 
 
 class FitFile(Strict):
@@ -90,26 +90,17 @@ class ArraySeries:
         return self.values[:, self.column[variable], :].astype(float)
 
 
-def scripted_crises(scenario):
-    """Theatre name -> dates of the scenario's contingency effects that put it in crisis (those onsets are scripted)."""
-    found = {}
-    for event in scenario.events:
-        for effect in event.effects:
-            if effect.contingency is not None and effect.contingency.state == EscalationState.CRISIS.label and event.at is not None:
-                steps = -(-(event.at - scenario.start).days // scenario.step_days)  # the first step on or after the date
-                found.setdefault(effect.contingency.theatre, []).append(
-                    np.datetime64(scenario.start + dt.timedelta(days=steps * scenario.step_days)))
-    return found
-
-
-def replay(scenario, runs, seed):
-    """Run the replay `runs` times (runs seeded as run.py seeds them) and return its series (steps + 1, variables, runs)
-    and the step dates."""
-    model = WargameModel(scenario, seeds=[np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(runs)],
-                         keep_series=True, keep_log=False, series_dtype=np.float32)
+def replay(scenarios, runs, seed):
+    """Run the replay `runs` times under each of `scenarios` (which differ only in parameters), as lanes of one model:
+    run i of every scenario is seeded as run.py seeds run i. Returns the series (steps + 1, variables, lanes: scenario
+    after scenario), the step dates and the failed lanes."""
+    seeds = [np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(runs)]
+    model = WargameModel(scenarios[0], seeds=seeds * len(scenarios),
+                         parameters=[s.parameters for s in scenarios for _ in range(runs)],
+                         keep_series=True, keep_log=False, series_dtype=np.float32, raise_on_failure=False)
     model.run()
     values, dates = model.recorder.values, np.array(model.dates, dtype="datetime64[D]")
-    failures = model.failures
+    failures = set(model.failures)
     model.release()
     return values, dates, failures
 
@@ -120,7 +111,7 @@ def distance_parts(values, dates, scenario, patterns, observed, crises, fit):
     coefficients, scores = scoring.score_replay(series.steps, dates, observed)
     failed = [r.pattern.id for r in (check_pattern(p, series) for p in patterns) if r.counts_as_failure]
     states = {t.value: series.steps(f"state_{t.value}") for t in THEATRES}
-    crisis_scores = scoring.score_crises(states, dates, crises, scripted_crises(scenario))
+    crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario))
     misses = sum(not c.count_within for c in crisis_scores)
     relative = scoring.relative_crps(scores)
     parts = {"distance": relative + fit.pattern_weight * len(failed) + fit.crisis_weight * misses,
@@ -138,20 +129,30 @@ def _context(fit_path):
     return fit, backtest, history.load_observations(), history.load_crises()
 
 
-def evaluate(point, *, fit_path, seed, runs=None):
-    """One particle: the replay with the parameter values of `point`, scored; an invalid set has an infinite distance.
+def evaluate(points, *, fit_path, seed, runs=None):
+    """Score parameter sets (each a mapping name -> value) on the replay; return one dict of distance parts per set.
 
-    `runs` replaces the fit file's runs per evaluation (a screen may use fewer)."""
+    The valid sets are run together as lanes of one model; a set the scenario rules refuse, or whose
+    runs fail, has an infinite distance. `runs` replaces the fit file's runs per evaluation (a screen
+    may use fewer)."""
     fit, backtest, observed, crises = _context(str(fit_path))
-    overrides = [f"parameters.{name}={_value(name, value)}" for name, value in point.items()]
-    try:
-        scenario = revise_scenario(backtest.scenario, overrides)
-    except ScenarioError:
-        return {"distance": math.inf}
-    values, dates, failures = replay(scenario, runs or fit.runs_per_evaluation, seed)
-    if failures:
-        return {"distance": math.inf}
-    return distance_parts(values, dates, scenario, backtest.patterns, observed, crises, fit)
+    runs = runs or fit.runs_per_evaluation
+    scenarios, results = {}, [{"distance": math.inf} for _ in points]
+    for k, point in enumerate(points):
+        try:
+            scenarios[k] = revise_scenario(backtest.scenario, [f"parameters.{n}={_value(n, v)}" for n, v in point.items()])
+        except ScenarioError:
+            continue
+    if not scenarios:
+        return results
+    order = list(scenarios)
+    values, dates, failures = replay([scenarios[k] for k in order], runs, seed)
+    for slot, k in enumerate(order):
+        lanes = range(slot * runs, (slot + 1) * runs)
+        if not failures.intersection(lanes):
+            results[k] = distance_parts(values[:, :, slot * runs:(slot + 1) * runs], dates, scenarios[k], backtest.patterns,
+                                        observed, crises, fit)
+    return results
 
 
 def _value(name, value):
@@ -168,37 +169,69 @@ def prior(fit):
                                  for name in fit.parameters})
 
 
-def _simulate(payload, seed):
-    """Run one of pyabc's particle evaluations in a worker, with the global draws pyabc makes seeded by `seed`."""
-    import cloudpickle
-
-    np.random.seed(seed)
-    return cloudpickle.loads(payload)()
+def _key(point):
+    """A parameter set as a hashable key (pyabc passes its values back unchanged)."""
+    return tuple(sorted((name, float(value)) for name, value in point.items()))
 
 
-def _ordered_sampler(executor, root_seed, batch):
-    """pyabc's Sampler that evaluates proposals in batches on `executor` and keeps the first n accepted in proposal order."""
-    import cloudpickle
+class _Evaluations:
+    """Between the sampler and pyabc's model in the driver: the model returns the parts the sampler evaluated for a
+    parameter set, or, while probing, records the set it is asked for."""
+
+    def __init__(self):
+        self.ready = {}
+        self.probing = False
+        self.asked = None
+
+    def model(self, point):
+        """pyabc's model."""
+        if self.probing:
+            self.asked = dict(point)
+            return {"distance": math.inf}
+        return self.ready.pop(_key(point))
+
+
+def _ordered_sampler(executor, evaluations, *, fit_path, seed, batch, per_task):
+    """pyabc's Sampler: proposals drawn in the driver, each from its own seed; evaluated in batches on `executor`, several
+    sets per task as lanes of one model; accepted in proposal order. The same particles whatever the number of workers."""
     from pyabc.sampler import Sampler
 
     class OrderedSampler(Sampler):
-        """Proposal i of generation t draws from its own seed and is accepted or not in the order of i: the same
-        particles whatever the number of workers."""
+        """Proposal i of generation t draws from SeedSequence(seed, (t + 1, i)); the first n accepted, in the order of i."""
+
+        def propose(self, simulate_one, seeds):
+            """The parameter set each seed makes pyabc propose (pyabc's own proposal code, run with the model probing)."""
+            points = []
+            evaluations.probing = True
+            try:
+                for s in seeds:
+                    np.random.seed(s)
+                    simulate_one()
+                    points.append(evaluations.asked)
+            finally:
+                evaluations.probing = False
+            return points
 
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
-            payload = cloudpickle.dumps(simulate_one)
             sample = self._create_empty_sample()
             accepted = evaluated = start = 0
             while accepted < n and evaluated < max_eval:
-                seeds = [int(np.random.SeedSequence(root_seed, spawn_key=(t + 1, i)).generate_state(1)[0])
+                seeds = [int(np.random.SeedSequence(seed, spawn_key=(t + 1, i)).generate_state(1)[0])
                          for i in range(start, start + batch)]
-                futures = [executor.submit(_simulate, payload, s) for s in seeds]
-                for future in futures:
-                    particle = future.result()
+                points = self.propose(simulate_one, seeds)
+                groups = [points[i:i + per_task] for i in range(0, len(points), per_task)]
+                futures = [executor.submit(evaluate, group, fit_path=fit_path, seed=seed) for group in groups]
+                for group, future in zip(groups, futures):
+                    for point, parts in zip(group, future.result()):
+                        evaluations.ready[_key(point)] = parts
+                for s in seeds:
+                    np.random.seed(s)
+                    particle = simulate_one()
                     if accepted < n and evaluated < max_eval:
                         sample.append(particle)
                         evaluated += 1
                         accepted += bool(particle.accepted)
+                evaluations.ready.clear()
                 start += batch
             self.nr_evaluations_ = evaluated
             if accepted < n:
@@ -216,11 +249,12 @@ def run_fit(fit_path, out, *, seed=0, workers=None, scheduler=None, echo=print):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     database = f"sqlite:///{(out / DATABASE).resolve()}"
-    model = functools.partial(evaluate, fit_path=str(Path(fit_path).resolve()), seed=seed)
+    evaluations = _Evaluations()
     with make_executor(workers, scheduler) as executor:
-        batch = 4 * max(1, workers or 2)
-        abc = pyabc.ABCSMC(model, prior(fit), lambda x, x0: x["distance"], population_size=fit.population,
-                           sampler=_ordered_sampler(executor, seed, batch), eps=pyabc.QuantileEpsilon(alpha=0.5))
+        sampler = _ordered_sampler(executor, evaluations, fit_path=str(Path(fit_path).resolve()), seed=seed,
+                                   batch=PER_TASK * 2 * max(1, workers or 2), per_task=PER_TASK)
+        abc = pyabc.ABCSMC(evaluations.model, prior(fit), lambda x, x0: x["distance"], population_size=fit.population,
+                           sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=0.5))
         if (out / DATABASE).exists():
             history_ = abc.load(database)
             done = history_.max_t + 1

@@ -8,6 +8,7 @@ are the series' previous observed value (persistence; the first point of a serie
 series' mean over all its points; a point forecast's CRPS is its absolute error.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import scoringrules
 from scipy import stats
 
+from ..world import EscalationState
 from . import measurement
 from .observations import ICB_COVERAGE
 
@@ -156,3 +158,15 @@ def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
             timing[crisis.number] = len(set(runs[hit].tolist())) / total_runs
         scores.append(CrisisScore(theatre, len(own), poisson_interval(len(own)), float(inside.sum()) / total_runs, timing))
     return scores
+
+
+def scripted_crises(scenario):
+    """Theatre name -> dates of the scenario's contingency effects that put it in crisis (those onsets are scripted)."""
+    found = {}
+    for event in scenario.events:
+        for effect in event.effects:
+            if effect.contingency is not None and effect.contingency.state == EscalationState.CRISIS.label and event.at is not None:
+                steps = -(-(event.at - scenario.start).days // scenario.step_days)  # the first step on or after the date
+                found.setdefault(effect.contingency.theatre, []).append(
+                    np.datetime64(scenario.start + dt.timedelta(days=steps * scenario.step_days)))
+    return found

@@ -29,8 +29,9 @@ class GovernmentTable:
         self.index = {name: i for i, name in enumerate(self.names)}
         self.fields = {f: np.array([[getattr(g[name], f) for g in uniques] for name in self.names], dtype=np.float64)[:, which]
                        for f in PROFILE_FIELDS}
-        self.priority = np.array([[[getattr(g[name].theatre_priority, t.value) for g in uniques] for t in THEATRES]
-                                  for name in self.names], dtype=np.float64)[:, :, which]
+        # a profile no partner holds has no priorities (validated): zeros, never read
+        self.priority = np.array([[[getattr(g[name].theatre_priority, t.value) if g[name].theatre_priority else 0.0 for g in uniques]
+                                   for t in THEATRES] for name in self.names], dtype=np.float64)[:, :, which]
 
 
 class StateActor(mesa.Agent):

@@ -18,7 +18,7 @@ import numpy as np
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, PartnershipState, pair_name)
-from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, theatres, trace, tracks
+from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
 from .lanes import lanes_in, per_lane, scaled_rates
@@ -65,11 +65,13 @@ class WargameModel(mesa.Model):
     needs; `keep_log` False keeps the series without the event log (a calibration reads only the
     series); `series_dtype` is the precision the time series are kept in. A lane whose state turns
     non-finite fails: it is listed in `failures`, and with `raise_on_failure` (the default for a
-    batch of one) ModelStateError is raised at once.
+    batch of one) ModelStateError is raised at once. `initial_states` gives each lane a carried state
+    (sim.model.state: the end of another run, such as the 2017-2025 replay) in place of the scenario's
+    initial values.
     """
 
-    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, keep_series=True,
-                 keep_log=None, series_dtype=np.float64, raise_on_failure=None):
+    def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, initial_states=None,
+                 keep_series=True, keep_log=None, series_dtype=np.float64, raise_on_failure=None):
         seeds = [_seed_sequence(rng)] if seeds is None else [_seed_sequence(s) for s in seeds]
         super().__init__(rng=np.random.default_rng(_child(seeds[0], 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model
@@ -160,6 +162,9 @@ class WargameModel(mesa.Model):
         self.tracks = tracks.declare_tracks(self, scenario.tracks)
         self.programmes = tracks.declare_programmes(self, scenario.programmes)
         self.recorder = Recorder(self.n_steps, lanes, keep_series=keep_series, dtype=series_dtype)
+        if initial_states is not None:
+            state.assign(self, initial_states)
+            self.consistency = self.registry["consistency"][0]()
         forces.allocate_us_forces(self)
         cohesion.update_cohesion(self)
         self.partnership = PartnershipRecord(cohesion.observed_partnership(self))

@@ -84,8 +84,8 @@ def _keyed(class_name, doc, fields):
     return create_model(class_name, __base__=Strict, __doc__=doc, __module__=__name__, **fields)
 
 
-TheatreWeights = _keyed("TheatreWeights", "A weight per theatre.",
-                        {t.value: (Unit, Field(1.0 / len(THEATRES), description=info.label)) for t, info in THEATRE_INFO.items()})
+TheatreWeights = _keyed("TheatreWeights", "A weight per theatre (every theatre declared: a new theatre needs its weight).",
+                        {t.value: (Unit, Field(description=info.label)) for t, info in THEATRE_INFO.items()})
 
 
 class GovernmentProfile(Strict):
@@ -98,9 +98,8 @@ class GovernmentProfile(Strict):
     resolve: Unit = Field(0.0, description="Risk appetite for coercion and escalation, 0-1 (adversaries)")
     sovereignty_assertiveness: Unit = Field(
         0.0, description="Readiness to assert formal sovereignty against a theatre adversary's claim, 0-1 (a theatre's subject, e.g. Taiwan)")
-    theatre_priority: TheatreWeights = Field(
-        default_factory=TheatreWeights, description="Relative priority given to each theatre"
-    )
+    theatre_priority: Optional[TheatreWeights] = Field(
+        None, description="Relative priority given to each theatre (needed by a profile a partner holds)")
 
 
 Reliability = _keyed("Reliability", "A partner's perceived reliability of the other partners, 0-1.",
@@ -110,12 +109,13 @@ Reliability = _keyed("Reliability", "A partner's perceived reliability of the ot
 class ActorSpec(Strict):
     """Initial state of one state actor."""
 
-    government: Identifier = Field(description="Name of the government profile in office at the start")
-    opinion: Unit = Field(description="Domestic support for the government's external course, 0-1")
-    capability: NonNegative = Field(description="Relative military capability (US = 1)")
-    exposure: TheatreWeights = Field(
-        default_factory=TheatreWeights, description="How much each theatre engages this actor's security, 0-1"
-    )
+    government: Optional[Identifier] = Field(None, description="Name of the government profile in office at the start "
+                                                               "(required unless the scenario starts from a state file)")
+    opinion: Optional[Unit] = Field(None, description="Domestic support for the government's external course, 0-1 "
+                                                      "(required unless the scenario starts from a state file)")
+    capability: Optional[NonNegative] = Field(None, description="Relative military capability (US = 1) (required unless the "
+                                                                "scenario starts from a state file)")
+    exposure: TheatreWeights = Field(description="How much each theatre engages this actor's security, 0-1")
     reliability: Optional[Reliability] = Field(None, description="Partners only: perceived reliability of the others")
 
 
@@ -181,7 +181,8 @@ Domains = _keyed("Domains", "Interoperability in each of the cooperation domains
 class TheatreSpec(Strict):
     """Initial state of a theatre."""
 
-    tension: Unit = Field(description="Tension, 0 (calm) to 1 (war)")
+    tension: Optional[Unit] = Field(None, description="Tension, 0 (calm) to 1 (war) (required unless the scenario starts "
+                                                      "from a state file)")
     state: StateLabel = Field("peacetime", description="Escalation state")
     adversary: AdversaryName = Field(description="The adversary whose coercion drives this theatre")
     us_presence: Unit = Field(description="Share of the US force pool committed here in peacetime")
@@ -490,6 +491,13 @@ Parameters = create_model(
     **{p.name: _parameter_field(p) for p in CATALOGUE})
 
 
+class InitialState(Strict):
+    """A state file each run starts from (written by `run.py nowcast`); the loader records its digest."""
+
+    file: str = Field(min_length=1, description="The state file (CSV), relative to the scenario file")
+    sha256: Optional[str] = Field(None, description="Set by the loader: the digest of the file's content")
+
+
 UNDOABLE_CONCESSIONS = ("set", "add", "multiply", "parameter")  # what a track may hold in force (each is taken back when it ends)
 
 
@@ -566,12 +574,18 @@ class Scenario(Strict):
     step_days: int = Field(7, ge=1, le=31, description="Length of a step in days (7 = weekly)")
     governments: dict[Identifier, GovernmentProfile] = Field(min_length=1)
     actors: Actors
-    relations: Relations
-    institutions: Institutions
+    relations: Optional[Relations] = Field(None, description="Initial ties and alignment (required unless the scenario "
+                                                             "starts from a state file)")
+    institutions: Optional[Institutions] = Field(None, description="Initial institutionalisation (required unless the "
+                                                                   "scenario starts from a state file)")
     bodies: dict[Identifier, BodySpec] = Field(default_factory=dict, description="Coordination bodies and agreements among the partners")
     tracks: dict[Identifier, TrackSpec] = Field(default_factory=dict, description="Negotiation or engagement tracks")
     programmes: dict[Identifier, ProgrammeSpec] = Field(default_factory=dict, description="Capability programmes")
-    domains: Domains
+    domains: Optional[Domains] = Field(None, description="Initial interoperability (required unless the scenario starts "
+                                                         "from a state file)")
+    initial_state: Optional[InitialState] = Field(
+        None, description="Start every run from a row of a state file (a nowcast: the end states of the 2017-2025 replay "
+                          "under the calibrated parameter sets): run i takes row i mod N, with its parameter values")
     theatres: Theatres
     elections: list[Election] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
@@ -581,6 +595,20 @@ class Scenario(Strict):
     def n_steps(self):
         """Number of steps from start to end."""
         return (self.end - self.start).days // self.step_days
+
+    def partner_profiles(self):
+        """The names of the government profiles a partner holds or may come to hold (at the start, in an election or
+        by an event)."""
+        partners = {p.value for p in PARTNERS}
+        names = {getattr(self.actors, p).government for p in partners} - {None}
+        names |= {name for e in self.elections if e.actor in partners for name in e.outcomes}
+        for event in self.events:
+            for effect in event.effects:
+                if effect.government is not None and effect.government.actor in partners:
+                    names.add(effect.government.profile)
+                if effect.election is not None and effect.election.actor in partners:
+                    names |= set(effect.election.outcomes)
+        return names
 
     def semantic_problems(self):
         """Cross-field problems as (field path tuple, message) pairs; empty when consistent."""
@@ -599,9 +627,22 @@ class Scenario(Strict):
                 problems.append((path, f"unknown government profile '{name}'{extra}"))
 
         partners = [p.value for p in PARTNERS]
+        if self.initial_state is None:
+            stated = "required field is missing (a scenario that does not start from a state file states its initial world)"
+            for block in ("relations", "institutions", "domains"):
+                if getattr(self, block) is None:
+                    problems.append(((block,), stated))
+            problems += [(("actors", a.value, field), stated) for a in Actor for field in ("government", "opinion", "capability")
+                         if getattr(getattr(self.actors, a.value), field) is None]
+            problems += [(("theatres", t.value, "tension"), stated) for t in THEATRES if getattr(self.theatres, t.value).tension is None]
+        for name in self.partner_profiles():
+            if name in self.governments and self.governments[name].theatre_priority is None:
+                problems.append((("governments", name, "theatre_priority"),
+                                 "a profile a partner holds needs its theatre_priority (a weight per theatre)"))
         for actor in (a.value for a in Actor):
             spec = getattr(self.actors, actor)
-            profile_ref(("actors", actor, "government"), spec.government)
+            if spec.government is not None:
+                profile_ref(("actors", actor, "government"), spec.government)
             if actor in partners:
                 others = [p for p in partners if p != actor]
                 missing = [p for p in others if spec.reliability is None or getattr(spec.reliability, p) is None]
