@@ -141,16 +141,26 @@ def _parser():
                           help="results directory (default results/backtest); a finished one is checked again, an unfinished one resumed")
     backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
-    calibrate = commands.add_parser("calibrate", help="draw parameter sets (Latin hypercube), keep those that pass every pattern")
-    calibrate.add_argument("ranges", nargs="?", type=Path, default=Path("scenarios/history/calibration.yaml"), metavar="RANGES",
-                           help="calibration file: the pattern file and the parameter ranges (default scenarios/history/calibration.yaml)")
-    calibrate.add_argument("--samples", type=int, default=200, help="parameter sets drawn (default 200)")
-    calibrate.add_argument("--runs", type=int, default=20, help="runs per parameter set (default 20)")
-    calibrate.add_argument("--seed", type=int, default=0, help="root seed of the design and of the runs (default 0)")
+    calibrate = commands.add_parser("calibrate", help="fit the model to the 2017-2025 observations (ABC-SMC with pyabc); "
+                                                      "write the posterior parameter sets and the fit report")
+    calibrate.add_argument("fit", nargs="?", type=Path, default=Path("scenarios/history/fit.yaml"), metavar="FIT",
+                           help="fit file: the pattern file, the parameters fitted and the effort (default scenarios/history/fit.yaml)")
+    calibrate.add_argument("--seed", type=int, default=0, help="root seed of the proposals and of the runs (default 0)")
+    calibrate.add_argument("--sets", type=int, default=100, help="parameter sets drawn from the posterior (default 100)")
     calibrate.add_argument("--out", type=_directory, default=Path("results/calibration"),
-                           help="calibration directory (default results/calibration); an unfinished one is resumed")
+                           help="fit directory (default results/calibration); an unfinished fit is resumed")
     calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     calibrate.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local'")
+    nowcast = commands.add_parser("nowcast", help="write the state file 2026 starts from: the replay's end states under the "
+                                                  "posterior parameter sets")
+    nowcast.add_argument("patterns", nargs="?", type=Path, default=Path("scenarios/history/patterns.yaml"), metavar="PATTERNS",
+                         help="pattern file naming the replay (default scenarios/history/patterns.yaml)")
+    nowcast.add_argument("--parameter-sets", type=Path, default=Path("scenarios/history/posterior_sets.csv"),
+                         help="posterior parameter sets (default scenarios/history/posterior_sets.csv)")
+    nowcast.add_argument("--runs", type=int, default=400, help="rows: replay runs, run i under set i mod K (default 400)")
+    nowcast.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    nowcast.add_argument("--out", type=Path, default=Path("scenarios/history/nowcast_2026.csv"),
+                         help="state file to write (default scenarios/history/nowcast_2026.csv)")
 
     dashboard = commands.add_parser("dashboard", help="the wargame room: an interactive dashboard in the browser")
     dashboard.add_argument("scenarios", nargs="*", metavar="SCENARIO",
@@ -645,37 +655,54 @@ def cmd_backtest(args):
 
 
 def cmd_calibrate(args):
-    """Run or resume a calibration; print what was accepted and which pattern constrains which parameter."""
-    from . import calibrate
+    """Run or resume the fit; write the posterior sets and the report; print the summary."""
+    from .calibration import fit as fitting, report
     from .experiment import store
     from .experiment.runner import EnsembleError
     from .scenario import ScenarioError
 
-    if args.samples < 1 or args.runs < 1:
-        return _error("--samples and --runs must be at least 1")
+    if args.sets < 1:
+        return _error("--sets must be at least 1")
     try:
-        table, ranges, backtest = calibrate.calibrate(args.ranges, args.out, args.samples, args.runs, args.seed,
-                                                      workers=args.workers, scheduler=args.scheduler,
-                                                      echo=lambda m: print(m, file=sys.stderr))
+        import pyabc  # noqa: F401
+    except ImportError:
+        return _error("run.py calibrate needs pyabc: pip install -e '.[calibrate]'")
+    try:
+        fit, _ = fitting.load_fit(args.fit)
+        args.out.mkdir(parents=True, exist_ok=True)
+        with store.lock(args.out):
+            history = fitting.run_fit(args.fit, args.out, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                                      echo=lambda m: print(m, file=sys.stderr))
+        text = report.write_fit_report(history, fit, args.out, sets=args.sets, seed=args.seed)
     except ScenarioError as exc:
         return _report_problems(exc.problems)
     except store.DirectoryBusy as exc:
         _error(str(exc))
         return EXIT_BUSY
-    except (calibrate.CalibrationError, EnsembleError, store.StoreError) as exc:
+    except (fitting.FitError, EnsembleError, store.StoreError) as exc:
         return _error(str(exc))
-    text = calibrate.summary(table, ranges, backtest.patterns)
-    found = calibrate.constraints(table, ranges, backtest.patterns)
-    strong = found[found["p"] < 0.01]
-    text += "\nwhich pattern constrains which parameter (KS test, failing vs passing samples, p < 0.01):\n"
-    text += strong.to_string(index=False, float_format=lambda x: f"{x:.3g}") if len(strong) else "none"
-    (args.out / "calibration.txt").write_text(text + "\n")
-    from .analysis.plots import save
-
-    save(calibrate.figure(table, ranges), args.out, "calibration")
-    found.to_csv(args.out / "constraints.csv", index=False)
     print(text)
-    print(f"accepted ensemble: {args.out / 'accepted.csv'}")
+    return EXIT_OK
+
+
+def cmd_nowcast(args):
+    """Write the nowcast state file from the replay under the posterior sets."""
+    from .analysis.patterns import load_patterns
+    from .calibration import nowcast
+    from .experiment.parameter_sets import ParameterSetError
+    from .scenario import ScenarioError
+
+    if args.runs < 1:
+        return _error("--runs must be at least 1")
+    try:
+        backtest = load_patterns(args.patterns)
+        rows = nowcast.write_nowcast(backtest.scenario, args.parameter_sets, args.runs, args.seed, args.out)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    except (ParameterSetError, OSError) as exc:
+        return _error(str(exc))
+    print(nowcast.summary(args.out))
+    print(f"state file: {args.out} ({rows} rows)")
     return EXIT_OK
 
 
@@ -704,7 +731,7 @@ def main(argv=None):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters,
+    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters, "nowcast": cmd_nowcast,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
                 "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore,
                 "decide": cmd_decide}

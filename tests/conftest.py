@@ -22,6 +22,7 @@ def write(tmp_path):
 
     def _write(name, text, binary=False):
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if binary:
             path.write_bytes(text)
         else:
@@ -37,6 +38,9 @@ def extending(write):
 
     def _extending(body, name="broken.yaml"):
         write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
+        for shared in ("world.yaml", "nowcast_2026.csv"):  # what the baseline extends and starts from
+            if (SCENARIOS / "history" / shared).exists():
+                write(f"history/{shared}", (SCENARIOS / "history" / shared).read_text())
         header = "extends: parent_baseline.yaml\nname: broken\n"
         return write(name, header + textwrap.dedent(body).lstrip("\n"))
 

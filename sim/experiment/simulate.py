@@ -12,6 +12,7 @@ from ..model import WargameModel
 from ..model.events import LogColumns, concatenate_logs
 from ..model.record import RECORDED_VARIABLES
 from ..model.trace import TRACE_VARIABLES
+from ..scenario.initial_state import read_rows
 from .parameter_sets import scenario_with, set_for_run
 from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
@@ -74,12 +75,13 @@ def batch_limit(record_steps):
 
 
 class Lane(NamedTuple):
-    """One run to advance as a lane: its index in the ensemble (which seeds it), its parameters and its government
-    profiles (None: the scenario's)."""
+    """One run to advance as a lane: its index in the ensemble (which seeds it), its parameters, its government
+    profiles and the state it starts from (None: the scenario's)."""
 
     run: int
     parameters: object = None
     governments: object = None
+    state: object = None
 
 
 def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
@@ -92,9 +94,10 @@ def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=Fa
     seeds = [run_seed_sequence(root_seed, lane.run) for lane in lanes]
     parameters = [lane.parameters or scenario.parameters for lane in lanes]
     governments = [lane.governments or scenario.governments for lane in lanes]
+    states = [lane.state for lane in lanes] if scenario.initial_state is not None else None
     try:
-        model = WargameModel(scenario, seeds=seeds, parameters=parameters, governments=governments, keep_series=keep_series,
-                             series_dtype=np.float32, raise_on_failure=raise_errors)
+        model = WargameModel(scenario, seeds=seeds, parameters=parameters, governments=governments, initial_states=states,
+                             keep_series=keep_series, series_dtype=np.float32, raise_on_failure=raise_errors)
     except Exception:  # noqa: BLE001 - isolate the lane that raised
         if raise_errors:
             raise
@@ -186,8 +189,11 @@ def group_tasks(tasks):
 
 
 def _lanes_of(task):
-    """The lanes of a chunk task: its runs, with the parameter set each run uses, if any."""
+    """The lanes of a chunk task: its runs, with the parameter set each run uses, if any, or the state (and its parameter
+    set) each run starts from when the scenario names a state file."""
     governments = task.scenario.governments
+    if task.scenario.initial_state is not None:
+        return starting_lanes(task.scenario, range(task.start, task.stop))
     if not task.parameter_sets:
         return [Lane(run, task.scenario.parameters, governments) for run in range(task.start, task.stop)]
     variants = {}
@@ -197,6 +203,18 @@ def _lanes_of(task):
         if index not in variants:
             variants[index] = scenario_with(task.scenario, task.parameter_sets[index]).parameters
         lanes.append(Lane(run, variants[index], governments))
+    return lanes
+
+
+def starting_lanes(scenario, runs):
+    """Lanes for `runs` of a scenario that names a state file: run i starts from row i mod N, with its parameter set."""
+    rows = read_rows(scenario.initial_state.file, scenario.initial_state.sha256)
+    variants, lanes = {}, []
+    for run in runs:
+        index = run % len(rows)
+        if index not in variants:
+            variants[index] = scenario.parameters.model_copy(update=rows[index][0])
+        lanes.append(Lane(run, variants[index], scenario.governments, rows[index][1]))
     return lanes
 
 

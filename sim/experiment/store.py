@@ -78,10 +78,15 @@ class DirectoryBusy(StoreError):
 
 def write_json_atomic(path, payload):
     """Write JSON to `path` through a temporary file and a rename (the temporary file never stays behind)."""
+    write_bytes_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=str).encode())
+
+
+def write_bytes_atomic(path, content):
+    """Write `content` to `path` through a temporary file and a rename (the temporary file never stays behind)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+        tmp.write_bytes(content)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -16,12 +16,19 @@ def consistency_ceiling(model):
 
 
 def update_cohesion(model):
-    """Consistency, coherence, credibility and their weighted geometric mean, cohesion."""
+    """Consistency moves (recovery toward its ceiling, reversal by this step's policy change); then the components and
+    cohesion follow."""
     p, rates = model.parameters, model.rates
     damping = 1.0 - p.shock_damping * model.institution_level
     model.consistency_recovery = rates.consistency_recovery * (consistency_ceiling(model) - model.consistency)
     model.consistency_reversal = -p.consistency_shock_weight * damping * model.policy_change
     model.consistency = clip01(model.consistency + model.consistency_recovery + model.consistency_reversal)
+    compose_cohesion(model)
+
+
+def compose_cohesion(model):
+    """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the current state."""
+    p = model.parameters
     priorities = [a.priorities() for a in model.partner_list]
     distance = 0.0
     for i, j in model.partner_index_pairs:

@@ -166,7 +166,7 @@ class WargameModel(mesa.Model):
             state.assign(self, initial_states)
             self.consistency = self.registry["consistency"][0]()
         forces.allocate_us_forces(self)
-        cohesion.update_cohesion(self)
+        cohesion.compose_cohesion(self)
         self.partnership = PartnershipRecord(cohesion.observed_partnership(self))
         self._ladder_reference = cohesion.log_components(self)
         assessment.assess_opportunity(self, assessment.effectiveness(self))

@@ -91,16 +91,16 @@ def assign(model, rows):
     def column(name, default=np.nan):
         return np.array([row.get(name, default) for row in rows], dtype=float)
 
-    for name in SETTABLE:
-        if name in rows[0]:
-            model.registry[name][1](column(name), mask)
-    for actor, agent in model.actors.items():
+    for actor, agent in model.actors.items():  # governments first: a profile put in office resets its fields (resolve)
         names = [row[f"actors.{actor.value}.government"] for row in rows]
         agent.put_government(np.array([model.government_table.index[n] for n in names], dtype=np.int64), mask)
         if agent.is_partner:
             for k, theatre in enumerate(THEATRES):
                 agent.perceived_tension[k] = column(f"actors.{actor.value}.perceived_tension.{theatre.value}")
             agent.threat = agent.threat_level()
+    for name in SETTABLE:
+        if name in rows[0]:
+            model.registry[name][1](column(name), mask)
     theatres = model.theatres
     for k, theatre in enumerate(THEATRES):
         theatres.state[k] = column(f"theatres.{theatre.value}.state").astype(np.int64)

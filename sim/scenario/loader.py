@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .. import limits
+from . import initial_state
 from .errors import Problem, ScenarioError
 from .schema import Scenario
 
@@ -666,7 +667,33 @@ def load_scenario(path, overrides=(), allow_outside_extends=False):
     for text in overrides:
         key, value = _parse_override(text)
         _apply_override(source, key, value, text)
-    return _validate(source)
+    return _with_state_file(_validate(source), source)
+
+
+def _with_state_file(scenario, source):
+    """The scenario with its state file (if it names one) resolved against the file that names it, digested and checked."""
+    if scenario.initial_state is None or scenario.initial_state.sha256 is not None:
+        return scenario
+    where = source.where(("initial_state", "file"))
+    path = Path(scenario.initial_state.file)
+    if not path.is_absolute() and where[0] not in (COMMAND_LINE, PYTHON):
+        path = Path(where[0]).parent / path
+
+    def refuse(message):
+        raise ScenarioError([_problem(where, ("initial_state", "file"), message)])
+
+    if not path.is_file():
+        refuse(f"no state file {path} (write it with run.py nowcast)")
+    sha256 = initial_state.digest(path)
+    try:
+        rows = initial_state.read_rows(str(path.resolve()), sha256)
+    except initial_state.StateFileError as exc:
+        refuse(str(exc))
+    found = initial_state.problems(scenario, rows)
+    if found:
+        refuse("; ".join(found))
+    return scenario.model_copy(update={"initial_state": scenario.initial_state.model_copy(
+        update={"file": str(path.resolve()), "sha256": sha256})})
 
 
 def load_document(path, model, check=None):
@@ -710,6 +737,10 @@ def revise_scenario(scenario, overrides):
 
 
 def scenario_hash(scenario):
-    """Stable SHA-256 of the resolved scenario (independent of file layout and comments)."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Stable SHA-256 of the resolved scenario (independent of file layout and comments; a state file counts by its
+    content, not its path)."""
+    dumped = scenario.model_dump(mode="json")
+    if dumped.get("initial_state"):
+        dumped["initial_state"] = {"sha256": dumped["initial_state"]["sha256"]}
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,148 @@
+"""What a finished fit says: the posterior sample (shipped as the parameter sets scenarios run over), each parameter's
+prior against its posterior, pair plots, and which observation constrains which parameter (docs/calibration.md)."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..parameters import PARAMETERS
+from . import fit as fitting
+
+TOP_PAIRS = 8  # parameters shown in the pair plot: the most contracted
+
+
+def generations(history):
+    """One row per generation: its threshold, evaluations, acceptance rate and effective sample size."""
+    populations = history.get_all_populations()
+    rows = []
+    for t in range(history.max_t + 1):
+        _, weights = history.get_distribution(m=0, t=t)
+        weights = np.asarray(weights) / np.sum(weights)
+        row = populations[populations.t == t].iloc[0]
+        rows.append({"generation": t, "epsilon": float(row.epsilon), "evaluations": int(row.samples),
+                     "acceptance": float(row.particles) / max(1, int(row.samples)),
+                     "effective_sample_size": float(1.0 / np.sum(weights ** 2))})
+    return pd.DataFrame(rows)
+
+
+def marginals(history, fit):
+    """One row per fitted parameter: its prior (uniform) and the last generation's weighted 5%, 50% and 95%, and the
+    posterior's contraction (1 - posterior variance / prior variance)."""
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    weights = np.asarray(weights) / np.sum(weights)
+    rows = []
+    for name in fit.parameters:
+        low, high = PARAMETERS[name].calibration_prior
+        values = frame[name].to_numpy(dtype=float)
+        order = np.argsort(values)
+        cumulative = np.cumsum(weights[order])
+        quantile = {q: float(values[order][np.searchsorted(cumulative, q)]) for q in (0.05, 0.5, 0.95)}
+        mean = float(np.sum(weights * values))
+        variance = float(np.sum(weights * (values - mean) ** 2))
+        rows.append({"parameter": name, "prior_low": low, "prior_high": high, "default": PARAMETERS[name].default,
+                     "posterior_5": quantile[0.05], "posterior_50": quantile[0.5], "posterior_95": quantile[0.95],
+                     "contraction": 1.0 - variance / ((high - low) ** 2 / 12.0)})
+    return pd.DataFrame(rows).sort_values("contraction", ascending=False)
+
+
+def constraints(history, fit):
+    """Which observation constrains which parameter: over the first generation (drawn from the prior), the Spearman
+    correlation of each parameter with each part of the distance (each series' relative CRPS, patterns failed, each
+    theatre's crisis count); one row per parameter with its three strongest parts."""
+    frame, _ = history.get_distribution(m=0, t=0)
+    parts = history.get_weighted_sum_stats_for_model(m=0, t=0)[1]
+    table = pd.DataFrame(parts)
+    columns = [c for c in table.columns if c.startswith(("crps.", "crises.")) or c in ("patterns_failed",)]
+    rows = []
+    for name in fit.parameters:
+        found = []
+        for column in columns:
+            values = table[column].to_numpy(dtype=float)
+            if np.nanstd(values) == 0:
+                continue
+            rho = stats.spearmanr(frame[name].to_numpy(dtype=float), values, nan_policy="omit").statistic
+            found.append((abs(rho), rho, column))
+        found.sort(reverse=True)
+        rows.append({"parameter": name, **{f"constrained_by_{i + 1}": f"{column} ({rho:+.2f})" for i, (_, rho, column)
+                                           in enumerate(found[:3])}})
+    return pd.DataFrame(rows)
+
+
+def marginal_figure(history, fit, table):
+    """Each fitted parameter: the prior's range and the posterior's weighted histogram, with the catalogue default."""
+    import matplotlib.pyplot as plt
+
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    columns = 5
+    rows = -(-len(table) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.3 * rows), squeeze=False)
+    for ax, (_, row) in zip(axes.flat, table.iterrows()):
+        bins = np.linspace(row.prior_low, row.prior_high, 16)
+        ax.hist(frame[row.parameter], bins=bins, weights=weights, density=True, color="tab:blue", alpha=0.7, label="posterior")
+        ax.axhline(1.0 / (row.prior_high - row.prior_low), color="0.5", ls="--", lw=1, label="prior")
+        ax.axvline(row.default, color="crimson", lw=1.2, label="catalogue default")
+        ax.set_title(f"{row.parameter}\ncontraction {row.contraction:.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(table):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=6)
+    figure.suptitle("Posterior of each fitted parameter against its uniform prior (ABC-SMC, last generation)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def pair_figure(history, table):
+    """Pairwise scatter of the most contracted parameters in the last generation, coloured by weight."""
+    import matplotlib.pyplot as plt
+
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    names = list(table.parameter[:TOP_PAIRS])
+    size = len(names)
+    figure, axes = plt.subplots(size, size, figsize=(1.9 * size, 1.9 * size), squeeze=False)
+    for i, y in enumerate(names):
+        for j, x in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(frame[x], bins=15, weights=weights, color="tab:blue")
+            elif i > j:
+                ax.scatter(frame[x], frame[y], c=weights, s=6, cmap="viridis")
+            else:
+                ax.axis("off")
+                continue
+            ax.tick_params(labelsize=5)
+            if i == size - 1:
+                ax.set_xlabel(x, fontsize=6)
+            if j == 0:
+                ax.set_ylabel(y, fontsize=6)
+    figure.suptitle("Posterior pairs of the most constrained parameters", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def write_fit_report(history, fit, out, *, sets, seed):
+    """Write the posterior sample, the tables and the figures of a finished fit into `out`; return the summary text."""
+    from ..analysis.plots import save
+
+    out = Path(out)
+    posterior_sets, parts = fitting.posterior(history, sets, seed)
+    posterior_sets.to_csv(out / "posterior_sets.csv", index=False)
+    pd.concat([posterior_sets, parts], axis=1).to_csv(out / "posterior_with_scores.csv", index=False)
+    table = marginals(history, fit)
+    table.to_csv(out / "marginals.csv", index=False)
+    found = constraints(history, fit)
+    found.to_csv(out / "constraints.csv", index=False)
+    steps = generations(history)
+    steps.to_csv(out / "generations.csv", index=False)
+    save(marginal_figure(history, fit, table), out, "marginals")
+    save(pair_figure(history, table), out, "pairs")
+    text = ["generations:", steps.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
+            "posterior (weighted 5%, 50%, 95% of the last generation) against the prior and the catalogue default:",
+            table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
+            "which observation constrains which parameter (Spearman correlation over the first generation's draws):",
+            found.to_string(index=False), "",
+            f"posterior sample: {out / 'posterior_sets.csv'} ({sets} sets drawn by weight, seed {seed})"]
+    (out / "fit.txt").write_text("\n".join(text) + "\n")
+    return "\n".join(text)
