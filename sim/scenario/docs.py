@@ -61,6 +61,18 @@ EXAMPLES = {
         value: 0.1
         until: 2027-06-14          # leave out to keep the new value to the end of the run
 """,
+    "A crisis forced in a theatre and the partners' answer (`multiply`, `contingency`, `shock`, `exercise`)": """
+  - id: strait_crisis
+    description: China builds up its forces and the Strait enters crisis; Japan and the ROK close ranks and exercise
+    at: 2026-09-07
+    effects:
+      - multiply: actors.china.capability
+        value: 1.1                 # a lasting build-up
+      - contingency: {theatre: taiwan, state: crisis}   # tension is raised to the crisis threshold if below it
+      - shock: ties.japan_rok
+        value: 0.05                # an add damped by institutionalisation
+      - exercise: {domains: [missile_defence, isr, anti_submarine_warfare], intensity: 0.6}
+""",
     "A bilateral agreement noticed for termination, then kept (`institution`)": """
   - id: gsomia_notice
     at: 2026-08-24

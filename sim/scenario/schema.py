@@ -10,9 +10,10 @@ import difflib
 import functools
 import re
 import typing
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Callable, Literal, NamedTuple, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
+                      model_validator)
 
 from ..expressions import ExpressionError, parse_condition
 from ..limits import MAX_STEPS
@@ -242,76 +243,113 @@ class InstitutionChange(Strict):
     action: InstitutionAction
 
 
-class Effect(Strict):
-    """One declared effect of an event: exactly one operation key."""
+def _settable(target):
+    """A settable variable's name, or a ValueError saying what is wrong with it."""
+    if target not in SETTABLE_VARIABLES:
+        hint = difflib.get_close_matches(target, SETTABLE_VARIABLES, n=1, cutoff=0.6)
+        readable = " (it is read-only)" if target in READABLE_VARIABLES else ""
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
+    return target
 
-    set: Optional[str] = None
-    add: Optional[str] = None
-    multiply: Optional[str] = None
-    shock: Optional[str] = Field(None, description="Add `value`, damped by institutionalisation")
-    value: Optional[float] = None
-    government: Optional[GovernmentChange] = None
-    contingency: Optional[ContingencyChange] = None
-    exercise: Optional[Exercise] = None
-    dispute: Optional[Dispute] = None
-    upkeep: Optional[Unit] = Field(None, description="Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1")
-    institution: Optional[InstitutionChange] = None
-    parameter: Optional[str] = Field(None, description="Set the named parameter to `value` from now on (or until `until`)")
-    election: Optional[SnapElection] = None
-    coercive_signal: Optional[CoerciveSignal] = None
-    economic_coercion: Optional[EconomicCoercion] = None
-    until: Optional[dt.date] = Field(
-        None, description="set/add/multiply/shock/parameter/economic_coercion: undo the change on the first step on or after this date "
-                          "(coercion: the previous severity returns)")
 
-    @field_validator("set", "add", "multiply", "shock")
-    @classmethod
-    def _known_target(cls, target):
-        if target is not None and target not in SETTABLE_VARIABLES:
-            hint = difflib.get_close_matches(target, SETTABLE_VARIABLES, n=1, cutoff=0.6)
-            readable = " (it is read-only)" if target in READABLE_VARIABLES else ""
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
-        return target
+def _parameter_name(name):
+    """A parameter's name, or a ValueError saying what is wrong with it."""
+    if name not in Parameters.model_fields:
+        hint = difflib.get_close_matches(name, list(Parameters.model_fields), n=1, cutoff=0.6)
+        raise ValueError(f"unknown parameter '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+    return name
 
-    @field_validator("parameter")
-    @classmethod
-    def _known_parameter(cls, name):
-        if name is not None and name not in Parameters.model_fields:
-            hint = difflib.get_close_matches(name, list(Parameters.model_fields), n=1, cutoff=0.6)
-            raise ValueError(f"unknown parameter '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
-        return name
+
+SettableVariable = Annotated[str, AfterValidator(_settable)]
+ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+
+
+def _parameter_value_problem(effect):
+    try:
+        Parameters.model_validate({effect.parameter: effect.value})
+    except ValidationError as exc:
+        return f"value {effect.value} is not valid for parameter '{effect.parameter}': {exc.errors()[0]['msg'].lower()}"
+    return None
+
+
+class EffectKind(NamedTuple):
+    """The declaration of one effect operation: what its key holds, whether it takes `value` and may carry `until`.
+
+    The model implements each declared operation as a class of `sim.model.effects` (a test checks that they agree).
+    """
+
+    holds: object  # the annotation of the operation key's value
+    description: str
+    takes_value: bool = False
+    undoable: bool = False  # may carry `until`
+    value_problem: Optional[Callable] = None  # (effect) -> what is wrong with its `value`, or None
+
+
+EFFECT_KINDS = {
+    "set": EffectKind(SettableVariable, "Set the named variable to `value`", takes_value=True, undoable=True),
+    "add": EffectKind(SettableVariable, "Add `value` to the named variable", takes_value=True, undoable=True),
+    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`", takes_value=True, undoable=True),
+    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, undoable=True),
+    "parameter": EffectKind(ParameterName, "Set the named parameter to `value` from now on (or until `until`)",
+                            takes_value=True, undoable=True, value_problem=_parameter_value_problem),
+    "government": EffectKind(GovernmentChange, "Put a government profile in office"),
+    "contingency": EffectKind(ContingencyChange, "Move a theatre to an escalation state"),
+    "exercise": EffectKind(Exercise, "A trilateral exercise or agreement: an interoperability pulse"),
+    "dispute": EffectKind(Dispute, "A Japan-ROK history or burden-sharing dispute"),
+    "upkeep": EffectKind(Unit, "Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1"),
+    "institution": EffectKind(InstitutionChange, "Create, notice, suspend, restore or end a named institution"),
+    "election": EffectKind(SnapElection, "Hold an election now"),
+    "coercive_signal": EffectKind(CoerciveSignal, "A partner's show of force or threat toward an adversary"),
+    "economic_coercion": EffectKind(EconomicCoercion, "Put economic coercion in force at a severity (0 lifts it)",
+                                    undoable=True),
+}
+"""Every effect operation, in the order the format reference lists them."""
+
+_UNDOABLE = [name for name, kind in EFFECT_KINDS.items() if kind.undoable]
+_TAKES_VALUE = [name for name, kind in EFFECT_KINDS.items() if kind.takes_value]
+
+
+def _listed(names):
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+class _Effect(Strict):
+    """One declared effect of an event: exactly one operation key, `value` for the operations that take one and
+    `until` for those that can be undone. Its fields are generated from EFFECT_KINDS (`Effect`)."""
 
     @model_validator(mode="after")
     def _one_operation(self):
-        ops = [name for name in self.operations() if getattr(self, name) is not None]
+        ops = [name for name in EFFECT_KINDS if getattr(self, name) is not None]
         if len(ops) != 1:
-            raise ValueError(f"an effect needs exactly one of {', '.join(self.operations())}; found {ops or 'none'}")
-        numeric = ops[0] in ("set", "add", "multiply", "shock", "parameter")
-        if numeric and self.value is None:
+            raise ValueError(f"an effect needs exactly one of {', '.join(EFFECT_KINDS)}; found {ops or 'none'}")
+        kind = EFFECT_KINDS[ops[0]]
+        if kind.takes_value and self.value is None:
             raise ValueError(f"'{ops[0]}' needs a numeric 'value'")
-        if not numeric and self.value is not None:
+        if not kind.takes_value and self.value is not None:
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
-        if not (numeric or ops[0] == "economic_coercion") and self.until is not None:
-            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to set, add, multiply, shock, parameter and economic_coercion)")
-        if ops[0] == "parameter":
-            try:
-                Parameters.model_validate({self.parameter: self.value})
-            except ValidationError as exc:
-                raise ValueError(f"value {self.value} is not valid for parameter '{self.parameter}': "
-                                 f"{exc.errors()[0]['msg'].lower()}") from None
+        if not kind.undoable and self.until is not None:
+            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to {_listed(_UNDOABLE)})")
+        problem = kind.value_problem(self) if kind.value_problem else None
+        if problem:
+            raise ValueError(problem)
         return self
-
-    @staticmethod
-    def operations():
-        """The operation keys an effect may carry."""
-        return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute",
-                "upkeep", "institution", "election", "coercive_signal", "economic_coercion")
 
     @property
     def operation(self):
         """The name of this effect's operation."""
-        return next(name for name in self.operations() if getattr(self, name) is not None)
+        return next(name for name in EFFECT_KINDS if getattr(self, name) is not None)
+
+
+Effect = create_model(
+    "Effect", __base__=_Effect, __module__=__name__,
+    __doc__="One declared effect of an event: exactly one operation key, `value` for the operations that take one and "
+            "`until` for those that can be undone.",
+    **{name: (Optional[kind.holds], Field(None, description=kind.description)) for name, kind in EFFECT_KINDS.items()},
+    value=(Optional[float], Field(None, description=f"The number {_listed(_TAKES_VALUE)} use")),
+    until=(Optional[dt.date], Field(None, description=f"{', '.join(_UNDOABLE)}: undo the change on the first step on or "
+                                                       "after this date (coercion: the previous severity returns)")),
+)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,0 +1,269 @@
+"""Scenario effects, one class per operation: what it changes (`apply`) and, for an effect that may carry `until`,
+how one application is taken back (`record` and `undo`), side by side.
+
+`EFFECTS` maps each operation's key in scenario files to its class's instance. The scenario schema declares the
+same operations (`sim.scenario.schema.EFFECT_KINDS`: which take `value`, which may carry `until`) and
+tests/test_effects.py checks that the two agree. A new effect is a class here, decorated with `@registered`, its
+entry in EFFECT_KINDS and its example in `sim/scenario/docs.py`.
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
+from . import coercion, institutions, politics, theatres
+from .lanes import lane_notes
+
+
+class Change(NamedTuple):
+    """One change to log: the variable or state, its value before and after (numbers or arrays over lanes), a note."""
+
+    target: str
+    before: object
+    after: object
+    note: object = ""  # a str, or a function of the lanes' indices giving one str per lane
+
+
+class Firing(NamedTuple):
+    """What an effect may need from the firing that applies it."""
+
+    event_id: str
+    draws: Callable  # draws(stream): this step's uniform draws, per lane, from the event's own stream named `stream`
+
+
+EFFECTS = {}
+
+
+def registered(cls):
+    """Class decorator: make an instance of `cls` the effect for the operation `cls.name`."""
+    EFFECTS[cls.name] = cls()
+    return cls
+
+
+class Effect:
+    """One operation of scenario effects."""
+
+    name = ""  # its key in scenario files
+
+    def apply(self, model, spec, mask, firing):
+        """Apply the declared effect `spec` (a schema Effect) in the masked lanes; return the list of Change to log."""
+        raise NotImplementedError
+
+
+class Undoable(Effect):
+    """An effect that may carry `until`: each application keeps a record, from which `undo` takes it back."""
+
+    def target(self, spec):
+        """The name of what the effect changes, as the log shows it."""
+        raise NotImplementedError
+
+    def record(self, change):
+        """What undoing the application that made `change` needs (an array over lanes)."""
+        raise NotImplementedError
+
+    def undo(self, model, spec, record, mask):
+        """Take an application back in the masked lanes; return (target, before, after) for the log."""
+        raise NotImplementedError
+
+
+class VariableChange(Undoable):
+    """A settable variable (sim.variables) given a new value, clipped to its range; undone by taking the applied
+    change back (changes made since then stay)."""
+
+    def new_value(self, model, before, value):
+        """The value the variable is given, from its value `before` and the effect's `value`."""
+        raise NotImplementedError
+
+    def target(self, spec):
+        return getattr(spec, self.name)
+
+    def apply(self, model, spec, mask, firing):
+        target = self.target(spec)
+        return [Change(*model.assign(target, self.new_value(model, model.getter(target)(), spec.value), mask))]
+
+    def record(self, change):
+        return change.after - change.before
+
+    def undo(self, model, spec, record, mask):
+        return model.shift(self.target(spec), -record, mask)
+
+
+@registered
+class Set(VariableChange):
+    name = "set"
+
+    def new_value(self, model, before, value):
+        return value
+
+
+@registered
+class Add(VariableChange):
+    name = "add"
+
+    def new_value(self, model, before, value):
+        return before + value
+
+
+@registered
+class Multiply(VariableChange):
+    name = "multiply"
+
+    def new_value(self, model, before, value):
+        return before * value
+
+
+@registered
+class Shock(VariableChange):
+    """An `add` damped by institutionalisation: value x (1 - shock_damping x institution level)."""
+
+    name = "shock"
+
+    def new_value(self, model, before, value):
+        return before + value * (1.0 - model.parameters.shock_damping * model.institution_level)
+
+
+class Override(Undoable):
+    """A value put in force; undone by putting back the value it replaced."""
+
+    def value(self, spec):
+        """The value the effect puts in force."""
+        raise NotImplementedError
+
+    def put(self, model, spec, value, mask):
+        """Put `value` (a number or an array over lanes) in force in the masked lanes; return its Change."""
+        raise NotImplementedError
+
+    def apply(self, model, spec, mask, firing):
+        return [self.put(model, spec, self.value(spec), mask)]
+
+    def record(self, change):
+        return change.before
+
+    def undo(self, model, spec, record, mask):
+        return self.put(model, spec, record, mask)[:3]
+
+
+@registered
+class Parameter(Override):
+    """A parameter of the dynamics set from now on (step rates follow)."""
+
+    name = "parameter"
+
+    def target(self, spec):
+        return f"parameters.{spec.parameter}"
+
+    def value(self, spec):
+        return spec.value
+
+    def put(self, model, spec, value, mask):
+        return Change(*model.set_parameter(spec.parameter, value, mask))
+
+
+@registered
+class EconomicCoercion(Override):
+    """Economic coercion by one actor on another in force at a severity (0 lifts it)."""
+
+    name = "economic_coercion"
+
+    def target(self, spec):
+        return f"coercion.{spec.economic_coercion.by}.{spec.economic_coercion.target}"
+
+    def value(self, spec):
+        return spec.economic_coercion.severity
+
+    def put(self, model, spec, value, mask):
+        declared = spec.economic_coercion
+        before = coercion.impose_coercion(model, Actor(declared.by), Actor(declared.target), value, mask)
+        after = np.where(mask, value, before)
+        note = ((lambda lanes: ["lifted" if a == 0.0 else "in force" for a in after[lanes].tolist()]) if np.ndim(value)
+                else ("lifted" if value == 0.0 else "in force"))
+        return Change(self.target(spec), before, after, note)
+
+
+@registered
+class Government(Effect):
+    name = "government"
+
+    def apply(self, model, spec, mask, firing):
+        actor, profile = Actor(spec.government.actor), spec.government.profile
+        old_names, old_course, new_course = politics.change_government(model, actor, profile, mask)
+        return [Change(f"actors.{actor.value}.government", old_course, new_course,
+                       lambda lanes: [f"{old_names[lane]} -> {profile}" for lane in lanes.tolist()])]
+
+
+@registered
+class Election(Effect):
+    """A snap election; its draw comes from a stream of its own, so a random event's firing draw never decides it."""
+
+    name = "election"
+
+    def apply(self, model, spec, mask, firing):
+        election = spec.election
+        return [Change(*politics.hold_election(model, Actor(election.actor), election.outcomes, firing.draws("election"), mask))]
+
+
+@registered
+class Contingency(Effect):
+    name = "contingency"
+
+    def apply(self, model, spec, mask, firing):
+        theatre = Theatre(spec.contingency.theatre)
+        before, after, note = theatres.force_contingency(model, theatre, STATE_BY_LABEL[spec.contingency.state], mask)
+        return [Change(f"theatres.{theatre.value}.state", before, after, note)]
+
+
+@registered
+class Exercise(Effect):
+    name = "exercise"
+
+    def apply(self, model, spec, mask, firing):
+        before = model.interoperability
+        names = institutions.exercise(model, spec.exercise.domains, spec.exercise.intensity, mask)
+        return [Change("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
+
+
+@registered
+class Dispute(Effect):
+    name = "dispute"
+
+    def apply(self, model, spec, mask, firing):
+        dispute = spec.dispute
+        note = dispute.kind if dispute.target == "both" else f"{dispute.kind} with {dispute.target}"
+        return [Change(name, before, after, note)
+                for name, before, after in politics.apply_dispute(model, dispute.kind, dispute.severity, dispute.target, mask)]
+
+
+@registered
+class CoerciveSignal(Effect):
+    name = "coercive_signal"
+
+    def apply(self, model, spec, mask, firing):
+        signal = spec.coercive_signal
+        signaller = Actor(signal.by)
+        credibility = model.demonstrated_reliability[signaller].copy()
+        changes = coercion.coercive_signal(model, signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
+        note = lane_notes(f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={{:.3f}}", credibility)
+        return [Change(name, before, after, note) for name, before, after in changes]
+
+
+@registered
+class Upkeep(Effect):
+    name = "upkeep"
+
+    def apply(self, model, spec, mask, firing):
+        model.upkeep_pulse = np.where(mask, model.upkeep_pulse + spec.upkeep, model.upkeep_pulse)
+        return [Change("institutions.upkeep", 0.0, spec.upkeep)]
+
+
+@registered
+class InstitutionChange(Effect):
+    name = "institution"
+
+    def apply(self, model, spec, mask, firing):
+        change = spec.institution
+        status = INSTITUTION_ACTIONS[change.action]
+        before = institutions.change_institution(model, Institution(change.name), status, mask)
+        return [Change(f"institutions.{change.name}", before, int(status),
+                       lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}"
+                                      for b in before[lanes].tolist()])]
