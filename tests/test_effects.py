@@ -8,7 +8,7 @@ from sim.model import WargameModel
 from sim.model.effects import EFFECTS, Firing, Undoable
 from sim.scenario import load_scenario
 from sim.scenario.docs import EXAMPLES
-from sim.scenario.schema import EFFECT_KINDS, Effect
+from sim.scenario.schema import EFFECT_KINDS, RESTORED, Effect
 
 FIRING = Firing("test", draws=lambda stream: np.full(3, 0.5))
 MASK = np.array([True, False, True])
@@ -38,8 +38,11 @@ def test_the_model_implements_exactly_the_declared_operations():
 
 
 @pytest.mark.parametrize("name", list(EFFECT_KINDS))
-def test_an_effect_may_carry_until_exactly_when_the_model_can_undo_it(name):
-    assert isinstance(EFFECTS[name], Undoable) == EFFECT_KINDS[name].undoable
+def test_an_effect_may_carry_until_exactly_when_the_model_can_undo_it_as_declared(name):
+    kind = EFFECTS[name]
+    assert isinstance(kind, Undoable) == EFFECT_KINDS[name].undoable
+    if isinstance(kind, Undoable):  # a value put in force is restored through the stack; an amount is taken back alone
+        assert kind.stacked == (EFFECT_KINDS[name].lapse == RESTORED)
 
 
 def test_every_operation_has_a_documented_example(extending):

@@ -1,12 +1,16 @@
 """Scenario effects, one class per operation: what it changes (`apply`) and, for an effect that may carry `until`,
 how one application is taken back (`record` and `undo`), side by side.
 
-`EFFECTS` maps each operation's key in scenario files to its class's instance. The scenario schema declares the
+`EFFECTS` maps each operation's key in scenario files to its class's instance; `InForce` keeps the applications
+that `until` will take back. The scenario schema declares the
 same operations (`sim.scenario.schema.EFFECT_KINDS`: which take `value`, which may carry `until`) and
 tests/test_effects.py checks that the two agree. A new effect is a class here, decorated with `@registered`, its
 entry in EFFECT_KINDS and its example in `sim/scenario/docs.py`.
 """
 
+import functools
+import math
+from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -52,7 +56,14 @@ class Effect:
 
 
 class Undoable(Effect):
-    """An effect that may carry `until`: each application keeps a record, from which `undo` takes it back."""
+    """An effect that may carry `until`: each application keeps a record, from which `undo` takes it back.
+
+    Applications of a `stacked` effect to one target form a stack: when one lapses while a later one is still in
+    force, nothing changes yet and the later one takes over its record (`inherit`), so that the value from before
+    the first application still in force returns when the last of them lapses.
+    """
+
+    stacked = False
 
     def target(self, spec):
         """The name of what the effect changes, as the log shows it."""
@@ -64,6 +75,10 @@ class Undoable(Effect):
 
     def undo(self, model, spec, record, mask):
         """Take an application back in the masked lanes; return (target, before, after) for the log."""
+        raise NotImplementedError
+
+    def inherit(self, later, earlier, lanes):
+        """Stacked effects: in `lanes`, make the record `later` take back what `earlier` did too (in place)."""
         raise NotImplementedError
 
 
@@ -91,10 +106,17 @@ class VariableChange(Undoable):
 
 @registered
 class Set(VariableChange):
+    """A value put in force: an earlier set of the variable that lapses while a later one is in force is taken back
+    with the later one."""
+
     name = "set"
+    stacked = True
 
     def new_value(self, model, before, value):
         return value
+
+    def inherit(self, later, earlier, lanes):
+        later[lanes] += earlier[lanes]
 
 
 @registered
@@ -126,6 +148,8 @@ class Shock(VariableChange):
 class Override(Undoable):
     """A value put in force; undone by putting back the value it replaced."""
 
+    stacked = True
+
     def value(self, spec):
         """The value the effect puts in force."""
         raise NotImplementedError
@@ -138,10 +162,13 @@ class Override(Undoable):
         return [self.put(model, spec, self.value(spec), mask)]
 
     def record(self, change):
-        return change.before
+        return np.array(change.before, dtype=np.float64)
 
     def undo(self, model, spec, record, mask):
         return self.put(model, spec, record, mask)[:3]
+
+    def inherit(self, later, earlier, lanes):
+        later[lanes] = earlier[lanes]
 
 
 @registered
@@ -267,3 +294,72 @@ class InstitutionChange(Effect):
         return [Change(f"institutions.{change.name}", before, int(status),
                        lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}"
                                       for b in before[lanes].tolist()])]
+
+
+@dataclass(eq=False)
+class _Application:
+    """One application of an undoable effect, in the lanes where it is still in force."""
+
+    event_id: str
+    spec: object  # the schema Effect
+    record: np.ndarray  # what undoing it needs, per lane (Undoable.record)
+    live: np.ndarray  # the lanes where it is still in force
+    timed: bool  # it carries `until`; otherwise it is kept only to sit above one that does
+
+
+class InForce:
+    """The applications of undoable effects still in force, and the steps at which they lapse.
+
+    The lapses of a step run in the order of application. The applications of a stacked effect to one target form
+    a stack (`Undoable.inherit`), so the order of lapses does not change the value they leave; one without `until`
+    is kept on the stack while one with `until` lies below it, so that the earlier one's lapse does not undo it.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.lapsing = {}  # step -> [_Application], in the order applied
+        self.stacks = {}  # (operation, target) -> [_Application], oldest first
+
+    def keep(self, event_id, spec, change, mask):
+        """Note that the effect `spec` of event `event_id` made `change` in the masked lanes (kept only if it may be undone)."""
+        kind = EFFECTS[spec.operation]
+        if not isinstance(kind, Undoable):
+            return
+        key = (spec.operation, kind.target(spec))
+        if spec.until is None:
+            stack = self.stacks.get(key) if kind.stacked else None
+            below = functools.reduce(np.logical_or, (a.live for a in stack if a.timed)) & mask if stack else None
+            if below is not None and below.any():
+                stack.append(_Application(event_id, spec, kind.record(change), below, timed=False))
+            return
+        application = _Application(event_id, spec, kind.record(change), mask.copy(), timed=True)
+        self.lapsing.setdefault(self.model.step_of(spec.until), []).append(application)
+        if kind.stacked:
+            self.stacks.setdefault(key, []).append(application)
+
+    def lapse(self, step):
+        """Take back the applications whose `until` has come at `step`, logging each."""
+        for application in self.lapsing.pop(step, ()):
+            self._take_back(application)
+
+    def _take_back(self, application):
+        model, spec = self.model, application.spec
+        kind = EFFECTS[spec.operation]
+        lanes, application.live = application.live, np.zeros_like(application.live)
+        note = f"until {spec.until}"
+        if kind.stacked:
+            key = (spec.operation, kind.target(spec))
+            stack = self.stacks[key]
+            for later in stack[stack.index(application) + 1:]:
+                held = lanes & later.live
+                if held.any():
+                    kind.inherit(later.record, application.record, held)
+                    model.log.record(held, application.event_id, "lapse", kind.target(spec), "undo", math.nan, math.nan,
+                                     math.nan, f"{note}; unchanged: a later change by '{later.event_id}' is still in force")
+                    lanes = lanes & ~held
+            stack.remove(application)
+            if not any(a.timed for a in stack):
+                del self.stacks[key]
+        if lanes.any():
+            target, before, after = kind.undo(model, spec, application.record, lanes)
+            model.log.record(lanes, application.event_id, "lapse", target, "undo", math.nan, before, after, note)

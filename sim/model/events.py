@@ -1,8 +1,8 @@
 """The event engine: scheduled, random and triggered events from the scenario, and their effects, per lane.
 
-Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone,
-then effects of earlier firings whose delay ends now, then scheduled events, then random events,
-then triggered events; within each group, the order of declaration in the scenario. An event fires
+Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone
+(sim.model.effects.InForce), then effects of earlier firings whose delay ends now, then scheduled events, then
+random events, then triggered events; within each group, the order of declaration in the scenario. An event fires
 in the lanes (runs) where its draw, condition or date says so; its effects touch only those lanes.
 Every applied effect, and every undo, is appended to the event log of each lane it touched.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
-from .effects import EFFECTS, Firing
+from .effects import EFFECTS, Firing, InForce
 from .lanes import lane_notes, lanes_in
 
 
@@ -168,7 +168,7 @@ class EventEngine:
     def __init__(self, model, specs, draws_for):
         self.model = model
         self.delayed = {}  # step -> [(entry, mask)]
-        self.undo = {}  # step -> [(event id, effect, its application's record, mask)]
+        self.in_force = InForce(model)  # applications that `until` will take back
         self.draws_for = draws_for
         lanes = model.lane_count
         self.entries = []
@@ -201,9 +201,7 @@ class EventEngine:
     def step(self, step):
         """Fire everything due at `step`, in the documented order."""
         model = self.model
-        for event_id, effect, record, mask in self.undo.pop(step, ()):
-            target, before, after = EFFECTS[effect.operation].undo(model, effect, record, mask)
-            model.log.record(mask, event_id, "lapse", target, "undo", math.nan, before, after, f"until {effect.until}")
+        self.in_force.lapse(step)
         for entry, mask in self.delayed.pop(step, ()):
             self._apply(entry, "delayed", mask)
         for entry in self.scheduled:
@@ -239,17 +237,21 @@ class EventEngine:
             self._apply(entry, source, mask, why)
 
     def _apply(self, entry, source, mask, why=None):
+        """Apply the event's effects in the masked lanes, each in turn; one whose `until` has come is skipped, and logged."""
         model = self.model
         event_id = entry.spec.id
         firing = Firing(event_id, lambda stream: self.draws_for(f"{event_id}:{stream}")[:, model.step_index])
         for effect in entry.spec.effects:
             kind = EFFECTS[effect.operation]
             value = effect.value if effect.value is not None else math.nan
+            if effect.until is not None and model.step_of(effect.until) <= model.step_index:
+                model.log.record(mask, event_id, source, kind.target(effect), effect.operation, value, math.nan, math.nan,
+                                 _joined(why, f"not applied: its until {effect.until} has come"))
+                continue
             for change in kind.apply(model, effect, mask, firing):
                 model.log.record(mask, event_id, source, change.target, effect.operation, value, change.before, change.after,
                                  _joined(why, change.note))
-                if effect.until is not None:
-                    self.undo.setdefault(model.step_of(effect.until), []).append((event_id, effect, kind.record(change), mask))
+                self.in_force.keep(event_id, effect, change, mask)
 
 
 def _joined(why, note):

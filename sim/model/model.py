@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
+from .. import steps
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      THEATRES, TIE_PAIRS, Actor, Domain, PartnershipState, pair_name)
@@ -198,9 +199,7 @@ class WargameModel(mesa.Model):
 
     def step_of(self, date, last=False):
         """The first step whose date is on or after `date` (with `last`, the last step on or before it)."""
-        days = (date - self.start_date).days
-        index = days // self.step_days if last else -(-days // self.step_days)
-        return max(1, index)
+        return steps.step_of(date, start=self.start_date, step_days=self.step_days, last=last)
 
     # ----------------------------------------------------------------- variable access (sim.model.registry)
     def getter(self, name):

@@ -16,6 +16,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
                       model_validator)
 
 from ..expressions import ExpressionError, parse_condition
+from .. import steps
 from ..limits import MAX_STEPS
 from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
@@ -273,8 +274,12 @@ def _parameter_value_problem(effect):
     return None
 
 
+RESTORED, TAKEN_BACK = "restored", "taken back"  # how an effect's change lapses at `until`
+
+
 class EffectKind(NamedTuple):
-    """The declaration of one effect operation: what its key holds, whether it takes `value` and may carry `until`.
+    """The declaration of one effect operation: what its key holds, whether it takes `value`, and whether (and how)
+    its change lapses at an `until` date.
 
     The model implements each declared operation as a class of `sim.model.effects` (a test checks that they agree).
     """
@@ -282,17 +287,22 @@ class EffectKind(NamedTuple):
     holds: object  # the annotation of the operation key's value
     description: str
     takes_value: bool = False
-    undoable: bool = False  # may carry `until`
+    lapse: Optional[str] = None  # may carry `until`: RESTORED (a value put in force) or TAKEN_BACK (a change by an amount)
     value_problem: Optional[Callable] = None  # (effect) -> what is wrong with its `value`, or None
+
+    @property
+    def undoable(self):
+        """Whether the effect may carry `until`."""
+        return self.lapse is not None
 
 
 EFFECT_KINDS = {
-    "set": EffectKind(SettableVariable, "Set the named variable to `value`", takes_value=True, undoable=True),
-    "add": EffectKind(SettableVariable, "Add `value` to the named variable", takes_value=True, undoable=True),
-    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`", takes_value=True, undoable=True),
-    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, undoable=True),
+    "set": EffectKind(SettableVariable, "Set the named variable to `value`", takes_value=True, lapse=RESTORED),
+    "add": EffectKind(SettableVariable, "Add `value` to the named variable", takes_value=True, lapse=TAKEN_BACK),
+    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`", takes_value=True, lapse=TAKEN_BACK),
+    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, lapse=TAKEN_BACK),
     "parameter": EffectKind(ParameterName, "Set the named parameter to `value` from now on (or until `until`)",
-                            takes_value=True, undoable=True, value_problem=_parameter_value_problem),
+                            takes_value=True, lapse=RESTORED, value_problem=_parameter_value_problem),
     "government": EffectKind(GovernmentChange, "Put a government profile in office"),
     "contingency": EffectKind(ContingencyChange, "Move a theatre to an escalation state"),
     "exercise": EffectKind(Exercise, "A trilateral exercise or agreement: an interoperability pulse"),
@@ -301,17 +311,23 @@ EFFECT_KINDS = {
     "institution": EffectKind(InstitutionChange, "Create, notice, suspend, restore or end a named institution"),
     "election": EffectKind(SnapElection, "Hold an election now"),
     "coercive_signal": EffectKind(CoerciveSignal, "A partner's show of force or threat toward an adversary"),
-    "economic_coercion": EffectKind(EconomicCoercion, "Put economic coercion in force at a severity (0 lifts it)",
-                                    undoable=True),
+    "economic_coercion": EffectKind(EconomicCoercion, "Put economic coercion in force at a severity (0 lifts it)", lapse=RESTORED),
 }
 """Every effect operation, in the order the format reference lists them."""
 
-_UNDOABLE = [name for name, kind in EFFECT_KINDS.items() if kind.undoable]
-_TAKES_VALUE = [name for name, kind in EFFECT_KINDS.items() if kind.takes_value]
+
+def _listed(condition, conjunction="and"):
+    """The names of the effect operations whose declaration meets `condition`, as a list in words."""
+    names = [name for name, kind in EFFECT_KINDS.items() if condition(kind)]
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
 
 
-def _listed(names):
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+_UNTIL = (f"{_listed(lambda kind: kind.undoable, 'or')}: the change lapses on the first step on or after this date. "
+          f"A value put in force ({_listed(lambda kind: kind.lapse == RESTORED)}) returns to the value from before the "
+          "first change still in force (a later change still in force holds it until that one lapses too); a change by "
+          f"an amount ({_listed(lambda kind: kind.lapse == TAKEN_BACK)}) is taken back, and changes made since stay. "
+          "It must leave the change at least one step in force; a random or triggered change due on or after it is "
+          "skipped, and logged")
 
 
 class _Effect(Strict):
@@ -329,7 +345,7 @@ class _Effect(Strict):
         if not kind.takes_value and self.value is not None:
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
         if not kind.undoable and self.until is not None:
-            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to {_listed(_UNDOABLE)})")
+            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to {_listed(lambda kind: kind.undoable)})")
         problem = kind.value_problem(self) if kind.value_problem else None
         if problem:
             raise ValueError(problem)
@@ -346,9 +362,8 @@ Effect = create_model(
     __doc__="One declared effect of an event: exactly one operation key, `value` for the operations that take one and "
             "`until` for those that can be undone.",
     **{name: (Optional[kind.holds], Field(None, description=kind.description)) for name, kind in EFFECT_KINDS.items()},
-    value=(Optional[float], Field(None, description=f"The number {_listed(_TAKES_VALUE)} use")),
-    until=(Optional[dt.date], Field(None, description=f"{', '.join(_UNDOABLE)}: undo the change on the first step on or "
-                                                       "after this date (coercion: the previous severity returns)")),
+    value=(Optional[float], Field(None, description=f"The number {_listed(lambda kind: kind.takes_value)} use")),
+    until=(Optional[dt.date], Field(None, description=_UNTIL)),
 )
 
 
@@ -552,6 +567,33 @@ class Scenario(Strict):
                     total = sum(effect.election.outcomes.values())
                     if abs(total - 1.0) > 1e-6:
                         problems.append(((*where, "election", "outcomes"), f"outcome probabilities must sum to 1 (they sum to {total:.3f})"))
-                if effect.until is not None and event.at is not None and effect.until <= event.at:
-                    problems.append(((*where, "until"), f"'until' {effect.until} must be after the event's date {event.at}"))
+                if period_ok and effect.until is not None and (event.at is None or self.start <= event.at <= self.end):
+                    problem = self._until_problem(event, effect)
+                    if problem:
+                        problems.append(((*where, "until"), problem))
         return problems
+
+    def _until_problem(self, event, effect):
+        """Why an effect's `until` leaves its change no step in force, or None.
+
+        A change lapses at the start of the step of its `until`; one made at or after that step would never lapse,
+        so a scheduled change is refused and a random or triggered one is skipped when it comes (docs/reliability.md).
+        """
+        def step(date):
+            return steps.step_of(date, start=self.start, step_days=self.step_days)
+
+        if event.at is not None:
+            first = step(event.at)
+        else:
+            first = step(event.window.start) if event.window is not None and event.window.start else 1
+        first += event.delay_steps
+        if step(effect.until) > first:
+            return None
+        if effect.until <= self.start:
+            return f"'until' {effect.until} is not after the scenario's start {self.start}: the change could never be in force"
+        made = steps.date_of(first, start=self.start, step_days=self.step_days)
+        delay = f", {event.delay_steps} steps after the event fires" if event.delay_steps else ""
+        if event.at is not None:
+            return f"'until' {effect.until} must be after the step the change is made on ({made}{delay}): it would never lapse"
+        return (f"'until' {effect.until} must be after the first step the change can be made on ({made}{delay}); "
+                "a change due on or after its until is skipped, so this one never could be made")
