@@ -49,6 +49,7 @@ class Effect:
     """One operation of scenario effects."""
 
     name = ""  # its key in scenario files
+    changes_parameters = False  # the parameters are checked (sim.parameter_checks) after a firing with such an effect
 
     def apply(self, model, spec, mask, firing):
         """Apply the declared effect `spec` (a schema Effect) in the masked lanes; return the list of Change to log."""
@@ -176,6 +177,7 @@ class Parameter(Override):
     """A parameter of the dynamics set from now on (step rates follow)."""
 
     name = "parameter"
+    changes_parameters = True
 
     def target(self, spec):
         return f"parameters.{spec.parameter}"

@@ -15,7 +15,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..expressions import compile_condition, compile_expression
+from ..parameter_checks import parameter_problems
 from ..variables import CONDITION_CONSTANTS
+from ..world import THEATRES
 from .effects import EFFECTS, Firing, InForce
 from .lanes import lane_notes, lanes_in
 
@@ -252,6 +254,28 @@ class EventEngine:
                 model.log.record(mask, event_id, source, change.target, effect.operation, value, change.before, change.after,
                                  _joined(why, change.note))
                 self.in_force.keep(event_id, effect, change, mask)
+        if any(EFFECTS[effect.operation].changes_parameters for effect in entry.spec.effects):
+            self._check_parameters(event_id, mask)
+
+    def _check_parameters(self, event_id, mask):
+        """Fail the runs (masked lanes) whose parameters, as this firing left them, break a cross-field check."""
+        model = self.model
+        presence = sum(model.getter(f"theatres.{t.value}.us_presence")() for t in THEATRES)
+        for lane in lanes_in(mask):
+            problems = parameter_problems(_LaneParameters(model.parameters, lane), us_presence=presence[lane])
+            if problems:
+                model.fail(np.arange(model.lane_count) == lane,
+                           f"event '{event_id}' on {model.date} left parameters that break a check: {problems[0][1]}")
+
+
+class _LaneParameters:
+    """One lane's parameters as attributes (the model holds each parameter as an array over lanes)."""
+
+    def __init__(self, parameters, lane):
+        self._parameters, self._lane = parameters, lane
+
+    def __getattr__(self, name):
+        return float(getattr(self._parameters, name)[self._lane])
 
 
 def _joined(why, note):

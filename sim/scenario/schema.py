@@ -5,6 +5,7 @@ Cross-field rules that need the whole scenario live in `Scenario.semantic_proble
 returns located problems rather than stopping at the first.
 """
 
+import collections
 import datetime as dt
 import difflib
 import functools
@@ -15,11 +16,12 @@ from typing import Annotated, Callable, Literal, NamedTuple, Optional, Union
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
                       model_validator)
 
-from ..expressions import ExpressionError, parse_condition
+from ..expressions import ExpressionError, compile_expression, parse_condition
 from .. import steps
 from ..limits import MAX_STEPS
+from ..parameter_checks import PRESENCE, parameter_problems
 from ..parameters import CATALOGUE, PARAMETERS
-from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
+from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS, INSTITUTION_INFO,
                      INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor)
 
@@ -148,7 +150,8 @@ class TheatreSpec(Strict):
     tension: Unit = Field(description="Tension, 0 (calm) to 1 (war)")
     state: StateLabel = Field("peacetime", description="Escalation state")
     adversary: AdversaryName = Field(description="The adversary whose coercion drives this theatre")
-    us_presence: Unit = Field(description="Share of the US force pool committed here in peacetime")
+    us_presence: NonNegative = Field(description="US forces committed here in peacetime, in the units of us_force_pool "
+                                                 "(all theatres together at most us_force_pool)")
     pressure: Unit = Field(0.0, description="Extra adversary escalation intent in this theatre (campaign focus), 0-1")
 
 
@@ -266,11 +269,40 @@ SettableVariable = Annotated[str, AfterValidator(_settable)]
 ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 
 
-def _parameter_value_problem(effect):
+_VARIABLES = {v.name: v for v in VARIABLES}
+
+
+def _range(variable):
+    """A variable's range in words."""
+    return f"{variable.low:g} or more" if variable.high == float("inf") else f"from {variable.low:g} to {variable.high:g}"
+
+
+def _set_value_problem(target, value):
+    variable = _VARIABLES[target]
+    if not variable.low <= value <= variable.high:
+        return f"value {value} is not valid for '{target}': expected a value {_range(variable)}"
+    return None
+
+
+def _change_value_problem(target, value):
+    variable = _VARIABLES[target]
+    if abs(value) > variable.high - variable.low:
+        return (f"a change of {value} is larger than the whole range of '{target}' ({_range(variable)}); "
+                f"expected at most {variable.high - variable.low:g} either way")
+    return None
+
+
+def _factor_problem(target, value):
+    if value < 0:
+        return f"a negative factor {value} would take '{target}' out of its range ({_range(_VARIABLES[target])}); expected 0 or more"
+    return None
+
+
+def _parameter_value_problem(name, value):
     try:
-        Parameters.model_validate({effect.parameter: effect.value})
+        Parameters.model_validate({name: value})
     except ValidationError as exc:
-        return f"value {effect.value} is not valid for parameter '{effect.parameter}': {exc.errors()[0]['msg'].lower()}"
+        return f"value {value} is not valid for parameter '{name}': {exc.errors()[0]['msg'].lower()}"
     return None
 
 
@@ -288,7 +320,7 @@ class EffectKind(NamedTuple):
     description: str
     takes_value: bool = False
     lapse: Optional[str] = None  # may carry `until`: RESTORED (a value put in force) or TAKEN_BACK (a change by an amount)
-    value_problem: Optional[Callable] = None  # (effect) -> what is wrong with its `value`, or None
+    value_problem: Optional[Callable] = None  # (what the key names, value) -> what is wrong with `value`, or None
 
     @property
     def undoable(self):
@@ -297,10 +329,14 @@ class EffectKind(NamedTuple):
 
 
 EFFECT_KINDS = {
-    "set": EffectKind(SettableVariable, "Set the named variable to `value`", takes_value=True, lapse=RESTORED),
-    "add": EffectKind(SettableVariable, "Add `value` to the named variable", takes_value=True, lapse=TAKEN_BACK),
-    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`", takes_value=True, lapse=TAKEN_BACK),
-    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, lapse=TAKEN_BACK),
+    "set": EffectKind(SettableVariable, "Set the named variable to `value` (within its range)", takes_value=True,
+                      lapse=RESTORED, value_problem=_set_value_problem),
+    "add": EffectKind(SettableVariable, "Add `value` to the named variable (the result is kept within its range)",
+                      takes_value=True, lapse=TAKEN_BACK, value_problem=_change_value_problem),
+    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`, 0 or more (the result is kept within "
+                           "its range)", takes_value=True, lapse=TAKEN_BACK, value_problem=_factor_problem),
+    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, lapse=TAKEN_BACK,
+                        value_problem=_change_value_problem),
     "parameter": EffectKind(ParameterName, "Set the named parameter to `value` from now on (or until `until`)",
                             takes_value=True, lapse=RESTORED, value_problem=_parameter_value_problem),
     "government": EffectKind(GovernmentChange, "Put a government profile in office"),
@@ -346,10 +382,18 @@ class _Effect(Strict):
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
         if not kind.undoable and self.until is not None:
             raise ValueError(f"'until' does not apply to '{ops[0]}' (only to {_listed(lambda kind: kind.undoable)})")
-        problem = kind.value_problem(self) if kind.value_problem else None
+        return self
+
+    @field_validator("value", check_fields=False)
+    @classmethod
+    def _value_in_range(cls, value, info: ValidationInfo):
+        """The value checked against what the operation names (the operation keys come before `value`)."""
+        ops = [name for name in EFFECT_KINDS if info.data.get(name) is not None]
+        problem_of = EFFECT_KINDS[ops[0]].value_problem if len(ops) == 1 and value is not None else None
+        problem = problem_of(info.data[ops[0]], value) if problem_of else None
         if problem:
             raise ValueError(problem)
-        return self
+        return value
 
     @property
     def operation(self):
@@ -399,9 +443,13 @@ class EventSpec(Strict):
     def _parse_rate(cls, rate):
         if isinstance(rate, str):
             try:
-                parsed_rate(rate)
+                expression = parsed_rate(rate)
             except ExpressionError as exc:
                 raise ValueError(f"{exc.message} (at column {exc.column} of the expression)") from None
+            if not expression.variables:  # a constant: checked as the number it is
+                value = float(compile_expression(expression, None, CONDITION_CONSTANTS)())
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"expected a probability from 0 to 1, found {rate!r}, which is {value:g}")
         return rate
 
     @field_validator("when")
@@ -519,20 +567,9 @@ class Scenario(Strict):
                     problems.append((("actors", actor, "reliability", actor), "a partner does not rate its own reliability"))
             elif spec.reliability is not None:
                 problems.append((("actors", actor, "reliability"), f"only the partners ({', '.join(partners)}) carry reliability views"))
-        presence = sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
-        if presence > self.parameters.us_force_pool + 1e-9:
-            problems.append((("theatres",), f"US peacetime presence sums to {presence:.2f}, more than us_force_pool {self.parameters.us_force_pool}"))
-        p = self.parameters
-        weights = p.cohesion_weight_consistency + p.cohesion_weight_coherence + p.cohesion_weight_credibility
-        if abs(weights - 1.0) > 1e-6:
-            problems.append((("parameters", "cohesion_weight_consistency"), f"the three cohesion weights must sum to 1 (they sum to {weights:.3f})"))
-        if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_threshold:
-            problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_threshold"))
-        if not (p.partnership_rupture_cohesion < p.partnership_strained_cohesion < p.partnership_functioning_cohesion
-                <= p.partnership_institutionalised_cohesion):
-            problems.append((("parameters", "partnership_functioning_cohesion"),
-                             "expected partnership_rupture_cohesion < partnership_strained_cohesion < "
-                             "partnership_functioning_cohesion <= partnership_institutionalised_cohesion"))
+        problems += [(("parameters", names[0]), message)
+                     for names, message in parameter_problems(self.parameters, us_presence=self.us_presence())]
+        problems += self._parameter_effect_problems()
         for i, election in enumerate(self.elections):
             for name in election.outcomes:
                 profile_ref(("elections", i, "outcomes", name), name)
@@ -571,6 +608,36 @@ class Scenario(Strict):
                     problem = self._until_problem(event, effect)
                     if problem:
                         problems.append(((*where, "until"), problem))
+        return problems
+
+    def us_presence(self):
+        """The US peacetime presence summed over the theatres."""
+        return sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
+
+    def _parameter_effect_problems(self):
+        """Parameter effects whose values break a cross-field check whenever their event applies them.
+
+        A check counts only when no other event changes what it reads (otherwise the outcome depends on the order
+        of firings, and the model checks it when the run gets there).
+        """
+        changes = {}  # event index -> {parameter: (effect index, value)}
+        for i, event in enumerate(self.events):
+            for j, effect in enumerate(event.effects):
+                if effect.parameter is not None:
+                    changes.setdefault(i, {})[effect.parameter] = (j, effect.value)
+        changers = collections.Counter(name for own in changes.values() for name in own)  # events changing each
+        changers[PRESENCE] = sum(EFFECT_KINDS[effect.operation].holds is SettableVariable
+                                 and getattr(effect, effect.operation).endswith(".us_presence")
+                                 for event in self.events for effect in event.effects)
+        presence, problems = self.us_presence(), []
+        for i, own in changes.items():
+            changed = self.parameters.model_copy(update={name: value for name, (_, value) in own.items()})
+            for names, message in parameter_problems(changed, us_presence=presence):
+                mine = [name for name in names if name in own]
+                if mine and not any(changers[name] > (name in own) for name in names):
+                    j, value = own[mine[0]]
+                    problems.append((("events", i, "effects", j, "value"),
+                                     f"{mine[0]} {value} breaks a check on parameters once this event applies it: {message}"))
         return problems
 
     def _until_problem(self, event, effect):
