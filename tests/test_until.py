@@ -34,6 +34,26 @@ def effect(name, which, until):
     return "{" + text + (f", until: {until}" if until else "") + "}"
 
 
+def every_step(event_id, name, end, until):
+    """A random event that fires every step from T1 to `end`, with effect `name` lapsing at `until`."""
+    return f"""
+      - id: {event_id}
+        probability_per_step: 1
+        repeat: true
+        window: {{start: {T1}, end: {end}}}
+        effects: [{effect(name, 0, until)}]
+    """
+
+
+def two_scheduled(name, first, second):
+    """Two scheduled events with effect `name`, its first and second value; each given as (id, date, until)."""
+    return "".join(f"""
+      - id: {event_id}
+        at: {at}
+        effects: [{effect(name, which, until)}]
+    """ for which, (event_id, at, until) in enumerate((first, second)))
+
+
 def scenario(extending, name, events):
     return load_scenario(extending("events:\n" + events, name=f"{name}.yaml"))
 
@@ -62,14 +82,7 @@ def test_every_undoable_effect_is_tested():
 
 @pytest.mark.parametrize("name", UNDOABLE)
 def test_repeated_firings_lapse_to_the_value_before_the_first(extending, name):
-    body = f"""
-      - id: repeated
-        probability_per_step: 1
-        repeat: true
-        window: {{start: {T1}, end: {T2}}}
-        effects: [{effect(name, 0, T3)}]
-    """
-    run = Run(scenario(extending, name, body), name)
+    run = Run(scenario(extending, name, every_step("repeated", name, end=T2, until=T3)), name)
     before = run.at(T1 - dt.timedelta(days=7))
     assert run.at(T2) != before
     assert run.at(T3) == pytest.approx(before, abs=1e-12)
@@ -78,15 +91,7 @@ def test_repeated_firings_lapse_to_the_value_before_the_first(extending, name):
 
 @pytest.mark.parametrize("name", UNDOABLE)
 def test_a_nested_change_lapses_to_the_outer_one(extending, name):
-    body = f"""
-      - id: outer
-        at: {T1}
-        effects: [{effect(name, 0, T4)}]
-      - id: inner
-        at: {T2}
-        effects: [{effect(name, 1, T3)}]
-    """
-    run = Run(scenario(extending, name, body), name)
+    run = Run(scenario(extending, name, two_scheduled(name, ("outer", T1, T4), ("inner", T2, T3))), name)
     before, outer = run.at(T1 - dt.timedelta(days=7)), run.at(T1)
     assert run.at(T2) != outer
     assert run.at(T3) == pytest.approx(outer, abs=1e-12)
@@ -95,15 +100,7 @@ def test_a_nested_change_lapses_to_the_outer_one(extending, name):
 
 @pytest.mark.parametrize("name", UNDOABLE)
 def test_crossing_changes_lapse_each_in_turn(extending, name):
-    body = f"""
-      - id: first
-        at: {T1}
-        effects: [{effect(name, 0, T3)}]
-      - id: second
-        at: {T2}
-        effects: [{effect(name, 1, T4)}]
-    """
-    run = Run(scenario(extending, name, body), name)
+    run = Run(scenario(extending, name, two_scheduled(name, ("first", T1, T3), ("second", T2, T4))), name)
     before, first, both = run.at(T1 - dt.timedelta(days=7)), run.at(T1), run.at(T2)
     if EFFECTS[name].stacked:  # a value put in force: the second still holds it when the first lapses
         assert run.at(T3) == both
@@ -115,14 +112,7 @@ def test_crossing_changes_lapse_each_in_turn(extending, name):
 
 @pytest.mark.parametrize("name", UNDOABLE)
 def test_random_firings_on_or_after_until_are_skipped_and_logged(extending, name):
-    body = f"""
-      - id: drills
-        probability_per_step: 1
-        repeat: true
-        window: {{start: {T1}, end: {T4}}}
-        effects: [{effect(name, 0, T3)}]
-    """
-    run = Run(scenario(extending, name, body), name)
+    run = Run(scenario(extending, name, every_step("drills", name, end=T4, until=T3)), name)
     before = run.at(T1 - dt.timedelta(days=7))
     assert run.at(T4) == pytest.approx(before, abs=1e-12)
     skipped = [r for r in run.rows(event_id="drills", source="random") if r.date >= T3]
@@ -183,3 +173,37 @@ def test_an_until_that_would_never_lapse_is_refused(extending, name, event, unti
         effects: [{effect(name, 0, until)}]
     """
     assert words in located(extending, body)
+
+
+@pytest.mark.parametrize("name", [name for name in UNDOABLE if EFFECTS[name].stacked])
+def test_a_lasting_change_made_while_a_timed_one_is_in_force_is_kept(extending, name):
+    run = Run(scenario(extending, name, two_scheduled(name, ("timed", T1, T3), ("lasting", T2, None))), name)
+    lasting = run.at(T2)
+    assert run.at(T4) == lasting
+    (lapse,) = run.rows(event_id="timed", source="lapse")
+    assert "a later change by 'lasting' is still in force" in lapse.note
+
+
+@pytest.mark.parametrize("name", UNDOABLE)
+def test_each_run_keeps_its_own_stack(extending, name):
+    body = f"""
+      - id: often
+        probability_per_step: 0.15
+        repeat: true
+        window: {{start: {T1}, end: {T2}}}
+        effects: [{effect(name, 0, T3)}]
+      - id: sometimes
+        probability_per_step: 0.1
+        repeat: true
+        window: {{start: {T1}, end: {T3 - dt.timedelta(days=7)}}}
+        effects: [{effect(name, 1, T4)}]
+    """
+    scn = scenario(extending, name, body)
+    model = WargameModel(scn, seeds=range(30))
+    target = EFFECTS[name].target(scn.events[-1].effects[0])
+    before = value_of(model, target)
+    while model.date < T4:
+        model.step()
+    assert value_of(model, target) == pytest.approx(before, abs=1e-12)
+    fired = [{r.event_id for r in rows if r.event_id in ("often", "sometimes")} for rows in model.log.rows]
+    assert {"often", "sometimes"} in fired and set() in fired and {"often"} in fired  # runs differ in what fired
