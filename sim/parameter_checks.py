@@ -2,19 +2,17 @@
 `parameters:` and `--set` (sim.scenario.schema), `parameter` effects at load time, and the model when a firing
 changes parameters mid-run (sim.model.events)."""
 
-PRESENCE = "us_presence"  # what the presence check reads besides parameters: the theatres' US peacetime presence
-
-
 def parameter_problems(parameters, *, us_presence=None):
     """The cross-field rules that `parameters` break, as (names it reads, message) pairs; none when consistent.
 
     `parameters` is any object with the parameters as attributes (a schema Parameters, or one lane's view of the
-    model's). The first name is the parameter where the problem is best shown; the check that also reads the US
-    peacetime presence summed over the theatres (`us_presence`; skipped when None) names PRESENCE too.
+    model's); the first name is the parameter where the problem is best shown. `us_presence` is the US peacetime
+    presence summed over the theatres, as the scenario starts (skipped when None): a surge above the pool during a
+    run is overstretch, which the model plays out, not an inconsistency.
     """
     p, problems = parameters, []
     if us_presence is not None and us_presence > p.us_force_pool + 1e-9:
-        problems.append((("us_force_pool", PRESENCE),
+        problems.append((("us_force_pool",),
                          f"US peacetime presence sums to {us_presence:.2f}, more than us_force_pool {p.us_force_pool}"))
     weights = ("cohesion_weight_consistency", "cohesion_weight_coherence", "cohesion_weight_credibility")
     total = sum(getattr(p, name) for name in weights)

@@ -30,26 +30,28 @@ def event(body):
 
 
 # ----------------------------------------------------------------- the cross-field checks on parameters
-BREAKING = {  # one parameter effect that breaks each cross-field check on the baseline's parameters
-    "threshold order": ("crisis_threshold", 0.2, "expected grey_zone_threshold < crisis_threshold < conflict_threshold"),
-    "cohesion weights": ("cohesion_weight_credibility", 0.5, "the three cohesion weights must sum to 1 (they sum to 1.167)"),
-    "presence within the pool": ("us_force_pool", 0.5, "US peacetime presence sums to 0.90, more than us_force_pool 0.5"),
-    "ladder order": ("partnership_strained_cohesion", 0.6, "expected partnership_rupture_cohesion < partnership_strained_cohesion"),
+MORE_PRESENCE = "theatres:\n  korea: {us_presence: 0.6}\n"  # 1.2 in all, within the baseline's pool of 1.6
+BREAKING = {  # one parameter change that breaks each cross-field check: (scenario change, parameter, value, message)
+    "threshold order": ("", "crisis_threshold", 0.2, "expected grey_zone_threshold < crisis_threshold < conflict_threshold"),
+    "cohesion weights": ("", "cohesion_weight_credibility", 0.5, "the three cohesion weights must sum to 1 (they sum to 1.167)"),
+    "presence within the pool": (MORE_PRESENCE, "us_force_pool", 1.0, "US peacetime presence sums to 1.20, more than us_force_pool 1.0"),
+    "ladder order": ("", "partnership_strained_cohesion", 0.6,
+                     "expected partnership_rupture_cohesion < partnership_strained_cohesion"),
 }
 
 
 @pytest.mark.parametrize("check", list(BREAKING))
 def test_a_parameter_effect_that_breaks_a_check_is_refused_at_load_time(extending, check):
-    name, value, words = BREAKING[check]
-    problem = problem_of(extending(event(f"at: 2026-06-01\n    effects: [{{parameter: {name}, value: {value}}}]")))
-    assert problem.field == "events[change].effects.0.value" and problem.line == 6
+    setup, name, value, words = BREAKING[check]
+    problem = problem_of(extending(setup + event(f"at: 2026-06-01\n    effects: [{{parameter: {name}, value: {value}}}]")))
+    assert problem.field == "events[change].effects.0.value" and problem.line == 6 + setup.count("\n")
     assert f"{name} {value} breaks a check on parameters once this event applies it" in problem.message and words in problem.message
 
 
 @pytest.mark.parametrize("check", list(BREAKING))
 def test_the_same_checks_refuse_initial_values_and_set(extending, check):
-    name, value, words = BREAKING[check]
-    problem = problem_of(extending(""), [f"parameters.{name}={value}"])
+    setup, name, value, words = BREAKING[check]
+    problem = problem_of(extending(setup), [f"parameters.{name}={value}"])
     assert problem.field.startswith("parameters.") and words in problem.message
 
 
@@ -98,10 +100,25 @@ def test_a_run_time_break_fails_only_the_runs_it_happens_in(extending):
     assert all("left parameters that break a check" in why for why in model.failures.values())
 
 
+def test_a_surge_above_the_pool_is_overstretch_not_a_broken_check(extending):
+    body = """
+      - id: surge
+        at: 2026-03-02
+        effects: [{add: theatres.korea.us_presence, value: 1.0}]
+      - id: retune
+        at: 2026-04-06
+        effects: [{parameter: tension_rate, value: 0.07}]
+    """
+    model = WargameModel(load_scenario(extending("events:" + body)), rng=1)
+    model.run()
+    assert not model.failures and model.parameters.tension_rate[0] == 0.07
+    assert model.recorder.series("us_overstretch")[model.step_of(dt.date(2026, 4, 6)), 0] > 0
+
+
 def test_the_checks_read_any_object_with_the_parameters_as_attributes(baseline):
     assert parameter_problems(baseline.parameters, us_presence=baseline.us_presence()) == []
     lane_view = type("View", (), {name: getattr(baseline.parameters, name) for name in type(baseline.parameters).model_fields})
-    assert parameter_problems(lane_view, us_presence=9.0)[0][0] == ("us_force_pool", "us_presence")
+    assert parameter_problems(lane_view, us_presence=9.0)[0][0] == ("us_force_pool",)
 
 
 # ----------------------------------------------------------------- ranges of set, add and multiply effects

@@ -2,10 +2,10 @@
 how one application is taken back (`record` and `undo`), side by side.
 
 `EFFECTS` maps each operation's key in scenario files to its class's instance; `InForce` keeps the applications
-that `until` will take back. The scenario schema declares the
-same operations (`sim.scenario.schema.EFFECT_KINDS`: which take `value`, which may carry `until`) and
-tests/test_effects.py checks that the two agree. A new effect is a class here, decorated with `@registered`, its
-entry in EFFECT_KINDS and its example in `sim/scenario/docs.py`.
+that `until` will take back. The scenario schema declares the same operations (`sim.scenario.schema.EFFECT_KINDS`:
+which take `value`, which may carry `until` and how they lapse) and tests/test_effects.py checks that the two agree.
+A new effect is a class here, decorated with `@registered`, its entry in EFFECT_KINDS and its example in
+`sim/scenario/docs.py`.
 """
 
 import functools

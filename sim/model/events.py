@@ -17,7 +17,6 @@ import numpy as np
 from ..expressions import compile_condition, compile_expression
 from ..parameter_checks import parameter_problems
 from ..variables import CONDITION_CONSTANTS
-from ..world import THEATRES
 from .effects import EFFECTS, Firing, InForce
 from .lanes import lane_notes, lanes_in
 
@@ -260,9 +259,9 @@ class EventEngine:
     def _check_parameters(self, event_id, mask):
         """Fail the runs (masked lanes) whose parameters, as this firing left them, break a cross-field check."""
         model = self.model
-        presence = sum(model.getter(f"theatres.{t.value}.us_presence")() for t in THEATRES)
+        presence = model.scenario_spec.us_presence()
         for lane in lanes_in(mask):
-            problems = parameter_problems(_LaneParameters(model.parameters, lane), us_presence=presence[lane])
+            problems = parameter_problems(_LaneParameters(model.parameters, lane), us_presence=presence)
             if problems:
                 model.fail(np.arange(model.lane_count) == lane,
                            f"event '{event_id}' on {model.date} left parameters that break a check: {problems[0][1]}")

@@ -19,7 +19,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
 from ..expressions import ExpressionError, compile_expression, parse_condition
 from .. import steps
 from ..limits import MAX_STEPS
-from ..parameter_checks import PRESENCE, parameter_problems
+from ..parameter_checks import parameter_problems
 from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS, INSTITUTION_INFO,
@@ -302,7 +302,8 @@ def _parameter_value_problem(name, value):
     try:
         Parameters.model_validate({name: value})
     except ValidationError as exc:
-        return f"value {value} is not valid for parameter '{name}': {exc.errors()[0]['msg'].lower()}"
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        return f"value {value} is not valid for parameter '{name}': {reason[:1].lower()}{reason[1:]}"
     return None
 
 
@@ -611,7 +612,7 @@ class Scenario(Strict):
         return problems
 
     def us_presence(self):
-        """The US peacetime presence summed over the theatres."""
+        """The US peacetime presence summed over the theatres (as the scenario starts)."""
         return sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
 
     def _parameter_effect_problems(self):
@@ -626,9 +627,6 @@ class Scenario(Strict):
                 if effect.parameter is not None:
                     changes.setdefault(i, {})[effect.parameter] = (j, effect.value)
         changers = collections.Counter(name for own in changes.values() for name in own)  # events changing each
-        changers[PRESENCE] = sum(EFFECT_KINDS[effect.operation].holds is SettableVariable
-                                 and getattr(effect, effect.operation).endswith(".us_presence")
-                                 for event in self.events for effect in event.effects)
         presence, problems = self.us_presence(), []
         for i, own in changes.items():
             changed = self.parameters.model_copy(update={name: value for name, (_, value) in own.items()})
