@@ -313,6 +313,8 @@ def _new_ensemble(args, store, runner):
             parameter_sets = parameter_sets_for(args.parameter_sets, loaded)
         except ParameterSetError as exc:
             return _error(str(exc))
+    if args.chunk_size is not None and not 1 <= args.chunk_size <= store.MAX_RUNS:
+        return _error(f"--chunk-size must be from 1 to {store.MAX_RUNS:,}")
     chunk_size = args.chunk_size if args.chunk_size is not None else runner.default_chunk_size(args.runs)
     created = _claim_directory(directory, [s for _, s in loaded], args.runs, chunk_size, args.seed, args.workers)
     if isinstance(created, int):

@@ -16,9 +16,30 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
+SHARED_HISTORY = ("world.yaml", "nowcast_2026.csv")  # what the bundled baseline extends and starts from
+
+
+def copy_shared_history(directory):
+    """Copy beside a copy of the bundled baseline (into `directory`/history) the files the baseline names."""
+    (Path(directory) / "history").mkdir(parents=True, exist_ok=True)
+    for name in SHARED_HISTORY:
+        if (SCENARIOS / "history" / name).exists():
+            (Path(directory) / "history" / name).write_bytes((SCENARIOS / "history" / name).read_bytes())
+
+
+def standalone_baseline_text():
+    """The bundled baseline as one self-contained YAML file (what it extends resolved in; no `extends`)."""
+    import yaml
+
+    from sim.scenario import load_scenario
+
+    return yaml.safe_dump(load_scenario(SCENARIOS / "baseline.yaml").model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
 @pytest.fixture
 def write(tmp_path):
-    """Write a dedented YAML text to tmp_path/name and return its path."""
+    """Write a dedented YAML text to tmp_path/name and return its path; a copy of the bundled baseline gets the shared
+    history files it names beside it."""
 
     def _write(name, text, binary=False):
         path = tmp_path / name
@@ -27,6 +48,8 @@ def write(tmp_path):
             path.write_bytes(text)
         else:
             path.write_text(textwrap.dedent(text).lstrip("\n"))
+            if "extends: history/world.yaml" in text:
+                copy_shared_history(path.parent)
         return path
 
     return _write
@@ -38,9 +61,6 @@ def extending(write):
 
     def _extending(body, name="broken.yaml"):
         write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
-        for shared in ("world.yaml", "nowcast_2026.csv"):  # what the baseline extends and starts from
-            if (SCENARIOS / "history" / shared).exists():
-                write(f"history/{shared}", (SCENARIOS / "history" / shared).read_text())
         header = "extends: parent_baseline.yaml\nname: broken\n"
         return write(name, header + textwrap.dedent(body).lstrip("\n"))
 

@@ -93,7 +93,7 @@ def test_event_rates_follow_who_governs(extending):
     ("      - parameter: routine_exercise_temp\n        value: 0.1\n", "parameter", "did you mean 'routine_exercise_tempo'"),
     ("      - parameter: routine_exercise_tempo\n        value: 1.5\n", "", "not valid for parameter 'routine_exercise_tempo'"),
     ("      - exercise: {domains: all}\n        until: 2027-01-04\n", "", "'until' does not apply to 'exercise'"),
-    ("      - add: actors.dprk.resolve\n        value: -0.1\n        until: 2026-03-02\n", "until", "must be after the event's date"),
+    ("      - add: actors.dprk.resolve\n        value: -0.1\n        until: 2026-03-02\n", "until", "must be after the step the change is made on (2026-06-15)"),
     ("      - dispute: {kind: japan_rok_history, target: rok}\n", "dispute", "burden_sharing disputes only"),
     ("      - election: {actor: rok, outcomes: {rok_pragmatik: 1.0}}\n", "election.outcomes.rok_pragmatik", "did you mean 'rok_pragmatic'"),
     ("      - election: {actor: rok, outcomes: {rok_pragmatic: 0.5}}\n", "election.outcomes", "sum to 1"),

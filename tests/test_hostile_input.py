@@ -14,7 +14,7 @@ from sim import limits
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import json_schema
 
-from .conftest import SCENARIOS, run_cli
+from .conftest import SCENARIOS, copy_shared_history, run_cli, standalone_baseline_text
 
 FAST = 5.0  # seconds any single bad input may take
 
@@ -238,6 +238,81 @@ def test_yaml_booleans_are_not_numbers(child, body, field):
 
 
 @pytest.mark.parametrize("body, field", [
+    ("institutions:\n  secretariat: yes\n", "institutions.secretariat"),
+    ("theatres:\n  korea: {state: on}\n", "theatres.korea.state"),
+    ("description: no\n", "description"),
+    ("actors:\n  us: {government: off}\n", "actors.us.government"),
+    ("events:\n  - id: e\n    at: 2026-06-01\n    effects: [{exercise: {domains: [isr, yes]}}]\n", "events[e].effects.0.exercise.domains.1"),
+    ("events:\n  - id: e\n    at: 2026-06-01\n    effects: [{exercise: {domains: yes}}]\n", "events[e].effects.0.exercise.domains"),
+], ids=["status", "state", "text", "profile name", "list item", "union"])
+def test_yaml_booleans_get_the_hint_wherever_a_word_is_expected(child, body, field):
+    [problem] = located(child(body))
+    assert problem.field == field and "YAML reads yes/no/on/off/true/false as booleans" in problem.message
+    assert "True" not in problem.message and "False" not in problem.message  # Python's spelling is not the file's
+
+
+def test_a_yaml_boolean_in_set_gets_the_hint(child):
+    [problem] = located(child(""), ["bodies.secretariat.status=yes"])
+    assert problem.file == "<command line>" and "the boolean true is not allowed" in problem.message
+    assert "YAML reads yes/no/on/off/true/false as booleans" in problem.message
+
+
+@pytest.mark.parametrize("value, words", [
+    ("[1, 2]", "a list is not allowed; expected a number or a string"),
+    ("{a: 1}", "a dict is not allowed; expected a number or a string"),
+    ("2", "less than or equal to 1 (found 2)"),
+    ("-0.5", "greater than or equal to 0 (found -0.5)"),
+], ids=["list", "mapping", "above 1", "below 0"])
+def test_a_value_that_fits_no_member_of_a_union_gets_one_message_in_words(child, value, words):
+    [problem] = located(child(f"events:\n  - id: e\n    probability_per_step: {value}\n    effects: [{{upkeep: 0.1}}]\n"))
+    assert problem.field == "events[e].probability_per_step" and words in problem.message
+    assert "constrained" not in str(problem) and "str:" not in str(problem)
+
+
+def test_a_near_miss_of_a_union_word_gets_a_suggestion(child):
+    [problem] = located(child("events:\n  - id: e\n    at: 2026-06-01\n    effects: [{exercise: {domains: alll}}]\n"))
+    assert problem.message == "'alll' is not allowed; expected 'all' or a list; did you mean 'all'?"
+
+
+SECRET = "root:$6$saltsaltsalt$0123456789abcdef:20228:0:99999:7:::\nuser:!:20263::::::\n"
+
+
+@pytest.fixture
+def foreign(tmp_path):
+    """A file of another kind outside the scenario's folder, with content that must never be shown."""
+    path = tmp_path / "etc" / "shadow"
+    path.parent.mkdir()
+    path.write_text(SECRET)
+    return path
+
+
+def test_the_content_of_a_non_scenario_extends_target_is_never_shown(foreign, tmp_path):
+    path = tmp_path / "scenarios" / "child.yaml"
+    path.parent.mkdir()
+    path.write_text(f"extends: {foreign}\nname: child\n")
+    done = run_cli("validate", path, "--allow-outside-extends")
+    assert done.returncode == 2 and "salt" not in done.stderr and "user" not in done.stderr
+    assert f"{path}:1:10: extends: extends target {foreign}: not a scenario file" in done.stderr
+    assert "1 problem found" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["run", "--runs", "2", "--quiet"], ["explore"]])
+def test_the_content_of_a_file_of_another_kind_named_on_the_command_line_is_never_shown(foreign, tmp_path, command):
+    done = run_cli(command[0], foreign, *command[1:], "--out", tmp_path / "out") if command[0] != "validate" \
+        else run_cli("validate", foreign)
+    assert done.returncode == 2 and "salt" not in done.stderr and "user" not in done.stderr
+    assert f"{foreign}: not " in done.stderr and "none of its top-level keys is one of its fields" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_chunk_size_is_an_argument_error(tmp_path):
+    out = tmp_path / "out"
+    done = run_cli("run", SCENARIOS / "baseline.yaml", "--runs", 4, "--chunk-size", 10**20, "--out", out, "--quiet")
+    assert done.returncode == 2 and done.stderr == "error: --chunk-size must be from 1 to 10,000,000\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("body, field", [
     ("start: 1700000000\n", "start"),
     ("start: '1735689600'\n", "start"),
     ("end: 2028-12-31T00:00:00\n", "end"),
@@ -269,8 +344,7 @@ def test_a_real_duplicate_key_is_still_reported(child):
 
 
 def test_remove_events_needs_a_real_extends(write):
-    text = (SCENARIOS / "baseline.yaml").read_text()
-    path = write("alone.yaml", "extends: ~\nremove_events: [trilateral_summit]\n" + text)
+    path = write("alone.yaml", "extends: ~\nremove_events: [japan_rok_reassurance]\n" + standalone_baseline_text())
     [problem] = located(path)
     assert (problem.line, problem.field) == (2, "remove_events")
 
@@ -337,6 +411,7 @@ wrong_state = st.tuples(st.sampled_from(["taiwan", "korea"]), st.from_regex(r"\A
 def test_generated_wrong_files_get_a_located_problem(tmp_path, case):
     change, field = case
     (tmp_path / "base.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    copy_shared_history(tmp_path)
     path = tmp_path / "wrong.yaml"
     path.write_text("extends: base.yaml\nname: wrong\n" + yaml.safe_dump(change))
     problems = located(path)

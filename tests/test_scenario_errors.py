@@ -8,7 +8,7 @@ import pytest
 
 from sim.scenario import ScenarioError, load_scenario
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, standalone_baseline_text
 
 
 def problems_of(path, overrides=()):
@@ -64,8 +64,8 @@ LOCATED_CASES = {
     "window ending before it starts": (
         "events:\n  - id: drill\n    probability_per_step: 0.1\n    window: {start: 2027-01-01, end: 2026-01-01}\n"
         "    effects: [{upkeep: 0.1}]\n", 6, None, "events[drill].window.end", ["before its start"]),
-    "unknown event to remove": ("remove_events: [trilateral_sumit]\n", 3, None, "remove_events.0",
-                                ["did you mean 'trilateral_summit'"]),
+    "unknown event to remove": ("remove_events: [japan_rok_reasurance]\n", 3, None, "remove_events.0",
+                                ["did you mean 'japan_rok_reassurance'"]),
 }
 
 
@@ -95,7 +95,7 @@ def test_missing_extends_target(write):
 
 
 def test_duplicate_event_id_without_extends(write):
-    text = (SCENARIOS / "baseline.yaml").read_text().replace("  - id: trilateral_summit", "  - id: trilateral_exercise")
+    text = standalone_baseline_text().replace("- id: japan_rok_reassurance", "- id: trilateral_exercise")
     path = write("dup.yaml", text)
     problem = only(path)
     assert problem.field == "events[trilateral_exercise].id" and "duplicate event id 'trilateral_exercise'" in problem.message

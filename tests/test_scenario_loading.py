@@ -40,7 +40,7 @@ def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):
         relations:
           ties: {japan_rok: 0.3}
         events:
-          - id: trilateral_summit
+          - id: trilateral_exercise
             probability_per_step: 0.5
             repeat: true
             effects: [{upkeep: 1.0}]
@@ -56,26 +56,26 @@ def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):
     assert scenario.relations.ties.us_japan == baseline.relations.ties.us_japan
     ids = [e.id for e in scenario.events]
     assert ids == [e.id for e in baseline.events] + ["extra"]
-    assert scenario.events[ids.index("trilateral_summit")].probability_per_step == 0.5
+    assert scenario.events[ids.index("trilateral_exercise")].probability_per_step == 0.5
 
 
 def test_remove_events(baseline, extending):
-    scenario = load_scenario(extending("remove_events: [trilateral_summit, crisis_consultation]\n"))
-    assert [e.id for e in scenario.events] == [e.id for e in baseline.events if e.id not in ("trilateral_summit", "crisis_consultation")]
+    scenario = load_scenario(extending("remove_events: [japan_rok_reassurance, crisis_consultation]\n"))
+    assert [e.id for e in scenario.events] == [e.id for e in baseline.events if e.id not in ("japan_rok_reassurance", "crisis_consultation")]
 
 
 def test_chained_extends_inherit_through_two_levels():
     change = load_scenario(SCENARIOS / "us_administration_change.yaml")  # extends continuity, which extends baseline
-    assert {"us_inauguration", "trilateral_summit"} <= {e.id for e in change.events}
+    assert {"us_inauguration", "japan_rok_reassurance"} <= {e.id for e in change.events}
     assert change.actors.us.government == "us_alliance_centred" and change.actors.japan.government == "japan_conservative"
 
 
 def test_set_overrides_values_and_events_by_id(baseline):
     scenario = load_scenario(SCENARIOS / "baseline.yaml",
-                             ["parameters.tie_rate=0.07", "events.trilateral_summit.probability_per_step=0.2", "end=2028-01-03",
+                             ["parameters.tie_rate=0.07", "events.trilateral_exercise.probability_per_step=0.2", "end=2028-01-03",
                               "elections=[]"])
     assert scenario.parameters.tie_rate == 0.07
-    assert next(e for e in scenario.events if e.id == "trilateral_summit").probability_per_step == 0.2
+    assert next(e for e in scenario.events if e.id == "trilateral_exercise").probability_per_step == 0.2
     assert scenario.n_steps == 104
     assert scenario_hash(scenario) != scenario_hash(baseline)
 

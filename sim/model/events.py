@@ -1,8 +1,8 @@
 """The event engine: scheduled, random and triggered events from the scenario, and their effects, per lane.
 
-Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone,
-then effects of earlier firings whose delay ends now, then scheduled events, then random events,
-then triggered events; within each group, the order of declaration in the scenario. An event fires
+Order within a step (documented in docs/ODD.md): changes whose `until` date has come are undone
+(sim.model.effects.InForce), then effects of earlier firings whose delay ends now, then scheduled events, then
+random events, then triggered events; within each group, the order of declaration in the scenario. An event fires
 in the lanes (runs) where its draw, condition or date says so; its effects touch only those lanes.
 Every applied effect, and every undo, is appended to the event log of each lane it touched.
 """
@@ -15,11 +15,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..expressions import compile_condition, compile_expression
+from ..parameter_checks import parameter_problems
 from ..variables import CONDITION_CONSTANTS
-from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, THEATRES, Actor, Theatre
+from .effects import EFFECTS, Firing, InForce
 from .lanes import lane_notes, lanes_in
-from . import bodies, coercion, institutions, politics, theatres, tracks
-from .politics import apply_dispute
 
 
 class LogRow(NamedTuple):
@@ -170,7 +169,7 @@ class EventEngine:
     def __init__(self, model, specs, draws_for):
         self.model = model
         self.delayed = {}  # step -> [(entry, mask)]
-        self.undo = {}  # step -> [(event id, effect, change to undo, mask)]
+        self.in_force = InForce(model)  # applications that `until` will take back
         self.draws_for = draws_for
         lanes = model.lane_count
         self.entries = []
@@ -203,9 +202,7 @@ class EventEngine:
     def step(self, step):
         """Fire everything due at `step`, in the documented order."""
         model = self.model
-        for event_id, effect, change, mask in self.undo.pop(step, ()):
-            target, before, after = undo_effect(model, effect, change, mask)
-            model.log.record(mask, event_id, "lapse", target, "undo", math.nan, before, after, f"until {effect.until}")
+        self.in_force.lapse(step)
         for entry, mask in self.delayed.pop(step, ()):
             self._apply(entry, "delayed", mask)
         for entry in self.scheduled:
@@ -241,20 +238,43 @@ class EventEngine:
             self._apply(entry, source, mask, why)
 
     def _apply(self, entry, source, mask, why=None):
+        """Apply the event's effects in the masked lanes, each in turn; one whose `until` has come is skipped, and logged."""
         model = self.model
+        event_id = entry.spec.id
+        firing = Firing(event_id, lambda stream: self.draws_for(f"{event_id}:{stream}")[:, model.step_index])
         for effect in entry.spec.effects:
-            operation = effect.operation
-            if operation == "election":  # its own stream: a random event's firing draw must not decide the winner
-                u = self.draws_for(f"{entry.spec.id}:election")[:, model.step_index]
-                changes = [politics.hold_election(model, Actor(effect.election.actor), effect.election.outcomes, u, mask)]
-            else:
-                changes = apply_effect(model, effect, mask)
+            kind = EFFECTS[effect.operation]
             value = effect.value if effect.value is not None else math.nan
-            for target, before, after, note in changes:
-                model.log.record(mask, entry.spec.id, source, target, operation, value, before, after, _joined(why, note))
-                if effect.until is not None:
-                    change = before if operation in RESTORED_ON_UNDO else after - before
-                    self.undo.setdefault(model.step_of(effect.until), []).append((entry.spec.id, effect, change, mask))
+            if effect.until is not None and model.step_of(effect.until) <= model.step_index:
+                model.log.record(mask, event_id, source, kind.target(effect), effect.operation, value, math.nan, math.nan,
+                                 _joined(why, f"not applied: its until {effect.until} has come"))
+                continue
+            for change in kind.apply(model, effect, mask, firing):
+                model.log.record(mask, event_id, source, change.target, effect.operation, value, change.before, change.after,
+                                 _joined(why, change.note))
+                self.in_force.keep(event_id, effect, change, mask)
+        if any(EFFECTS[effect.operation].changes_parameters for effect in entry.spec.effects):
+            self._check_parameters(event_id, mask)
+
+    def _check_parameters(self, event_id, mask):
+        """Fail the runs (masked lanes) whose parameters, as this firing left them, break a cross-field check."""
+        model = self.model
+        presence = model.scenario_spec.us_presence()
+        for lane in lanes_in(mask):
+            problems = parameter_problems(_LaneParameters(model.parameters, lane), us_presence=presence)
+            if problems:
+                model.fail(np.arange(model.lane_count) == lane,
+                           f"event '{event_id}' on {model.date} left parameters that break a check: {problems[0][1]}")
+
+
+class _LaneParameters:
+    """One lane's parameters as attributes (the model holds each parameter as an array over lanes)."""
+
+    def __init__(self, parameters, lane):
+        self._parameters, self._lane = parameters, lane
+
+    def __getattr__(self, name):
+        return float(getattr(self._parameters, name)[self._lane])
 
 
 def _joined(why, note):
@@ -268,101 +288,3 @@ def _joined(why, note):
         return ["; ".join(filter(None, lane_texts)) for lane_texts in zip(*texts)]
 
     return joined
-
-
-# Effects whose `until` restores the previous value rather than taking back the applied change.
-RESTORED_ON_UNDO = ("parameter", "economic_coercion")
-
-
-def undo_effect(model, effect, change, mask):
-    """Undo a change whose `until` date has come, in the masked lanes; return (target, before, after).
-
-    A variable gets the applied change taken back (other changes since then stay); a parameter
-    and a coercion get their previous value back.
-    """
-    if effect.operation == "parameter":
-        return model.set_parameter(effect.parameter, change, mask)
-    if effect.operation == "economic_coercion":
-        return _coerce(model, effect.economic_coercion, change, mask)[:3]
-    target = getattr(effect, effect.operation)
-    return model.shift(target, -change, mask)
-
-
-def apply_effect(model, effect, mask):
-    """Apply one declared effect in the masked lanes; return [(target, before, after, note)] for the log."""
-    op = effect.operation
-    if op == "parameter":
-        name, before, after = model.set_parameter(effect.parameter, effect.value, mask)
-        return [(name, before, after, "")]
-    if op in ("set", "add", "multiply", "shock"):
-        target = getattr(effect, op)
-        before = model.getter(target)()
-        if op == "set":
-            after = effect.value
-        elif op == "multiply":
-            after = before * effect.value
-        elif op == "add":
-            after = before + effect.value
-        else:
-            after = before + effect.value * (1.0 - model.parameters.shock_damping * model.institution_level)
-        name, before, after = model.assign(target, after, mask)
-        return [(name, before, after, "")]
-    if op == "government":
-        actor = Actor(effect.government.actor)
-        old_names, old_c, new_c = politics.change_government(model, actor, effect.government.profile, mask)
-        return [(f"actors.{actor.value}.government", old_c, new_c,
-                 lambda lanes: [f"{old_names[lane]} -> {effect.government.profile}" for lane in lanes.tolist()])]
-    if op == "contingency":
-        theatre = Theatre(effect.contingency.theatre)
-        before, after, note = theatres.force_contingency(model, theatre, STATE_BY_LABEL[effect.contingency.state], mask)
-        return [(f"theatres.{theatre.value}.state", before, after, note)]
-    if op == "exercise":
-        before = model.interoperability
-        names = institutions.exercise(model, effect.exercise.domains, effect.exercise.intensity, mask)
-        return [("interoperability", before, model.interoperability, "domains: " + ", ".join(names))]
-    if op == "dispute":
-        dispute = effect.dispute
-        changes = apply_dispute(model, dispute.kind, dispute.severity, dispute.target, mask)
-        return [(name, before, after, dispute.kind if dispute.target == "both" else f"{dispute.kind} with {dispute.target}")
-                for name, before, after in changes]
-    if op == "coercive_signal":
-        signal = effect.coercive_signal
-        signaller = Actor(signal.by)
-        credibility = model.demonstrated_reliability[signaller].copy()
-        changes = coercion.coercive_signal(model, signaller, Actor(signal.toward), Theatre(signal.theatre), signal.intensity, mask)
-        note = lane_notes(f"{signal.by} signals to {signal.toward} in {signal.theatre}; credibility={{:.3f}}", credibility)
-        return [(name, before, after, note) for name, before, after in changes]
-    if op == "economic_coercion":
-        return [_coerce(model, effect.economic_coercion, effect.economic_coercion.severity, mask)]
-    if op == "incident":
-        spec = effect.incident
-        k = THEATRES.index(Theatre(spec.theatre))
-        before, after = theatres.incident(model, k, spec.severity, spec.armed, mask)
-        tracks.test_gain(model, Actor(spec.by), spec.kind, spec.severity, mask)
-        aimed = f" against {spec.against}" if spec.against else ""
-        return [(f"theatres.{spec.theatre}.tension", before, after, f"{spec.kind} by {spec.by}{aimed}, severity {spec.severity:g}")]
-    if op == "track":
-        track = tracks.by_name(model, effect.track.name)
-        (tracks.open_track if effect.track.action == "open" else tracks.close_track)(model, track, mask, "by an event")
-        return [(f"tracks.{track.name}", np.nan, np.nan, effect.track.action)]
-    if op == "meeting":
-        body = bodies.named(model, effect.meeting.body)
-        bodies.meet(model, body, mask & (bodies.operating(body) > 0.0), "scripted")
-        return [(f"institutions.{body.name}", np.nan, np.nan, "meeting held (scripted)")]
-    if op == "upkeep":
-        model.upkeep_pulse = np.where(mask, model.upkeep_pulse + effect.upkeep, model.upkeep_pulse)
-        return [("institutions.upkeep", 0.0, effect.upkeep, "")]
-    change = effect.institution
-    status = INSTITUTION_ACTIONS[change.action]
-    before = bodies.change_status(model, change.name, change.action, status, mask)
-    return [(f"institutions.{change.name}", before, int(status),
-             lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}" for b in before[lanes].tolist()])]
-
-
-def _coerce(model, spec, severity, mask):
-    """Put the coercion `spec` in force at `severity` (0 lifts it) in the masked lanes; return (target, before, after, note) for the log."""
-    before = coercion.impose_coercion(model, Actor(spec.by), Actor(spec.target), severity, mask)
-    after = np.where(mask, severity, before)
-    note = ((lambda lanes: ["lifted" if a == 0.0 else "in force" for a in after[lanes].tolist()]) if np.ndim(severity)
-            else ("lifted" if severity == 0.0 else "in force"))
-    return f"coercion.{spec.by}.{spec.target}", before, after, note

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
+from .. import steps
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, PartnershipState, pair_name)
@@ -32,7 +33,8 @@ _THEATRE_STREAM, _ADJUDICATION_STREAM, _POLITICS_STREAM, _EVENT_STREAM = 1, 2, 3
 
 
 class ModelStateError(RuntimeError):
-    """The model reached a non-finite state (for example after an extreme scenario effect)."""
+    """The model reached an invalid state: a non-finite value (for example after an extreme scenario effect), or
+    parameters that break a cross-field check after a scenario event changed them."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -214,9 +216,7 @@ class WargameModel(mesa.Model):
 
     def step_of(self, date, last=False):
         """The first step whose date is on or after `date` (with `last`, the last step on or before it)."""
-        days = (date - self.start_date).days
-        index = days // self.step_days if last else -(-days // self.step_days)
-        return max(1, index)
+        return steps.step_of(date, start=self.start_date, step_days=self.step_days, last=last)
 
     # ----------------------------------------------------------------- variable access (sim.model.registry)
     def getter(self, name):
@@ -296,12 +296,14 @@ class WargameModel(mesa.Model):
     def _check_finite(self, row):
         """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
         bad = ~np.isfinite(sum(row))  # every recorded value is bounded, so the sum is finite iff all are
-        if not bad.any():
-            return
-        message = f"non-finite model state at step {self.step_index} ({self.date})"
+        if bad.any():
+            self.fail(bad, f"non-finite model state at step {self.step_index} ({self.date})")
+
+    def fail(self, mask, message):
+        """The runs of the masked lanes have failed, for the reason `message` (raised at once with raise_on_failure)."""
         if self.raise_on_failure:
             raise ModelStateError(message)
-        for lane in lanes_in(bad):
+        for lane in lanes_in(mask):
             self.failures.setdefault(int(lane), f"ModelStateError: {message}")
 
     def activate_actors(self):

@@ -18,7 +18,7 @@ import numpy as np
 from ..expressions import compile_condition
 from ..variables import CONDITION_CONSTANTS
 from ..world import Actor
-from . import events
+from . import effects
 
 CLOSED, OPEN, ENDED = 0, 1, 2
 TESTS = ("missile_test", "nuclear_test")
@@ -61,10 +61,11 @@ def open_track(model, track, mask, reason):
     track.status[opening] = OPEN
     model.log.record(opening, track.name, "track", f"tracks.{track.name}", "open", np.nan, CLOSED, OPEN, reason)
     for k, effect in enumerate(track.spec.concessions):
-        for target, before, after, _ in events.apply_effect(model, effect, opening):
-            change = before if effect.operation == "parameter" else after - before
-            track.changes[k] = np.where(opening, change, track.changes[k])
-            model.log.record(opening, track.name, "track", target, effect.operation, effect.value, before, after, "concession in force")
+        kind = effects.EFFECTS[effect.operation]
+        for change in kind.apply(model, effect, opening, None):
+            track.changes[k] = np.where(opening, kind.record(change), track.changes[k])
+            model.log.record(opening, track.name, "track", change.target, effect.operation, effect.value, change.before,
+                             change.after, "concession in force")
 
 
 def close_track(model, track, mask, reason):
@@ -73,7 +74,7 @@ def close_track(model, track, mask, reason):
     if not closing.any():
         return
     for k, effect in reversed(list(enumerate(track.spec.concessions))):
-        target, before, after = events.undo_effect(model, effect, track.changes[k], closing)
+        target, before, after = effects.EFFECTS[effect.operation].undo(model, effect, track.changes[k], closing)
         model.log.record(closing, track.name, "track", target, "undo", np.nan, before, after, "concession taken back")
     track.status[closing] = ENDED
     model.log.record(closing, track.name, "track", f"tracks.{track.name}", "close", np.nan, OPEN, ENDED, reason)

@@ -61,6 +61,18 @@ EXAMPLES = {
         value: 0.1
         until: 2027-06-14          # leave out to keep the new value to the end of the run
 """,
+    "A crisis forced in a theatre and the partners' answer (`multiply`, `contingency`, `shock`, `exercise`)": """
+  - id: strait_crisis
+    description: China builds up its forces and the Strait enters crisis; Japan and the ROK close ranks and exercise
+    at: 2026-09-07
+    effects:
+      - multiply: actors.china.capability
+        value: 1.1                 # a lasting build-up
+      - contingency: {theatre: taiwan, state: crisis}   # tension is raised to the crisis threshold if below it
+      - shock: ties.japan_rok
+        value: 0.05                # an add damped by institutionalisation
+      - exercise: {domains: [missile_defence, isr, anti_submarine_warfare], intensity: 0.6}
+""",
     "A bilateral agreement noticed for termination, then kept (`institution`)": """
   - id: gsomia_notice
     at: 2026-08-24
@@ -123,6 +135,86 @@ EXAMPLES = {
     at: 2028-01-15
     effects:
       - election: {actor: taiwan, outcomes: {taiwan_dpp: 0.5, taiwan_kmt: 0.5}}
+""",
+    "Incidents short of a crisis: a test series and an armed clash (`incident`)": """
+  - id: icbm_series
+    description: The DPRK tests long-range missiles every two weeks for a quarter; a crisis may follow, through the model
+    probability_per_step: 0.5
+    repeat: true
+    window: {start: 2026-03-02, end: 2026-05-25}
+    effects:
+      - incident: {theatre: korea, by: dprk, against: us, kind: missile_test, severity: 0.8}   # an ICBM or a nuclear test: about 1
+  - id: shelling
+    description: Artillery fire across the border, an armed incident that may start a war during a crisis
+    at: 2026-06-15
+    effects:
+      - incident: {theatre: korea, by: dprk, against: rok, kind: shelling, severity: 0.5}
+""",
+    "A coordination body declared, meeting on its own and once on call (`bodies`, `meeting`)": """
+  - id: emergency_ministerial
+    description: The trilateral foreign ministers meet at once after a test (outside their cadence)
+    when: theatres.korea.state >= crisis
+    effects:
+      - meeting: {body: trilateral_foreign_ministers}
+  - id: new_dialogue_founded
+    at: 2026-09-01
+    effects:
+      - institution: {name: maritime_dialogue, action: create}   # its founding meeting counts as a meeting
+bodies:
+  maritime_dialogue:
+    description: Trilateral senior officials' maritime security dialogue, twice a year, not built to last
+    members: [us, japan, rok]
+    level: officials               # leaders, ministers, officials or working
+    meetings_per_year: 2
+    permanent: false               # it lapses quietly after lapse_after_postponements postponed meetings in a row
+    status: absent
+""",
+    "An agreement's life, and a signing pulled at the last moment (`institution` actions)": """
+  - id: agreement_proposed
+    at: 2026-03-02
+    effects:
+      - institution: {name: reciprocal_access, action: propose}
+  - id: signing_pulled
+    description: The signing is called off hours before the ceremony (a public dispute; the parties' tie suffers)
+    at: 2026-05-04
+    effects:
+      - institution: {name: reciprocal_access, action: fail_signing}
+  - id: signed_and_in_force
+    at: 2026-11-02
+    effects:
+      - institution: {name: reciprocal_access, action: sign}
+      - institution: {name: reciprocal_access, action: enter_into_force}
+bodies:
+  reciprocal_access:
+    description: A Japan-ROK reciprocal access agreement, which does not meet
+    members: [japan, rok]
+    level: ministers
+    meetings_per_year: 0
+    permanent: true
+    status: absent
+""",
+    "A negotiation track and a capability programme (`tracks`, `track`, `programmes`)": """
+  - id: talks_resume
+    at: 2027-01-04
+    effects:
+      - track: {name: freeze_for_freeze, action: open}   # or give the track an `opens` date
+tracks:
+  freeze_for_freeze:
+    description: The DPRK pauses tests while the allies scale exercises down; a test or a missed deadline ends it
+    between: [us, dprk]
+    deadline: 2028-01-03
+    ends_when: theatres.korea.incidents >= 1
+    concessions:                   # set, add, multiply or parameter; each is taken back when the track ends
+      - add: actors.dprk.resolve
+        value: -0.3
+      - parameter: routine_exercise_tempo
+        value: 0.25
+programmes:
+  far_east_buildup:
+    description: Russia rebuilds its forces in the Far East along a dated path (an actor has at most one programme)
+    actor: russia
+    path: [[2026-01-05, 0.6], [2028-01-03, 0.65], [2030-01-07, 0.7]]
+    test_gain: 0.01                # each missile or nuclear test by the actor adds this times its severity
 """,
     "Lasting shifts: move an anchor, not only the current value": """
   - id: treaty_deepens

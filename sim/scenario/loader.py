@@ -9,6 +9,7 @@ import json
 import re
 import os
 import stat
+import types
 import typing
 from pathlib import Path
 
@@ -398,6 +399,20 @@ def _merge(parent, child):
     return _Source(data, values, keys, problems)
 
 
+def _refuse_foreign(source, fields, what, named_at=None):
+    """Refuse a file none of whose top-level keys is one of `fields` (in order): it is not `what` but another kind of
+    file, reached by a wrong `extends` or path, so nothing of its content is shown; with `named_at`, the problem is
+    located at the `extends` naming it."""
+    if not source.data or set(source.data) & set(fields):
+        return
+    file = next(iter(source.values.values()))[0]
+    message = f"not {what}: none of its top-level keys is one of its fields ({', '.join(list(fields)[:5])}, ...)"
+    if named_at is not None:
+        shown = file if len(file) <= 200 else f"{file[:100]}...{file[-40:]}"
+        raise ScenarioError([_problem(named_at, ("extends",), f"extends target {shown}: {message}")])
+    raise ScenarioError([Problem(file, 0, 0, "", message)])
+
+
 def _real(path):
     """The absolute path with every symbolic link resolved (a symlink loop is left for the open to report)."""
     return Path(os.path.realpath(path))
@@ -410,6 +425,7 @@ def _resolve(path, root, allow_outside, chain=(), named_at=None):
     real paths of the files that extend this one, `named_at` the location of the `extends` naming it.
     """
     source = _read_yaml(path, named_at)
+    _refuse_foreign(source, [*Scenario.model_fields, *_LOADER_ONLY_KEYS], "a scenario file", named_at)
     base = source.data.get("extends")
     for removal in ("remove_events", "remove_elections"):
         if removal in source.data and base is None:
@@ -536,8 +552,29 @@ def _did_you_mean(word, options):
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
+_BOOLEAN_HINT = "YAML reads yes/no/on/off/true/false as booleans"
+
+
+def _with_boolean_hint(message, found):
+    """`message`, with the reason a word became a boolean when the value found is one (and the message lacks it)."""
+    if isinstance(found, bool) and _BOOLEAN_HINT not in message:
+        return f"{message} ({_BOOLEAN_HINT}; quote the word to mean it as text)"
+    return message
+
+
+def _shown(found):
+    """A value found in a file, in words: its repr, or its kind for a mapping or list (whose content could be long)."""
+    if isinstance(found, (dict, list)):
+        return f"a {type(found).__name__}"
+    return f"the boolean {str(found).lower()}" if isinstance(found, bool) else repr(found)
+
+
 def _describe(error, root=Scenario):
     """Plain-language message for one pydantic error of validating `root` (the Scenario, or another document)."""
+    return _with_boolean_hint(_described(error, root), error.get("input"))
+
+
+def _described(error, root):
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     if kind == "extra_forbidden":
         model = _annotation_at(root, loc[:-1])
@@ -547,8 +584,10 @@ def _describe(error, root=Scenario):
     if kind == "missing":
         return "required field is missing"
     if kind in ("literal_error", "enum"):
+        found = error.get("input")
         options = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        return f"'{error.get('input')}' is not allowed; expected {ctx.get('expected')}{_did_you_mean(error.get('input'), options)}"
+        hint = "" if isinstance(found, bool) else _did_you_mean(found, options)
+        return f"{_shown(found)} is not allowed; expected {ctx.get('expected')}{hint}"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
@@ -559,53 +598,79 @@ def _describe(error, root=Scenario):
         return (f"'{found}' is not a valid name: use lower-case letters, digits and underscores, "
                 f"starting with a letter{hint}")
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("greater_than_equal", "less_than_equal", "too_short", "string_pattern_mismatch"):
-        shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
-        return f"{message} (found {shown})"
+        return f"{message} (found {_shown(found)})"
     return message
 
 
-_UNION_TAG = re.compile(r"[a-z_-]+\[.*\]")  # how pydantic names a union member in a location: literal['all'], list[...]
+def _union_member_at(root, loc):
+    """The index in `loc` where pydantic named a member of a union (`constrained-float`, `literal['all']`, a class
+    name ...), found by following `loc` through the annotations from `root`; None if it names none."""
+    annotation = root
+    for i, part in enumerate(loc):
+        while typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) > 1:
+                return i
+            annotation = members[0]
+            while typing.get_origin(annotation) is typing.Annotated:
+                annotation = typing.get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif typing.get_origin(annotation) in (list, tuple, dict):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return None
+    return None
 
 
-def _is_union_tag(part):
-    return isinstance(part, str) and _UNION_TAG.fullmatch(part) is not None
-
-
-def _clean_loc(loc):
-    """The field path of a pydantic error without its union-member tags (such as `literal['all']`)."""
-    return tuple(part for part in loc if not _is_union_tag(part))
-
-
-def _union_branch(tag):
-    """`literal['all']` -> `'all'`; `list[...]` -> `a list`: a union member in words."""
+def _union_member(tag):
+    """A union member as pydantic tags it (`literal['all']`, `list[...]`, `constrained-float`, `str`), in words."""
     if tag.startswith("literal["):
         return tag[len("literal["):-1].replace("|", " or")
-    return "a list" if tag.startswith("list[") else tag
+    if tag.startswith(("list[", "tuple[")):
+        return "a list"
+    if tag.startswith("dict[") or tag[:1].isupper():
+        return "a mapping"
+    return {"str": "a string", "bool": "true or false", "date": "a date"}.get(tag.removeprefix("constrained-"), "a number")
+
+
+def _wrong_shape(error):
+    """Whether a union member's error says the value is not of that member's kind at all (rather than a bad one of it)."""
+    return error["type"].endswith(("_type", "_parsing")) or error["type"] == "literal_error"
 
 
 def _untangle_unions(errors, root=Scenario):
-    """(error, message) pairs with one error per field of a union (`all` or a list), never the validator's tags.
+    """(field path, error, message) triples, the path free of the validator's union-member tags.
 
-    A value that has a member's shape (a list) is reported inside it; a value matching no member
-    gets one message naming the members.
+    Where a value does not fit a union (`all` or a list; a number or an expression), the errors of the member
+    whose kind it has (a list; a number) are reported, as they would be without the union; a value of no
+    member's kind gets one message naming the members in words.
     """
     plain, unions = [], {}
     for error in errors:
-        at = next((i for i, part in enumerate(error["loc"]) if _is_union_tag(part)), None)
+        at = _union_member_at(root, error["loc"])
         if at is None:
-            plain.append((error, _describe(error, root)))
+            plain.append((tuple(error["loc"]), error, _describe(error, root)))
         else:
             unions.setdefault(error["loc"][:at], []).append((at, error))
-    for branches in unions.values():
-        inside = [error for at, error in branches if len(error["loc"]) > at + 1]
+    for loc, branches in unions.items():
+        inside = [(at, error) for at, error in branches if len(error["loc"]) > at + 1 or not _wrong_shape(error)]
+        for at, error in inside:
+            member_free = (*loc, *error["loc"][at + 1:])
+            plain.append((member_free, error, _describe({**error, "loc": member_free}, root)))
         if inside:
-            plain += [(error, _describe(error, root)) for error in inside]
             continue
         error = branches[0][1]
         found = error.get("input")
-        shown = repr(found) if not isinstance(found, (dict, list)) else f"a {type(found).__name__}"
-        expected = " or ".join(dict.fromkeys(_union_branch(e["loc"][at]) for at, e in branches))
-        plain.append((error, f"{shown} is not allowed; expected {expected}"))
+        tags = [e["loc"][at] for at, e in branches]
+        expected = " or ".join(dict.fromkeys(_union_member(tag) for tag in tags))
+        hint = _did_you_mean(found, re.findall(r"'([^']*)'", " ".join(tags))) if isinstance(found, str) else ""
+        plain.append((tuple(loc), error, _with_boolean_hint(f"{_shown(found)} is not allowed; expected {expected}{hint}", found)))
     return plain
 
 
@@ -616,8 +681,7 @@ def _schema_problems(source, events):
     except ValidationError as exc:
         errors = exc.errors()
     problems, items = [], set()
-    for error, message in _untangle_unions(errors):
-        loc = _clean_loc(error["loc"])
+    for loc, error, message in _untangle_unions(errors):
         problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message, events))
         if len(loc) >= 2 and loc[0] in ("events", "elections") and isinstance(loc[1], int):
             items.add(loc[:2])
@@ -705,12 +769,12 @@ def load_document(path, model, check=None):
     message) pairs; they are located like the schema's.
     """
     source = _read_yaml(path)
+    _refuse_foreign(source, list(model.model_fields), "the kind of file expected here")
     try:
         document = model.model_validate(source.data)
     except ValidationError as exc:
         problems = []
-        for error, message in _untangle_unions(exc.errors(), root=model):
-            loc = _clean_loc(error["loc"])
+        for loc, error, message in _untangle_unions(exc.errors(), root=model):
             problems.append(_problem(source.where(loc, key=error["type"] == "extra_forbidden"), loc, message))
         raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.column))) from None
     problems = [_problem(source.where(tuple(loc), key=True), tuple(loc), message)

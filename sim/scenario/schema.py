@@ -5,19 +5,23 @@ Cross-field rules that need the whole scenario live in `Scenario.semantic_proble
 returns located problems rather than stopping at the first.
 """
 
+import collections
 import datetime as dt
 import difflib
 import functools
 import re
 import typing
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Callable, Literal, NamedTuple, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
+                      model_validator)
 
-from ..expressions import ExpressionError, parse_condition
+from ..expressions import ExpressionError, compile_expression, parse_condition
+from .. import steps
 from ..limits import MAX_STEPS
+from ..parameter_checks import parameter_problems
 from ..parameters import CATALOGUE, PARAMETERS
-from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
+from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
                      INSTITUTION_STATUS_BY_LABEL, LEAD_PARTNER, PARTNERS, RANKS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor,
                      BodyRole)
@@ -185,7 +189,8 @@ class TheatreSpec(Strict):
                                                       "from a state file)")
     state: StateLabel = Field("peacetime", description="Escalation state")
     adversary: AdversaryName = Field(description="The adversary whose coercion drives this theatre")
-    us_presence: Unit = Field(description="Share of the US force pool committed here in peacetime")
+    us_presence: NonNegative = Field(description="US forces committed here in peacetime, in the units of us_force_pool "
+                                                 "(all theatres together at most us_force_pool)")
     pressure: Unit = Field(0.0, description="Extra adversary escalation intent in this theatre (campaign focus), 0-1")
 
 
@@ -316,79 +321,174 @@ class InstitutionChange(Strict):
     action: InstitutionAction
 
 
-class Effect(Strict):
-    """One declared effect of an event: exactly one operation key."""
+def _settable(target):
+    """A settable variable's name, or a ValueError saying what is wrong with it."""
+    if target not in SETTABLE_VARIABLES:
+        hint = difflib.get_close_matches(target, SETTABLE_VARIABLES, n=1, cutoff=0.6)
+        readable = " (it is read-only)" if target in READABLE_VARIABLES else ""
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
+    return target
 
-    set: Optional[str] = None
-    add: Optional[str] = None
-    multiply: Optional[str] = None
-    shock: Optional[str] = Field(None, description="Add `value`, damped by institutionalisation")
-    value: Optional[float] = None
-    government: Optional[GovernmentChange] = None
-    contingency: Optional[ContingencyChange] = None
-    exercise: Optional[Exercise] = None
-    dispute: Optional[Dispute] = None
-    upkeep: Optional[Unit] = Field(None, description="Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1")
-    institution: Optional[InstitutionChange] = None
-    parameter: Optional[str] = Field(None, description="Set the named parameter to `value` from now on (or until `until`)")
-    election: Optional[SnapElection] = None
-    coercive_signal: Optional[CoerciveSignal] = None
-    incident: Optional[Incident] = None
-    meeting: Optional[Meeting] = None
-    track: Optional[TrackChange] = None
-    economic_coercion: Optional[EconomicCoercion] = None
-    until: Optional[dt.date] = Field(
-        None, description="set/add/multiply/shock/parameter/economic_coercion: undo the change on the first step on or after this date "
-                          "(coercion: the previous severity returns)")
 
-    @field_validator("set", "add", "multiply", "shock")
-    @classmethod
-    def _known_target(cls, target):
-        if target is not None and target not in SETTABLE_VARIABLES:
-            hint = difflib.get_close_matches(target, SETTABLE_VARIABLES, n=1, cutoff=0.6)
-            readable = " (it is read-only)" if target in READABLE_VARIABLES else ""
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise ValueError(f"unknown or read-only variable '{target}'{readable}{suggestion}")
-        return target
+def _parameter_name(name):
+    """A parameter's name, or a ValueError saying what is wrong with it."""
+    if name not in Parameters.model_fields:
+        hint = difflib.get_close_matches(name, list(Parameters.model_fields), n=1, cutoff=0.6)
+        raise ValueError(f"unknown parameter '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+    return name
 
-    @field_validator("parameter")
-    @classmethod
-    def _known_parameter(cls, name):
-        if name is not None and name not in Parameters.model_fields:
-            hint = difflib.get_close_matches(name, list(Parameters.model_fields), n=1, cutoff=0.6)
-            raise ValueError(f"unknown parameter '{name}'" + (f"; did you mean '{hint[0]}'?" if hint else ""))
-        return name
+
+SettableVariable = Annotated[str, AfterValidator(_settable)]
+ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+
+
+_VARIABLES = {v.name: v for v in VARIABLES}
+
+
+def _range(variable):
+    """A variable's range in words."""
+    return f"{variable.low:g} or more" if variable.high == float("inf") else f"from {variable.low:g} to {variable.high:g}"
+
+
+def _set_value_problem(target, value):
+    variable = _VARIABLES[target]
+    if not variable.low <= value <= variable.high:
+        return f"value {value} is not valid for '{target}': expected a value {_range(variable)}"
+    return None
+
+
+def _change_value_problem(target, value):
+    variable = _VARIABLES[target]
+    if abs(value) > variable.high - variable.low:
+        return (f"a change of {value} is larger than the whole range of '{target}' ({_range(variable)}); "
+                f"expected at most {variable.high - variable.low:g} either way")
+    return None
+
+
+def _factor_problem(target, value):
+    if value < 0:
+        return f"a negative factor {value} would take '{target}' out of its range ({_range(_VARIABLES[target])}); expected 0 or more"
+    return None
+
+
+def _parameter_value_problem(name, value):
+    try:
+        Parameters.model_validate({name: value})
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        return f"value {value} is not valid for parameter '{name}': {reason[:1].lower()}{reason[1:]}"
+    return None
+
+
+RESTORED, TAKEN_BACK = "restored", "taken back"  # how an effect's change lapses at `until`
+
+
+class EffectKind(NamedTuple):
+    """The declaration of one effect operation: what its key holds, whether it takes `value`, and whether (and how)
+    its change lapses at an `until` date.
+
+    The model implements each declared operation as a class of `sim.model.effects` (a test checks that they agree).
+    """
+
+    holds: object  # the annotation of the operation key's value
+    description: str
+    takes_value: bool = False
+    lapse: Optional[str] = None  # may carry `until`: RESTORED (a value put in force) or TAKEN_BACK (a change by an amount)
+    value_problem: Optional[Callable] = None  # (what the key names, value) -> what is wrong with `value`, or None
+
+    @property
+    def undoable(self):
+        """Whether the effect may carry `until`."""
+        return self.lapse is not None
+
+
+EFFECT_KINDS = {
+    "set": EffectKind(SettableVariable, "Set the named variable to `value` (within its range)", takes_value=True,
+                      lapse=RESTORED, value_problem=_set_value_problem),
+    "add": EffectKind(SettableVariable, "Add `value` to the named variable (the result is kept within its range)",
+                      takes_value=True, lapse=TAKEN_BACK, value_problem=_change_value_problem),
+    "multiply": EffectKind(SettableVariable, "Multiply the named variable by `value`, 0 or more (the result is kept within "
+                           "its range)", takes_value=True, lapse=TAKEN_BACK, value_problem=_factor_problem),
+    "shock": EffectKind(SettableVariable, "Add `value`, damped by institutionalisation", takes_value=True, lapse=TAKEN_BACK,
+                        value_problem=_change_value_problem),
+    "parameter": EffectKind(ParameterName, "Set the named parameter to `value` from now on (or until `until`)",
+                            takes_value=True, lapse=RESTORED, value_problem=_parameter_value_problem),
+    "government": EffectKind(GovernmentChange, "Put a government profile in office"),
+    "contingency": EffectKind(ContingencyChange, "Move a theatre to an escalation state"),
+    "exercise": EffectKind(Exercise, "A trilateral exercise or agreement: an interoperability pulse"),
+    "dispute": EffectKind(Dispute, "A Japan-ROK history or burden-sharing dispute"),
+    "upkeep": EffectKind(Unit, "Trilateral activity (summit, ministerial, dialogue): a pulse into the institutionalisation stock, 0-1"),
+    "institution": EffectKind(InstitutionChange, "Create, propose, sign, bring into force, fail to sign, notice, suspend, "
+                              "restore, let lapse or end a declared body or agreement"),
+    "incident": EffectKind(Incident, "An incident short of a crisis (a test, an incursion, a clash): tension rises by its "
+                           "severity and it may set off a crisis"),
+    "meeting": EffectKind(Meeting, "A meeting of a declared body held now"),
+    "track": EffectKind(TrackChange, "Open or close a declared negotiation track"),
+    "election": EffectKind(SnapElection, "Hold an election now"),
+    "coercive_signal": EffectKind(CoerciveSignal, "A partner's show of force or threat toward an adversary"),
+    "economic_coercion": EffectKind(EconomicCoercion, "Put economic coercion in force at a severity (0 lifts it)", lapse=RESTORED),
+}
+"""Every effect operation, in the order the format reference lists them."""
+
+
+def _listed(condition, conjunction="and"):
+    """The names of the effect operations whose declaration meets `condition`, as a list in words."""
+    names = [name for name, kind in EFFECT_KINDS.items() if condition(kind)]
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+_UNTIL = (f"{_listed(lambda kind: kind.undoable, 'or')}: the change lapses on the first step on or after this date. "
+          f"A value put in force ({_listed(lambda kind: kind.lapse == RESTORED)}) returns to the value from before the "
+          "first change still in force (a later change still in force holds it until that one lapses too); a change by "
+          f"an amount ({_listed(lambda kind: kind.lapse == TAKEN_BACK)}) is taken back, and changes made since stay. "
+          "It must leave the change at least one step in force; a random or triggered change due on or after it is "
+          "skipped, and logged")
+
+
+class _Effect(Strict):
+    """One declared effect of an event: exactly one operation key, `value` for the operations that take one and
+    `until` for those that can be undone. Its fields are generated from EFFECT_KINDS (`Effect`)."""
 
     @model_validator(mode="after")
     def _one_operation(self):
-        ops = [name for name in self.operations() if getattr(self, name) is not None]
+        ops = [name for name in EFFECT_KINDS if getattr(self, name) is not None]
         if len(ops) != 1:
-            raise ValueError(f"an effect needs exactly one of {', '.join(self.operations())}; found {ops or 'none'}")
-        numeric = ops[0] in ("set", "add", "multiply", "shock", "parameter")
-        if numeric and self.value is None:
+            raise ValueError(f"an effect needs exactly one of {', '.join(EFFECT_KINDS)}; found {ops or 'none'}")
+        kind = EFFECT_KINDS[ops[0]]
+        if kind.takes_value and self.value is None:
             raise ValueError(f"'{ops[0]}' needs a numeric 'value'")
-        if not numeric and self.value is not None:
+        if not kind.takes_value and self.value is not None:
             raise ValueError(f"'value' does not apply to '{ops[0]}'")
-        if not (numeric or ops[0] == "economic_coercion") and self.until is not None:
-            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to set, add, multiply, shock, parameter and economic_coercion)")
-        if ops[0] == "parameter":
-            try:
-                Parameters.model_validate({self.parameter: self.value})
-            except ValidationError as exc:
-                raise ValueError(f"value {self.value} is not valid for parameter '{self.parameter}': "
-                                 f"{exc.errors()[0]['msg'].lower()}") from None
+        if not kind.undoable and self.until is not None:
+            raise ValueError(f"'until' does not apply to '{ops[0]}' (only to {_listed(lambda kind: kind.undoable)})")
         return self
 
-    @staticmethod
-    def operations():
-        """The operation keys an effect may carry."""
-        return ("set", "add", "multiply", "shock", "parameter", "government", "contingency", "exercise", "dispute", "incident", "meeting", "track",
-                "upkeep", "institution", "election", "coercive_signal", "economic_coercion")
+    @field_validator("value", check_fields=False)
+    @classmethod
+    def _value_in_range(cls, value, info: ValidationInfo):
+        """The value checked against what the operation names (the operation keys come before `value`)."""
+        ops = [name for name in EFFECT_KINDS if info.data.get(name) is not None]
+        problem_of = EFFECT_KINDS[ops[0]].value_problem if len(ops) == 1 and value is not None else None
+        problem = problem_of(info.data[ops[0]], value) if problem_of else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @property
     def operation(self):
         """The name of this effect's operation."""
-        return next(name for name in self.operations() if getattr(self, name) is not None)
+        return next(name for name in EFFECT_KINDS if getattr(self, name) is not None)
+
+
+Effect = create_model(
+    "Effect", __base__=_Effect, __module__=__name__,
+    __doc__="One declared effect of an event: exactly one operation key, `value` for the operations that take one and "
+            "`until` for those that can be undone.",
+    **{name: (Optional[kind.holds], Field(None, description=kind.description)) for name, kind in EFFECT_KINDS.items()},
+    value=(Optional[float], Field(None, description=f"The number {_listed(lambda kind: kind.takes_value)} use")),
+    until=(Optional[dt.date], Field(None, description=_UNTIL)),
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -423,9 +523,13 @@ class EventSpec(Strict):
     def _parse_rate(cls, rate):
         if isinstance(rate, str):
             try:
-                parsed_rate(rate)
+                expression = parsed_rate(rate)
             except ExpressionError as exc:
                 raise ValueError(f"{exc.message} (at column {exc.column} of the expression)") from None
+            if not expression.variables:  # a constant: checked as the number it is
+                value = float(compile_expression(expression, None, CONDITION_CONSTANTS)())
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"expected a probability from 0 to 1, found {rate!r}, which is {value:g}")
         return rate
 
     @field_validator("when")
@@ -652,15 +756,15 @@ class Scenario(Strict):
                     problems.append((("actors", actor, "reliability", actor), "a partner does not rate its own reliability"))
             elif spec.reliability is not None:
                 problems.append((("actors", actor, "reliability"), f"only the partners ({', '.join(partners)}) carry reliability views"))
-        presence = sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
-        if presence > self.parameters.us_force_pool + 1e-9:
-            problems.append((("theatres",), f"US peacetime presence sums to {presence:.2f}, more than us_force_pool {self.parameters.us_force_pool}"))
-        p = self.parameters
-        weights = p.cohesion_weight_consistency + p.cohesion_weight_coherence + p.cohesion_weight_credibility
-        if abs(weights - 1.0) > 1e-6:
-            problems.append((("parameters", "cohesion_weight_consistency"), f"the three cohesion weights must sum to 1 (they sum to {weights:.3f})"))
-        if not p.grey_zone_threshold < p.crisis_threshold < p.conflict_tension:
-            problems.append((("parameters", "crisis_threshold"), "expected grey_zone_threshold < crisis_threshold < conflict_tension"))
+        problems += [(("parameters", names[0]), message)
+                     for names, message in parameter_problems(self.parameters, us_presence=self.us_presence())]
+        problems += self._parameter_effect_problems()
+        held = {}
+        for name, programme in self.programmes.items():
+            if programme.actor in held:
+                problems.append((("programmes", name, "actor"), f"'{programme.actor}' already has the programme "
+                                 f"'{held[programme.actor]}': an actor has at most one programme"))
+            held.setdefault(programme.actor, name)
         for i, election in enumerate(self.elections):
             for name in election.outcomes:
                 profile_ref(("elections", i, "outcomes", name), name)
@@ -703,6 +807,60 @@ class Scenario(Strict):
                     total = sum(effect.election.outcomes.values())
                     if abs(total - 1.0) > 1e-6:
                         problems.append(((*where, "election", "outcomes"), f"outcome probabilities must sum to 1 (they sum to {total:.3f})"))
-                if effect.until is not None and event.at is not None and effect.until <= event.at:
-                    problems.append(((*where, "until"), f"'until' {effect.until} must be after the event's date {event.at}"))
+                if period_ok and effect.until is not None and (event.at is None or self.start <= event.at <= self.end):
+                    problem = self._until_problem(event, effect)
+                    if problem:
+                        problems.append(((*where, "until"), problem))
         return problems
+
+    def us_presence(self):
+        """The US peacetime presence summed over the theatres (as the scenario starts)."""
+        return sum(getattr(self.theatres, t.value).us_presence for t in THEATRES)
+
+    def _parameter_effect_problems(self):
+        """Parameter effects whose values break a cross-field check whenever their event applies them.
+
+        A check counts only when no other event changes what it reads (otherwise the outcome depends on the order
+        of firings, and the model checks it when the run gets there).
+        """
+        changes = {}  # event index -> {parameter: (effect index, value)}
+        for i, event in enumerate(self.events):
+            for j, effect in enumerate(event.effects):
+                if effect.parameter is not None:
+                    changes.setdefault(i, {})[effect.parameter] = (j, effect.value)
+        changers = collections.Counter(name for own in changes.values() for name in own)  # events changing each
+        presence, problems = self.us_presence(), []
+        for i, own in changes.items():
+            changed = self.parameters.model_copy(update={name: value for name, (_, value) in own.items()})
+            for names, message in parameter_problems(changed, us_presence=presence):
+                mine = [name for name in names if name in own]
+                if mine and not any(changers[name] > (name in own) for name in names):
+                    j, value = own[mine[0]]
+                    problems.append((("events", i, "effects", j, "value"),
+                                     f"{mine[0]} {value} breaks a check on parameters once this event applies it: {message}"))
+        return problems
+
+    def _until_problem(self, event, effect):
+        """Why an effect's `until` leaves its change no step in force, or None.
+
+        A change lapses at the start of the step of its `until`; one made at or after that step would never lapse,
+        so a scheduled change is refused and a random or triggered one is skipped when it comes (docs/reliability.md).
+        """
+        def step(date):
+            return steps.step_of(date, start=self.start, step_days=self.step_days)
+
+        if event.at is not None:
+            first = step(event.at)
+        else:
+            first = step(event.window.start) if event.window is not None and event.window.start else 1
+        first += event.delay_steps
+        if step(effect.until) > first:
+            return None
+        if effect.until <= self.start:
+            return f"'until' {effect.until} is not after the scenario's start {self.start}: the change could never be in force"
+        made = steps.date_of(first, start=self.start, step_days=self.step_days)
+        delay = f", {event.delay_steps} steps after the event fires" if event.delay_steps else ""
+        if event.at is not None:
+            return f"'until' {effect.until} must be after the step the change is made on ({made}{delay}): it would never lapse"
+        return (f"'until' {effect.until} must be after the first step the change can be made on ({made}{delay}); "
+                "a change due on or after its until is skipped, so this one never could be made")
