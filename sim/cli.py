@@ -86,6 +86,12 @@ def _parser():
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
 
+    profiles = commands.add_parser("profiles", help="a scenario's government profiles with every field, and every variable "
+                                                    "conditions can read and effects can set")
+    profiles.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"), metavar="SCENARIO",
+                          help="scenario whose profiles to list (default scenarios/baseline.yaml)")
+    profiles.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
+
     parameters = commands.add_parser("parameters", help="list the parameter catalogue (every parameter with its default, "
                                                         "unit, documented range, explored span and source)")
     parameters.add_argument("--markdown", action="store_true", help="print docs/ODD.md's parameter table instead")
@@ -251,6 +257,39 @@ def cmd_schema(args):
     from .scenario.docs import json_schema, markdown_reference
 
     print(markdown_reference() if args.markdown else json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_profiles(args):
+    """List a scenario's government profiles (every field, who holds each at the start) and the variable paths."""
+    from .scenario import ScenarioError, load_scenario
+    from .scenario.schema import GovernmentProfile
+    from .variables import VARIABLES
+    from .world import Actor
+
+    try:
+        scenario = load_scenario(args.scenario, allow_outside_extends=args.allow_outside_extends)
+    except ScenarioError as exc:
+        return _report_problems(exc.problems)
+    holders = {}
+    for actor in Actor:
+        held = getattr(scenario.actors, actor.value).government
+        if held:
+            holders.setdefault(held, []).append(actor.value)
+    fields = [name for name in GovernmentProfile.model_fields if name != "description"]
+    print(f"government profiles of {scenario.name} (fields: {', '.join(fields)}; docs/ODD.md 2)")
+    for name, profile in scenario.governments.items():
+        held = f"  [in office at the start: {', '.join(holders[name])}]" if name in holders else ""
+        print(f"\n{name}{held}\n  {profile.description}")
+        for field in fields:
+            value = getattr(profile, field)
+            if field == "theatre_priority":
+                value = "none (no partner holds it)" if value is None else ", ".join(f"{k} {v:g}" for k, v in value.model_dump().items())
+            print(f"  {field:<26} {value}")
+    print("\nvariables (conditions read them all; effects set, add, multiply or shock the settable ones; docs/ODD.md 6)")
+    for variable in VARIABLES:
+        span = f"{variable.low:g} or more" if variable.high == float("inf") else f"{variable.low:g}-{variable.high:g}"
+        print(f"  {variable.name:<44} {'settable ' + span if variable.settable else 'read-only'}")
     return EXIT_OK
 
 
@@ -733,7 +772,7 @@ def main(argv=None):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters, "nowcast": cmd_nowcast,
+    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters, "profiles": cmd_profiles, "nowcast": cmd_nowcast,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
                 "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore,
                 "decide": cmd_decide}

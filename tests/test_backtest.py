@@ -17,30 +17,53 @@ PATTERNS = SCENARIOS / "history" / "patterns.yaml"
 QUICK_RUNS = 40  # enough for an 80% share to mean something; about 5 s on one core
 
 
-def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS):
+POSTERIOR = SCENARIOS / "history" / "posterior_sets.csv"
+
+
+def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS, parameter_sets=None):
     backtest = load_patterns(PATTERNS)
     if overrides:
         backtest.scenario = sim.revise_scenario(backtest.scenario, list(overrides))
-    sim.run_ensemble([backtest.scenario], tmp_path / "store", runs=runs, workers=1)
+    sim.run_ensemble([backtest.scenario], tmp_path / "store", runs=runs, workers=1, parameter_sets=parameter_sets)
     scorecard, _ = check_backtest(tmp_path / "store", backtest)
     return scorecard
 
 
-def test_the_shipped_model_reproduces_every_pattern_of_2017_2025(tmp_path):
-    scorecard = scorecard_for(tmp_path)
+def test_the_shipped_model_reproduces_every_pattern_and_the_measured_history(tmp_path):
+    scorecard = scorecard_for(tmp_path, runs=100, parameter_sets=POSTERIOR)
     assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
-    assert not scorecard.failed, "patterns failing:\n" + scorecard.text()
+    assert len(scorecard.series) >= 15 and {c.id for c in scorecard.history} >= {"coverage_90", "crps"}
+    assert not scorecard.failed, "failing:\n" + scorecard.text()
+
+
+# Parameter values inside their documented ranges that give implausible histories; each passed all ten patterns of the
+# previous scorecard with 200 runs (issue: the patterns did not discriminate).
+COUNTER_EXAMPLES = {
+    "stock lost 2019-2023": ["parameters.institution_erosion=0.03", "parameters.institution_depth_resistance=0.3"],
+    "Japan-ROK trough at 0.12": ["parameters.history_friction=0.6", "parameters.grievance_weight=0.75",
+                                 "parameters.coercion_tie_effect=0.5"],
+    "crises everywhere": ["parameters.crisis_threshold=0.45"],
+}
+
+
+def test_implausible_histories_fail_the_scorecard():
+    from sim.calibration.verdict import judge
+
+    backtest = load_patterns(PATTERNS)
+    scenarios = [sim.revise_scenario(backtest.scenario, overrides) for overrides in COUNTER_EXAMPLES.values()]
+    for name, failed in zip(COUNTER_EXAMPLES, judge(scenarios, backtest, runs=200, seed=0)):
+        assert failed, f"the counter-example '{name}' passes every check"
 
 
 @pytest.mark.parametrize("override, broken", [
     # export controls in force no longer hold the Japan-ROK tie down, so it recovers before 2022
     ("parameters.coercion_tie_effect=0", "P3"),
-    # a rupture floor above the accepted range (0.27-0.38): the 2019 trough becomes a rupture
-    ("parameters.partnership_rupture_cohesion=0.40", "P1"),
+    # trilateral ministers would need more willingness than the partnership had in 2019: it is suspended
+    ("parameters.meeting_threshold_step=0", "P1"),
 ])
 def test_a_model_that_breaks_history_fails_the_pattern_it_breaks(tmp_path, override, broken):
     scorecard = scorecard_for(tmp_path, [override], runs=20)
-    assert [r.pattern.id for r in scorecard.failed] == [broken]
+    assert broken in [r.pattern.id for r in scorecard.results if r.counts_as_failure]
 
 
 def write_patterns(write, body):
@@ -136,47 +159,33 @@ def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_ex
     assert "expected fail" in marked.stdout and "expected to fail: no run can exceed one" in marked.stdout
 
 
-def write_ranges(tmp_path, parameters):
-    path = tmp_path / "calibration.yaml"
-    path.write_text(f"patterns: {PATTERNS}\nparameters:\n{parameters}")
+def write_fit(tmp_path, parameters="[tie_rate, meeting_threshold]", extra=""):
+    path = tmp_path / "fit.yaml"
+    path.write_text(f"patterns: {PATTERNS}\nruns_per_evaluation: 4\npopulation: 10\ngenerations: 2\nparameters: {parameters}\n{extra}")
     return path
 
 
-RANGES = ("  - {parameter: partnership_rupture_cohesion, low: 0.3, high: 0.42, source: test}\n"
-          "  - {parameter: partnership_downgrade_weeks, low: 6, high: 26, source: test}\n")
+def test_the_fit_is_seeded_resumable_and_the_same_with_any_number_of_workers(tmp_path):
+    from sim.calibration import fit
+
+    path = write_fit(tmp_path)
+    one = fit.run_fit(path, tmp_path / "one", seed=3, workers=1, echo=lambda m: None)
+    two = fit.run_fit(path, tmp_path / "two", seed=3, workers=2, echo=lambda m: None)
+    first, second = (h.get_distribution(m=0, t=h.max_t) for h in (one, two))
+    assert one.max_t == 1 and first[0].equals(second[0]) and np.array_equal(first[1], second[1])
+    resumed = fit.run_fit(path, tmp_path / "one", seed=3, workers=1, echo=lambda m: None)  # finished: nothing more to run
+    assert resumed.max_t == 1 and resumed.get_distribution(m=0, t=1)[0].equals(first[0])
+    sets, parts = fit.posterior(one, 5, seed=0)
+    assert list(sets.columns) == ["sample", "meeting_threshold", "tie_rate"] and len(parts) == 5
+    assert "distance" in parts and "crps.dprk_launch_days" in parts
 
 
-def test_calibration_is_seeded_resumable_and_keeps_only_sets_that_pass(tmp_path):
-    from sim.calibrate import CalibrationError, calibrate, design, load_ranges
+def test_fit_files_are_validated_with_locations(tmp_path):
+    from sim.calibration import fit
 
-    path = write_ranges(tmp_path, RANGES)
-    ranges, _ = load_ranges(path)
-    points = design(ranges, 4, seed=1)
-    assert points.equals(design(ranges, 4, seed=1)) and not points.equals(design(ranges, 4, seed=2))
-    assert points["partnership_downgrade_weeks"].dtype.kind == "i"  # an integer parameter is drawn as integers
-    assert points["partnership_rupture_cohesion"].between(0.3, 0.42).all()
-    out = tmp_path / "cal"
-    table, _, _ = calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
-    records = {p.name: p.read_text() for p in (out / "samples").glob("*.json")}
-    assert len(records) == 5  # four drawn sets and the shipped defaults
-    accepted = table[table["accepted"] & (table["sample"] != "default")]
-    assert (accepted["pass_P1"]).all() and set(accepted["sample"]) == set(
-        __import__("pandas").read_csv(out / "accepted.csv", dtype={"sample": str})["sample"])
-    (out / "samples" / "0002.json").unlink()  # as if stopped before that sample was stored
-    calibrate(path, out, samples=4, runs=2, seed=1, workers=1, echo=lambda m: None)
-    assert {p.name: p.read_text() for p in (out / "samples").glob("*.json")} == records
-    with pytest.raises(CalibrationError, match="another calibration"):
-        calibrate(path, out, samples=4, runs=2, seed=2, workers=1, echo=lambda m: None)
-
-
-def test_calibration_ranges_are_validated_with_locations(tmp_path):
-    from sim.calibrate import load_ranges
-
-    for entry, field, words in (("{parameter: tie_rat, low: 0.01, high: 0.06, source: test}", "parameters.0.parameter",
-                                 "did you mean 'tie_rate'"),
-                                ("{parameter: tie_rate, low: 0.06, high: 0.01, source: test}", "parameters.0",
-                                 "must be below high")):
+    for parameters, line, field, words in (("[tie_rat]", 5, "parameters", "not in the parameter catalogue: tie_rat"),
+                                           ("[tie_rate, tie_rate]", 5, "parameters", "listed twice")):
         with pytest.raises(ScenarioError) as caught:
-            load_ranges(write_ranges(tmp_path, f"  - {entry}\n"))
+            fit.load_fit(write_fit(tmp_path, parameters))
         (problem,) = caught.value.problems
-        assert (problem.line, problem.field) == (3, field) and words in problem.message
+        assert (problem.line, problem.field) == (line, field) and words in problem.message

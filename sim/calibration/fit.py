@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
+from scipy import special
 
 from ..analysis.patterns import check_pattern, load_patterns
 from ..experiment.runner import make_executor
@@ -140,7 +141,7 @@ def evaluate(points, *, fit_path, seed, runs=None):
     scenarios, results = {}, [{"distance": math.inf} for _ in points]
     for k, point in enumerate(points):
         try:
-            scenarios[k] = revise_scenario(backtest.scenario, [f"parameters.{n}={_value(n, v)}" for n, v in point.items()])
+            scenarios[k] = revise_scenario(backtest.scenario, [f"parameters.{n}={v}" for n, v in point.items()])
         except ScenarioError:
             continue
     if not scenarios:
@@ -155,18 +156,30 @@ def evaluate(points, *, fit_path, seed, runs=None):
     return results
 
 
-def _value(name, value):
-    """A drawn value as the parameter takes it (integers rounded)."""
-    return int(round(float(value))) if PARAMETERS[name].integer else float(value)
+def _value(name, z):
+    """The parameter value of a sampler coordinate `z` (integers rounded): low + (high - low) logistic(z)."""
+    low, high = PARAMETERS[name].calibration_prior
+    value = low + (high - low) * float(special.expit(float(z)))
+    return int(round(value)) if PARAMETERS[name].integer else value
+
+
+def values(frame):
+    """A frame of sampler coordinates (one column per fitted parameter) as parameter values."""
+    return pd.DataFrame({name: [_value(name, z) for z in frame[name]] for name in frame.columns}, index=frame.index)
+
+
+def point_values(point):
+    """A sampler point (name -> coordinate) as parameter values (name -> value)."""
+    return {name: _value(name, z) for name, z in point.items()}
 
 
 def prior(fit):
-    """pyabc's prior: each fitted parameter uniform over its calibration prior."""
+    """pyabc's prior over the sampler's coordinates: each fitted parameter z ~ Logistic(0, 1), so that its value
+    low + (high - low) logistic(z) is uniform over its calibration prior. The sampler works on the whole real line:
+    a perturbation never leaves the prior's support, which in many dimensions would reject nearly every proposal."""
     import pyabc
 
-    return pyabc.Distribution(**{name: pyabc.RV("uniform", PARAMETERS[name].calibration_prior[0],
-                                               PARAMETERS[name].calibration_prior[1] - PARAMETERS[name].calibration_prior[0])
-                                 for name in fit.parameters})
+    return pyabc.Distribution(**{name: pyabc.RV("logistic", 0.0, 1.0) for name in fit.parameters})
 
 
 def _key(point):
@@ -220,7 +233,8 @@ def _ordered_sampler(executor, evaluations, *, fit_path, seed, batch, per_task):
                          for i in range(start, start + batch)]
                 points = self.propose(simulate_one, seeds)
                 groups = [points[i:i + per_task] for i in range(0, len(points), per_task)]
-                futures = [executor.submit(evaluate, group, fit_path=fit_path, seed=seed) for group in groups]
+                futures = [executor.submit(evaluate, [point_values(p) for p in group], fit_path=fit_path, seed=seed)
+                           for group in groups]
                 for group, future in zip(groups, futures):
                     for point, parts in zip(group, future.result()):
                         evaluations.ready[_key(point)] = parts
@@ -276,7 +290,7 @@ def posterior(history_, size, seed):
     parts = history_.get_weighted_sum_stats_for_model(m=0, t=history_.max_t)[1]
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(frame), size=size, replace=True, p=np.asarray(weights) / np.sum(weights))
-    table = frame.reset_index(drop=True).iloc[chosen].reset_index(drop=True)
+    table = values(frame.reset_index(drop=True).iloc[chosen].reset_index(drop=True))
     table.insert(0, "sample", [f"{i:04d}" for i in range(size)])
     extra = pd.DataFrame([parts[i] for i in chosen])
     return table, extra

@@ -31,6 +31,7 @@ def marginals(history, fit):
     """One row per fitted parameter: its prior (uniform) and the last generation's weighted 5%, 50% and 95%, and the
     posterior's contraction (1 - posterior variance / prior variance)."""
     frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame = fitting.values(frame)
     weights = np.asarray(weights) / np.sum(weights)
     rows = []
     for name in fit.parameters:
@@ -52,6 +53,7 @@ def constraints(history, fit):
     correlation of each parameter with each part of the distance (each series' relative CRPS, patterns failed, each
     theatre's crisis count); one row per parameter with its three strongest parts."""
     frame, _ = history.get_distribution(m=0, t=0)
+    frame = fitting.values(frame)
     parts = history.get_weighted_sum_stats_for_model(m=0, t=0)[1]
     table = pd.DataFrame(parts)
     columns = [c for c in table.columns if c.startswith(("crps.", "crises.")) or c in ("patterns_failed",)]
@@ -75,6 +77,7 @@ def marginal_figure(history, fit, table):
     import matplotlib.pyplot as plt
 
     frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame = fitting.values(frame)
     columns = 5
     rows = -(-len(table) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.3 * rows), squeeze=False)
@@ -99,6 +102,7 @@ def pair_figure(history, table):
     import matplotlib.pyplot as plt
 
     frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame = fitting.values(frame)
     names = list(table.parameter[:TOP_PAIRS])
     size = len(names)
     figure, axes = plt.subplots(size, size, figsize=(1.9 * size, 1.9 * size), squeeze=False)
