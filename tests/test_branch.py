@@ -1,9 +1,11 @@
 """Branching a batch from one run's state (sim.model.branch): the branch continues exactly as the run would."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from sim import load_scenario
+from sim.scenario import load_scenario
 from sim.experiment.seeds import run_seed_sequence
 from sim.model.branch import branch
 from sim.model.model import WargameModel
@@ -91,3 +93,21 @@ def test_a_lane_outside_the_model_is_refused():
     source = WargameModel(load_scenario(f"{SCENARIOS}/baseline.yaml"), seeds=_seeds(0))
     with pytest.raises(ValueError, match="lane 1 is outside"):
         branch(source, seeds=_seeds(1), lane=1)
+
+
+def test_a_branch_into_a_scenario_with_later_events_continues_as_a_run_of_that_scenario(tmp_path):
+    """The game's case: moves made at step t are events dated after t; branching into the extended scenario equals
+    running the extended scenario from the start."""
+    scenario = load_scenario(f"{SCENARIOS}/baseline.yaml")
+    source = WargameModel(scenario, seeds=_seeds(4))
+    for _ in range(20):
+        source.step()
+    game = tmp_path / "game.yaml"
+    game.write_text(f"extends: {Path(SCENARIOS).resolve() / 'baseline.yaml'}\nname: moved\nevents:\n"
+                    f"  - id: move_1\n    at: {source.dates[21]}\n    effects: [{{add: ties.japan_rok, value: -0.2}}]\n")
+    extended = load_scenario(game, allow_outside_extends=True)
+    branched = branch(source, seeds=_seeds(4), scenario=extended)
+    replayed = WargameModel(extended, seeds=_seeds(4))
+    assert _finish(branched)[0] == _finish(replayed)[0]
+    np.testing.assert_array_equal(branched.recorder.values, replayed.recorder.values)
+    assert any(row.event_id == "move_1" for row in branched.log.rows[0])

@@ -45,10 +45,12 @@ def _mesa_attributes():
     return frozenset(vars(mesa.Model())) | {"model", "unique_id", "pos"}
 
 
-def branch(model, *, seeds, lane=0, parameters=None, keep_series=True, series_dtype=None):
+def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=True, series_dtype=None):
     """A model of len(seeds) lanes whose state equals `model`'s lane `lane` at its current step.
 
     Lane i of the branch draws its future from `seeds[i]` (SeedSequences or anything SeedSequence takes).
+    `scenario` (default the source's) may add events dated after the branch point to the source's
+    scenario, after its own (a game's new moves): they start unfired, as in a run of that scenario.
     `parameters`, one Parameters object per lane (e.g. calibrated parameter sets), replaces the source's
     parameter values, and the rates derived from them, from the branch point on; by default every lane
     keeps the source lane's (including changes made by events). `series_dtype` defaults to the source's.
@@ -56,7 +58,7 @@ def branch(model, *, seeds, lane=0, parameters=None, keep_series=True, series_dt
     if not 0 <= lane < model.lane_count:
         raise ValueError(f"lane {lane} is outside the model's {model.lane_count} lanes")
     dtype = model.recorder.values.dtype if series_dtype is None else series_dtype
-    target = WargameModel(model.scenario_spec, seeds=list(seeds), parameters=parameters, keep_series=keep_series,
+    target = WargameModel(scenario or model.scenario_spec, seeds=list(seeds), parameters=parameters, keep_series=keep_series,
                           series_dtype=dtype, raise_on_failure=False)
     kept = set(WargameModel.SEEDED) | _mesa_attributes() | set(OF_THE_BATCH) | set(STARTS_AFRESH)
     if parameters is not None:
@@ -139,11 +141,13 @@ class _Walk:
             items = [copy.deepcopy(source[self.lane]) for _ in range(self.lanes)]
         else:
             padded = list(target) + [None] * (len(source) - len(target))
+            extra = list(target[len(source):])  # items only the branch's scenario has (events added after the source's)
             if isinstance(source, list):
                 result = self.memo[id(source)] = []  # registered first: a list may be reached again through its items
                 result.extend(self.carry(item, other) for item, other in zip(source, padded))
+                result.extend(extra)
                 return result
-            items = [self.carry(item, other) for item, other in zip(source, padded)]
+            items = [self.carry(item, other) for item, other in zip(source, padded)] + extra
         if isinstance(source, list):
             return items
         return type(source)(*items) if hasattr(source, "_fields") else type(source)(items)
