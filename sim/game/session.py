@@ -223,20 +223,15 @@ class Game:
         state = self.state
         if self.at_end:
             raise GameError("the scenario's end date is reached: no turn is left to play")
-        date, turn = self.next_date(), state.turn
+        turn = state.turn
         for seat in state.seats:
             moves = state.pending.get(seat)
             if moves is None:
                 self._note("move", seat, "no moves (the deadline passed)" if by_deadline else "no moves")
-            for i, chosen in enumerate(moves or []):
-                move = MOVES[chosen["move"]]
-                effects = move.effects(Actor(seat), chosen["target"], date)
-                aimed = f" ({chosen['target']})" if chosen["target"] else ""
-                self._note("move", seat, f"{move.label}{aimed}")
-                if effects:
-                    event = {"id": f"game_t{turn}_{seat}_{move.key}_{i}", "description": f"{seat} (turn {turn}): {move.label}{aimed}",
-                             "at": date.isoformat(), "effects": _iso(effects)}
-                    state.events.append({"turn": turn, "kind": "move", "who": seat, "reason": "", "event": event})
+            for record in self._move_events(seat, moves or []):
+                self._note("move", seat, record["what"])
+                if record["event"]["effects"]:
+                    state.events.append({key: value for key, value in record.items() if key != "what"})
         self.scenario = self._build()
         start, end = self.turn_window(turn)
         self.model = branch(self.model, seeds=[self.model.lane_seeds[0]], scenario=self.scenario)
@@ -249,6 +244,36 @@ class Game:
         self._note("resolved", "model", f"turn {turn} resolved: steps {start + 1}-{end}, "
                    f"partnership {PartnershipState(int(self.model.partnership.state[0])).label}", turn=turn,
                    date=self.model.date)
+
+    def _move_events(self, seat, moves):
+        """One record per move of `seat` this turn: the event it schedules (effects may be empty) and its label."""
+        date, turn = self.next_date(), self.state.turn
+        records = []
+        for i, chosen in enumerate(moves):
+            move = MOVES[chosen["move"]]
+            aimed = f" ({chosen['target']})" if chosen["target"] else ""
+            event = {"id": f"game_t{turn}_{seat}_{move.key}_{i}", "description": f"{seat} (turn {turn}): {move.label}{aimed}",
+                     "at": date.isoformat(), "effects": _iso(move.effects(Actor(seat), chosen["target"], date))}
+            records.append({"turn": turn, "kind": "move", "who": seat, "reason": "", "event": event, "what": f"{move.label}{aimed}"})
+        return records
+
+    def candidate_scenario(self, seat, moves):
+        """The game's scenario with `seat` making `moves` ([{"move", "target"}], checked) this turn, for a forecast of
+        a candidate before committing; nothing in the game changes."""
+        chosen = []
+        for item in moves:
+            try:
+                move, target = checked(Actor(seat), item.get("move", ""), item.get("target", ""))
+            except MoveError as exc:
+                raise GameError(str(exc)) from None
+            chosen.append({"move": move.key, "target": target})
+        added = [{k: v for k, v in r.items() if k != "what"} for r in self._move_events(seat, chosen) if r["event"]["effects"]]
+        previous = self.state.events
+        self.state.events = previous + added
+        try:
+            return self._build()
+        finally:
+            self.state.events = previous
 
     def turn_log(self, turn):
         """The event log of a resolved turn's steps: every change with its draw, hazard or reason."""
