@@ -27,7 +27,7 @@ SANCTION_WEEKS = 26
 CAMPAIGN_PRESSURE = 0.2   # an adversary's grey-zone campaign: pressure added in a theatre it drives
 STAND_DOWN = 0.05         # an adversary's de-escalation: tension taken off a theatre
 
-SEATS = PARTNERS + ADVERSARIES  # every actor with a seat at the table (Russia and Taiwan stay the model's)
+SEATS = PARTNERS + ADVERSARIES  # every actor that can have a seat at the table (Taiwan stays the model's)
 MOVES_PER_TURN = 2
 
 

@@ -116,11 +116,14 @@ class Game:
         }
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
 
-    def _build(self):
-        """The game's scenario, validated by the loader (raises ScenarioError with located problems)."""
+    def _build(self, events=None):
+        """The game's scenario (or the played one with `events`, records as in state.events, instead of the game's),
+        validated by the loader (raises ScenarioError with located problems)."""
         with tempfile.TemporaryDirectory(prefix="wargame-game-") as folder:
             path = Path(folder) / self.save_path.name
             document = yaml.safe_load(self.scenario_text())
+            if events is not None:
+                document["events"] = [_dated(e["event"]) for e in events]
             document["extends"] = str(self.played_path)
             path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110))
             return load_scenario(path, allow_outside_extends=True)
@@ -268,12 +271,11 @@ class Game:
                 raise GameError(str(exc)) from None
             chosen.append({"move": move.key, "target": target})
         added = [{k: v for k, v in r.items() if k != "what"} for r in self._move_events(seat, chosen) if r["event"]["effects"]]
-        previous = self.state.events
-        self.state.events = previous + added
-        try:
-            return self._build()
-        finally:
-            self.state.events = previous
+        return self.scenario_with(self.state.events + added)
+
+    def scenario_with(self, events):
+        """The played scenario with `events` (records as in state.events) added: what-ifs for forecasts and the review."""
+        return self._build(events)
 
     def turn_log(self, turn):
         """The event log of a resolved turn's steps: every change with its draw, hazard or reason."""
@@ -338,13 +340,12 @@ class Game:
         number = sum(1 for e in self.state.events if e["kind"] == kind) + 1
         event = {"id": f"{kind}_{number}", "description": f"white cell {kind}: {description}", "at": date.isoformat(),
                  "effects": _iso(effects)}
-        state_events = self.state.events + [{"turn": turn, "kind": kind, "who": UMPIRE, "reason": reason, "event": event}]
-        previous, self.state.events = self.state.events, state_events
+        events = self.state.events + [{"turn": turn, "kind": kind, "who": UMPIRE, "reason": reason, "event": event}]
         try:
-            self.scenario = self._build()
+            self.scenario = self._build(events)
         except ScenarioError as exc:
-            self.state.events = previous
             raise GameError(str(exc)) from None
+        self.state.events = events
         self._applied(request)
         self._note(kind, UMPIRE, f"{description} (at {date})", reason)
 

@@ -61,14 +61,23 @@ def save_tokens(save_path, tokens):
     write_atomic(tokens_path(save_path), json.dumps(tokens, indent=1), mode=0o600)
 
 
-def load(save_path):
-    """(the Game, its tokens) saved at `save_path`; GameError if there is no game there or it cannot be read."""
+def load_game(save_path):
+    """The Game saved at `save_path`; GameError if there is no game there or it cannot be read."""
     save_path = Path(save_path)
     try:
         state = GameState(**json.loads(state_path(save_path).read_text(encoding="utf-8")))
-        tokens = json.loads(tokens_path(save_path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise GameError(f"{save_path}: no saved game there ({Path(exc.filename).name} is missing)") from None
+    except FileNotFoundError:
+        raise GameError(f"{save_path}: no saved game there ({state_path(save_path).name} is missing)") from None
     except (OSError, ValueError, TypeError) as exc:
         raise GameError(f"{save_path}: the saved game cannot be read ({exc})") from None
-    return Game(state, save_path), tokens
+    return Game(state, save_path)
+
+
+def load(save_path):
+    """(the Game, its tokens) saved at `save_path`, to resume it; GameError if either cannot be read."""
+    game = load_game(save_path)
+    try:
+        tokens = json.loads(tokens_path(save_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GameError(f"{save_path}: the seats' tokens cannot be read ({exc})") from None
+    return game, tokens
