@@ -24,7 +24,7 @@ def history(model, names=("cohesion", "consistency", "coherence", "credibility")
     dates = [str(d) for d in model.dates[: recorder.recorded_steps]]
     data = [{"date": date, "measure": name, "value": round(float(value), 4)}
             for name in names for date, value in zip(dates, recorder.series(name)[:, 0])]
-    return _spec("The partnership so far", {"mark": {"type": "line", "interpolate": "step-after"}}, data, encoding={
+    return _spec("The partnership so far", {"mark": {"type": "line", "interpolate": "step-after", "point": {"size": 12}}}, data, encoding={
         "x": {"field": "date", "type": "temporal", "title": None},
         "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": None},
         "color": {"field": "measure", "type": "nominal", "sort": list(names), "legend": {"orient": "bottom", "title": None}},
@@ -37,7 +37,7 @@ def tensions(model):
     dates = [str(d) for d in model.dates[: recorder.recorded_steps]]
     data = [{"date": date, "theatre": t.value, "tension": round(float(v), 4)}
             for t in THEATRES for date, v in zip(dates, recorder.series(f"tension_{t.value}")[:, 0])]
-    return _spec("Tension by theatre", {"mark": "line"}, data, height=160, encoding={
+    return _spec("Tension by theatre", {"mark": {"type": "line", "point": {"size": 12}}}, data, height=160, encoding={
         "x": {"field": "date", "type": "temporal", "title": None},
         "y": {"field": "tension", "type": "quantitative", "title": None},
         "color": {"field": "theatre", "type": "nominal", "legend": {"orient": "bottom", "title": None}},

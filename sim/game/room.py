@@ -6,6 +6,7 @@ and who else has submitted, never what; the white cell sees every seat's. Every 
 """
 
 import hmac
+import inspect
 import threading
 
 from ..world import Actor
@@ -46,10 +47,13 @@ class GameRoom:
             raise AccessError(f"the {role} seat cannot {action.replace('_', ' ')}")
         with self.lock:
             game = self.game
-            if action == "submit":
-                game.submit(role, **arguments)
-            else:
-                getattr(game, action)(**arguments)
+            method = getattr(game, action)
+            given = (role,) if action == "submit" else ()  # a seat acts as its token's seat, never another
+            try:
+                inspect.signature(method).bind(*given, **arguments)
+            except TypeError as exc:
+                raise GameError(f"{action}: {exc}") from None
+            method(*given, **arguments)
             store.save(game)
             self.changes += 1
 

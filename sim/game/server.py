@@ -81,20 +81,30 @@ async def api_act(request):
     token = _token(request)
     try:
         await run_in_threadpool(ROOM.act, token, action, **body)
-    except TypeError:
-        return _error(GameError(f"{action}: wrong arguments {sorted(body)}"))
     except GameError as exc:
         return _error(exc)
     return JSONResponse(public_view(ROOM, ROOM.role(token)))
 
 
+# Solara's VegaLite widget asks its asset proxy for vega@5, vega-lite@5 and vega-embed@6; `solara[assets]` ships
+# them under their full versions, and the proxy would try to download the short names: serve them from the shipped
+# copies, so that figures draw without internet.
+VEGA_ASSETS = {"vega@5": "vega@5.21.0", "vega-lite@5": "vega-lite@5.2.0", "vega-embed@6": "vega-embed@6.20.2"}
+
+
 def build_app():
-    """Solara's Starlette app with the game's API routes in front."""
+    """Solara's Starlette app with the game's API routes and the offline Vega assets in front."""
+    import solara.server.settings
     from solara.server import starlette as solara_starlette
     from starlette.applications import Starlette
-    from starlette.routing import Route
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
 
-    routes = [Route("/api/game", api_state), Route("/api/game/act", api_act, methods=["POST"]), *solara_starlette.routes]
+    shipped = solara.server.settings.assets.proxy_cache_dir
+    vega = [Mount(f"/_solara/cdn/{alias}", app=StaticFiles(directory=shipped / folder, check_dir=False))
+            for alias, folder in VEGA_ASSETS.items()]
+    routes = [Route("/api/game", api_state), Route("/api/game/act", api_act, methods=["POST"]), *vega,
+              *solara_starlette.routes]
     return Starlette(routes=routes, lifespan=solara_starlette.lifespan, middleware=solara_starlette.middleware)
 
 
