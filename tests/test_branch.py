@@ -111,3 +111,12 @@ def test_a_branch_into_a_scenario_with_later_events_continues_as_a_run_of_that_s
     assert _finish(branched)[0] == _finish(replayed)[0]
     np.testing.assert_array_equal(branched.recorder.values, replayed.recorder.values)
     assert any(row.event_id == "move_1" for row in branched.log.rows[0])
+
+
+def test_a_scenario_that_drops_an_event_of_the_source_is_refused(tmp_path):
+    scenario = load_scenario(f"{SCENARIOS}/korea_contingency.yaml")
+    fewer = tmp_path / "fewer.yaml"
+    fewer.write_text(f"extends: {Path(SCENARIOS).resolve() / 'korea_contingency.yaml'}\nname: fewer\n"
+                     f"remove_events: [{scenario.events[-1].id}]\n")
+    with pytest.raises(ValueError, match="keeps the source's events"):
+        branch(WargameModel(scenario, seeds=_seeds(0)), seeds=_seeds(1), scenario=load_scenario(fewer, allow_outside_extends=True))

@@ -14,7 +14,7 @@ WIDTH = "container"  # figures follow their column's width (the page works from 
 
 
 def _spec(title, layers_or_mark, data, height=220, **rest):
-    return {"$schema": SCHEMA, "title": {"text": title, "fontSize": 12}, "width": WIDTH, "height": height,
+    return {"$schema": SCHEMA, "title": {"text": title, "fontSize": 12}, "description": title, "width": WIDTH, "height": height,
             "data": {"values": data}, **layers_or_mark, **rest}
 
 
@@ -68,8 +68,9 @@ def fan(forecasts, model):
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}}},
     ]
     runs = forecasts[0].runs if forecasts else 0
-    return {"$schema": SCHEMA, "title": {"text": f"Cohesion: as played (black) and {runs} futures (median, 50% and 90%)",
-                                         "fontSize": 12}, "width": WIDTH, "height": 230, "layer": layers}
+    title = f"Cohesion: as played (black) and {runs} futures (median, 50% and 90%)"
+    return {"$schema": SCHEMA, "title": {"text": title, "fontSize": 12}, "description": title, "width": WIDTH, "height": 230,
+            "layer": layers}
 
 
 def strained_by_year(forecasts):
@@ -93,6 +94,6 @@ def theatre_risks(forecasts):
         "yOffset": {"field": "forecast"},
         "x": {"field": "p", "type": "quantitative", "axis": {"format": "%"}, "scale": {"domain": [0, 1]}, "title": None,
               "stack": None},  # conflict drawn inside crisis: a conflict is a crisis that went further
-        "color": {"field": "what", "type": "nominal", "scale": {"range": ["#f28e2b", "#d62728"]},
+        "color": {"field": "what", "type": "nominal", "scale": {"domain": ["crisis", "conflict"], "range": ["#f28e2b", "#d62728"]},
                   "legend": {"orient": "bottom", "title": None}},
         "tooltip": [{"field": "forecast"}, {"field": "theatre"}, {"field": "what"}, {"field": "p", "format": ".1%"}]})

@@ -6,7 +6,6 @@ browser (sim.game.charts); the forecast runs in a thread so the page stays respo
 """
 
 import html
-import threading
 import uuid
 from urllib.parse import parse_qs
 
@@ -79,7 +78,7 @@ def turn_log_frame(game, turn):
 
 
 @solara.component
-def Header(game):
+def Header(game, changes):
     """The scenario's question, the date, the partnership's state and the next scheduled events."""
     model, state = game.model, game.state
     partnership = PartnershipState(int(model.partnership.state[0]))
@@ -212,28 +211,32 @@ def ForecastPanel(room, token, role, changes):
     results, running, problem = solara.use_reactive([]), solara.use_reactive(False), solara.use_reactive("")
     options = solara.use_memo(lambda: move_options(role) if role != UMPIRE else {}, [role])
     first, second = solara.use_reactive(NO_MOVE), solara.use_reactive(NO_MOVE)
+    asked = solara.use_reactive(None)  # (request id, [(label, moves or None)]): the forecast asked for
+
+    def work():
+        if asked.value is None:
+            return
+        try:
+            with room.lock:
+                model, turn = game.model, game.state.turn
+                scenarios = [(label, game.candidate_scenario(role, moves) if moves is not None else game.scenario)
+                             for label, moves in asked.value[1]]
+            results.set([forecast(model, runs=FORECAST_RUNS, root_seed=game.state.root_seed, key=turn, scenario=scenario,
+                                  parameter_sets=calibrated_sets(), label=label) for label, scenario in scenarios])
+            problem.set("")
+        except GameError as exc:
+            problem.set(str(exc))
+        finally:
+            running.set(False)
+
+    solara.use_thread(work, dependencies=[asked.value], intrusive_cancel=False)
 
     def start(candidates):
-        def work():
-            try:
-                with room.lock:
-                    model, turn = game.model, game.state.turn
-                    scenarios = [(label, game.candidate_scenario(role, moves) if moves is not None else game.scenario)
-                                 for label, moves in candidates]
-                done = [forecast(model, runs=FORECAST_RUNS, root_seed=game.state.root_seed, key=turn, scenario=scenario,
-                                 parameter_sets=calibrated_sets(), label=label) for label, scenario in scenarios]
-                results.set(done)
-                problem.set("")
-            except GameError as exc:
-                problem.set(str(exc))
-            finally:
-                running.set(False)
-
         if not room.may_forecast(token):
             problem.set("the white cell keeps the forecast to itself in this game")
             return
         running.set(True)
-        threading.Thread(target=work, daemon=True).start()
+        asked.set((_request(), candidates))
 
     def compare():
         picked = [(label, [options[label]] if options.get(label) else []) for label in (first.value, second.value)]
@@ -268,9 +271,12 @@ def ReviewPanel(room):
     """At the end: the after-action review, written beside the saved game and shown here."""
     game = room.game
     written, running, problem = solara.use_reactive(""), solara.use_reactive(False), solara.use_reactive("")
+    asked = solara.use_reactive("")
     out = review_folder(game.save_path)
 
     def work():
+        if not asked.value:
+            return
         try:
             written.set(str(write_review(game, out)))
         except (OSError, ValueError) as exc:
@@ -278,9 +284,11 @@ def ReviewPanel(room):
         finally:
             running.set(False)
 
+    solara.use_thread(work, dependencies=[asked.value], intrusive_cancel=False)
+
     def start():
         running.set(True)
-        threading.Thread(target=work, daemon=True).start()
+        asked.set(_request())
 
     with solara.Card("After-action review"):
         solara.Button("Write the after-action review", color="primary", on_click=start, disabled=running.value)
@@ -319,7 +327,7 @@ def Page():
     game = room.game
     with solara.AppBarTitle():
         solara.Text(f"Wargame: {game.played.name}, the {'white cell' if role == UMPIRE else role + ' seat'}")
-    Header(game)
+    Header(game, changes.value)
     with solara.Columns([2, 3]):
         with solara.Column():
             if role == UMPIRE:

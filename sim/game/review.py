@@ -3,8 +3,9 @@ scenario without the players' moves, and the turns where the outlook moved most,
 
 How a turn's movement is measured: the forecast (sim.game.forecast, `runs` futures on fixed seeds) from the
 start of turn k and from the start of turn k + 1 are compared on P(partnership strained or worse by the
-end) and the median final cohesion; the turn's own moves, injects and overrides are then weighed one at a
-time by forecasting from the start of turn k with all of them and without that one (common random
+end) and on the cohesion ahead (the futures' median cohesion, averaged over the dates to the end); the
+turn's own moves, injects and overrides are then weighed one at a time by their effect on the cohesion
+ahead, forecasting from the start of turn k with all of them and without that one (common random
 numbers, so the difference is the move's, not luck's). Parameters are the game's own: the review asks
 what the moves did in this world, not across parameter uncertainty.
 """
@@ -36,35 +37,41 @@ class TurnShift:
     cohesion_before: float
     cohesion_after: float
     top_event: str = ""
-    top_effect: float = float("nan")  # change in P(strained or worse by the end) that the top event made
+    top_effect: float = float("nan")  # change in the cohesion ahead that the top event made
 
 
 def _outlook(result):
-    return result.strained_by_year[max(result.strained_by_year)], result.cohesion_quantiles[0.5][-1]
+    """(P(strained or worse by the end), the median cohesion averaged over the dates ahead): the second moves with
+    every move, the first only with those that change the partnership's course."""
+    median = result.cohesion_quantiles[0.5]
+    return result.strained_by_year[max(result.strained_by_year)], sum(median) / len(median)
 
 
 def turn_shifts(game, runs):
     """TurnShift of every resolved turn, the largest first."""
-    starts = game.state.turn_starts
-    models = [game._replay(step) for step in starts]
-    outlooks = [_outlook(forecast(model, runs=runs, root_seed=game.state.root_seed, scenario=game.scenario))
-                for model in models]  # one set of seeds for every turn: the outlooks differ by the game, not by luck
+    starts, seed = game.state.turn_starts, game.state.root_seed
+
+    def known(turn, leaving_out=None):  # the game's scenario with the events decided up to `turn`
+        return game.scenario_with([e for e in game.state.events if e["turn"] <= turn and e is not leaving_out])
+
+    def outlook(turn, scenario, key=0):  # forecast from the start of `turn` (its own run of `scenario` to there)
+        return _outlook(forecast(game.replay(starts[turn - 1], scenario), runs=runs, root_seed=seed, key=key, scenario=scenario))
+
+    # the outlook at the start of each turn, knowing only the moves made before it; one set of seeds for every turn,
+    # so outlooks differ by the game, not by luck
+    outlooks = [outlook(turn, known(turn - 1)) for turn in range(1, len(starts) + 1)]
     shifts = [TurnShift(k + 1, *outlooks[k][:1], *outlooks[k + 1][:1], outlooks[k][1], outlooks[k + 1][1])
               for k in range(len(starts) - 1)]
-    shifts.sort(key=lambda s: -abs(s.strained_after - s.strained_before) - abs(s.cohesion_after - s.cohesion_before))
+    shifts.sort(key=lambda s: (-abs(s.strained_after - s.strained_before), -abs(s.cohesion_after - s.cohesion_before)))
     weighed = []
     for shift in shifts[:ATTRIBUTED_TURNS]:
         own = [e for e in game.state.events if e["turn"] == shift.turn]
         if not own:
             weighed.append(shift)
             continue
-        model, key = models[shift.turn - 1], 1000 + shift.turn
-        with_all = _outlook(forecast(model, runs=runs, root_seed=game.state.root_seed, key=key, scenario=game.scenario))[0]
-        effects = []
-        for record in own:
-            without = game.scenario_with([e for e in game.state.events if e is not record])
-            effects.append((with_all - _outlook(forecast(model, runs=runs, root_seed=game.state.root_seed, key=key,
-                                                           scenario=without))[0], record))
+        key = 1000 + shift.turn
+        with_all = outlook(shift.turn, known(shift.turn), key)[1]
+        effects = [(with_all - outlook(shift.turn, known(shift.turn, record), key)[1], record) for record in own]
         effect, record = max(effects, key=lambda pair: abs(pair[0]))
         top = record["event"]["description"].replace(f" (turn {shift.turn})", "")
         weighed.append(TurnShift(**{**shift.__dict__, "top_event": top, "top_effect": effect}))
@@ -73,10 +80,11 @@ def turn_shifts(game, runs):
 
 def timeline(game):
     """The game's timeline: moves, injects, overrides (with reasons) and every adjudication and change of state."""
+    played = game.replay(game.step)
     rows = [{"turn": e["turn"], "date": e["date"], "kind": e["kind"], "who": e["who"], "what": e["what"], "why": e["reason"]}
             for e in game.state.timeline]
     for turn in range(1, len(game.state.turn_starts)):
-        for row in game.turn_log(turn):
+        for row in game.turn_log(turn, played):
             if row.source in ("theatre", "adjudication", "partnership", "election", "endogenous", "random"):
                 change = f"{row.target}: {row.before:g} -> {row.after:g}" if row.before == row.before else row.target
                 rows.append({"turn": turn, "date": str(row.date), "kind": row.source, "who": "model",
@@ -125,7 +133,7 @@ def shifts_figure(shifts):
     """Per turn (a row each, labelled with the event that moved it most): the change in P(strained or worse by the
     end) and in the median final cohesion."""
     ordered = sorted(shifts, key=lambda s: -s.turn)
-    labels = [f"turn {s.turn}" + (f": {s.top_event[:60]} ({100 * s.top_effect:+.0f} pts)" if s.top_event else "")
+    labels = [f"turn {s.turn}" + (f": {s.top_event[:56].rstrip(' (')} (cohesion {s.top_effect:+.4f})" if s.top_event else "")
               for s in ordered]
     figure = Figure(figsize=(10, 1.2 + 0.45 * len(ordered)), layout="constrained")
     left, right = figure.subplots(1, 2, sharey=True, width_ratios=[1.3, 1])
@@ -136,10 +144,11 @@ def shifts_figure(shifts):
     right.barh(rows, cohesion, color=["#2ca02c" if v > 0 else "#d62728" for v in cohesion])
     left.set_yticks(list(rows), labels, fontsize=8)
     left.set_xlabel("change in P(strained or worse by the end), points")
-    right.set_xlabel("median final cohesion")
+    right.set_xlabel("change in cohesion ahead")
     for ax in (left, right):
         ax.axvline(0, color="#333", lw=0.8)
         ax.grid(alpha=0.3, axis="x")
+        ax.tick_params(axis="x", labelsize=8)
     figure.suptitle("How each turn moved the outlook (forecast from its start against the next turn's start)", fontsize=10)
     return figure
 
@@ -154,9 +163,9 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
     trajectory_png = _save(trajectory, out, "trajectory")
     shifts = turn_shifts(game, forecast_runs)
     table = pd.DataFrame([{"turn": s.turn, "P(strained+) before": round(s.strained_before, 3),
-                           "P(strained+) after": round(s.strained_after, 3), "median cohesion before": round(s.cohesion_before, 3),
-                           "median cohesion after": round(s.cohesion_after, 3), "move that moved it most": s.top_event,
-                           "its effect on P(strained+)": "" if s.top_effect != s.top_effect else round(s.top_effect, 3)} for s in shifts])
+                           "P(strained+) after": round(s.strained_after, 3), "cohesion ahead before": round(s.cohesion_before, 4),
+                           "cohesion ahead after": round(s.cohesion_after, 4), "the turn's event that moved it most": s.top_event,
+                           "its effect on cohesion ahead": "" if s.top_effect != s.top_effect else round(s.top_effect, 4)} for s in shifts])
     events = timeline(game)
     events.to_csv(out / "timeline.csv", index=False)
     table.to_csv(out / "turns.csv", index=False)
@@ -175,8 +184,8 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
         blocks += [("h2", "The turns that moved the outlook most"),
                    ("img", _save(shifts_figure(shifts), out, "turn_shifts"),
                     f"Change over each turn in the forecast ({forecast_runs} futures on fixed seeds) of P(partnership "
-                    "strained or worse by the end) and of median final cohesion; labels name the turn's event that moved "
-                    "P(strained or worse) most, with its own effect in points."),
+                    "strained or worse by the end) and of the cohesion ahead (median, averaged over the dates to the end); "
+                    "labels name the turn's move, inject or override that moved the cohesion ahead most, with its own effect."),
                    ("table", table)]
     blocks += [("h2", "Timeline"), ("p", "Moves, injects and overrides with their reasons, and every adjudication, "
                                          "change of state and random happening with its draw or hazard."),

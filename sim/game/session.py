@@ -95,7 +95,8 @@ class Game:
         self.played_path = (self.save_path.parent / state.played).resolve()
         self.played = load_scenario(self.played_path)
         self.scenario = self._build()
-        self.model = self._replay(self.state.turn_starts[-1])
+        self.model = self.replay(self.state.turn_starts[-1])
+        self.turn_models = {}  # turn -> the model at that turn's start, kept for a fast rewind (not saved)
 
     # ----------------------------------------------------------------- the game's scenario and run
     @property
@@ -128,8 +129,10 @@ class Game:
             path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110))
             return load_scenario(path, allow_outside_extends=True)
 
-    def _replay(self, step):
-        model = WargameModel(self.scenario, rng=self.seed)
+    def replay(self, step, scenario=None):
+        """The game's run (or its run of `scenario`) from its start to `step` (its event log complete, unlike the live
+        model's, which holds what happened since the start of the turn)."""
+        model = WargameModel(scenario or self.scenario, rng=self.seed)
         for _ in range(step):
             model.step()
         return model
@@ -237,6 +240,7 @@ class Game:
                     state.events.append({key: value for key, value in record.items() if key != "what"})
         self.scenario = self._build()
         start, end = self.turn_window(turn)
+        self.turn_models[turn] = self.model  # a branch is advanced below: this model stays at the turn's start
         self.model = branch(self.model, seeds=[self.model.lane_seeds[0]], scenario=self.scenario)
         while self.model.step_index < end:
             self.model.step()
@@ -277,10 +281,11 @@ class Game:
         """The played scenario with `events` (records as in state.events) added: what-ifs for forecasts and the review."""
         return self._build(events)
 
-    def turn_log(self, turn):
-        """The event log of a resolved turn's steps: every change with its draw, hazard or reason."""
+    def turn_log(self, turn, model=None):
+        """The event log of a resolved turn's steps: every change with its draw, hazard or reason (from `model`, by
+        default the live one, which holds the last turn's; `replay` gives one holding every turn's)."""
         start, end = self.turn_window(turn)
-        return [row for row in self.model.log.rows[0] if start < row.step <= end]
+        return [row for row in (model or self.model).log.rows[0] if start < row.step <= end]
 
     # ----------------------------------------------------------------- the white cell
     def resolve_now(self, *, turn, request):
@@ -379,7 +384,9 @@ class Game:
         state.turn_starts = state.turn_starts[:to_turn]
         state.turn, state.pending = to_turn, {}
         self.scenario = self._build()
-        self.model = self._replay(state.turn_starts[-1])
+        kept = self.turn_models.get(to_turn)
+        self.model = kept if kept is not None else self.replay(state.turn_starts[-1])
+        self.turn_models = {t: m for t, m in self.turn_models.items() if t < to_turn}
         self._applied(request)
         self._note("umpire", UMPIRE, f"rewound to the start of turn {to_turn}")
 

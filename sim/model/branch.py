@@ -57,6 +57,8 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     """
     if not 0 <= lane < model.lane_count:
         raise ValueError(f"lane {lane} is outside the model's {model.lane_count} lanes")
+    if scenario is not None and list(scenario.events[:len(model.scenario_spec.events)]) != list(model.scenario_spec.events):
+        raise ValueError("a branch's scenario keeps the source's events, in their order, and may only add events after them")
     dtype = model.recorder.values.dtype if series_dtype is None else series_dtype
     target = WargameModel(scenario or model.scenario_spec, seeds=list(seeds), parameters=parameters, keep_series=keep_series,
                           series_dtype=dtype, raise_on_failure=False)
