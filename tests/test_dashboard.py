@@ -44,8 +44,8 @@ def test_a_saved_game_validates_and_replays_the_live_game_exactly(scenario_folde
     for key, target in (("stand_aside", ""), ("reassure", ""), ("surge", "korea"), ("burden_sharing", "rok"), ("summit", "")):
         game.play(key, target)
     saved = game.save(scenario_folder / "game.yaml")
-    assert [e.id for e in saved.events if e.id.startswith("chair_")] == [
-        "chair_us_reassure_2", "chair_us_surge_3", "chair_us_burden_sharing_4", "chair_us_summit_5"]
+    assert [e.id for e in saved.events if e.id.startswith("game_")] == [  # one-week turns: turn n is step n
+        "game_t2_us_reassure_0", "game_t3_us_surge_0", "game_t4_us_burden_sharing_0", "game_t5_us_summit_0"]
     replay = sim.run_one(scenario_folder / "game.yaml", seed=0, run=2).timeseries
     live = game.model.recorder.values[: game.model.recorder.recorded_steps, :, 0]
     stored = replay.drop(columns=["scenario", "run", "step", "date"]).to_numpy()[: len(live)]
@@ -73,7 +73,7 @@ def test_moves_are_offered_by_role_and_bad_moves_are_refused(scenario_folder):
     with pytest.raises(GameError, match="cannot make the move 'surge'"):
         game.play("surge")
     us = Game(scenario_folder / "baseline.yaml", "us")
-    with pytest.raises(GameError, match="choose a target among japan, rok, both"):
+    with pytest.raises(GameError, match="aim it at one of japan, rok, both"):
         us.play("burden_sharing", "china")
     with pytest.raises(GameError, match="not a partner"):
         Game(scenario_folder / "baseline.yaml", "china")
@@ -87,7 +87,7 @@ def test_a_coercive_signal_move_deters_its_target_and_replays_from_the_saved_gam
     game.play("coercive_signal", "dprk in korea")
     assert game.model.getter("actors.dprk.resolve")() < before
     saved = game.save(scenario_folder / "signal_game.yaml")
-    (event,) = [e for e in saved.events if e.id.startswith("chair_us_coercive_signal")]
+    (event,) = [e for e in saved.events if e.id.startswith("game_t1_us_coercive_signal")]
     assert event.effects[0].coercive_signal.toward == "dprk" and event.effects[0].coercive_signal.theatre == "korea"
 
 
@@ -264,7 +264,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("the loader validated it")).to_be_visible()
     page.screenshot(path=shots / "2_chair.png")
     saved = load_scenario(scenario_folder / "taiwan_contingency_played.yaml")
-    assert [e.id for e in saved.events if e.id.startswith("chair_")] == ["chair_us_reassure_1", "chair_us_burden_sharing_2"]
+    assert [e.id for e in saved.events if e.id.startswith("game_")] == ["game_t1_us_reassure_0", "game_t2_us_burden_sharing_0"]
 
     # 3. Ensemble at a glance: an out-of-range value typed in, a small ensemble, a cancelled one
     page.get_by_role("tab", name="Ensemble at a glance").click()

@@ -274,7 +274,7 @@ def ChairView(choices):
             notice.set("")
             return
         problem.set("")
-        scripted = sum(1 for m in game.value.moves if m.effects)
+        scripted = sum(1 for e in scenario.events if e.id.startswith("game_"))
         notice.set(f"Saved {save_path.value}: the loader validated it ({scenario.name}, {scripted} moves as scheduled "
                    f"events). Replay it: python run.py run {save_path.value} --seed {game.value.root_seed}")
 
@@ -290,8 +290,8 @@ def ChairView(choices):
                     moves = offered(current.actor)
                     solara.Select("Move", values=[m.label for m in moves], value=move_label)
                     chosen = next((m for m in moves if m.label == move_label.value), None)
-                    if chosen is not None and chosen.targets:
-                        solara.Select("Aimed at", values=list(chosen.targets), value=target)
+                    if chosen is not None and chosen.targets_for(current.actor):
+                        solara.Select("Aimed at", values=list(chosen.targets_for(current.actor)), value=target)
                     solara.Button("Play the move and step", color="primary", on_click=make_move,
                                   disabled=current.over)
                     if current.over:

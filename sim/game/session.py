@@ -46,6 +46,7 @@ class GameState:
     played: str                 # the played scenario file
     root_seed: int
     seats: list                 # seats held by people (actor names); the others are the model's
+    run: int = 0                # the game is run `run` of its root seed (the command line's seeding)
     turn_weeks: int = 4
     deadline_minutes: float = 0.0  # 0: no deadline
     forecast_for: str = "all"   # who may ask for the forecast: "all" or "umpire"
@@ -101,8 +102,8 @@ class Game:
     # ----------------------------------------------------------------- the game's scenario and run
     @property
     def seed(self):
-        """The seed of the game's run: run 0 of its root seed, as `run.py run --seed ROOT` seeds its run 0."""
-        return run_seed_sequence(self.state.root_seed, 0)
+        """The seed of the game's run: run `run` of its root seed, as `run.py run --seed ROOT` seeds it."""
+        return run_seed_sequence(self.state.root_seed, self.state.run)
 
     def scenario_text(self):
         """The game as a scenario file beside `save_path`: it extends the played scenario and adds one event per
@@ -111,7 +112,7 @@ class Game:
             "extends": os.path.relpath(self.played_path, self.save_path.parent),
             "name": f"{self.played.name}_game"[:64],
             "description": (f"A game of {self.played.name} (root seed {self.state.root_seed}; replay it with "
-                            f"run.py run {self.save_path.name} --seed {self.state.root_seed}: run 0 is the game). "
+                            f"run.py run {self.save_path.name} --seed {self.state.root_seed}: run {self.state.run} is the game). "
                             f"Question: {self.played.description or ''}".strip()),
             "events": [_dated(e["event"]) for e in self.state.events],
         }
@@ -415,7 +416,7 @@ class Game:
         return sorted(coming + elections)[:limit]
 
 
-def new_state(played, save_path, *, seats, root_seed=0, turn_weeks=4, deadline_minutes=0.0):
+def new_state(played, save_path, *, seats, root_seed=0, run=0, turn_weeks=4, deadline_minutes=0.0):
     """A new game's state; raises GameError for seats or a turn length the game cannot have."""
     names = [a.value for a in SEATS]
     unknown = [s for s in seats if s not in names]
@@ -424,5 +425,5 @@ def new_state(played, save_path, *, seats, root_seed=0, turn_weeks=4, deadline_m
     if turn_weeks not in TURN_WEEKS:
         raise GameError(f"turn length: one of {', '.join(f'{w}w' for w in TURN_WEEKS)}")
     played = os.path.relpath(Path(played).resolve(), Path(save_path).resolve().parent)
-    return GameState(played=played, root_seed=root_seed, seats=list(seats), turn_weeks=turn_weeks,
+    return GameState(played=played, root_seed=root_seed, run=run, seats=list(seats), turn_weeks=turn_weeks,
                      deadline_minutes=deadline_minutes)
