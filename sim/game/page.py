@@ -14,6 +14,7 @@ import solara
 from solara.widgets import VegaLite
 
 from ..analysis import plots
+from ..dashboard.tables import TABLE_CSS, html_table
 from ..world import THEATRES, Actor, PartnershipState
 from . import charts
 from .forecast import calibrated_sets, forecast
@@ -26,24 +27,14 @@ from .session import TURN_WEEKS, UMPIRE, GameError
 FORECAST_RUNS = 1000
 NO_MOVE = "(no move)"
 ESCALATION_STATES = ("peacetime", "de_escalation", "grey_zone", "crisis", "conflict")
-CSS = """
-.game-table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
-.game-table th, .game-table td { border-bottom: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
-.game-table th { background: #f3f3f3; position: sticky; top: 0; }
-.game-scroll { max-height: 300px; overflow-y: auto; border: 1px solid #ddd; }
-.game-chip { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: bold; border: 1px solid #888; }
+CSS = TABLE_CSS + """
 .game-link { font-family: monospace; font-size: 11.5px; overflow-wrap: anywhere; }
-.v-alert { overflow-wrap: anywhere; }
 .width-container { width: 100%; }
 """
 
 
 def _table(frame, scroll=False):
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='game-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
-                classes=["game-scroll"] if scroll else [])
+    solara.HTML(tag="div", unsafe_innerHTML=html_table(frame), classes=["wargame-scroll"] if scroll else [])
 
 
 def _chart(spec):
@@ -87,7 +78,7 @@ def Header(game, changes):
     with solara.Card():
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b>{html.escape(game.played.name)}</b> &mdash; {html.escape(status)} &mdash; {model.date} (step {model.step_index} "
-            f"of {model.n_steps}; turns of {state.turn_weeks} weeks) &mdash; partnership: <span class='game-chip' "
+            f"of {model.n_steps}; turns of {state.turn_weeks} weeks) &mdash; partnership: <span class='wargame-chip' "
             f"style='background:{colour}'>{html.escape(partnership.label)}</span> cohesion {float(model.cohesion[0]):.3f}"))
         solara.Markdown(f"**The question.** {(game.played.description or '').strip()}")
         coming = game.next_events()
