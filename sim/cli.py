@@ -77,6 +77,10 @@ def _parser():
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
 
+    parameters = commands.add_parser("parameters", help="list the parameter catalogue (every parameter with its default, "
+                                                        "unit, documented range, explored span and source)")
+    parameters.add_argument("--markdown", action="store_true", help="print docs/ODD.md's parameter table instead")
+
     compare = commands.add_parser("compare", help="compare the scenarios stored in ensemble directories")
     compare.add_argument("directories", nargs="+", type=Path, metavar="DIR")
     compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
@@ -225,6 +229,20 @@ def cmd_schema(args):
     from .scenario.docs import json_schema, markdown_reference
 
     print(markdown_reference() if args.markdown else json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_parameters(args):
+    """Print the parameter catalogue as text, or as docs/ODD.md's Markdown table."""
+    from .parameters import CATALOGUE, markdown_table
+
+    if args.markdown:
+        print(markdown_table())
+        return EXIT_OK
+    width = max(len(p.name) for p in CATALOGUE)
+    for p in CATALOGUE:
+        print(f"{p.name:<{width}}  {p.default:<8.4g} {p.unit:<14} range {p.bounds[0]:g}-{p.bounds[1]:g}  "
+              f"explored {p.explore[0]:g}-{p.explore[1]:g}  {p.meaning} [{p.source}]")
     return EXIT_OK
 
 
@@ -614,7 +632,7 @@ def main(argv=None):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_stop)
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema,
+    handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
                 "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore, "game": cmd_game}
     try:

@@ -121,7 +121,7 @@ def test_intact_chunks_are_kept_on_resume(small_reference, tmp_path):
 
 
 def _edit_scenario(manifest):
-    manifest["scenarios"][0]["resolved"]["parameters"]["tie_rate"] = 0.5
+    manifest["scenarios"][0]["resolved"]["parameters"]["tie_rate"] = 0.05
     return manifest
 
 

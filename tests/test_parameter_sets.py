@@ -59,7 +59,7 @@ def test_identical_sets_show_no_parameter_spread(tmp_path):
 
 @pytest.mark.parametrize("rows, header, words", [
     (["a,fast,0.05"], "sample,escalation_gain,tension_rate", "sets.csv:2: column 'escalation_gain': expected a number, found 'fast'"),
-    (["a,1.7,1.5"], "sample,escalation_gain,tension_rate", "sets.csv:2: column 'tension_rate': input should be less than or equal to 1"),
+    (["a,1.7,1.5"], "sample,escalation_gain,tension_rate", "sets.csv:2: column 'tension_rate': 1.5 is outside the documented range of tension_rate, 0 to 0.2"),
     (["a,0.7"], "sample,partnership_rupture_cohesion", "sets.csv:2: with scenario 'korea_contingency': expected partnership_rupture_cohesion <"),
     (["a,b"], "sample,notes", "expected a header naming parameters"),
 ])

@@ -1,9 +1,12 @@
 """Scenario inheritance, overrides, schema export and documentation stay consistent with the code."""
 
-import re
+import subprocess
+import sys
 
 import pytest
+from pydantic import ValidationError
 
+from sim.parameters import CATALOGUE, PARAMETERS, markdown_table
 from sim.expressions import ExpressionError, compile_condition, parse_condition
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.docs import markdown_reference
@@ -87,26 +90,36 @@ def test_markdown_reference_matches_schema():
     assert (ROOT / "docs" / "scenario-format.md").read_text() == markdown_reference() + "\n"
 
 
-def test_every_parameter_default_is_commented_in_baseline():
-    lines = (SCENARIOS / "baseline.yaml").read_text().splitlines()
-    for name in Parameters.model_fields:
-        matches = [line for line in lines if re.match(rf"\s+{name}:\s", line)]
-        assert len(matches) == 1, f"{name} should appear once in baseline.yaml"
-        comment = matches[0].partition("#")[2].strip()
-        assert len(comment) > 15, f"{name} needs a comment with meaning, range and source"
-
-
-def test_every_parameter_is_in_the_odd_parameter_table():
+def test_odd_parameter_table_is_generated_from_the_catalogue():
     odd = (ROOT / "docs" / "ODD.md").read_text()
-    missing = [name for name in Parameters.model_fields if f"| `{name}` |" not in odd]
-    assert not missing
+    table = odd.split("<!-- parameter table: start -->\n")[1].split("<!-- parameter table: end -->")[0]
+    assert table == markdown_table() + "\n", "regenerate it: python run.py parameters --markdown"
 
 
-def test_odd_parameter_table_shows_the_schema_defaults():
-    odd = (ROOT / "docs" / "ODD.md").read_text()
-    for name, field in Parameters.model_fields.items():
-        row = re.search(rf"^\| `{name}` \| [^|]+ \| ([^|]+) \|", odd, re.MULTILINE)
-        assert row and float(row.group(1)) == pytest.approx(field.default, abs=1e-4), name
+def test_schema_parameters_are_the_catalogue():
+    assert list(Parameters.model_fields) == [p.name for p in CATALOGUE]
+    for p in CATALOGUE:
+        field = Parameters.model_fields[p.name]
+        assert field.default == p.default and field.description == p.meaning, p.name
+        assert p.bounds[0] <= p.default <= p.bounds[1], p.name
+
+
+@pytest.mark.parametrize("name", [p.name for p in CATALOGUE])
+def test_validation_enforces_each_documented_range(name):
+    p = PARAMETERS[name]
+    step = 1 if p.integer else max(1e-6, 1e-3 * (p.bounds[1] - p.bounds[0]))
+    for outside in (p.bounds[0] - step, p.bounds[1] + step):
+        with pytest.raises(ValidationError, match="outside the documented range"):
+            Parameters.model_validate({name: outside})
+    Parameters.model_validate({name: p.bounds[0]})
+    Parameters.model_validate({name: p.bounds[1]})
+
+
+def test_a_set_outside_the_documented_range_names_the_range():
+    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", str(SCENARIOS / "baseline.yaml"),
+                             "--set", "parameters.institution_erosion=0.9"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "institution_erosion" in result.stderr and "0 to 0.05" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_baseline_defaults_agree_with_schema_defaults(baseline):

@@ -77,7 +77,7 @@ def check_parameter_sets(sets, scenarios, path="parameter sets"):
                 parameters = Parameters.model_validate(merged)
             except ValidationError as exc:
                 error = exc.errors()[0]
-                raise ParameterSetError(f"{path}:{line}: column '{error['loc'][0]}': {error['msg'].lower()}") from None
+                raise ParameterSetError(f"{path}:{line}: column '{error['loc'][0]}': {_worded(error['msg'])}") from None
             problems = scenario.model_copy(update={"parameters": parameters}).semantic_problems()
             if problems:
                 raise ParameterSetError(f"{path}:{line}: with scenario '{scenario.name}': {problems[0][1]}")
@@ -86,3 +86,9 @@ def check_parameter_sets(sets, scenarios, path="parameter sets"):
 def scenario_with(scenario, values):
     """The scenario with one parameter set applied (values already checked by check_parameter_sets)."""
     return scenario.model_copy(update={"parameters": scenario.parameters.model_copy(update=values)})
+
+
+def _worded(message):
+    """A validation message as a clause: without pydantic's "Value error, " prefix, starting lower-case."""
+    message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]

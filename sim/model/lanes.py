@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..parameters import WEEKLY_RATES
+
 
 def clip01(x):
     """Clamp to [0, 1], elementwise (NaN stays NaN)."""
@@ -53,17 +55,6 @@ def per_lane(parameter_sets):
     uniques, which = distinct(parameter_sets)
     names = type(uniques[0]).model_fields
     return SimpleNamespace(**{name: np.array([getattr(p, name) for p in uniques], dtype=np.float64)[which] for name in names})
-
-
-# Weekly rates and hazards, by the name the submodels read them under (model.rates.<name>) and the parameter
-# that sets them: each is converted to the step length.
-WEEKLY_RATES = {
-    "opinion": "opinion_rate", "threat_perception": "threat_perception_rate", "reliability": "reliability_rate",
-    "tie": "tie_rate", "alignment": "alignment_rate", "grievance_decay": "grievance_decay",
-    "consistency_recovery": "consistency_recovery", "institution_growth": "institution_growth",
-    "institution_erosion": "institution_erosion", "pressure_decay": "pressure_decay", "interop_growth": "interop_growth",
-    "interop_decay": "interop_decay", "tension": "tension_rate", "crisis": "crisis_hazard", "conflict": "conflict_hazard",
-}
 
 
 def scaled_rates(p, dt_weeks):

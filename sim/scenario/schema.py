@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from ..expressions import ExpressionError, parse_condition
 from ..limits import MAX_STEPS
+from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS, INSTITUTION_INFO,
                      INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, PARTNERS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor)
@@ -385,114 +386,32 @@ class EventSpec(Strict):
         return parsed_rate(self.probability_per_step) if isinstance(self.probability_per_step, str) else None
 
 
-class Parameters(Strict):
-    """Parameters of the dynamics. Rates and hazards are per week; the model rescales them to the step length."""
+def _parameter_field(parameter):
+    """A `Parameters` field from its catalogue entry: the default, the meaning and the documented range (JSON Schema
+    bounds; `Parameters` checks them with the range in its message)."""
+    low, high = parameter.bounds
+    kind = int if parameter.integer else float
+    return kind, Field(parameter.default, description=parameter.meaning, json_schema_extra={"minimum": low, "maximum": high})
 
-    # Domestic politics and opinion
-    opinion_weight: Unit = Field(0.3, description="Shift of effective commitment (partners) or resolve (adversaries) per unit of opinion above 0.5")
-    opinion_rate: Rate = Field(0.02, description="Weekly rate at which opinion returns to its anchor")
-    opinion_threat_rally: Unit = Field(0.3, description="Rise of partner opinion per unit of perceived threat")
-    opinion_burden_backlash: Unit = Field(0.3, description="Fall of Japanese/ROK opinion per unit of US burden-sharing demand on them")
-    election_opinion_weight: NonNegative = Field(4.0, description="Log-odds shift toward the incumbent profile per unit of opinion above 0.5")
-    dispute_base_hazard: Rate = Field(0.01, description="Weekly Japan-ROK dispute hazard per unit of mean history assertiveness")
-    dispute_severity: Unit = Field(0.3, description="Severity of an endogenous Japan-ROK dispute")
-    burden_dispute_hazard: Rate = Field(0.01, description="Weekly burden-sharing dispute hazard per unit of US demand on an ally")
-    burden_dispute_severity: Unit = Field(0.15, description="Severity of an endogenous burden-sharing dispute")
-    grievance_decay: Rate = Field(0.024, description="Weekly decay of Japan-ROK grievance")
-    # Threat perception, reliability, ties
-    threat_perception_rate: Rate = Field(0.1, description="Weekly rate at which perceived tension follows actual tension")
-    reliability_rate: Rate = Field(0.046, description="Weekly rate at which perceived reliability follows demonstrated reliability")
-    effectiveness_floor: Unit = Field(0.6, description="Share of reliability and combat power that does not depend on interoperability")
-    overstretch_penalty: NonNegative = Field(0.5, description="Loss of US demonstrated reliability per unit of force overstretch")
-    ncg_credibility_bonus: Unit = Field(0.1, description="Addition to US demonstrated reliability in the eyes of an ally covered by an operating nuclear consultative group")
-    gsomia_tie_support: Unit = Field(0.05, description="Rise of the Japan-ROK tie target while their intelligence-sharing agreement operates")
-    tie_rate: Rate = Field(0.039, description="Weekly rate at which ties move toward their target")
-    institutional_inertia: Unit = Field(0.6, description="Fraction by which full institutionalisation slows tie and reliability change")
-    shock_damping: Unit = Field(0.6, description="Fraction of a shock absorbed at full institutionalisation")
-    burden_friction: Unit = Field(0.3, description="Fall of a US-ally tie target per unit of US burden-sharing demand on that ally")
-    history_friction: Unit = Field(0.45, description="Fall of the Japan-ROK tie target per unit of mean history assertiveness")
-    grievance_weight: Unit = Field(0.5, description="Fall of the Japan-ROK tie target per unit of grievance")
-    common_threat_gain: Unit = Field(0.2, description="Rise of a tie target per unit of threat shared by the pair")
-    hedge_reference_commitment: Unit = Field(0.7, description="US commitment below which Japan and the ROK draw closer")
-    hedge_gain: NonNegative = Field(0.5, description="Rise of the Japan-ROK tie target per unit of US commitment shortfall")
-    hedge_cap: Unit = Field(0.1, description="Most the Japan-ROK tie target can gain from hedging")
-    alignment_rate: Rate = Field(0.02, description="Weekly rate at which adversary alignment follows its target")
-    alignment_tension_gain: Unit = Field(0.2, description="Rise of adversary alignment target per unit of mean tension")
-    # Cohesion
-    coherence_alignment_weight: Unit = Field(0.5, description="Weight of threat-priority alignment (vs mean tie) in coherence")
-    credibility_us_weight: Unit = Field(0.6, description="Weight of US credibility (vs Japan-ROK mutual reliability) in credibility")
-    consistency_recovery: Rate = Field(0.02, description="Weekly recovery of consistency toward its institutional ceiling")
-    consistency_floor: Unit = Field(0.4, description="Consistency ceiling with no institutions")
-    consistency_shock_weight: NonNegative = Field(0.24, description="Fall of consistency per unit of policy reversal away from the partnership")
-    cohesion_weight_consistency: Unit = Field(1 / 3, description="Exponent of consistency in the cohesion index")
-    cohesion_weight_coherence: Unit = Field(1 / 3, description="Exponent of coherence in the cohesion index")
-    cohesion_weight_credibility: Unit = Field(1 / 3, description="Exponent of credibility in the cohesion index")
-    # Partnership state ladder
-    partnership_institutionalised_cohesion: Unit = Field(0.68, description="Cohesion needed (with the institutional level) for the institutionalised state")
-    partnership_institutionalised_level: Unit = Field(0.5, description="Institutionalisation needed for the institutionalised state")
-    partnership_functioning_cohesion: Unit = Field(0.58, description="Cohesion below which the partnership is strained once the shortfall persists")
-    partnership_strained_cohesion: Unit = Field(0.48, description="Cohesion below which the partnership is suspended once the shortfall persists")
-    partnership_rupture_cohesion: Unit = Field(0.32, description="Cohesion below which the partnership ruptures once the shortfall persists")
-    partnership_recovery_margin: Unit = Field(0.02, description="Margin above a state's threshold needed to count toward recovery")
-    partnership_downgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(13, description="Consecutive weeks below a threshold before the state falls a rung")
-    partnership_upgrade_weeks: Annotated[int, Field(ge=1, le=520)] = Field(26, description="Consecutive weeks above a threshold before the state rises a rung")
-    # Institutions and interoperability
-    institution_growth: Rate = Field(0.03, description="Weekly growth of the institutionalisation stock per unit of trilateral activity")
-    institution_erosion: Rate = Field(0.014, description="Weekly erosion of the institutionalisation stock at zero depth")
-    institution_depth_resistance: Unit = Field(0.7, description="Fraction by which a fully built stock resists erosion")
-    routine_activity: Unit = Field(0.4, description="Trilateral activity per unit of the lowest partner commitment while the summit process operates")
-    missile_warning_activity: Unit = Field(0.1, description="Trilateral activity from operating missile-warning data sharing")
-    secretariat_activity: Unit = Field(0.1, description="Trilateral activity from an operating secretariat")
-    ncg_activity: Unit = Field(0.1, description="Trilateral activity from an operating trilateral nuclear consultative group")
-    institution_break_shock: Unit = Field(0.3, description="Policy reversal counted when a named institution is noticed, suspended or ended")
-    routine_exercise_tempo: Unit = Field(0.5, description="Routine exercise tempo at full commitment, 0-1")
-    interop_growth: Rate = Field(0.02, description="Weekly interoperability growth per unit of exercise tempo")
-    interop_decay: Rate = Field(0.01, description="Weekly interoperability decay")
-    exercise_pulse_gain: Unit = Field(0.3, description="Share of the interoperability gap closed by a full-intensity exercise")
-    missile_warning_bonus: Unit = Field(0.5, description="Extra tempo in missile defence and ISR from missile-warning sharing")
-    # Forces and opportunity
-    us_force_pool: NonNegative = Field(1.6, description="US forces available to the region (shares of the pool)")
-    grey_zone_surge: NonNegative = Field(0.025, description="Extra US force demand in a grey-zone theatre")
-    crisis_surge: NonNegative = Field(0.3, description="Extra US force demand in a crisis theatre (times priority x 4)")
-    conflict_surge_multiplier: NonNegative = Field(1.5, description="Conflict demand relative to crisis demand")
-    coalition_support: Unit = Field(0.3, description="Share of an aligned adversary's capability, weighted by its exposure to the theatre, that supports the theatre adversary")
-    opportunity_balance_weight: Unit = Field(0.4, description="Weight of the local balance of forces in adversary opportunity")
-    opportunity_shortfall_weight: Unit = Field(0.35, description="Weight of the theatre's unmet US force demand (overstretch) in adversary opportunity")
-    opportunity_disunity_weight: Unit = Field(0.15, description="Weight of partnership disunity (1 - cohesion) in adversary opportunity")
-    opportunity_coordination_weight: Unit = Field(0.15, description="Weight of coordination with the other adversaries (alignment x their resolve) in opportunity")
-    opportunity_credibility_weight: Unit = Field(0.1, description="Fall of opportunity per unit of US credibility above 0.5")
-    escalation_gain: NonNegative = Field(1.7, description="Adversary escalation intent per unit of resolve x opportunity")
-    pressure_decay: Rate = Field(0.02, description="Weekly decay of a theatre's campaign pressure")
-    # Theatres
-    tension_rate: Rate = Field(0.068, description="Weekly rate at which tension follows adversary intent")
-    tension_noise: NonNegative = Field(0.02, description="Standard deviation of weekly tension noise")
-    grey_zone_threshold: Unit = Field(0.3, description="Tension at which peacetime turns grey zone")
-    crisis_threshold: Unit = Field(0.6, description="Tension at which the crisis-onset hazard is half its maximum")
-    conflict_threshold: Unit = Field(0.8, description="Tension at which the conflict-onset hazard is half its maximum")
-    escalation_width: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.08, description="Width of the logistic ramp of onset hazards around their thresholds")
-    hysteresis: Unit = Field(0.05, description="Tension margin below a threshold needed to step down")
-    crisis_hazard: Rate = Field(0.03, description="Highest weekly chance that a grey zone becomes a crisis")
-    conflict_hazard: Rate = Field(0.15, description="Highest weekly chance that a crisis becomes conflict, per unit of opportunity")
-    crisis_min_weeks: Annotated[int, Field(ge=1, le=520)] = Field(4, description="Weeks a crisis lasts at least before it can de-escalate")
-    conflict_duration_weeks: Annotated[int, Field(ge=1, le=520)] = Field(8, description="Weeks a conflict lasts before de-escalation")
-    contingency_tension_margin: Unit = Field(0.1, description="Tension above a state's threshold set by a contingency effect")
-    adjudication_balance_weight: NonNegative = Field(6.0, description="Logit weight of the local balance (minus 0.5) on conflict outcome")
-    adjudication_credibility_weight: NonNegative = Field(2.0, description="Logit weight of US credibility shortfall (0.5 minus) on conflict outcome")
-    adjudication_cohesion_weight: NonNegative = Field(2.0, description="Logit weight of cohesion shortfall (0.5 minus) on conflict outcome")
-    adjudication_defender_advantage: NonNegative = Field(1.0, description="Logit shift of every conflict toward the defending partners")
-    adjudication_cutoff: NonNegative = Field(1.0, description="Logit offset that leaves room for stalemate")
-    post_conflict_tension: Unit = Field(0.5, description="Most tension left when a conflict ends")
-    conflict_resolve_cost: Unit = Field(0.3, description="Share of the adversary's resolve lost when a conflict ends")
-    war_credibility_effect: Unit = Field(0.15, description="Rise (deterrence restored) or fall (adversary gains) of allies' view of US reliability after a war")
-    war_tie_effect: Unit = Field(0.1, description="Rise (deterrence restored) or fall (adversary gains) of every partner tie after a war")
-    # Theatre subjects, coercive signalling, economic coercion
-    provocation_gain: Unit = Field(0.3, description="Rise of a theatre adversary's resolve there per unit of its subject's sovereignty assertiveness above the reference")
-    sovereignty_reference: Unit = Field(0.4, description="Sovereignty assertiveness at which a theatre's subject neither provokes nor reassures its adversary")
-    signal_tension_gain: Unit = Field(0.05, description="Rise of a theatre's tension per unit of coercive-signal intensity")
-    signal_deterrence: Unit = Field(0.2, description="Share of the target's resolve lost per unit of signal intensity x credibility")
-    signal_provocation: Unit = Field(0.2, description="Rise of the target's (nationalist) opinion per unit of signal intensity x (1 - credibility)")
-    coercion_tie_effect: Unit = Field(0.3, description="Fall of a tie or alignment target per unit of economic coercion in force between the pair")
-    coercion_opinion_effect: Unit = Field(0.2, description="Fall (coercion from its own side) or rise (from another side) of the target's opinion target per unit of coercion")
+
+class _CatalogueBounds(Strict):
+    """Checks every parameter against its documented range in sim.parameters."""
+
+    @field_validator("*")
+    @classmethod
+    def _within_documented_range(cls, value, info: ValidationInfo):
+        parameter = PARAMETERS[info.field_name]
+        low, high = parameter.bounds
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside the documented range of {info.field_name}, {low:g} to {high:g} "
+                             f"({parameter.unit}; docs/ODD.md 7.12)")
+        return value
+
+
+Parameters = create_model(
+    "Parameters", __base__=_CatalogueBounds, __module__=__name__,
+    __doc__="Parameters of the dynamics. Rates and hazards are per week; the model rescales them to the step length.",
+    **{p.name: _parameter_field(p) for p in CATALOGUE})
 
 
 class Scenario(Strict):
