@@ -202,3 +202,38 @@ def test_the_forecast_branches_from_the_current_state_on_fixed_seeds(room):
     worse = forecast(game.model, runs=40, root_seed=5, key=2, scenario=harsh)
     assert worse.cohesion_quantiles[0.5][-1] < first.cohesion_quantiles[0.5][-1]
     assert game.state.events == []  # asking about candidates changed nothing
+
+
+def test_the_review_names_the_moves_and_sets_the_game_among_the_models_runs(room, tmp_path):
+    from sim.cli import main
+
+    room, tokens = room
+    _play_turn(room, tokens, {"us": [{"move": "burden_sharing", "target": "both"}]})
+    room.act(tokens["umpire"], "inject", turn=2, request=_request(), description="a history row",
+             effects="[{dispute: {kind: japan_rok_history, severity: 0.6}}]")
+    _play_turn(room, tokens, {"rok": [{"move": "summit"}]})
+    out = tmp_path / "review"
+    assert main(["game", "--review", str(room.game.save_path), "--out", str(out), "--runs", "30"]) == 0
+    assert {"report.md", "report.html", "trajectory.png", "turn_shifts.png", "timeline.csv", "turns.csv"} <= {
+        p.name for p in out.iterdir()}
+    timeline = (out / "timeline.csv").read_text()
+    assert "Demand more burden sharing" in timeline and "a history row" in timeline
+    turns = (out / "turns.csv").read_text()
+    assert "us: Demand more burden sharing" in turns  # the turn-1 move named as what moved the outlook
+    assert "white cell inject: a history row" in turns
+
+
+def test_the_command_refuses_bad_arguments_with_a_message(tmp_path, capsys):
+    from sim.cli import main
+
+    shutil.copy("scenarios/baseline.yaml", tmp_path / "baseline.yaml")
+    played = str(tmp_path / "baseline.yaml")
+    for arguments, message in ((["game"], "give one of: SCENARIO"),
+                               (["game", played, "--turn", "3w"], "--turn 3w: one of 1w, 2w, 4w, 13w"),
+                               (["game", played, "--seats", "us,taiwan"], "seats: one or more of"),
+                               (["game", "no/such.yaml"], "no such scenario file"),
+                               (["game", played, "--save", str(tmp_path / "away" / "g.yaml")], "must sit in the played"),
+                               (["game", "--resume", str(tmp_path / "none.yaml")], "no saved game there")):
+        assert main(arguments) == 2
+        assert message in capsys.readouterr().err
+    assert not list((tmp_path / "away").glob("g.*"))  # a refused save leaves nothing behind
