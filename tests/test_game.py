@@ -237,3 +237,17 @@ def test_the_command_refuses_bad_arguments_with_a_message(tmp_path, capsys):
         assert main(arguments) == 2
         assert message in capsys.readouterr().err
     assert not list((tmp_path / "away").glob("g.*"))  # a refused save leaves nothing behind
+
+
+def test_at_the_scenarios_end_no_turn_is_left_and_the_deadline_clock_stays_quiet(tmp_path):
+    shutil.copy("scenarios/baseline.yaml", tmp_path / "baseline.yaml")
+    save = tmp_path / "baseline_game.yaml"
+    game = Game(new_state(tmp_path / "baseline.yaml", save, seats=["us"], root_seed=1, turn_weeks=13, deadline_minutes=1), save)
+    while not game.at_end:  # quarterly turns; the last one stops at the scenario's end
+        game.submit("us", turn=game.state.turn, moves=[], request=_request())
+    assert game.step == game.model.n_steps == 209 and game.state.turn == 18
+    before = json.dumps(dataclasses.asdict(game.state))
+    with pytest.raises(GameError, match="no turn is left"):
+        game.submit("us", turn=18, moves=[], request=_request())
+    assert not game.check_deadline(now=game.state.deadline_at + 1)
+    assert json.dumps(dataclasses.asdict(game.state)) == before

@@ -20,6 +20,7 @@ from . import charts
 from .forecast import calibrated_sets, forecast
 from .moves import MOVES_PER_TURN, offered
 from .room import AccessError
+from . import server
 from .server import current_room, join_links, public_view
 from .review import review_folder, write_review
 from .session import TURN_WEEKS, UMPIRE, GameError
@@ -97,14 +98,15 @@ def SeatPanel(room, token, seat, changes):
 
     def submit():
         moves = [options[c.value] for c in choices if options.get(c.value)]
+        turn = game.state.turn
         try:
-            room.act(token, "submit", turn=game.state.turn, moves=moves, request=_request())
+            room.act(token, "submit", turn=turn, moves=moves, request=_request())
         except GameError as exc:
             problem.set(str(exc))
             notice.set("")
             return
         problem.set("")
-        notice.set(f"Moves for turn {game.state.turn if game.state.pending else game.state.turn - 1} submitted.")
+        notice.set(f"Moves for turn {turn} submitted.")
 
     view = public_view(room, seat)
     with solara.Card(f"Your seat: {seat}. Moves for turn {view['turn']}"):
@@ -184,15 +186,9 @@ def UmpirePanel(room, token, changes):
     if notice.value:
         solara.Success(notice.value)
     with solara.Card("Join links (secret: give each to its seat only)"):
-        host, port = solara.use_memo(lambda: _address(), [])
+        host, port = server.ADDRESS
         for role, link in join_links(room, host, port).items():
             solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(role)}</b>: <span class='game-link'>{html.escape(link)}</span>")
-
-
-def _address():
-    from . import server
-
-    return server.ADDRESS
 
 
 @solara.component

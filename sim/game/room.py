@@ -9,9 +9,7 @@ import hmac
 import inspect
 import threading
 
-from ..world import Actor
 from . import store
-from .moves import offered
 from .session import UMPIRE, GameError
 
 
@@ -77,8 +75,3 @@ class GameRoom:
             if role == UMPIRE:
                 return {seat: list(moves) for seat, moves in pending.items()}
             return {role: list(pending[role])} if role in pending else {}
-
-    def moves_for(self, token):
-        """The moves the holder of `token` may make (none for the white cell)."""
-        role = self.role(token)
-        return [] if role == UMPIRE else offered(Actor(role))

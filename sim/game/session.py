@@ -176,6 +176,10 @@ class Game:
         if self.state.over:
             raise GameError("the game has ended")
 
+    def _playable(self):
+        if self.at_end:
+            raise GameError("the scenario's end date is reached: no turn is left to play; the white cell can end the game")
+
     def _applied(self, request):
         self.state.requests.append(request)
 
@@ -188,6 +192,7 @@ class Game:
         """Seat `seat` submits its moves for `turn` (replacing any it submitted before); the turn resolves once every
         seat held by a person has submitted."""
         self._request(request, turn)
+        self._playable()
         if seat not in self.state.seats:
             raise GameError(f"{seat} is not a seat held by a player in this game")
         if self.state.paused:
@@ -209,10 +214,6 @@ class Game:
         if set(self.state.pending) >= set(self.state.seats):
             self._resolve()
 
-    def pending_for(self, seat):
-        """The moves `seat` has submitted for the current turn (None: not yet)."""
-        return self.state.pending.get(seat)
-
     def submitted(self):
         """The seats that have submitted moves for the current turn."""
         return sorted(self.state.pending)
@@ -221,15 +222,13 @@ class Game:
     def check_deadline(self, now=None):
         """Resolve the current turn if its deadline has passed (moves not submitted: the seat stands aside)."""
         state = self.state
-        if state.deadline_at and not state.paused and not state.over and (now or time.time()) >= state.deadline_at:
+        if state.deadline_at and not (state.paused or state.over or self.at_end) and (now or time.time()) >= state.deadline_at:
             self._resolve(by_deadline=True)
             return True
         return False
 
     def _resolve(self, by_deadline=False):
         state = self.state
-        if self.at_end:
-            raise GameError("the scenario's end date is reached: no turn is left to play")
         turn = state.turn
         for seat in state.seats:
             moves = state.pending.get(seat)
@@ -292,6 +291,7 @@ class Game:
     def resolve_now(self, *, turn, request):
         """The white cell resolves the turn now; seats that have not submitted stand aside."""
         self._request(request, turn)
+        self._playable()
         self._applied(request)
         self._resolve(by_deadline=True)
 
