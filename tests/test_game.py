@@ -4,6 +4,8 @@ import dataclasses
 import json
 import shutil
 import stat
+import subprocess
+import sys
 import uuid
 
 import numpy as np
@@ -251,3 +253,18 @@ def test_at_the_scenarios_end_no_turn_is_left_and_the_deadline_clock_stays_quiet
         game.submit("us", turn=18, moves=[], request=_request())
     assert not game.check_deadline(now=game.state.deadline_at + 1)
     assert json.dumps(dataclasses.asdict(game.state)) == before
+
+
+def test_the_white_cell_can_keep_the_forecast_to_itself(room):
+    room, tokens = room
+    assert room.may_forecast(tokens["us"]) and room.may_forecast(tokens["umpire"])
+    room.act(tokens["umpire"], "set_forecast_for", turn=1, request=_request(), who="umpire")
+    assert not room.may_forecast(tokens["us"]) and room.may_forecast(tokens["umpire"])
+    with pytest.raises(AccessError):
+        room.act(tokens["japan"], "set_forecast_for", turn=1, request=_request(), who="all")
+
+
+def test_only_the_page_and_the_server_of_the_game_import_solara():
+    code = ("import sys, sim.cli, sim.game.session, sim.game.room, sim.game.store, sim.game.forecast, sim.game.review, "
+            "sim.game.charts, sim.game.command, sim.model.branch; print(sorted(m for m in sys.modules if m.startswith('solara')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
