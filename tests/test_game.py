@@ -268,3 +268,19 @@ def test_only_the_page_and_the_server_of_the_game_import_solara():
     code = ("import sys, sim.cli, sim.game.session, sim.game.room, sim.game.store, sim.game.forecast, sim.game.review, "
             "sim.game.charts, sim.game.command, sim.model.branch; print(sorted(m for m in sys.modules if m.startswith('solara')))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("damage", ['{"played": "baseline.yaml"}', "not json", '{"played": "nowhere.yaml", "root_seed": 1, "seats": ["us"]}',
+                                    '{"played": "baseline.yaml", "root_seed": 1, "seats": ["us"], "events": [{"turn": 1}]}'])
+def test_a_damaged_saved_game_is_refused_with_a_message(room, damage):
+    room, _ = room
+    store.state_path(room.game.save_path).write_text(damage)
+    with pytest.raises(GameError, match="saved game"):
+        store.load(room.game.save_path)
+
+
+def test_an_inject_that_breaks_the_scenario_names_the_saved_game(room):
+    room, tokens = room
+    with pytest.raises(GameError, match=r"baseline_game.yaml:\d+:\d+: .*no_such_profile"):
+        room.act(tokens["umpire"], "inject", turn=1, request=_request(), description="a coup",
+                 effects="[{government: {actor: rok, profile: no_such_profile}}]")

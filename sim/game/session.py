@@ -11,6 +11,7 @@ Every change is a request; one carrying a request id already used, or aimed at a
 resolved, is refused (GameError) and changes nothing.
 """
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -128,7 +129,11 @@ class Game:
                 document["events"] = [_dated(e["event"]) for e in events]
             document["extends"] = str(self.played_path)
             path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110))
-            return load_scenario(path, allow_outside_extends=True)
+            try:
+                return load_scenario(path, allow_outside_extends=True)
+            except ScenarioError as exc:  # name the saved game, not the temporary copy
+                raise ScenarioError([dataclasses.replace(p, file=str(self.save_path)) if p.file == str(path) else p
+                                     for p in exc.problems]) from None
 
     def replay(self, step, scenario=None):
         """The game's run (or its run of `scenario`) from its start to `step` (its event log complete, unlike the live

@@ -16,6 +16,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from ..scenario import ScenarioError
 from .session import UMPIRE, Game, GameError, GameState
 
 
@@ -65,12 +66,13 @@ def load_game(save_path):
     """The Game saved at `save_path`; GameError if there is no game there or it cannot be read."""
     save_path = Path(save_path)
     try:
-        state = GameState(**json.loads(state_path(save_path).read_text(encoding="utf-8")))
+        return Game(GameState(**json.loads(state_path(save_path).read_text(encoding="utf-8"))), save_path)
     except FileNotFoundError:
         raise GameError(f"{save_path}: no saved game there ({state_path(save_path).name} is missing)") from None
-    except (OSError, ValueError, TypeError) as exc:
-        raise GameError(f"{save_path}: the saved game cannot be read ({exc})") from None
-    return Game(state, save_path)
+    except ScenarioError as exc:
+        raise GameError(f"{save_path}: the saved game's scenario does not load:\n{exc}") from None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise GameError(f"{save_path}: the saved game is damaged and cannot be resumed ({type(exc).__name__}: {exc})") from None
 
 
 def load(save_path):
