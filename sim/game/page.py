@@ -287,7 +287,7 @@ def ReviewPanel(room):
             solara.Success(f"Written: {written.value} (and report.html beside it)")
             for name in ("trajectory.png", "turn_shifts.png"):
                 if (out / name).exists():
-                    solara.Image((out / name).read_bytes(), width="100%")
+                    solara.Image((out / name).read_bytes())  # at their own size: scaled down, their text would blur
 
 
 @solara.component
@@ -321,8 +321,6 @@ def Page():
                 UmpirePanel(room, token, changes.value)
             elif not game.state.over:
                 SeatPanel(room, token, role, changes.value)
-            if game.state.over:
-                ReviewPanel(room)
         with solara.Column():
             _chart(charts.history(game.model))
             _chart(charts.tensions(game.model))
@@ -333,4 +331,6 @@ def Page():
             with solara.Card("Timeline"):
                 _table(pd.DataFrame(game.state.timeline[::-1], columns=["turn", "date", "kind", "who", "what", "reason"]),
                        scroll=True)
+    if game.state.over:
+        ReviewPanel(room)
     ForecastPanel(room, token, role, changes.value)

@@ -143,7 +143,7 @@ def shifts_figure(shifts):
     left.barh(rows, strained, color=["#d62728" if v > 0 else "#2ca02c" for v in strained])
     right.barh(rows, cohesion, color=["#2ca02c" if v > 0 else "#d62728" for v in cohesion])
     left.set_yticks(list(rows), labels, fontsize=8)
-    left.set_xlabel("change in P(strained or worse by the end), points")
+    left.set_xlabel("change in P(strained+ by the end), points")
     right.set_xlabel("change in cohesion ahead")
     for ax in (left, right):
         ax.axvline(0, color="#333", lw=0.8)
