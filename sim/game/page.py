@@ -15,7 +15,7 @@ from solara.widgets import VegaLite
 
 from ..analysis import plots
 from ..dashboard.tables import TABLE_CSS, html_table
-from ..world import THEATRES, Actor, PartnershipState
+from ..world import STATE_BY_LABEL, THEATRES, Actor, PartnershipState
 from . import charts
 from .forecast import calibrated_sets, forecast
 from .moves import MOVES_PER_TURN, offered
@@ -26,8 +26,9 @@ from .review import review_folder, write_review
 from .session import TURN_WEEKS, UMPIRE, GameError
 
 FORECAST_RUNS = 1000
+WATCH_SECONDS = 0.25
 NO_MOVE = "(no move)"
-ESCALATION_STATES = ("peacetime", "de_escalation", "grey_zone", "crisis", "conflict")
+ESCALATION_STATES = tuple(STATE_BY_LABEL)  # the states a theatre can be put in by an override
 CSS = TABLE_CSS + """
 .game-link { font-family: monospace; font-size: 11.5px; overflow-wrap: anywhere; }
 .width-container { width: 100%; }
@@ -89,7 +90,7 @@ def Header(game, changes):
 
 
 @solara.component
-def SeatPanel(room, token, seat, changes):
+def SeatPanel(room, token, seat, changes, refresh):
     """A seat's moves for the turn (hidden from the other seats until it resolves)."""
     game = room.game
     options = solara.use_memo(lambda: move_options(seat), [seat])
@@ -107,6 +108,7 @@ def SeatPanel(room, token, seat, changes):
             return
         problem.set("")
         notice.set(f"Moves for turn {turn} submitted.")
+        refresh()
 
     view = public_view(room, seat)
     with solara.Card(f"Your seat: {seat}. Moves for turn {view['turn']}"):
@@ -126,7 +128,7 @@ def SeatPanel(room, token, seat, changes):
 
 
 @solara.component
-def UmpirePanel(room, token, changes):
+def UmpirePanel(room, token, changes, refresh):
     """The white cell: every pending move, turn settings, injects, overrides, pause, rewind, end, join links."""
     game, state = room.game, room.game.state
     problem, notice = solara.use_reactive(""), solara.use_reactive("")
@@ -145,6 +147,7 @@ def UmpirePanel(room, token, changes):
                 return
             problem.set("")
             notice.set(done)
+            refresh()
         return run
 
     with solara.Card("White cell"):
@@ -162,15 +165,16 @@ def UmpirePanel(room, token, changes):
         solara.Button("Set turn length and deadline", on_click=lambda: do(
             "set_turn", "Turn settings applied.", weeks=int(weeks.value), deadline_minutes=deadline.value or 0.0)())
     with solara.Card("Inject an event (scenario format)"):
-        solara.InputText("Description (shown to every seat)", value=description)
-        solara.InputTextArea("Effects (YAML list)", value=effects, rows=2)
-        solara.InputText("Date (YYYY-MM-DD; blank: at the start of this turn)", value=at)
+        # continuous: text typed is kept when another page's action redraws this one before it is sent
+        solara.InputText("Description (shown to every seat)", value=description, continuous_update=True)
+        solara.InputTextArea("Effects (YAML list)", value=effects, rows=2, continuous_update=True)
+        solara.InputText("Date (YYYY-MM-DD; blank: at the start of this turn)", value=at, continuous_update=True)
         solara.Button("Inject", on_click=lambda: do("inject", "Inject scheduled.", description=description.value,
                                                     effects=effects.value, at=at.value or None)())
     with solara.Card("Override an adjudication"):
         solara.Select("Theatre", values=[t.value for t in THEATRES], value=theatre)
         solara.Select("Put it in state", values=list(ESCALATION_STATES), value=escalation)
-        solara.InputText("Reason (logged and shown)", value=reason)
+        solara.InputText("Reason (logged and shown)", value=reason, continuous_update=True)
         solara.Button("Override", on_click=lambda: do("override", "Override scheduled.", theatre=theatre.value,
                                                       state=escalation.value, reason=reason.value)())
     with solara.Card("Rewind, end, forecast access"):
@@ -300,8 +304,11 @@ def Page():
     room = current_room()
     changes = solara.use_reactive(room.changes if room else 0)
 
-    def watch(cancel):
-        while not cancel.wait(0.4):
+    def refresh():  # redraw now: the page's own action changed the game
+        changes.set(room.changes)
+
+    def watch(cancel):  # redraw when another page's action (or the deadline) changed the game
+        while not cancel.wait(WATCH_SECONDS):
             if room.changes != changes.value:
                 changes.set(room.changes)
 
@@ -318,9 +325,9 @@ def Page():
     with solara.Columns([2, 3]):
         with solara.Column():
             if role == UMPIRE:
-                UmpirePanel(room, token, changes.value)
+                UmpirePanel(room, token, changes.value, refresh)
             elif not game.state.over:
-                SeatPanel(room, token, role, changes.value)
+                SeatPanel(room, token, role, changes.value, refresh)
         with solara.Column():
             _chart(charts.history(game.model))
             _chart(charts.tensions(game.model))
