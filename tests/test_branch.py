@@ -120,3 +120,13 @@ def test_a_scenario_that_drops_an_event_of_the_source_is_refused(tmp_path):
                      f"remove_events: [{scenario.events[-1].id}]\n")
     with pytest.raises(ValueError, match="keeps the source's events"):
         branch(WargameModel(scenario, seeds=_seeds(0)), seeds=_seeds(1), scenario=load_scenario(fewer, allow_outside_extends=True))
+
+
+def test_a_branch_that_keeps_no_series_still_continues_the_run():
+    scenario = load_scenario(f"{SCENARIOS}/simultaneous_contingency.yaml")
+    source = WargameModel(scenario, seeds=_seeds(0, 1), raise_on_failure=False)
+    for _ in range(30):
+        source.step()
+    branched = branch(source, seeds=_seeds(1, 1, 1), lane=1, keep_series=False)
+    assert branched.recorder.values.shape[0] == 0
+    assert branched.run() == [source.run()[1]] * 3

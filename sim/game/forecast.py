@@ -52,32 +52,33 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
     if parameter_sets:
         by_set = [scenario_with(scenario, values).parameters for values in parameter_sets]
         parameters = [by_set[i % len(by_set)] for i in range(runs)]
-    futures = branch(model, seeds=seeds, parameters=parameters, scenario=scenario, series_dtype=np.float32)
-    futures.log.enabled = False  # the futures' series are read, not their event logs
+    # no series kept: the few variables read are collected step by step, which spares copying the history 1,000 times
+    futures = branch(model, seeds=seeds, parameters=parameters, scenario=scenario, keep_series=False)
     start = futures.step_index
+    cohesion, worst = [futures.cohesion.copy()], [futures.partnership.worst.copy()]
+    peak = np.zeros_like(futures.theatres.state)  # the highest state reached after the branch point
     while futures.step_index < futures.n_steps:
         futures.step()
-    recorder = futures.recorder
-    cohesion = recorder.series("cohesion")[start:]
-    partnership = recorder.series("partnership_state")
+        cohesion.append(futures.cohesion.copy())
+        worst.append(futures.partnership.worst.copy())
+        peak = np.maximum(peak, futures.theatres.state)
     dates = list(futures.dates[start:])
     return Forecast(
         label=label, runs=runs, from_step=start, dates=dates,
-        cohesion_quantiles={q: np.quantile(cohesion, q, axis=1).tolist() for q in QUANTILES},
-        strained_by_year=_strained_by_year(partnership, futures.dates),
-        theatres={t.value: {"crisis": float((recorder.series(f"state_{t.value}")[start + 1:] >= EscalationState.CRISIS).any(axis=0).mean()),
-                            "conflict": float((recorder.series(f"state_{t.value}")[start + 1:] >= EscalationState.CONFLICT).any(axis=0).mean())}
-                  for t in THEATRES},
+        cohesion_quantiles={q: np.quantile(np.array(cohesion), q, axis=1).tolist() for q in QUANTILES},
+        strained_by_year=_strained_by_year(np.array(worst), dates),
+        theatres={t.value: {"crisis": float((peak[k] >= EscalationState.CRISIS).mean()),
+                            "conflict": float((peak[k] >= EscalationState.CONFLICT).mean())} for k, t in enumerate(THEATRES)},
         parameter_sets=len(parameter_sets),
     )
 
 
-def _strained_by_year(partnership, dates):
-    """P(strained or worse at some step up to the end of each calendar year of the horizon), from step 0."""
-    strained = np.maximum.accumulate(partnership <= PartnershipState.STRAINED, axis=0)
-    years = sorted({d.year for d in dates})
+def _strained_by_year(worst, dates):
+    """P(strained or worse at some step, from the run's start, up to the end of each calendar year from the branch
+    point on); `worst` is the partnership's worst state so far at each date."""
+    strained = worst <= PartnershipState.STRAINED
     out = {}
-    for year in years:
+    for year in sorted({d.year for d in dates}):
         last = max(i for i, d in enumerate(dates) if d <= dt.date(year, 12, 31))
         out[year] = float(strained[last].mean())
     return out

@@ -10,6 +10,7 @@ model is carried without being listed here:
   lane count there and N in the fresh model, or, for an array the fresh model does not have, the
   last axis as long as the source's batch); the source lane's slice is repeated N times; any other
   array is copied;
+- an array the fresh model built to another shape than the lanes alone explain (no series kept) stays as built;
 - dicts, lists, tuples and namespaces are walked item by item; a list as long as the source batch
   where the fresh model's is N long holds one item per lane;
 - objects of the model's own classes (actors, theatres, the ladder, the recorder, the event engine)
@@ -35,7 +36,7 @@ from .model import WargameModel
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), dt.date, enum.Enum, np.generic)
 # Model attributes of the batch rather than of a run (kept as built), and those a branch begins empty.
-OF_THE_BATCH = ("lane_count", "raise_on_failure")
+OF_THE_BATCH = ("lane_count", "raise_on_failure", "keep_series")
 STARTS_AFRESH = ("log", "failures")
 
 
@@ -133,6 +134,8 @@ class _Walk:
 
     def _array(self, source, target):
         axis = self._lane_axis(source, target)
+        if axis is None and target is not None and target.shape != source.shape:
+            return target  # built to another shape on purpose (a branch that keeps no series)
         if axis is None:
             return source.copy()
         return np.repeat(np.take(source, [self.lane], axis=axis), self.lanes, axis=axis)
