@@ -284,3 +284,17 @@ def test_an_inject_that_breaks_the_scenario_names_the_saved_game(room):
     with pytest.raises(GameError, match=r"baseline_game.yaml:\d+:\d+: .*no_such_profile"):
         room.act(tokens["umpire"], "inject", turn=1, request=_request(), description="a coup",
                  effects="[{government: {actor: rok, profile: no_such_profile}}]")
+
+
+def test_a_turn_the_model_cannot_resolve_is_refused_and_the_white_cell_can_rewind_it_away(room):
+    room, tokens = room
+    _play_turn(room, tokens, {})
+    room.act(tokens["umpire"], "inject", turn=2, request=_request(), description="an absurd build-up",
+             effects="[{set: actors.china.capability, value: 1.0e308}, {multiply: actors.china.capability, value: 1.0e10}]")
+    before_model = room.game.model
+    with pytest.raises(GameError, match="turn 2 cannot resolve: non-finite"):
+        room.act(tokens["umpire"], "resolve_now", turn=2, request=_request())
+    assert room.game.state.turn == 2 and room.game.model is before_model and len(room.game.state.turn_starts) == 2
+    room.act(tokens["umpire"], "rewind", turn=2, request=_request(), to_turn=2)
+    room.act(tokens["umpire"], "resolve_now", turn=2, request=_request())
+    assert room.game.state.turn == 3

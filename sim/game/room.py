@@ -51,9 +51,11 @@ class GameRoom:
                 inspect.signature(method).bind(*given, **arguments)
             except TypeError as exc:
                 raise GameError(f"{action}: {exc}") from None
-            method(*given, **arguments)
-            store.save(game)
-            self.changes += 1
+            try:
+                method(*given, **arguments)
+            finally:  # saved even when a later step is refused (a submission kept, its turn unable to resolve)
+                store.save(game)
+                self.changes += 1
 
     def tick(self, now=None):
         """Resolve the current turn if its deadline has passed (called by the server's clock)."""

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ..experiment.seeds import run_seed_sequence
 from ..model.branch import branch
-from ..model.model import WargameModel
+from ..model.model import ModelStateError, WargameModel
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.schema import Effect
 from ..world import THEATRES, Actor, PartnershipState
@@ -233,29 +233,36 @@ class Game:
         return False
 
     def _resolve(self, by_deadline=False):
-        state = self.state
-        turn = state.turn
+        """Advance the game's run through the turn with its moves; nothing changes if the model cannot (GameError)."""
+        state, turn = self.state, self.state.turn
+        notes, events = [], list(state.events)
         for seat in state.seats:
             moves = state.pending.get(seat)
             if moves is None:
-                self._note("move", seat, "no moves (the deadline passed)" if by_deadline else "no moves")
+                notes.append((seat, "no moves (the deadline passed)" if by_deadline else "no moves"))
             for record in self._move_events(seat, moves or []):
-                self._note("move", seat, record["what"])
+                notes.append((seat, record["what"]))
                 if record["event"]["effects"]:
-                    state.events.append({key: value for key, value in record.items() if key != "what"})
-        self.scenario = self._build()
+                    events.append({key: value for key, value in record.items() if key != "what"})
+        scenario = self._build(events)
         start, end = self.turn_window(turn)
-        self.turn_models[turn] = self.model  # a branch is advanced below: this model stays at the turn's start
-        self.model = branch(self.model, seeds=[self.model.lane_seeds[0]], scenario=self.scenario)
-        while self.model.step_index < end:
-            self.model.step()
+        try:
+            model = branch(self.model, seeds=[self.model.lane_seeds[0]], scenario=scenario, raise_on_failure=True)
+            while model.step_index < end:
+                model.step()
+        except ModelStateError as exc:
+            raise GameError(f"turn {turn} cannot resolve: {exc}; the white cell can rewind to the start of this turn, "
+                            "which drops its injects and overrides") from None
+        for seat, what in notes:
+            self._note("move", seat, what)
+        state.events, self.scenario = events, scenario
+        self.turn_models[turn], self.model = self.model, model  # the model kept stays at the turn's start
         state.turn_starts.append(end)
         state.turn += 1
         state.pending = {}
         state.deadline_at = time.time() + 60 * state.deadline_minutes if state.deadline_minutes else 0.0
         self._note("resolved", "model", f"turn {turn} resolved: steps {start + 1}-{end}, "
-                   f"partnership {PartnershipState(int(self.model.partnership.state[0])).label}", turn=turn,
-                   date=self.model.date)
+                   f"partnership {PartnershipState(int(model.partnership.state[0])).label}", turn=turn, date=model.date)
 
     def _move_events(self, seat, moves):
         """One record per move of `seat` this turn: the event it schedules (effects may be empty) and its label."""

@@ -46,7 +46,8 @@ def _mesa_attributes():
     return frozenset(vars(mesa.Model())) | {"model", "unique_id", "pos"}
 
 
-def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=True, series_dtype=None):
+def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=True, series_dtype=None,
+           raise_on_failure=False):
     """A model of len(seeds) lanes whose state equals `model`'s lane `lane` at its current step.
 
     Lane i of the branch draws its future from `seeds[i]` (SeedSequences or anything SeedSequence takes).
@@ -54,7 +55,9 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     scenario, after its own (a game's new moves): they start unfired, as in a run of that scenario.
     `parameters`, one Parameters object per lane (e.g. calibrated parameter sets), replaces the source's
     parameter values, and the rates derived from them, from the branch point on; by default every lane
-    keeps the source lane's (including changes made by events). `series_dtype` defaults to the source's.
+    keeps the source lane's (including changes made by events). With `keep_series` False the branch keeps no
+    time series, trace or event log; `series_dtype` defaults to the source's. With `raise_on_failure` a lane
+    whose state turns non-finite raises ModelStateError at once; otherwise it is listed in `failures`.
     """
     if not 0 <= lane < model.lane_count:
         raise ValueError(f"lane {lane} is outside the model's {model.lane_count} lanes")
@@ -62,7 +65,7 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
         raise ValueError("a branch's scenario keeps the source's events, in their order, and may only add events after them")
     dtype = model.recorder.values.dtype if series_dtype is None else series_dtype
     target = WargameModel(scenario or model.scenario_spec, seeds=list(seeds), parameters=parameters, keep_series=keep_series,
-                          series_dtype=dtype, raise_on_failure=False)
+                          series_dtype=dtype, raise_on_failure=raise_on_failure)
     kept = set(WargameModel.SEEDED) | _mesa_attributes() | set(OF_THE_BATCH) | set(STARTS_AFRESH)
     if parameters is not None:
         kept |= {"parameters", "rates"}
