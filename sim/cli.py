@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from .game import command as game_command
+
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE, EXIT_RUN_FAILURES, EXIT_BUSY, EXIT_PATTERNS_FAIL = 0, 1, 2, 3, 4, 5
 EXIT_SIGNAL_BASE = 128  # stopped by signal N: exit 128 + N (130 for Ctrl-C, 143 for SIGTERM)
 
@@ -173,6 +175,8 @@ def _parser():
                            help="scenario files to offer (default: the bundled scenarios)")
     dashboard.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+
+    game_command.add_parser(commands)
     return parser
 
 
@@ -765,6 +769,11 @@ def cmd_dashboard(args):
     return EXIT_OK
 
 
+def cmd_game(args):
+    """A game server, a resumed game or a saved game's review (sim.game.command)."""
+    return game_command.run(args, _error)
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -775,7 +784,7 @@ def main(argv=None):
     handlers = {"run": cmd_run, "validate": cmd_validate, "resolve": cmd_resolve, "schema": cmd_schema, "parameters": cmd_parameters, "profiles": cmd_profiles, "nowcast": cmd_nowcast,
                 "compare": cmd_compare, "runs": cmd_runs, "show": cmd_show, "backtest": cmd_backtest,
                 "calibrate": cmd_calibrate, "dashboard": cmd_dashboard, "explore": cmd_explore,
-                "decide": cmd_decide}
+                "decide": cmd_decide, "game": cmd_game}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt as exc:

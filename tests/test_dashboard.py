@@ -23,8 +23,9 @@ from sim.dashboard.live import LiveView, PlayModel, event_log, why_states_change
 from sim.scenario import ScenarioError, load_scenario
 from sim.world import PARTNERS, Actor
 
+from .browser import choose, free_port, require_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
 BAD_SCENARIO = "extends: baseline.yaml\nname: bad\nparameters:\n  crisis_threshold: 1.7\n"
 
 
@@ -43,8 +44,8 @@ def test_a_saved_game_validates_and_replays_the_live_game_exactly(scenario_folde
     for key, target in (("stand_aside", ""), ("reassure", ""), ("surge", "korea"), ("burden_sharing", "rok"), ("summit", "")):
         game.play(key, target)
     saved = game.save(scenario_folder / "game.yaml")
-    assert [e.id for e in saved.events if e.id.startswith("chair_")] == [
-        "chair_us_reassure_2", "chair_us_surge_3", "chair_us_burden_sharing_4", "chair_us_summit_5"]
+    assert [e.id for e in saved.events if e.id.startswith("game_")] == [  # one-week turns: turn n is step n
+        "game_t2_us_reassure_0", "game_t3_us_surge_0", "game_t4_us_burden_sharing_0", "game_t5_us_summit_0"]
     replay = sim.run_one(scenario_folder / "game.yaml", seed=0, run=2).timeseries
     live = game.model.recorder.values[: game.model.recorder.recorded_steps, :, 0]
     stored = replay.drop(columns=["scenario", "run", "step", "date"]).to_numpy()[: len(live)]
@@ -72,7 +73,7 @@ def test_moves_are_offered_by_role_and_bad_moves_are_refused(scenario_folder):
     with pytest.raises(GameError, match="cannot make the move 'surge'"):
         game.play("surge")
     us = Game(scenario_folder / "baseline.yaml", "us")
-    with pytest.raises(GameError, match="choose a target among japan, rok, both"):
+    with pytest.raises(GameError, match="aim it at one of japan, rok, both"):
         us.play("burden_sharing", "china")
     with pytest.raises(GameError, match="not a partner"):
         Game(scenario_folder / "baseline.yaml", "china")
@@ -86,7 +87,7 @@ def test_a_coercive_signal_move_deters_its_target_and_replays_from_the_saved_gam
     game.play("coercive_signal", "dprk in korea")
     assert game.model.getter("actors.dprk.resolve")() < before
     saved = game.save(scenario_folder / "signal_game.yaml")
-    (event,) = [e for e in saved.events if e.id.startswith("chair_us_coercive_signal")]
+    (event,) = [e for e in saved.events if e.id.startswith("game_t1_us_coercive_signal")]
     assert event.effects[0].coercive_signal.toward == "dprk" and event.effects[0].coercive_signal.theatre == "korea"
 
 
@@ -160,16 +161,10 @@ def test_the_command_refuses_a_taken_port_and_a_missing_file(capsys):
 
 
 # ----------------------------------------------------------------- in the browser
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(scenario_folder, tmp_path):
     """`run.py dashboard` on a free loopback port, offering baseline, taiwan_contingency and a bad scenario."""
-    port = _free_port()
+    port = free_port()
     files = [scenario_folder / name for name in ("baseline.yaml", "taiwan_contingency.yaml", "bad.yaml")]
     log = open(tmp_path / "server.log", "wb")
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "dashboard", *map(str, files), "--port", str(port)],
@@ -196,9 +191,7 @@ def server(scenario_folder, tmp_path):
 @pytest.fixture
 def chromium():
     """Debian's Chromium (checked before the server starts); the browser test is skipped only without it."""
-    if CHROMIUM is None:
-        pytest.skip("no chromium on PATH: install Debian's package (apt-get install -y chromium); browsers are never downloaded")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture
@@ -214,19 +207,6 @@ def page(chromium, server):
         page.goto(server)
         yield page
         browser.close()
-
-
-def _choose(page, label, option):
-    """Pick `option` in the Vuetify select labelled `label` (the menu is opened again if a redraw closed it)."""
-    choice = page.get_by_role("option", name=option, exact=True).filter(visible=True).first
-    for _ in range(5):
-        page.get_by_role("button", name=label).filter(visible=True).first.click()
-        try:
-            choice.click(timeout=3_000)
-            return
-        except Exception:  # playwright's TimeoutError: the menu did not open
-            page.keyboard.press("Escape")
-    pytest.fail(f"could not choose {option!r} in {label!r}")
 
 
 def _type(page, label, text):
@@ -263,20 +243,20 @@ def test_browser_views(page, tmp_path, scenario_folder):
     _type(page, "Root seed", "-1")
     expect(page.get_by_text("root seed: -1 is outside 0 to")).to_be_visible()
     _type(page, "Root seed", "0")
-    _choose(page, "Scenario", "bad.yaml")
+    choose(page, "Scenario", "bad.yaml")
     expect(page.get_by_text("bad.yaml:4:").first).to_be_visible()
     expect(page.get_by_text("parameters.crisis_threshold: 1.7 is outside the documented range of crisis_threshold", exact=False)).to_be_visible()
     page.screenshot(path=shots / "1_play_bad_scenario.png")
 
     # 2. Take the chair as the US: two moves, then save the game as a scenario that the loader validates
     page.get_by_role("tab", name="Take the chair").click()
-    _choose(page, "Scenario", "taiwan_contingency.yaml")
+    choose(page, "Scenario", "taiwan_contingency.yaml")
     page.get_by_role("button", name="New game").click()
-    _choose(page, "Move", "Reassure the partners (their view of your reliability +0.05)")
+    choose(page, "Move", "Reassure the partners (their view of your reliability +0.05)")
     page.get_by_role("button", name="Play the move and step").click()
     expect(page.get_by_text("step 1 of 209")).to_be_visible()
-    _choose(page, "Move", "Demand more burden sharing (a dispute of severity 0.3)")
-    _choose(page, "Aimed at", "rok")
+    choose(page, "Move", "Demand more burden sharing (a dispute of severity 0.3)")
+    choose(page, "Aimed at", "rok")
     page.get_by_role("button", name="Play the move and step").click()
     expect(page.get_by_text("step 2 of 209")).to_be_visible()
     expect(page.get_by_role("cell", name="burden_sharing", exact=True)).to_be_visible()
@@ -284,7 +264,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("the loader validated it")).to_be_visible()
     page.screenshot(path=shots / "2_chair.png")
     saved = load_scenario(scenario_folder / "taiwan_contingency_played.yaml")
-    assert [e.id for e in saved.events if e.id.startswith("chair_")] == ["chair_us_reassure_1", "chair_us_burden_sharing_2"]
+    assert [e.id for e in saved.events if e.id.startswith("game_")] == ["game_t1_us_reassure_0", "game_t2_us_burden_sharing_0"]
 
     # 3. Ensemble at a glance: an out-of-range value typed in, a small ensemble, a cancelled one
     page.get_by_role("tab", name="Ensemble at a glance").click()

@@ -30,19 +30,14 @@ from .chair import Game, GameError, offered
 from .ensemble import EnsembleJob, influential_parameters, parameter_range
 from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
+from .tables import TABLE_CSS, html_table
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
 PLAY_INTERVAL_MS = 100
 POLL_SECONDS = 0.3
 
-CSS = """
-.wargame-table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
-.wargame-table th, .wargame-table td { border-bottom: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
-.wargame-table th { background: #f3f3f3; position: sticky; top: 0; }
-.wargame-scroll { max-height: 360px; overflow-y: auto; border: 1px solid #ddd; }
-.wargame-chip { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: bold; border: 1px solid #888; }
+CSS = TABLE_CSS + """
 .wargame-problem { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-size: 13px; font-family: monospace; }
-.v-alert { overflow-wrap: anywhere; }
 .wargame-why { font-size: 12.5px; margin: 0; padding-left: 18px; }
 """
 
@@ -65,13 +60,6 @@ def seed_problem(seed, run):
     return ""
 
 
-def _html_table(frame):
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f"<table class='wargame-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 @solara.component
 def Problem(text):
     """A located problem (file:line:column: field: message, one per line) shown in the page."""
@@ -82,7 +70,7 @@ def Problem(text):
 @solara.component
 def Table(frame, scroll=False):
     """A DataFrame as a plain table (escaped), optionally in a scrolling box."""
-    solara.HTML(tag="div", unsafe_innerHTML=_html_table(frame), classes=["wargame-scroll"] if scroll else [])
+    solara.HTML(tag="div", unsafe_innerHTML=html_table(frame), classes=["wargame-scroll"] if scroll else [])
 
 
 def _ink(colour):
@@ -274,7 +262,7 @@ def ChairView(choices):
             notice.set("")
             return
         problem.set("")
-        scripted = sum(1 for m in game.value.moves if m.effects)
+        scripted = sum(1 for e in scenario.events if e.id.startswith("game_"))
         notice.set(f"Saved {save_path.value}: the loader validated it ({scenario.name}, {scripted} moves as scheduled "
                    f"events). Replay it: python run.py run {save_path.value} --seed {game.value.root_seed}")
 
@@ -290,8 +278,8 @@ def ChairView(choices):
                     moves = offered(current.actor)
                     solara.Select("Move", values=[m.label for m in moves], value=move_label)
                     chosen = next((m for m in moves if m.label == move_label.value), None)
-                    if chosen is not None and chosen.targets:
-                        solara.Select("Aimed at", values=list(chosen.targets), value=target)
+                    if chosen is not None and chosen.targets_for(current.actor):
+                        solara.Select("Aimed at", values=list(chosen.targets_for(current.actor)), value=target)
                     solara.Button("Play the move and step", color="primary", on_click=make_move,
                                   disabled=current.over)
                     if current.over:

@@ -1,0 +1,20 @@
+"""HTML tables and their style, shared by the dashboard's page and the game's page (no Solara here)."""
+
+import html
+
+TABLE_CSS = """
+.wargame-table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
+.wargame-table th, .wargame-table td { border-bottom: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
+.wargame-table th { background: #f3f3f3; position: sticky; top: 0; }
+.wargame-scroll { max-height: 360px; overflow-y: auto; border: 1px solid #ddd; }
+.wargame-chip { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: bold; border: 1px solid #888; }
+.v-alert { overflow-wrap: anywhere; }
+"""
+
+
+def html_table(frame):
+    """A DataFrame as an escaped HTML table (class wargame-table)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table class='wargame-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
