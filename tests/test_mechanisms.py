@@ -15,7 +15,7 @@ from sim.model import bodies, partnership, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
-from sim.world import (HISTORY_PAIR, RANKS, THEATRES, Actor, ConflictOutcome, EscalationState, InstitutionStatus,
+from sim.world import (HISTORY_PAIR, RANKS, THEATRES, Actor, ConflictOutcome, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
 
 from .conftest import SCENARIOS

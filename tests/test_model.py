@@ -21,7 +21,7 @@ from sim.model.forces import allocate_forces, force_demand
 from sim.model.theatres import adjudicate, end_conflict, enter_state
 from sim.model.trace import TRACE_VARIABLES
 from sim.scenario import load_scenario
-from sim.world import (THEATRES, Actor, ConflictOutcome, EscalationState, Institution, InstitutionStatus, PartnershipState,
+from sim.world import (THEATRES, Actor, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState,
                        Theatre)
 
 from .conftest import SCENARIOS

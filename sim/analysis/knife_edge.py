@@ -1,7 +1,7 @@
-"""Knife edges: outcome probabilities that swing by more than a stated amount within one parameter's documented range.
+"""Knife edges: outcome probabilities that swing by more than a stated amount within one parameter's plausible range.
 
-Read from sensitivity tables already computed, never re-run: `bench/sensitivity.csv` (one parameter
-at a time at 0.75x and 1.25x its default, inside the documented range of sim/scenario/ranges.py)
+Read from sensitivity tables already computed, never re-run: `bench/effect_size.csv` (one parameter
+at a time at the low and the high end of its plausible span, on common random numbers; bench/effect_size.py)
 or an explore report's `range_effects.csv` (the lowest against the highest fifth of each input's
 range, the other inputs varying). Both have the columns scenario, parameter, outcome, low_p, high_p.
 """
@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-KNIFE_EDGE_CHANGE = 0.5
-"""A probability that moves by more than this (50 percentage points) within one parameter's range is a knife edge."""
+from ..parameters import PARAMETERS
 
-SENSITIVITY_TABLE = Path(__file__).resolve().parents[2] / "bench" / "sensitivity.csv"
+KNIFE_EDGE_CHANGE = 0.3
+"""A probability that moves by more than this (30 percentage points) within one parameter's range is a knife edge: every
+report carrying the outcome names it, with the parameter's source (docs/ODD.md 7.15)."""
+
+SENSITIVITY_TABLE = Path(__file__).resolve().parents[2] / "bench" / "effect_size.csv"
 """The repository's one-at-a-time table (present in a source checkout, not in an installed package)."""
 
 _COLUMNS = ("scenario", "parameter", "outcome", "low_p", "high_p")
@@ -35,12 +38,15 @@ def read_sensitivity(paths):
 
 
 def knife_edges(table, scenario_names, change=KNIFE_EDGE_CHANGE):
-    """Rows of `table` for the named scenarios whose probability moves by more than `change`, largest first."""
-    rows = table[table["scenario"].isin(scenario_names) & ((table["high_p"] - table["low_p"]) > change)]
-    return rows.assign(swing=rows["high_p"] - rows["low_p"]).sort_values("swing", ascending=False, ignore_index=True)
+    """Rows of `table` for the named scenarios whose probability moves by more than `change` either way, largest first."""
+    swing = (table["high_p"] - table["low_p"]).abs()
+    rows = table[table["scenario"].isin(scenario_names) & (swing > change)]
+    return rows.assign(swing=swing[rows.index]).sort_values("swing", ascending=False, ignore_index=True)
 
 
 def describe_knife_edge(row):
-    """One knife edge in words."""
+    """One knife edge in words, with the parameter's source (the catalogue's)."""
+    parameter = PARAMETERS.get(row["parameter"])
+    source = f"; its value: {parameter.source}" if parameter else ""
     return (f"{row['scenario']}: P({row['outcome']}) moves between {row['low_p']:.0%} and {row['high_p']:.0%} "
-            f"within the range of {row['parameter']} ({Path(row['source']).name})")
+            f"within the range of {row['parameter']} ({Path(row['source']).name}){source}")

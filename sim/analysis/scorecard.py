@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..calibration import measurement, observations as history, scoring
+from ..calibration import observations as history, scoring
 from ..world import THEATRES
 from . import plots
 from .patterns import Measure, Series, check_pattern, state_labels

@@ -157,9 +157,10 @@ def evaluate(points, *, fit_path, seed, runs=None):
 
 
 def _value(name, z):
-    """The parameter value of a sampler coordinate `z` (integers rounded): low + (high - low) logistic(z)."""
+    """The parameter value of a sampler coordinate `z` (integers rounded): low + (high - low) Phi(z), Phi the standard
+    normal distribution function."""
     low, high = PARAMETERS[name].calibration_prior
-    value = low + (high - low) * float(special.expit(float(z)))
+    value = low + (high - low) * float(special.ndtr(float(z)))
     return int(round(value)) if PARAMETERS[name].integer else value
 
 
@@ -174,12 +175,14 @@ def point_values(point):
 
 
 def prior(fit):
-    """pyabc's prior over the sampler's coordinates: each fitted parameter z ~ Logistic(0, 1), so that its value
-    low + (high - low) logistic(z) is uniform over its calibration prior. The sampler works on the whole real line:
-    a perturbation never leaves the prior's support, which in many dimensions would reject nearly every proposal."""
+    """pyabc's prior over the sampler's coordinates: each fitted parameter z ~ Normal(0, 1), so that its value
+    low + (high - low) Phi(z) is uniform over its calibration prior. The sampler works on the whole real line, so a
+    perturbation never leaves the prior's support (which in many dimensions would reject nearly every proposal), and
+    the prior's tails are as light as the Gaussian perturbation kernel's: with heavier ones (a logistic prior) a
+    particle perturbed far out takes an unbounded importance weight and the population's effective size collapses."""
     import pyabc
 
-    return pyabc.Distribution(**{name: pyabc.RV("logistic", 0.0, 1.0) for name in fit.parameters})
+    return pyabc.Distribution(**{name: pyabc.RV("norm", 0.0, 1.0) for name in fit.parameters})
 
 
 def _key(point):

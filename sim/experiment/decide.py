@@ -21,6 +21,7 @@ import numpy as np
 from ..scenario import ScenarioError
 from ..scenario.decision import policy_scenario
 from ..scenario.experiment import Factor
+from ..scenario.initial_state import carried_sets, read_rows
 from . import runner, store
 from .designs import DesignError, point_values, unit_design
 from .parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
@@ -116,7 +117,21 @@ def build_scenarios(loaded, rows):
 
 def parameter_sets(loaded, scenarios):
     """The manifest's record of the experiment's parameter-set table (None without one), checked against every
-    scenario; ParameterSetError naming the file, row and column of a problem, or a column a lever sets."""
+    scenario; ParameterSetError naming the file, row and column of a problem, or a column a lever sets.
+
+    World scenarios that start from a state file (the nowcast) carry their parameter sets: the record lists
+    those (run i uses set i mod K, as with a table), and the experiment may name no table of its own."""
+    carried = {s.initial_state.sha256 for _, s in scenarios if s.initial_state is not None}
+    if carried:
+        if loaded.parameter_sets is not None:
+            check_parameter_sets([], scenarios, loaded.parameter_sets)  # refuses: the state file carries the sets
+        if len(carried) > 1 or any(s.initial_state is None for _, s in scenarios):
+            raise ParameterSetError("the world scenarios must all start from one state file, or none from any: runs "
+                                    "of a world are matched to parameter sets by their number")
+        spec = next(s.initial_state for _, s in scenarios)
+        sets = carried_sets(read_rows(spec.file, spec.sha256))
+        return {"file": spec.file, "sha256": spec.sha256, "columns": sorted(sets[0]), "sets": sets,
+                "rule": "run i starts from row i mod N of the state file, which used set i mod len(sets)"}
     if loaded.parameter_sets is None:
         return None
     sets, record = load_parameter_sets(loaded.parameter_sets)

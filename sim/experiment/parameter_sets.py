@@ -69,7 +69,14 @@ def parameter_sets_for(path, scenarios):
 
 
 def check_parameter_sets(sets, scenarios, path="parameter sets"):
-    """Refuse (ParameterSetError) a set that makes any scenario's parameters invalid; name its row."""
+    """Refuse (ParameterSetError) a set that makes any scenario's parameters invalid, naming its row, and a scenario
+    that starts from a state file: each of its carried states was produced under a parameter set of its own, which
+    its runs keep (docs/calibration.md, "2026 starts where history ends")."""
+    for _, scenario in scenarios:
+        if scenario.initial_state is not None:
+            raise ParameterSetError(f"{path}: scenario '{scenario.name}' starts from the state file "
+                                    f"{scenario.initial_state.file}, whose rows carry the parameter sets that produced "
+                                    "them; its runs already span them (run it without --parameter-sets)")
     for line, values in enumerate(sets, start=2):
         for _, scenario in scenarios:
             merged = {**scenario.parameters.model_dump(), **values}

@@ -12,7 +12,7 @@ from ..model import WargameModel
 from ..model.events import LogColumns, concatenate_logs
 from ..model.record import RECORDED_VARIABLES
 from ..model.trace import TRACE_VARIABLES
-from ..scenario.initial_state import read_rows
+from ..scenario.initial_state import carried_sets, parameters_for, read_rows
 from .parameter_sets import scenario_with, set_for_run
 from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
@@ -82,6 +82,18 @@ class Lane(NamedTuple):
     parameters: object = None
     governments: object = None
     state: object = None
+
+
+def model_for_runs(scenario, root_seed, runs, **options):
+    """A model whose lanes are the runs `runs` (indices) of an ensemble of `scenario` with root seed `root_seed`, seeded
+    and started as the runner starts them (from the state file's rows, for a scenario that names one); `options`
+    go to WargameModel."""
+    seeds = [run_seed_sequence(root_seed, run) for run in runs]
+    if scenario.initial_state is None:
+        return WargameModel(scenario, seeds=seeds, **options)
+    lanes = starting_lanes(scenario, runs)
+    return WargameModel(scenario, seeds=seeds, parameters=[lane.parameters for lane in lanes],
+                        initial_states=[lane.state for lane in lanes], **options)
 
 
 def simulate_lanes(scenario, root_seed, lanes, keep_series=True, raise_errors=False):
@@ -206,15 +218,24 @@ def _lanes_of(task):
     return lanes
 
 
+def _set_count(task):
+    """K, the number of parameter sets a task's runs cycle through (run i uses set i mod K; 0: none)."""
+    spec = task.scenario.initial_state
+    if spec is None:
+        return len(task.parameter_sets)
+    return len(carried_sets(read_rows(spec.file, spec.sha256)))
+
+
 def starting_lanes(scenario, runs):
-    """Lanes for `runs` of a scenario that names a state file: run i starts from row i mod N, with its parameter set."""
+    """Lanes for `runs` of a scenario that names a state file: run i starts from row i mod N, with its parameter set
+    (except the parameters the scenario sets itself)."""
     rows = read_rows(scenario.initial_state.file, scenario.initial_state.sha256)
     variants, lanes = {}, []
     for run in runs:
         index = run % len(rows)
         if index not in variants:
-            variants[index] = scenario.parameters.model_copy(update=rows[index][0])
-        lanes.append(Lane(run, variants[index], scenario.governments, rows[index][1]))
+            variants[index] = parameters_for(scenario, rows[index].parameters)
+        lanes.append(Lane(run, variants[index], scenario.governments, rows[index].state))
     return lanes
 
 
@@ -242,7 +263,7 @@ def _simulate_chunks(tasks, raise_errors):
         task_lanes = _lanes_of(task)
         spans.append((len(lanes), len(lanes) + len(task_lanes)))
         lanes.extend(task_lanes)
-    results = [ChunkResult(t.scenario_name, t.start, t.stop, len(t.parameter_sets)) for t in tasks]
+    results = [ChunkResult(t.scenario_name, t.start, t.stop, _set_count(t)) for t in tasks]
     pieces = [[] for _ in tasks]  # per task: (values, trace, events) of its successful runs, batch by batch
     first = tasks[0]
     offset = 0

@@ -17,14 +17,14 @@ from ..experiment.parameter_sets import load_parameter_sets, scenario_with
 from ..model.branch import branch
 from ..world import THEATRES, EscalationState, PartnershipState
 
-ACCEPTED_SETS = Path(__file__).resolve().parents[2] / "scenarios" / "history" / "accepted_sets.csv"
+POSTERIOR_SETS = Path(__file__).resolve().parents[2] / "scenarios" / "history" / "posterior_sets.csv"
 FORECAST_STREAM = 9  # spawn key of the forecast's seeds, apart from every run's (root, run) key
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 @cache
-def calibrated_sets(path=ACCEPTED_SETS):
-    """The calibration's accepted parameter sets ({parameter: value} each; empty when the table is missing)."""
+def calibrated_sets(path=POSTERIOR_SETS):
+    """The calibration's posterior sample of parameter sets ({parameter: value} each; empty when the table is missing)."""
     return tuple(load_parameter_sets(path)[0]) if Path(path).exists() else ()
 
 

@@ -19,8 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.report import _render
-from ..experiment.seeds import run_seed_sequence
-from ..model.model import WargameModel
+from ..experiment.simulate import model_for_runs
 from .forecast import forecast
 
 
@@ -96,8 +95,7 @@ def timeline(game):
 
 def baseline_ensemble(game, runs):
     """The played scenario without the players' moves, `runs` runs of the game's root seed: cohesion (steps, runs)."""
-    seeds = [run_seed_sequence(game.state.root_seed, i) for i in range(runs)]
-    model = WargameModel(game.played, seeds=seeds, series_dtype=np.float32, raise_on_failure=False)
+    model = model_for_runs(game.played, game.state.root_seed, range(runs), series_dtype=np.float32, raise_on_failure=False)
     model.log.enabled = False
     model.run()
     return model.recorder.series("cohesion"), list(model.dates)

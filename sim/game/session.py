@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from ..experiment.seeds import run_seed_sequence
 from ..model.branch import branch
-from ..model.model import ModelStateError, WargameModel
+from ..experiment.simulate import model_for_runs
+from ..model.model import ModelStateError
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.schema import Effect
 from ..world import THEATRES, Actor, PartnershipState
@@ -101,11 +101,6 @@ class Game:
         self.turn_models = {}  # turn -> the model at that turn's start, kept for a fast rewind (not saved)
 
     # ----------------------------------------------------------------- the game's scenario and run
-    @property
-    def seed(self):
-        """The seed of the game's run: run `run` of its root seed, as `run.py run --seed ROOT` seeds it."""
-        return run_seed_sequence(self.state.root_seed, self.state.run)
-
     def scenario_text(self):
         """The game as a scenario file beside `save_path`: it extends the played scenario and adds one event per
         move, inject and override."""
@@ -138,7 +133,7 @@ class Game:
     def replay(self, step, scenario=None):
         """The game's run (or its run of `scenario`) from its start to `step` (its event log complete, unlike the live
         model's, which holds what happened since the start of the turn)."""
-        model = WargameModel(scenario or self.scenario, rng=self.seed)
+        model = model_for_runs(scenario or self.scenario, self.state.root_seed, [self.state.run])
         for _ in range(step):
             model.step()
         return model

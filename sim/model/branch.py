@@ -32,6 +32,7 @@ import types
 import mesa
 import numpy as np
 
+from . import state
 from .model import WargameModel
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), dt.date, enum.Enum, np.generic)
@@ -64,7 +65,11 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     if scenario is not None and list(scenario.events[:len(model.scenario_spec.events)]) != list(model.scenario_spec.events):
         raise ValueError("a branch's scenario keeps the source's events, in their order, and may only add events after them")
     dtype = model.recorder.values.dtype if series_dtype is None else series_dtype
-    target = WargameModel(scenario or model.scenario_spec, seeds=list(seeds), parameters=parameters, keep_series=keep_series,
+    scenario = scenario or model.scenario_spec
+    # A scenario that starts from a state file needs a state to build from: the source lane's own will do, as the
+    # walk below carries every value anyway.
+    starts = [state.carried(model)[lane]] * len(seeds) if scenario.initial_state is not None else None
+    target = WargameModel(scenario, seeds=list(seeds), parameters=parameters, initial_states=starts, keep_series=keep_series,
                           series_dtype=dtype, raise_on_failure=raise_on_failure)
     kept = set(WargameModel.SEEDED) | _mesa_attributes() | set(OF_THE_BATCH) | set(STARTS_AFRESH)
     if parameters is not None:

@@ -79,6 +79,9 @@ class WargameModel(mesa.Model):
 
     def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, initial_states=None,
                  keep_series=True, keep_log=None, series_dtype=np.float64, raise_on_failure=None):
+        if scenario.initial_state is not None and initial_states is None:
+            raise ValueError(f"scenario '{scenario.name}' starts from the state file {scenario.initial_state.file}: give "
+                             "each lane its row (initial_states), as sim.experiment.simulate.model_for_runs does")
         seeds = [_seed_sequence(rng)] if seeds is None else [_seed_sequence(s) for s in seeds]
         super().__init__(rng=np.random.default_rng(_child(seeds[0], 0)))
         self.scenario_spec = scenario  # not `scenario`: mesa 3.5 reserves that name on Model

@@ -1,9 +1,12 @@
 """State files: the states runs start from (a nowcast), read and checked against the scenario that names them.
 
 A state file is a CSV table written by `run.py nowcast`: one row per carried run, with a `set`
-column (the parameter set the run used), one `parameters.<name>` column per parameter of that set,
+column (the parameter set the run used: row r used set r mod K, and the rows are a whole number of
+rounds of the K sets, so that run i of a scenario uses set i mod K, as with `--parameter-sets`), one `parameters.<name>` column per parameter of that set,
 and one column per carried state value (sim.model.state). Run i of a scenario that names the file
-(`initial_state: {file: ...}`) starts from row i mod N, with that row's parameter values.
+(`initial_state: {file: ...}`) starts from row i mod N, with that row's parameter values, except the
+parameters the scenario sets itself (its `parameters:`, `--set`, a decision's lever): a writer's
+explicit value is a choice about the future and wins over the calibrated one.
 """
 
 import csv
@@ -11,11 +14,20 @@ import functools
 import hashlib
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 from ..parameters import PARAMETERS
 
 PARAMETER_PREFIX = "parameters."
 TEXT_COLUMNS = ("set",)  # columns kept as text; government columns (actors.<a>.government) are text too
+
+
+class StateRow(NamedTuple):
+    """One row of a state file: the parameter set's number, its parameter values, and the carried state values."""
+
+    set: int
+    parameters: dict
+    state: dict
 
 
 class StateFileError(ValueError):
@@ -29,8 +41,7 @@ def digest(path):
 
 @functools.lru_cache(maxsize=8)
 def read_rows(path, sha256):
-    """The rows of a state file, as a tuple of (parameter values, state values) mappings; `sha256` keys the cache and is
-    checked against the file."""
+    """The rows of a state file, a tuple of StateRow; `sha256` keys the cache and is checked against the file."""
     path = Path(path)
     try:
         if digest(path) != sha256:
@@ -41,6 +52,7 @@ def read_rows(path, sha256):
         raise StateFileError(f"{path}: cannot be read as a CSV table ({exc})") from None
     if not rows:
         raise StateFileError(f"{path}: no rows")
+    numbers = _set_numbers(path, rows)
     parsed = []
     for line, row in enumerate(rows, start=2):
         parameters, state = {}, {}
@@ -56,8 +68,29 @@ def read_rows(path, sha256):
                 state[column] = text
             else:
                 state[column] = _number(path, line, column, text)
-        parsed.append((parameters, state))
+        if numbers[line - 2] < len(parsed) and parameters != parsed[numbers[line - 2]].parameters:
+            raise StateFileError(f"{path}:{line}: the parameter values of set {numbers[line - 2]} differ from its first row's")
+        parsed.append(StateRow(numbers[line - 2], parameters, state))
     return tuple(parsed)
+
+
+def carried_sets(rows):
+    """The K parameter sets a state file's rows carry, in the order of their numbers ({parameter: value} each): run i of
+    a scenario starting from the file uses set i mod K."""
+    return [rows[k].parameters for k in range(max(row.set for row in rows) + 1)]
+
+
+def _set_numbers(path, rows):
+    """The set number of each row; refuse rows that are not whole rounds of their sets in order (row r used set r mod K)."""
+    try:
+        numbers = [int(row["set"]) for row in rows]
+    except (KeyError, TypeError, ValueError):
+        raise StateFileError(f"{path}: expected a 'set' column of whole numbers (the parameter set of each row)") from None
+    count = max(numbers) + 1
+    if len(numbers) % count or any(number != r % count for r, number in enumerate(numbers)):
+        raise StateFileError(f"{path}: expected the rows in rounds of the {count} parameter sets (row r using set r mod "
+                             f"{count}), as run.py nowcast writes them")
+    return numbers
 
 
 def _number(path, line, column, text, integer=False):
@@ -70,16 +103,41 @@ def _number(path, line, column, text, integer=False):
     return int(round(value)) if integer else value
 
 
+def parameters_for(scenario, values):
+    """The parameters run from a row with parameter `values` uses: the row's, except those the scenario sets itself."""
+    explicit = scenario.parameters.model_fields_set
+    return scenario.parameters.model_copy(update={k: v for k, v in values.items() if k not in explicit})
+
+
 def problems(scenario, rows):
-    """What in the state file's rows the scenario does not declare (bodies, governments), as messages."""
+    """What in the state file's rows the scenario does not declare (bodies, governments), and rows whose parameters,
+    with the scenario's own, break a range or a cross-field rule (sim.parameter_checks), as messages."""
+    from pydantic import ValidationError
+
+    from ..parameter_checks import parameter_problems
+    from .schema import Parameters
+
     found = set()
-    parameters, state = rows[0]
-    for column in state:
+    for column in rows[0].state:
         parts = column.split(".")
         if parts[0] == "bodies" and parts[1] not in scenario.bodies:
             found.add(f"body '{parts[1]}' of the state file is not declared under bodies")
-    for _, values in rows:
-        for column, value in values.items():
+    for row in rows:
+        for column, value in row.state.items():
             if column.endswith(".government") and value not in scenario.governments:
                 found.add(f"government profile '{value}' ({column}) of the state file is not declared under governments")
+    seen = set()
+    for line, (_, values, state) in enumerate(rows, start=2):
+        presence = sum(v for k, v in state.items() if k.startswith("theatres.") and k.endswith(".us_presence"))
+        key = (tuple(sorted(values.items())), round(presence, 9))
+        if key in seen:
+            continue
+        seen.add(key)
+        merged = parameters_for(scenario, values)
+        try:
+            Parameters.model_validate(merged.model_dump())
+        except ValidationError as exc:
+            found.add(f"its line {line}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
+            continue
+        found.update(f"its line {line}: {message}" for _, message in parameter_problems(merged, us_presence=presence))
     return sorted(found)

@@ -714,6 +714,21 @@ class Scenario(Strict):
                     names |= set(effect.election.outcomes)
         return names
 
+    def _carried_problems(self):
+        """The initial values a scenario that starts from a state file states although the file carries them: refused,
+        not silently replaced (a hypothetical start changes them with an event at the start date)."""
+        why = ("the state file (initial_state) carries this value; to start from another, change it with an event at "
+               "the start date")
+        problems = [((block,), why) for block in ("relations", "institutions", "domains") if getattr(self, block) is not None]
+        for actor in Actor:
+            spec = getattr(self.actors, actor.value)
+            problems += [(("actors", actor.value, field), why) for field in ("government", "opinion", "capability", "reliability")
+                         if getattr(spec, field) is not None]
+        for theatre in THEATRES:
+            stated = getattr(self.theatres, theatre.value).model_fields_set
+            problems += [(("theatres", theatre.value, field), why) for field in ("tension", "state", "pressure") if field in stated]
+        return problems
+
     def semantic_problems(self):
         """Cross-field problems as (field path tuple, message) pairs; empty when consistent."""
         problems = []
@@ -739,6 +754,8 @@ class Scenario(Strict):
             problems += [(("actors", a.value, field), stated) for a in Actor for field in ("government", "opinion", "capability")
                          if getattr(getattr(self.actors, a.value), field) is None]
             problems += [(("theatres", t.value, "tension"), stated) for t in THEATRES if getattr(self.theatres, t.value).tension is None]
+        else:
+            problems += self._carried_problems()
         for name in self.partner_profiles():
             if name in self.governments and self.governments[name].theatre_priority is None:
                 problems.append((("governments", name, "theatre_priority"),
@@ -750,7 +767,9 @@ class Scenario(Strict):
             if actor in partners:
                 others = [p for p in partners if p != actor]
                 missing = [p for p in others if spec.reliability is None or getattr(spec.reliability, p) is None]
-                if missing:
+                if self.initial_state is not None:
+                    pass  # carried, like every initial value (refused above when stated)
+                elif missing:
                     problems.append((("actors", actor, "reliability"), f"a partner needs reliability of {', '.join(missing)}"))
                 elif getattr(spec.reliability, actor) is not None:
                     problems.append((("actors", actor, "reliability", actor), "a partner does not rate its own reliability"))
