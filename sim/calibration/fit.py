@@ -1,5 +1,5 @@
-"""The likelihood-free fit: approximate Bayesian computation by sequential Monte Carlo (pyabc's ABC-SMC) over the
-parameters of the fit file, on a distance over every observed point and the patterns (docs/calibration.md).
+"""The likelihood-free fit: approximate Bayesian computation (pyabc's ABC-SMC) over the parameters of the fit file, on
+a distance over every observed point and the patterns (docs/calibration.md).
 
 One evaluation runs the 2017-2025 replay `runs_per_evaluation` times with one parameter set (the
 runs seeded as `run.py run` seeds them, the same in every evaluation: common random numbers), fits
@@ -9,16 +9,22 @@ the observation models to those runs (`measurement.fit`) and returns the distanc
         + pattern_weight x (patterns that fail)
         + crisis_weight x (theatres whose unscripted crisis count lies outside ICB's 90% interval)
 
-with its parts. ABC-SMC keeps, generation after generation, the parameter sets whose distance lies
-below a falling threshold (the median of the previous generation's). Evaluations run on the
-project's executors (the process pool, or a Dask cluster) through `OrderedSampler`, which takes the
-accepted particles in the order they were proposed, each proposal drawn from its own seed: the
-posterior does not depend on the number of workers. pyabc keeps every generation in an SQLite
-database, so a stopped fit resumes at the last finished generation.
+with its parts. Each generation keeps the parameter sets whose distance lies below a threshold: the
+`acceptance` quantile of the previous generation's distances (of a calibration sample from the prior,
+for the first). One generation is rejection ABC: every accepted set has the same weight. Later
+generations perturb the accepted sets and weight them by prior over proposal density, which with
+dozens of parameters puts nearly all the weight on one or two sets (docs/calibration.md measures it);
+the shipped fit file therefore asks for one generation. Evaluations run on the project's executors
+(the process pool, or a Dask cluster) through `OrderedSampler`, which takes the accepted particles in
+the order they were proposed, each proposal drawn from its own seed: the posterior does not depend
+on the number of workers. pyabc keeps every finished generation in an SQLite database, and every
+evaluation is kept as it finishes (`evaluations.sqlite`), so a stopped fit resumes where it stopped.
 """
 
 import functools
+import json
 import math
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +44,7 @@ from ..world import THEATRES
 from . import observations as history, scoring
 
 DATABASE = "fit.db"
+EVALUATIONS = "evaluations.sqlite"  # every evaluated parameter set's distance parts, kept as they finish (resume)
 PER_TASK = 8  # parameter sets evaluated together as lanes of one model (the per-step cost is shared)
 
 
@@ -50,6 +57,8 @@ class FitFile(Strict):
     runs_per_evaluation: int = Field(100, ge=1, le=5000)
     population: int = Field(200, ge=10, le=100000)
     generations: int = Field(8, ge=1, le=100)
+    acceptance: float = Field(0.5, gt=0.0, le=1.0, description="Quantile of the previous generation's distances (of a "
+                              "calibration sample from the prior, for the first) below which a set is accepted")
     pattern_weight: float = Field(0.25, ge=0.0)
     crisis_weight: float = Field(0.25, ge=0.0)
 
@@ -207,7 +216,28 @@ class _Evaluations:
         return self.ready.pop(_key(point))
 
 
-def _ordered_sampler(executor, evaluations, *, fit_path, seed, batch, per_task):
+class _Store:
+    """Every evaluated parameter set's distance parts on disk, committed as each batch finishes: a resumed fit proposes
+    the same sets (each proposal has its own seed) and finds them here instead of running them again."""
+
+    def __init__(self, path):
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("CREATE TABLE IF NOT EXISTS evaluation (point TEXT PRIMARY KEY, parts TEXT NOT NULL)")
+
+    def get(self, point):
+        row = self.connection.execute("SELECT parts FROM evaluation WHERE point = ?", (json.dumps(_key(point)),)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, pairs):
+        with self.connection:
+            self.connection.executemany("INSERT OR REPLACE INTO evaluation VALUES (?, ?)",
+                                        [(json.dumps(_key(point)), json.dumps(parts)) for point, parts in pairs])
+
+    def close(self):
+        self.connection.close()
+
+
+def _ordered_sampler(executor, evaluations, *, fit_path, seed, batch, per_task, stored):
     """pyabc's Sampler: proposals drawn in the driver, each from its own seed; evaluated in batches on `executor`, several
     sets per task as lanes of one model; accepted in proposal order. The same particles whatever the number of workers."""
     from pyabc.sampler import Sampler
@@ -235,11 +265,20 @@ def _ordered_sampler(executor, evaluations, *, fit_path, seed, batch, per_task):
                 seeds = [int(np.random.SeedSequence(seed, spawn_key=(t + 1, i)).generate_state(1)[0])
                          for i in range(start, start + batch)]
                 points = self.propose(simulate_one, seeds)
-                groups = [points[i:i + per_task] for i in range(0, len(points), per_task)]
+                missing = []
+                for point in points:
+                    parts = stored.get(point)
+                    if parts is None:
+                        missing.append(point)
+                    else:
+                        evaluations.ready[_key(point)] = parts
+                groups = [missing[i:i + per_task] for i in range(0, len(missing), per_task)]
                 futures = [executor.submit(evaluate, [point_values(p) for p in group], fit_path=fit_path, seed=seed)
                            for group in groups]
                 for group, future in zip(groups, futures):
-                    for point, parts in zip(group, future.result()):
+                    pairs = list(zip(group, future.result()))
+                    stored.put(pairs)
+                    for point, parts in pairs:
                         evaluations.ready[_key(point)] = parts
                 for s in seeds:
                     np.random.seed(s)
@@ -266,12 +305,12 @@ def run_fit(fit_path, out, *, seed=0, workers=None, scheduler=None, echo=print):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     database = f"sqlite:///{(out / DATABASE).resolve()}"
-    evaluations = _Evaluations()
+    evaluations, stored = _Evaluations(), _Store(out / EVALUATIONS)
     with make_executor(workers, scheduler) as executor:
         sampler = _ordered_sampler(executor, evaluations, fit_path=str(Path(fit_path).resolve()), seed=seed,
-                                   batch=PER_TASK * 2 * max(1, workers or 2), per_task=PER_TASK)
+                                   batch=PER_TASK * 2 * max(1, workers or 2), per_task=PER_TASK, stored=stored)
         abc = pyabc.ABCSMC(evaluations.model, prior(fit), lambda x, x0: x["distance"], population_size=fit.population,
-                           sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=0.5))
+                           sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=fit.acceptance))
         if (out / DATABASE).exists():
             history_ = abc.load(database)
             done = history_.max_t + 1
@@ -283,6 +322,7 @@ def run_fit(fit_path, out, *, seed=0, workers=None, scheduler=None, echo=print):
         if done < fit.generations:
             np.random.seed(int(np.random.SeedSequence(seed, spawn_key=(0, done)).generate_state(1)[0]))
             history_ = abc.run(max_nr_populations=fit.generations - done)
+    stored.close()
     return history_
 
 
