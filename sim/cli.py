@@ -154,7 +154,8 @@ def _parser():
     calibrate.add_argument("fit", nargs="?", type=Path, default=Path("scenarios/history/fit.yaml"), metavar="FIT",
                            help="fit file: the pattern file, the parameters fitted and the effort (default scenarios/history/fit.yaml)")
     calibrate.add_argument("--seed", type=int, default=0, help="root seed of the proposals and of the runs (default 0)")
-    calibrate.add_argument("--sets", type=int, default=100, help="parameter sets drawn from the posterior (default 100)")
+    calibrate.add_argument("--sets", type=int, default=None,
+                           help="parameter sets taken from the posterior (default: every accepted set of rejection ABC)")
     calibrate.add_argument("--out", type=_directory, default=Path("results/calibration"),
                            help="fit directory (default results/calibration); an unfinished fit is resumed")
     calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
@@ -706,7 +707,7 @@ def cmd_calibrate(args):
     from .experiment.runner import EnsembleError
     from .scenario import ScenarioError
 
-    if args.sets < 1:
+    if args.sets is not None and args.sets < 1:
         return _error("--sets must be at least 1")
     try:
         import pyabc  # noqa: F401

@@ -327,12 +327,20 @@ def run_fit(fit_path, out, *, seed=0, workers=None, scheduler=None, echo=print):
 
 
 def posterior(history_, size, seed):
-    """`size` parameter sets drawn (with replacement, by weight) from the last generation, with their distance parts:
-    a DataFrame, one row per set, `sample` first."""
+    """Parameter sets of the last generation with their distance parts: a DataFrame, one row per set, `sample` first.
+
+    With equal weights (rejection ABC) the accepted sets themselves, in a shuffled order (every set when
+    `size` is None or not smaller); with unequal weights `size` sets drawn by weight, with replacement.
+    """
     frame, weights = history_.get_distribution(m=0, t=history_.max_t)
     parts = history_.get_weighted_sum_stats_for_model(m=0, t=history_.max_t)[1]
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(frame), size=size, replace=True, p=np.asarray(weights) / np.sum(weights))
+    weights = np.asarray(weights) / np.sum(weights)
+    if np.allclose(weights, weights[0]):
+        chosen = rng.permutation(len(frame))[:size]
+    else:
+        chosen = rng.choice(len(frame), size=size or len(frame), replace=True, p=weights)
+    size = len(chosen)
     table = values(frame.reset_index(drop=True).iloc[chosen].reset_index(drop=True))
     table.insert(0, "sample", [f"{i:04d}" for i in range(size)])
     extra = pd.DataFrame([parts[i] for i in chosen])

@@ -147,6 +147,7 @@ def write_fit_report(history, fit, out, *, sets, seed):
             table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
             "which observation constrains which parameter (Spearman correlation over the first generation's draws):",
             found.to_string(index=False), "",
-            f"posterior sample: {out / 'posterior_sets.csv'} ({sets} sets drawn by weight, seed {seed})"]
+            f"posterior sample: {out / 'posterior_sets.csv'} ({len(posterior_sets)} sets, shuffled with seed {seed}; "
+            "the accepted sets themselves when their weights are equal, else drawn by weight)"]
     (out / "fit.txt").write_text("\n".join(text) + "\n")
     return "\n".join(text)
