@@ -18,6 +18,7 @@ from ..expressions import compile_condition, compile_expression
 from ..variables import CONDITION_CONSTANTS
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, Actor, Institution, Theatre
 from .lanes import lane_notes, lanes_in
+from .record import named_codes, value_names
 from . import coercion, institutions, politics, theatres
 from .politics import apply_dispute
 
@@ -34,6 +35,8 @@ class LogRow(NamedTuple):
     value: float     # the effect's value (NaN where none)
     before: float
     after: float
+    before_label: str  # the name of `before` where it codes a state, status, outcome or government profile (else None)
+    after_label: str   # likewise for `after`
     note: str        # draws, hazards, odds and the terms behind a change
 
 
@@ -67,6 +70,8 @@ class LogColumns(NamedTuple):
     value: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    before_label: np.ndarray
+    after_label: np.ndarray
     note: np.ndarray
 
     def take(self, rows):
@@ -76,8 +81,9 @@ class LogColumns(NamedTuple):
 
 LOG_DTYPES = {"lane": np.int64, "step": np.int32, "date": "datetime64[D]", "event_id": object, "source": object,
               "target": object, "operation": object, "value": np.float64, "before": np.float64, "after": np.float64,
-              "note": object}
-_NUMBERS = ("value", "before", "after")  # per lane; the other LogRow fields but `note` are one value per record() call
+              "before_label": object, "after_label": object, "note": object}
+_NUMBERS = ("value", "before", "after")  # per lane; so are the labels and `note`; the other fields are one value per record() call
+_LABELS = ("before_label", "after_label")
 
 
 def concatenate_logs(parts):
@@ -99,6 +105,8 @@ class _Recorded(NamedTuple):
     value: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    before_label: np.ndarray  # object arrays of names (None where unnamed), or None when the target codes nothing
+    after_label: np.ndarray
     notes: object  # a list of str, one per lane, or one str for every lane
 
 
@@ -126,8 +134,10 @@ class EventLog:
         numbers = [np.asarray(x, dtype=np.float64) for x in (value, before, after)]
         value, before, after = (x[lanes] if x.ndim else np.full(lanes.size, x) for x in numbers)
         notes = note(lanes) if callable(note) else note
+        names = value_names(target, self.model.government_table.names)
+        labels = (None, None) if names is None else (named_codes(names, before), named_codes(names, after))
         self.recorded.append(_Recorded(self.model.step_index, self.model.date, event_id, source, target, operation,
-                                       lanes, value, before, after, notes))
+                                       lanes, value, before, after, *labels, notes))
 
     def columns(self):
         """Every lane's rows as LogColumns."""
@@ -141,6 +151,9 @@ class EventLog:
         for field in LogRow._fields:
             if field in _NUMBERS:
                 column = np.concatenate([getattr(r, field) for r in recorded])
+            elif field in _LABELS:
+                column = np.concatenate([np.full(r.lanes.size, None, dtype=object) if getattr(r, field) is None
+                                         else getattr(r, field) for r in recorded])
             elif field == "note":
                 notes = []
                 for r in recorded:
