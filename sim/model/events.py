@@ -125,17 +125,21 @@ class EventLog:
 
     def record(self, mask, event_id, source, target, operation, value, before, after, note=""):
         """Append one row to the log of each masked lane; numbers may be arrays over lanes, `note` a str or a function
-        of the masked lanes' indices giving one str per lane."""
+        of the masked lanes' indices giving one str per lane. `before` and `after` may instead be arrays of names (a
+        government profile per lane), logged as labels; codes of states, statuses and outcomes are labelled too."""
         if not self.enabled:
             return
         lanes = lanes_in(mask)
         if not lanes.size:
             return
-        numbers = [np.asarray(x, dtype=np.float64) for x in (value, before, after)]
+        named = np.asarray(before).dtype == object  # names (government profiles): kept as labels, with no number
+        labels = [np.asarray(x)[lanes] for x in (before, after)] if named else [None, None]
+        numbers = [np.asarray(x, dtype=np.float64) for x in (value, math.nan if named else before, math.nan if named else after)]
         value, before, after = (x[lanes] if x.ndim else np.full(lanes.size, x) for x in numbers)
+        names = value_names(target)
+        if names is not None:
+            labels = [named_codes(names, before), named_codes(names, after)]
         notes = note(lanes) if callable(note) else note
-        names = value_names(target, self.model.government_table.names)
-        labels = (None, None) if names is None else (named_codes(names, before), named_codes(names, after))
         self.recorded.append(_Recorded(self.model.step_index, self.model.date, event_id, source, target, operation,
                                        lanes, value, before, after, *labels, notes))
 

@@ -75,8 +75,8 @@ def apply_dispute(model, kind, severity, target, mask):
 def change_government(model, actor, profile, mask):
     """Put a profile (a name, or a profile number per lane) in office in the masked lanes.
 
-    A reversal away from the partnership counts against consistency. Returns (old profile names
-    per lane, old profile number, new profile number) for the log, which names the numbers.
+    A reversal away from the partnership counts against consistency. Returns (old profile names per
+    lane, and the profiles' names before and after as arrays over lanes, which the log keeps as labels).
     """
     agent = model.actors[actor]
     new_index = model.government_table.index[profile] if isinstance(profile, str) else profile
@@ -88,7 +88,7 @@ def change_government(model, actor, profile, mask):
     if actor in PARTNERS:
         model.policy_change = np.where(mask, model.policy_change + policy_reversal(old, agent.profile), model.policy_change)
     model.government_changes += mask & (agent.government_index != old_index)
-    return old_names, old_index, agent.government_index.copy()
+    return old_names, np.array(old_names, dtype=object), np.array(agent.government_names, dtype=object)
 
 
 def hold_elections(model):

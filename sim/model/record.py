@@ -55,8 +55,8 @@ def _theatre_outcomes(theatre):
             Outcome(f"{name}_first_crisis_step", int, f"{label}: first step in crisis", nullable=True),
             Outcome(f"{name}_crisis_end", str, f"{label}: how the first crisis ended"),
             Outcome(f"{name}_outcome", str, f"{label}: conflict outcome"),
-            Outcome(f"{name}_peak_tension", float, f"{label}: peak tension", INDEX_DIFFERENCE),
-            Outcome(f"{name}_mean_tension", float, f"{label}: mean tension", INDEX_DIFFERENCE))
+            Outcome(f"{name}_peak_tension", float, f"{label}: peak tension"),
+            Outcome(f"{name}_mean_tension", float, f"{label}: tension averaged over the run"))
 
 
 SUMMARY = (
@@ -80,7 +80,7 @@ SUMMARY = (
        Outcome("events_fired", int, "scenario events fired"),
        Outcome("japan_rok_disputes", int, "Japan-ROK history disputes", COUNT_DIFFERENCE),
        Outcome("burden_sharing_disputes", int, "burden-sharing disputes", COUNT_DIFFERENCE),
-       Outcome("government_changes", int, "government changes", COUNT_DIFFERENCE))
+       Outcome("government_changes", int, "government changes"))
     + tuple(outcome for t in THEATRES for outcome in _theatre_outcomes(t))
     + tuple(Outcome(f"government_{actor.value}", str, f"{ACTORS[actor].label}: government at the end") for actor in ACTORS)
     + tuple(Outcome(f"election_{actor.value}_winner", str, f"{ACTORS[actor].label}: winner of the last scheduled election",
@@ -102,12 +102,8 @@ SUMMARY_FIELDS = tuple((outcome.name, outcome.kind) for outcome in SUMMARY)
 _INSTITUTION_NAMES = frozenset(i.value for i in INSTITUTIONS)
 
 
-def value_names(target, government_names=None):
-    """The names of the codes a logged `target` takes (a state, status, outcome or government profile), or None.
-
-    `government_names` lists the scenario's government profiles by number; without it a
-    government's codes are not named.
-    """
+def value_names(target):
+    """The names of the codes a logged `target` takes (a state, status or conflict outcome), or None."""
     if target == "partnership":
         return PARTNERSHIP_STATES
     if target.startswith("theatres.") and target.endswith(".state"):
@@ -116,8 +112,6 @@ def value_names(target, government_names=None):
         return tuple(s.label for s in ConflictOutcome)
     if target.removeprefix("institutions.") in _INSTITUTION_NAMES:
         return tuple(s.label for s in InstitutionStatus)
-    if target.startswith("actors.") and target.endswith(".government") and government_names is not None:
-        return tuple(government_names)
     return None
 
 
@@ -151,7 +145,7 @@ class Recorder:
         self.min_cohesion_step = np.zeros(lanes, dtype=np.int64)
         self.min_us_credibility = np.full(lanes, np.inf)
         self.max_us_overstretch = np.full(lanes, -np.inf)
-        self.election_winners = {}  # electoral actor -> profile number per lane (-1: no scheduled election yet)
+        self.election_winners = {}  # electoral actor -> the winning profile's name per lane
 
     def record(self, step, row, trace_row):
         """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES)."""
@@ -169,8 +163,8 @@ class Recorder:
         self.recorded_steps = step + 1
 
     def note_election(self, actor, winners):
-        """Record the profile number that won `actor`'s scheduled election, per lane (the last one counts)."""
-        self.election_winners[actor] = np.array(winners, dtype=np.int64)
+        """Record the name of the profile that won `actor`'s scheduled election, per lane (the last one counts)."""
+        self.election_winners[actor] = list(winners)
 
     def final(self, name):
         """A recorded variable's value at the latest step, per lane (float64)."""
@@ -188,7 +182,6 @@ def summarise(model):
     counts, governments at the end and the winners of scheduled elections (keys and order of SUMMARY)."""
     recorder, ladder, theatres = model.recorder, model.partnership, model.theatres
     steps = max(1, model.step_index)
-    profiles = model.government_table.names
 
     def step_or_none(step):
         return int(step) if step >= 0 else None
@@ -235,7 +228,6 @@ def summarise(model):
             summary[f"government_{actor.value}"] = names[lane]
         for actor in ELECTORAL:
             winners = recorder.election_winners.get(actor)
-            won = -1 if winners is None else winners[lane]
-            summary[f"election_{actor.value}_winner"] = profiles[won] if won >= 0 else None
+            summary[f"election_{actor.value}_winner"] = None if winners is None else winners[lane]
         summaries.append({outcome.name: summary[outcome.name] for outcome in SUMMARY})
     return summaries
