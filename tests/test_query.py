@@ -96,3 +96,8 @@ def test_stores_written_with_minus_one_for_never_read_as_null():
     runs = frame(old, "runs")
     assert runs["first_suspended_step"].isna().tolist() == [True, False] and runs["first_suspended_step"][1] == 12
     assert runs["parameter_set"].isna().all()
+    log = pa.table({"target": ["partnership", "theatres.korea.state", "ties.us_japan"], "before": [4.0, 2.0, 0.7],
+                    "after": [3.0, 3.0, 0.6], "note": ["", "", ""]})  # an event log without labels
+    events = frame(log, "events")
+    assert list(events.columns) == ["target", "before", "after", "before_label", "after_label", "note"]
+    assert events["after_label"][:2].tolist() == ["functioning", "crisis"] and events["after_label"].isna()[2]

@@ -80,9 +80,9 @@ def _numbered(marks):
     return numbers, key
 
 
-def _draw_marks(ax, marks, colours, numbers, own=None, above=False):
+def _draw_marks(ax, marks, colours, numbers, own=None, above=False, numbered=True):
     """Dotted lines at each mark's date in the colour of the scenario that schedules it (interleaved where several do,
-    dark grey where every scenario does), numbered just inside the panel's top edge (or `above` it, where curves run
+    dark grey where every scenario does), `numbered` just inside the panel's top edge (or `above` it, where curves run
     along the top); `own` keeps only that scenario's marks."""
     everyone = set().union(*marks.values()) if marks else set()
     by_date = {}
@@ -97,6 +97,8 @@ def _draw_marks(ax, marks, colours, numbers, own=None, above=False):
             ax.axvline(date, color=colour, lw=0.9, ls=(i * 2.0, (2.0, 2.0 * (len(shown) - 1) + 2.0)), zorder=0.5, gid="mark")
         level = level + 1 if previous is not None and (date - previous).days < CLOSE_MARKS_DAYS else 0
         previous = date
+        if not numbered:
+            continue
         offset = 2 + 9 * (level % 3)  # numbers of close dates are stacked, so they do not run together
         ax.annotate(str(numbers[date]), (date, 1.0), xycoords=("data", "axes fraction"), xytext=(0, offset if above else -offset),
                     textcoords="offset points", ha="center", va="bottom" if above else "top", fontsize=7.5, color="0.1",
@@ -610,17 +612,17 @@ def run_trajectories(result, run, marks=(), routine_dates=()):
                  label="routine exercise or summit")
     top.set_ylabel("index (0-1)")
     top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes)",
-                  pad=22)
-    top.legend(fontsize=8, ncol=6, loc="upper left")
+                  pad=30)
+    top.legend(fontsize=8, ncol=3, loc="best", framealpha=0.85)
     for name in names[5:]:
         middle.plot(frame["date"], frame[name], lw=1.4, label=name.replace("tension_", ""))
     middle.set_ylabel("tension (0-1)")
     middle.set_title("Theatre tension", fontsize=10)
-    middle.legend(fontsize=8, ncol=4, loc="upper left")
+    middle.legend(fontsize=8, ncol=4, loc="best", framealpha=0.85)
     marked = {(pd.Timestamp(date).date(), name): ["run"] for date, name in sorted(marks)}
     numbers, key = _numbered(marked)
-    for ax in (top, middle, bottom):
-        _draw_marks(ax, marked, {"run": SHARED_MARK}, numbers)
+    for ax in (top, middle, bottom):  # numbered above the top panel, where no curve or legend hides them
+        _draw_marks(ax, marked, {"run": SHARED_MARK}, numbers, above=True, numbered=ax is top)
     _state_strips(bottom, frame)
     for ax in (top, middle):
         ax.set_ylim(0, 1)

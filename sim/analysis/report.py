@@ -24,7 +24,7 @@ __all__ = ["Report", "ReportError", "describe_difference", "pairing", "paired_di
 
 LARGEST_DIFFERENCES = 5  # sentences under the differences table, with more than two scenarios
 MATERIAL = ("rises", "falls")
-MARKS = {"rises": "▲", "falls": "▼", "no clear difference": "?", "no material difference": "", "not seen": "not seen"}
+MARKS = {"rises": "▲", "falls": "▼", "no clear difference": "?", "no material difference": ""}
 
 
 def _interval(p, scale=100, digits=1):
@@ -231,7 +231,8 @@ def difference_table(differences):
     rows = {}
     for _, row in differences[shown].iterrows():
         name = f"{_subject(row)}{', points' if row['binary'] else ''}"
-        rows.setdefault(name, {})[row["scenario"]] = f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
+        shown = "not seen" if row["verdict"] == "not seen" else f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
+        rows.setdefault(name, {})[row["scenario"]] = shown
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome").reset_index()
     return table.reindex(columns=["outcome", *dict.fromkeys(differences["scenario"])]).fillna("")
 
@@ -263,12 +264,12 @@ def difference_blocks(differences, base_label):
     if len(table):
         blocks += [("p", "Every outcome that differs materially, or unclearly, in some scenario: difference from "
                          f"{base_label} [bootstrap 95% interval]; ▲ rises, ▼ falls, ? no clear difference (the interval "
-                         "includes zero), unmarked: no material difference."), ("table", table)]
+                         "includes zero), unmarked: no material difference; not seen: in no run of either."), ("table", table)]
     quiet = differences.groupby("metric", sort=False).filter(lambda rows: not rows["verdict"].isin((*MATERIAL, "no clear difference")).any())
     seen = quiet[quiet["verdict"] == "no material difference"]
     if len(seen):
-        blocks.append(("p", "No material difference in any scenario: " + ", ".join(dict.fromkeys(_subject(r) for _, r in seen.iterrows()))
-                       + "."))
+        blocks.append(("p", "No material difference in any scenario: "
+                       + ", ".join(dict.fromkeys(_subject(r, capital=False) for _, r in seen.iterrows())) + "."))
     unseen = quiet.groupby("metric", sort=False).filter(lambda rows: (rows["verdict"] == "not seen").all())
     if len(unseen):
         blocks.append(("p", _grouped_sentences(unseen)[-1]))
