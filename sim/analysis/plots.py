@@ -183,10 +183,10 @@ def _reference_legend(figure, baseline, colours, results=()):
     """The legend of the reference lines (and, given `results`, of every scenario's colour) above the panels; its rows."""
     handles = [plt.Line2D([], [], color=colours[baseline], lw=1.0, ls="--", label=f"{baseline}: median (dashed, for reference)"),
                plt.Line2D([], [], color=REFERENCE_GREY, lw=0.7, label="the other scenarios' medians (grey)")]
-    scenario_handles, ncol, rows = _legend_below(figure, results, colours) if results else ([], 2, 0)
-    figure.legend(handles=scenario_handles + handles, loc="upper center", ncol=max(ncol, 2), frameon=False, fontsize=9,
-                  bbox_to_anchor=(0.5, 1.0))
-    return rows + 1
+    scenario_handles, ncol, _ = _legend_below(figure, results, colours) if results else ([], 2, 0)
+    handles, ncol = scenario_handles + handles, max(ncol, 2)
+    figure.legend(handles=handles, loc="upper center", ncol=ncol, frameon=False, fontsize=9, bbox_to_anchor=(0.5, 1.0))
+    return -(-len(handles) // ncol)
 
 
 def fan_charts(results, colours=None, *, window=None, variables=FAN_VARIABLES, baseline=None):
@@ -210,7 +210,7 @@ def fan_charts(results, colours=None, *, window=None, variables=FAN_VARIABLES, b
     layout = _overlaid_fans if len(results) <= MAX_OVERLAID else _column_fans if len(results) <= MAX_COLUMNS else _overview_fans
     figure, what, legend_rows = layout(results, data, colours, variables, baseline, marks, numbers, window)
     figure.suptitle(_wrapped(figure, f"Trajectories across runs: {what}", 11), fontsize=11, y=1.0, va="bottom")
-    figure.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.2 * legend_rows) / figure.get_figheight()))
+    figure.tight_layout(rect=(0, 0, 1, 1 - (0.02 + 0.17 * legend_rows) / figure.get_figheight()))
     _footnote(figure, key, "Scheduled events (dotted, in the colour of the scenario that schedules them): ")
     return figure
 
