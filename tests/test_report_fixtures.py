@@ -155,3 +155,14 @@ def test_show_names_governments_and_states(reports, tmp_path):
     runs = reports[2].runs
     assert np.all(runs["government_us"].notna()) and set(runs["election_japan_winner"]) <= {"japan_conservative",
                                                                                              "japan_mainstream"}
+
+
+def test_the_scorecard_names_states():
+    from sim.analysis.patterns import Check, CheckResult
+
+    check = Check.model_validate({"variable": "state_taiwan", "measure": {"max": ["2026-01-05", "2026-06-01"]},
+                                  "at_least": "crisis"})
+    peak = CheckResult(check, 0.5, 4, {"state_taiwan": np.array([2.0, 3.0, 3.0, 4.0])}, {"state_taiwan": 3.0})
+    assert peak.shows() == "50% of 4 runs (median crisis)"
+    between = CheckResult(check, 0.5, 2, {"state_taiwan": np.array([2.0, 3.0])}, {"state_taiwan": 3.0})
+    assert between.shows() == "50% of 2 runs (median between grey_zone and crisis)"
