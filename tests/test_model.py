@@ -16,7 +16,7 @@ from sim.model.model import ModelStateError
 from sim.model import bodies, institutions
 from sim.model.lanes import per_lane
 from sim.model.politics import apply_dispute, change_government, election_odds, policy_reversal
-from sim.model.record import SUMMARY_FIELDS
+from sim.model.record import SUMMARY
 from sim.model.forces import allocate_forces, force_demand
 from sim.model.theatres import adjudicate, end_conflict, enter_state
 from sim.model.trace import TRACE_VARIABLES
@@ -140,8 +140,9 @@ def test_activation_order_cannot_change_results(baseline):
 
 def test_summary_has_every_documented_field(baseline):
     [summary] = WargameModel(baseline, rng=1).run()
-    assert list(summary) == [name for name, _ in SUMMARY_FIELDS]
-    assert all(isinstance(summary[name], kind) for name, kind in SUMMARY_FIELDS)
+    assert list(summary) == [outcome.name for outcome in SUMMARY]
+    assert all(isinstance(summary[o.name], o.kind) or (o.nullable and summary[o.name] is None) for o in SUMMARY)
+    assert summary["government_us"] in baseline.governments and summary["election_us_winner"] in baseline.governments
     assert sum(summary[f"steps_{s.label}"] for s in PartnershipState) == baseline.n_steps
 
 
@@ -470,7 +471,8 @@ def test_scheduled_event_fires_on_the_first_step_on_or_after_its_date():
     model.run()
     row = log_rows(model, event_id="us_inauguration")[0]
     assert row.date == dt.date(2026, 1, 26) and row.step == 3
-    assert row.target == "actors.us.government" and row.before > row.after
+    assert row.target == "actors.us.government"
+    assert (row.before_label, row.after_label) == ("us_alliance_centred", "us_transactional")
 
 
 def test_triggered_event_fires_once_on_the_rising_edge(extending):

@@ -6,15 +6,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..analysis.report import _shown, causal_order, explain_state_changes
+from ..analysis.report import causal_order, describe_change, explain_state_changes
 from ..api import BatchModel
 from ..model import RECORDED_VARIABLES
 from ..model.events import LOG_COLUMNS
 from ..model.trace import TRACE_VARIABLES
 from ..world import PARTNERS, THEATRES, EscalationState, PartnershipState
-
-# The partnership states whose cohesion floors the report draws (ScenarioResults.ladder_thresholds).
-LADDER_FLOORS = ("institutionalised", "functioning", "strained", "rupture")
 
 
 class PlayModel(BatchModel):
@@ -38,8 +35,6 @@ class LiveView:
     def __init__(self, model):
         self.model = model
         self.name = model.scenario_spec.name
-        parameters = model.parameters
-        self.ladder_thresholds = {state: float(getattr(parameters, f"partnership_{state}_cohesion")[0]) for state in LADDER_FLOORS}
 
     def _per_step(self, array, names, columns):
         frame = pd.DataFrame(array, columns=names)[list(columns)]
@@ -103,7 +98,7 @@ def event_log(view, newest_first=True, limit=200):
     """The event log so far in causal order within a step, values in words where they code a state."""
     events = causal_order(view.events())
     rows = [{"date": str(e.date), "step": e.step, "event": e.event_id, "source": e.source, "target": e.target,
-             "change": "" if math.isnan(e.before) else f"{_shown(e.target, e.before)} -> {_shown(e.target, e.after)}",
+             "change": describe_change(e),
              "why": e.note} for e in events.itertuples(index=False)]
     rows = rows[::-1] if newest_first else rows
     return pd.DataFrame(rows[:limit], columns=["date", "step", "event", "source", "target", "change", "why"])

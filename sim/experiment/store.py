@@ -51,7 +51,8 @@ TRACE_SCHEMA = pa.schema(_STEP_COLUMNS + [(name, pa.float32()) for name in TRACE
 EVENTS_SCHEMA = pa.schema(
     [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32()),
      ("event_id", pa.string()), ("source", pa.string()), ("target", pa.string()), ("operation", pa.string()),
-     ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("note", pa.string())]
+     ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("before_label", pa.string()),
+     ("after_label", pa.string()), ("note", pa.string())]
 )
 TIMING_SCHEMA = pa.schema([("scenario", pa.string()), ("run", pa.int32()), ("wall_seconds", pa.float64())])
 SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "trace": TRACE_SCHEMA, "events": EVENTS_SCHEMA,
@@ -263,7 +264,7 @@ def chunk_tables(result, values, trace, events, root_seed, start_date, step_days
         "seed": [reported[r] if r in reported else run_seed_value(root_seed, r) for r in runs],
         "status": ["ok" if r in ok else "failed" for r in runs],
         "error": [failed.get(r) for r in runs],
-        "parameter_set": [set_for_run(r, result.parameter_set_count) for r in runs],
+        "parameter_set": [set_for_run(r, result.parameter_set_count) if result.parameter_set_count else None for r in runs],
     }
     for field, _ in SUMMARY_FIELDS:
         columns[field] = [ok[r][field] if r in ok else None for r in runs]
