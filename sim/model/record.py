@@ -5,7 +5,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..variables import RECORDED
-from ..world import (ACTORS, ELECTORAL, INSTITUTIONS, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
+from ..world import (ACTORS, ELECTORAL, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
                      EscalationState, InstitutionStatus, PartnershipState, pair_name)
 from .theatres import CRISIS_RESOLUTIONS
 from .trace import TRACE_VARIABLES
@@ -101,7 +101,7 @@ SUMMARY_FIELDS = tuple((outcome.name, outcome.kind) for outcome in SUMMARY)
 """(name, type) of every summary outcome, in order."""
 
 
-_INSTITUTION_NAMES = frozenset(i.value for i in INSTITUTIONS)
+_STOCK_TARGETS = ("institutions.level", "institutions.upkeep")  # numbers; every other institutions.<name> is a body
 
 
 def value_names(target):
@@ -112,7 +112,7 @@ def value_names(target):
         return tuple(s.label for s in EscalationState)
     if target.startswith("theatres.") and target.endswith(".outcome"):
         return tuple(s.label for s in ConflictOutcome)
-    if target.removeprefix("institutions.") in _INSTITUTION_NAMES:
+    if target.startswith("institutions.") and target not in _STOCK_TARGETS:
         return tuple(s.label for s in InstitutionStatus)
     return None
 
