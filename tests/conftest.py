@@ -28,12 +28,14 @@ def copy_shared_history(directory):
 
 
 def standalone_baseline_text():
-    """The bundled baseline as one self-contained YAML file (what it extends resolved in; no `extends`)."""
+    """The bundled baseline as one self-contained YAML file (what it extends resolved in; no `extends`), started from
+    the hand-set world of tests/worlds/world_2026.yaml in place of the nowcast (see `standalone`)."""
     import yaml
 
     from sim.scenario import load_scenario
 
-    return yaml.safe_dump(load_scenario(SCENARIOS / "baseline.yaml").model_dump(mode="json", exclude_none=True), sort_keys=False)
+    scenario = standalone(load_scenario(SCENARIOS / "baseline.yaml"))
+    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
 
 
 @pytest.fixture
@@ -57,10 +59,11 @@ def write(tmp_path):
 
 @pytest.fixture
 def extending(write):
-    """Write a scenario that extends a copy of the bundled baseline beside it, with `body` appended (line 3 onwards)."""
+    """Write a scenario that extends a standalone copy of the bundled baseline beside it (standalone_baseline_text), with
+    `body` appended (line 3 onwards)."""
 
     def _extending(body, name="broken.yaml"):
-        write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
+        write("parent_baseline.yaml", standalone_baseline_text())
         header = "extends: parent_baseline.yaml\nname: broken\n"
         return write(name, header + textwrap.dedent(body).lstrip("\n"))
 
@@ -69,10 +72,44 @@ def extending(write):
 
 @pytest.fixture(scope="session")
 def baseline():
-    """The bundled baseline scenario, validated."""
+    """The bundled baseline scenario, validated, with the hand-set start of tests/worlds/world_2026.yaml (standalone)."""
     from sim.scenario import load_scenario
 
-    return load_scenario(SCENARIOS / "baseline.yaml")
+    return standalone(load_scenario(SCENARIOS / "baseline.yaml"))
+
+
+WORLD_2026 = Path(__file__).resolve().parent / "worlds" / "world_2026.yaml"
+_CARRIED_ACTOR_FIELDS = ("government", "opinion", "capability", "reliability")
+
+
+def standalone(scenario):
+    """`scenario` started from the hand-set world of tests/worlds/world_2026.yaml in place of its state file.
+
+    Mechanism tests build models of bundled scenarios this way, so that what they check does not move whenever the
+    calibration, and so the nowcast, is run again; a scenario that names no state file is returned as it is.
+    """
+    from sim.scenario import load_scenario
+
+    if scenario.initial_state is None:
+        return scenario
+    world = load_scenario(WORLD_2026, allow_outside_extends=True)
+    actors = scenario.actors.model_copy(update={
+        name: getattr(scenario.actors, name).model_copy(update={f: getattr(getattr(world.actors, name), f) for f in _CARRIED_ACTOR_FIELDS})
+        for name in type(scenario.actors).model_fields})
+    theatres = scenario.theatres.model_copy(update={
+        name: getattr(scenario.theatres, name).model_copy(update={"tension": getattr(world.theatres, name).tension,
+                                                                  "state": getattr(world.theatres, name).state})
+        for name in type(scenario.theatres).model_fields})
+    return scenario.model_copy(update={"initial_state": None, "actors": actors, "theatres": theatres,
+                                       "relations": world.relations, "institutions": world.institutions,
+                                       "domains": world.domains, "bodies": {**scenario.bodies, **world.bodies}})
+
+
+def load_standalone(path, *overrides, **options):
+    """load_scenario(path, ...) made standalone (see `standalone`)."""
+    from sim.scenario import load_scenario
+
+    return standalone(load_scenario(path, *overrides, **options))
 
 
 def wait_for_chunks(directory, count, process, timeout=120):

@@ -344,7 +344,7 @@ def test_a_real_duplicate_key_is_still_reported(child):
 
 
 def test_remove_events_needs_a_real_extends(write):
-    path = write("alone.yaml", "extends: ~\nremove_events: [japan_rok_reassurance]\n" + standalone_baseline_text())
+    path = write("alone.yaml", "extends: ~\nremove_events: [crisis_consultation]\n" + standalone_baseline_text())
     [problem] = located(path)
     assert (problem.line, problem.field) == (2, "remove_events")
 

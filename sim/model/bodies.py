@@ -160,8 +160,8 @@ def hold_meetings(model):
         if postponed.any():
             before = body.postponed_in_row.copy()
             body.postponed_in_row[postponed] += 1
-            model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}", "postponed", np.nan,
-                             before, body.postponed_in_row, note)
+            model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}.postponed_in_row", "postponed",
+                             np.nan, before, body.postponed_in_row, note)
             if not body.permanent:
                 lapsing = postponed & (body.postponed_in_row >= model.parameters.lapse_after_postponements)
                 if lapsing.any():

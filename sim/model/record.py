@@ -112,7 +112,7 @@ def value_names(target):
         return tuple(s.label for s in EscalationState)
     if target.startswith("theatres.") and target.endswith(".outcome"):
         return tuple(s.label for s in ConflictOutcome)
-    if target.startswith("institutions.") and target not in _STOCK_TARGETS:
+    if target.startswith("institutions.") and target.count(".") == 1 and target not in _STOCK_TARGETS:
         return tuple(s.label for s in InstitutionStatus)
     return None
 
