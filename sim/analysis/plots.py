@@ -285,12 +285,12 @@ def survival_plot(results, colours, window=None):
     curves = {}
     for result in results:
         runs = result.ok_runs()
-        horizon = result.entry["n_steps"]
+        horizon = result.entry.n_steps
         firsts = runs[["first_suspended_step", "first_ruptured_step"]].to_numpy()
         suspended = np.where(firsts >= 0, firsts, horizon + 1).min(axis=1)
         steps, surviving = survival_curve(np.where(suspended <= horizon, suspended, -1), horizon)
-        start = dt.date.fromisoformat(result.entry["start"])
-        dates = [start + dt.timedelta(days=int(s) * result.entry["step_days"]) for s in steps]
+        start = dt.date.fromisoformat(result.entry.start)
+        dates = [start + dt.timedelta(days=int(s) * result.entry.step_days) for s in steps]
         curves[result.label] = (dates, surviving * 100)
     _step_curves(ax, curves, colours, lw=1.8)
     marks = sorted({m for r in results for m in r.scheduled_dates() if window is None or window[0] <= m[0] <= window[1]})
@@ -370,8 +370,8 @@ def event_timing(results, colours, window=None):
     ncols = 4
     nrows = max(1, -(-len(chosen) // ncols))
     figure, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.9 * nrows), squeeze=False)
-    starts = [dt.date.fromisoformat(r.entry["start"]) for r in results]
-    ends = [dt.date.fromisoformat(r.entry["resolved"]["end"]) for r in results]
+    starts = [dt.date.fromisoformat(r.entry.start) for r in results]
+    ends = [dt.date.fromisoformat(r.entry.resolved["end"]) for r in results]
     for ax, (kind, event_id) in zip(axes.flat, chosen):
         curves = panels[kind, event_id]
         _step_curves(ax, curves, colours, lw=1.6)

@@ -19,7 +19,7 @@ def runs_table(directory):
     frames = []
     for result in load([directory]):
         runs = result.runs.copy()
-        start, step_days = pd.Timestamp(result.entry["start"]), result.entry["step_days"]
+        start, step_days = pd.Timestamp(result.entry.start), result.entry.step_days
         for column in _STEP_FIELDS:
             steps = runs[column].astype("Float64")
             dates = start + pd.to_timedelta(steps.where(steps >= 0).astype(float) * step_days, unit="D")

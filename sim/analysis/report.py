@@ -433,12 +433,12 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     what = []
     for directory in dict.fromkeys(r.directory for r in results):
         manifest = next(r.manifest for r in results if r.directory == directory)
-        versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
-        what.append(f"{directory}: {', '.join(e['name'] for e in manifest['scenarios'])}; {manifest['runs']} runs each; "
-                    f"root seed {manifest['root_seed']}; {versions}; git {manifest.get('git_commit') or 'n/a'}")
+        versions = ", ".join(f"{k} {v}" for k, v in manifest.versions.items())
+        what.append(f"{directory}: {', '.join(e.name for e in manifest.scenarios)}; {manifest.runs} runs each; "
+                    f"root seed {manifest.root_seed}; {versions}; git {manifest.git_commit or 'n/a'}")
     for result in results:
-        what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
-                    f"{result.entry['step_days']} days from {result.entry['start']}")
+        what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry.n_steps} steps of "
+                    f"{result.entry.step_days} days from {result.entry.start}")
     words = [describe_difference(row) for _, row in differences.iterrows()] if len(differences) else ["Only one scenario: nothing to compare."]
     not_seen = f" No run of any scenario had: {', '.join(never)}." if never else ""
     blocks = [

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..experiment import store
+from ..experiment.manifest import Manifest, ScenarioEntry
 from ..experiment.runner import scenarios_from_manifest
 
 
@@ -27,8 +28,8 @@ class ScenarioResults:
 
     name: str
     directory: Path
-    manifest: dict
-    entry: dict  # the manifest's entry for this scenario (resolved scenario, hash, ...)
+    manifest: Manifest
+    entry: ScenarioEntry  # the manifest's entry for this scenario (resolved scenario, hash, ...)
     runs: pd.DataFrame
     label: str = ""
 
@@ -38,23 +39,23 @@ class ScenarioResults:
     @property
     def hash(self):
         """SHA-256 of the resolved scenario."""
-        return self.entry["hash"]
+        return self.entry.hash
 
     @property
     def horizon(self):
         """(start, end, step_days) of the scenario: runs are paired only between equal horizons."""
-        resolved = self.entry["resolved"]
+        resolved = self.entry.resolved
         return resolved["start"], resolved["end"], resolved["step_days"]
 
     @property
     def root_seed(self):
         """The ensemble's root seed."""
-        return self.manifest["root_seed"]
+        return self.manifest.root_seed
 
     @property
     def ladder_thresholds(self):
         """Cohesion floors of the partnership states in this scenario: label -> cohesion."""
-        parameters = self.entry["resolved"]["parameters"]
+        parameters = self.entry.resolved["parameters"]
         return {state: parameters[f"partnership_{state}_cohesion"] for state in ("institutionalised", "functioning", "strained", "rupture")}
 
     def ok_runs(self):
@@ -85,11 +86,11 @@ class ScenarioResults:
 
     def routine_events(self):
         """Ids of the scenario's routine events: random ones that repeat (exercises, summits)."""
-        return {e["id"] for e in self.entry["resolved"]["events"] if e.get("probability_per_step") and e.get("repeat")}
+        return {e["id"] for e in self.entry.resolved["events"] if e.get("probability_per_step") and e.get("repeat")}
 
     def scheduled_dates(self):
         """(date, label) of scheduled events and elections, for vertical markers on plots."""
-        resolved = self.entry["resolved"]
+        resolved = self.entry.resolved
         marks = [(dt.date.fromisoformat(e["at"]), e["id"]) for e in resolved["events"] if e.get("at")]
         marks += [(dt.date.fromisoformat(e["date"]), f"{e['actor']} election") for e in resolved["elections"]]
         return sorted(marks)
@@ -111,7 +112,7 @@ def _leaves(value, path=""):
 
 def _variant_labels(group, shown=2):
     """Distinct labels for scenarios that share a name: the name plus the values in which they differ."""
-    leaves = [_leaves(r.entry["resolved"]) for r in group]
+    leaves = [_leaves(r.entry.resolved) for r in group]
     paths = sorted(set().union(*leaves), key=lambda p: (p.count("."), p))  # top-level values (end, start) first
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p != "description"]
     labels = []
@@ -138,8 +139,7 @@ def _checked_runs(directory, manifest):
         raise ReportError(str(exc)) from None
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"{directory / 'runs.parquet'} cannot be read ({exc})") from None
-    expected = [(entry["name"], run) for entry in sorted(manifest["scenarios"], key=lambda e: e["name"])
-                for run in range(manifest["runs"])]
+    expected = [(entry.name, run) for entry in sorted(manifest.scenarios, key=lambda e: e.name) for run in range(manifest.runs)]
     if list(zip(runs["scenario"], runs["run"])) != expected:
         raise ReportError(f"{directory / 'runs.parquet'} does not hold each run of each scenario exactly once")
     return runs
@@ -158,12 +158,12 @@ def load(directories):
             manifest = store.read_manifest(directory)
         except store.StoreError as exc:
             raise ReportError(str(exc)) from None
-        if manifest["status"] not in store.FINISHED:
-            raise ReportError(f"{directory}: ensemble is {manifest['status']}; finish it with run.py run --resume {directory}")
+        if manifest.status not in store.FINISHED:
+            raise ReportError(f"{directory}: ensemble is {manifest.status}; finish it with run.py run --resume {directory}")
         runs = _checked_runs(directory, manifest)
-        for entry in manifest["scenarios"]:
-            found.append(ScenarioResults(entry["name"], directory, manifest, entry,
-                                         runs[runs["scenario"] == entry["name"]].reset_index(drop=True)))
+        for entry in manifest.scenarios:
+            found.append(ScenarioResults(entry.name, directory, manifest, entry,
+                                         runs[runs["scenario"] == entry.name].reset_index(drop=True)))
     if not found:
         raise ReportError("no scenarios found")
     groups = {}

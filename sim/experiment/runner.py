@@ -19,6 +19,7 @@ from .. import __version__
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
+from .manifest import SEEDING, Manifest, ScenarioEntry
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
 # A worker process is replaced after this many tasks. Each batch's model is released and collected
@@ -123,27 +124,18 @@ def _versions():
             "python": platform.python_version()}
 
 
-def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter_sets=None):
-    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, parameter sets, versions."""
-    return {
-        "status": store.RUNNING,
-        "started": store.stamp(),
-        "finished": None,
-        "root_seed": root_seed,
-        "runs": runs,
-        "chunk_size": chunk_size,
-        "seeding": "run i uses numpy SeedSequence(root_seed, spawn_key=(i,)), the same in every scenario",
-        "overrides": list(overrides),
-        "parameter_sets": parameter_sets,
-        "scenarios": [
-            {"name": s.name, "file": str(path), "hash": scenario_hash(s), "n_steps": s.n_steps,
-             "start": str(s.start), "step_days": s.step_days, "resolved": s.model_dump(mode="json")}
-            for path, s in scenarios
-        ],
-        "versions": _versions(),
-        "git_commit": _git_commit(),
-        "failures": [],
-    }
+def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter_sets=None, record_steps=True,
+                 explore=None):
+    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, parameter sets (a ParameterSets record or
+    its dict), versions; `record_steps=False` keeps run summaries only; `explore` names an exploration's files."""
+    return Manifest(
+        status=store.RUNNING, started=store.stamp(), finished=None, root_seed=root_seed, runs=runs, chunk_size=chunk_size,
+        seeding=SEEDING, overrides=list(overrides), parameter_sets=parameter_sets, record_steps=record_steps, explore=explore,
+        scenarios=[ScenarioEntry(name=s.name, file=str(path), hash=scenario_hash(s), n_steps=s.n_steps, start=str(s.start),
+                                 step_days=s.step_days, resolved=s.model_dump(mode="json"))
+                   for path, s in scenarios],
+        versions=_versions(), git_commit=_git_commit(), failures=[],
+    )
 
 
 def _size(count):
@@ -190,24 +182,24 @@ def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
 
 
 def scenarios_from_manifest(manifest):
-    """The resolved scenarios stored in a manifest, revalidated and checked against their recorded hashes."""
+    """The resolved scenarios stored in a Manifest, revalidated and checked against their recorded hashes."""
     scenarios = []
-    for entry in manifest["scenarios"]:
+    for entry in manifest.scenarios:
         try:
-            scenario = Scenario.model_validate(entry["resolved"])
+            scenario = Scenario.model_validate(entry.resolved)
         except ValidationError as exc:
-            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' is no longer valid "
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry.name}' is no longer valid "
                                    f"({exc.error_count()} problem(s)); it cannot be resumed or compared") from None
-        if scenario.name != entry["name"] or scenario_hash(scenario) != entry["hash"]:
-            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' was changed after the "
+        if scenario.name != entry.name or scenario_hash(scenario) != entry.hash:
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry.name}' was changed after the "
                                    "ensemble started (its hash no longer matches); it cannot be resumed or compared")
-        scenarios.append((entry.get("file"), scenario))
+        scenarios.append((entry.file, scenario))
     return scenarios
 
 
 def resume_command(manifest, directory):
     """The command that finishes the ensemble in `directory` (an exploration resumes through `explore`)."""
-    return f"python run.py {'explore' if manifest.get('explore') else 'run'} --resume {directory}"
+    return f"python run.py {'explore' if manifest.explore else 'run'} --resume {directory}"
 
 
 def _warn_and_exit(executor, directory, echo, resume):
@@ -231,27 +223,27 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     directory = Path(directory)
     manifest = store.read_manifest(directory)
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
-    runs, root_seed, chunk_size = manifest["runs"], manifest["root_seed"], manifest["chunk_size"]
+    runs, root_seed, chunk_size = manifest.runs, manifest.root_seed, manifest.chunk_size
     check_chunk_memory(scenarios, runs, chunk_size, workers)
-    expected = {(s.name, start): min(start + chunk_size, runs) for s in scenarios for start in range(0, runs, chunk_size)}
-    done, damaged = store.verify_chunks(directory, expected)
-    for name, start, stop, why in damaged:
-        echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
+    expected = manifest.chunk_identities()
+    done, rejected = store.verify_chunks(directory, expected)
+    for chunk in rejected:
+        echo(f"{'foreign' if chunk.foreign else 'damaged'} chunk: scenario {chunk.scenario}, runs {chunk.start}.."
+             f"{chunk.stop - 1} ({chunk.why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
-    parameter_sets = tuple((manifest.get("parameter_sets") or {}).get("sets", ()))
-    record_steps = manifest.get("record_steps", True)  # False in an explore design: summaries only
+    parameter_sets = tuple(manifest.parameter_sets.sets) if manifest.parameter_sets else ()
     # Workers of a local pool store their chunks themselves; a cluster's send them back to be stored here.
     store_directory = str(directory) if scheduler is None else None
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps, parameter_sets, store_directory)
-             for (name, start), stop in expected.items() if (name, start) not in done]
+    tasks = [ChunkTask(key[0], by_name[key[0]], root_seed, identity.start, identity.stop, manifest.record_steps,
+                       parameter_sets, store_directory, identity)
+             for key, identity in expected.items() if key not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)
     workers = workers or os.cpu_count() or 1
-    manifest.update(status=store.RUNNING, workers=workers, scheduler=scheduler or "process_pool")
+    manifest.status, manifest.workers, manifest.scheduler = store.RUNNING, workers, scheduler or "process_pool"
     try:
         store.write_json_atomic(directory / store.MANIFEST, manifest)
-        order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
-        assembler = store.Assembler(directory, order, done)
+        assembler = store.Assembler(directory, sorted(expected), done)  # final order: scenarios by name, then runs
     except OSError as exc:
         echo(f"cannot write results ({exc}); nothing was run. Free space, then: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped", directory, [])
@@ -312,26 +304,25 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
 
     if not interrupted:
         try:
-            manifest["files"] = assembler.finish()
+            manifest.files = assembler.finish()
         except OSError as exc:
             interrupted, crash = True, f"cannot write results ({exc})"
     if interrupted:
         assembler.abandon()
-        manifest.update(status=store.INTERRUPTED,
-                        interruption=crash or f"stopped by {signal.Signals(signum).name}")
+        manifest.status = store.INTERRUPTED
+        manifest.interruption = crash or f"stopped by {signal.Signals(signum).name}"
         with contextlib.suppress(OSError):  # on a full disk the manifest may stay 'running': resume works the same
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
-    failures = store.failed_runs(directory)
-    manifest["failures"] = failures
-    status = store.COMPLETE_WITH_FAILURES if failures else store.COMPLETE
-    manifest.update(status=status, finished=store.stamp())
+    manifest.failures = store.failed_runs(directory)
+    manifest.status = store.COMPLETE_WITH_FAILURES if manifest.failures else store.COMPLETE
+    manifest.finished = store.stamp()
     try:
         store.write_json_atomic(directory / store.MANIFEST, manifest)
     except OSError as exc:
         echo(f"cannot write {directory / store.MANIFEST} ({exc}); the results are in place but unrecorded: "
              f"{resume_command(manifest, directory)} runs the ensemble again")
         return EnsembleOutcome("stopped", directory, [])
-    return EnsembleOutcome(status, directory, manifest["failures"])
+    return EnsembleOutcome(manifest.status, directory, manifest.failures)
