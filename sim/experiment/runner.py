@@ -19,6 +19,7 @@ from .. import __version__
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
+from .lifeline import watch_driver
 from .manifest import SEEDING, Manifest, ScenarioEntry
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
@@ -53,13 +54,15 @@ class EnsembleOutcome:
     signum: int = 0
 
 
-def _ignore_interrupts():
+def _start_worker(driver_pid):
+    """A pool worker's initializer: ignore Ctrl-C and end with the driver (sim.experiment.lifeline)."""
     # Ctrl-C reaches the whole foreground process group; the driver handles it and stops the
     # workers itself, so a worker must not die of it and look like a crash. SIGTERM keeps its
     # default: when a worker dies, the pool itself ends the others with SIGTERM (CPython's
     # broken-pool path) and waits for them while holding its lock, so a worker that ignored
     # SIGTERM would deadlock the driver.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_driver(driver_pid)
 
 
 def _kill_workers(executor):
@@ -79,7 +82,8 @@ def make_executor(workers, scheduler=None):
         if method == "forkserver":
             context.set_forkserver_preload(["sim.experiment.simulate"])  # workers start with the model imported
         executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_interrupts)
+                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_start_worker,
+                                          initargs=(os.getpid(),))
         try:
             yield executor
         finally:

@@ -335,9 +335,10 @@ def _events_table(name, run_indices, events):
     return pa.table({field: columns[field] for field in EVENTS_SCHEMA.names}, schema=EVENTS_SCHEMA)
 
 
-def write_chunk(directory, result):
+def write_chunk(directory, result, before_rename=None):
     """Store one chunk's tables (`result.tables`) with its identity (`result.identity`) atomically: a temporary
-    directory, then a rename."""
+    directory, then a rename. `before_rename()`, if given, is called just before the rename and may refuse it by
+    raising."""
     if result.identity is None:
         raise ValueError("a chunk is stored with the identity of its ensemble (ChunkTask.identity)")
     final = chunk_dir(directory, result.scenario_name, result.start)
@@ -352,6 +353,8 @@ def write_chunk(directory, result):
         index = ChunkIndex(**result.identity.model_dump(),
                            files={kind: file_digest(chunk_file(tmp, kind)) for kind in OUTPUTS})
         (tmp / CHUNK_INDEX).write_text(json.dumps(index.model_dump(mode="json"), indent=2, sort_keys=True))
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
