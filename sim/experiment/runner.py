@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 # keeping models alive.
 CHUNKS_PER_WORKER = 50
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNAL_POLL_SECONDS = 0.1  # while the pool works, how often the driver looks for a stop signal noted by its handler
 
 
 class EnsembleError(Exception):
@@ -41,6 +43,14 @@ class _Stopped(Exception):
     def worker(cls, exc):
         """The stop caused by a failed worker or cluster."""
         return cls(f"a worker failed ({type(exc).__name__}: {exc})")
+
+
+class _Signalled(Exception):
+    """SIGINT or SIGTERM (`signum`) arrived while the pool worked; raised by the driver between two waits."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -206,6 +216,21 @@ def resume_command(manifest, directory):
     return f"python run.py {'explore' if manifest.explore else 'run'} --resume {directory}"
 
 
+def _note_stop_signals(noted):
+    """Have SIGINT and SIGTERM appended to `noted` instead of handled where they land; return a function that puts the
+    previous handlers back.
+
+    A handler that raises wherever the signal lands can interrupt concurrent.futures while it
+    holds a future's lock, and the pool's shutdown then waits for that lock for ever; the
+    driver instead looks at `noted` between waits. Handlers belong to the main thread: from any
+    other, nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum)) for signum in STOP_SIGNALS}
+    return lambda: [signal.signal(signum, handler) for signum, handler in previous.items()]
+
+
 def _warn_and_exit(executor, directory, echo, resume):
     """Handler for a second SIGINT/SIGTERM while stopping: kill the workers and leave at once."""
 
@@ -255,6 +280,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     show = not quiet and sys.stderr.isatty()
     progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
     interrupted, crash, signum = False, None, 0
+    noted = []  # stop signals received while the pool works
+    restore_handlers = _note_stop_signals(noted)
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
@@ -272,7 +299,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                             raise _Stopped.worker(exc) from exc
                     if not pending:
                         break
-                    completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    if noted:
+                        raise _Signalled(noted[0])
+                    completed, pending = cf.wait(pending, timeout=SIGNAL_POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
                     for future in completed:
                         try:
                             results = future.result()
@@ -291,11 +320,11 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                                 echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
                                      f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
                             progress.update(result.stop - result.start)
-            except (KeyboardInterrupt, _Stopped) as stop:
+            except (KeyboardInterrupt, _Signalled, _Stopped) as stop:
                 interrupted = True
                 crash = str(stop) if isinstance(stop, _Stopped) else None
                 signum = getattr(stop, "signum", signal.SIGINT) if crash is None else 0
-                for sig in STOP_SIGNALS:
+                for sig in STOP_SIGNALS:  # a second signal while stopping: leave at once
                     signal.signal(sig, _warn_and_exit(executor, directory, echo, resume_command(manifest, directory)))
                 for future in pending:
                     future.cancel()
@@ -305,6 +334,10 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         raise
     finally:
         progress.close()
+        if not interrupted:
+            restore_handlers()
+    if noted and not interrupted:  # the signal came as the last chunks were in: stop before the final files
+        interrupted, signum = True, noted[0]
 
     if not interrupted:
         try:
