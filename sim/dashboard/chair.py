@@ -19,6 +19,7 @@ import yaml
 from ..scenario import Problem, ScenarioError, load_scenario
 from ..scenario.schema import Dispute
 from ..world import ADVERSARIES, PARTNERS, THEATRES, Actor
+from .inputs import checked_file_name, new_file
 from .live import PlayModel
 
 REASSURANCE = 0.05       # rise of each other partner's view of the mover's reliability (assumption; fades as views follow deeds)
@@ -186,26 +187,19 @@ class Game:
     def save(self, path):
         """Write the game as a scenario file at `path` and validate it as `run.py validate` would; return the Scenario.
 
-        A file that does not validate (say, `extends` would leave its folder) is removed again, and the
-        ScenarioError, which names file, line and field, is raised.
+        A path that cannot name a portable .yaml file raises InputError (sim.dashboard.inputs). A file
+        that does not validate (say, `extends` would leave its folder) is removed again, with any folder
+        made for it, and the ScenarioError, which names file, line and field, is raised.
         """
-        path = Path(path)
-        if path.suffix not in (".yaml", ".yml"):
-            raise ScenarioError([_problem(path, "a scenario file's name ends in .yaml or .yml")])
+        path = checked_file_name(path, what="the game's file", suffixes=(".yaml", ".yml"))
         if path.exists():
             raise ScenarioError([_problem(path, "a file of that name exists; choose another name")])
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(self.scenario_text(path.parent))
-            temporary.replace(path)
+            with new_file(path):
+                path.write_text(self.scenario_text(path.parent))
+                return load_scenario(path)
         except OSError as exc:
             raise ScenarioError([_problem(path, f"cannot write it ({exc.strerror or exc})")]) from None
-        try:
-            return load_scenario(path)
-        except ScenarioError:
-            path.unlink()
-            raise
 
 
 def _problem(path, message):

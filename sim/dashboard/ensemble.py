@@ -84,7 +84,7 @@ def validate_request(paths, runs, overrides):
     """Load every scenario with the overrides; raise ScenarioError (every problem, located) or ValueError."""
     if not paths:
         raise ValueError("choose at least one scenario")
-    if not 1 <= runs <= MAX_RUNS:
+    if not isinstance(runs, int) or not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"runs per scenario: {runs} is outside 1 to {MAX_RUNS} (larger ensembles: run.py run)")
     problems, names = [], []
     for path in paths:

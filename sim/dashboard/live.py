@@ -2,8 +2,10 @@
 so the report's own functions (run_trajectories, explain_state_changes, causal_order) draw and explain it."""
 
 import math
+import threading
 from dataclasses import dataclass
 
+import mesa
 import pandas as pd
 
 from ..analysis.report import _shown, causal_order, explain_state_changes
@@ -17,10 +19,26 @@ from ..world import PARTNERS, THEATRES, EscalationState, PartnershipState
 LADDER_FLOORS = ("institutionalised", "functioning", "strained", "rupture")
 
 
+class _GuardedCollector(mesa.DataCollector):
+    """Mesa's DataCollector whose table is read under the model's lock, never half-way through a collect (Mesa's plot
+    reads it while the model steps in the controller's thread)."""
+
+    def __init__(self, lock, model_reporters):
+        super().__init__(model_reporters=model_reporters)
+        self.lock = lock
+
+    def get_model_vars_dataframe(self):
+        """The collected table, read whole."""
+        with self.lock:
+            return super().get_model_vars_dataframe()
+
+
 class PlayModel(BatchModel):
     """`sim.BatchModel` (the command line's seeding, a DataCollector of every recorded variable) for the page.
 
-    It is a batch of one run: the page reads lane 0 of every variable.
+    It is a batch of one run: the page reads lane 0 of every variable. Mesa's controller steps it in a
+    thread of its own while the page draws it, so a step holds `lock`, and so does whatever reads
+    the model for the page (a read during a step would find the log or the collector half-updated).
 
     The scenario argument is called `spec`: mesa 3.5's SolaraViz reset fills an argument called
     `scenario` with a Mesa Scenario of its own.
@@ -29,6 +47,14 @@ class PlayModel(BatchModel):
     def __init__(self, spec, root_seed=0, run=0):
         super().__init__(spec, root_seed=root_seed, run=run)
         self.root_seed, self.run_index = root_seed, run
+        self.lock = threading.RLock()
+        self.datacollector = _GuardedCollector(self.lock, self.datacollector.model_reporters)
+        self.datacollector.collect(self)
+
+    def step(self):
+        """One step (and its collect), under the lock."""
+        with self.lock:
+            super().step()
 
 
 class LiveView:
