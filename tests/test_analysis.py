@@ -1,7 +1,5 @@
 """Analysis: statistics against known values, plots by their content, the report end to end."""
 
-import json
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -11,6 +9,7 @@ from sim.analysis import plots
 from sim.analysis.report import describe_difference, paired_differences
 from sim.analysis.results import load
 from sim.analysis.stats import mean_difference, quantiles, survival_curve, wilson
+from sim.experiment import store
 
 from .conftest import SCENARIOS, run_cli
 
@@ -138,9 +137,9 @@ def test_compare_and_show_commands(ensemble, tmp_path):
 
 
 def test_compare_refuses_an_unfinished_ensemble(ensemble, tmp_path):
-    manifest = json.loads((ensemble / "manifest.json").read_text())
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
-    (unfinished / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    interrupted = store.read_manifest(ensemble).model_copy(update={"status": "interrupted"})
+    store.write_json_atomic(unfinished / "manifest.json", interrupted)
     done = run_cli("compare", unfinished)
     assert done.returncode == 2 and "--resume" in done.stderr

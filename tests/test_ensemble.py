@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,7 +13,7 @@ import pytest
 
 from sim.experiment.seeds import run_seed_value
 
-from .conftest import ROOT, SCENARIOS, wait_for_chunks
+from .conftest import ROOT, SCENARIOS, finished, processes, wait_for_chunks
 
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
@@ -186,10 +185,12 @@ def test_killed_ensemble_resumes_to_identical_files(tmp_path):
 
 
 def _start_in_background(out, workers):
-    """Start a 200-run baseline ensemble (one year) in the background and wait until two chunks are stored."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), *ONE_YEAR, "--runs", "200",
-                                "--chunk-size", "4", "--workers", str(workers), "--quiet", "--no-report", "--out", str(out)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """Start a 200-run baseline ensemble (one year) in the background, leading its process group, with faulthandler on
+    (conftest.finished), and wait until two chunks are stored."""
+    process = subprocess.Popen([sys.executable, "-X", "faulthandler", str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"),
+                                *ONE_YEAR, "--runs", "200", "--chunk-size", "4", "--workers", str(workers), "--quiet",
+                                "--no-report", "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     wait_for_chunks(out, 2, process)
     return process
 
@@ -198,7 +199,7 @@ def test_interrupt_keeps_complete_chunks_and_says_how_to_resume(tmp_path):
     out = tmp_path / "int"
     process = _start_in_background(out, workers=1)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = finished(process)
     assert process.returncode == 130
     assert f"--resume {out}" in stderr and "Traceback" not in stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
@@ -237,33 +238,17 @@ def test_existing_results_are_not_overwritten(reference):
     assert done.returncode == 2 and "--resume" in done.stderr
 
 
-def _descendants(pid):
-    """(process, parent) pairs of every descendant of `pid`, from /proc."""
-    parents = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        parents[int(status.parent.name)] = int(fields["PPid"].strip())
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, p in parents.items() if p == parent]
-        found += [(child, parent) for child in children]
-        frontier += children
-    return found
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to find worker processes")
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to find worker processes")
 def test_a_dead_worker_stops_the_ensemble_cleanly_and_it_can_be_resumed(tmp_path):
     out = tmp_path / "crash"
     process = _start_in_background(out, workers=2)
-    # pool workers are forked by the forkserver, so they are the driver's grandchildren
-    workers = [child for child, parent in _descendants(process.pid) if parent != process.pid]
+    # pool workers are forked by the fork server, so they are the driver's grandchildren
+    group = [p for p in processes() if p.group == process.pid]
+    forkserver = {p.pid for p in group if p.ppid == process.pid}
+    workers = [p.pid for p in group if p.ppid in forkserver]
     assert workers
     os.kill(workers[-1], signal.SIGKILL)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = finished(process)
     assert process.returncode == 1, stderr
     assert "a worker failed" in stderr and f"--resume {out}" in stderr and "Traceback" not in stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
