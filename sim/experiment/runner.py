@@ -20,7 +20,7 @@ from .. import __version__
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
-from .lifeline import watch_driver
+from .lifeline import end_with
 from .manifest import SEEDING, Manifest, ScenarioEntry
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
@@ -72,7 +72,7 @@ def _start_worker(driver_pid):
     # broken-pool path) and waits for them while holding its lock, so a worker that ignored
     # SIGTERM would deadlock the driver.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch_driver(driver_pid)
+    end_with(driver_pid)
 
 
 def _kill_workers(executor):

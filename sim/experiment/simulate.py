@@ -12,7 +12,7 @@ from ..model import WargameModel
 from ..model.events import LogColumns, concatenate_logs
 from ..model.record import RECORDED_VARIABLES
 from ..model.trace import TRACE_VARIABLES
-from .lifeline import end_if_driver_gone
+from .lifeline import end_if_orphaned
 from .manifest import ChunkIdentity
 from .parameter_sets import scenario_with, set_for_run
 from .store import chunk_tables, write_chunk
@@ -249,7 +249,7 @@ def _simulate_chunks(tasks, raise_errors):
         result.tables = chunk_tables(result, values, trace, events, task.root_seed, task.scenario.start, task.scenario.step_days)
         if task.store_directory is not None:
             try:
-                write_chunk(task.store_directory, result, before_rename=end_if_driver_gone)  # never after the driver
+                write_chunk(task.store_directory, result, before_rename=end_if_orphaned)  # never after the driver has died
                 result.stored, result.tables = True, None
             except OSError as exc:
                 result.store_error = str(exc)
