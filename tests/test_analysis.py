@@ -59,6 +59,7 @@ def ensemble(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_writes_the_report_with_all_plots(ensemble):
     report = ensemble / "report"
     for stem in ("fan_charts", "cohesion_distributions", "outcome_probabilities", "survival", "event_timing"):
@@ -74,6 +75,7 @@ def test_run_writes_the_report_with_all_plots(ensemble):
     assert list(summary["scenario"]) == ["baseline", "us_retrenchment"]
 
 
+@pytest.mark.slow
 def test_paired_differences_match_the_stored_runs(ensemble):
     base, change = load([ensemble])
     table = paired_differences(base, change).set_index("metric")
@@ -87,6 +89,7 @@ def test_paired_differences_match_the_stored_runs(ensemble):
     assert words.startswith("Probability that the partnership is suspended or ruptured rises from") and "%" in words
 
 
+@pytest.mark.slow
 def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     results = load([ensemble])
     colours = plots.scenario_colours([r.name for r in results])
@@ -104,6 +107,7 @@ def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     matplotlib.pyplot.close(figure)
 
 
+@pytest.mark.slow
 def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     from sim.analysis.report import outcome_probabilities
 
@@ -120,6 +124,7 @@ def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     matplotlib.pyplot.close("all")
 
 
+@pytest.mark.slow
 def test_compare_and_show_commands(ensemble, tmp_path):
     done = run_cli("compare", ensemble, "--out", tmp_path / "cmp", "--baseline", "us_retrenchment")
     assert done.returncode == 0, done.stderr
@@ -136,6 +141,7 @@ def test_compare_and_show_commands(ensemble, tmp_path):
     assert missing.returncode == 2 and "not stored" in missing.stderr
 
 
+@pytest.mark.slow
 def test_compare_refuses_an_unfinished_ensemble(ensemble, tmp_path):
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()

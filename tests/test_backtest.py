@@ -26,6 +26,7 @@ def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS):
     return scorecard
 
 
+@pytest.mark.slow
 def test_the_shipped_model_reproduces_every_pattern_of_2017_2025(tmp_path):
     scorecard = scorecard_for(tmp_path)
     assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
@@ -38,6 +39,7 @@ def test_the_shipped_model_reproduces_every_pattern_of_2017_2025(tmp_path):
     # a rupture floor above the accepted range (0.27-0.38): the 2019 trough becomes a rupture
     ("parameters.partnership_rupture_cohesion=0.40", "P1"),
 ])
+@pytest.mark.slow
 def test_a_model_that_breaks_history_fails_the_pattern_it_breaks(tmp_path, override, broken):
     scorecard = scorecard_for(tmp_path, [override], runs=20)
     assert [r.pattern.id for r in scorecard.failed] == [broken]
@@ -126,6 +128,7 @@ IMPOSSIBLE = """  - id: Z
 """
 
 
+@pytest.mark.slow
 def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_expected_to_fail(tmp_path):
     failed = run_backtest(tmp_path, IMPOSSIBLE)
     assert failed.returncode == 5, failed.stderr
@@ -146,6 +149,7 @@ RANGES = ("  - {parameter: partnership_rupture_cohesion, low: 0.3, high: 0.42, s
           "  - {parameter: partnership_downgrade_weeks, low: 6, high: 26, source: test}\n")
 
 
+@pytest.mark.slow
 def test_calibration_is_seeded_resumable_and_keeps_only_sets_that_pass(tmp_path):
     from sim.calibrate import CalibrationError, calibrate, design, load_ranges
 

@@ -10,6 +10,8 @@ from sim.analysis.results import load
 
 from .conftest import SCENARIOS, run_cli
 
+pytestmark = pytest.mark.slow  # end to end: the comparisons read ensembles run by the command line
+
 
 @pytest.fixture(scope="module")
 def directories(tmp_path_factory):

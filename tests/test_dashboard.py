@@ -256,6 +256,7 @@ def test_ensemble_requests_are_checked_before_anything_runs(scenario_folder):
     assert all(r.low <= r.default <= r.high and r.low < r.high for r in ranges)
 
 
+@pytest.mark.slow
 def test_a_background_ensemble_completes_and_can_be_cancelled(scenario_folder):
     job = EnsembleJob([scenario_folder / "baseline.yaml"], 4, seed=0)
     try:
@@ -274,6 +275,7 @@ def test_a_background_ensemble_completes_and_can_be_cancelled(scenario_folder):
         long.discard()
 
 
+@pytest.mark.slow
 def test_only_the_page_and_the_server_import_solara():
     code = ("import sys, sim, sim.cli, sim.dashboard.live, sim.dashboard.chair, sim.dashboard.ensemble, "
             "sim.dashboard.figures, sim.dashboard.server; print(sorted(m for m in sys.modules if m.startswith('solara')))")
@@ -382,6 +384,7 @@ def _type(page, label, text):
     field.press("Enter")
 
 
+@pytest.mark.slow
 def test_browser_views(page, tmp_path, scenario_folder):
     """Step a run, make moves as the US and save the game, run and cancel ensembles; bad input shown in place."""
     expect = pytest.importorskip("playwright.sync_api").expect

@@ -26,6 +26,8 @@ from sim.experiment.seeds import run_seed_value
 
 from .conftest import ROOT, SCENARIOS, finished, run_cli, survivors, wait_for_chunks
 
+pytestmark = pytest.mark.slow  # end to end: stores and runs made and broken through the command line
+
 BASELINE = SCENARIOS / "baseline.yaml"
 SHORT_OVERRIDES = ["end=2027-01-04", "elections=[]"]  # one year: 52 steps (the elections fall later)
 SHORT = [arg for override in SHORT_OVERRIDES for arg in ("--set", override)]

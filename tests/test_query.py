@@ -11,6 +11,8 @@ from sim.analysis.results import ReportError
 
 from .conftest import SCENARIOS, run_cli
 
+pytestmark = pytest.mark.slow  # end to end: every test reads an ensemble run by the command line
+
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
