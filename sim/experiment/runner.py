@@ -352,6 +352,7 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: {resume_command(manifest, directory)}")
+        restore_handlers()  # the stop is over: a caller from Python gets its own handlers back
         return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
     manifest.failures = store.failed_runs(directory)
     manifest.status = store.COMPLETE_WITH_FAILURES if manifest.failures else store.COMPLETE

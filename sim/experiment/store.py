@@ -337,8 +337,8 @@ def _events_table(name, run_indices, events):
 
 def write_chunk(directory, result, before_rename=None):
     """Store one chunk's tables (`result.tables`) with its identity (`result.identity`) atomically: a temporary
-    directory, then a rename. `before_rename()`, if given, is called just before the rename and may refuse it by
-    raising."""
+    directory, then a rename. `before_rename()`, if given, is called just before the rename (a worker ends there if
+    its driver has ended: lifeline.end_if_orphaned)."""
     if result.identity is None:
         raise ValueError("a chunk is stored with the identity of its ensemble (ChunkTask.identity)")
     final = chunk_dir(directory, result.scenario_name, result.start)
