@@ -44,11 +44,17 @@ class ScenarioEntry(_Record):
 
     name: StrictStr
     hash: StrictStr
-    resolved: dict  # the resolved scenario as JSON (Scenario.model_dump(mode="json"))
+    resolved: dict = Field(exclude=True)  # the resolved scenario as JSON (Scenario.model_dump(mode="json"))
     file: str  # where it was read from ("<python>" for a Scenario given through the API)
     n_steps: StrictInt
     start: StrictStr  # ISO date
     step_days: StrictInt
+
+    @model_serializer(mode="wrap")
+    def _with_resolved(self, handler):
+        # `resolved` is already JSON: put back as it is, where pydantic would inspect each of its values (seconds for
+        # an exploration's thousands of scenarios)
+        return {**handler(self), "resolved": self.resolved}
 
 
 class ParameterSets(_Record):
