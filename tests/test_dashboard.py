@@ -211,8 +211,8 @@ def test_the_page_shows_a_bad_game_file_name_as_a_message_and_saves_nothing(scen
 
 
 def test_the_page_reads_a_model_stepped_in_another_thread_whole():
-    """Mesa's controller steps the model in a thread while the page draws it: every read the page makes, under the
-    model's lock, sees a whole step (a read half-way through one found log columns or collector rows of two lengths)."""
+    """Mesa's controller steps the model in a thread while the page draws it: every read the page makes sees a whole
+    step (a read half-way through one found log columns or collector rows of two lengths)."""
     model = PlayModel(load_scenario(ROOT / "scenarios" / "simultaneous_contingency.yaml"), root_seed=0, run=1)
     stepper = threading.Thread(target=lambda: [model.step() for _ in range(60)])
     previous = sys.getswitchinterval()
@@ -221,10 +221,12 @@ def test_the_page_reads_a_model_stepped_in_another_thread_whole():
         stepper.start()
         reads = 0
         while stepper.is_alive() or not reads:
-            model.datacollector.get_model_vars_dataframe()  # as Mesa's plot reads it, outside the page's lock
-            with model.lock:  # as the page's panels read it
-                assert len(model.datacollector.get_model_vars_dataframe()) == model.step_index + 1
-                assert len(event_log(LiveView(model))) == min(len(model.log.rows[0]), 200)
+            forces = model.datacollector.get_model_vars_dataframe()  # as Mesa's plot reads it
+            assert not forces.isna().any().any()  # whole rows only
+            view = LiveView(model)  # as the page's panels read it: one step, copied
+            series, events = view.timeseries(["cohesion"]), view.events()
+            assert events.empty or events["step"].max() < len(series)
+            assert len(event_log(view)) == min(len(events), 200) and why_states_changed(view)
             reads += 1
     finally:
         sys.setswitchinterval(previous)
@@ -310,7 +312,7 @@ def server(scenario_folder, tmp_path):
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "dashboard", *map(str, files), "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while True:
         try:
             urllib.request.urlopen(url, timeout=2).close()
@@ -323,7 +325,7 @@ def server(scenario_folder, tmp_path):
     yield url
     alive = process.poll() is None
     process.terminate()
-    process.wait(20)
+    process.wait(60)
     log.close()
     assert alive, f"the server died: {(tmp_path / 'server.log').read_text()[-2000:]}"
 
@@ -343,9 +345,10 @@ def page(chromium, server):
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])  # root needs no sandbox
         page = browser.new_page(viewport={"width": 1400, "height": 2200})
-        page.set_default_timeout(30_000)
-        # Assertions (expect) wait 5 s by default, separately from actions: a loaded CI machine can take longer to redraw.
-        playwright_api.expect.set_options(timeout=30_000)
+        # Actions and assertions (expect, 5 s by default) wait up to 120 s for the page's state: on a loaded 2-core
+        # machine (the suite, other work and two CPU hogs) one redraw of the run's panels took over 10 s.
+        page.set_default_timeout(120_000)
+        playwright_api.expect.set_options(timeout=120_000)
         page.goto(server)
         yield page
         browser.close()
@@ -357,25 +360,25 @@ def _choose(page, label, option):
     for _ in range(5):
         page.get_by_role("button", name=label).filter(visible=True).first.click()
         try:
-            choice.click(timeout=3_000)
+            choice.click(timeout=10_000)
             return
         except Exception:  # playwright's TimeoutError: the menu did not open
             page.keyboard.press("Escape")
     pytest.fail(f"could not choose {option!r} in {label!r}")
 
 
-def _settled_step(page, quiet_seconds=1.5, timeout=60):
-    """The step the page shows once it has stayed the same for `quiet_seconds`; the test fails, saying so, if it keeps
-    changing for `timeout` seconds."""
+def _settled_step(page, above=-1, quiet_seconds=3, timeout=180):
+    """The step the page shows once it is past `above` and has stayed the same for `quiet_seconds`; the test fails,
+    saying so, if that takes more than `timeout` seconds."""
     shown, since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = int(page.get_by_text(" of 209").inner_text().split("step ")[1].split(" of")[0])
         if now != shown:
             shown, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_seconds:
+        elif shown > above and time.monotonic() - since >= quiet_seconds:
             return shown
         time.sleep(0.1)
-    pytest.fail(f"the step shown was still changing after {timeout} s (last: step {shown}): the run went on after pause")
+    pytest.fail(f"the step shown did not settle past step {above} in {timeout} s (last: step {shown})")
 
 
 def _type(page, label, text):
@@ -401,13 +404,16 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
     page.screenshot(path=shots / "1_play.png")
     page.get_by_role("button", name="▶").click()
-    expect(page.get_by_text("step 6 of 209")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("step 6 of 209")).to_be_visible()
     page.get_by_role("button", name="❚❚").click()
     expect(step).to_be_enabled()
-    paused = _settled_step(page)  # a step under way when pause was pressed (Mesa steps in a thread) is still drawn
+    # A step under way when pause was pressed (Mesa steps in a thread) may still be drawn, once; after that each
+    # click of Step is one step and nothing else moves.
+    paused = _settled_step(page)
     step.click()
-    expect(page.get_by_text(f"step {paused + 1} of 209")).to_be_visible()
-    assert _settled_step(page) == paused + 1, "the run went on after pause"
+    stepped = _settled_step(page, above=paused)
+    step.click()
+    assert _settled_step(page, above=stepped) == stepped + 1, "the run went on after pause"
     page.get_by_role("button", name="Reset").click()
     expect(page.get_by_text("step 0 of 209")).to_be_visible()
     _type(page, "Root seed", "-1")

@@ -96,8 +96,7 @@ def _ink(colour):
 def Status(model):
     """Date, step, the partnership's state (in the report's colour) and cohesion with its three Cs."""
     update_counter.get()  # redrawn at every step: the model changes in place
-    with model.lock:  # read between steps (PlayModel)
-        now, changes = headline(model), len(model.log.rows[0])
+    now, changes = headline(model), len(LiveView(model).events())
     state = now["partnership"]
     colour = plots.PARTNERSHIP_COLOURS[state]
     with solara.Card("Now"):
@@ -116,10 +115,8 @@ def Status(model):
 def Actors(model):
     """Every actor of the model with its government, opinion and (partners) commitment."""
     update_counter.get()
-    with model.lock:
-        actors = actors_now(model)
     with solara.Card("Actors"):
-        Table(actors.fillna(""))
+        Table(actors_now(model).fillna(""))
 
 
 def _forces_post_process(ax):
@@ -150,10 +147,8 @@ def _run_images(model):
 def RunPanels(model):
     """The map of theatres, the US force allocation, the report's run view, the event log and why states changed."""
     counter = update_counter.get()
-    with model.lock:  # the figures, explanations and log of one step
-        images = solara.use_memo(lambda: _run_images(model), dependencies=[id(model), counter, model.step_index])
-        view = LiveView(model)
-        lines, log = why_states_changed(view), event_log(view)
+    images = solara.use_memo(lambda: _run_images(model), dependencies=[id(model), counter, model.step_index])
+    view = LiveView(model)
     with solara.Columns([1, 1]):
         solara.Image(images["map"], width="100%")
         with solara.Column():
@@ -161,11 +156,12 @@ def RunPanels(model):
             FORCES_PLOT(model)
     solara.Image(images["trajectories"], width="100%")
     with solara.Card("Why the states changed (the report's explanation)"):
+        lines = why_states_changed(view)
         shown = lines[1:] or [lines[0].removeprefix("why the states changed: ")]
         items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in shown)
         solara.HTML(tag="ul", unsafe_innerHTML=items, classes=["wargame-why"])
     with solara.Card("Event log, newest first (within a step: cause before effect)"):
-        Table(log, scroll=True)
+        Table(event_log(view), scroll=True)
 
 
 @solara.component
