@@ -149,15 +149,15 @@ class Results:
     def __repr__(self):
         manifest = self.manifest
         names = ", ".join(s.label for s in self.scenarios)
-        return (f"<Results {str(self.directory)!r}: {len(self.scenarios)} scenarios ({names}), {manifest['runs']} runs each, "
-                f"root seed {manifest['root_seed']}, {manifest['status']}>")
+        return (f"<Results {str(self.directory)!r}: {len(self.scenarios)} scenarios ({names}), {manifest.runs} runs each, "
+                f"root seed {manifest.root_seed}, {manifest.status}>")
 
     def _repr_html_(self):
         head = "".join(f"<th>{name}</th>" for name in ("scenario", "question", "runs ok", "failed", "dates"))
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row) + "</tr>" for row in self._rows())
         manifest = self.manifest
-        return (f"<p><b>Results</b> {html.escape(str(self.directory))}: root seed {manifest['root_seed']}, "
-                f"{manifest['status']}; tables <code>runs</code>, <code>timeseries</code>, <code>trace</code>, "
+        return (f"<p><b>Results</b> {html.escape(str(self.directory))}: root seed {manifest.root_seed}, "
+                f"{manifest.status}; tables <code>runs</code>, <code>timeseries</code>, <code>trace</code>, "
                 f"<code>events</code></p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 

@@ -444,9 +444,12 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
                     _remove_new(directory, created)
                     _error(f"cannot write {directory / store.MANIFEST} ({exc.strerror}); nothing was run")
                     return EXIT_STOPPED if store.is_disk_full(exc) else EXIT_USAGE
-            elif store.read_manifest(directory)["status"] in store.FINISHED:
-                print(f"{directory} is already complete; nothing to resume")
-                return EXIT_OK
+            else:
+                stored = store.read_manifest(directory)
+                if stored.status in store.FINISHED:
+                    store.verify_outputs(directory, stored)
+                    print(f"{directory} is already complete; nothing to resume")
+                    return EXIT_OK
             outcome = runner.run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
                                           echo=lambda m: print(m, file=sys.stderr))
     except store.DirectoryBusy as exc:
@@ -708,16 +711,16 @@ def cmd_backtest(args):
             manifest = store.read_manifest(directory)
         except store.StoreError as exc:
             return _error(str(exc))
-        stored = [entry["hash"] for entry in manifest["scenarios"]]
+        stored = [entry.hash for entry in manifest.scenarios]
         if stored != [scenario_hash(backtest.scenario)]:
             return _error(f"{directory} holds another ensemble than {backtest.scenario_path}; use another --out")
-        if manifest["status"] not in store.FINISHED:
+        if manifest.status not in store.FINISHED:
             code = cmd_run(argparse.Namespace(resume=directory, scenarios=[], parameter_sets=None, workers=args.workers, scheduler=None,
                                               quiet=args.quiet, no_report=True, baseline=None))
             if code != EXIT_OK:
                 return code
         else:
-            print(f"{directory} already holds the backtest's {manifest['runs']} runs; checking them again")
+            print(f"{directory} already holds the backtest's {manifest.runs} runs; checking them again")
     else:
         code = cmd_run(argparse.Namespace(
             resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,

@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to bundled scenarios, a helper that writes scenario files, the command line in-process."""
+"""Shared fixtures: paths to bundled scenarios, a helper that writes scenario files, the command line in-process, and
+the processes a test started (listed from /proc; bounded waits that say what is still running)."""
 
 import contextlib
 import io
@@ -8,6 +9,7 @@ import subprocess
 import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 import pytest
@@ -150,3 +152,58 @@ def run_cli(*args, cwd=ROOT):
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
     return subprocess.CompletedProcess(["run.py", *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
+class Process(NamedTuple):
+    """A running process as /proc shows it."""
+
+    pid: int
+    ppid: int
+    group: int  # process group id
+    state: str  # R running, S sleeping, Z zombie, ...
+    command: str
+
+
+def processes():
+    """Every process on the machine (Linux: read from /proc; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # it ended while being read
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (name) ": state, ppid, pgrp, ...
+        found.append(Process(int(stat.parent.name), int(fields[1]), int(fields[2]), fields[0], command))
+    return found
+
+
+def survivors(group, timeout):
+    """The processes of process group `group` still running (zombies, which have ended, aside) after waiting up to
+    `timeout` seconds for them to end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [p for p in processes() if p.group == group and p.state != "Z"]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
+
+
+def finished(process, timeout=120):
+    """(stdout, stderr) of `process` once it has ended. It must lead its own process group (start_new_session) and run
+    Python with `-X faulthandler`: if it is still running after `timeout` seconds, the test fails with a diagnosis (its
+    threads' stacks, from faulthandler on SIGABRT, what it printed and the processes of its group), and the group is
+    killed."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        group = "\n".join(f"  {p}" for p in processes() if p.group == process.pid)
+        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack on its way out
+        try:
+            out, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", "(no answer to SIGABRT)"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"{process.args} still running after {timeout} s; its process group was:\n{group}\n"
+                    f"stdout:\n{(out or '')[-3000:]}\nstderr (with the stack of every thread):\n{(err or '')[-6000:]}")

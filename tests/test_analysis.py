@@ -1,7 +1,5 @@
 """Analysis: statistics against known values, plots by their content, the report end to end."""
 
-import json
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -11,6 +9,7 @@ from sim.analysis import plots
 from sim.analysis.report import describe_difference, paired_differences
 from sim.analysis.results import load
 from sim.analysis.stats import mean_difference, quantiles, survival_curve, wilson
+from sim.experiment import store
 
 from .conftest import SCENARIOS, run_cli
 
@@ -60,6 +59,7 @@ def ensemble(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_writes_the_report_with_all_plots(ensemble):
     report = ensemble / "report"
     for stem in ("fan_charts", "cohesion_distributions", "outcome_probabilities", "survival", "event_timing"):
@@ -75,6 +75,7 @@ def test_run_writes_the_report_with_all_plots(ensemble):
     assert list(summary["scenario"]) == ["baseline", "us_retrenchment"]
 
 
+@pytest.mark.slow
 def test_paired_differences_match_the_stored_runs(ensemble):
     base, change = load([ensemble])
     table = paired_differences(base, change).set_index("metric")
@@ -88,6 +89,7 @@ def test_paired_differences_match_the_stored_runs(ensemble):
     assert words.startswith("P(partnership suspended or ruptured) rises from") and "%" in words
 
 
+@pytest.mark.slow
 def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     results = load([ensemble])
     colours = plots.scenario_colours(results)
@@ -103,6 +105,7 @@ def test_fan_chart_has_a_band_and_median_per_scenario(ensemble):
     matplotlib.pyplot.close(figure)
 
 
+@pytest.mark.slow
 def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     results = load([ensemble])
     colours = plots.scenario_colours(results)
@@ -117,6 +120,7 @@ def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     matplotlib.pyplot.close("all")
 
 
+@pytest.mark.slow
 def test_compare_and_show_commands(ensemble, tmp_path):
     done = run_cli("compare", ensemble, "--out", tmp_path / "cmp", "--baseline", "us_retrenchment")
     assert done.returncode == 0, done.stderr
@@ -133,10 +137,11 @@ def test_compare_and_show_commands(ensemble, tmp_path):
     assert missing.returncode == 2 and "not stored" in missing.stderr
 
 
+@pytest.mark.slow
 def test_compare_refuses_an_unfinished_ensemble(ensemble, tmp_path):
-    manifest = json.loads((ensemble / "manifest.json").read_text())
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
-    (unfinished / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    interrupted = store.read_manifest(ensemble).model_copy(update={"status": "interrupted"})
+    store.write_json_atomic(unfinished / "manifest.json", interrupted)
     done = run_cli("compare", unfinished)
     assert done.returncode == 2 and "--resume" in done.stderr

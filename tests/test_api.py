@@ -59,6 +59,7 @@ def test_docs_list_every_state_code_and_every_smallest_difference():
         assert row.split("|")[-2].strip().split(" ")[0] == f"{outcome.smallest_difference:g}", outcome.column
 
 
+@pytest.mark.slow
 def test_run_one_equals_the_stored_run_bit_for_bit(stored):
     one = sim.run_one(sim.load_scenario(CHANGE), seed=7, run=2)
     results = sim.load_results(stored)
@@ -76,6 +77,7 @@ def test_a_bare_integer_rng_is_not_the_command_line_run():
     assert bare["min_cohesion"] != sim.run_one(scenario, seed=0, run=1).summary["min_cohesion"]
 
 
+@pytest.mark.slow
 def test_run_ensemble_stores_the_same_files_as_the_command_line(stored, tmp_path):
     results = sim.run_ensemble([SCENARIOS / "baseline.yaml", sim.load_scenario(CHANGE)], tmp_path / "api", runs=3, seed=7,
                                workers=1)
@@ -116,6 +118,7 @@ def test_revise_scenario_validates_what_model_copy_would_not():
     assert revised.actors.rok.exposure.korea == scenario.actors.rok.exposure.korea  # merged, not reset
 
 
+@pytest.mark.slow
 def test_importing_the_analysis_leaves_the_matplotlib_backend_alone():
     code = ("import matplotlib; matplotlib.use('svg'); import sim.analysis.plots, sim.analysis.report, sim.api; "
             "print(matplotlib.get_backend())")
@@ -124,6 +127,7 @@ def test_importing_the_analysis_leaves_the_matplotlib_backend_alone():
     assert done.stdout.strip() == "svg"
 
 
+@pytest.mark.slow
 def test_the_api_tour_runs(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "api_tour.py"), str(tmp_path)], capture_output=True,
                           text=True, cwd=tmp_path)

@@ -11,6 +11,8 @@ from sim.analysis.stats import verdict
 
 from .conftest import SCENARIOS, run_cli
 
+pytestmark = pytest.mark.slow  # end to end: the comparisons read ensembles run by the command line
+
 
 @pytest.fixture(scope="module")
 def directories(tmp_path_factory):

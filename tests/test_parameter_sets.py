@@ -28,6 +28,7 @@ def calm_and_hot(tmp_path_factory):
     return sim.run_ensemble([KOREA, renamed], root / "out", runs=40, seed=3, workers=1, chunk_size=15, parameter_sets=sets)
 
 
+@pytest.mark.slow
 def test_run_i_uses_set_i_mod_k_in_every_scenario(calm_and_hot):
     runs = calm_and_hot.runs
     assert (runs["parameter_set"] == runs["run"] % 2).all()
@@ -37,6 +38,7 @@ def test_run_i_uses_set_i_mod_k_in_every_scenario(calm_and_hot):
     assert stored["final_cohesion"] == alone["final_cohesion"] and stored["korea_first_crisis_step"] == alone["korea_first_crisis_step"]
 
 
+@pytest.mark.slow
 def test_the_report_separates_parameter_spread_from_noise(calm_and_hot):
     results = load([calm_and_hot.directory])
     rows = parameter_uncertainty(results, outcome_values).set_index(["scenario", "outcome"])
@@ -48,6 +50,7 @@ def test_the_report_separates_parameter_spread_from_noise(calm_and_hot):
     assert "Parameter uncertainty and Monte Carlo noise" in report
 
 
+@pytest.mark.slow
 def test_identical_sets_show_no_parameter_spread(tmp_path):
     sets = table(tmp_path / "same.csv", ["a,1.7,0.068", "b,1.7,0.068", "c,1.7,0.068", "d,1.7,0.068"])
     stored = sim.run_ensemble([KOREA], tmp_path / "out", runs=40, seed=1, workers=1, parameter_sets=sets)

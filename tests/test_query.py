@@ -14,6 +14,8 @@ from sim.model.record import SUMMARY
 
 from .conftest import SCENARIOS, run_cli
 
+pytestmark = pytest.mark.slow  # end to end: every test reads an ensemble run by the command line
+
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):

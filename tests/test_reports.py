@@ -14,6 +14,8 @@ from sim.analysis.results import load
 
 from .conftest import SCENARIOS, run_cli
 
+pytestmark = pytest.mark.slow  # end to end: the reports are written from ensembles run by the command line
+
 matplotlib.use("Agg")
 
 

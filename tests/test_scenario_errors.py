@@ -154,6 +154,7 @@ def test_command_line_override_is_validated():
     assert problem.file == "<command line>" and problem.field == "parameters.tie_rate"
 
 
+@pytest.mark.slow
 def test_cli_reports_without_traceback_and_writes_nothing(extending, tmp_path):
     path = extending("""
         parameters:

@@ -400,10 +400,10 @@ def survival_plot(results, colours=None, *, window=None):
     figure, ax = plt.subplots(figsize=(9, 4.2))
     curves = {}
     for result in results:
-        horizon = result.entry["n_steps"]
+        horizon = result.entry.n_steps
         steps, surviving = survival_curve(_first_suspension(result.ok_runs(), horizon), horizon)
-        start = dt.date.fromisoformat(result.entry["start"])
-        dates = [start + dt.timedelta(days=int(s) * result.entry["step_days"]) for s in steps]
+        start = dt.date.fromisoformat(result.entry.start)
+        dates = [start + dt.timedelta(days=int(s) * result.entry.step_days) for s in steps]
         curves[result.label] = (dates, surviving * 100)
     _step_curves(ax, curves, colours, lw=1.8)
     marks = scheduled_marks(results, window)

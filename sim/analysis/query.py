@@ -20,7 +20,7 @@ def runs_table(directory):
     frames = []
     for result in load([directory]):
         runs = result.runs.copy()
-        start, step_days = pd.Timestamp(result.entry["start"]), result.entry["step_days"]
+        start, step_days = pd.Timestamp(result.entry.start), result.entry.step_days
         for column in _STEP_FIELDS:
             days = runs[column].to_numpy(dtype=float, na_value=np.nan) * step_days
             runs[f"{column.removesuffix('_step')}_date"] = start + pd.to_timedelta(days, unit="D")

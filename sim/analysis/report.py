@@ -380,14 +380,14 @@ def _what_was_run(results):
     lines = []
     for directory in dict.fromkeys(r.directory for r in results):
         manifest = next(r.manifest for r in results if r.directory == directory)
-        versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
-        lines.append(f"{directory}: {', '.join(e['name'] for e in manifest['scenarios'])}; {manifest['runs']} runs each; "
-                     f"root seed {manifest['root_seed']}; {versions}; git {manifest.get('git_commit') or 'n/a'}")
+        versions = ", ".join(f"{k} {v}" for k, v in manifest.versions.items())
+        lines.append(f"{directory}: {', '.join(e.name for e in manifest.scenarios)}; {manifest.runs} runs each; "
+                     f"root seed {manifest.root_seed}; {versions}; git {manifest.git_commit or 'n/a'}")
     for result in results:
         branch = f"; the {len(result.ok_runs())} runs with {result.split[0]} = {result.split[1]}" if result.split else ""
         copies = f"; the same runs are also stored in {', '.join(map(str, result.also_in))} (shown once)" if result.also_in else ""
-        lines.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
-                     f"{result.entry['step_days']} days from {result.entry['start']}{branch}{copies}")
+        lines.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry.n_steps} steps of "
+                     f"{result.entry.step_days} days from {result.entry.start}{branch}{copies}")
     return lines
 
 

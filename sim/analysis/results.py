@@ -8,7 +8,6 @@ these conventions are read the same way (see docs/api.md, "Stores written by ear
 import dataclasses
 import datetime as dt
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..experiment import store
+from ..experiment.manifest import Manifest, ScenarioEntry
 from ..experiment.runner import scenarios_from_manifest
 from ..model.record import SUMMARY, named_codes, value_names
 from ..world import ACTORS, Actor
@@ -76,8 +76,8 @@ class ScenarioResults:
 
     name: str
     directory: Path
-    manifest: dict
-    entry: dict  # the manifest's entry for this scenario (resolved scenario, hash, ...)
+    manifest: Manifest
+    entry: ScenarioEntry  # the manifest's entry for this scenario (resolved scenario, hash, ...)
     runs: pd.DataFrame
     label: str = ""
     split: Optional[tuple] = None  # (column, value) when these are the runs of one branch of the scenario
@@ -92,28 +92,28 @@ class ScenarioResults:
     @property
     def hash(self):
         """SHA-256 of the resolved scenario."""
-        return self.entry["hash"]
+        return self.entry.hash
 
     @property
     def horizon(self):
         """(start, end, step_days) of the scenario: runs are paired only between equal horizons."""
-        resolved = self.entry["resolved"]
+        resolved = self.entry.resolved
         return resolved["start"], resolved["end"], resolved["step_days"]
 
     @property
     def root_seed(self):
         """The ensemble's root seed."""
-        return self.manifest["root_seed"]
+        return self.manifest.root_seed
 
     @property
     def colour(self):
         """The colour the scenario file declares, or None (then it is derived from the label)."""
-        return None if self.split else self.entry["resolved"].get("colour")
+        return None if self.split else self.entry.resolved.get("colour")
 
     @property
     def question(self):
         """The question the scenario asks: its `question`, else the first sentence of its description."""
-        resolved = self.entry["resolved"]
+        resolved = self.entry.resolved
         return resolved.get("question") or first_sentence(resolved.get("description", ""))
 
     def ok_runs(self):
@@ -150,11 +150,11 @@ class ScenarioResults:
 
     def routine_events(self):
         """Ids of the scenario's routine events: random ones that repeat (exercises, summits)."""
-        return {e["id"] for e in self.entry["resolved"]["events"] if e.get("probability_per_step") and e.get("repeat")}
+        return {e["id"] for e in self.entry.resolved["events"] if e.get("probability_per_step") and e.get("repeat")}
 
     def scheduled_dates(self):
         """(date, label) of scheduled events and elections, for vertical markers on plots."""
-        resolved = self.entry["resolved"]
+        resolved = self.entry.resolved
         marks = [(dt.date.fromisoformat(e["at"]), e["id"]) for e in resolved["events"] if e.get("at")]
         marks += [(dt.date.fromisoformat(e["date"]), f"{ACTORS[Actor(e['actor'])].label} election") for e in resolved["elections"]]
         return sorted(marks)
@@ -183,7 +183,7 @@ def _variant_labels(group, shown=2):
     The same scenario stored with another root seed or other parameter sets is labelled by those, or else by
     its directory's name.
     """
-    leaves = [_leaves(r.entry["resolved"]) for r in group]
+    leaves = [_leaves(r.entry.resolved) for r in group]
     paths = sorted(set().union(*leaves), key=lambda p: (p.count("."), p))  # top-level values (end, start) first
     differing = [p for p in paths if len({repr(flat.get(p)) for flat in leaves}) > 1 and p not in _PRESENTATION]
     labels = []
@@ -213,8 +213,7 @@ def _checked_runs(directory, manifest):
         raise ReportError(str(exc)) from None
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"{directory / 'runs.parquet'} cannot be read ({exc})") from None
-    expected = [(entry["name"], run) for entry in sorted(manifest["scenarios"], key=lambda e: e["name"])
-                for run in range(manifest["runs"])]
+    expected = [(entry.name, run) for entry in sorted(manifest.scenarios, key=lambda e: e.name) for run in range(manifest.runs)]
     if list(zip(runs["scenario"], runs["run"])) != expected:
         raise ReportError(f"{directory / 'runs.parquet'} does not hold each run of each scenario exactly once")
     return runs
@@ -222,7 +221,7 @@ def _checked_runs(directory, manifest):
 
 def _same_runs_key(result):
     """Scenarios with this key hold the same runs: the same content, root seed and parameter sets."""
-    return result.hash, result.root_seed, json.dumps(result.manifest.get("parameter_sets"), sort_keys=True)
+    return result.hash, result.root_seed, result.manifest.parameter_sets.sha256 if result.manifest.parameter_sets else None
 
 
 def load(directories):
@@ -239,12 +238,12 @@ def load(directories):
             manifest = store.read_manifest(directory)
         except store.StoreError as exc:
             raise ReportError(str(exc)) from None
-        if manifest["status"] not in store.FINISHED:
-            raise ReportError(f"{directory}: ensemble is {manifest['status']}; finish it with run.py run --resume {directory}")
+        if manifest.status not in store.FINISHED:
+            raise ReportError(f"{directory}: ensemble is {manifest.status}; finish it with run.py run --resume {directory}")
         runs = _checked_runs(directory, manifest)
-        for entry in manifest["scenarios"]:
-            found.append(ScenarioResults(entry["name"], directory, manifest, entry,
-                                         runs[runs["scenario"] == entry["name"]].reset_index(drop=True)))
+        for entry in manifest.scenarios:
+            found.append(ScenarioResults(entry.name, directory, manifest, entry,
+                                         runs[runs["scenario"] == entry.name].reset_index(drop=True)))
     if not found:
         raise ReportError("no scenarios found")
     kept = {}
