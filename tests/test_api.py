@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.model import RECORDED_VARIABLES, WargameModel
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, load_standalone
 
 CHANGE = SCENARIOS / "us_administration_change.yaml"
 
@@ -72,7 +72,7 @@ def test_run_one_equals_the_stored_run_bit_for_bit(stored):
 
 
 def test_a_bare_integer_rng_is_not_the_command_line_run():
-    scenario = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
+    scenario = sim.revise_scenario(load_standalone(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
     [bare] = WargameModel(scenario, rng=1).run()
     assert bare["min_cohesion"] != sim.run_one(scenario, seed=0, run=1).summary["min_cohesion"]
 

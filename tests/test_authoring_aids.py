@@ -51,7 +51,7 @@ def test_a_bad_colour_is_a_located_problem(write, colour, message):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     (problem,) = caught.value.problems
-    assert problem.field == "colour" and problem.line == 7 and message in problem.message
+    assert problem.field == "colour" and problem.line == 17 and message in problem.message
 
 
 def _stored(label, colour=None):

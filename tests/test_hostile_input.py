@@ -36,8 +36,8 @@ def located(path, overrides=(), allow_outside=False):
 
 @pytest.fixture
 def child(write, tmp_path):
-    """Write `body` as child.yaml extending a copy of the baseline in the same folder (body from line 3)."""
-    write("base.yaml", (SCENARIOS / "baseline.yaml").read_text())
+    """Write `body` as child.yaml extending a standalone copy of the baseline in the same folder (body from line 3)."""
+    write("base.yaml", standalone_baseline_text())
 
     def _child(body, name="child.yaml"):
         path = tmp_path / name

@@ -82,13 +82,14 @@ class Diplomacy:
 
 
 def declare(spec, *, start, step_weeks, draws_for, lanes):
-    """The scenario's bodies as a Diplomacy record; each body draws from its own stream (keyed by its name).
+    """The scenario's bodies as a Diplomacy record, in the order of their names; each body draws from its own stream
+    (keyed by its name).
 
     A body's last meeting is its `last_met` date; an operating body that meets and gives none is taken
     to have met half a cycle before the start.
     """
     bodies = []
-    for name, body in spec.items():
+    for name, body in sorted(spec.items()):  # by name: a stored scenario's JSON sorts its keys, and the log must not change
         status = np.full(lanes, int(INSTITUTION_STATUS_BY_LABEL[body.status]), dtype=np.int64)
         if body.last_met is not None:
             last = -(start - body.last_met).days / 7.0 / step_weeks

@@ -748,9 +748,10 @@ class Scenario(Strict):
             spec = getattr(self.actors, actor.value)
             problems += [(("actors", actor.value, field), why) for field in ("government", "opinion", "capability", "reliability")
                          if getattr(spec, field) is not None]
-        for theatre in THEATRES:
-            stated = getattr(self.theatres, theatre.value).model_fields_set
-            problems += [(("theatres", theatre.value, field), why) for field in ("tension", "state", "pressure") if field in stated]
+        for theatre in THEATRES:  # a dumped and reloaded scenario states the defaults: only a value that differs counts
+            spec = getattr(self.theatres, theatre.value)
+            problems += [(("theatres", theatre.value, field), why) for field in ("tension", "state", "pressure")
+                         if getattr(spec, field) != type(spec).model_fields[field].default]
         return problems
 
     def semantic_problems(self):
