@@ -158,8 +158,8 @@ def runner_time(scenario, runs, workers, record_steps):
     directory = Path(tempfile.mkdtemp(prefix="bench-runner-"))
     chunk_size = min(runs, batch_limit(record_steps))  # a chunk is one model's batch: 1,000 runs, or 5,000 summaries
     try:
-        manifest = new_manifest([(FLAGSHIP, scenario)], runs=runs, root_seed=1, chunk_size=chunk_size, overrides=[])
-        manifest["record_steps"] = record_steps
+        manifest = new_manifest([(FLAGSHIP, scenario)], runs=runs, root_seed=1, chunk_size=chunk_size, overrides=[],
+                                record_steps=record_steps)
         store.write_json_atomic(directory / "manifest.json", manifest)
         with PeakTreeRSS() as memory:
             began = time.perf_counter()

@@ -2,12 +2,13 @@
 
 The Python API, documented in docs/api.md, is importable from here (loaded on first use, so the
 command line starts fast): `load_scenario`, `revise_scenario`, `run_one`, `run_ensemble`,
-`load_results`, `compare`, `query_runs`, `BatchModel` (for `mesa.batch_run`), `Scenario` and `ScenarioError`.
+`load_results`, `compare`, `query_runs`, `BatchModel` (for `mesa.batch_run`), `Scenario`, `ScenarioError`,
+`ReportError`, and the state codes of the stored series, `PartnershipState` and `TheatreState`.
 """
 
 __version__ = "0.1.0"
-_API = ("BatchModel", "Report", "Results", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
-        "load_scenario", "query_runs", "revise_scenario", "run_ensemble", "run_one")
+_API = ("BatchModel", "PartnershipState", "Report", "ReportError", "Results", "RunResult", "Scenario", "ScenarioError",
+        "TheatreState", "compare", "load_results", "load_scenario", "query_runs", "revise_scenario", "run_ensemble", "run_one")
 __all__ = ["__version__", *_API]
 
 

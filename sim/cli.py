@@ -1,6 +1,7 @@
 """Command line: run ensembles, validate scenarios, export the schema, compare and show results."""
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -72,6 +73,8 @@ def _parser():
     run.add_argument("--resume", type=_directory, metavar="DIR", help="finish an interrupted ensemble in DIR")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="do not write the comparison report")
+    run.add_argument("--baseline", metavar="NAME", help="the scenario the report compares the others with "
+                                                        "(default: 'baseline' if present, else the first file)")
     run.add_argument("--allow-outside-extends", action="store_true",
                      help="let `extends` name files outside the scenario's folder tree")
 
@@ -84,6 +87,8 @@ def _parser():
     resolve.add_argument("scenario", metavar="SCENARIO")
     resolve.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     resolve.add_argument("--allow-outside-extends", action="store_true", help=OUTSIDE_HELP)
+    resolve.add_argument("--full", action="store_true",
+                         help="print every field, defaults and empty ones too (default: only what differs from the defaults)")
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema (or its Markdown reference)")
     schema.add_argument("--markdown", action="store_true", help="print docs/scenario-format.md instead")
@@ -102,6 +107,11 @@ def _parser():
     compare.add_argument("directories", nargs="+", type=Path, metavar="DIR")
     compare.add_argument("--baseline", help="scenario to compare against (default: 'baseline' if present, else the first)")
     compare.add_argument("--out", type=Path, help="report directory (default DIR/report; required with several DIRs)")
+    compare.add_argument("--by", metavar="OUTCOME",
+                         help="split each scenario's runs by a run outcome and compare the branches, e.g. election_japan_winner")
+    compare.add_argument("--min-difference", dest="min_difference", action="append", default=[], metavar="[OUTCOME=]VALUE",
+                         help="the smallest difference worth reporting: a number for every outcome (0.05: 5 points on a "
+                              "probability, 0.05 on an index) or OUTCOME=VALUE for one; repeatable")
 
     runs = commands.add_parser("runs", help="list the stored runs whose outcomes meet a condition")
     runs.add_argument("directory", type=Path, metavar="DIR")
@@ -193,7 +203,7 @@ def _warn(warnings):
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _write_report(directories, out, baseline=None, quiet=False):
+def _write_report(directories, out, baseline=None, quiet=False, by=None, min_difference=None):
     """Write the comparison report with a progress bar of its steps (on a terminal, unless `quiet`)."""
     from tqdm import tqdm
 
@@ -205,7 +215,7 @@ def _write_report(directories, out, baseline=None, quiet=False):
             bar.total, bar.n = total, done
             bar.set_description_str(f"report: {step}")  # redraws the bar
 
-        report = write_report(directories, out=out, baseline=baseline, progress=progress)
+        report = write_report(directories, out=out, baseline=baseline, progress=progress, by=by, min_difference=min_difference)
         bar.n = bar.total
         bar.set_description_str("report: done")
     return report
@@ -252,8 +262,10 @@ def cmd_resolve(args):
     if problems:
         return _report_problems(problems)
     ((_, scenario),) = loaded
-    print(f"# {args.scenario} resolved (extends and --set applied); hash {scenario_hash(scenario)}")
-    print(yaml.safe_dump(scenario.model_dump(), sort_keys=False, allow_unicode=True, width=110), end="")
+    shown = "every field" if args.full else "values equal to their defaults left out; --full shows every field"
+    print(f"# {args.scenario} resolved (extends and --set applied; {shown}); hash {scenario_hash(scenario)}")
+    values = scenario.model_dump() if args.full else scenario.model_dump(exclude_defaults=True)
+    print(yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=110), end="")
     return EXIT_OK
 
 
@@ -348,6 +360,8 @@ def _new_ensemble(args, store, runner):
     names = [s.name for _, s in loaded]
     if len(set(names)) != len(names):
         return _error(f"two scenario files share a name: {names}")
+    if args.baseline is not None and args.baseline not in names:
+        return _error(f"--baseline {args.baseline} is not among the scenarios: {', '.join(names)}")
     directory = args.out or Path("results") / "+".join(names)
     parameter_sets = None
     if args.parameter_sets is not None:
@@ -391,16 +405,17 @@ def cmd_run(args):
         if isinstance(fresh, int):
             return fresh
         directory, created, manifest = fresh
-    return _execute(directory, created, manifest, args, report=None if args.no_report else _comparison_report)
+    report = None if args.no_report else functools.partial(_comparison_report, baseline=args.baseline)
+    return _execute(directory, created, manifest, args, report=report)
 
 
-def _comparison_report(directory, quiet):
+def _comparison_report(directory, quiet, baseline=None):
     """Write the comparison report of a finished ensemble into DIR/report (problems are printed, not raised)."""
     from .analysis.report import ReportError
     from .scenario.errors import printable
 
     try:
-        report = _write_report([directory], directory / "report", quiet=quiet)
+        report = _write_report([directory], directory / "report", baseline=baseline, quiet=quiet)
         _warn(report.warnings)
         print(f"report: {report.path}")
     except ReportError as exc:
@@ -430,9 +445,12 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
                     _remove_new(directory, created)
                     _error(f"cannot write {directory / store.MANIFEST} ({exc.strerror}); nothing was run")
                     return EXIT_STOPPED if store.is_disk_full(exc) else EXIT_USAGE
-            elif store.read_manifest(directory)["status"] in store.FINISHED:
-                print(f"{directory} is already complete; nothing to resume")
-                return EXIT_OK
+            else:
+                stored = store.read_manifest(directory)
+                if stored.status in store.FINISHED:
+                    store.verify_outputs(directory, stored)
+                    print(f"{directory} is already complete; nothing to resume")
+                    return EXIT_OK
             outcome = runner.run_ensemble(directory, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet,
                                           echo=lambda m: print(m, file=sys.stderr))
     except store.DirectoryBusy as exc:
@@ -602,7 +620,11 @@ def cmd_compare(args):
 
             print(f"report: {write_explore_report(explorations[0], args.out).path}")
             return EXIT_OK
-        report = _write_report(args.directories, args.out or args.directories[0] / "report", baseline=args.baseline)
+        smallest = _min_difference(args.min_difference)
+        if isinstance(smallest, int):
+            return smallest
+        report = _write_report(args.directories, args.out or args.directories[0] / "report", baseline=args.baseline,
+                               by=args.by, min_difference=smallest)
     except ReportError as exc:
         return _error(str(exc))
     except OSError as exc:
@@ -610,6 +632,27 @@ def cmd_compare(args):
     _warn(report.warnings)
     print(f"report: {report.path}")
     return EXIT_OK
+
+
+def _min_difference(texts):
+    """`--min-difference` values as a number (for every outcome) or {outcome: number}, None if none was given;
+    an exit code (the message printed) if one cannot be read."""
+    every, named = None, {}
+    for text in texts:
+        name, _, value = text.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            return _error(f"--min-difference {text}: expected a number, or OUTCOME=NUMBER")
+        if not 0 <= number < float("inf"):
+            return _error(f"--min-difference {text}: expected a number of 0 or more")
+        if name:
+            named[name] = number
+        else:
+            every = number
+    if every is not None and named:
+        return _error("give --min-difference either as one number or as OUTCOME=NUMBER values, not both")
+    return named or every
 
 
 def cmd_runs(args):
@@ -669,21 +712,21 @@ def cmd_backtest(args):
             manifest = store.read_manifest(directory)
         except store.StoreError as exc:
             return _error(str(exc))
-        stored = [entry["hash"] for entry in manifest["scenarios"]]
+        stored = [entry.hash for entry in manifest.scenarios]
         if stored != [scenario_hash(backtest.scenario)]:
             return _error(f"{directory} holds another ensemble than {backtest.scenario_path}; use another --out")
-        if manifest["status"] not in store.FINISHED:
+        if manifest.status not in store.FINISHED:
             code = cmd_run(argparse.Namespace(resume=directory, scenarios=[], parameter_sets=None, workers=args.workers, scheduler=None,
-                                              quiet=args.quiet, no_report=True))
+                                              quiet=args.quiet, no_report=True, baseline=None))
             if code != EXIT_OK:
                 return code
         else:
-            print(f"{directory} already holds the backtest's {manifest['runs']} runs; checking them again")
+            print(f"{directory} already holds the backtest's {manifest.runs} runs; checking them again")
     else:
         code = cmd_run(argparse.Namespace(
             resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
             seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=None, quiet=args.quiet,
-            no_report=True, parameter_sets=None))
+            no_report=True, parameter_sets=None, baseline=None))
         if code != EXIT_OK:
             return code
     try:

@@ -28,7 +28,7 @@ def choose(page, label, option):
     for _ in range(5):
         page.get_by_role("button", name=label).filter(visible=True).first.click()
         try:
-            choice.click(timeout=3_000)
+            choice.click(timeout=10_000)
             return
         except Exception:  # playwright's TimeoutError: the menu did not open
             page.keyboard.press("Escape")

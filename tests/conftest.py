@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to bundled scenarios, a helper that writes scenario files, the command line in-process."""
+"""Shared fixtures: paths to bundled scenarios, a helper that writes scenario files, the command line in-process, and
+the processes a test started (listed from /proc; bounded waits that say what is still running)."""
 
 import contextlib
 import io
@@ -8,6 +9,7 @@ import subprocess
 import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 import pytest
@@ -28,12 +30,14 @@ def copy_shared_history(directory):
 
 
 def standalone_baseline_text():
-    """The bundled baseline as one self-contained YAML file (what it extends resolved in; no `extends`)."""
+    """The bundled baseline as one self-contained YAML file (what it extends resolved in; no `extends`), started from
+    the hand-set world of tests/worlds/world_2026.yaml in place of the nowcast (see `standalone`)."""
     import yaml
 
     from sim.scenario import load_scenario
 
-    return yaml.safe_dump(load_scenario(SCENARIOS / "baseline.yaml").model_dump(mode="json", exclude_none=True), sort_keys=False)
+    scenario = standalone(load_scenario(SCENARIOS / "baseline.yaml"))
+    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
 
 
 @pytest.fixture
@@ -57,10 +61,11 @@ def write(tmp_path):
 
 @pytest.fixture
 def extending(write):
-    """Write a scenario that extends a copy of the bundled baseline beside it, with `body` appended (line 3 onwards)."""
+    """Write a scenario that extends a standalone copy of the bundled baseline beside it (standalone_baseline_text), with
+    `body` appended (line 3 onwards)."""
 
     def _extending(body, name="broken.yaml"):
-        write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
+        write("parent_baseline.yaml", standalone_baseline_text())
         header = "extends: parent_baseline.yaml\nname: broken\n"
         return write(name, header + textwrap.dedent(body).lstrip("\n"))
 
@@ -69,10 +74,44 @@ def extending(write):
 
 @pytest.fixture(scope="session")
 def baseline():
-    """The bundled baseline scenario, validated."""
+    """The bundled baseline scenario, validated, with the hand-set start of tests/worlds/world_2026.yaml (standalone)."""
     from sim.scenario import load_scenario
 
-    return load_scenario(SCENARIOS / "baseline.yaml")
+    return standalone(load_scenario(SCENARIOS / "baseline.yaml"))
+
+
+WORLD_2026 = Path(__file__).resolve().parent / "worlds" / "world_2026.yaml"
+_CARRIED_ACTOR_FIELDS = ("government", "opinion", "capability", "reliability")
+
+
+def standalone(scenario):
+    """`scenario` started from the hand-set world of tests/worlds/world_2026.yaml in place of its state file.
+
+    Mechanism tests build models of bundled scenarios this way, so that what they check does not move whenever the
+    calibration, and so the nowcast, is run again; a scenario that names no state file is returned as it is.
+    """
+    from sim.scenario import load_scenario
+
+    if scenario.initial_state is None:
+        return scenario
+    world = load_scenario(WORLD_2026, allow_outside_extends=True)
+    actors = scenario.actors.model_copy(update={
+        name: getattr(scenario.actors, name).model_copy(update={f: getattr(getattr(world.actors, name), f) for f in _CARRIED_ACTOR_FIELDS})
+        for name in type(scenario.actors).model_fields})
+    theatres = scenario.theatres.model_copy(update={
+        name: getattr(scenario.theatres, name).model_copy(update={"tension": getattr(world.theatres, name).tension,
+                                                                  "state": getattr(world.theatres, name).state})
+        for name in type(scenario.theatres).model_fields})
+    return scenario.model_copy(update={"initial_state": None, "actors": actors, "theatres": theatres,
+                                       "relations": world.relations, "institutions": world.institutions,
+                                       "domains": world.domains, "bodies": {**scenario.bodies, **world.bodies}})
+
+
+def load_standalone(path, *overrides, **options):
+    """load_scenario(path, ...) made standalone (see `standalone`)."""
+    from sim.scenario import load_scenario
+
+    return standalone(load_scenario(path, *overrides, **options))
 
 
 def wait_for_chunks(directory, count, process, timeout=120):
@@ -113,3 +152,58 @@ def run_cli(*args, cwd=ROOT):
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
     return subprocess.CompletedProcess(["run.py", *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
+class Process(NamedTuple):
+    """A running process as /proc shows it."""
+
+    pid: int
+    ppid: int
+    group: int  # process group id
+    state: str  # R running, S sleeping, Z zombie, ...
+    command: str
+
+
+def processes():
+    """Every process on the machine (Linux: read from /proc; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # it ended while being read
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (name) ": state, ppid, pgrp, ...
+        found.append(Process(int(stat.parent.name), int(fields[1]), int(fields[2]), fields[0], command))
+    return found
+
+
+def survivors(group, timeout):
+    """The processes of process group `group` still running (zombies, which have ended, aside) after waiting up to
+    `timeout` seconds for them to end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [p for p in processes() if p.group == group and p.state != "Z"]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
+
+
+def finished(process, timeout=120):
+    """(stdout, stderr) of `process` once it has ended. It must lead its own process group (start_new_session) and run
+    Python with `-X faulthandler`: if it is still running after `timeout` seconds, the test fails with a diagnosis (its
+    threads' stacks, from faulthandler on SIGABRT, what it printed and the processes of its group), and the group is
+    killed."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        group = "\n".join(f"  {p}" for p in processes() if p.group == process.pid)
+        process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack on its way out
+        try:
+            out, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", "(no answer to SIGABRT)"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"{process.args} still running after {timeout} s; its process group was:\n{group}\n"
+                    f"stdout:\n{(out or '')[-3000:]}\nstderr (with the stack of every thread):\n{(err or '')[-6000:]}")

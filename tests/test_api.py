@@ -1,6 +1,7 @@
 """The Python API: the command line's runs bit for bit, mesa.batch_run, validation after changes, no global state."""
 
 import hashlib
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import pytest
 import sim
 from sim.model import RECORDED_VARIABLES, WargameModel
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, load_standalone
 
 CHANGE = SCENARIOS / "us_administration_change.yaml"
 
@@ -33,8 +34,32 @@ def test_import_sim_exports_the_documented_api():
                  "BatchModel"):
         assert callable(getattr(sim, name)) and getattr(sim, name).__doc__
     assert (ROOT / "docs" / "api.md").read_text().count("sim.") > 10
+    assert sim.TheatreState(3).label == "crisis" and sim.PartnershipState.SUSPENDED == 1
+    assert issubclass(sim.ReportError, ValueError)
 
 
+def _documented(column):
+    """How docs/api.md writes an outcome's column: `<theatre>_crisis`, `final_tie_<pair>`."""
+    from sim.world import THEATRES, TIE_NAMES
+
+    for theatre in THEATRES:
+        column = column.replace(f"{theatre.value}_", "<theatre>_", 1) if column.startswith(f"{theatre.value}_") else column
+    return next((column.replace(pair, "<pair>") for pair in TIE_NAMES if column.endswith(pair)), column)
+
+
+def test_docs_list_every_state_code_and_every_smallest_difference():
+    from sim.analysis.outcomes import compared_outcomes
+
+    docs = (ROOT / "docs" / "api.md").read_text()
+    for states in (sim.PartnershipState, sim.TheatreState):
+        assert ", ".join(f"{int(s)} {s.label}" for s in states) in docs
+    table = docs.split("## What the report compares")[1].split("| outcome |")[1].split("\n\n")[0].splitlines()
+    for outcome in compared_outcomes():
+        (row,) = [line for line in table if f"`{_documented(outcome.column)}`" in line]
+        assert row.split("|")[-2].strip().split(" ")[0] == f"{outcome.smallest_difference:g}", outcome.column
+
+
+@pytest.mark.slow
 def test_run_one_equals_the_stored_run_bit_for_bit(stored):
     one = sim.run_one(sim.load_scenario(CHANGE), seed=7, run=2)
     results = sim.load_results(stored)
@@ -47,11 +72,12 @@ def test_run_one_equals_the_stored_run_bit_for_bit(stored):
 
 
 def test_a_bare_integer_rng_is_not_the_command_line_run():
-    scenario = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
+    scenario = sim.revise_scenario(load_standalone(SCENARIOS / "baseline.yaml"), {"end": "2027-01-04", "elections": []})
     [bare] = WargameModel(scenario, rng=1).run()
     assert bare["min_cohesion"] != sim.run_one(scenario, seed=0, run=1).summary["min_cohesion"]
 
 
+@pytest.mark.slow
 def test_run_ensemble_stores_the_same_files_as_the_command_line(stored, tmp_path):
     results = sim.run_ensemble([SCENARIOS / "baseline.yaml", sim.load_scenario(CHANGE)], tmp_path / "api", runs=3, seed=7,
                                workers=1)
@@ -92,6 +118,7 @@ def test_revise_scenario_validates_what_model_copy_would_not():
     assert revised.actors.rok.exposure.korea == scenario.actors.rok.exposure.korea  # merged, not reset
 
 
+@pytest.mark.slow
 def test_importing_the_analysis_leaves_the_matplotlib_backend_alone():
     code = ("import matplotlib; matplotlib.use('svg'); import sim.analysis.plots, sim.analysis.report, sim.api; "
             "print(matplotlib.get_backend())")
@@ -100,8 +127,57 @@ def test_importing_the_analysis_leaves_the_matplotlib_backend_alone():
     assert done.stdout.strip() == "svg"
 
 
+@pytest.mark.slow
 def test_the_api_tour_runs(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "api_tour.py"), str(tmp_path)], capture_output=True,
                           text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "ensemble" / "report" / "report.md").exists() and "runs have a minimum cohesion" in done.stdout
+
+
+def test_results_read_like_a_notebook_expects(stored):
+    results = sim.load_results(stored)
+    assert len(repr(results)) < 300 and "2 scenarios (baseline, us_administration_change)" in repr(results)
+    page = results._repr_html_()
+    assert page.count("<tr>") == 3 and "us_administration_change" in page and "resolved" not in page
+    series = results.timeseries
+    assert pd.api.types.is_datetime64_any_dtype(series["date"]) and pd.api.types.is_datetime64_any_dtype(results.events["date"])
+    late = series[series.date > "2028-01-01"]
+    assert len(late) and late["date"].min() > pd.Timestamp("2028-01-01")
+    quarterly = late.set_index("date").groupby(["scenario", "run"])["cohesion"].resample("QE").mean()
+    assert quarterly.notna().all() and len(quarterly) > 0
+    assert str(results.runs["first_ruptured_step"].dtype) == "Int64"
+
+
+def test_run_ensemble_replaces_a_stored_ensemble_only_when_told(tmp_path):
+    short = sim.revise_scenario(sim.load_scenario(SCENARIOS / "baseline.yaml"), {"end": "2026-03-02", "elections": []})
+    first = sim.run_ensemble([short], tmp_path / "cell", runs=2, seed=1, workers=1).runs
+    (tmp_path / "cell" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="overwrite=True"):
+        sim.run_ensemble([short], tmp_path / "cell", runs=3, seed=1, workers=1)
+    again = sim.run_ensemble([short], tmp_path / "cell", runs=3, seed=1, workers=1, overwrite=True)
+    assert len(first) == 2 and len(again.runs) == 3 and (tmp_path / "cell" / "notes.txt").read_text() == "mine"
+    pd.testing.assert_frame_equal(again.runs.iloc[:2], first)  # run i is the same run however many are asked for
+
+
+def test_api_errors_are_worded_for_python(stored, tmp_path):
+    with pytest.raises(sim.ReportError) as caught:
+        sim.compare([stored], tmp_path / "cmp", baseline="basline")
+    assert "the baseline 'basline' is not among" in str(caught.value) and "--" not in str(caught.value)
+    with pytest.raises(sim.ReportError) as caught:
+        sim.compare([stored], tmp_path / "cmp", min_difference={"final_cohesin": 0.1})
+    assert "did you mean 'final_cohesion'" in str(caught.value)
+    with pytest.raises(sim.ReportError) as caught:
+        sim.query_runs(stored, "min_cohesion <")
+    assert "--" not in str(caught.value)
+
+
+def test_the_plots_section_of_the_docs_runs_as_written(stored, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    docs = (ROOT / "docs" / "api.md").read_text().split("## Plots")[1].split("## ")[0]
+    (code,) = re.findall(r"```python\n(.*?)```", docs, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    exec(code.replace("results/demo", str(stored)), {"sim": sim})
+    assert (tmp_path / "figures" / "fan_charts.png").stat().st_size > 10_000

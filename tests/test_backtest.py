@@ -29,6 +29,7 @@ def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS, parameter_sets=None):
     return scorecard
 
 
+@pytest.mark.slow
 def test_the_shipped_model_reproduces_every_pattern_and_the_measured_history(tmp_path):
     scorecard = scorecard_for(tmp_path, runs=100, parameter_sets=POSTERIOR)
     assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
@@ -61,6 +62,7 @@ def test_implausible_histories_fail_the_scorecard():
     # trilateral ministers would need more willingness than the partnership had in 2019: it is suspended
     ("parameters.meeting_threshold_step=0", "P1"),
 ])
+@pytest.mark.slow
 def test_a_model_that_breaks_history_fails_the_pattern_it_breaks(tmp_path, override, broken):
     scorecard = scorecard_for(tmp_path, [override], runs=20)
     assert broken in [r.pattern.id for r in scorecard.results if r.counts_as_failure]
@@ -149,6 +151,7 @@ IMPOSSIBLE = """  - id: Z
 """
 
 
+@pytest.mark.slow
 def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_expected_to_fail(tmp_path):
     failed = run_backtest(tmp_path, IMPOSSIBLE)
     assert failed.returncode == 5, failed.stderr

@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.scenario import load_scenario
 from sim.experiment.seeds import run_seed_sequence
 from sim.model.branch import branch
 from sim.model.model import WargameModel
 from sim.scenario.schema import Parameters
+
+from .conftest import load_standalone
 
 SCENARIOS = "scenarios"
 
@@ -32,7 +33,7 @@ def _log_after(model, lane, step):
 @pytest.mark.parametrize("name, step", [("us_retrenchment", 30), ("simultaneous_contingency", 25),
                                         ("korea_contingency", 40), ("baseline", 120)])
 def test_a_branch_keeping_its_lanes_seed_continues_bit_for_bit(name, step):
-    scenario = load_scenario(f"{SCENARIOS}/{name}.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/{name}.yaml")
     seeds = _seeds(0, 1, 2)
     source = WargameModel(scenario, seeds=seeds, raise_on_failure=False)
     for _ in range(step):
@@ -49,7 +50,7 @@ def test_a_branch_keeping_its_lanes_seed_continues_bit_for_bit(name, step):
 
 
 def test_a_branch_at_step_zero_equals_a_fresh_model_with_its_seeds():
-    scenario = load_scenario(f"{SCENARIOS}/simultaneous_contingency.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/simultaneous_contingency.yaml")
     source = WargameModel(scenario, seeds=_seeds(99), raise_on_failure=False)
     new = _seeds(3, 4, 5, 6)
     branched = branch(source, seeds=new)
@@ -64,7 +65,7 @@ def test_a_branch_at_step_zero_equals_a_fresh_model_with_its_seeds():
 
 
 def test_a_branch_with_parameter_sets_at_step_zero_equals_a_fresh_model_with_them():
-    scenario = load_scenario(f"{SCENARIOS}/baseline.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/baseline.yaml")
     sets = [Parameters.model_validate({**scenario.parameters.model_dump(), "tension_rate": rate, "conflict_hazard": hazard})
             for rate, hazard in ((0.05, 0.01), (0.2, 0.04))]
     new = _seeds(10, 11)
@@ -75,7 +76,7 @@ def test_a_branch_with_parameter_sets_at_step_zero_equals_a_fresh_model_with_the
 
 def test_state_the_model_gains_is_carried_without_being_named():
     """A state variable added to the model (or to an actor, or created during a run) reaches the branch."""
-    scenario = load_scenario(f"{SCENARIOS}/baseline.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/baseline.yaml")
     source = WargameModel(scenario, seeds=_seeds(0, 1), raise_on_failure=False)
     for _ in range(5):
         source.step()
@@ -90,7 +91,7 @@ def test_state_the_model_gains_is_carried_without_being_named():
 
 
 def test_a_lane_outside_the_model_is_refused():
-    source = WargameModel(load_scenario(f"{SCENARIOS}/baseline.yaml"), seeds=_seeds(0))
+    source = WargameModel(load_standalone(f"{SCENARIOS}/baseline.yaml"), seeds=_seeds(0))
     with pytest.raises(ValueError, match="lane 1 is outside"):
         branch(source, seeds=_seeds(1), lane=1)
 
@@ -98,14 +99,14 @@ def test_a_lane_outside_the_model_is_refused():
 def test_a_branch_into_a_scenario_with_later_events_continues_as_a_run_of_that_scenario(tmp_path):
     """The game's case: moves made at step t are events dated after t; branching into the extended scenario equals
     running the extended scenario from the start."""
-    scenario = load_scenario(f"{SCENARIOS}/baseline.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/baseline.yaml")
     source = WargameModel(scenario, seeds=_seeds(4))
     for _ in range(20):
         source.step()
     game = tmp_path / "game.yaml"
     game.write_text(f"extends: {Path(SCENARIOS).resolve() / 'baseline.yaml'}\nname: moved\nevents:\n"
                     f"  - id: move_1\n    at: {source.dates[21]}\n    effects: [{{add: ties.japan_rok, value: -0.2}}]\n")
-    extended = load_scenario(game, allow_outside_extends=True)
+    extended = load_standalone(game, allow_outside_extends=True)
     branched = branch(source, seeds=_seeds(4), scenario=extended)
     replayed = WargameModel(extended, seeds=_seeds(4))
     assert _finish(branched)[0] == _finish(replayed)[0]
@@ -114,16 +115,16 @@ def test_a_branch_into_a_scenario_with_later_events_continues_as_a_run_of_that_s
 
 
 def test_a_scenario_that_drops_an_event_of_the_source_is_refused(tmp_path):
-    scenario = load_scenario(f"{SCENARIOS}/korea_contingency.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/korea_contingency.yaml")
     fewer = tmp_path / "fewer.yaml"
     fewer.write_text(f"extends: {Path(SCENARIOS).resolve() / 'korea_contingency.yaml'}\nname: fewer\n"
                      f"remove_events: [{scenario.events[-1].id}]\n")
     with pytest.raises(ValueError, match="keeps the source's events"):
-        branch(WargameModel(scenario, seeds=_seeds(0)), seeds=_seeds(1), scenario=load_scenario(fewer, allow_outside_extends=True))
+        branch(WargameModel(scenario, seeds=_seeds(0)), seeds=_seeds(1), scenario=load_standalone(fewer, allow_outside_extends=True))
 
 
 def test_a_branch_that_keeps_no_series_still_continues_the_run():
-    scenario = load_scenario(f"{SCENARIOS}/simultaneous_contingency.yaml")
+    scenario = load_standalone(f"{SCENARIOS}/simultaneous_contingency.yaml")
     source = WargameModel(scenario, seeds=_seeds(0, 1), raise_on_failure=False)
     for _ in range(30):
         source.step()

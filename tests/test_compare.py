@@ -7,8 +7,11 @@ import pytest
 
 from sim.analysis.report import describe_difference, pairing
 from sim.analysis.results import load
+from sim.analysis.stats import verdict
 
 from .conftest import SCENARIOS, run_cli
+
+pytestmark = pytest.mark.slow  # end to end: the comparisons read ensembles run by the command line
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +23,7 @@ def directories(tmp_path_factory):
         "long": ("run", SCENARIOS / "baseline.yaml", SCENARIOS / "us_administration_change.yaml", "--set", "end=2031-01-06",
                  "--runs", 12, "--seed", 4),
         "change": ("run", SCENARIOS / "us_administration_change.yaml", "--runs", 12, "--seed", 4),
+        "reseeded": ("run", SCENARIOS / "baseline.yaml", "--runs", 12, "--seed", 9),
     }
     for name, args in made.items():
         done = run_cli(*args, "--out", root / name, "--quiet", "--no-report")
@@ -79,26 +83,42 @@ def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories
     assert done.stderr.count("warning:") == 2
 
 
-def _row(difference, low, high, binary=False):
-    return pd.Series({"label": "mean minimum cohesion", "baseline": "a", "scenario": "b", "binary": binary, "paired": True,
-                      "baseline_mean": 0.7, "scenario_mean": 0.7 + difference, "difference": difference, "low": low,
-                      "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8})
+def _row(difference, low, high, binary=False, smallest=0.02, base=0.7):
+    judged = verdict(difference, low, high, smallest, never_seen=binary and base == 0 and difference == 0)
+    return pd.Series({"label": "minimum cohesion", "baseline": "a", "scenario": "b", "binary": binary, "paired": True,
+                      "baseline_mean": base, "scenario_mean": base + difference, "difference": difference, "low": low,
+                      "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8,
+                      "smallest_difference": smallest, "verdict": judged, "baseline_runs": 200, "scenario_runs": 200})
 
 
-def test_direction_words_only_when_the_interval_excludes_zero():
-    unclear = describe_difference(_row(-0.0004, -0.001, 0.0002))
+def test_direction_words_only_for_a_material_difference_whose_interval_excludes_zero():
+    unclear = describe_difference(_row(-0.05, -0.1, 0.002))
     assert "no clear difference" in unclear and "falls" not in unclear and "rises" not in unclear
     assert "falls from 0.700" in describe_difference(_row(-0.05, -0.07, -0.03))
     assert "rises from 70.0%" in describe_difference(_row(0.05, 0.01, 0.09, binary=True))
-    assert "no clear difference" in describe_difference(_row(0.02, -0.01, 0.05, binary=True))
+    assert "no clear difference" in describe_difference(_row(0.04, -0.01, 0.09, binary=True))
 
 
-def test_the_same_scenario_in_two_directories_is_labelled_by_directory(directories, tmp_path):
+def test_a_difference_below_the_smallest_worth_reporting_is_no_material_difference():
+    tiny = describe_difference(_row(0.001, 0.0005, 0.0015))  # paired runs make it certain, yet it does not matter
+    assert "no material difference" in tiny and "rises" not in tiny and "smaller than the 0.02 worth reporting" in tiny
+    points = describe_difference(_row(0.015, 0.005, 0.025, binary=True))
+    assert "no material difference" in points and "2 points worth reporting" in points
+    assert "rises" in describe_difference(_row(0.001, 0.0005, 0.0015, smallest=0.001))
+
+
+def test_zero_against_zero_reads_as_not_seen_with_its_upper_bound():
+    words = describe_difference(_row(0.0, 0.0, 0.0, binary=True, base=0.0))
+    assert words == "P(minimum cohesion): not seen in 200 runs of either a or b (at most 1.9% at 95%)."
+
+
+def test_the_same_runs_stored_twice_are_shown_once_and_another_seed_is_labelled_by_it(directories, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(directories["short"], copy)
-    first, second = load([directories["short"], copy, directories["short"]])  # a directory given twice counts once
-    assert first.hash == second.hash
-    assert first.label == f"baseline [{directories['short'].resolve()}]" and second.label == f"baseline [{copy.resolve()}]"
+    (shown,) = load([directories["short"], copy, directories["short"]])  # a directory given twice counts once
+    assert shown.label == "baseline" and shown.also_in == [copy.resolve()]
+    first, second = load([directories["short"], directories["reseeded"]])
+    assert first.hash == second.hash and (first.label, second.label) == ("baseline [seed 4]", "baseline [seed 9]")
 
 
 def test_summary_csv_holds_numbers(unpaired):
@@ -110,3 +130,41 @@ def test_summary_csv_holds_numbers(unpaired):
     assert (summary["suspended_low"] <= summary["suspended_estimate"]).all()
     assert (summary["suspended_estimate"] <= summary["suspended_high"]).all()
     assert (summary["min_cohesion_q05"] <= summary["min_cohesion_q50"]).all()
+
+
+def test_min_difference_raises_the_bar_and_bad_values_are_refused(directories, tmp_path):
+    done = run_cli("compare", directories["short"], directories["change"], "--out", tmp_path / "cmp",
+                   "--min-difference", "0.9")
+    assert done.returncode == 0, done.stderr
+    differences = pd.read_csv(tmp_path / "cmp" / "differences.csv")
+    assert (differences["smallest_difference"] == 0.9).all() and not differences["verdict"].isin(["rises", "falls"]).any()
+    section = (tmp_path / "cmp" / "report.md").read_text().split("## Differences")[1].split("## ")[0]
+    told = [line for line in section.splitlines() if line.startswith("- ")]
+    assert told and not any(" rises " in line or " falls " in line for line in told)
+    assert "no material difference" in section.lower() and "0.9 (90 points on a probability)" in section
+    one = run_cli("compare", directories["short"], directories["change"], "--out", tmp_path / "one",
+                  "--min-difference", "final_cohesion=0.5")
+    assert one.returncode == 0, one.stderr
+    smallest = pd.read_csv(tmp_path / "one" / "differences.csv").set_index("metric")["smallest_difference"]
+    assert smallest["final_cohesion"] == 0.5 and smallest["min_cohesion"] == 0.02
+    for bad, message in (("lots", "expected a number"), ("final_cohesin=0.1", "did you mean"), ("-1", "0 or more")):
+        refused = run_cli("compare", directories["short"], directories["change"], "--out", tmp_path / "bad",
+                          "--min-difference", bad)
+        assert refused.returncode == 2 and message in refused.stderr, (bad, refused.stderr)
+
+
+def test_compare_by_a_branch_splits_each_scenario_by_the_election_winner(directories, tmp_path):
+    done = run_cli("compare", directories["short"], "--by", "election_japan_winner", "--out", tmp_path / "by")
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_parquet(directories["short"] / "runs.parquet")
+    winners = sorted(runs["election_japan_winner"].unique())
+    summary = pd.read_csv(tmp_path / "by" / "summary.csv")
+    assert list(summary["scenario"]) == [f"baseline [election_japan_winner={w}]" for w in winners]
+    assert list(summary["runs_ok"]) == [int((runs["election_japan_winner"] == w).sum()) for w in winners]
+    differences = pd.read_csv(tmp_path / "by" / "differences.csv")
+    assert not differences["paired"].any()
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "split by election_japan_winner" in warnings[0]  # said once, not per branch
+    assert "split by election_japan_winner" in (tmp_path / "by" / "report.md").read_text()
+    unknown = run_cli("compare", directories["short"], "--by", "election_japan_winer", "--out", tmp_path / "x")
+    assert unknown.returncode == 2 and "did you mean 'election_japan_winner'" in unknown.stderr

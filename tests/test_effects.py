@@ -6,9 +6,10 @@ import pytest
 
 from sim.model import WargameModel
 from sim.model.effects import EFFECTS, Firing, Undoable
-from sim.scenario import load_scenario
 from sim.scenario.docs import EXAMPLES
 from sim.scenario.schema import EFFECT_KINDS, RESTORED, Effect
+
+from .conftest import load_standalone
 
 FIRING = Firing("test", draws=lambda stream: np.full(3, 0.5))
 MASK = np.array([True, False, True])
@@ -47,7 +48,7 @@ def test_an_effect_may_carry_until_exactly_when_the_model_can_undo_it_as_declare
 
 def test_every_operation_has_a_documented_example(extending):
     shown = {effect.operation for title, text in EXAMPLES.items()
-             for event in load_scenario(extending("events:" + text, name=f"example{len(title)}.yaml")).events
+             for event in load_standalone(extending("events:" + text, name=f"example{len(title)}.yaml")).events
              for effect in event.effects}
     assert shown >= set(EFFECT_KINDS)
 

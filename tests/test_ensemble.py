@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,7 +13,7 @@ import pytest
 
 from sim.experiment.seeds import run_seed_value
 
-from .conftest import ROOT, SCENARIOS, wait_for_chunks
+from .conftest import ROOT, SCENARIOS, finished, processes, wait_for_chunks
 
 IDENTICAL = ("runs.parquet", "timeseries.parquet", "trace.parquet", "events.parquet")
 PAIR = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "korea_contingency.yaml")]
@@ -40,6 +39,7 @@ def reference(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_store_contents(reference):
     manifest = json.loads((reference / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["runs"] == 12 and manifest["root_seed"] == 5
@@ -56,6 +56,7 @@ def test_store_contents(reference):
     assert not (reference / "chunks").exists()
 
 
+@pytest.mark.slow
 def test_a_run_is_stored_the_same_whatever_its_batch(monkeypatch, write):
     """Runs advance as lanes of a model; a run's stored rows do not depend on the batch size or its neighbours,
     including a run that fails (here: a random overflow that some runs draw and others do not)."""
@@ -129,6 +130,7 @@ def test_points_that_differ_in_parameters_or_profile_values_share_a_model(baseli
     assert grouped == [[("p0", 0), ("p1", 0), ("p3", 0)], [("p2", 0)], [("p0", 20)]]
 
 
+@pytest.mark.slow
 def test_one_worker_gives_identical_files(reference, tmp_path):
     done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 1, "--out", tmp_path / "one",
                "--quiet", "--no-report")
@@ -136,6 +138,7 @@ def test_one_worker_gives_identical_files(reference, tmp_path):
     assert digests(tmp_path / "one") == digests(reference)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_files(reference, tmp_path):
     pytest.importorskip("distributed")
     done = cli("run", *PAIR, "--runs", 12, "--chunk-size", 4, "--seed", 5, "--workers", 2, "--scheduler", "local",
@@ -144,6 +147,7 @@ def test_dask_local_cluster_gives_identical_files(reference, tmp_path):
     assert digests(tmp_path / "dask") == digests(reference)
 
 
+@pytest.mark.slow
 def test_same_run_index_gets_the_same_seed_in_every_scenario(reference):
     # The stored seed is what each worker's model reports it was built with, not recomputed by the store.
     runs = pq.read_table(reference / "runs.parquet").to_pandas()
@@ -163,6 +167,7 @@ def test_a_mis_seeded_worker_shows_in_the_stored_seed(monkeypatch):
     assert seeds != [run_seed_value(5, r) for r in range(3)]
 
 
+@pytest.mark.slow
 def test_killed_ensemble_resumes_to_identical_files(tmp_path):
     args = [sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), *ONE_YEAR, "--runs", 80, "--chunk-size", 4,
             "--seed", 9, "--workers", 1, "--quiet", "--no-report"]
@@ -186,24 +191,28 @@ def test_killed_ensemble_resumes_to_identical_files(tmp_path):
 
 
 def _start_in_background(out, workers):
-    """Start a 200-run baseline ensemble (one year) in the background and wait until two chunks are stored."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"), *ONE_YEAR, "--runs", "200",
-                                "--chunk-size", "4", "--workers", str(workers), "--quiet", "--no-report", "--out", str(out)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """Start a 200-run baseline ensemble (one year) in the background, leading its process group, with faulthandler on
+    (conftest.finished), and wait until two chunks are stored."""
+    process = subprocess.Popen([sys.executable, "-X", "faulthandler", str(ROOT / "run.py"), "run", str(SCENARIOS / "baseline.yaml"),
+                                *ONE_YEAR, "--runs", "200", "--chunk-size", "4", "--workers", str(workers), "--quiet",
+                                "--no-report", "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     wait_for_chunks(out, 2, process)
     return process
 
 
+@pytest.mark.slow
 def test_interrupt_keeps_complete_chunks_and_says_how_to_resume(tmp_path):
     out = tmp_path / "int"
     process = _start_in_background(out, workers=1)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = finished(process)
     assert process.returncode == 130
     assert f"--resume {out}" in stderr and "Traceback" not in stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
 
 
+@pytest.mark.slow
 def test_failing_runs_are_reported_and_set_the_exit_code(write, tmp_path):
     path = write("fragile.yaml", f"""
         extends: {SCENARIOS / 'baseline.yaml'}
@@ -232,38 +241,24 @@ def test_failing_runs_are_reported_and_set_the_exit_code(write, tmp_path):
     assert "ModelStateError" in first["error"]
 
 
+@pytest.mark.slow
 def test_existing_results_are_not_overwritten(reference):
     done = cli("run", *PAIR, "--runs", 2, "--out", reference, "--quiet", "--no-report")
     assert done.returncode == 2 and "--resume" in done.stderr
 
 
-def _descendants(pid):
-    """(process, parent) pairs of every descendant of `pid`, from /proc."""
-    parents = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        parents[int(status.parent.name)] = int(fields["PPid"].strip())
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, p in parents.items() if p == parent]
-        found += [(child, parent) for child in children]
-        frontier += children
-    return found
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to find worker processes")
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to find worker processes")
+@pytest.mark.slow
 def test_a_dead_worker_stops_the_ensemble_cleanly_and_it_can_be_resumed(tmp_path):
     out = tmp_path / "crash"
     process = _start_in_background(out, workers=2)
-    # pool workers are forked by the forkserver, so they are the driver's grandchildren
-    workers = [child for child, parent in _descendants(process.pid) if parent != process.pid]
+    # pool workers are forked by the fork server, so they are the driver's grandchildren
+    group = [p for p in processes() if p.group == process.pid]
+    forkserver = {p.pid for p in group if p.ppid == process.pid}
+    workers = [p.pid for p in group if p.ppid in forkserver]
     assert workers
     os.kill(workers[-1], signal.SIGKILL)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = finished(process)
     assert process.returncode == 1, stderr
     assert "a worker failed" in stderr and f"--resume {out}" in stderr and "Traceback" not in stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
@@ -272,6 +267,7 @@ def test_a_dead_worker_stops_the_ensemble_cleanly_and_it_can_be_resumed(tmp_path
     assert len(pq.read_table(out / "runs.parquet", columns=["run"])) == 200
 
 
+@pytest.mark.slow
 def test_dask_scheduler_address_gives_identical_files(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -281,6 +277,7 @@ def test_dask_scheduler_address_gives_identical_files(reference, tmp_path):
     assert digests(tmp_path / "tcp") == digests(reference)
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_plain_error(tmp_path):
     pytest.importorskip("distributed")
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}

@@ -152,6 +152,7 @@ def test_a_bad_experiment_exits_2_and_writes_nothing(write, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_explore_results_are_identical_with_one_and_two_workers(write, tmp_path):
     path = _experiment(write, SMALL)
     stores = []
@@ -196,6 +197,7 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     assert knife_edge_blocks([SimpleNamespace(name="stress")], []) == []
 
 
+@pytest.mark.slow
 def test_an_exploration_resumes_to_the_results_of_an_uninterrupted_one(write, tmp_path):
     from sim.experiment import store
     from sim.experiment.explore import describe, new_manifest, write_design

@@ -6,11 +6,11 @@ import datetime as dt
 import pytest
 
 from sim.model import WargameModel
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.scenario.docs import EXAMPLES
 from sim.world import THEATRES, Actor, Theatre
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, load_standalone
 
 
 def rows(model, **match):
@@ -18,7 +18,7 @@ def rows(model, **match):
 
 
 def run(path, seed=1, until=None):
-    model = WargameModel(load_scenario(path), rng=seed)
+    model = WargameModel(load_standalone(path), rng=seed)
     while model.step_index < model.n_steps and (until is None or model.date < until):
         model.step()
     return model
@@ -26,7 +26,7 @@ def run(path, seed=1, until=None):
 
 @pytest.mark.parametrize("title", list(EXAMPLES))
 def test_every_documented_example_loads(title, extending):
-    scenario = load_scenario(extending("events:" + EXAMPLES[title]))
+    scenario = load_standalone(extending("events:" + EXAMPLES[title]))
     assert scenario.events
 
 
@@ -101,7 +101,7 @@ def test_event_rates_follow_who_governs(extending):
 def test_misuse_is_a_located_error(extending, body, field, words):
     path = extending("events:\n  - id: misuse\n    at: 2026-06-15\n    effects:\n" + body)
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
+        load_standalone(path)
     (problem,) = caught.value.problems
     assert problem.file == str(path) and problem.line >= 7
     assert problem.field.startswith("events[misuse].effects.0") and problem.field.endswith(field)
@@ -112,7 +112,7 @@ def test_a_bad_rate_expression_is_a_located_error(extending):
     path = extending("events:\n  - id: misuse\n    probability_per_step: '0.1 * actors.us.comitment'\n"
                      "    effects: [{upkeep: 0.1}]\n")
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
+        load_standalone(path)
     (problem,) = caught.value.problems
     assert problem.line == 5 and "did you mean 'actors.us.commitment'" in problem.message
 

@@ -16,15 +16,15 @@ from sim.scenario.docs import json_schema
 
 from .conftest import SCENARIOS, copy_shared_history, run_cli, standalone_baseline_text
 
-FAST = 5.0  # seconds any single bad input may take
+FAST = 5.0  # seconds of this process's CPU time any single bad input may take (CPU time: other load does not count)
 
 
 def located(path, overrides=(), allow_outside=False):
     """Load `path`, expecting a ScenarioError whose problems all carry file, line and message; return them."""
-    began = time.perf_counter()
+    began = time.process_time()
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, overrides, allow_outside)
-    assert time.perf_counter() - began < FAST
+    assert time.process_time() - began < FAST
     problems = caught.value.problems
     assert problems
     for problem in problems:
@@ -36,8 +36,8 @@ def located(path, overrides=(), allow_outside=False):
 
 @pytest.fixture
 def child(write, tmp_path):
-    """Write `body` as child.yaml extending a copy of the baseline in the same folder (body from line 3)."""
-    write("base.yaml", (SCENARIOS / "baseline.yaml").read_text())
+    """Write `body` as child.yaml extending a standalone copy of the baseline in the same folder (body from line 3)."""
+    write("base.yaml", standalone_baseline_text())
 
     def _child(body, name="child.yaml"):
         path = tmp_path / name
@@ -205,9 +205,9 @@ def test_merging_thousands_of_events_is_linear(write):
     text = (SCENARIOS / "baseline.yaml").read_text()
     write("parent.yaml", text.replace("\nevents:\n", "\nevents:\n" + _events(5000, "p")))
     path = write("child.yaml", "extends: parent.yaml\nname: child\nevents:\n" + _events(2500, "p") + _events(2500, "c"))
-    began = time.perf_counter()
+    began = time.process_time()
     scenario = load_scenario(path)
-    assert time.perf_counter() - began < 3 * FAST
+    assert time.process_time() - began < 3 * FAST
     assert len(scenario.events) == len(load_scenario(SCENARIOS / "baseline.yaml").events) + 7500
 
 
@@ -344,7 +344,7 @@ def test_a_real_duplicate_key_is_still_reported(child):
 
 
 def test_remove_events_needs_a_real_extends(write):
-    path = write("alone.yaml", "extends: ~\nremove_events: [japan_rok_reassurance]\n" + standalone_baseline_text())
+    path = write("alone.yaml", "extends: ~\nremove_events: [crisis_consultation]\n" + standalone_baseline_text())
     [problem] = located(path)
     assert (problem.line, problem.field) == (2, "remove_events")
 

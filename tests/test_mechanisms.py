@@ -13,12 +13,12 @@ import pytest
 from sim.model import WargameModel, state
 from sim.model import bodies, partnership, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
-from sim.scenario import load_scenario, revise_scenario
+from sim.scenario import revise_scenario
 from sim.scenario.schema import EventSpec
 from sim.world import (HISTORY_PAIR, RANKS, THEATRES, Actor, ConflictOutcome, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, load_standalone
 
 KOREA = THEATRES.index(Theatre.KOREA)
 
@@ -112,7 +112,7 @@ def test_a_war_leaves_a_lasting_memory_by_its_outcome(baseline, outcome, sign):
 
 
 def test_a_lost_korean_war_lowers_cohesion():
-    scn = load_scenario(SCENARIOS / "korea_contingency.yaml", ["parameters.adjudication_defender_advantage=0",
+    scn = load_standalone(SCENARIOS / "korea_contingency.yaml", ["parameters.adjudication_defender_advantage=0",
                                                                "parameters.adjudication_balance_weight=10"])
     won_odds = revise_scenario(scn, ["parameters.adjudication_defender_advantage=3"])
     results = {}
@@ -231,7 +231,7 @@ def test_a_failed_signing_costs_the_parties_tie_and_is_a_public_dispute(extendin
             at: 2026-03-02
             effects: [{institution: {name: japan_rok_gsomia, action: fail_signing}}]
     """)
-    scn = load_scenario(path)
+    scn = load_standalone(path)
     failed, plain = WargameModel(scn, rng=1), WargameModel(quiet(scn), rng=1)
     step_to(failed, dt.date(2026, 3, 2)), step_to(plain, dt.date(2026, 3, 2))
     assert failed.ties["japan_rok"][0] < plain.ties["japan_rok"][0]
@@ -251,7 +251,7 @@ def test_a_track_holds_its_concessions_until_a_breach_ends_it(extending):
               - add: actors.dprk.resolve
                 value: -0.3
     """)
-    model = WargameModel(load_scenario(path), rng=1)
+    model = WargameModel(load_standalone(path), rng=1)
     before = model.actors[Actor.DPRK].profile["resolve"][0]
     step_to(model, dt.date(2026, 3, 2))
     assert model.actors[Actor.DPRK].profile["resolve"][0] == pytest.approx(before - 0.3)
@@ -272,7 +272,7 @@ def test_a_programme_moves_capability_and_tests_add_to_it(extending):
             at: 2026-03-02
             effects: [{incident: {theatre: korea, by: dprk, kind: missile_test, severity: 1.0}}]
     """)
-    model = WargameModel(load_scenario(path), rng=1)
+    model = WargameModel(load_standalone(path), rng=1)
     china, dprk = model.actors[Actor.CHINA].capability[0], model.actors[Actor.DPRK].capability[0]
     for _ in range(52):
         model.step()
@@ -282,7 +282,7 @@ def test_a_programme_moves_capability_and_tests_add_to_it(extending):
 
 # ----------------------------------------------------------------- the state carried between scenarios
 def test_a_carried_state_puts_a_new_model_where_the_old_one_ended(baseline):
-    history = load_scenario(SCENARIOS / "history" / "history_2017_2025.yaml")
+    history = load_standalone(SCENARIOS / "history" / "history_2017_2025.yaml")
     old = WargameModel(history, seeds=seeded(3))
     old.run()
     rows = state.carried(old)
@@ -297,7 +297,7 @@ def test_a_carried_state_puts_a_new_model_where_the_old_one_ended(baseline):
 
 
 def test_a_carried_state_that_names_an_undeclared_body_is_refused(baseline):
-    history = load_scenario(SCENARIOS / "history" / "history_2017_2025.yaml")
+    history = load_standalone(SCENARIOS / "history" / "history_2017_2025.yaml")
     rows = state.carried(WargameModel(history, rng=1))
     rows[0]["bodies.imaginary_forum.status"] = 7.0
     with pytest.raises(state.StateError, match="imaginary_forum"):

@@ -4,7 +4,7 @@ located errors, and the report separates the spread between sets from Monte Carl
 import pytest
 
 import sim
-from sim.analysis.report import _indicators
+from sim.analysis.outcomes import outcome_values
 from sim.analysis.uncertainty import parameter_uncertainty
 from sim.analysis.results import load
 
@@ -28,6 +28,7 @@ def calm_and_hot(tmp_path_factory):
     return sim.run_ensemble([KOREA, renamed], root / "out", runs=40, seed=3, workers=1, chunk_size=15, parameter_sets=sets)
 
 
+@pytest.mark.slow
 def test_run_i_uses_set_i_mod_k_in_every_scenario(calm_and_hot):
     runs = calm_and_hot.runs
     assert (runs["parameter_set"] == runs["run"] % 2).all()
@@ -37,9 +38,10 @@ def test_run_i_uses_set_i_mod_k_in_every_scenario(calm_and_hot):
     assert stored["final_cohesion"] == alone["final_cohesion"] and stored["korea_first_crisis_step"] == alone["korea_first_crisis_step"]
 
 
+@pytest.mark.slow
 def test_the_report_separates_parameter_spread_from_noise(calm_and_hot):
     results = load([calm_and_hot.directory])
-    rows = parameter_uncertainty(results, _indicators).set_index(["scenario", "outcome"])
+    rows = parameter_uncertainty(results, outcome_values).set_index(["scenario", "outcome"])
     crisis = rows.loc[("baseline_copy", "Korean Peninsula: crisis")]
     assert crisis["sets"] == 2 and crisis["runs_per_set"] == 20
     assert crisis["set_p95"] - crisis["set_p05"] > 0.5 and crisis["parameter_sd"] > 0.3
@@ -48,10 +50,11 @@ def test_the_report_separates_parameter_spread_from_noise(calm_and_hot):
     assert "Parameter uncertainty and Monte Carlo noise" in report
 
 
+@pytest.mark.slow
 def test_identical_sets_show_no_parameter_spread(tmp_path):
     sets = table(tmp_path / "same.csv", ["a,1.7,0.068", "b,1.7,0.068", "c,1.7,0.068", "d,1.7,0.068"])
     stored = sim.run_ensemble([KOREA], tmp_path / "out", runs=40, seed=1, workers=1, parameter_sets=sets)
-    rows = parameter_uncertainty(load([stored.directory]), _indicators).set_index("outcome")
+    rows = parameter_uncertainty(load([stored.directory]), outcome_values).set_index("outcome")
     # only Monte Carlo noise differs between the sets; the correction takes it out
     assert rows.loc["Korean Peninsula: conflict", "parameter_sd"] < 0.1
     assert rows["parameter_share"].max() < 0.3

@@ -38,8 +38,6 @@ def test_defaults_lie_inside_their_ranges():
 
 @pytest.mark.parametrize("chain", [
     ("grey_zone_threshold", "crisis_threshold", "conflict_tension"),
-    ("partnership_rupture_cohesion", "partnership_strained_cohesion", "partnership_functioning_cohesion",
-     "partnership_institutionalised_cohesion"),
 ])
 def test_ordered_thresholds_never_overlap(chain):
     for lower, upper in zip(chain, chain[1:]):

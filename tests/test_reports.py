@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 
 from sim.analysis import plots
-from sim.analysis.report import (_outcome_frame, causal_order, never_happened, outcome_probabilities, paired_differences,
-                                 write_report)
+from sim.analysis.outcomes import never_happened, outcome_probabilities, run_values
+from sim.analysis.report import causal_order, paired_differences, write_report
 from sim.analysis.results import load
 
 from .conftest import SCENARIOS, run_cli
+
+pytestmark = pytest.mark.slow  # end to end: the reports are written from ensembles run by the command line
 
 matplotlib.use("Agg")
 
@@ -48,7 +50,7 @@ def test_heatmap_writes_estimate_and_interval_in_each_cell_and_names_what_never_
     never = never_happened(probabilities)
     assert "partnership ruptured" in never and "partnership strained or worse" not in never
     seen = probabilities[~probabilities["outcome"].isin(never)]
-    figure = plots.outcome_heatmap(seen, never)
+    figure = plots.outcome_heatmap(load([four]))
     ax = figure.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(dict.fromkeys(seen["outcome"]))
     assert len(ax.texts) == len(seen)
@@ -61,7 +63,7 @@ def test_heatmap_writes_estimate_and_interval_in_each_cell_and_names_what_never_
 
 def test_more_than_three_scenarios_get_small_multiples(four):
     results = load([four])
-    figure = plots.fan_charts(results, plots.scenario_colours([r.label for r in results]))
+    figure = plots.fan_charts(results)
     assert len(figure.axes) == len(plots.FAN_VARIABLES) * 4
     assert [ax.get_title() for ax in figure.axes[:4]] == [r.label for r in results]
     cohesion = figure.axes[0]
@@ -71,11 +73,12 @@ def test_more_than_three_scenarios_get_small_multiples(four):
 
 def test_event_timing_shows_a_rare_scripted_event_and_marks_identical_curves(four):
     results = load([four])
-    figure = plots.event_timing(results, plots.scenario_colours([r.label for r in results]))
+    figure = plots.event_timing(results)
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
-    assert "rare_incident (scenario event; up to 5.0% of runs)" in titles
-    assert any(t.startswith("partnership strained (partnership;") for t in titles)
-    exercise = next(ax for ax in figure.axes if ax.get_title().startswith("trilateral_exercise"))
+    assert "scripted: rare_incident (up to 5.0% of runs)" in titles
+    assert any(t.startswith("Partnership strained (up to") for t in titles)
+    assert len(set(titles)) == len(titles)
+    exercise = next(ax for ax in figure.axes if ax.get_title().startswith("scripted: trilateral_exercise"))
     assert [t.get_text() for t in exercise.texts] == ["same in all scenarios"]  # first exercises precede any shock
     assert len(exercise.get_lines()) == 4 and all(line.get_linestyle() == "--" for line in exercise.get_lines())
     matplotlib.pyplot.close(figure)
@@ -118,9 +121,10 @@ def test_different_dates_are_compared_over_the_common_window(four, common_window
     assert set(differences["window"].dropna()) == {"2026-01-05..2026-12-28"}
     assert "over the common dates 2026-01-05 to 2026-12-28" in report.path.read_text()
     long_run = next(r for r in load([four]) if r.name == "baseline")
-    whole = _outcome_frame(long_run, window=(pd.Timestamp("2026-01-05").date(), pd.Timestamp("2027-12-27").date()))
-    summary = _outcome_frame(long_run)
-    for metric in ("final_cohesion", "min_cohesion", "strained", "suspended", "taiwan_conflict"):
+    whole = run_values(long_run, window=(pd.Timestamp("2026-01-05").date(), pd.Timestamp("2027-12-27").date()))
+    summary = run_values(long_run)
+    for metric in ("final_cohesion", "min_cohesion", "strained", "suspended", "taiwan_conflict", "taiwan_crisis",
+                   "korea_crisis", "final_us_credibility", "min_us_credibility", "max_us_overstretch"):
         assert whole[metric].to_numpy() == pytest.approx(summary[metric].to_numpy(), abs=1e-6), metric
     assert paired_differences(long_run, long_run)["window"].eq("").all()
 

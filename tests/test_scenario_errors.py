@@ -64,8 +64,8 @@ LOCATED_CASES = {
     "window ending before it starts": (
         "events:\n  - id: drill\n    probability_per_step: 0.1\n    window: {start: 2027-01-01, end: 2026-01-01}\n"
         "    effects: [{upkeep: 0.1}]\n", 6, None, "events[drill].window.end", ["before its start"]),
-    "unknown event to remove": ("remove_events: [japan_rok_reasurance]\n", 3, None, "remove_events.0",
-                                ["did you mean 'japan_rok_reassurance'"]),
+    "unknown event to remove": ("remove_events: [crisis_consultaton]\n", 3, None, "remove_events.0",
+                                ["did you mean 'crisis_consultation'"]),
 }
 
 
@@ -95,7 +95,7 @@ def test_missing_extends_target(write):
 
 
 def test_duplicate_event_id_without_extends(write):
-    text = standalone_baseline_text().replace("- id: japan_rok_reassurance", "- id: trilateral_exercise")
+    text = standalone_baseline_text().replace("- id: crisis_consultation", "- id: trilateral_exercise")
     path = write("dup.yaml", text)
     problem = only(path)
     assert problem.field == "events[trilateral_exercise].id" and "duplicate event id 'trilateral_exercise'" in problem.message
@@ -154,6 +154,7 @@ def test_command_line_override_is_validated():
     assert problem.file == "<command line>" and problem.field == "parameters.tie_rate"
 
 
+@pytest.mark.slow
 def test_cli_reports_without_traceback_and_writes_nothing(extending, tmp_path):
     path = extending("""
         parameters:

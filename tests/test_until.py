@@ -8,8 +8,10 @@ import pytest
 
 from sim.model import WargameModel
 from sim.model.effects import EFFECTS
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.scenario.schema import EFFECT_KINDS
+
+from .conftest import load_standalone
 
 from .test_effects import value_of
 
@@ -55,7 +57,7 @@ def two_scheduled(name, first, second):
 
 
 def scenario(extending, name, events):
-    return load_scenario(extending("events:\n" + events, name=f"{name}.yaml"))
+    return load_standalone(extending("events:\n" + events, name=f"{name}.yaml"))
 
 
 class Run:
@@ -138,7 +140,7 @@ def test_a_triggered_or_delayed_change_due_on_or_after_until_is_skipped_and_logg
 def located(extending, body):
     """The one problem loading a scenario with the events `body` reports."""
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(extending("events:\n" + body))
+        load_standalone(extending("events:\n" + body))
     (problem,) = caught.value.problems
     assert problem.field.endswith(".until") and problem.line > 3
     return problem.message

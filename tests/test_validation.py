@@ -13,14 +13,16 @@ from annotated_types import Ge, Le
 from sim.model import WargameModel
 from sim.model.model import ModelStateError
 from sim.parameter_checks import parameter_problems
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.scenario.schema import Scenario
 from sim.variables import VARIABLES
+
+from .conftest import load_standalone
 
 
 def problem_of(path, overrides=()):
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(path, overrides)
+        load_standalone(path, overrides)
     (problem,) = caught.value.problems
     return problem
 
@@ -56,7 +58,7 @@ def test_the_same_checks_refuse_initial_values_and_set(extending, check):
 def test_all_three_cohesion_weights_may_change_together(extending):
     weights = ", ".join(f"{{parameter: cohesion_weight_{c}, value: {v}}}"
                         for c, v in (("consistency", 0.5), ("coherence", 0.25), ("credibility", 0.25)))
-    assert load_scenario(extending(event(f"at: 2026-06-01\n    effects: [{weights}]")))
+    assert load_standalone(extending(event(f"at: 2026-06-01\n    effects: [{weights}]")))
 
 
 ORDER = """
@@ -71,8 +73,8 @@ ORDER = """
 
 def test_a_check_that_depends_on_the_order_of_changes_is_made_when_the_run_gets_there(extending):
     # raise_crisis alone breaks the threshold order, but another event moves conflict_tension: not refused on load
-    good = load_scenario(extending("events:" + ORDER.format(first="2026-03-02", second="2026-06-01"), name="good.yaml"))
-    bad = load_scenario(extending("events:" + ORDER.format(first="2026-06-01", second="2026-03-02"), name="bad.yaml"))
+    good = load_standalone(extending("events:" + ORDER.format(first="2026-03-02", second="2026-06-01"), name="good.yaml"))
+    bad = load_standalone(extending("events:" + ORDER.format(first="2026-06-01", second="2026-03-02"), name="bad.yaml"))
     model = WargameModel(good, rng=1)
     model.run()
     assert model.parameters.crisis_threshold[0] == 0.93 and not model.failures
@@ -90,7 +92,7 @@ def test_a_run_time_break_fails_only_the_runs_it_happens_in(extending):
         probability_per_step: 0.02
         effects: [{parameter: crisis_threshold, value: 0.93}]
     """
-    model = WargameModel(load_scenario(extending("events:" + body)), seeds=range(40))
+    model = WargameModel(load_standalone(extending("events:" + body)), seeds=range(40))
     model.run()
     early = {lane for lane, rows in enumerate(model.log.rows)
              for r in rows if r.event_id == "raise_crisis" and r.source == "random" and r.date < dt.date(2026, 6, 1)}
@@ -107,7 +109,7 @@ def test_a_surge_above_the_pool_is_overstretch_not_a_broken_check(extending):
         at: 2026-04-06
         effects: [{parameter: tension_rate, value: 0.07}]
     """
-    model = WargameModel(load_scenario(extending("events:" + body)), rng=1)
+    model = WargameModel(load_standalone(extending("events:" + body)), rng=1)
     model.run()
     assert not model.failures and model.parameters.tension_rate[0] == 0.07
     assert model.recorder.series("us_overstretch")[model.step_of(dt.date(2026, 4, 6)), 0] > 0
@@ -191,13 +193,13 @@ def test_a_rate_out_of_0_to_1_is_refused_however_it_is_spelled(extending, rate):
 
 @pytest.mark.parametrize("rate", ["0.5", "'0.5'", "'0.25 * 2'", "'2 * (cohesion > 0.9)'"])
 def test_a_rate_in_range_or_depending_on_state_is_accepted(extending, rate):
-    scenario = load_scenario(extending(event(f"probability_per_step: {rate}\n    effects: [{{upkeep: 0.1}}]")))
+    scenario = load_standalone(extending(event(f"probability_per_step: {rate}\n    effects: [{{upkeep: 0.1}}]")))
     assert scenario.events[-1].probability_per_step in (0.5, rate.strip("'"))
 
 
 def test_a_constant_rate_in_text_fires_like_the_number(extending):
     def firings(rate, name):
-        scn = load_scenario(extending(event(f"probability_per_step: {rate}\n    repeat: true\n    effects: [{{upkeep: 0.1}}]"),
+        scn = load_standalone(extending(event(f"probability_per_step: {rate}\n    repeat: true\n    effects: [{{upkeep: 0.1}}]"),
                                       name=name))
         model = WargameModel(scn, seeds=range(5))
         model.run()

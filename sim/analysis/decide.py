@@ -106,10 +106,10 @@ def load_decision_results(directory):
         description = read_decision(directory)
     except StoreError as exc:
         raise ReportError(str(exc)) from None
-    if manifest["status"] not in FINISHED:
-        raise ReportError(f"{directory} is not complete (status {manifest['status']}); "
+    if manifest.status not in FINISHED:
+        raise ReportError(f"{directory} is not complete (status {manifest.status}); "
                           f"finish it with: python run.py decide --resume {directory}")
-    sets = (manifest.get("parameter_sets") or {}).get("sets") or []
+    sets = manifest.parameter_sets.sets if manifest.parameter_sets else []
     runs = pd.read_parquet(directory / "runs.parquet")
     arrays = _arrays(runs, description, max(len(sets), 1))
     satisfices = arrays.pop("_satisfices")

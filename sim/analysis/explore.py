@@ -57,8 +57,8 @@ def load_explore(directory):
         description, design = read_design(directory)
     except StoreError as exc:
         raise ReportError(str(exc)) from None
-    if manifest["status"] not in ("complete", "complete_with_failures"):
-        raise ReportError(f"{directory} is not complete (status {manifest['status']}); "
+    if manifest.status not in ("complete", "complete_with_failures"):
+        raise ReportError(f"{directory} is not complete (status {manifest.status}); "
                           f"finish it with: python run.py explore --resume {directory}")
     runs = pd.read_parquet(directory / "runs.parquet")
     return ExploreResults(directory, description, design, runs)

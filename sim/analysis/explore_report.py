@@ -54,8 +54,10 @@ def _indices(results, design, outcome, means):
     if design == "morris":
         table = morris_indices(results, outcome, means)
         top = table.iloc[0]
-        words = (f"{outcome}: the largest Morris effect is {top['factor']} (mu* {top['mu_star']:.3g} "
-                 f"+- {top['mu_star_conf']:.2g}, sigma {top['sigma']:.3g})")
+        shown = f"mu* {top['mu_star']:.3g} +- {top['mu_star_conf']:.2g}, sigma {top['sigma']:.3g}"
+        words = (f"{outcome}: the largest Morris effect is {top['factor']} ({shown})" if top["mu_star_conf"] < top["mu_star"]
+                 else f"{outcome}: no input's Morris effect stands out: the largest estimate, {top['factor']} ({shown}), "
+                      "has an interval wider than itself (more trajectories would tell the inputs apart)")
         return table, explore_plots.morris_scatter(table, outcome), f"Morris mu* and sigma for {outcome}", words
     if design == "sobol":
         table = sobol_indices(results, outcome, means)

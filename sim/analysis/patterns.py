@@ -334,12 +334,21 @@ class CheckResult:
             if measured.dtype.kind == "M":
                 parts.append(f"median date {np.sort(measured)[len(measured) // 2]}")
                 continue
-            text = f"median {np.median(measured):.3f}"
+            text = f"median {_value_text(np.median(measured), variable)}"
             reference = self.reference.get(variable)
             if isinstance(reference, np.ndarray):
-                text += f" vs {np.median(reference):.3f}"
+                text += f" vs {_value_text(np.median(reference), variable)}"
             parts.append(text if len(self.measured) == 1 else f"{variable} {text}")
         return f"{self.share:.0%} of {self.runs} runs ({'; '.join(parts)})"
+
+
+def _value_text(value, variable):
+    """A measured value in words: a state's name for a state variable (between two when the median falls between), else a number."""
+    names = {code: label for label, code in state_labels(variable).items()}
+    if not names:
+        return f"{value:.3f}"
+    low, high = names.get(int(np.floor(value))), names.get(int(np.ceil(value)))
+    return low if low == high else f"between {low} and {high}"
 
 
 def check_pattern(pattern, series):

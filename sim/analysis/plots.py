@@ -1,5 +1,10 @@
 """Figures comparing scenarios: fan charts, distributions, outcome probabilities, survival, event timing.
 
+Every comparison figure has the same signature, `figure(results, colours=None, *, window=None, ...)`:
+`results` are stored scenarios (`sim.load_results(...)`, or its `.scenarios`), `colours` maps each
+label to its colour (default: `scenario_colours`, the same in every report) and `window` (start, end)
+restricts the figure to those calendar dates. Each returns a matplotlib Figure.
+
 Importing this module leaves matplotlib's backend alone (inline plots in notebooks keep working);
 the command line chooses the non-interactive Agg backend before it saves figures.
 """
@@ -10,8 +15,11 @@ import textwrap
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from ..world import DOMAINS, THEATRE_INFO, THEATRES, EscalationState, PartnershipState
+from ..world import ACTORS, DOMAINS, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor, EscalationState, PartnershipState
+from ..colours import REFERENCE_GREY, scenario_colours
+from .outcomes import in_window, never_happened, outcome_probabilities, run_values
 from .stats import survival_curve
 
 FAN_VARIABLES = (
@@ -24,12 +32,10 @@ FAN_VARIABLES = (
     ("interoperability", f"Interoperability (mean of {len(DOMAINS)} domains)"),
     ("tie_japan_rok", "Japan-ROK tie"),
 ) + tuple((f"tension_{t.value}", f"Tension: {info.label}") for t, info in THEATRE_INFO.items())
-
-
-def scenario_colours(labels):
-    """A fixed colour per scenario label (tab10 order of first appearance)."""
-    palette = plt.get_cmap("tab10").colors
-    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+SHARED_MARK = "0.3"  # a scheduled event every scenario shares is drawn in this dark grey
+CLOSE_MARKS_DAYS = 75  # event numbers closer than this in time are stacked (in a 2.5-inch panel of four years)
+KEY_FONT = 9
+MAX_OVERLAID, MAX_COLUMNS = 3, 5  # fan charts: overlaid up to 3 scenarios, a column each up to 5, an overview beyond
 
 
 def save(figure, directory, stem):
@@ -48,56 +54,66 @@ def _date_axis(ax):
     ax.grid(alpha=0.3)
 
 
-def _mark_dates(axes, marks, numbered_ax=None):
-    """Dotted vertical lines at `marks` (date, name) on every axis, numbered on `numbered_ax`; return the key to the numbers.
+def _in(window, date):
+    return window is None or window[0] <= date <= window[1]
 
-    Names on the same date share a number; the key goes under the figure (see `_footnote`), so no
-    label is clipped or drawn over the data.
-    """
-    by_date = {}
+
+def scheduled_marks(results, window=None):
+    """{(date, name): [labels of the scenarios that schedule it]} for the scheduled events and elections in `window`."""
+    marks = {}
+    for result in results:
+        for date, name in result.scheduled_dates():
+            if _in(window, date):
+                marks.setdefault((date, name), []).append(result.label)
+    return dict(sorted(marks.items()))
+
+
+def _numbered(marks):
+    """A number per date of `marks` (names on one date share it) and the key's lines, naming who schedules each."""
+    numbers, key, everyone = {}, [], set().union(*marks.values()) if marks else set()
     for date, name in marks:
-        by_date.setdefault(date, []).append(name)
-    key, previous, level = [], None, 0
-    for number, (date, names) in enumerate(sorted(by_date.items()), start=1):
-        for ax in axes:
-            ax.axvline(date, color="0.35", lw=0.8, ls=":", zorder=0)
-        level = level + 1 if previous is not None and (date - previous).days < 60 else 0  # stack close numbers
+        numbers.setdefault(date, len(numbers) + 1)
+    for date, number in numbers.items():
+        names = [name if len(everyone) == 1 else f"{name} ({'all' if set(labels) == everyone else ', '.join(labels)})"
+                 for (when, name), labels in marks.items() if when == date]
+        key.append(f"{number} {date}: {'; '.join(names)}")
+    return numbers, key
+
+
+def _draw_marks(ax, marks, colours, numbers, own=None, above=False, numbered=True):
+    """Dotted lines at each mark's date in the colour of the scenario that schedules it (interleaved where several do,
+    dark grey where every scenario does), `numbered` just inside the panel's top edge (or `above` it, where curves run
+    along the top); `own` keeps only that scenario's marks."""
+    everyone = set().union(*marks.values()) if marks else set()
+    by_date = {}
+    for (date, _), labels in marks.items():
+        by_date.setdefault(date, set()).update(label for label in labels if own is None or label == own)
+    previous, level = None, 0
+    for date, labels in sorted(by_date.items()):
+        if not labels:
+            continue
+        shown = [SHARED_MARK] if own is None and labels == everyone and len(everyone) > 1 else [colours[l] for l in sorted(labels)]
+        for i, colour in enumerate(shown):
+            ax.axvline(date, color=colour, lw=0.9, ls=(i * 2.0, (2.0, 2.0 * (len(shown) - 1) + 2.0)), zorder=0.5, gid="mark")
+        level = level + 1 if previous is not None and (date - previous).days < CLOSE_MARKS_DAYS else 0
         previous = date
-        if numbered_ax is not None:
-            numbered_ax.annotate(str(number), (date, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2 + 7 * (level % 3)),
-                                 textcoords="offset points", ha="center", va="bottom", fontsize=7, color="0.25")
-        key.append(f"{number} {date}: {', '.join(dict.fromkeys(names))}")
-    return key
+        if not numbered:
+            continue
+        offset = 2 + 9 * (level % 3)  # numbers of close dates are stacked, so they do not run together
+        ax.annotate(str(numbers[date]), (date, 1.0), xycoords=("data", "axes fraction"), xytext=(0, offset if above else -offset),
+                    textcoords="offset points", ha="center", va="bottom" if above else "top", fontsize=7.5, color="0.1",
+                    zorder=5, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.4})
 
 
-def _footnote(figure, lines, prefix):
-    """Wrapped text under the figure (e.g. the key to numbered date marks)."""
+def _wrapped(figure, text, fontsize=KEY_FONT):
+    """`text` wrapped to the figure's width (a character is about 0.55 of the font size wide)."""
+    return textwrap.fill(text, width=int(figure.get_figwidth() * 72 / (0.55 * fontsize)))
+
+
+def _footnote(figure, lines, prefix, y=0.0):
+    """Wrapped text under the figure (e.g. the key to numbered date marks), from height `y` down."""
     if lines:
-        text = textwrap.fill(prefix + "; ".join(lines), width=int(figure.get_figwidth() * 15))
-        figure.text(0.01, 0, text, ha="left", va="top", fontsize=8, color="0.25")
-
-
-def in_window(frame, window):
-    """Rows of `frame` whose date lies in the calendar `window` (start, end), or all rows when `window` is None."""
-    if window is None:
-        return frame
-    return frame[(frame["date"] >= window[0]) & (frame["date"] <= window[1])]
-
-
-# Regions of cohesion in which each partnership state can be held, from the floors in ladder_thresholds.
-_LADDER_REGIONS = (("institutionalised", "institutionalised", None), ("functioning", "functioning", "institutionalised"),
-                   ("strained", "strained", "functioning"), ("suspended", "rupture", "strained"), ("ruptured", None, "rupture"))
-
-
-def _ladder(ax, thresholds):
-    """The partnership states on a cohesion axis: dashed floors and, at the left edge (where every run starts
-    from the same point, so no data is hidden), each state's region."""
-    for threshold in thresholds.values():
-        ax.axhline(threshold, color="crimson", ls="--", lw=0.6, alpha=0.6)
-    for state, low, high in _LADDER_REGIONS:
-        y = ((thresholds[low] if low else 0.0) + (thresholds[high] if high else 1.0)) / 2
-        ax.annotate(state, (0.01, y), xycoords=("axes fraction", "data"), ha="left", va="center", fontsize=6.5,
-                    color="crimson", bbox={"fc": "white", "ec": "none", "alpha": 0.6, "pad": 0.5})
+        figure.text(0.01, y, _wrapped(figure, prefix + "; ".join(lines)), ha="left", va="top", fontsize=KEY_FONT, color="0.2")
 
 
 def _fan(ax, matrix, dates, colour, label, individual_runs):
@@ -118,98 +134,176 @@ def _matrices(result, names, window):
     return dates, {v: frame.pivot(index="run", columns="step", values=v).to_numpy() for v in names}
 
 
-def fan_charts(results, colours, variables=FAN_VARIABLES, window=None):
-    """Fan charts of each variable: scenarios overlaid (up to three), else small multiples with a column per scenario.
+def _title_box(ax, text, colour):
+    """A column title in black on a light band of the scenario's colour (coloured text would fade for light colours)."""
+    ax.set_title(text, fontsize=8.5, fontweight="bold", color="black", pad=6,
+                 bbox={"fc": colour, "alpha": 0.28, "ec": colour, "lw": 1.5, "boxstyle": "round,pad=0.3"})
 
-    Each fan is the median with 50% and 90% bands; overlaid fans add three individual runs, and in
-    small multiples the other scenarios' medians are drawn in grey for reference. The cohesion panels
-    show the partnership states' cohesion floors. `window` (start, end) restricts the dates shown.
+
+def _default_baseline(results):
+    return next((r.label for r in results if r.name == "baseline"), results[0].label)
+
+
+def _reference_medians(ax, medians, label, baseline, colours):
+    """In a scenario's own panel: the baseline's median dashed in its colour, every other scenario's in grey."""
+    for other, (dates, median) in medians.items():
+        if other == label:
+            continue
+        reference = other == baseline
+        ax.plot(dates, median, color=colours[other] if reference else REFERENCE_GREY, lw=1.0 if reference else 0.7,
+                ls="--" if reference else "-", zorder=1.5 if reference else 1)
+
+
+def _finish_panel(ax, window):
+    _date_axis(ax)
+    ax.set_ylim(0, 1)
+    if window is not None:
+        ax.set_xlim(window)
+
+
+def _reference_legend(figure, baseline, colours, results=()):
+    """The legend of the reference lines (and, given `results`, of every scenario's colour) above the panels; its rows."""
+    handles = [plt.Line2D([], [], color=colours[baseline], lw=1.0, ls="--", label=f"{baseline}: median (dashed, for reference)"),
+               plt.Line2D([], [], color=REFERENCE_GREY, lw=0.7, label="the other scenarios' medians (grey)")]
+    scenario_handles, ncol, _ = _legend_below(figure, results, colours) if results else ([], 2, 0)
+    handles, ncol = scenario_handles + handles, max(ncol, 2)
+    figure.legend(handles=handles, loc="upper center", ncol=ncol, frameon=False, fontsize=9, bbox_to_anchor=(0.5, 1.0))
+    return -(-len(handles) // ncol)
+
+
+def fan_charts(results, colours=None, *, window=None, variables=FAN_VARIABLES, baseline=None):
+    """Fan charts of each variable (median with 50% and 90% bands), laid out for the number of scenarios.
+
+    Up to three scenarios are overlaid, with three individual runs each. Up to five get a column
+    each, every panel showing its own scenario with the baseline's median dashed in the baseline's
+    colour and the other scenarios' medians in grey. Beyond, the first variable (cohesion) gets a
+    panel per scenario so drawn, and every other variable a panel of all scenarios' medians in their
+    colours. The cohesion panels show the partnership states' cohesion floors. Dotted lines mark each
+    scenario's scheduled events in its colour, in its own panels only, numbered (key under the
+    figure). `baseline` names the reference scenario by label (default: the one named baseline, else
+    the first).
     """
-    names = [v for v, _ in variables]
-    data = {r.label: _matrices(r, names, window) for r in results}
-    overlaid = len(results) <= 3
-    if overlaid:
-        ncols, nrows = 4, -(-len(variables) // 4)
-        figure, grid = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), sharex=True, squeeze=False)
-        panels = {(r.label, v): ax for r in results for v, ax in zip(names, grid.flat)}
-        for ax in grid.flat[len(variables):]:
-            ax.set_visible(False)
-    else:
-        ncols, nrows = len(results), len(variables)
-        figure, grid = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.0 * nrows), sharex=True, sharey=True,
-                                    squeeze=False)
-        panels = {(r.label, v): grid[i, j] for j, r in enumerate(results) for i, v in enumerate(names)}
-    medians = {}
-    for result in results:
-        dates, matrices = data[result.label]
-        for variable in names:
-            ax = panels[result.label, variable]
-            medians[result.label, variable] = (dates, _fan(ax, matrices[variable], dates, colours[result.label],
-                                                           result.label, 3 if overlaid else 0))
-    marks = sorted({m for r in results for m in r.scheduled_dates() if window is None or window[0] <= m[0] <= window[1]})
-    shown = [ax for ax in grid.flat if ax.get_visible()]
-    key = _mark_dates(shown, marks, numbered_ax=grid.flat[0])
-    titles = dict(variables)
-    for (label, variable), ax in panels.items():
-        if not overlaid:
-            for other in results:  # the other scenarios' medians, for reference
-                if other.label != label:
-                    ax.plot(*medians[other.label, variable], color="0.6", lw=0.7, zorder=1)
-    for ax, variable in {ax: variable for (_, variable), ax in panels.items()}.items():
-        if variable == "cohesion":
-            _ladder(ax, results[0].ladder_thresholds)
-        _date_axis(ax)
-        ax.set_ylim(0, 1)
-        if window is not None:
-            ax.set_xlim(window)
-    if overlaid:
-        for ax, variable in zip(grid.flat, names):
-            ax.set_title(titles[variable], fontsize=10, pad=20)
-            ax.set_ylabel("index (0-1)", fontsize=8)
-        handles, labels = grid.flat[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="upper center", ncol=min(4, len(labels)), frameon=False, fontsize=9,
-                      bbox_to_anchor=(0.5, 1.0))
-        what = "median (line), 50% and 90% bands, three individual runs (thin)"
-    else:
-        for j, result in enumerate(results):
-            grid[0, j].set_title(textwrap.fill(result.label, 32, break_long_words=False), fontsize=8.5,
-                                 color=colours[result.label], fontweight="bold", pad=22)
-        for i, variable in enumerate(names):
-            grid[i, 0].set_ylabel(textwrap.fill(titles[variable], 18, break_long_words=False), fontsize=8)
-        what = "one column per scenario: median (line), 50% and 90% bands; other scenarios' medians in grey"
-    figure.suptitle(textwrap.fill(f"Trajectories across runs: {what}; numbered dotted lines mark scheduled events",
-                                  int(figure.get_figwidth() * 11)), fontsize=11, y=1.02 if overlaid else 1.0)
-    figure.tight_layout()
-    _footnote(figure, key, "Scheduled events: ")
+    results = list(results)  # a sim.Results, or a list of its scenarios
+    colours = colours or scenario_colours(results)
+    baseline = baseline or _default_baseline(results)
+    data = {r.label: _matrices(r, [v for v, _ in variables], window) for r in results}
+    marks = scheduled_marks(results, window)
+    numbers, key = _numbered(marks)
+    layout = _overlaid_fans if len(results) <= MAX_OVERLAID else _column_fans if len(results) <= MAX_COLUMNS else _overview_fans
+    figure, what, legend_rows = layout(results, data, colours, variables, baseline, marks, numbers, window)
+    figure.suptitle(_wrapped(figure, f"Trajectories across runs: {what}", 11), fontsize=11, y=1.0, va="bottom")
+    figure.tight_layout(rect=(0, 0, 1, 1 - (0.02 + 0.17 * legend_rows) / figure.get_figheight()))
+    _footnote(figure, key, "Scheduled events (dotted, in the colour of the scenario that schedules them): ")
     return figure
 
 
-def cohesion_distributions(results, colours, outcomes=None, window=None):
-    """ECDFs of final and minimum cohesion per scenario, with the cohesion floors of the partnership states.
+def _overlaid_fans(results, data, colours, variables, baseline, marks, numbers, window):
+    """A panel per variable, every scenario's fan in it."""
+    ncols, nrows = 4, -(-len(variables) // 4)
+    figure, grid = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), sharex=True, squeeze=False)
+    for ax in grid.flat[len(variables):]:
+        ax.set_visible(False)
+    for ax, (variable, title) in zip(grid.flat, variables):
+        for result in results:
+            dates, matrices = data[result.label]
+            _fan(ax, matrices[variable], dates, colours[result.label], result.label, 3)
+        _draw_marks(ax, marks, colours, numbers)
+        _finish_panel(ax, window)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("index (0-1)", fontsize=8)
+    handles, labels = grid.flat[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=min(4, len(labels)), frameon=False, fontsize=9,
+                  bbox_to_anchor=(0.5, 1.0))
+    return figure, "median (line), 50% and 90% bands, three individual runs (thin)", 1
 
-    `outcomes` maps a scenario label to per-run final_cohesion and min_cohesion (default: the run
-    summaries); when they are taken over a common calendar `window`, the titles say so.
+
+def _own_fan(ax, result, data, colours, variable, baseline, medians, marks, numbers, window):
+    """One scenario's fan of `variable`, with the reference medians and its own scheduled events."""
+    dates, matrices = data[result.label]
+    _fan(ax, matrices[variable], dates, colours[result.label], result.label, 0)
+    _reference_medians(ax, medians, result.label, baseline, colours)
+    _draw_marks(ax, marks, colours, numbers, own=result.label)
+    _finish_panel(ax, window)
+
+
+def _medians(data, variable):
+    """{label: (dates, median of `variable`)}."""
+    return {label: (dates, np.nanmedian(matrices[variable], axis=0)) for label, (dates, matrices) in data.items()}
+
+
+def _column_fans(results, data, colours, variables, baseline, marks, numbers, window):
+    """A column per scenario, a row per variable."""
+    figure, grid = plt.subplots(len(variables), len(results), figsize=(2.9 * len(results), 2.0 * len(variables)),
+                                sharex=True, sharey=True, squeeze=False)
+    for i, (variable, title) in enumerate(variables):
+        medians = _medians(data, variable)
+        for j, result in enumerate(results):
+            _own_fan(grid[i, j], result, data, colours, variable, baseline, medians, marks, numbers, window)
+        grid[i, 0].set_ylabel(textwrap.fill(title, 18, break_long_words=False), fontsize=8)
+    for j, result in enumerate(results):
+        _title_box(grid[0, j], textwrap.fill(result.label, 30, break_long_words=False), colours[result.label])
+    rows = _reference_legend(figure, baseline, colours)
+    return figure, "one column per scenario: median (line), 50% and 90% bands", rows
+
+
+def _overview_fans(results, data, colours, variables, baseline, marks, numbers, window):
+    """The first variable in a panel per scenario (four to a row), then each other variable's medians of all scenarios."""
+    ncols = 4
+    own_rows, shared_rows = -(-len(results) // ncols), -(-(len(variables) - 1) // ncols)
+    figure, grid = plt.subplots(own_rows + shared_rows, ncols, figsize=(4.2 * ncols, 2.7 * (own_rows + shared_rows)),
+                                sharex=True, squeeze=False)
+    (first, first_title), *others = variables
+    medians = _medians(data, first)
+    for ax, result in zip(grid[:own_rows].flat, results):
+        _own_fan(ax, result, data, colours, first, baseline, medians, marks, numbers, window)
+        _title_box(ax, f"{first_title}: {result.label}", colours[result.label])
+    for ax, (variable, title) in zip(grid[own_rows:].flat, others):
+        for label, (dates, median) in _medians(data, variable).items():
+            ax.plot(dates, median, color=colours[label], lw=1.3)
+        _finish_panel(ax, window)
+        ax.set_title(f"{title}: medians", fontsize=9.5)
+    for ax in [*grid[:own_rows].flat[len(results):], *grid[own_rows:].flat[len(others):]]:
+        ax.set_visible(False)
+    rows = _reference_legend(figure, baseline, colours, results)
+    what = (f"{first_title.lower()} in each scenario (median, 50% and 90% bands, and its own scheduled events), then "
+            "each other variable's median in every scenario's colour")
+    return figure, what, rows
+
+
+def _legend_below(figure, results, colours, keys=None):
+    """One legend entry per scenario (with its key letter, if given) in as many columns as the figure's width allows."""
+    handles = [plt.Line2D([], [], color=colours[r.label], lw=2, label=f"{keys[r.label]}  {r.label}" if keys else r.label)
+               for r in results]
+    longest = max(len(h.get_label()) for h in handles)  # a 8-point character is about 0.07 inch wide
+    ncol = max(1, min(len(results), int(figure.get_figwidth() / (0.07 * longest + 0.6))))
+    return handles, ncol, -(-len(results) // ncol)
+
+
+def cohesion_distributions(results, colours=None, *, window=None):
+    """ECDFs of final and minimum cohesion per scenario (the partnership's state is read from what the partners do, not
+    from cohesion: docs/ODD.md 7.11).
+
+    With a `window`, the final and minimum cohesion are read over those dates, as the titles say.
     """
-    outcomes = outcomes or {r.label: r.ok_runs() for r in results}
+    results = list(results)  # a sim.Results, or a list of its scenarios
+    colours = colours or scenario_colours(results)
     titles = (("Final cohesion", "Minimum cohesion over the run") if window is None else
               (f"Cohesion on {window[1]}", f"Minimum cohesion, {window[0]} to {window[1]}"))
     figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    values = {r.label: run_values(r, window) for r in results}
     for ax, column, title in zip(axes, ("final_cohesion", "min_cohesion"), titles):
         for result in results:
-            values = outcomes[result.label][column].to_numpy()
-            ax.ecdf(values, color=colours[result.label], label=f"{result.label} (n={values.size})", lw=1.6)
-        for state, threshold in results[0].ladder_thresholds.items():
-            ax.axvline(threshold, color="crimson", ls="--", lw=0.8, alpha=0.7)
-            ax.annotate(f"{state} {threshold}", (threshold, 0.02), xycoords=("data", "axes fraction"), rotation=90,
-                        fontsize=6.5, color="crimson", ha="right")
-        ax.set_title(title)
+            ax.ecdf(values[result.label][column].to_numpy(), color=colours[result.label], lw=1.6)
+        ax.set_title(title, pad=26)
         ax.set_xlabel("cohesion index (0-1)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of runs at or below")
-    handles, labels = axes[1].get_legend_handles_labels()
+    handles, ncol, rows = _legend_below(figure, results, colours)
+    for handle, result in zip(handles, results):
+        handle.set_label(f"{result.label} (n={len(values[result.label])})")
     figure.suptitle("Distribution of cohesion outcomes (empirical CDF)")
-    figure.tight_layout(rect=(0, 0.08 + 0.03 * (len(labels) // 3), 1, 1))
-    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, (0.15 + 0.2 * rows) / figure.get_figheight(), 1, 1))
+    figure.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     return figure
 
 
@@ -232,10 +326,12 @@ def _step_curves(ax, curves, colours, lw):
         for i, label in enumerate(labels):
             style = "-" if len(labels) == 1 else (i * dash, (dash, dash * (len(labels) - 1)))
             ax.step(dates, values, where="post", color=colours[label], lw=lw, ls=style, label=label)
+    drawn = sum(len(labels) for labels in groups.values())
     same = [labels for labels in groups.values() if len(labels) > 1]
     if same:
         text = "\n".join("same in all scenarios" if len(labels) == len(curves) else
-                          "same: " + " = ".join(keys[label] for label in labels) for labels in same)
+                         ("same in all that have it" if len(labels) == drawn and len(same) == 1 else
+                          "same: " + " = ".join(keys[label] for label in labels)) for labels in same)
         ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3",
                 bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1})
 
@@ -245,27 +341,37 @@ def _percent(share):
     return f"{100 * share:.1f}" if 0 < share < 0.1 else f"{100 * share:.0f}"
 
 
-def outcome_heatmap(probabilities, never=()):
+def outcome_heatmap(results, colours=None, *, window=None):
     """Heatmap of outcome probabilities: a row per outcome, a column per scenario, each cell holding the
-    estimate and its Wilson 95% interval; `never` lists the outcomes left out because no run had them.
+    estimate and its Wilson 95% interval; outcomes no run had are named under the figure instead.
 
-    `probabilities` is a DataFrame with columns scenario, outcome, estimate, low, high.
+    Each column is headed by its scenario's colour. With a `window`, the outcomes are read over those dates.
     """
+    results = list(results)  # a sim.Results, or a list of its scenarios
+    colours = colours or scenario_colours(results)
+    probabilities = outcome_probabilities(results, window)
+    never = never_happened(probabilities)
+    probabilities = probabilities[~probabilities["outcome"].isin(never)]
     outcomes = list(dict.fromkeys(probabilities["outcome"]))
-    scenarios = list(dict.fromkeys(probabilities["scenario"]))
+    scenarios = [r.label for r in results]
     cells = probabilities.set_index(["outcome", "scenario"])
     estimate = cells["estimate"].unstack().reindex(index=outcomes, columns=scenarios).to_numpy()
-    figure, ax = plt.subplots(figsize=(3.6 + 1.25 * len(scenarios), 1.6 + 0.42 * len(outcomes)))
+    column = min(1.25, max(0.85, 10.5 / len(scenarios)))  # inches: a page's width holds up to twelve columns
+    figure, ax = plt.subplots(figsize=(3.6 + column * len(scenarios), 1.6 + 0.42 * len(outcomes)))
     image = ax.imshow(estimate * 100, cmap="Blues", vmin=0, vmax=100, aspect="auto")
     for i, outcome in enumerate(outcomes):
         for j, scenario in enumerate(scenarios):
             cell = cells.loc[(outcome, scenario)]
             ax.text(j, i, f"{_percent(cell['estimate'])}%\n[{_percent(cell['low'])}, {_percent(cell['high'])}]",
-                    ha="center", va="center", fontsize=7.5, color="white" if cell["estimate"] > 0.6 else "black")
-    # at 35 degrees, labels of up to three lines keep clear of their neighbours' in 1.25-inch columns
-    ax.set_xticks(range(len(scenarios)), labels=[textwrap.fill(s, 32, break_long_words=False) for s in scenarios],
-                  fontsize=8, rotation=35, ha="left", rotation_mode="anchor")
+                    ha="center", va="center", fontsize=8, color="white" if cell["estimate"] > 0.6 else "black")
+    # at 35 degrees, labels of up to three lines keep clear of their neighbours'
+    ax.set_xticks(range(len(scenarios)), labels=[textwrap.fill(s, 26, break_long_words=False) for s in scenarios],
+                  fontsize=8.5, rotation=35, ha="left", rotation_mode="anchor")
     ax.xaxis.tick_top()
+    for j, scenario in enumerate(scenarios):  # a strip of the scenario's colour above its column
+        ax.add_patch(plt.Rectangle((j - 0.5, -0.5), 1, -0.18, color=colours[scenario], clip_on=False, lw=0))
+    ax.tick_params(axis="x", pad=8)
+    ax.set_ylim(len(outcomes) - 0.5, -0.68)
     ax.set_yticks(range(len(outcomes)), labels=outcomes, fontsize=8.5)
     ax.set_xticks(np.arange(len(scenarios) + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(len(outcomes) + 1) - 0.5, minor=True)
@@ -279,33 +385,43 @@ def outcome_heatmap(probabilities, never=()):
     return figure
 
 
-def survival_plot(results, colours, window=None):
-    """Kaplan-Meier curve of 'partnership still meeting' (never suspended or ruptured) over dates."""
-    figure, ax = plt.subplots(figsize=(9, 4))
+def _first_suspension(runs, horizon):
+    """Per run, the first step suspended or ruptured, or -1 (censored at `horizon`) if never."""
+    firsts = runs[["first_suspended_step", "first_ruptured_step"]].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    first = firsts.min(axis=1)
+    return np.where(first <= horizon, first, -1)
+
+
+def survival_plot(results, colours=None, *, window=None):
+    """Kaplan-Meier curve of 'partnership still meeting' (never suspended or ruptured) over dates, with each scenario's
+    scheduled events marked in its colour."""
+    results = list(results)  # a sim.Results, or a list of its scenarios
+    colours = colours or scenario_colours(results)
+    figure, ax = plt.subplots(figsize=(9, 4.2))
     curves = {}
     for result in results:
-        runs = result.ok_runs()
-        horizon = result.entry["n_steps"]
-        firsts = runs[["first_suspended_step", "first_ruptured_step"]].to_numpy()
-        suspended = np.where(firsts >= 0, firsts, horizon + 1).min(axis=1)
-        steps, surviving = survival_curve(np.where(suspended <= horizon, suspended, -1), horizon)
-        start = dt.date.fromisoformat(result.entry["start"])
-        dates = [start + dt.timedelta(days=int(s) * result.entry["step_days"]) for s in steps]
+        horizon = result.entry.n_steps
+        steps, surviving = survival_curve(_first_suspension(result.ok_runs(), horizon), horizon)
+        start = dt.date.fromisoformat(result.entry.start)
+        dates = [start + dt.timedelta(days=int(s) * result.entry.step_days) for s in steps]
         curves[result.label] = (dates, surviving * 100)
     _step_curves(ax, curves, colours, lw=1.8)
-    marks = sorted({m for r in results for m in r.scheduled_dates() if window is None or window[0] <= m[0] <= window[1]})
-    key = _mark_dates([ax], marks, numbered_ax=ax)
+    marks = scheduled_marks(results, window)
+    numbers, key = _numbered(marks)
+    _draw_marks(ax, marks, colours, numbers, above=True)  # inside, the numbers would hide the curves at 100%
     _date_axis(ax)
     if window is not None:
         ax.set_xlim(window)
-    ax.set_ylim(0, 102)
+    ax.set_ylim(0, 104)
     ax.set_ylabel("runs never suspended (%)")
-    ax.set_title("Survival of the partnership: share of runs not yet suspended or ruptured", pad=22)
+    ax.set_title("Survival of the partnership: share of runs not yet suspended or ruptured", pad=34)
     keys = scenario_keys(curves)
-    handles = [plt.Line2D([], [], color=colours[label], lw=2, label=f"{keys[label]}  {label}") for label in curves]
-    ax.legend(handles=handles, fontsize=8, loc="lower left")
-    figure.tight_layout()
-    _footnote(figure, key, "Scheduled events: ")
+    handles, ncol, rows = _legend_below(figure, results, colours, keys)
+    figure.tight_layout(rect=(0, 0, 1, 1))
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=ncol, frameon=False)
+    figure.canvas.draw()  # the key goes under the legend
+    legend_bottom = ax.get_legend().get_window_extent().y0 / figure.dpi / figure.get_figheight()
+    _footnote(figure, key, "Scheduled events (dotted, in the colour of the scenario that schedules them): ", legend_bottom - 0.01)
     return figure
 
 
@@ -336,31 +452,50 @@ def key_event_firsts(result):
     return frame.assign(event_id=names).groupby(["kind", "event_id", "run"], as_index=False)["date"].min()
 
 
+def key_event_title(kind, event_id):
+    """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: crisis', 'Japan election',
+    'scripted: taiwan_crisis', 'Japan-ROK history dispute'."""
+    if kind == "partnership":
+        return event_id.capitalize()
+    if kind in ("crisis", "conflict"):
+        theatre = event_id.removesuffix(f"_{kind}")
+        return f"{THEATRE_LABELS.get(theatre, theatre)}: {kind}"
+    if kind == "election":
+        actor = event_id.removeprefix("election_")
+        return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor} election"
+    if kind == "dispute":
+        return {"japan_rok_history_dispute": "Japan-ROK history dispute",
+                "burden_sharing_dispute": "Burden-sharing dispute"}.get(event_id, event_id.replace("_", " "))
+    return f"scripted: {event_id}"
+
+
 def _share_curves(results, firsts, kind, event_id, window):
     """Per scenario label: (dates, cumulative % of runs) at which `event_id` first happened, drawn from the first
     shown date to the last (runs in which it happened before `window` count from its start); empty if it never did."""
     curves = {}
     for result in results:
         frame = firsts[result.label]
-        dates = np.sort(frame.loc[(frame["kind"] == kind) & (frame["event_id"] == event_id), "date"].to_numpy())
-        first, last = window or (dt.date.fromisoformat(result.horizon[0]), dt.date.fromisoformat(result.horizon[1]))
+        dates = np.sort(frame.loc[(frame["kind"] == kind) & (frame["event_id"] == event_id), "date"].to_numpy("datetime64[D]"))
+        first, last = (np.datetime64(d, "D") for d in (window or result.horizon[:2]))
         before = int((dates < first).sum())
         dates = dates[(dates >= first) & (dates <= last)]
         shares = (before + np.arange(dates.size + 1)) / len(result.ok_runs()) * 100
         if before + dates.size:
             curves[result.label] = (np.concatenate([[first], dates, [last]]), np.concatenate([shares, shares[-1:]]))
         else:
-            curves[result.label] = (np.array([]), np.array([]))
+            curves[result.label] = (np.array([], "datetime64[D]"), np.array([]))
     return curves
 
 
-def event_timing(results, colours, window=None):
+def event_timing(results, colours=None, *, window=None):
     """Cumulative share of runs in which each key event has happened, by date: one panel per key event.
 
-    Every key event of `key_event_firsts` gets a panel, rare ones too, with its own y scale and the
-    highest share in its title. Scenarios whose curves are identical are drawn as one interleaved
-    dashed line in their colours and named in the panel.
+    Every key event of `key_event_firsts` gets a panel, rare ones too, with its own y scale, the highest
+    share in its title and a curve only for the scenarios in which it happened. Scenarios whose curves
+    are identical are drawn as one interleaved dashed line in their colours and named in the panel.
     """
+    results = list(results)  # a sim.Results, or a list of its scenarios
+    colours = colours or scenario_colours(results)
     firsts = {r.label: key_event_firsts(r) for r in results}
     rank = {kind: i for i, kind in enumerate(KEY_EVENT_KINDS)}
     candidates = sorted({(k, e) for f in firsts.values() for k, e in zip(f["kind"], f["event_id"])},
@@ -370,13 +505,13 @@ def event_timing(results, colours, window=None):
     ncols = 4
     nrows = max(1, -(-len(chosen) // ncols))
     figure, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.9 * nrows), squeeze=False)
-    starts = [dt.date.fromisoformat(r.entry["start"]) for r in results]
-    ends = [dt.date.fromisoformat(r.entry["resolved"]["end"]) for r in results]
+    starts = [dt.date.fromisoformat(r.horizon[0]) for r in results]
+    ends = [dt.date.fromisoformat(r.horizon[1]) for r in results]
     for ax, (kind, event_id) in zip(axes.flat, chosen):
         curves = panels[kind, event_id]
         _step_curves(ax, curves, colours, lw=1.6)
         highest = max(shares[-1] for _, shares in curves.values() if len(shares))
-        ax.set_title(f"{event_id} ({kind}; up to {_percent(highest / 100)}% of runs)", fontsize=8.5)
+        ax.set_title(f"{key_event_title(kind, event_id)} (up to {_percent(highest / 100)}% of runs)", fontsize=9.5)
         _date_axis(ax)
         ax.set_xlim(window or (min(starts), max(ends)))
         ax.set_ylim(0, next(top for top in (10, 25, 50, 100) if highest <= top) * 1.04)
@@ -384,16 +519,18 @@ def event_timing(results, colours, window=None):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("runs (%)")
-    keys = scenario_keys([r.label for r in results])
-    handles = [plt.Line2D([], [], color=colours[r.label], lw=2, label=f"{keys[r.label]}  {r.label}") for r in results]
-    longest = max(len(r.label) + 3 for r in results)  # a 9-point character is about 0.075 inch wide
-    ncol = max(1, min(len(results), int(figure.get_figwidth() / (0.075 * longest + 0.7))))
+    handles, ncol, rows = _legend_below(figure, results, colours, scenario_keys([r.label for r in results]))
     figure.legend(handles=handles, loc="upper center", ncol=ncol, frameon=False, fontsize=9, bbox_to_anchor=(0.5, 1.0))
     figure.suptitle("When key events first happened: cumulative share of runs (each panel has its own scale)",
                     y=1.0, va="bottom", fontsize=11)
-    legend_inches = 0.25 + 0.2 * -(-len(results) // ncol)
+    legend_inches = 0.25 + 0.2 * rows
     figure.tight_layout(rect=(0, 0, 1, 1 - legend_inches / figure.get_figheight()))
     return figure
+
+
+FIGURES = {"fan_charts": fan_charts, "cohesion_distributions": cohesion_distributions, "outcome_probabilities": outcome_heatmap,
+           "survival": survival_plot, "event_timing": event_timing}
+"""The report's comparison figures by file stem; each takes (results, colours=None, *, window=None)."""
 
 
 THEATRE_STATE_COLOURS = {EscalationState.GREY_ZONE: "#d4d4d4", EscalationState.CRISIS: "#f28e2b",
@@ -428,8 +565,8 @@ def _state_strips(ax, frame):
     ax.set_title("States: the partnership, and each theatre's grey zone, crisis and conflict periods", fontsize=9)
 
 
-def run_trajectories(result, run, marks, routine_dates=()):
-    """One run: cohesion and its components with the partnership's floors and state changes, theatre
+def run_trajectories(result, run, marks=(), routine_dates=()):
+    """One run: cohesion and its components with the partnership's state changes, theatre
     tensions, and strips of partnership and theatre states.
 
     `marks` are (date, name) of the events to number on the plot; `routine_dates` get only a tick.
@@ -442,11 +579,10 @@ def run_trajectories(result, run, marks, routine_dates=()):
                                                  gridspec_kw={"height_ratios": [3, 2, 1.4]})
     for name in names[:5]:
         top.plot(frame["date"], frame[name], lw=2.2 if name == "cohesion" else 1.2, label=name)
-    _ladder(top, result.ladder_thresholds)
     changes = events[(events["source"] == "partnership") & (events["operation"] == "transition")]
     for change in changes.itertuples(index=False):
         top.axvline(change.date, color="crimson", lw=1.2, alpha=0.5)
-        top.annotate(f"partnership {PartnershipState(int(change.after)).label}", (change.date, 0.02),
+        top.annotate(f"partnership {change.after_label}", (change.date, 0.02),
                      xycoords=("data", "axes fraction"), xytext=(2, 0), textcoords="offset points", rotation=90,
                      fontsize=7, color="crimson", va="bottom")
     if len(routine_dates):
@@ -454,14 +590,17 @@ def run_trajectories(result, run, marks, routine_dates=()):
                  label="routine exercise or summit")
     top.set_ylabel("index (0-1)")
     top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes)",
-                  pad=22)
-    top.legend(fontsize=8, ncol=6, loc="upper left")
+                  pad=30)
+    top.legend(fontsize=8, ncol=3, loc="best", framealpha=0.85)
     for name in names[5:]:
         middle.plot(frame["date"], frame[name], lw=1.4, label=name.replace("tension_", ""))
     middle.set_ylabel("tension (0-1)")
     middle.set_title("Theatre tension", fontsize=10)
-    middle.legend(fontsize=8, ncol=4, loc="upper left")
-    key = _mark_dates((top, middle, bottom), marks, numbered_ax=top)
+    middle.legend(fontsize=8, ncol=4, loc="best", framealpha=0.85)
+    marked = {(pd.Timestamp(date).date(), name): ["run"] for date, name in sorted(marks)}
+    numbers, key = _numbered(marked)
+    for ax in (top, middle, bottom):  # numbered above the top panel, where no curve or legend hides them
+        _draw_marks(ax, marked, {"run": SHARED_MARK}, numbers, above=True, numbered=ax is top)
     _state_strips(bottom, frame)
     for ax in (top, middle):
         ax.set_ylim(0, 1)

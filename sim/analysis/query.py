@@ -4,14 +4,15 @@ import difflib
 import keyword
 import re
 
+import numpy as np
 import pandas as pd
 
-from ..model.record import SUMMARY_FIELDS
+from ..model.record import SUMMARY
 from .results import ReportError, load
 
 HEADLINE = ("min_cohesion", "final_cohesion", "partnership_worst_state", "first_suspended_date")  # shown by default when stored
 _WORDS = {"and", "or", "not", "in", "True", "False"}
-_STEP_FIELDS = tuple(name for name, kind in SUMMARY_FIELDS if kind is int and name.endswith("_step"))
+_STEP_FIELDS = tuple(o.name for o in SUMMARY if o.kind is int and o.name.endswith("_step"))
 
 
 def runs_table(directory):
@@ -19,11 +20,10 @@ def runs_table(directory):
     frames = []
     for result in load([directory]):
         runs = result.runs.copy()
-        start, step_days = pd.Timestamp(result.entry["start"]), result.entry["step_days"]
+        start, step_days = pd.Timestamp(result.entry.start), result.entry.step_days
         for column in _STEP_FIELDS:
-            steps = runs[column].astype("Float64")
-            dates = start + pd.to_timedelta(steps.where(steps >= 0).astype(float) * step_days, unit="D")
-            runs[f"{column.removesuffix('_step')}_date"] = dates
+            days = runs[column].to_numpy(dtype=float, na_value=np.nan) * step_days
+            runs[f"{column.removesuffix('_step')}_date"] = start + pd.to_timedelta(days, unit="D")
         frames.append(runs)
     return pd.concat(frames, ignore_index=True)
 
@@ -39,7 +39,8 @@ def query_runs(directory, where, columns=None):
     """The runs of `directory` matching the condition `where` (pandas' query syntax over runs_table's columns).
 
     Returns (matching runs, number of runs searched); the matches show scenario, run and root seed,
-    then `columns` (default: the headline outcomes and the columns named in `where`). Raises
+    then `columns` (default: the headline outcomes and the columns named in `where`). Steps never
+    reached are null, so `first_suspended_step >= 0` selects the runs that were suspended. Raises
     ReportError with a plain message for a bad condition or column.
     """
     table = runs_table(directory)
@@ -53,8 +54,8 @@ def query_runs(directory, where, columns=None):
     try:
         mask = table.eval(where, local_dict={}, global_dict={})
     except (SyntaxError, ValueError, TypeError, NameError) as exc:
-        raise ReportError(f"cannot read --where {where!r}: {exc}") from None
+        raise ReportError(f"cannot read the condition {where!r}: {exc}") from None
     if not (isinstance(mask, pd.Series) and pd.api.types.is_bool_dtype(mask)):
-        raise ReportError(f"--where {where!r} is not a condition; write a comparison such as 'min_cohesion < 0.5'")
+        raise ReportError(f"the condition {where!r} is not a comparison; write one such as 'min_cohesion < 0.5'")
     shown = ["scenario", "run", "root_seed", *dict.fromkeys(c for c in wanted if c not in ("scenario", "run", "root_seed"))]
     return table.loc[mask.fillna(False), shown].reset_index(drop=True), len(table)

@@ -1,7 +1,6 @@
 """The comparison report (report.md and report.html with plots) and the single-run after-action view."""
 
 import base64
-import datetime as dt
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,84 +8,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..model.record import SUMMARY_FIELDS
-from ..world import INSTITUTIONS, THEATRE_LABELS, THEATRES, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState
+from ..model.record import SUMMARY
+from ..world import ACTORS, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
+from ..colours import scenario_colours
 from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
-from .results import ReportError, load
-from .stats import mean_difference, mean_with_mcse, quantiles, wilson
+from .outcomes import (common_window, compared_outcomes, never_happened, outcome_probabilities, outcome_values,
+                       run_values)
+from .results import ReportError, load, split_by
+from .stats import mean_difference, mean_with_mcse, quantiles, verdict, wilson
 from .uncertainty import parameter_uncertainty
 
-__all__ = ["Report", "ReportError", "outcome_probabilities", "pairing", "paired_differences", "show_run", "summary_numbers",
+__all__ = ["Report", "ReportError", "describe_difference", "pairing", "paired_differences", "show_run", "summary_numbers",
            "summary_table", "write_report"]
 
-INSTITUTION_NAMES = {i.value for i in INSTITUTIONS}
-# Partnership outcomes: the worst state a run reaches (entered only after sustained conditions).
-PARTNERSHIP_OUTCOMES = (
-    ("strained", PartnershipState.STRAINED, "partnership strained or worse"),
-    ("suspended", PartnershipState.SUSPENDED, "partnership suspended or ruptured"),
-    ("ruptured", PartnershipState.RUPTURED, "partnership ruptured"),
-)
-DIFFERENCE_METRICS = (
-    ("suspended", "probability that the partnership is suspended or ruptured", True),
-    ("strained", "probability that the partnership is strained or worse", True),
-    ("final_cohesion", "mean final cohesion", False),
-    ("min_cohesion", "mean minimum cohesion", False),
-    ("final_us_credibility", "mean final US credibility", False),
-    ("final_institutionalisation", "mean final institutionalisation", False),
-    ("final_tie_japan_rok", "mean final Japan-ROK tie", False),
-    ("taiwan_conflict", "probability of conflict in the Taiwan Strait", True),
-    ("korea_conflict", "probability of conflict on the Korean Peninsula", True),
-    ("taiwan_adversary_gains", "probability that China gains in a Taiwan conflict", True),
-    ("korea_adversary_gains", "probability that the DPRK gains in a Korean conflict", True),
-)
+LARGEST_DIFFERENCES = 5  # sentences under the differences table, with more than two scenarios
+MATERIAL = ("rises", "falls")
+MARKS = {"rises": "▲", "falls": "▼", "no clear difference": "?", "no material difference": ""}
 
 
-def _indicators(runs):
-    """Binary outcomes of each run as 0/1 columns."""
-    frame = pd.DataFrame({"run": runs["run"]})
-    worst = runs["partnership_worst_state"].map(lambda label: PartnershipState[label.upper()])
-    for column, state, _ in PARTNERSHIP_OUTCOMES:
-        frame[column] = (worst <= state).astype(float).to_numpy()
-    for theatre in (t.value for t in THEATRES):
-        frame[f"{theatre}_crisis"] = runs[f"{theatre}_crisis"].astype(float)
-        frame[f"{theatre}_conflict"] = runs[f"{theatre}_conflict"].astype(float)
-        frame[f"{theatre}_adversary_gains"] = (runs[f"{theatre}_outcome"] == "adversary_gains").astype(float)
-    return frame
-
-
-def outcome_probabilities(results):
-    """Probability of each binary outcome per scenario with Wilson 95% intervals (outcomes never seen included)."""
-    rows = []
-    for result in results:
-        indicators = _indicators(result.ok_runs())
-        n = len(indicators)
-        labels = [(column, label) for column, _, label in PARTNERSHIP_OUTCOMES]
-        for theatre in (t.value for t in THEATRES):
-            label = THEATRE_LABELS[theatre]
-            labels += [(f"{theatre}_crisis", f"{label}: crisis"), (f"{theatre}_conflict", f"{label}: conflict"),
-                       (f"{theatre}_adversary_gains", f"{label}: adversary gains")]
-        for column, label in labels:
-            p = wilson(indicators[column].sum(), n)
-            rows.append({"scenario": result.label, "outcome": label, "successes": p.successes, "runs": n,
-                         "estimate": p.estimate, "low": p.low, "high": p.high, "mcse": p.mcse})
-    return pd.DataFrame(rows)
-
-
-def never_happened(probabilities):
-    """The outcomes of `probabilities` that no run of any scenario had."""
-    seen = probabilities.groupby("outcome", sort=False)["successes"].sum()
-    return list(seen.index[seen == 0])
+def _interval(p, scale=100, digits=1):
+    return f"{scale * p.estimate:.{digits}f} [{scale * p.low:.{digits}f}, {scale * p.high:.{digits}f}]"
 
 
 def summary_table(results):
-    """One row per scenario: runs, partnership outcomes, cohesion quantiles, US credibility, conflicts."""
+    """One row per scenario: runs, partnership outcomes, cohesion quantiles, US credibility, conflicts (states by name)."""
     rows = []
     for result in results:
         runs = result.ok_runs()
-        indicators = _indicators(runs)
-        suspended = wilson(indicators["suspended"].sum(), len(runs))
-        ruptured = wilson(indicators["ruptured"].sum(), len(runs))
+        values = outcome_values(runs)
+        suspended = wilson(values["suspended"].sum(), len(runs))
+        ruptured = wilson(values["ruptured"].sum(), len(runs))
         final_states = runs["partnership_final_state"].value_counts(normalize=True)
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
@@ -94,44 +46,42 @@ def summary_table(results):
             "scenario": result.label,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
-            "P(suspended or ruptured) %": f"{100 * suspended.estimate:.1f} [{100 * suspended.low:.1f}, {100 * suspended.high:.1f}]",
-            "MCSE of P(suspended), points": f"{100 * suspended.mcse:.2f}",
-            "P(ruptured) %": f"{100 * ruptured.estimate:.1f} [{100 * ruptured.low:.1f}, {100 * ruptured.high:.1f}]",
+            "P(suspended or ruptured) %": _interval(suspended),
+            "MCSE of P(suspended or ruptured), points": f"{100 * suspended.mcse:.2f}",
+            "P(ruptured) %": _interval(ruptured),
             "final partnership state": ", ".join(f"{label} {100 * share:.0f}%" for label, share in final_states.items()),
             "final cohesion median [5%, 95%]": f"{final_q[0.5]:.3f} [{final_q[0.05]:.3f}, {final_q[0.95]:.3f}]",
             "min cohesion median [5%, 95%]": f"{min_q[0.5]:.3f} [{min_q[0.05]:.3f}, {min_q[0.95]:.3f}]",
             "final US credibility mean ± MCSE": f"{credibility:.3f} ± {credibility_se:.3f}",
         }
         for theatre in ("taiwan", "korea"):
-            conflict = wilson(runs[f"{theatre}_conflict"].sum(), len(runs))
-            row[f"P({theatre} conflict) %"] = f"{100 * conflict.estimate:.1f} [{100 * conflict.low:.1f}, {100 * conflict.high:.1f}]"
+            row[f"P({THEATRE_LABELS[theatre]}: conflict) %"] = _interval(wilson(values[f"{theatre}_conflict"].sum(), len(runs)))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def summary_numbers(results):
-    """One row of numbers per scenario (summary.csv) for every outcome declared in SUMMARY_FIELDS.
+    """One row of numbers per scenario (summary.csv) for every outcome declared in record.SUMMARY.
 
-    A yes/no outcome (and each partnership outcome of PARTNERSHIP_OUTCOMES) gives its probability with the Wilson 95% interval (`_estimate`, `_low`,
-    `_high`); a numeric outcome its mean and 5%, 50% and 95% quantiles (`_mean`, `_q05`, `_q50`,
-    `_q95`). Step numbers and text outcomes are left to runs.parquet.
+    A yes/no outcome (and each partnership outcome) gives its probability with the Wilson 95% interval
+    (`_estimate`, `_low`, `_high`); a numeric outcome its mean and 5%, 50% and 95% quantiles (`_mean`,
+    `_q05`, `_q50`, `_q95`). Step numbers and names are left to runs.parquet.
     """
     rows = []
     for result in results:
         runs = result.ok_runs()
+        values = outcome_values(runs)
         row = {"scenario": result.label, "runs_ok": len(runs), "runs_failed": int((result.runs["status"] == "failed").sum())}
-        indicators = _indicators(runs)
-        for name, _, _ in PARTNERSHIP_OUTCOMES:
-            p = wilson(indicators[name].sum(), len(runs))
-            row.update({f"{name}_estimate": p.estimate, f"{name}_low": p.low, f"{name}_high": p.high})
-        for name, kind in SUMMARY_FIELDS:
-            if kind is bool:
-                p = wilson(runs[name].sum(), len(runs))
-                row.update({f"{name}_estimate": p.estimate, f"{name}_low": p.low, f"{name}_high": p.high})
-            elif kind is float or (kind is int and not name.endswith("_step")):
-                q = quantiles(runs[name])
-                row.update({f"{name}_mean": float(runs[name].mean()), f"{name}_q05": q[0.05], f"{name}_q50": q[0.5],
-                            f"{name}_q95": q[0.95]})
+        for outcome in compared_outcomes():
+            if outcome.binary:
+                p = wilson(values[outcome.column].sum(), len(runs))
+                row.update({f"{outcome.column}_estimate": p.estimate, f"{outcome.column}_low": p.low, f"{outcome.column}_high": p.high})
+        for outcome in SUMMARY:
+            if outcome.kind in (int, float) and not outcome.name.endswith("_step"):
+                column = runs[outcome.name].to_numpy(dtype=float)
+                q = quantiles(column)
+                row.update({f"{outcome.name}_mean": float(column.mean()), f"{outcome.name}_q05": q[0.05],
+                            f"{outcome.name}_q50": q[0.5], f"{outcome.name}_q95": q[0.95]})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -142,11 +92,12 @@ def _horizon_text(result):
 
 
 def pairing(baseline, result):
-    """(paired, reason): runs are paired by index only when both share the root seed and the horizon.
+    """(paired, reason): runs are paired by index only when both hold the same runs of the same root seed and horizon.
 
     Run i has the same seed in every scenario of the same root seed, so paired differences use
     common random numbers; with another root seed, or another start, end or step length, run i
-    of one is not the counterpart of run i of the other, and the comparison is unpaired.
+    of one is not the counterpart of run i of the other, and the comparison is unpaired. So is a
+    comparison of branches (runs split by an outcome), which hold different runs.
     """
     reasons = []
     if baseline.root_seed != result.root_seed:
@@ -154,120 +105,175 @@ def pairing(baseline, result):
     if baseline.horizon != result.horizon:
         reasons.append(f"their horizons differ ({_horizon_text(baseline)} and {_horizon_text(result)}), "
                        "so they are compared over the dates they share")
+    split = next((r.split for r in (baseline, result) if r.split), None)
+    if split:
+        reasons.append(f"they hold different runs (split by {split[0]})")
     return not reasons, "; ".join(reasons)
 
 
-def common_window(results):
-    """The calendar dates (start, end) that every scenario covers, or None when all share start and end."""
-    spans = {(dt.date.fromisoformat(r.horizon[0]), dt.date.fromisoformat(r.horizon[1])) for r in results}
-    if len(spans) == 1:
-        return None
-    start, end = max(s for s, _ in spans), min(e for _, e in spans)
-    if start > end:
-        raise ReportError("the scenarios share no calendar dates: " + "; ".join(f"{r.label} {_horizon_text(r)}" for r in results))
-    return start, end
+def paired_differences(baseline, result, smallest=None):
+    """Differences of `result` from `baseline` for every compared outcome, paired by run index when `pairing` allows,
+    each with its bootstrap 95% interval, the smallest difference worth reporting and a verdict (stats.VERDICTS).
 
-
-def paired_differences(baseline, result):
-    """Differences of `result` from `baseline` per metric; paired by run index when `pairing` allows.
-
-    Scenarios with different horizons are compared over their common calendar window (see `common_window`).
+    Scenarios with different horizons are compared over their common calendar window (see `common_window`);
+    `smallest` overrides the declared smallest differences (see outcomes.compared_outcomes).
     """
     paired, _ = pairing(baseline, result)
     window = common_window([baseline, result])
-    left, right = _outcome_frame(baseline, window), _outcome_frame(result, window)
+    left, right = run_values(baseline, window), run_values(result, window)
     if paired:
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
             raise ReportError(f"{baseline.label} and {result.label} share no completed run indices")
     rows = []
-    for metric, label, binary in DIFFERENCE_METRICS:
-        if paired:
-            base, scen = joined[f"{metric}_base"], joined[f"{metric}_scen"]
-        else:
-            base, scen = left[metric], right[metric]
+    for outcome in compared_outcomes(smallest):
+        metric = outcome.column
+        if metric not in left or metric not in right:
+            continue  # not readable over a common window (counts of events)
+        base, scen = (joined[f"{metric}_base"], joined[f"{metric}_scen"]) if paired else (left[metric], right[metric])
         diff = mean_difference(metric, base, scen, paired=paired)
-        row = {"scenario": result.label, "baseline": baseline.label, "metric": metric, "label": label, "binary": binary,
+        never = outcome.binary and base.sum() == 0 and scen.sum() == 0
+        row = {"scenario": result.label, "baseline": baseline.label, "metric": metric, "label": outcome.label,
+               "binary": outcome.binary, "smallest_difference": outcome.smallest_difference,
                "baseline_mean": diff.baseline_mean, "scenario_mean": diff.scenario_mean, "difference": diff.difference,
-               "low": diff.low, "high": diff.high, "paired": paired, "n": diff.n,
+               "low": diff.low, "high": diff.high,
+               "verdict": verdict(diff.difference, diff.low, diff.high, outcome.smallest_difference, never_seen=never),
+               "paired": paired, "n": diff.n, "baseline_runs": len(base), "scenario_runs": len(scen),
                "window": "" if window is None else f"{window[0]}..{window[1]}"}
-        if binary:
+        if outcome.binary:
             base_ci, scen_ci = wilson(base.sum(), len(base)), wilson(scen.sum(), len(scen))
             row.update(baseline_low=base_ci.low, baseline_high=base_ci.high, scenario_low=scen_ci.low, scenario_high=scen_ci.high)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _outcome_frame(result, window=None):
-    """Per run, the values of DIFFERENCE_METRICS: from the run summaries, or over a calendar `window` only."""
-    if window is not None:
-        return _window_outcomes(result, window)
-    runs = result.ok_runs()
-    frame = _indicators(runs)
-    for metric, _, binary in DIFFERENCE_METRICS:
-        if not binary:
-            frame[metric] = runs[metric].to_numpy()
-    return frame
+def _subject(row, capital=True):
+    return f"P({row['label']})" if row["binary"] else f"{'M' if capital else 'm'}ean {row['label']}"
 
 
-def _window_outcomes(result, window):
-    """Per run, DIFFERENCE_METRICS over the dates in `window`, from the stored time series and event log.
+def _value(row, which):
+    """The baseline's or the scenario's estimate: a percentage with its Wilson interval, or a mean."""
+    if row["binary"]:
+        return f"{100 * row[f'{which}_mean']:.1f}% [{100 * row[f'{which}_low']:.1f}, {100 * row[f'{which}_high']:.1f}]"
+    return f"{row[f'{which}_mean']:.3f}"
 
-    `final_x` is x at the window's last step, `min_x` its minimum in the window; partnership outcomes
-    are the worst state in the window; conflicts and adjudicated gains count only inside it.
-    """
-    columns = [m.removeprefix("final_").removeprefix("min_") for m, _, binary in DIFFERENCE_METRICS if not binary]
-    states = [f"state_{t.value}" for t in THEATRES]
-    series = plots.in_window(result.timeseries(sorted(set(columns)) + ["partnership_state"] + states), window)
-    by_run = series.sort_values(["run", "step"]).groupby("run")
-    worst = by_run["partnership_state"].min()
-    frame = pd.DataFrame({"run": worst.index})
-    for column, state, _ in PARTNERSHIP_OUTCOMES:
-        frame[column] = (worst <= state).astype(float).to_numpy()
-    for metric, _, binary in DIFFERENCE_METRICS:
-        if not binary:
-            column = metric.removeprefix("final_").removeprefix("min_")
-            frame[metric] = (by_run[column].last() if metric.startswith("final_") else by_run[column].min()).to_numpy()
-    events = plots.in_window(result.events(), window)
-    for theatre in (t.value for t in THEATRES):
-        frame[f"{theatre}_conflict"] = (by_run[f"state_{theatre}"].max() >= EscalationState.CONFLICT).astype(float).to_numpy()
-        gains = events[(events["target"] == f"theatres.{theatre}.outcome")
-                       & (events["after"] == ConflictOutcome.ADVERSARY_GAINS)]["run"]
-        frame[f"{theatre}_adversary_gains"] = frame["run"].isin(gains).astype(float)
-    return frame
+
+def _change(row, words=True):
+    """The difference with its bootstrap 95% interval (in points for a probability)."""
+    scale, digits, unit = (100, 1, " points") if row["binary"] else (1, 3, "")
+    interval = f"[{scale * row['low']:+.{digits}f}, {scale * row['high']:+.{digits}f}]"
+    return (f"{scale * row['difference']:+.{digits}f}{unit}, bootstrap 95% {interval}" if words
+            else f"{scale * row['difference']:+.{digits}f} {interval}")
+
+
+def _smallest(row):
+    return f"{100 * row['smallest_difference']:g} points" if row["binary"] else f"{row['smallest_difference']:g}"
+
+
+def _not_seen(row):
+    """'not seen in N runs (at most X% at 95%)' for both scenarios of a row."""
+    counts = {row["baseline_runs"], row["scenario_runs"]}
+    if len(counts) == 1:
+        (n,) = counts
+        return f"not seen in {n} runs of either {row['baseline']} or {row['scenario']} (at most {100 * wilson(0, n).high:.1f}% at 95%)"
+    return (f"not seen in {row['baseline_runs']} runs of {row['baseline']} (at most {100 * wilson(0, row['baseline_runs']).high:.1f}% "
+            f"at 95%) nor in {row['scenario_runs']} runs of {row['scenario']} (at most "
+            f"{100 * wilson(0, row['scenario_runs']).high:.1f}%)")
 
 
 def describe_difference(row):
-    """A difference in plain words: "rises" or "falls" only when its 95% interval excludes zero."""
+    """A difference in plain words, by its verdict: "rises" or "falls" only when it reaches the smallest difference
+    worth reporting and its 95% interval excludes zero; "not seen ... (at most X%)" for zero against zero."""
     how = "paired by run" if row["paired"] else "unpaired"
     if isinstance(row.get("window"), str) and row["window"]:
         how += f", over the common dates {row['window'].replace('..', ' to ')}"
-    label = row["label"][0].upper() + row["label"][1:]
+    subject, judged = _subject(row), row["verdict"]
+    if judged == "not seen":
+        return f"{subject}: {_not_seen(row)}."
+    pair = f"{row['baseline']} ({_value(row, 'baseline')}) and {row['scenario']} ({_value(row, 'scenario')})"
+    if judged == "no material difference":
+        return (f"{subject}: no material difference between {pair}: {_change(row)}, smaller than the "
+                f"{_smallest(row)} worth reporting ({how}).")
+    if judged == "no clear difference":
+        return f"{subject}: no clear difference between {pair}: {_change(row)}, an interval that includes zero ({how})."
+    return (f"{subject} {judged} from {_value(row, 'baseline')} in {row['baseline']} to {_value(row, 'scenario')} in "
+            f"{row['scenario']} ({_change(row)}, {how}).")
 
-    def shown(which):
-        if row["binary"]:
-            return (f"{100 * row[f'{which}_mean']:.1f}% [{100 * row[f'{which}_low']:.1f}, "
-                    f"{100 * row[f'{which}_high']:.1f}]")
-        return f"{row[f'{which}_mean']:.3f}"
 
-    if row["difference"] == 0 and row["low"] == row["high"] == 0:
-        return f"{label} is the same in {row['baseline']} and {row['scenario']}: {shown('baseline')} ({how})."
-    if row["low"] <= 0 <= row["high"]:
-        difference = (f"{100 * row['difference']:+.1f} points, bootstrap 95% [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
-                      if row["binary"] else
-                      f"{row['difference']:+.3f}, bootstrap 95% [{row['low']:+.3f}, {row['high']:+.3f}]")
-        return (f"{label}: no clear difference between {row['baseline']} ({shown('baseline')}) and "
-                f"{row['scenario']} ({shown('scenario')}): difference {difference}, an interval that includes zero ({how}).")
-    direction = "rises" if row["difference"] > 0 else "falls"
-    if row["binary"]:
-        return (f"{label} {direction} from {100 * row['baseline_mean']:.1f}% "
-                f"[{100 * row['baseline_low']:.1f}, {100 * row['baseline_high']:.1f}] in {row['baseline']} to "
-                f"{100 * row['scenario_mean']:.1f}% [{100 * row['scenario_low']:.1f}, {100 * row['scenario_high']:.1f}] "
-                f"in {row['scenario']} (difference {100 * row['difference']:+.1f} points, bootstrap 95% "
-                f"[{100 * row['low']:+.1f}, {100 * row['high']:+.1f}], {how}).")
-    return (f"{label} {direction} from {row['baseline_mean']:.3f} in {row['baseline']} to "
-            f"{row['scenario_mean']:.3f} in {row['scenario']} (difference {row['difference']:+.3f}, bootstrap 95% "
-            f"[{row['low']:+.3f}, {row['high']:+.3f}], {how}).")
+def _by_size(differences):
+    """Rows ordered by how many smallest differences they span, largest first."""
+    size = (differences["difference"].abs() / differences["smallest_difference"]).to_numpy()
+    return differences.iloc[np.argsort(-size, kind="stable")]
+
+
+def _grouped_sentences(differences):
+    """The outcomes with no material difference, and those never seen, each in one sentence (or none)."""
+    sentences = []
+    small = differences[differences["verdict"] == "no material difference"]
+    if len(small):
+        sentences.append("No material difference (smaller than the smallest difference worth reporting, in brackets): "
+                         + "; ".join(f"{_subject(r, capital=False)} {_change(r, words=False)} ({_smallest(r)})"
+                                     for _, r in small.iterrows()) + ".")
+    unseen = differences[differences["verdict"] == "not seen"]
+    if len(unseen):
+        runs = sorted(set(unseen["baseline_runs"]) | set(unseen["scenario_runs"]))
+        bound = ", ".join(f"at most {100 * wilson(0, n).high:.1f}% in {n} runs" for n in runs)
+        names = list(dict.fromkeys(unseen["label"]))
+        sentences.append(f"Not seen in any run of {'either scenario' if unseen['scenario'].nunique() == 1 else 'these scenarios'} "
+                         f"({bound}, at 95%): {', '.join(names)}.")
+    return sentences
+
+
+def difference_table(differences):
+    """Outcome x scenario: each difference from the baseline with its 95% interval, marked by its verdict (see MARKS);
+    only the outcomes with a material or unclear difference somewhere."""
+    shown = differences.groupby("metric", sort=False)["verdict"].transform(lambda v: v.isin((*MATERIAL, "no clear difference")).any())
+    rows = {}
+    for _, row in differences[shown].iterrows():
+        name = f"{_subject(row)}{', points' if row['binary'] else ''}"
+        shown = "not seen" if row["verdict"] == "not seen" else f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
+        rows.setdefault(name, {})[row["scenario"]] = shown
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome").reset_index()
+    return table.reindex(columns=["outcome", *dict.fromkeys(differences["scenario"])]).fillna("")
+
+
+def difference_blocks(differences, base_label):
+    """The report's section on differences from the baseline: sentences for two scenarios; beyond, a table of every
+    material or unclear difference with a few sentences on the largest, and the rest grouped."""
+    heading = ("h2", f"Differences from {base_label}")
+    if differences.empty:
+        return [heading, ("p", "Only one scenario: nothing to compare.")]
+    smallest = set(differences["smallest_difference"])
+    intro = ("p", "A difference is called material when it reaches the smallest difference worth reporting for its outcome ("
+                  + (f"here {next(iter(smallest)):g} ({100 * next(iter(smallest)):g} points on a probability) for every outcome"
+                     if len(smallest) == 1 else
+                     "2 points on a probability, 0.02 on an index, 0.1 events per run, unless `--min-difference` says otherwise")
+                  + "; see docs/api.md); it rises or falls only when it is material and its bootstrap 95% interval excludes zero.")
+    if differences["scenario"].nunique() == 1:  # in the declared order: the partnership, cohesion, ..., theatres
+        told = differences[differences["verdict"].isin((*MATERIAL, "no clear difference"))]
+        sentences = [describe_difference(row) for _, row in told.iterrows()]
+        return [heading, intro, ("list", sentences + _grouped_sentences(differences))]
+    ordered = _by_size(differences)
+    largest = ordered[ordered["verdict"].isin(MATERIAL)].head(LARGEST_DIFFERENCES)
+    blocks = [heading, intro]
+    if len(largest):
+        blocks += [("p", "The largest differences:"), ("list", [describe_difference(row) for _, row in largest.iterrows()])]
+    else:
+        blocks.append(("p", "No scenario differs materially from the baseline in any outcome."))
+    table = difference_table(differences)
+    if len(table):
+        blocks += [("p", "Every outcome that differs materially, or unclearly, in some scenario: difference from "
+                         f"{base_label} [bootstrap 95% interval]; ▲ rises, ▼ falls, ? no clear difference (the interval "
+                         "includes zero), unmarked: no material difference; not seen: in no run of either."), ("table", table)]
+    quiet = differences.groupby("metric", sort=False).filter(lambda rows: not rows["verdict"].isin((*MATERIAL, "no clear difference")).any())
+    seen = quiet[quiet["verdict"] == "no material difference"]
+    if len(seen):
+        blocks.append(("p", "No material difference in any scenario: "
+                       + ", ".join(dict.fromkeys(_subject(r, capital=False) for _, r in seen.iterrows())) + "."))
+    unseen = quiet.groupby("metric", sort=False).filter(lambda rows: (rows["verdict"] == "not seen").all())
+    if len(unseen):
+        blocks.append(("p", _grouped_sentences(unseen)[-1]))
+    return blocks
 
 
 def _markdown_table(frame, floats="{:.4f}"):
@@ -296,6 +302,10 @@ def _render(blocks, out, title="Scenario comparison"):
         elif kind == "p":
             md.append(content[0])
             body.append(f"<p>{html.escape(content[0])}</p>")
+        elif kind == "scenarios":  # (label, colour, text): each scenario with its colour in the figures
+            md.append("\n".join(f"- **{label}**: {text}" for label, _, text in content[0]))
+            body.append("<ul>" + "".join(f'<li><span style="color:{colour}">&#9632;</span> <b>{html.escape(label)}</b>: '
+                                         f"{html.escape(text)}</li>" for label, colour, text in content[0]) + "</ul>")
         elif kind == "list":
             md.append("\n".join(f"- {item}" for item in content[0]))
             body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content[0]) + "</ul>")
@@ -358,57 +368,75 @@ def _choose_baseline(results, baseline):
         return next((r for r in results if r.name == "baseline"), results[0])
     matches = [r for r in results if r.label == baseline] or [r for r in results if r.name == baseline]
     if not matches:
-        raise ReportError(f"--baseline {baseline!r} is not among the scenarios found: {', '.join(r.label for r in results)}")
+        raise ReportError(f"the baseline {baseline!r} is not among the scenarios found: {', '.join(r.label for r in results)}")
     if len(matches) > 1:
-        raise ReportError(f"--baseline {baseline!r} names {len(matches)} different scenarios; give one of their labels: "
+        raise ReportError(f"the baseline {baseline!r} names {len(matches)} different scenarios; give one of their labels: "
                           + "; ".join(repr(r.label) for r in matches))
     return matches[0]
 
 
-def write_report(directories, out, baseline=None, progress=None, sensitivity=None):
+def _what_was_run(results):
+    """One line per directory (scenarios, runs, seed, versions) and per scenario (hash, steps, branch, copies)."""
+    lines = []
+    for directory in dict.fromkeys(r.directory for r in results):
+        manifest = next(r.manifest for r in results if r.directory == directory)
+        versions = ", ".join(f"{k} {v}" for k, v in manifest.versions.items())
+        lines.append(f"{directory}: {', '.join(e.name for e in manifest.scenarios)}; {manifest.runs} runs each; "
+                     f"root seed {manifest.root_seed}; {versions}; git {manifest.git_commit or 'n/a'}")
+    for result in results:
+        branch = f"; the {len(result.ok_runs())} runs with {result.split[0]} = {result.split[1]}" if result.split else ""
+        copies = f"; the same runs are also stored in {', '.join(map(str, result.also_in))} (shown once)" if result.also_in else ""
+        lines.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry.n_steps} steps of "
+                     f"{result.entry.step_days} days from {result.entry.start}{branch}{copies}")
+    return lines
+
+
+def write_report(directories, out, baseline=None, progress=None, sensitivity=None, by=None, min_difference=None):
     """Compare every scenario in `directories`; write tables, plots, report.md and report.html into `out`.
 
     Returns a `Report`; its warnings (scenarios compared unpaired, and why; scenarios on different
-    dates) are also in the report. `progress(done, total, step)` is called as each step starts.
+    dates) are also in the report. `baseline` names the scenario the others are compared with;
+    `by` splits each scenario's runs by a run outcome (a branch such as `election_japan_winner`);
+    `min_difference` overrides the smallest differences worth reporting (a number for every outcome,
+    or {outcome: number}). `progress(done, total, step)` is called as each step starts.
     `sensitivity` lists sensitivity tables (bench/sensitivity.csv, an explore report's
     range_effects.csv) for the knife-edge section; default: bench/sensitivity.csv when present.
     """
     results = load(directories)
+    if by is not None:
+        results = split_by(results, by)
     empty = [r.label for r in results if r.ok_runs().empty]
     if empty:
         raise ReportError(f"every run of {', '.join(empty)} failed, so there is nothing to compare; "
                           "see 'failures' in manifest.json")
     base = _choose_baseline(results, baseline)
-    base_name = base.label
+    compared_outcomes(min_difference)  # an unknown outcome is refused before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    colours = plots.scenario_colours([r.label for r in results])
+    colours = scenario_colours(results)
     warnings = []
     for result in results:
         paired, reason = pairing(base, result)
-        if result is not base and not paired:
-            warnings.append(f"{result.label} is compared with {base_name} unpaired, not run by run: {reason}.")
+        if result is not base and not paired and not (base.split or result.split):
+            warnings.append(f"{result.label} is compared with {base.label} unpaired, not run by run: {reason}.")
+    if by is not None:
+        warnings.append(f"each scenario's runs are split by {by}: the branches hold different runs, so they are "
+                        "compared unpaired, not run by run.")
     window = common_window(results)
     if window is not None:
         spans = "; ".join(f"{r.label} {_horizon_text(r)}" for r in results)
         warnings.append(f"the scenarios cover different dates ({spans}): the plots show only their common dates, "
-                        f"{window[0]} to {window[1]}; each difference from {base_name} uses the dates the two share; "
+                        f"{window[0]} to {window[1]}; each difference from {base.label} uses the dates the two share; "
                         "the summary and outcome tables cover each scenario's own dates.")
 
     probabilities = outcome_probabilities(results)
     never = never_happened(probabilities)
-    seen = probabilities[~probabilities["outcome"].isin(never)]
     figures = {
-        "fan_charts": (lambda: plots.fan_charts(results, colours, window=window),
-                       "Trajectories: median, 50% and 90% bands per scenario, with the partnership states' cohesion floors"),
-        "cohesion_distributions": (lambda: plots.cohesion_distributions(
-            results, colours, {r.label: _outcome_frame(r, window) for r in results} if window else None, window),
-            "Final and minimum cohesion (ECDF)"),
-        "outcome_probabilities": (lambda: plots.outcome_heatmap(seen, never),
-                                  "Outcome probabilities with Wilson 95% intervals (in each cell)"),
-        "survival": (lambda: plots.survival_plot(results, colours, window=window), "Survival of the partnership (Kaplan-Meier)"),
-        "event_timing": (lambda: plots.event_timing(results, colours, window=window),
-                         "When key events first happened: partnership states, conflicts, crises, elections, scenario events"),
+        "fan_charts": "Trajectories: median, 50% and 90% bands per scenario, with the partnership states' cohesion floors",
+        "cohesion_distributions": "Final and minimum cohesion (ECDF)",
+        "outcome_probabilities": "Outcome probabilities with Wilson 95% intervals (in each cell)",
+        "survival": "Survival of the partnership (Kaplan-Meier)",
+        "event_timing": "When key events first happened: partnership states, conflicts, crises, elections, scenario events",
     }
     steps = ["tables", *figures, "report pages"]
 
@@ -418,46 +446,39 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
 
     step("tables")
     summary = summary_table(results)
-    differences = pd.concat([paired_differences(base, r) for r in results if r is not base] or [pd.DataFrame()],
+    differences = pd.concat([paired_differences(base, r, min_difference) for r in results if r is not base] or [pd.DataFrame()],
                             ignore_index=True)
     summary_numbers(results).to_csv(out / "summary.csv", index=False)
     probabilities.to_csv(out / "outcome_probabilities.csv", index=False)
     differences.to_csv(out / "differences.csv", index=False)
     (out / "summary.md").write_text(_markdown_table(summary) + "\n")
     images = {}
-    for stem, (draw, _) in figures.items():
+    for stem in figures:
         step(stem)
-        images[stem] = plots.save(draw(), out, stem)
+        images[stem] = plots.save(plots.FIGURES[stem](results, colours, window=window), out, stem)
 
     step("report pages")
-    what = []
-    for directory in dict.fromkeys(r.directory for r in results):
-        manifest = next(r.manifest for r in results if r.directory == directory)
-        versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
-        what.append(f"{directory}: {', '.join(e['name'] for e in manifest['scenarios'])}; {manifest['runs']} runs each; "
-                    f"root seed {manifest['root_seed']}; {versions}; git {manifest.get('git_commit') or 'n/a'}")
-    for result in results:
-        what.append(f"{result.label}: scenario hash {result.hash[:16]}, {result.entry['n_steps']} steps of "
-                    f"{result.entry['step_days']} days from {result.entry['start']}")
-    words = [describe_difference(row) for _, row in differences.iterrows()] if len(differences) else ["Only one scenario: nothing to compare."]
     not_seen = f" No run of any scenario had: {', '.join(never)}." if never else ""
+    asks = [(r.label, colours[r.label], ("(the baseline) " if r is base else "") + r.question
+             + (f" Runs with {r.split[0]} = {r.split[1]}." if r.split else "")) for r in results]
     blocks = [
         ("h1", "Scenario comparison"),
-        ("h2", "What was run"), ("list", what),
+        ("h2", "What each scenario asks"), ("scenarios", asks),
+        ("h2", "What was run"), ("list", _what_was_run(results)),
         *([("h2", "Warnings"), ("list", warnings)] if warnings else []),
         ("h2", "Summary"),
         ("p", "Probabilities with Wilson 95% intervals; cohesion as median with the 5% and 95% quantiles; "
               "MCSE is the Monte Carlo standard error (shrinks with more runs)."),
         ("table", summary),
-        ("h2", f"Differences from {base_name}"), ("list", words),
+        *difference_blocks(differences, base.label),
         *knife_edge_blocks(results, sensitivity),
         ("h2", "Plots"),
-        *[("img", images[stem], caption) for stem, (_, caption) in figures.items()],
+        *[("img", images[stem], caption) for stem, caption in figures.items()],
         ("h2", "Outcome probabilities"),
         ("p", f"Every outcome in every scenario, with its Wilson 95% interval.{not_seen}"),
         ("table", probabilities[["scenario", "outcome", "successes", "runs", "estimate", "low", "high"]]),
     ]
-    uncertainty = parameter_uncertainty(results, _indicators)
+    uncertainty = parameter_uncertainty(results, outcome_values)
     if len(uncertainty):
         uncertainty.to_csv(out / "parameter_uncertainty.csv", index=False)
         blocks += [
@@ -473,17 +494,14 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     return Report(_render(blocks, out), warnings)
 
 
-def _shown(target, value):
-    """A logged value in words where it codes a state or an outcome."""
-    if target == "partnership":
-        return PartnershipState(int(value)).label
-    if target.removeprefix("institutions.") in INSTITUTION_NAMES:
-        return InstitutionStatus(int(value)).label
-    if target.endswith(".state"):
-        return EscalationState(int(value)).label
-    if target.endswith(".outcome"):
-        return ConflictOutcome(int(value)).label
-    return f"{value:.3f}"
+def describe_change(event):
+    """A logged change in words, `before -> after`: names where the log names the codes (states, statuses,
+    outcomes, governments), numbers otherwise; empty for a row without values."""
+    if not pd.isna(event.before_label):
+        return f"{event.before_label} -> {event.after_label}"
+    if pd.isna(event.before):
+        return ""
+    return f"{event.before:.3f} -> {event.after:.3f}"
 
 
 def explain_state_changes(result, run, largest=3):
@@ -498,7 +516,7 @@ def explain_state_changes(result, run, largest=3):
     terms = [c for c in trace.columns if "_change_from_" in c and not c.startswith("cohesion_")]
     lines, since = ["why the states changed:"], 0
     for event in changes.itertuples(index=False):
-        head = f"  {event.date}  {event.target}: {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
+        head = f"  {event.date:%Y-%m-%d}  {event.target}: {describe_change(event)}"
         if event.target == "partnership":
             window = trace.loc[since + 1:event.step, terms].sum()
             direction = 1.0 if event.after > event.before else -1.0  # list the terms that pushed the way it went
@@ -526,6 +544,25 @@ def causal_order(events):
     return events.assign(_rank=rank).sort_values(["step", "_rank"], kind="stable").drop(columns="_rank")
 
 
+def _run_lines(row):
+    """The run's outcomes in words: cohesion, partnership states, each theatre, governments at the end, elections."""
+    time_in = ", ".join(f"{s.label} {row[f'steps_{s.label}']}" for s in reversed(PartnershipState) if row[f"steps_{s.label}"])
+    lines = [f"final cohesion {row['final_cohesion']:.3f}, minimum {row['min_cohesion']:.3f}; partnership ends "
+             f"{row['partnership_final_state']}, worst {row['partnership_worst_state']}; steps in each state: {time_in}"]
+    for theatre in (t.value for t in THEATRES):
+        lines.append(f"  {THEATRE_LABELS[theatre]}: peak {row[f'{theatre}_peak_state']}, crisis end {row[f'{theatre}_crisis_end']}, "
+                     f"conflict outcome {row[f'{theatre}_outcome']}")
+    governments = [f"{info.label} {row[f'government_{actor.value}']}" for actor, info in ACTORS.items()
+                   if f"government_{actor.value}" in row]
+    if governments:  # stores written before governments were recorded lack them
+        lines.append(f"governments at the end: {', '.join(governments)}")
+    won = [f"{info.label} {row[f'election_{actor.value}_winner']}" for actor, info in ACTORS.items()
+           if not pd.isna(row.get(f"election_{actor.value}_winner"))]
+    if won:
+        lines.append(f"scheduled elections won by: {', '.join(won)}")
+    return lines
+
+
 def show_run(directory, run, scenario=None, out=None, hide_routine=False):
     """After-action view of one run: the event timeline as text (causal order within a step), and a trajectory plot.
 
@@ -543,20 +580,16 @@ def show_run(directory, run, scenario=None, out=None, hide_routine=False):
     lines = [f"{result.name}, run {run} (seed SeedSequence({result.root_seed}, spawn_key=({run},)), status {row['status']})"]
     if row["status"] != "ok":
         return "\n".join(lines + [f"error: {row['error']}"]), None
-    time_in = ", ".join(f"{s.label} {row[f'steps_{s.label}']}" for s in reversed(PartnershipState) if row[f"steps_{s.label}"])
-    lines.append(f"final cohesion {row['final_cohesion']:.3f}, minimum {row['min_cohesion']:.3f}; partnership ends "
-                 f"{row['partnership_final_state']}, worst {row['partnership_worst_state']}; steps in each state: {time_in}")
-    for theatre in (t.value for t in THEATRES):
-        lines.append(f"  {THEATRE_LABELS[theatre]}: peak {row[f'{theatre}_peak_state']}, crisis end {row[f'{theatre}_crisis_end']}, "
-                     f"conflict outcome {row[f'{theatre}_outcome']}")
+    lines += _run_lines(row)
     events = causal_order(result.events(run))
     routine = events["event_id"].isin(result.routine_events())
     lines.append("timeline (within a step: events, elections, disputes, theatre transitions, their consequences, "
                  "then the partnership):")
     for event in (events[~routine] if hide_routine else events).itertuples(index=False):
-        change = "" if np.isnan(event.before) else f" {_shown(event.target, event.before)} -> {_shown(event.target, event.after)}"
+        change = describe_change(event)
         note = f"  ({event.note})" if event.note else ""
-        lines.append(f"  {event.date}  step {event.step:3d}  {event.event_id:28s} {event.source:12s} {event.target}{change}{note}")
+        lines.append(f"  {event.date:%Y-%m-%d}  step {event.step:3d}  {event.event_id:28s} {event.source:12s} {event.target}"
+                     f"{' ' + change if change else ''}{note}")
     if hide_routine and routine.any():
         hidden = sorted(events.loc[routine, "event_id"].unique())
         lines.append(f"  ({routine.sum()} rows of routine events hidden: {', '.join(hidden)})")

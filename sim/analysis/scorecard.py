@@ -257,8 +257,8 @@ def write_backtest_report(directory, backtest, out):
     counts = pd.Series([r.status for r in scorecard.results]).value_counts()
     blocks = [
         ("h1", "Backtest against 2017-2025"),
-        ("p", f"Scenario {backtest.scenario.name} ({backtest.scenario_path}), {manifest['runs']} runs, root seed "
-              f"{manifest['root_seed']}, git {manifest.get('git_commit') or 'n/a'}; patterns from {backtest.path}. "
+        ("p", f"Scenario {backtest.scenario.name} ({backtest.scenario_path}), {manifest.runs} runs, root seed "
+              f"{manifest.root_seed}, git {manifest.git_commit or 'n/a'}; patterns from {backtest.path}. "
               "A pattern passes when each of its checks holds in at least the stated share of runs. The spread shown is "
               "Monte Carlo spread at the shipped parameter values (no parameter uncertainty)."),
         ("p", "Patterns: " + ", ".join(f"{n} {status}" for status, n in counts.items()) + "."),

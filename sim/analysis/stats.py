@@ -95,3 +95,23 @@ def mean_difference(metric, baseline, scenario, *, paired, seed=12345, resamples
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
     return Difference(metric, float(baseline.mean()), float(scenario.mean()), estimate, low, high, paired, n)
 
+
+
+VERDICTS = ("rises", "falls", "no clear difference", "no material difference", "not seen")
+ROUNDING = 1e-12  # a difference this close to the smallest one counts as reaching it
+
+
+def verdict(difference, low, high, smallest_difference, never_seen=False):
+    """What a difference means, one of VERDICTS.
+
+    "not seen": a yes/no outcome that no run of either scenario had; "no material difference": the
+    estimate is smaller than the smallest difference worth reporting; "no clear difference": it is
+    not, but its 95% interval includes zero; else "rises" or "falls".
+    """
+    if never_seen:
+        return "not seen"
+    if abs(difference) < smallest_difference - ROUNDING:
+        return "no material difference"
+    if low <= 0 <= high:
+        return "no clear difference"
+    return "rises" if difference > 0 else "falls"

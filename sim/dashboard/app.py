@@ -28,6 +28,7 @@ from ..world import PARTNERS, THEATRES
 from . import figures
 from .chair import Game, GameError, offered
 from .ensemble import EnsembleJob, influential_parameters, parameter_range
+from .inputs import InputError, checked_choice, checked_path
 from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
 from .tables import TABLE_CSS, html_table
@@ -53,9 +54,9 @@ def scenario_choices():
 
 def seed_problem(seed, run):
     """What is wrong with a root seed and run index typed in, or ''."""
-    if seed is None or not 0 <= seed <= MAX_ROOT_SEED:
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_ROOT_SEED:
         return f"root seed: {seed} is outside 0 to {MAX_ROOT_SEED}"
-    if run is None or not 0 <= run < MAX_RUNS:
+    if not isinstance(run, int) or not 0 <= run < MAX_RUNS:
         return f"run: {run} is outside 0 to {MAX_RUNS - 1}"
     return ""
 
@@ -80,10 +81,10 @@ def _ink(colour):
 
 
 @solara.component
-def Status(model, changes):
+def Status(model):
     """Date, step, the partnership's state (in the report's colour) and cohesion with its three Cs."""
     update_counter.get()  # redrawn at every step: the model changes in place
-    now = headline(model)
+    now, changes = headline(model), len(LiveView(model).events())
     state = now["partnership"]
     colour = plots.PARTNERSHIP_COLOURS[state]
     with solara.Card("Now"):
@@ -201,7 +202,7 @@ def PlayView(choices):
                                         render_interval=render_interval, use_threads=use_threads).key(
                             f"controller-{id(model.value)}")
             if model.value is not None:
-                Status(model.value, len(model.value.log.rows[0]))
+                Status(model.value)
                 Actors(model.value)
         with solara.Column():
             if problem.value:
@@ -229,8 +230,9 @@ def ChairView(choices):
             problem.set(wrong)
             return
         try:
-            started = Game(choices[label.value], actor.value, seed.value, run.value)
-        except (ScenarioError, GameError) as exc:
+            chair = checked_choice(actor.value, [a.value for a in PARTNERS], what="Your chair")
+            started = Game(choices[label.value], chair, seed.value, run.value)
+        except (InputError, ScenarioError, GameError) as exc:
             problem.set(str(exc))
             return
         game.set(started)
@@ -257,7 +259,7 @@ def ChairView(choices):
     def save():
         try:
             scenario = game.value.save(save_path.value)
-        except ScenarioError as exc:
+        except (InputError, ScenarioError) as exc:
             problem.set(str(exc))
             notice.set("")
             return
@@ -288,7 +290,7 @@ def ChairView(choices):
                     solara.InputText("File (beside the played scenario, so `extends` stays in its folder)",
                                      value=save_path)
                     solara.Button("Save and validate", color="primary", on_click=save)
-                Status(current.model, len(current.model.log.rows[0]))
+                Status(current.model)
                 if current.moves:
                     with solara.Card("Moves so far"):
                         Table(pd.DataFrame([(str(m.date), m.step, m.key, m.target) for m in current.moves][::-1],
@@ -359,8 +361,9 @@ def EnsembleView(choices):
         if job.value is not None:
             job.value.discard()
         try:
-            started = EnsembleJob([choices[s] for s in selected.value], runs.value, seed.value, overrides)
-        except (ScenarioError, ValueError) as exc:
+            paths = [choices[checked_choice(s, choices, what="Scenarios")] for s in selected.value]
+            started = EnsembleJob(paths, runs.value, seed.value, overrides)
+        except (ScenarioError, ValueError) as exc:  # InputError is a ValueError
             problem.set(str(exc))
             return
         request.set(f"{', '.join(selected.value)}: {runs.value} runs each, root seed {seed.value}"
@@ -378,13 +381,14 @@ def EnsembleView(choices):
 
     def open_directory():
         try:
-            results = load_results(results_dir.value.strip())
-        except (ReportError, OSError) as exc:
+            directory = checked_path(results_dir.value, what="Directory")
+            results = load_results(directory)
+        except (InputError, ReportError, OSError) as exc:
             problem.set(str(exc))
             return
         problem.set("")
         state.set("")
-        show(results, f"opened {results_dir.value.strip()}: {', '.join(r.label for r in results.scenarios)}")
+        show(results, f"opened {directory}: {', '.join(r.label for r in results.scenarios)}")
 
     def on_slider(name, value):
         default = next(r.default for r in slider_ranges if r.name == name)

@@ -13,6 +13,7 @@ from ..game.session import Game as SeatedGame
 from ..game.session import GameError, new_state
 from ..scenario import Problem, ScenarioError, load_scenario
 from ..world import PARTNERS, Actor
+from .inputs import checked_file_name, new_file
 from .live import PlayModel
 
 __all__ = ["Game", "GameError", "PlayedMove", "offered"]
@@ -81,27 +82,20 @@ class Game:
     def save(self, path):
         """Write the game as a scenario file at `path` and validate it as `run.py validate` would; return the Scenario.
 
-        A file that does not validate (say, `extends` would leave its folder) is removed again, and the
-        ScenarioError, which names file, line and field, is raised.
+        A path that cannot name a portable .yaml file raises InputError (sim.dashboard.inputs). A file
+        that does not validate (say, `extends` would leave its folder) is removed again, with any folder
+        made for it, and the ScenarioError, which names file, line and field, is raised.
         """
-        path = Path(path)
-        if path.suffix not in (".yaml", ".yml"):
-            raise ScenarioError([_problem(path, "a scenario file's name ends in .yaml or .yml")])
+        path = checked_file_name(path, what="the game's file", suffixes=(".yaml", ".yml"))
         if path.exists():
             raise ScenarioError([_problem(path, "a file of that name exists; choose another name")])
         self.seated.save_path = path.resolve()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(self.seated.scenario_text())
-            temporary.replace(path)
+            with new_file(path):
+                path.write_text(self.seated.scenario_text())
+                return load_scenario(path)
         except OSError as exc:
             raise ScenarioError([_problem(path, f"cannot write it ({exc.strerror or exc})")]) from None
-        try:
-            return load_scenario(path)
-        except ScenarioError:
-            path.unlink()
-            raise
 
 
 def _problem(path, message):

@@ -8,6 +8,7 @@ anything starts.
 
 import csv
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -84,7 +85,7 @@ def validate_request(paths, runs, overrides):
     """Load every scenario with the overrides; raise ScenarioError (every problem, located) or ValueError."""
     if not paths:
         raise ValueError("choose at least one scenario")
-    if not 1 <= runs <= MAX_RUNS:
+    if not isinstance(runs, int) or not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"runs per scenario: {runs} is outside 1 to {MAX_RUNS} (larger ensembles: run.py run)")
     problems, names = [], []
     for path in paths:
@@ -111,7 +112,10 @@ class EnsembleJob:
         self.folder = Path(tempfile.mkdtemp(prefix="wargame-ensemble-"))
         self.out = self.folder / "results"
         self.chunk_size = max(1, math.ceil(runs / 10))  # about ten progress steps per scenario
-        command = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())", "run", *self.paths,
+        # the job ends with the server however the server ends (its workers end with the job: sim.experiment.lifeline)
+        start = f"import sys; from sim.experiment.lifeline import end_with; end_with({os.getpid()}); " \
+                "from sim.cli import main; sys.exit(main())"
+        command = [sys.executable, "-c", start, "run", *self.paths,
                    "--runs", str(runs), "--seed", str(seed), "--out", str(self.out), "--workers", str(workers),
                    "--chunk-size", str(self.chunk_size), "--no-report", "--quiet"]
         for override in overrides:

@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
 from ..analysis import plots
-from ..analysis.report import THEATRE_LABELS, common_window, never_happened, outcome_probabilities
-from ..world import EscalationState, Theatre
+from ..analysis.outcomes import common_window
+from ..world import THEATRE_LABELS, EscalationState, Theatre
 
 # The report shades grey zone, crisis and conflict; a map also needs the calm states.
 STATE_COLOURS = {EscalationState.PEACETIME: "#ffffff", EscalationState.DE_ESCALATION: "#c6dbef",
@@ -116,13 +116,10 @@ ENSEMBLE_FAN = tuple(v for v in plots.FAN_VARIABLES if v[0] in ("cohesion", "con
 def ensemble_figures(stored):
     """The report's fan charts, outcome heatmap (Wilson intervals) and survival curves for stored scenarios
     (`sim.analysis.results.ScenarioResults`), over their common dates, in the report's colours."""
-    colours = plots.scenario_colours([r.label for r in stored])
     window = common_window(stored)
-    probabilities = outcome_probabilities(stored)
-    never = never_happened(probabilities)
-    return {"fan charts": plots.fan_charts(stored, colours, variables=ENSEMBLE_FAN, window=window),
-            "outcome probabilities": plots.outcome_heatmap(probabilities[~probabilities["outcome"].isin(never)], never),
-            "survival": plots.survival_plot(stored, colours, window=window)}
+    return {"fan charts": plots.fan_charts(stored, window=window, variables=ENSEMBLE_FAN),
+            "outcome probabilities": plots.outcome_heatmap(stored, window=window),
+            "survival": plots.survival_plot(stored, window=window)}
 
 
 def png(figure, dpi=80, tight=True):

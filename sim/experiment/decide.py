@@ -23,6 +23,7 @@ from ..scenario.decision import policy_scenario
 from ..scenario.experiment import Factor
 from ..scenario.initial_state import carried_sets, read_rows
 from . import runner, store
+from .manifest import DecideFiles
 from .designs import DesignError, point_values, unit_design
 from .parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
 
@@ -160,11 +161,9 @@ def describe(loaded, design, samples, rows, runs_per_world, set_count, seed):
 
 def new_manifest(scenarios, runs, seed, parameter_set_record):
     """The store's manifest: one chunk per policy and world scenario, summaries only."""
-    manifest = runner.new_manifest(scenarios, runs=runs, root_seed=seed, chunk_size=runs, overrides=[],
-                                   parameter_sets=parameter_set_record)
-    manifest["record_steps"] = False
-    manifest["decide"] = DECISION_FILE
-    return manifest
+    return runner.new_manifest(scenarios, runs=runs, root_seed=seed, chunk_size=runs, overrides=[],
+                               parameter_sets=parameter_set_record, record_steps=False,
+                               decide=DecideFiles(decision=DECISION_FILE))
 
 
 def write_decision(directory, description):

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from ..scenario import ScenarioError
 from . import runner, store
 from .designs import DesignError, point_scenario, point_values, unit_design
+from .manifest import ExploreFiles
 
 EXPERIMENT_FILE, DESIGN_FILE = "experiment.json", "design.parquet"
 UNIT_PREFIX = "unit."
@@ -81,10 +82,8 @@ def write_design(directory, description, table):
 
 def new_manifest(scenarios, runs_per_point, seed):
     """The store's manifest for the design's scenarios: one chunk per point, summaries only."""
-    manifest = runner.new_manifest(scenarios, runs=runs_per_point, root_seed=seed, chunk_size=runs_per_point, overrides=[])
-    manifest["record_steps"] = False
-    manifest["explore"] = {"experiment": EXPERIMENT_FILE, "design": DESIGN_FILE}
-    return manifest
+    return runner.new_manifest(scenarios, runs=runs_per_point, root_seed=seed, chunk_size=runs_per_point, overrides=[],
+                               record_steps=False, explore=ExploreFiles(experiment=EXPERIMENT_FILE, design=DESIGN_FILE))
 
 
 def read_design(directory):

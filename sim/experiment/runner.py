@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from .. import __version__
 from ..model.record import RECORDED_VARIABLES
 from ..scenario import Scenario, scenario_hash
 from . import store
+from .lifeline import end_with
+from .manifest import SEEDING, Manifest, ScenarioEntry
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
 # A worker process is replaced after this many tasks. Each batch's model is released and collected
@@ -26,6 +29,7 @@ from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 # keeping models alive.
 CHUNKS_PER_WORKER = 50
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNAL_POLL_SECONDS = 0.1  # while the pool works, how often the driver looks for a stop signal noted by its handler
 
 
 class EnsembleError(Exception):
@@ -41,6 +45,14 @@ class _Stopped(Exception):
         return cls(f"a worker failed ({type(exc).__name__}: {exc})")
 
 
+class _Signalled(Exception):
+    """SIGINT or SIGTERM (`signum`) arrived while the pool worked; raised by the driver between two waits."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @dataclass
 class EnsembleOutcome:
     """What happened: 'complete', 'complete_with_failures', 'interrupted' (a signal, number `signum`) or
@@ -52,13 +64,15 @@ class EnsembleOutcome:
     signum: int = 0
 
 
-def _ignore_interrupts():
+def _start_worker(driver_pid):
+    """A pool worker's initializer: ignore Ctrl-C and end with the driver (sim.experiment.lifeline)."""
     # Ctrl-C reaches the whole foreground process group; the driver handles it and stops the
     # workers itself, so a worker must not die of it and look like a crash. SIGTERM keeps its
     # default: when a worker dies, the pool itself ends the others with SIGTERM (CPython's
     # broken-pool path) and waits for them while holding its lock, so a worker that ignored
     # SIGTERM would deadlock the driver.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with(driver_pid)
 
 
 def _kill_workers(executor):
@@ -78,7 +92,8 @@ def make_executor(workers, scheduler=None):
         if method == "forkserver":
             context.set_forkserver_preload(["sim.experiment.simulate"])  # workers start with the model imported
         executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_ignore_interrupts)
+                                          max_tasks_per_child=CHUNKS_PER_WORKER, initializer=_start_worker,
+                                          initargs=(os.getpid(),))
         try:
             yield executor
         finally:
@@ -123,27 +138,20 @@ def _versions():
             "python": platform.python_version()}
 
 
-def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter_sets=None):
-    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, parameter sets, versions."""
-    return {
-        "status": store.RUNNING,
-        "started": store.stamp(),
-        "finished": None,
-        "root_seed": root_seed,
-        "runs": runs,
-        "chunk_size": chunk_size,
-        "seeding": "run i uses numpy SeedSequence(root_seed, spawn_key=(i,)), the same in every scenario",
-        "overrides": list(overrides),
-        "parameter_sets": parameter_sets,
-        "scenarios": [
-            {"name": s.name, "file": str(path), "hash": scenario_hash(s), "n_steps": s.n_steps,
-             "start": str(s.start), "step_days": s.step_days, "resolved": s.model_dump(mode="json")}
-            for path, s in scenarios
-        ],
-        "versions": _versions(),
-        "git_commit": _git_commit(),
-        "failures": [],
-    }
+def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter_sets=None, record_steps=True,
+                 explore=None, decide=None):
+    """Manifest for a fresh ensemble: resolved scenarios and hashes, seeds, parameter sets (a ParameterSets record or
+    its dict), versions; `record_steps=False` keeps run summaries only; `explore` and `decide` name an exploration's
+    or a decision's files."""
+    return Manifest(
+        status=store.RUNNING, started=store.stamp(), finished=None, root_seed=root_seed, runs=runs, chunk_size=chunk_size,
+        seeding=SEEDING, overrides=list(overrides), parameter_sets=parameter_sets, record_steps=record_steps, explore=explore,
+        decide=decide,
+        scenarios=[ScenarioEntry(name=s.name, file=str(path), hash=scenario_hash(s), n_steps=s.n_steps, start=str(s.start),
+                                 step_days=s.step_days, resolved=s.model_dump(mode="json"))
+                   for path, s in scenarios],
+        versions=_versions(), git_commit=_git_commit(), failures=[],
+    )
 
 
 def _size(count):
@@ -190,26 +198,41 @@ def check_request(scenarios, runs, chunk_size, root_seed, directory, workers):
 
 
 def scenarios_from_manifest(manifest):
-    """The resolved scenarios stored in a manifest, revalidated and checked against their recorded hashes."""
+    """The resolved scenarios stored in a Manifest, revalidated and checked against their recorded hashes."""
     scenarios = []
-    for entry in manifest["scenarios"]:
+    for entry in manifest.scenarios:
         try:
-            scenario = Scenario.model_validate(entry["resolved"])
+            scenario = Scenario.model_validate(entry.resolved)
         except ValidationError as exc:
-            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' is no longer valid "
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry.name}' is no longer valid "
                                    f"({exc.error_count()} problem(s)); it cannot be resumed or compared") from None
-        if scenario.name != entry["name"] or scenario_hash(scenario) != entry["hash"]:
-            raise store.StoreError(f"manifest.json is damaged: scenario '{entry['name']}' was changed after the "
+        if scenario.name != entry.name or scenario_hash(scenario) != entry.hash:
+            raise store.StoreError(f"manifest.json is damaged: scenario '{entry.name}' was changed after the "
                                    "ensemble started (its hash no longer matches); it cannot be resumed or compared")
-        scenarios.append((entry.get("file"), scenario))
+        scenarios.append((entry.file, scenario))
     return scenarios
 
 
 def resume_command(manifest, directory):
     """The command that finishes the ensemble in `directory` (an exploration resumes through `explore`, a decision
     through `decide`)."""
-    command = "explore" if manifest.get("explore") else "decide" if manifest.get("decide") else "run"
+    command = "explore" if manifest.explore else "decide" if manifest.decide else "run"
     return f"python run.py {command} --resume {directory}"
+
+
+def _note_stop_signals(noted):
+    """Have SIGINT and SIGTERM appended to `noted` instead of handled where they land; return a function that puts the
+    previous handlers back.
+
+    A handler that raises wherever the signal lands can interrupt concurrent.futures while it
+    holds a future's lock, and the pool's shutdown then waits for that lock for ever; the
+    driver instead looks at `noted` between waits. Handlers belong to the main thread: from any
+    other, nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum)) for signum in STOP_SIGNALS}
+    return lambda: [signal.signal(signum, handler) for signum, handler in previous.items()]
 
 
 def _warn_and_exit(executor, directory, echo, resume):
@@ -233,27 +256,27 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     directory = Path(directory)
     manifest = store.read_manifest(directory)
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
-    runs, root_seed, chunk_size = manifest["runs"], manifest["root_seed"], manifest["chunk_size"]
+    runs, root_seed, chunk_size = manifest.runs, manifest.root_seed, manifest.chunk_size
     check_chunk_memory(scenarios, runs, chunk_size, workers)
-    expected = {(s.name, start): min(start + chunk_size, runs) for s in scenarios for start in range(0, runs, chunk_size)}
-    done, damaged = store.verify_chunks(directory, expected)
-    for name, start, stop, why in damaged:
-        echo(f"damaged chunk: scenario {name}, runs {start}..{stop - 1} ({why}); it is deleted and run again")
+    expected = manifest.chunk_identities()
+    done, rejected = store.verify_chunks(directory, expected)
+    for chunk in rejected:
+        echo(f"{'foreign' if chunk.foreign else 'damaged'} chunk: scenario {chunk.scenario}, runs {chunk.start}.."
+             f"{chunk.stop - 1} ({chunk.why}); it is deleted and run again")
     by_name = {s.name: s for s in scenarios}
-    parameter_sets = tuple((manifest.get("parameter_sets") or {}).get("sets", ()))
-    record_steps = manifest.get("record_steps", True)  # False in an explore design: summaries only
+    parameter_sets = tuple(manifest.parameter_sets.sets) if manifest.parameter_sets else ()
     # Workers of a local pool store their chunks themselves; a cluster's send them back to be stored here.
     store_directory = str(directory) if scheduler is None else None
-    tasks = [ChunkTask(name, by_name[name], root_seed, start, stop, record_steps, parameter_sets, store_directory)
-             for (name, start), stop in expected.items() if (name, start) not in done]
+    tasks = [ChunkTask(key[0], by_name[key[0]], root_seed, identity.start, identity.stop, manifest.record_steps,
+                       parameter_sets, store_directory, identity)
+             for key, identity in expected.items() if key not in done]
     total = runs * len(scenarios)
     finished = total - sum(t.stop - t.start for t in tasks)
     workers = workers or os.cpu_count() or 1
-    manifest.update(status=store.RUNNING, workers=workers, scheduler=scheduler or "process_pool")
+    manifest.status, manifest.workers, manifest.scheduler = store.RUNNING, workers, scheduler or "process_pool"
     try:
         store.write_json_atomic(directory / store.MANIFEST, manifest)
-        order = [(s.name, start) for s in sorted(scenarios, key=lambda s: s.name) for start in range(0, runs, chunk_size)]
-        assembler = store.Assembler(directory, order, done)
+        assembler = store.Assembler(directory, sorted(expected), done)  # final order: scenarios by name, then runs
     except OSError as exc:
         echo(f"cannot write results ({exc}); nothing was run. Free space, then: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped", directory, [])
@@ -261,6 +284,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     show = not quiet and sys.stderr.isatty()
     progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
     interrupted, crash, signum = False, None, 0
+    noted = []  # stop signals received while the pool works
+    restore_handlers = _note_stop_signals(noted)
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
@@ -278,7 +303,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                             raise _Stopped.worker(exc) from exc
                     if not pending:
                         break
-                    completed, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    if noted:
+                        raise _Signalled(noted[0])
+                    completed, pending = cf.wait(pending, timeout=SIGNAL_POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
                     for future in completed:
                         try:
                             results = future.result()
@@ -297,11 +324,11 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
                                 echo(f"run failed: scenario {result.scenario_name}, run {run_index}, "
                                      f"seed SeedSequence({root_seed}, spawn_key=({run_index},)): {error.splitlines()[0]}")
                             progress.update(result.stop - result.start)
-            except (KeyboardInterrupt, _Stopped) as stop:
+            except (KeyboardInterrupt, _Signalled, _Stopped) as stop:
                 interrupted = True
                 crash = str(stop) if isinstance(stop, _Stopped) else None
                 signum = getattr(stop, "signum", signal.SIGINT) if crash is None else 0
-                for sig in STOP_SIGNALS:
+                for sig in STOP_SIGNALS:  # a second signal while stopping: leave at once
                     signal.signal(sig, _warn_and_exit(executor, directory, echo, resume_command(manifest, directory)))
                 for future in pending:
                     future.cancel()
@@ -311,29 +338,33 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
         raise
     finally:
         progress.close()
+        if not interrupted:
+            restore_handlers()
+    if noted and not interrupted:  # the signal came as the last chunks were in: stop before the final files
+        interrupted, signum = True, noted[0]
 
     if not interrupted:
         try:
-            manifest["files"] = assembler.finish()
+            manifest.files = assembler.finish()
         except OSError as exc:
             interrupted, crash = True, f"cannot write results ({exc})"
     if interrupted:
         assembler.abandon()
-        manifest.update(status=store.INTERRUPTED,
-                        interruption=crash or f"stopped by {signal.Signals(signum).name}")
+        manifest.status = store.INTERRUPTED
+        manifest.interruption = crash or f"stopped by {signal.Signals(signum).name}"
         with contextlib.suppress(OSError):  # on a full disk the manifest may stay 'running': resume works the same
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: {resume_command(manifest, directory)}")
+        restore_handlers()  # the stop is over: a caller from Python gets its own handlers back
         return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
-    failures = store.failed_runs(directory)
-    manifest["failures"] = failures
-    status = store.COMPLETE_WITH_FAILURES if failures else store.COMPLETE
-    manifest.update(status=status, finished=store.stamp())
+    manifest.failures = store.failed_runs(directory)
+    manifest.status = store.COMPLETE_WITH_FAILURES if manifest.failures else store.COMPLETE
+    manifest.finished = store.stamp()
     try:
         store.write_json_atomic(directory / store.MANIFEST, manifest)
     except OSError as exc:
         echo(f"cannot write {directory / store.MANIFEST} ({exc}); the results are in place but unrecorded: "
              f"{resume_command(manifest, directory)} runs the ensemble again")
         return EnsembleOutcome("stopped", directory, [])
-    return EnsembleOutcome(status, directory, manifest["failures"])
+    return EnsembleOutcome(manifest.status, directory, manifest.failures)

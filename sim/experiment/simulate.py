@@ -13,6 +13,8 @@ from ..model.events import LogColumns, concatenate_logs
 from ..model.record import RECORDED_VARIABLES
 from ..model.trace import TRACE_VARIABLES
 from ..scenario.initial_state import carried_sets, parameters_for, read_rows
+from .lifeline import end_if_orphaned
+from .manifest import ChunkIdentity
 from .parameter_sets import scenario_with, set_for_run
 from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
@@ -30,6 +32,7 @@ class ChunkTask:
     record_steps: bool = True  # False: keep only each run's summary (an explore design needs no time series)
     parameter_sets: tuple = ()  # run i uses set i mod len (sim.experiment.parameter_sets); empty: the scenario's own
     store_directory: Optional[str] = None  # the worker stores the chunk there itself (a local pool shares the disk)
+    identity: Optional[ChunkIdentity] = None  # the ensemble's identity of the chunk, stored with it (needed to store it)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class ChunkResult:
     tables: dict = None  # the chunk's Arrow tables as stored (store.chunk_tables), built in the worker
     stored: bool = False  # the worker has stored the chunk (then `tables` is dropped too)
     store_error: Optional[str] = None  # why the worker could not store it (a full or read-only disk)
+    identity: Optional[ChunkIdentity] = None  # the task's identity, stored in the chunk's chunk.json
 
 
 class BatchOutput(NamedTuple):
@@ -263,7 +267,7 @@ def _simulate_chunks(tasks, raise_errors):
         task_lanes = _lanes_of(task)
         spans.append((len(lanes), len(lanes) + len(task_lanes)))
         lanes.extend(task_lanes)
-    results = [ChunkResult(t.scenario_name, t.start, t.stop, _set_count(t)) for t in tasks]
+    results = [ChunkResult(t.scenario_name, t.start, t.stop, _set_count(t), identity=t.identity) for t in tasks]
     pieces = [[] for _ in tasks]  # per task: (values, trace, events) of its successful runs, batch by batch
     first = tasks[0]
     offset = 0
@@ -284,7 +288,7 @@ def _simulate_chunks(tasks, raise_errors):
         result.tables = chunk_tables(result, values, trace, events, task.root_seed, task.scenario.start, task.scenario.step_days)
         if task.store_directory is not None:
             try:
-                write_chunk(task.store_directory, result)
+                write_chunk(task.store_directory, result, before_rename=end_if_orphaned)  # never after the driver has died
                 result.stored, result.tables = True, None
             except OSError as exc:
                 result.store_error = str(exc)

@@ -5,10 +5,11 @@ then renamed (atomic), so an interrupted ensemble keeps exactly its complete chu
 Parquet files are assembled chunk by chunk (streaming, sorted by scenario and run) and renamed into
 place when every chunk is in; the files are byte-identical however the work was scheduled.
 
-Every chunk carries `chunk.json` with the SHA-256 of each of its files and the runs it holds; a
-chunk that does not match is reported and run again, never used. The final files' SHA-256 are
-recorded in the manifest and checked whenever the store is read. One run at a time may use a
-directory: `lock` takes an exclusive `flock` on its `.lock` file.
+Every chunk carries `chunk.json`: its identity (scenario name and hash, root seed, run range, what
+it keeps; manifest.ChunkIdentity) and the SHA-256 of each of its files. A chunk that does not match
+its files or the ensemble's manifest is reported and run again, never used. The final files' SHA-256
+are recorded in the manifest (sim.experiment.manifest), which is checked whenever the store is read.
+One run at a time may use a directory: `lock` takes an exclusive `flock` on its `.lock` file.
 """
 
 import contextlib
@@ -20,24 +21,24 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ValidationError
 
 from ..model.events import LOG_COLUMNS
 from ..model.record import RECORDED_VARIABLES, SUMMARY_FIELDS
 from ..model.trace import TRACE_VARIABLES
+# The store's statuses and bounds are the manifest's; they are named here too for the store's readers.
+from .manifest import (CHECKSUM, COMPLETE, COMPLETE_WITH_FAILURES, FINISHED, INTERRUPTED, MAX_ROOT_SEED, MAX_RUNS,  # noqa: F401
+                       RUNNING, STATUSES, ChunkIdentity, FileDigest, Manifest, content_checksum)
 from .parameter_sets import set_for_run
 from .seeds import run_seed_value
 
 OUTPUTS = ("runs", "timeseries", "trace", "events", "timing")
 MANIFEST, LOCK, CHUNK_INDEX = "manifest.json", ".lock", "chunk.json"
-RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES = "running", "interrupted", "complete", "complete_with_failures"
-STATUSES = (RUNNING, INTERRUPTED, COMPLETE, COMPLETE_WITH_FAILURES)
-FINISHED = (COMPLETE, COMPLETE_WITH_FAILURES)
-MAX_ROOT_SEED = 2**63 - 1  # stored as int64
-MAX_RUNS = 10_000_000  # per scenario (the run index is stored as int32)
 _KIND = {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), str: pa.string()}
 
 RUNS_SCHEMA = pa.schema(
@@ -51,7 +52,8 @@ TRACE_SCHEMA = pa.schema(_STEP_COLUMNS + [(name, pa.float32()) for name in TRACE
 EVENTS_SCHEMA = pa.schema(
     [("scenario", pa.string()), ("run", pa.int32()), ("step", pa.int32()), ("date", pa.date32()),
      ("event_id", pa.string()), ("source", pa.string()), ("target", pa.string()), ("operation", pa.string()),
-     ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("note", pa.string())]
+     ("value", pa.float64()), ("before", pa.float64()), ("after", pa.float64()), ("before_label", pa.string()),
+     ("after_label", pa.string()), ("note", pa.string())]
 )
 TIMING_SCHEMA = pa.schema([("scenario", pa.string()), ("run", pa.int32()), ("wall_seconds", pa.float64())])
 SCHEMAS = {"runs": RUNS_SCHEMA, "timeseries": TIMESERIES_SCHEMA, "trace": TRACE_SCHEMA, "events": EVENTS_SCHEMA,
@@ -77,7 +79,10 @@ class DirectoryBusy(StoreError):
 
 
 def write_json_atomic(path, payload):
-    """Write JSON to `path` through a temporary file and a rename (the temporary file never stays behind)."""
+    """Write JSON (a dict, or a pydantic model such as the Manifest) to `path` through a temporary file and a rename
+    (the temporary file never stays behind)."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
     write_bytes_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=str).encode())
 
 
@@ -97,40 +102,37 @@ def _damaged(path, why):
     return StoreError(f"{path} is damaged: {why}; it cannot be resumed or compared")
 
 
-def _is_int(value, low, high):
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+def _validation_problems(exc):
+    """A pydantic ValidationError as plain text: `field: message` per problem."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"'{where}': {message}" if where else message)
+    return "; ".join(problems)
 
 
 def read_manifest(directory):
-    """The ensemble manifest as a dict, checked for the fields every reader needs; StoreError otherwise."""
+    """The ensemble's Manifest, checked against its checksum and its fields' types and ranges; StoreError otherwise."""
     path = Path(directory) / MANIFEST
     try:
-        manifest = json.loads(path.read_bytes())
+        content = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise StoreError(f"{directory} holds no ensemble (no {MANIFEST})") from None
     except OSError as exc:
         raise StoreError(f"cannot read {path} ({exc.strerror})") from None
     except (ValueError, RecursionError) as exc:  # bad JSON or not UTF-8
         raise _damaged(path, f"not valid JSON ({getattr(exc, 'msg', None) or type(exc).__name__})") from None
-    if not isinstance(manifest, dict):
-        raise _damaged(path, f"expected a JSON object, found {type(manifest).__name__}")
-    problems = []
-    if manifest.get("status") not in STATUSES:
-        problems.append(f"'status' is {manifest.get('status')!r}, expected one of {', '.join(STATUSES)}")
-    for key, low, high in (("runs", 1, MAX_RUNS), ("chunk_size", 1, MAX_RUNS), ("root_seed", 0, MAX_ROOT_SEED)):
-        if not _is_int(manifest.get(key), low, high):
-            problems.append(f"'{key}' is {manifest.get(key)!r}, expected a whole number from {low} to {high}")
-    scenarios = manifest.get("scenarios")
-    if not isinstance(scenarios, list) or not scenarios:
-        problems.append("'scenarios' is not a list of scenarios")
-    else:
-        for i, entry in enumerate(scenarios):
-            if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("hash"), str)
-                    and isinstance(entry.get("resolved"), dict)):
-                problems.append(f"scenario {i} lacks its name, hash or resolved scenario")
-    if problems:
-        raise _damaged(path, "; ".join(problems))
-    return manifest
+    if not isinstance(content, dict):
+        raise _damaged(path, f"expected a JSON object, found {type(content).__name__}")
+    # A manifest without a checksum was written by an earlier version: its fields are still checked.
+    if CHECKSUM in content and content[CHECKSUM] != content_checksum(content):
+        raise StoreError(f"{path} was changed after the run wrote it (its checksum no longer matches its content); "
+                         "it cannot be resumed or compared. Undo the change, or run the ensemble again into another --out")
+    try:
+        return Manifest.model_validate(content)
+    except ValidationError as exc:
+        raise _damaged(path, _validation_problems(exc)) from None
 
 
 @contextlib.contextmanager
@@ -194,55 +196,82 @@ def completed_chunks(directory):
     return {(d.parent.name, int(d.name)) for d in root.glob("*/*") if d.is_dir() and d.name.isdigit()}
 
 
-def _chunk_problem(directory, name, start, stop):
-    """Why the stored chunk does not hold exactly runs [start, stop) of `name` as written, or None."""
-    where = chunk_dir(directory, name, start)
+class ChunkIndex(ChunkIdentity):
+    """A chunk's `chunk.json`: its identity and the digest of each of its files (OUTPUTS)."""
+
+    files: dict[str, FileDigest]
+
+
+class Rejected(NamedTuple):
+    """A stored chunk that is not used: `foreign` if it belongs to another ensemble, else damaged; `why` says how."""
+
+    scenario: str
+    start: int
+    stop: int
+    why: str
+    foreign: bool
+
+
+def _chunk_problem(directory, expected):
+    """Why the stored chunk at `expected`'s place is not that chunk, intact: (why, foreign) or None."""
+    where = chunk_dir(directory, expected.scenario, expected.start)
     try:
-        index = json.loads((where / CHUNK_INDEX).read_bytes())
+        content = json.loads((where / CHUNK_INDEX).read_bytes())
     except (OSError, ValueError, RecursionError):
-        return f"its {CHUNK_INDEX} is missing or unreadable"
-    if not isinstance(index, dict) or [index.get("scenario"), index.get("start"), index.get("stop")] != [name, start, stop]:
-        return f"its {CHUNK_INDEX} describes another chunk"
+        return f"its {CHUNK_INDEX} is missing or unreadable", False
+    if isinstance(content, dict) and "scenario_hash" not in content and "files" in content:
+        return f"an earlier version wrote it: its {CHUNK_INDEX} does not say which ensemble it belongs to", True
+    try:
+        index = ChunkIndex.model_validate(content)
+    except ValidationError:
+        return f"its {CHUNK_INDEX} is damaged", False
+    identity = ChunkIdentity.model_validate(index.model_dump(exclude={"files"}))
+    if (identity.scenario, identity.start, identity.stop) != (expected.scenario, expected.start, expected.stop):
+        return f"its {CHUNK_INDEX} describes runs {identity.start}..{identity.stop - 1} of {identity.scenario}", False
+    if identity != expected:
+        return f"it belongs to another ensemble: {'; '.join(expected.differences(identity))}", True
     for kind in OUTPUTS:
         path = chunk_file(where, kind)
         try:
-            found = file_digest(path)
+            found = FileDigest(**file_digest(path))
         except OSError:
-            return f"{path.name} is missing or unreadable"
-        if found != index.get("files", {}).get(kind):
-            return f"{path.name} does not match its checksum"
+            return f"{path.name} is missing or unreadable", False
+        if found != index.files.get(kind):
+            return f"{path.name} does not match its checksum", False
     runs_file = chunk_file(where, "runs")
     try:
         runs = read_chunk_file(runs_file)
         listed, names = runs["run"].to_pylist(), set(runs["scenario"].to_pylist())
+        seeds = set(runs["root_seed"].to_pylist())
     except (OSError, KeyError, pa.ArrowException):
-        return f"{runs_file.name} cannot be read"
-    if listed != list(range(start, stop)) or names != {name}:
-        return f"{runs_file.name} does not hold runs {start}..{stop - 1} of {name}"
+        return f"{runs_file.name} cannot be read", False
+    if listed != list(range(expected.start, expected.stop)) or names != {expected.scenario} or seeds != {expected.root_seed}:
+        return (f"{runs_file.name} does not hold runs {expected.start}..{expected.stop - 1} of {expected.scenario} "
+                f"with root seed {expected.root_seed}"), False
     return None
 
 
 def verify_chunks(directory, expected):
-    """Check every stored chunk against its checksums and run indices; delete the damaged ones.
+    """Check every stored chunk against its checksums, its run indices and the ensemble; delete the unusable ones.
 
-    `expected` maps (scenario, start) to stop. Returns (the good chunks, [(scenario, start, stop,
-    why) of each chunk deleted]); chunks that the ensemble does not expect are left alone and unused,
-    partial chunks left by a killed process are deleted.
+    `expected` maps (scenario, start) to the ChunkIdentity the ensemble asks for there. Returns (the
+    good chunks, [Rejected] for each chunk deleted); chunks that the ensemble does not expect are left
+    alone and unused, partial chunks left by a killed process are deleted.
     """
-    good, damaged = set(), []
+    good, rejected = set(), []
     for partial in Path(directory).glob("chunks/*/.tmp-*"):  # left by a process killed while writing
         shutil.rmtree(partial, ignore_errors=True)
-    for name, start in sorted(completed_chunks(directory)):
-        if (name, start) not in expected:
+    for key in sorted(completed_chunks(directory)):
+        if key not in expected:
             continue
-        stop = expected[name, start]
-        problem = _chunk_problem(directory, name, start, stop)
+        identity = expected[key]
+        problem = _chunk_problem(directory, identity)
         if problem is None:
-            good.add((name, start))
+            good.add(key)
         else:
-            damaged.append((name, start, stop, problem))
-            shutil.rmtree(chunk_dir(directory, name, start))
-    return good, damaged
+            rejected.append(Rejected(identity.scenario, identity.start, identity.stop, *problem))
+            shutil.rmtree(chunk_dir(directory, *key))
+    return good, rejected
 
 
 def chunk_tables(result, values, trace, events, root_seed, start_date, step_days):
@@ -263,7 +292,7 @@ def chunk_tables(result, values, trace, events, root_seed, start_date, step_days
         "seed": [reported[r] if r in reported else run_seed_value(root_seed, r) for r in runs],
         "status": ["ok" if r in ok else "failed" for r in runs],
         "error": [failed.get(r) for r in runs],
-        "parameter_set": [set_for_run(r, result.parameter_set_count) for r in runs],
+        "parameter_set": [set_for_run(r, result.parameter_set_count) if result.parameter_set_count else None for r in runs],
     }
     for field, _ in SUMMARY_FIELDS:
         columns[field] = [ok[r][field] if r in ok else None for r in runs]
@@ -312,8 +341,12 @@ def _events_table(name, run_indices, events):
     return pa.table({field: columns[field] for field in EVENTS_SCHEMA.names}, schema=EVENTS_SCHEMA)
 
 
-def write_chunk(directory, result):
-    """Store one chunk's tables (`result.tables`) atomically: a temporary directory, then a rename."""
+def write_chunk(directory, result, before_rename=None):
+    """Store one chunk's tables (`result.tables`) with its identity (`result.identity`) atomically: a temporary
+    directory, then a rename. `before_rename()`, if given, is called just before the rename (a worker ends there if
+    its driver has ended: lifeline.end_if_orphaned)."""
+    if result.identity is None:
+        raise ValueError("a chunk is stored with the identity of its ensemble (ChunkTask.identity)")
     final = chunk_dir(directory, result.scenario_name, result.start)
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     if tmp.exists():
@@ -323,9 +356,11 @@ def write_chunk(directory, result):
         for kind, table in result.tables.items():
             with pa.OSFile(str(chunk_file(tmp, kind)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
-        index = {"scenario": result.scenario_name, "start": result.start, "stop": result.stop,
-                 "files": {kind: file_digest(chunk_file(tmp, kind)) for kind in OUTPUTS}}
-        (tmp / CHUNK_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True))
+        index = ChunkIndex(**result.identity.model_dump(),
+                           files={kind: file_digest(chunk_file(tmp, kind)) for kind in OUTPUTS})
+        (tmp / CHUNK_INDEX).write_text(json.dumps(index.model_dump(mode="json"), indent=2, sort_keys=True))
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -391,14 +426,20 @@ class Assembler:
 
 
 def verify_outputs(directory, manifest):
-    """Check the final files against the digests in the manifest; StoreError naming any that differ.
+    """Check that a finished ensemble's final files exist and match the digests in its manifest; StoreError naming
+    the first that does not.
 
-    Stores written before digests were recorded have none and are not checked.
+    Stores written before digests were recorded have none, and only the files' presence is checked.
     """
-    for name, recorded in (manifest.get("files") or {}).items():
+    for kind in OUTPUTS:
+        path = Path(directory) / f"{kind}.parquet"
+        if not path.is_file():
+            raise StoreError(f"{directory / MANIFEST} says the ensemble is {manifest.status}, but {path.name} is missing "
+                             f"(removed, or the manifest was edited); run the ensemble again into another --out")
+    for name, recorded in manifest.files.items():
         path = Path(directory) / name
         try:
-            found = file_digest(path)
+            found = FileDigest(**file_digest(path))
         except OSError:
             raise StoreError(f"{path} is missing or unreadable") from None
         if found != recorded:

@@ -82,13 +82,14 @@ class Diplomacy:
 
 
 def declare(spec, *, start, step_weeks, draws_for, lanes):
-    """The scenario's bodies as a Diplomacy record; each body draws from its own stream (keyed by its name).
+    """The scenario's bodies as a Diplomacy record, in the order of their names; each body draws from its own stream
+    (keyed by its name).
 
     A body's last meeting is its `last_met` date; an operating body that meets and gives none is taken
     to have met half a cycle before the start.
     """
     bodies = []
-    for name, body in spec.items():
+    for name, body in sorted(spec.items()):  # by name: a stored scenario's JSON sorts its keys, and the log must not change
         status = np.full(lanes, int(INSTITUTION_STATUS_BY_LABEL[body.status]), dtype=np.int64)
         if body.last_met is not None:
             last = -(start - body.last_met).days / 7.0 / step_weeks
@@ -160,8 +161,8 @@ def hold_meetings(model):
         if postponed.any():
             before = body.postponed_in_row.copy()
             body.postponed_in_row[postponed] += 1
-            model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}", "postponed", np.nan,
-                             before, body.postponed_in_row, note)
+            model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}.postponed_in_row", "postponed",
+                             np.nan, before, body.postponed_in_row, note)
             if not body.permanent:
                 lapsing = postponed & (body.postponed_in_row >= model.parameters.lapse_after_postponements)
                 if lapsing.any():

@@ -19,6 +19,7 @@ from ..parameter_checks import parameter_problems
 from ..variables import CONDITION_CONSTANTS
 from .effects import EFFECTS, Firing, InForce
 from .lanes import lane_notes, lanes_in
+from .record import named_codes, value_names
 
 
 class LogRow(NamedTuple):
@@ -33,6 +34,8 @@ class LogRow(NamedTuple):
     value: float     # the effect's value (NaN where none)
     before: float
     after: float
+    before_label: str  # the name of `before` where it codes a state, status, outcome or government profile (else None)
+    after_label: str   # likewise for `after`
     note: str        # draws, hazards, odds and the terms behind a change
 
 
@@ -66,6 +69,8 @@ class LogColumns(NamedTuple):
     value: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    before_label: np.ndarray
+    after_label: np.ndarray
     note: np.ndarray
 
     def take(self, rows):
@@ -75,8 +80,9 @@ class LogColumns(NamedTuple):
 
 LOG_DTYPES = {"lane": np.int64, "step": np.int32, "date": "datetime64[D]", "event_id": object, "source": object,
               "target": object, "operation": object, "value": np.float64, "before": np.float64, "after": np.float64,
-              "note": object}
-_NUMBERS = ("value", "before", "after")  # per lane; the other LogRow fields but `note` are one value per record() call
+              "before_label": object, "after_label": object, "note": object}
+_NUMBERS = ("value", "before", "after")  # per lane; so are the labels and `note`; the other fields are one value per record() call
+_LABELS = ("before_label", "after_label")
 
 
 def concatenate_logs(parts):
@@ -98,6 +104,8 @@ class _Recorded(NamedTuple):
     value: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    before_label: np.ndarray  # object arrays of names (None where unnamed), or None when the target codes nothing
+    after_label: np.ndarray
     notes: object  # a list of str, one per lane, or one str for every lane
 
 
@@ -116,17 +124,23 @@ class EventLog:
 
     def record(self, mask, event_id, source, target, operation, value, before, after, note=""):
         """Append one row to the log of each masked lane; numbers may be arrays over lanes, `note` a str or a function
-        of the masked lanes' indices giving one str per lane."""
+        of the masked lanes' indices giving one str per lane. `before` and `after` may instead be arrays of names (a
+        government profile per lane), logged as labels; codes of states, statuses and outcomes are labelled too."""
         if not self.enabled:
             return
         lanes = lanes_in(mask)
         if not lanes.size:
             return
-        numbers = [np.asarray(x, dtype=np.float64) for x in (value, before, after)]
+        named = np.asarray(before).dtype == object  # names (government profiles): kept as labels, with no number
+        labels = [np.asarray(x)[lanes] for x in (before, after)] if named else [None, None]
+        numbers = [np.asarray(x, dtype=np.float64) for x in (value, math.nan if named else before, math.nan if named else after)]
         value, before, after = (x[lanes] if x.ndim else np.full(lanes.size, x) for x in numbers)
+        names = value_names(target)
+        if names is not None:
+            labels = [named_codes(names, before), named_codes(names, after)]
         notes = note(lanes) if callable(note) else note
         self.recorded.append(_Recorded(self.model.step_index, self.model.date, event_id, source, target, operation,
-                                       lanes, value, before, after, notes))
+                                       lanes, value, before, after, *labels, notes))
 
     def columns(self):
         """Every lane's rows as LogColumns."""
@@ -140,6 +154,9 @@ class EventLog:
         for field in LogRow._fields:
             if field in _NUMBERS:
                 column = np.concatenate([getattr(r, field) for r in recorded])
+            elif field in _LABELS:
+                column = np.concatenate([np.full(r.lanes.size, None, dtype=object) if getattr(r, field) is None
+                                         else getattr(r, field) for r in recorded])
             elif field == "note":
                 notes = []
                 for r in recorded:

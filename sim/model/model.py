@@ -51,6 +51,27 @@ def _seed_sequence(seed):
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
 
+def _opening(scenario, initial_states):
+    """The initial value of a variable by its name (sim.variables; `actors.<a>.government` for a government): the
+    scenario's, or, for a scenario that starts from a state file, lane 0's carried value, which state.assign then
+    replaces lane by lane."""
+    if initial_states is not None:
+        return initial_states[0].__getitem__
+    stated = {"institutions.level": scenario.institutions.level,
+              "japan_rok_grievance": scenario.relations.japan_rok_grievance}
+    stated |= {f"ties.{name}": value for name, value in scenario.relations.ties.model_dump().items()}
+    stated |= {f"alignment.{name}": value for name, value in scenario.relations.alignment.model_dump().items()}
+    stated |= {f"domains.{name}": value for name, value in scenario.domains.model_dump().items()}
+    stated |= {f"theatres.{t.value}.tension": getattr(scenario.theatres, t.value).tension for t in THEATRES}
+    for actor in Actor:
+        spec = getattr(scenario.actors, actor.value)
+        stated |= {f"actors.{actor.value}.{field}": getattr(spec, field) for field in ("government", "opinion", "capability")}
+        if spec.reliability is not None:
+            stated |= {f"actors.{actor.value}.reliability.{other}": value
+                       for other, value in spec.reliability.model_dump().items() if value is not None}
+    return stated.__getitem__
+
+
 class WargameModel(mesa.Model):
     """The state actors of sim.world, their ties, institutions, interoperability, the theatres and scenario events.
 
@@ -101,16 +122,18 @@ class WargameModel(mesa.Model):
 
         self.government_table = GovernmentTable(governments or [scenario.governments] * lanes)
         self.actors = {}
+        start = _opening(scenario, initial_states)
         theatre_specs = [getattr(scenario.theatres, t.value) for t in THEATRES]
+        tensions = [start(f"theatres.{t.value}.tension") for t in THEATRES]
         for actor in Actor:
-            spec = getattr(scenario.actors, actor.value)
+            spec, name = getattr(scenario.actors, actor.value), f"actors.{actor.value}"
             exposure = tuple(getattr(spec.exposure, t.value) for t in THEATRES)
             reliability = None
             if actor in PARTNERS:
-                reliability = {other: getattr(spec.reliability, other.value) for other in PARTNERS if other is not actor}
+                reliability = {other: start(f"{name}.reliability.{other.value}") for other in PARTNERS if other is not actor}
             self.actors[actor] = StateActor(
-                self, actor=actor, government=spec.government, opinion=spec.opinion, capability=spec.capability,
-                exposure=exposure, reliability=reliability, perceived_tension=[s.tension for s in theatre_specs],
+                self, actor=actor, government=start(f"{name}.government"), opinion=start(f"{name}.opinion"),
+                capability=start(f"{name}.capability"), exposure=exposure, reliability=reliability, perceived_tension=tensions,
             )
         self.partner_list = [self.actors[a] for a in PARTNERS]
         self.lead_partner = self.actors[LEAD_PARTNER]
@@ -120,8 +143,8 @@ class WargameModel(mesa.Model):
         self.actor_list = list(self.agents)
         self.partner_commitment = [a.effective_commitment for a in self.partner_list]
         self.theatres = theatres.Theatres(
-            [SimpleNamespace(adversary=Actor(s.adversary), tension=s.tension, state=int(STATE_BY_LABEL[s.state]),
-                             us_presence=s.us_presence, pressure=s.pressure) for s in theatre_specs],
+            [SimpleNamespace(adversary=Actor(s.adversary), tension=tension, state=int(STATE_BY_LABEL[s.state]),
+                             us_presence=s.us_presence, pressure=s.pressure) for s, tension in zip(theatre_specs, tensions)],
             [self.actors[THEATRE_INFO[t].subject] if THEATRE_INFO[t].subject else None for t in THEATRES], lanes)
         self.coercion = {}  # (coercer, target) -> severity per lane of the economic coercion in force
         for actor in ADVERSARIES:
@@ -129,20 +152,19 @@ class WargameModel(mesa.Model):
         for k, adversary in enumerate(self.theatres.adversary):
             self.theatres.resolve[k] = self.actors[adversary].resolve_in(k)
 
-        start = scenario.relations
-        self.ties = {pair_name(pair): np.full(lanes, getattr(start.ties, pair_name(pair))) for pair in TIE_PAIRS}
-        self.alignment = {pair_name(pair): np.full(lanes, getattr(start.alignment, pair_name(pair))) for pair in ALIGNMENT_PAIRS}
+        self.ties = {pair_name(pair): np.full(lanes, start(f"ties.{pair_name(pair)}")) for pair in TIE_PAIRS}
+        self.alignment = {pair_name(pair): np.full(lanes, start(f"alignment.{pair_name(pair)}")) for pair in ALIGNMENT_PAIRS}
         self.alignment_anchors = {name: value.copy() for name, value in self.alignment.items()}
-        self.japan_rok_grievance = np.full(lanes, start.japan_rok_grievance)
+        self.japan_rok_grievance = np.full(lanes, start("japan_rok_grievance"))
         self.war_memory = np.zeros(lanes)  # the partners' memory of war outcomes: +1 a victory, -1 a defeat, fading
-        self.institution_level = np.full(lanes, scenario.institutions.level)
+        self.institution_level = np.full(lanes, start("institutions.level"))
         self.draws_for = self._event_draws(seeds)
         self.diplomacy = bodies.declare(scenario.bodies, start=scenario.start, step_weeks=scenario.step_days / 7.0,
                                         draws_for=self.draws_for, lanes=lanes)
         # Every declared body's status, by name (the built-in names read `absent` where the scenario does not declare them).
         self.institution_status = ({i.value: np.zeros(lanes, dtype=np.int64) for i in INSTITUTIONS}
                                    | {body.name: body.status for body in self.diplomacy.bodies})
-        self.domain_levels = [np.full(lanes, getattr(scenario.domains, d.value)) for d in DOMAINS]
+        self.domain_levels = [np.full(lanes, start(f"domains.{d.value}")) for d in DOMAINS]
         self.consistency = cohesion.consistency_ceiling(self)
         zeros = np.zeros(lanes)
         self.policy_change = zeros

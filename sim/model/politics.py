@@ -5,7 +5,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 
 import numpy as np
 
-from ..world import ACTORS, ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor, Role
+from ..world import ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor
 from .lanes import lane_notes
 
 
@@ -48,14 +48,6 @@ def policy_reversal(old, new):
             + np.maximum(0.0, new["history_assertiveness"] - old["history_assertiveness"]))
 
 
-def course(actor, profile):
-    """The number that sums up a profile's course for the log: commitment (partners), resolve (adversaries), sovereignty assertiveness (others)."""
-    role = ACTORS[actor].role
-    if role is Role.PARTNER:
-        return profile["alliance_commitment"]
-    return profile["resolve"] if role is Role.ADVERSARY else profile["sovereignty_assertiveness"]
-
-
 def apply_dispute(model, kind, severity, target, mask):
     """Apply a Japan-ROK history or burden-sharing dispute in the masked lanes; return [(variable, before, after)].
 
@@ -84,8 +76,8 @@ def apply_dispute(model, kind, severity, target, mask):
 def change_government(model, actor, profile, mask):
     """Put a profile (a name, or a profile number per lane) in office in the masked lanes.
 
-    A reversal away from the partnership counts against consistency. Returns (old profile names
-    per lane, old course, new course) for the log.
+    A reversal away from the partnership counts against consistency. Returns (old profile names per
+    lane, and the profiles' names before and after as arrays over lanes, which the log keeps as labels).
     """
     agent = model.actors[actor]
     new_index = model.government_table.index[profile] if isinstance(profile, str) else profile
@@ -97,14 +89,19 @@ def change_government(model, actor, profile, mask):
     if actor in PARTNERS:
         model.policy_change = np.where(mask, model.policy_change + policy_reversal(old, agent.profile), model.policy_change)
     model.government_changes += mask & (agent.government_index != old_index)
-    return old_names, course(actor, old), course(actor, agent.profile)
+    return old_names, np.array(old_names, dtype=object), np.array(agent.government_names, dtype=object)
 
 
 def hold_elections(model):
-    """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent."""
+    """Elections due this step draw a profile; opinion tilts the odds toward or away from the incumbent.
+
+    The log names the governments before and after; the recorder keeps the winner for the run summary.
+    """
     for step, election, u in model.elections:
         if step == model.step_index:
-            target, before, after, note = hold_election(model, Actor(election.actor), election.outcomes, u, model.all_lanes)
+            actor = Actor(election.actor)
+            target, before, after, note = hold_election(model, actor, election.outcomes, u, model.all_lanes)
+            model.recorder.note_election(actor, after)
             model.log.record(model.all_lanes, f"election_{election.actor}", "election", target, "government", np.nan,
                             before, after, note)
 

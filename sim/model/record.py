@@ -1,10 +1,12 @@
 """What a run records: per-step model variables and causal-trace terms (one array over lanes each) and the run summary."""
 
+from typing import NamedTuple, Optional
+
 import numpy as np
 
 from ..variables import RECORDED
-from ..world import (THEATRES, TIE_NAMES, ConflictOutcome,
-                     EscalationState, PartnershipState)
+from ..world import (ACTORS, ELECTORAL, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
+                     EscalationState, InstitutionStatus, PartnershipState, pair_name)
 from .theatres import CRISIS_RESOLUTIONS
 from .trace import TRACE_VARIABLES
 
@@ -17,31 +19,111 @@ def snapshot(model):
     return [get() for get in model.recorded_getters]
 
 
+class Outcome(NamedTuple):
+    """One field of the per-run summary: its column, type and label, and how comparisons treat it.
+
+    `smallest_difference` is the smallest difference between two scenarios' means (a share of runs
+    for a yes/no outcome: 0.02 is 2 percentage points) that the report calls material; None leaves
+    the outcome out of the comparison. `nullable` outcomes are missing (null) in runs where what
+    they date or name never happened.
+    """
+
+    name: str
+    kind: type
+    label: str
+    smallest_difference: Optional[float] = None
+    nullable: bool = False
+
+
+INDEX_DIFFERENCE = 0.02  # on a 0-1 index: cohesion, its components, credibility, ties, tension
+PROBABILITY_DIFFERENCE = 0.02  # two percentage points
+COUNT_DIFFERENCE = 0.1  # events per run: one more in one run of ten
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
-SUMMARY_FIELDS = (
-    (("final_cohesion", float), ("min_cohesion", float), ("min_cohesion_step", int),
-     ("partnership_final_state", str), ("partnership_worst_state", str))
-    + tuple((f"steps_{label}", int) for label in PARTNERSHIP_STATES)
-    + tuple((f"first_{label}_step", int) for label in PARTNERSHIP_STATES)
-    + (("final_consistency", float), ("final_coherence", float), ("final_credibility", float),
-       ("final_us_credibility", float), ("min_us_credibility", float), ("final_institutionalisation", float),
-       ("final_interoperability", float))
-    + tuple((f"final_tie_{name}", float) for name in TIE_NAMES)
-    + (("max_us_overstretch", float), ("events_fired", int),
-       ("japan_rok_disputes", int), ("burden_sharing_disputes", int), ("government_changes", int))
-    + tuple(
-        (f"{t.value}_{name}", kind)
-        for t in THEATRES
-        for name, kind in (("peak_state", str), ("crisis", bool), ("conflict", bool), ("first_crisis_step", int),
-                           ("crisis_end", str), ("outcome", str), ("peak_tension", float), ("mean_tension", float),
-                           ("crises", int), ("incidents", int))
-    )
+
+
+def _actor_short(actor):
+    """`us` -> US, `japan` -> Japan: the short name used in labels."""
+    return actor.value.upper() if len(actor.value) <= 4 else actor.value.capitalize()
+
+
+def _theatre_outcomes(theatre):
+    label = THEATRE_LABELS[theatre.value]
+    name = theatre.value
+    return (Outcome(f"{name}_peak_state", str, f"{label}: highest state"),
+            Outcome(f"{name}_crisis", bool, f"{label}: crisis", PROBABILITY_DIFFERENCE),
+            Outcome(f"{name}_conflict", bool, f"{label}: conflict", PROBABILITY_DIFFERENCE),
+            Outcome(f"{name}_first_crisis_step", int, f"{label}: first step in crisis", nullable=True),
+            Outcome(f"{name}_crisis_end", str, f"{label}: how the first crisis ended"),
+            Outcome(f"{name}_outcome", str, f"{label}: conflict outcome"),
+            Outcome(f"{name}_peak_tension", float, f"{label}: peak tension"),
+            Outcome(f"{name}_mean_tension", float, f"{label}: tension averaged over the run"),
+            Outcome(f"{name}_crises", int, f"{label}: crises begun", COUNT_DIFFERENCE),
+            Outcome(f"{name}_incidents", int, f"{label}: incidents"))
+
+
+SUMMARY = (
+    (Outcome("final_cohesion", float, "final cohesion", INDEX_DIFFERENCE),
+     Outcome("min_cohesion", float, "minimum cohesion", INDEX_DIFFERENCE),
+     Outcome("min_cohesion_step", int, "step of the minimum cohesion"),
+     Outcome("partnership_final_state", str, "partnership state at the end"),
+     Outcome("partnership_worst_state", str, "worst partnership state"))
+    + tuple(Outcome(f"steps_{label}", int, f"steps {label}") for label in PARTNERSHIP_STATES)
+    + tuple(Outcome(f"first_{label}_step", int, f"first step {label}", nullable=True) for label in PARTNERSHIP_STATES)
+    + (Outcome("final_consistency", float, "final consistency", INDEX_DIFFERENCE),
+       Outcome("final_coherence", float, "final coherence", INDEX_DIFFERENCE),
+       Outcome("final_credibility", float, "final credibility", INDEX_DIFFERENCE),
+       Outcome("final_us_credibility", float, "final US credibility", INDEX_DIFFERENCE),
+       Outcome("min_us_credibility", float, "minimum US credibility", INDEX_DIFFERENCE),
+       Outcome("final_institutionalisation", float, "final institutionalisation", INDEX_DIFFERENCE),
+       Outcome("final_interoperability", float, "final interoperability", INDEX_DIFFERENCE))
+    + tuple(Outcome(f"final_tie_{pair_name(pair)}", float, f"final {'-'.join(map(_actor_short, pair))} tie", INDEX_DIFFERENCE)
+            for pair in TIE_PAIRS)
+    + (Outcome("max_us_overstretch", float, "highest US overstretch", INDEX_DIFFERENCE),
+       Outcome("events_fired", int, "scenario events fired"),
+       Outcome("japan_rok_disputes", int, "Japan-ROK history disputes", COUNT_DIFFERENCE),
+       Outcome("burden_sharing_disputes", int, "burden-sharing disputes", COUNT_DIFFERENCE),
+       Outcome("government_changes", int, "government changes"))
+    + tuple(outcome for t in THEATRES for outcome in _theatre_outcomes(t))
+    + tuple(Outcome(f"government_{actor.value}", str, f"{ACTORS[actor].label}: government at the end") for actor in ACTORS)
+    + tuple(Outcome(f"election_{actor.value}_winner", str, f"{ACTORS[actor].label}: winner of the last scheduled election",
+                    nullable=True) for actor in ELECTORAL)
 )
-"""Every field of the per-run summary with its type; `summarise` returns exactly these keys.
+"""Every outcome of the per-run summary, declared once: `summarise` returns these keys, runs.parquet stores these
+columns, and the report compares those with a smallest difference.
 
 `steps_<state>` counts the steps spent in each partnership state; `first_<state>_step` is the first
-step in that state (0 for the state held at the start, -1 if never reached).
+step in that state (0 for the state held at the start, null if never reached). `government_<actor>`
+is the profile in office at the end; `election_<actor>_winner` the profile that won the actor's last
+scheduled election within the run (null when none was held).
 """
+
+SUMMARY_FIELDS = tuple((outcome.name, outcome.kind) for outcome in SUMMARY)
+"""(name, type) of every summary outcome, in order."""
+
+
+_STOCK_TARGETS = ("institutions.level", "institutions.upkeep")  # numbers; every other institutions.<name> is a body
+
+
+def value_names(target):
+    """The names of the codes a logged `target` takes (a state, status or conflict outcome), or None."""
+    if target == "partnership":
+        return PARTNERSHIP_STATES
+    if target.startswith("theatres.") and target.endswith(".state"):
+        return tuple(s.label for s in EscalationState)
+    if target.startswith("theatres.") and target.endswith(".outcome"):
+        return tuple(s.label for s in ConflictOutcome)
+    if target.startswith("institutions.") and target.count(".") == 1 and target not in _STOCK_TARGETS:
+        return tuple(s.label for s in InstitutionStatus)
+    return None
+
+
+def named_codes(names, codes):
+    """`names[code]` for each code (None where the code is NaN), as an object array."""
+    codes = np.asarray(codes, dtype=np.float64)
+    known = ~np.isnan(codes)
+    named = np.full(codes.shape, None, dtype=object)
+    named[known] = np.asarray(names, dtype=object)[codes[known].astype(np.int64)]
+    return named
 
 
 class Recorder:
@@ -65,6 +147,7 @@ class Recorder:
         self.min_cohesion_step = np.zeros(lanes, dtype=np.int64)
         self.min_us_credibility = np.full(lanes, np.inf)
         self.max_us_overstretch = np.full(lanes, -np.inf)
+        self.election_winners = {}  # electoral actor -> the winning profile's name per lane
 
     def record(self, step, row, trace_row):
         """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES)."""
@@ -81,6 +164,10 @@ class Recorder:
             self.trace[step] = trace_row
         self.recorded_steps = step + 1
 
+    def note_election(self, actor, winners):
+        """Record the name of the profile that won `actor`'s scheduled election, per lane (the last one counts)."""
+        self.election_winners[actor] = list(winners)
+
     def final(self, name):
         """A recorded variable's value at the latest step, per lane (float64)."""
         return self.latest[self.column[name]]
@@ -93,15 +180,20 @@ class Recorder:
 
 
 def summarise(model):
-    """Per-run outcome summaries, one dict per lane: cohesion extremes, partnership states, theatre histories, event counts."""
+    """Per-run outcome summaries, one dict per lane: cohesion extremes, partnership states, theatre histories, event
+    counts, governments at the end and the winners of scheduled elections (keys and order of SUMMARY)."""
     recorder, ladder, theatres = model.recorder, model.partnership, model.theatres
     steps = max(1, model.step_index)
+
+    def step_or_none(step):
+        return int(step) if step >= 0 else None
 
     finals = {name: recorder.final(name) for name in ("consistency", "coherence", "credibility", "us_credibility",
                                                       "institutionalisation", "interoperability")}
     ties = {name: recorder.final(f"tie_{name}") for name in TIE_NAMES}
     final_cohesion, min_cohesion, min_step = recorder.final("cohesion"), recorder.min_cohesion, recorder.min_cohesion_step
     fired = model.event_engine.fired_total()
+    governments = {actor: model.actors[actor].government_names for actor in ACTORS}
     summaries = []
     for lane in range(model.lane_count):
         summary = {
@@ -112,7 +204,7 @@ def summarise(model):
             "partnership_worst_state": PARTNERSHIP_STATES[ladder.worst[lane]],
         }
         summary.update({f"steps_{s.label}": int(ladder.steps_in[s, lane]) for s in PartnershipState})
-        summary.update({f"first_{s.label}_step": int(ladder.first_entry[s, lane]) for s in PartnershipState})
+        summary.update({f"first_{s.label}_step": step_or_none(ladder.first_entry[s, lane]) for s in PartnershipState})
         summary.update({f"final_{name}": float(value[lane]) for name, value in finals.items() if name != "us_credibility"})
         summary["final_us_credibility"] = float(finals["us_credibility"][lane])
         summary["min_us_credibility"] = float(recorder.min_us_credibility[lane])
@@ -129,12 +221,17 @@ def summarise(model):
             summary[f"{name}_peak_state"] = EscalationState(int(theatres.peak_state[k, lane])).label
             summary[f"{name}_crisis"] = bool(theatres.first_crisis_step[k, lane] >= 0)
             summary[f"{name}_conflict"] = bool(theatres.first_conflict_step[k, lane] >= 0)
-            summary[f"{name}_first_crisis_step"] = int(theatres.first_crisis_step[k, lane])
+            summary[f"{name}_first_crisis_step"] = step_or_none(theatres.first_crisis_step[k, lane])
             summary[f"{name}_crisis_end"] = CRISIS_RESOLUTIONS[theatres.crisis_resolution[k, lane]]
             summary[f"{name}_outcome"] = ConflictOutcome(int(theatres.outcome[k, lane])).label
             summary[f"{name}_peak_tension"] = float(theatres.peak_tension[k, lane])
             summary[f"{name}_mean_tension"] = float(theatres.tension_sum[k, lane] / steps)
             summary[f"{name}_crises"] = int(theatres.crisis_count[k, lane])
             summary[f"{name}_incidents"] = int(theatres.incident_total[k, lane])
-        summaries.append({key: summary[key] for key, _ in SUMMARY_FIELDS})
+        for actor, names in governments.items():
+            summary[f"government_{actor.value}"] = names[lane]
+        for actor in ELECTORAL:
+            winners = recorder.election_winners.get(actor)
+            summary[f"election_{actor.value}_winner"] = None if winners is None else winners[lane]
+        summaries.append({outcome.name: summary[outcome.name] for outcome in SUMMARY})
     return summaries

@@ -25,6 +25,7 @@ COMMAND_LINE = "<command line>"
 PYTHON = "<python>"  # where problems in a scenario changed from Python are located
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"  # the schema's Identifier pattern
 _LOADER_ONLY_KEYS = ("extends", "remove_events", "remove_elections")
+_NOT_INHERITED = ("colour", "question")  # they present the file that declares them, not the scenarios extending it
 _FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device",
                stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
@@ -350,7 +351,7 @@ def _merge(parent, child):
     Linear in the size of both files: values are merged first, then the location tables are rebuilt
     in one pass over each.
     """
-    data = copy.deepcopy(parent.data)
+    data = copy.deepcopy({k: v for k, v in parent.data.items() if k not in _NOT_INHERITED})
     problems, replaced = parent.problems + child.problems, set()
 
     def merge_into(target, source, path):

@@ -14,10 +14,11 @@ import typing
 from typing import Annotated, Callable, Literal, NamedTuple, Optional, Union
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
-                      model_validator)
+                      model_serializer, model_validator)
 
-from ..expressions import ExpressionError, compile_expression, parse_condition
 from .. import steps
+from ..colours import PALETTE, colour_problem
+from ..expressions import ExpressionError, compile_expression, parse_condition
 from ..limits import MAX_STEPS
 from ..parameter_checks import parameter_problems
 from ..parameters import CATALOGUE, PARAMETERS
@@ -694,6 +695,29 @@ class Scenario(Strict):
     elections: list[Election] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
     events: list[EventSpec] = Field(default_factory=list)
+    colour: Optional[str] = Field(None, description="This scenario's colour in reports: one of "
+                                  + ", ".join(PALETTE) + ", or a hex colour such as #1f77b4 that is not a grey "
+                                  "(default: derived from the name). Not inherited through `extends`")
+    question: Optional[str] = Field(None, min_length=1, description="The question this scenario asks, printed at the top "
+                                    "of reports beside its name (default: the description's first sentence). Not "
+                                    "inherited through `extends`")
+
+    @field_validator("colour")
+    @classmethod
+    def _known_colour(cls, value):
+        problem = None if value is None else colour_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_unset_presentation(self, handler):
+        # a scenario without colour or question dumps (and so hashes) as it did before these fields existed
+        data = handler(self)
+        for name in ("colour", "question"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     @property
     def n_steps(self):
@@ -724,9 +748,10 @@ class Scenario(Strict):
             spec = getattr(self.actors, actor.value)
             problems += [(("actors", actor.value, field), why) for field in ("government", "opinion", "capability", "reliability")
                          if getattr(spec, field) is not None]
-        for theatre in THEATRES:
-            stated = getattr(self.theatres, theatre.value).model_fields_set
-            problems += [(("theatres", theatre.value, field), why) for field in ("tension", "state", "pressure") if field in stated]
+        for theatre in THEATRES:  # a dumped and reloaded scenario states the defaults: only a value that differs counts
+            spec = getattr(self.theatres, theatre.value)
+            problems += [(("theatres", theatre.value, field), why) for field in ("tension", "state", "pressure")
+                         if getattr(spec, field) != type(spec).model_fields[field].default]
         return problems
 
     def semantic_problems(self):
