@@ -60,12 +60,18 @@ def _when(step, dates):
 
 
 class PartnershipRecord:
-    """The current state per lane and the history the run summary needs (steps in each state, first entries, worst)."""
+    """The current state per lane and the history the run summary needs (steps in each state, first entries, worst).
+
+    `worst` is the worst state a run moves into: the starting state counts only while the run has not
+    left it, so a state inherited from the start (a dispute of the year before carried by a state file)
+    and left is not an outcome of the period.
+    """
 
     def __init__(self, state):
         lanes = len(state)
         self.state = state
         self.worst = state.copy()
+        self.moved = np.zeros(lanes, dtype=bool)
         self.steps_in = np.zeros((len(PartnershipState), lanes), dtype=np.int64)
         self.first_entry = np.full((len(PartnershipState), lanes), -1, dtype=np.int64)
         self.first_entry[state, np.arange(lanes)] = 0
@@ -76,7 +82,8 @@ class PartnershipRecord:
         changed = state != self.state
         self.state = state
         if changed.any():
-            self.worst = np.minimum(self.worst, state)
+            self.worst = np.where(changed & ~self.moved, state, np.minimum(self.worst, state))
+            self.moved |= changed
             first = self.first_entry[state, lanes]
             self.first_entry[state, lanes] = np.where(changed & (first < 0), step, first)
         self.steps_in[state, lanes] += 1

@@ -66,7 +66,8 @@ SUMMARY = (
      Outcome("min_cohesion", float, "minimum cohesion", INDEX_DIFFERENCE),
      Outcome("min_cohesion_step", int, "step of the minimum cohesion"),
      Outcome("partnership_final_state", str, "partnership state at the end"),
-     Outcome("partnership_worst_state", str, "worst partnership state"))
+     Outcome("partnership_worst_state", str, "worst partnership state the run moves into (the starting state counts "
+             "only while the run stays in it)"))
     + tuple(Outcome(f"steps_{label}", int, f"steps {label}") for label in PARTNERSHIP_STATES)
     + tuple(Outcome(f"first_{label}_step", int, f"first step {label}", nullable=True) for label in PARTNERSHIP_STATES)
     + (Outcome("final_consistency", float, "final consistency", INDEX_DIFFERENCE),
