@@ -153,7 +153,12 @@ def _parser():
     backtest = commands.add_parser("backtest", help="run the history scenario and check the 2017-2025 patterns (scorecard)")
     backtest.add_argument("patterns", nargs="?", type=Path, default=Path("scenarios/history/patterns.yaml"), metavar="PATTERNS",
                           help="pattern file naming its backtest scenario (default scenarios/history/patterns.yaml)")
-    backtest.add_argument("--runs", type=int, default=200, help="runs (default 200)")
+    backtest.add_argument("--runs", type=int, default=399, help="runs (default 399: three under each of the 133 posterior sets)")
+    backtest.add_argument("--parameter-sets", type=Path, default=Path("scenarios/history/posterior_sets.csv"),
+                          help="run i under set i mod K of this table (default: the posterior, "
+                               "scenarios/history/posterior_sets.csv)")
+    backtest.add_argument("--defaults", action="store_true",
+                          help="run the catalogue's default parameters instead of parameter sets")
     backtest.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     backtest.add_argument("--out", type=_directory, default=Path("results/backtest"),
                           help="results directory (default results/backtest); a finished one is checked again, an unfinished one resumed")
@@ -726,7 +731,7 @@ def cmd_backtest(args):
         code = cmd_run(argparse.Namespace(
             resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
             seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=None, quiet=args.quiet,
-            no_report=True, parameter_sets=None, baseline=None))
+            no_report=True, parameter_sets=None if args.defaults else args.parameter_sets, baseline=None))
         if code != EXIT_OK:
             return code
     try:
@@ -762,7 +767,8 @@ def cmd_calibrate(args):
         with store.lock(args.out):
             history = fitting.run_fit(args.fit, args.out, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
                                       echo=lambda m: print(m, file=sys.stderr))
-        text = report.write_fit_report(history, fit, args.out, sets=args.sets, seed=args.seed)
+        text = report.write_fit_report(history, fit, args.out, sets=args.sets, seed=args.seed, fit_path=args.fit,
+                                       workers=args.workers, scheduler=args.scheduler)
     except ScenarioError as exc:
         return _report_problems(exc.problems)
     except store.DirectoryBusy as exc:

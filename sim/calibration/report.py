@@ -126,14 +126,19 @@ def pair_figure(history, table):
     return figure
 
 
-def write_fit_report(history, fit, out, *, sets, seed):
-    """Write the posterior sample, the tables and the figures of a finished fit into `out`; return the summary text."""
+def write_fit_report(history, fit, out, *, sets, seed, fit_path, workers=None, scheduler=None):
+    """Write the posterior sample (the accepted sets kept at peace, fitting.keep_at_peace), the tables and the figures
+    of a finished fit into `out`; return the summary text."""
     from ..analysis.plots import save
 
     out = Path(out)
-    posterior_sets, parts = fitting.posterior(history, sets, seed)
+    accepted, parts = fitting.posterior(history, sets, seed)
+    posterior_sets, shares = fitting.keep_at_peace(accepted, fit_path=fit_path, seed=seed, workers=workers,
+                                                   scheduler=scheduler)
     posterior_sets.to_csv(out / "posterior_sets.csv", index=False)
-    pd.concat([posterior_sets, parts], axis=1).to_csv(out / "posterior_with_scores.csv", index=False)
+    kept = accepted["sample"].isin(posterior_sets["sample"])
+    pd.concat([accepted, parts.drop(columns="conflict_share", errors="ignore")], axis=1).assign(
+        conflict_share=shares, kept_at_peace=kept).to_csv(out / "posterior_with_scores.csv", index=False)
     table = marginals(history, fit)
     table.to_csv(out / "marginals.csv", index=False)
     found = constraints(history, fit)
@@ -147,6 +152,9 @@ def write_fit_report(history, fit, out, *, sets, seed):
             table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
             "which observation constrains which parameter (Spearman correlation over the first generation's draws):",
             found.to_string(index=False), "",
+            f"no armed conflict in 2017-2025 (a likelihood, by rejection): {len(posterior_sets)} of {len(accepted)} "
+            f"accepted sets kept; share of replay runs with a conflict {shares.mean():.1%} before, "
+            f"{shares[kept.to_numpy()].mean():.1%} after",
             f"posterior sample: {out / 'posterior_sets.csv'} ({len(posterior_sets)} sets, shuffled with seed {seed}; "
             "the accepted sets themselves when their weights are equal, else drawn by weight)"]
     (out / "fit.txt").write_text("\n".join(text) + "\n")
