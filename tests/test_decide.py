@@ -15,7 +15,7 @@ from sim.scenario import ScenarioError
 from sim.scenario.decision import load_decision
 from sim.scenario.experiment import load_experiment
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, standalone_baseline_text
 
 # (policy, world, replicate): two policies, two worlds, two runs each
 SATISFICES = np.array([[[1, 0], [1, 1]], [[0, 0], [1, 0]]], float)
@@ -58,7 +58,7 @@ def test_a_dominated_policy_is_not_on_the_front():
 
 def _files(write):
     """A short world (six months from the baseline), a second with a Japan-ROK dispute, and two parameter sets."""
-    write("parent_baseline.yaml", (SCENARIOS / "baseline.yaml").read_text())
+    write("parent_baseline.yaml", standalone_baseline_text())  # hand-set start: the worlds take the table's sets
     write("short.yaml", "extends: parent_baseline.yaml\nname: short\nend: 2026-07-06\nremove_elections: [{actor: japan, "
                         "date: 2028-10-20}, {actor: us, date: 2029-01-20}, {actor: taiwan, date: 2028-05-20}]\n")
     write("short_dispute.yaml", textwrap.dedent("""\

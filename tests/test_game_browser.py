@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from .browser import choose, free_port, require_chromium
+from .conftest import copy_shared_history
 
 ROOT = Path(__file__).resolve().parents[1]
 SEATS = ("us", "japan", "rok")
@@ -71,6 +72,7 @@ def _api(server, role, action=None, **arguments):
 def table(tmp_path):
     """A folder with the baseline scenario, where the game is saved beside it."""
     shutil.copy(ROOT / "scenarios" / "baseline.yaml", tmp_path / "baseline.yaml")
+    copy_shared_history(tmp_path)
     return tmp_path
 
 
