@@ -27,24 +27,17 @@ def generations(history):
     return pd.DataFrame(rows)
 
 
-def marginals(history, fit):
-    """One row per fitted parameter: its prior (uniform) and the last generation's weighted 5%, 50% and 95%, and the
-    posterior's contraction (1 - posterior variance / prior variance)."""
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    frame = fitting.values(frame)
-    weights = np.asarray(weights) / np.sum(weights)
+def marginals(sets, fit):
+    """One row per fitted parameter: its prior (uniform), the posterior sample's 5%, 50% and 95% (`sets`: one row per
+    set, equally weighted) and the posterior's contraction (1 - posterior variance / prior variance)."""
     rows = []
     for name in fit.parameters:
         low, high = PARAMETERS[name].calibration_prior
-        values = frame[name].to_numpy(dtype=float)
-        order = np.argsort(values)
-        cumulative = np.cumsum(weights[order])
-        quantile = {q: float(values[order][np.searchsorted(cumulative, q)]) for q in (0.05, 0.5, 0.95)}
-        mean = float(np.sum(weights * values))
-        variance = float(np.sum(weights * (values - mean) ** 2))
+        values = sets[name].to_numpy(dtype=float)
+        quantile = dict(zip((0.05, 0.5, 0.95), np.quantile(values, (0.05, 0.5, 0.95))))
         rows.append({"parameter": name, "prior_low": low, "prior_high": high, "default": PARAMETERS[name].default,
                      "posterior_5": quantile[0.05], "posterior_50": quantile[0.5], "posterior_95": quantile[0.95],
-                     "contraction": 1.0 - variance / ((high - low) ** 2 / 12.0)})
+                     "contraction": 1.0 - values.var() / ((high - low) ** 2 / 12.0)})
     return pd.DataFrame(rows).sort_values("contraction", ascending=False)
 
 
@@ -72,18 +65,16 @@ def constraints(history, fit):
     return pd.DataFrame(rows)
 
 
-def marginal_figure(history, fit, table):
-    """Each fitted parameter: the prior's range and the posterior's weighted histogram, with the catalogue default."""
+def marginal_figure(sets, table):
+    """Each fitted parameter: the prior's range and the posterior sample's histogram, with the catalogue default."""
     import matplotlib.pyplot as plt
 
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    frame = fitting.values(frame)
     columns = 5
     rows = -(-len(table) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.3 * rows), squeeze=False)
     for ax, (_, row) in zip(axes.flat, table.iterrows()):
         bins = np.linspace(row.prior_low, row.prior_high, 16)
-        ax.hist(frame[row.parameter], bins=bins, weights=weights, density=True, color="tab:blue", alpha=0.7, label="posterior")
+        ax.hist(sets[row.parameter], bins=bins, density=True, color="tab:blue", alpha=0.7, label="posterior")
         ax.axhline(1.0 / (row.prior_high - row.prior_low), color="0.5", ls="--", lw=1, label="prior")
         ax.axvline(row.default, color="crimson", lw=1.2, label="catalogue default")
         ax.set_title(f"{row.parameter}\ncontraction {row.contraction:.2f}", fontsize=8)
@@ -92,17 +83,15 @@ def marginal_figure(history, fit, table):
     for ax in list(axes.flat)[len(table):]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=6)
-    figure.suptitle("Posterior of each fitted parameter against its uniform prior (ABC-SMC, last generation)", fontsize=10)
-    figure.tight_layout()
+    figure.suptitle(f"Posterior of each fitted parameter against its uniform prior ({len(sets)} sets)", fontsize=10)
+    figure.tight_layout(rect=(0, 0, 1, 0.985))
     return figure
 
 
-def pair_figure(history, table):
-    """Pairwise scatter of the most contracted parameters in the last generation, coloured by weight."""
+def pair_figure(sets, table):
+    """Pairwise scatter of the most contracted parameters in the posterior sample."""
     import matplotlib.pyplot as plt
 
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    frame = fitting.values(frame)
     names = list(table.parameter[:TOP_PAIRS])
     size = len(names)
     figure, axes = plt.subplots(size, size, figsize=(1.9 * size, 1.9 * size), squeeze=False)
@@ -110,9 +99,9 @@ def pair_figure(history, table):
         for j, x in enumerate(names):
             ax = axes[i, j]
             if i == j:
-                ax.hist(frame[x], bins=15, weights=weights, color="tab:blue")
+                ax.hist(sets[x], bins=15, color="tab:blue")
             elif i > j:
-                ax.scatter(frame[x], frame[y], c=weights, s=6, cmap="viridis")
+                ax.scatter(sets[x], sets[y], s=6, color="tab:blue")
             else:
                 ax.axis("off")
                 continue
@@ -122,7 +111,7 @@ def pair_figure(history, table):
             if j == 0:
                 ax.set_ylabel(y, fontsize=6)
     figure.suptitle("Posterior pairs of the most constrained parameters", fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.985))
     return figure
 
 
@@ -139,16 +128,16 @@ def write_fit_report(history, fit, out, *, sets, seed, fit_path, workers=None, s
     kept = accepted["sample"].isin(posterior_sets["sample"])
     pd.concat([accepted, parts.drop(columns="conflict_share", errors="ignore")], axis=1).assign(
         conflict_share=shares, kept_at_peace=kept).to_csv(out / "posterior_with_scores.csv", index=False)
-    table = marginals(history, fit)
+    table = marginals(posterior_sets, fit)
     table.to_csv(out / "marginals.csv", index=False)
     found = constraints(history, fit)
     found.to_csv(out / "constraints.csv", index=False)
     steps = generations(history)
     steps.to_csv(out / "generations.csv", index=False)
-    save(marginal_figure(history, fit, table), out, "marginals")
-    save(pair_figure(history, table), out, "pairs")
+    save(marginal_figure(posterior_sets, table), out, "marginals")
+    save(pair_figure(posterior_sets, table), out, "pairs")
     text = ["generations:", steps.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
-            "posterior (weighted 5%, 50%, 95% of the last generation) against the prior and the catalogue default:",
+            "posterior (5%, 50%, 95% of the posterior sample) against the prior and the catalogue default:",
             table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
             "which observation constrains which parameter (Spearman correlation over the first generation's draws):",
             found.to_string(index=False), "",

@@ -149,8 +149,6 @@ class WargameModel(mesa.Model):
         self.coercion = {}  # (coercer, target) -> severity per lane of the economic coercion in force
         for actor in ADVERSARIES:
             self.actors[actor].driven_theatres = [k for k, a in enumerate(self.theatres.adversary) if a is actor]
-        for k, adversary in enumerate(self.theatres.adversary):
-            self.theatres.resolve[k] = self.actors[adversary].resolve_in(k)
 
         self.ties = {pair_name(pair): np.full(lanes, start(f"ties.{pair_name(pair)}")) for pair in TIE_PAIRS}
         self.alignment = {pair_name(pair): np.full(lanes, start(f"alignment.{pair_name(pair)}")) for pair in ALIGNMENT_PAIRS}
@@ -197,6 +195,8 @@ class WargameModel(mesa.Model):
         if initial_states is not None:
             state.assign(self, initial_states)
             self.consistency = self.registry["consistency"][0]()
+        for k, adversary in enumerate(self.theatres.adversary):  # after the carried state: each lane's own government
+            self.theatres.resolve[k] = self.actors[adversary].resolve_in(k)
         forces.allocate_us_forces(self)
         cohesion.compose_cohesion(self)
         self.partnership = PartnershipRecord(cohesion.observed_partnership(self))
