@@ -19,23 +19,23 @@ pytestmark = pytest.mark.slow  # end to end: every test reads an ensemble run by
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
-    """Ten baseline runs with a high floor for a functioning partnership, so that some runs become strained and some do not."""
+    """Ten baseline runs: with seed 1 some have a Korean crisis and some do not."""
     out = tmp_path_factory.mktemp("query") / "ens"
     done = run_cli("run", SCENARIOS / "baseline.yaml", "--runs", 10, "--seed", 1,
-                   "--set", "parameters.partnership_functioning_cohesion=0.64", "--out", out, "--quiet", "--no-report")
+                   "--out", out, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
     return out
 
 
 def test_dates_stand_beside_steps_and_are_null_when_it_never_happened(ensemble):
     table = runs_table(ensemble).set_index("run")
-    strained = table["first_strained_step"].notna()
-    broke, intact = table[strained], table[~strained]
+    crisis = table["korea_first_crisis_step"].notna()
+    broke, intact = table[crisis], table[~crisis]
     assert len(broke) and len(intact), "the fixture needs runs of both kinds"
     run = broke.index[0]
     start = dt.date.fromisoformat(json.loads((ensemble / "manifest.json").read_text())["scenarios"][0]["start"])
-    assert table.loc[run, "first_strained_date"].date() == start + dt.timedelta(days=7 * int(table.loc[run, "first_strained_step"]))
-    assert intact["first_strained_date"].isna().all()
+    assert table.loc[run, "korea_first_crisis_date"].date() == start + dt.timedelta(days=7 * int(table.loc[run, "korea_first_crisis_step"]))
+    assert intact["korea_first_crisis_date"].isna().all()
 
 
 def test_query_selects_what_pandas_would(ensemble):
@@ -45,9 +45,9 @@ def test_query_selects_what_pandas_would(ensemble):
     expected = runs[(runs["min_cohesion"] < cut) & (runs["partnership_final_state"] == "functioning")]
     assert total == 10 and list(matches["run"]) == list(expected["run"])
     assert list(matches.columns[:3]) == ["scenario", "run", "root_seed"] and "partnership_final_state" in matches.columns
-    first_strain = runs_table(ensemble)["first_strained_date"].min()
-    early, _ = query_runs(ensemble, f"first_strained_date <= '{first_strain.date()}'", columns=["first_strained_step"])
-    assert len(early) >= 1 and list(early.columns) == ["scenario", "run", "root_seed", "first_strained_step"]
+    first_crisis = runs_table(ensemble)["korea_first_crisis_date"].min()
+    early, _ = query_runs(ensemble, f"korea_first_crisis_date <= '{first_crisis.date()}'", columns=["korea_first_crisis_step"])
+    assert len(early) >= 1 and list(early.columns) == ["scenario", "run", "root_seed", "korea_first_crisis_step"]
 
 
 def test_bad_conditions_get_plain_messages(ensemble):
@@ -60,10 +60,10 @@ def test_bad_conditions_get_plain_messages(ensemble):
 
 
 def test_runs_command_lists_matches_and_how_to_show_one(ensemble):
-    done = run_cli("runs", ensemble, "--where", "first_strained_step >= 0", "--columns", "first_strained_date,events_fired")
+    done = run_cli("runs", ensemble, "--where", "korea_first_crisis_step >= 0", "--columns", "korea_first_crisis_date,events_fired")
     assert done.returncode == 0, done.stderr
     assert "runs match" in done.stdout and f"run.py show {ensemble} --scenario baseline --run" in done.stdout
-    assert "first_strained_date" in done.stdout.splitlines()[0]
+    assert "korea_first_crisis_date" in done.stdout.splitlines()[0]
     bad = run_cli("runs", ensemble, "--where", "x < 1")
     assert bad.returncode == 2 and "unknown column 'x'" in bad.stderr
 
@@ -72,7 +72,8 @@ def test_runs_command_lists_matches_and_how_to_show_one(ensemble):
 def test_stored_runs_hold_nulls_not_sentinels_and_the_branches_taken(ensemble):
     stored = pd.read_parquet(ensemble / "runs.parquet")
     nullable = [o.name for o in SUMMARY if o.nullable and o.kind is int] + ["parameter_set"]
-    assert all((stored[c].dropna() >= 0).all() for c in nullable) and stored["parameter_set"].isna().all()
+    assert all((stored[c].dropna() >= 0).all() for c in nullable)
+    assert stored["parameter_set"].notna().all()  # the baseline's runs take their sets from the nowcast's rows
     assert stored["first_ruptured_step"].isna().any()
     for actor in ("us", "japan", "rok", "china", "dprk", "russia", "taiwan"):
         assert stored[f"government_{actor}"].notna().all()
@@ -80,7 +81,7 @@ def test_stored_runs_hold_nulls_not_sentinels_and_the_branches_taken(ensemble):
     assert stored["election_japan_winner"].isin(["japan_conservative", "japan_mainstream"]).all()
     assert stored["election_rok_winner"].isna().all()
     table = runs_table(ensemble)
-    assert str(table["first_strained_step"].dtype) == "Int64"
+    assert str(table["korea_first_crisis_step"].dtype) == "Int64"
     assert table["taiwan_first_crisis_step"].mean() == pytest.approx(table["taiwan_first_crisis_step"].dropna().astype(float).mean())
 
 

@@ -12,7 +12,7 @@ from sim.analysis.outcomes import never_happened, outcome_probabilities, run_val
 from sim.analysis.report import causal_order, paired_differences, write_report
 from sim.analysis.results import load
 
-from .conftest import SCENARIOS, run_cli
+from .conftest import SCENARIOS, copy_shared_history, run_cli
 
 pytestmark = pytest.mark.slow  # end to end: the reports are written from ensembles run by the command line
 
@@ -26,6 +26,7 @@ def four(tmp_path_factory):
     exercises fire in every run."""
     root = tmp_path_factory.mktemp("four")
     shutil.copy(SCENARIOS / "baseline.yaml", root / "baseline.yaml")  # extends stays within the scenario's folder
+    copy_shared_history(root)
     rare = root / "rare.yaml"
     rare.write_text(textwrap.dedent("""\
         extends: baseline.yaml

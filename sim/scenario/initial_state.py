@@ -104,9 +104,15 @@ def _number(path, line, column, text, integer=False):
 
 
 def parameters_for(scenario, values):
-    """The parameters run from a row with parameter `values` uses: the row's, except those the scenario sets itself."""
-    explicit = scenario.parameters.model_fields_set
-    return scenario.parameters.model_copy(update={k: v for k, v in values.items() if k not in explicit})
+    """The parameters run from a row with parameter `values` uses: the row's, except those the scenario sets itself
+    (to a value other than the catalogue's default).
+
+    Judged by value, not by whether the file names the field: a scenario stored in a manifest or revised with
+    `--set` states every field, and a run must not depend on how its scenario travelled.
+    """
+    own = scenario.parameters
+    fields = type(own).model_fields
+    return own.model_copy(update={k: v for k, v in values.items() if getattr(own, k) == fields[k].default})
 
 
 def problems(scenario, rows):

@@ -691,7 +691,7 @@ class Scenario(Strict):
     initial_state: Optional[InitialState] = Field(
         None, description="Start every run from a row of a state file (a nowcast: the end states of the 2017-2025 replay "
                           "under the calibrated parameter sets): run i takes row i mod N, with its parameter values; "
-                          "parameters the scenario states win over a row's. The values the file carries (governments, "
+                          "parameters the scenario sets to a value other than the catalogue's default win over a row's. The values the file carries (governments, "
                           "opinion, capability, reliability views, relations, institutions, domains, theatres' tension, "
                           "state and pressure) may not be stated as well: a scenario that asks about another start "
                           "changes them with an event at its start date")
