@@ -212,29 +212,26 @@ def standing_activity(model):
 
 def standing_trilateral(model):
     """Where a trilateral body built to last operates (a secretariat, an institutionalised summit process), per lane."""
-    standing = np.zeros(model.lane_count, dtype=bool)
+    return _operating(model, lambda body: body.trilateral and body.permanent)
+
+
+def _operating(model, chosen):
+    """Where some operating body for which `chosen(body)` holds operates, per lane."""
+    found = np.zeros(model.lane_count, dtype=bool)
     for body in model.diplomacy.bodies:
-        if body.trilateral and body.permanent:
-            standing |= operating(body) > 0.0
-    return standing
+        if chosen(body):
+            found |= operating(body) > 0.0
+    return found
 
 
 def covered(model, role, actor):
     """Where an operating body with `role` counts `actor` among its members, per lane."""
-    found = np.zeros(model.lane_count, dtype=bool)
-    for body in model.diplomacy.bodies:
-        if body.role == role and actor in body.members:
-            found |= operating(body) > 0.0
-    return found
+    return _operating(model, lambda body: body.role == role and actor in body.members)
 
 
 def supporting_pair(model, role, pair):
     """Where an operating body with `role` counts both actors of `pair` among its members, per lane."""
-    found = np.zeros(model.lane_count, dtype=bool)
-    for body in model.diplomacy.bodies:
-        if body.role == role and pair in body.pairs:
-            found |= operating(body) > 0.0
-    return found
+    return _operating(model, lambda body: body.role == role and pair in body.pairs)
 
 
 def named(model, name):

@@ -66,6 +66,16 @@ def _check_scalar(annotation, value, where=""):
         raise ValueError(f"expected a date written YYYY-MM-DD, found {value[:40]!r}{where}")
 
 
+def _checked_condition(text):
+    """A condition's text, refused (ValueError, with the column) when it does not parse; None passes."""
+    if text is not None:
+        try:
+            parsed_condition(text)
+        except ExpressionError as exc:
+            raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
+    return text
+
+
 class Strict(BaseModel):
     """Base for every scenario object: unknown keys are errors, NaN and infinity are refused, and YAML
     booleans are not numbers nor numbers dates (pydantic would read `yes` as 1 and 1700000000 as a date)."""
@@ -536,12 +546,7 @@ class EventSpec(Strict):
     @field_validator("when")
     @classmethod
     def _parse_when(cls, text):
-        if text is not None:
-            try:
-                parsed_condition(text)
-            except ExpressionError as exc:
-                raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
-        return text
+        return _checked_condition(text)
 
     @model_validator(mode="after")
     def _one_trigger(self):
@@ -621,12 +626,7 @@ class TrackSpec(Strict):
     @field_validator("ends_when")
     @classmethod
     def _parse_ends_when(cls, text):
-        if text is not None:
-            try:
-                parsed_condition(text)
-            except ExpressionError as exc:
-                raise ValueError(f"{exc.message} (at column {exc.column} of the condition)") from None
-        return text
+        return _checked_condition(text)
 
     @field_validator("concessions")
     @classmethod
