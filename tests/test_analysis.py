@@ -132,7 +132,7 @@ def test_compare_and_show_commands(ensemble, tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "retrenchment" in shown.stdout and "2026-07-06" in shown.stdout
     why = shown.stdout.split("why the states changed:")[1]
-    assert " -> strained; driven by " in why and "largest terms since step" in why
+    assert " -> strained; last trilateral meetings: " in why and "largest terms since step" in why
     assert (tmp_path / "show" / f"run_us_retrenchment_{run}.png").exists()
     missing = run_cli("show", ensemble, "--run", 999)
     assert missing.returncode == 2 and "not stored" in missing.stderr

@@ -67,8 +67,6 @@ def test_more_than_three_scenarios_get_small_multiples(four):
     figure = plots.fan_charts(results)
     assert len(figure.axes) == len(plots.FAN_VARIABLES) * 4
     assert [ax.get_title() for ax in figure.axes[:4]] == [r.label for r in results]
-    cohesion = figure.axes[0]
-    assert {t.get_text() for t in cohesion.texts} >= {"institutionalised", "functioning", "strained", "suspended", "ruptured"}
     matplotlib.pyplot.close(figure)
 
 
@@ -98,7 +96,8 @@ def test_show_can_hide_routine_events(four, tmp_path):
     assert shown.returncode == hidden.returncode == 0, shown.stderr + hidden.stderr
     timeline = hidden.stdout.split("timeline")[1].split("why the states changed")[0]
     assert "trilateral_exercise" in shown.stdout and "trilateral_exercise  " not in timeline
-    assert "rows of routine events hidden: trilateral_exercise" in timeline and "retrenchment" in timeline
+    hidden_note = timeline.split("rows of routine events hidden: ")[1].split(")")[0]
+    assert "trilateral_exercise" in hidden_note.split(", ") and "retrenchment" in timeline
 
 
 @pytest.fixture(scope="module")

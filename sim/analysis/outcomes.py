@@ -116,11 +116,19 @@ def _series_rule(column):
     return None
 
 
+def _worst_moved_into(states):
+    """The worst of a run's states from its first change on; its first state if it never changes."""
+    states = states.to_numpy()
+    moved = np.flatnonzero(states != states[0])
+    return states[moved[0]:].min() if moved.size else states[0]
+
+
 def window_values(result, window):
     """Per run, the compared outcomes that can be read over the dates in `window` from the stored series and log.
 
     `final_x` is x at the window's last step, `min_x`/`max_x` its extreme in the window, peak and mean
-    tension likewise; partnership outcomes are the worst state in the window; crises and conflicts
+    tension likewise; partnership outcomes are the worst state the run moves into in the window (the state at the
+    window's start counts only while the run stays in it, as in the run summary); crises and conflicts
     the theatres' states in it; adversary gains count only inside it. Counts of events are left out.
     """
     rules = {c.column: _series_rule(c.column) for c in compared_outcomes()}
@@ -128,7 +136,7 @@ def window_values(result, window):
     states = [f"state_{t.value}" for t in THEATRES]
     series = in_window(result.timeseries(variables + ["partnership_state"] + states), window)
     by_run = series.sort_values(["run", "step"]).groupby("run")
-    worst = by_run["partnership_state"].min()
+    worst = by_run["partnership_state"].apply(_worst_moved_into)
     values = {"run": worst.index.to_numpy()}
     for column, state, _ in PARTNERSHIP_OUTCOMES:
         values[column] = (worst <= state).to_numpy(dtype=float)
