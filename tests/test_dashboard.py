@@ -387,7 +387,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     for n in (1, 2, 3):
         step.click()
         expect(page.get_by_text(f"step {n} of 209")).to_be_visible()
-    expect(page.get_by_text("Partnership:")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Partnership: "))).to_be_visible()  # the status line, not an event log entry
     expect(page.get_by_text("Event log, newest first")).to_be_visible()
     expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
     page.screenshot(path=shots / "1_play.png")
