@@ -253,10 +253,18 @@ def test_ensemble_requests_are_checked_before_anything_runs(scenario_folder):
         EnsembleJob([scenario_folder / "baseline.yaml"], 5, overrides=["parameters.crisis_threshold=1.7"])
     with pytest.raises(ValueError, match="outside 1 to 2000"):
         EnsembleJob([scenario_folder / "baseline.yaml"], 0)
-    names = influential_parameters(count=3)
+    names = influential_parameters(count=3)  # from bench/effect_size_summary.csv
     assert len(names) == 3
     ranges = [parameter_range(name, load_scenario(scenario_folder / "baseline.yaml")) for name in names]
     assert all(r.low <= r.default <= r.high and r.low < r.high for r in ranges)
+
+
+def test_influential_parameters_are_the_largest_effects_either_way(tmp_path):
+    table = tmp_path / "effect_size_summary.csv"
+    table.write_text("parameter,largest_effect_points,standard_error\n"
+                     "tie_rate,12.5,1.0\ncrisis_threshold,-70.0,3.0\nno_such_parameter,99.0,1.0\nopinion_rate,0.0,0.0\n")
+    assert influential_parameters(count=2, table=table) == ["crisis_threshold", "tie_rate"]
+    assert influential_parameters(table=tmp_path / "missing.csv") == []
 
 
 @pytest.mark.slow
@@ -379,7 +387,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     for n in (1, 2, 3):
         step.click()
         expect(page.get_by_text(f"step {n} of 209")).to_be_visible()
-    expect(page.get_by_text("Partnership:")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Partnership: "))).to_be_visible()  # the status line, not an event log entry
     expect(page.get_by_text("Event log, newest first")).to_be_visible()
     expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
     page.screenshot(path=shots / "1_play.png")

@@ -178,21 +178,31 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     from types import SimpleNamespace
 
     from sim.analysis.report import knife_edge_blocks
+    from sim.parameters import PARAMETERS
 
-    table = tmp_path / "range_effects.csv"
+    explored = tmp_path / "range_effects.csv"  # an explore report's table: means as well as probabilities
     pd.DataFrame([
-        {"scenario": "stress", "parameter": "crisis_threshold", "outcome": "taiwan_crisis", "low_p": 0.1, "high_p": 0.9,
+        {"scenario": "stress", "parameter": "tie_rate", "outcome": "suspended", "low_p": 0.4, "high_p": 0.75, "probability": True},
+        {"scenario": "stress", "parameter": "tie_rate", "outcome": "korea_crisis", "low_p": 0.4, "high_p": 0.65,
          "probability": True},
-        {"scenario": "stress", "parameter": "tie_rate", "outcome": "suspended", "low_p": 0.4, "high_p": 0.6, "probability": True},
         {"scenario": "stress", "parameter": "tie_rate", "outcome": "min_cohesion", "low_p": 0.1, "high_p": 0.9,
          "probability": False},
         {"scenario": "other", "parameter": "tie_rate", "outcome": "suspended", "low_p": 0.0, "high_p": 1.0, "probability": True},
-    ]).to_csv(table, index=False)
-    blocks = knife_edge_blocks([SimpleNamespace(name="stress")], [table])
+    ]).to_csv(explored, index=False)
+    one_at_a_time = tmp_path / "effect_size.csv"  # bench/effect_size.py's table: probabilities only
+    pd.DataFrame([{"scenario": "stress", "parameter": "crisis_threshold", "outcome": "taiwan_crisis", "low_p": 0.9,
+                   "high_p": 0.1, "runs": 200}]).to_csv(one_at_a_time, index=False)
+    blocks = knife_edge_blocks([SimpleNamespace(name="stress")], [explored, one_at_a_time])
     assert blocks[0] == ("h2", "Knife edges")
-    assert blocks[2] == ("list", ["stress: P(taiwan_crisis) moves between 10% and 90% within the range of crisis_threshold "
-                                  "(range_effects.csv)"])
-    assert knife_edge_blocks([SimpleNamespace(name="calm")], [table])[1][1].endswith(
+    assert "more than 30 percentage points" in blocks[1][1] and "effect_size.csv, range_effects.csv" in blocks[1][1]
+    # swings over 30 points in the named scenario, largest first, each with its parameter's source; not the mean,
+    # not the 25-point swing, not the other scenario
+    assert blocks[2] == ("list", [
+        "stress: P(taiwan_crisis) moves between 90% and 10% within the range of crisis_threshold (effect_size.csv); "
+        f"its value: {PARAMETERS['crisis_threshold'].source}",
+        "stress: P(suspended) moves between 40% and 75% within the range of tie_rate (range_effects.csv); "
+        f"its value: {PARAMETERS['tie_rate'].source}"])
+    assert knife_edge_blocks([SimpleNamespace(name="other")], [one_at_a_time])[1][1].endswith(
         "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
     assert knife_edge_blocks([SimpleNamespace(name="stress")], []) == []
 

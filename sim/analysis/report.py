@@ -399,8 +399,8 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     `by` splits each scenario's runs by a run outcome (a branch such as `election_japan_winner`);
     `min_difference` overrides the smallest differences worth reporting (a number for every outcome,
     or {outcome: number}). `progress(done, total, step)` is called as each step starts.
-    `sensitivity` lists sensitivity tables (bench/sensitivity.csv, an explore report's
-    range_effects.csv) for the knife-edge section; default: bench/sensitivity.csv when present.
+    `sensitivity` lists sensitivity tables (bench/effect_size.csv, an explore report's
+    range_effects.csv) for the knife-edge section; default: bench/effect_size.csv when present.
     """
     results = load(directories)
     if by is not None:

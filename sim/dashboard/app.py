@@ -409,8 +409,9 @@ def EnsembleView(choices):
                 solara.ProgressLinear(100 * done.value / job.value.total if job.value.total else 0)
                 solara.Text(f"{state.value}: {done.value} of {job.value.total} runs")
         with solara.Card("Influential parameters"):
-            solara.Text("The parameters that moved outcome probabilities most in bench/sensitivity.csv "
-                        "(one at a time, 0.75x and 1.25x); defaults from the first scenario chosen.")
+            solara.Text("The parameters that moved a headline outcome's probability most in "
+                        "bench/effect_size_summary.csv (one at a time, at the ends of each one's plausible span); "
+                        "defaults from the first scenario chosen.")
             UserInputs({r.name: Slider(r.name, value=r.default, min=r.low, max=r.high, step=r.step)
                         for r in slider_ranges}, on_change=on_slider).key(f"sliders-{tuple(selected.value)}")
             Table(pd.DataFrame([(r.name, changed.value.get(r.name, r.default), r.default, f"{r.low:g} to {r.high:g}")

@@ -24,25 +24,24 @@ from ..scenario import ScenarioError, load_scenario
 from ..scenario.ranges import PARAMETER_RANGES
 from ..scenario.schema import Parameters
 
-SENSITIVITY_CSV = Path(__file__).resolve().parents[2] / "bench" / "sensitivity.csv"
+EFFECT_SIZE_CSV = Path(__file__).resolve().parents[2] / "bench" / "effect_size_summary.csv"
 MAX_RUNS = 2000  # per scenario: the page is for a quick look; larger ensembles belong to run.py run
 STOP_SECONDS = 10  # how long a cancelled ensemble may take to stop before it is killed
 _JOBS = weakref.WeakSet()  # every job not yet discarded, so that a stopping server leaves none behind
 
 
-def influential_parameters(count=6, table=SENSITIVITY_CSV):
-    """The `count` parameters whose one-at-a-time change moved some outcome's probability most, as measured by
-    bench/sensitivity.py (its `range` column), most influential first; none if the table is missing."""
+def influential_parameters(count=6, table=EFFECT_SIZE_CSV):
+    """The `count` parameters that moved a headline outcome's probability most over their plausible span, as measured
+    by bench/effect_size.py (its summary's `largest_effect_points`), most influential first; none if the table is
+    missing."""
     try:
         with open(table, newline="") as handle:
             rows = list(csv.DictReader(handle))
     except OSError:
         return []
-    largest = {}
-    for row in rows:
-        if row["parameter"] in Parameters.model_fields and row["range"]:
-            largest[row["parameter"]] = max(largest.get(row["parameter"], 0.0), float(row["range"]))
-    return sorted(largest, key=lambda name: -largest[name])[:count]
+    effects = {row["parameter"]: abs(float(row["largest_effect_points"])) for row in rows
+               if row["parameter"] in Parameters.model_fields and row["largest_effect_points"]}
+    return sorted(effects, key=lambda name: -effects[name])[:count]
 
 
 @dataclass(frozen=True)
