@@ -24,7 +24,7 @@ def _is_probability(spec):
 
 def range_effects(results, means):
     """Per factor and outcome: the mean outcome over the points in the lowest and the highest fifth of the factor's
-    range (`low_p`, `high_p`), in the format of bench/sensitivity.csv; a choice compares its options' lowest and
+    range (`low_p`, `high_p`), in the format of bench/effect_size.csv; a choice compares its options' lowest and
     highest mean. `probability` says whether the outcome is a probability (knife-edge flags read only those)."""
     rows = []
     unit = results.unit()

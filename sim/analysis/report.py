@@ -340,7 +340,7 @@ KNIFE_EDGES_SHOWN = 10
 
 def knife_edge_blocks(results, sensitivity=None):
     """The report's knife-edge section: outcome probabilities of these scenarios that swing by more than
-    KNIFE_EDGE_CHANGE within one parameter's documented range, from stored sensitivity tables (none: no section)."""
+    KNIFE_EDGE_CHANGE within one parameter's plausible span, from stored sensitivity tables (none: no section)."""
     paths = [SENSITIVITY_TABLE] if sensitivity is None else list(sensitivity)
     table = read_sensitivity(p for p in paths if Path(p).exists())
     if table.empty:
@@ -349,7 +349,7 @@ def knife_edge_blocks(results, sensitivity=None):
     edges = knife_edges(table, names)
     sources = ", ".join(sorted({Path(s).name for s in table["source"]}))
     intro = (f"Outcome probabilities that move by more than {100 * KNIFE_EDGE_CHANGE:.0f} percentage points when one "
-             f"parameter moves within its documented range (sim/scenario/ranges.py), as measured for the scenarios of "
+             f"parameter moves across its plausible span (sim/parameters.py, `explore`), as measured for the scenarios of "
              f"these names in {sources}; an answer that rests on such a parameter is only as good as its value.")
     if edges.empty:
         covered = sorted(names & set(table["scenario"]))

@@ -31,11 +31,15 @@ from pydantic import BaseModel, ValidationError
 from ..model.events import LOG_COLUMNS
 from ..model.record import RECORDED_VARIABLES, SUMMARY_FIELDS
 from ..model.trace import TRACE_VARIABLES
-# The store's statuses and bounds are the manifest's; they are named here too for the store's readers.
-from .manifest import (CHECKSUM, COMPLETE, COMPLETE_WITH_FAILURES, FINISHED, INTERRUPTED, MAX_ROOT_SEED, MAX_RUNS,  # noqa: F401
-                       RUNNING, STATUSES, ChunkIdentity, FileDigest, Manifest, content_checksum)
+from . import manifest as _manifest
+from .manifest import CHECKSUM, ChunkIdentity, FileDigest, Manifest, content_checksum
 from .parameter_sets import set_for_run
 from .seeds import run_seed_value
+
+# The store's statuses and bounds are the manifest's; they are named here too for the store's readers.
+RUNNING, INTERRUPTED, COMPLETE = _manifest.RUNNING, _manifest.INTERRUPTED, _manifest.COMPLETE
+COMPLETE_WITH_FAILURES, STATUSES, FINISHED = _manifest.COMPLETE_WITH_FAILURES, _manifest.STATUSES, _manifest.FINISHED
+MAX_ROOT_SEED, MAX_RUNS = _manifest.MAX_ROOT_SEED, _manifest.MAX_RUNS
 
 OUTPUTS = ("runs", "timeseries", "trace", "events", "timing")
 MANIFEST, LOCK, CHUNK_INDEX = "manifest.json", ".lock", "chunk.json"
