@@ -1,7 +1,7 @@
 """Which parameters the fit should estimate: a Morris screen of every catalogue parameter over its calibration prior,
 on the fit's distance and its parts (docs/calibration.md, "What is fitted").
 
-    python bench/fit_screen.py [--trajectories 8] [--runs 40] [--workers 2] [--out bench/out/fit_screen.csv]
+    python bench/fit_screen.py [--trajectories 8] [--runs 40] [--workers 2] [--out bench/fit_screen.csv]
 
 Each evaluation is the 2017-2025 replay with one parameter set (`--runs` runs, common random numbers),
 scored as the fit scores it (sim.calibration.fit.evaluate). The cohesion weights are left out: they
@@ -42,7 +42,7 @@ def main():
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threshold", type=float, default=0.05)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/fit_screen.csv"))
+    parser.add_argument("--out", type=Path, default=Path("bench/fit_screen.csv"))
     args = parser.parse_args()
     parameters = screened()
     problem = {"num_vars": len(parameters), "names": [p.name for p in parameters],
