@@ -169,17 +169,21 @@ def evaluate(points, *, fit_path, seed, runs=None):
     return results
 
 
-def keep_at_peace(sets, *, fit_path, seed, workers=None, scheduler=None):
+def keep_at_peace(sets, *, fit_path, seed, known=None, workers=None, scheduler=None):
     """The observation that no armed conflict began in any theatre in 2017-2025, as a likelihood: each set is kept with
     probability P(no conflict in the replay | set), estimated from the fit's runs (common random numbers), by a seeded
-    draw. Returns (kept sets, every set's conflict share)."""
+    draw. `known` holds the shares the fit already measured (NaN where it did not: evaluations stored before the share
+    was a distance part); only the others are run again. Returns (kept sets, every set's conflict share)."""
+    shares = np.full(len(sets), np.nan) if known is None else np.asarray(known, dtype=float).copy()
+    missing = np.flatnonzero(np.isnan(shares))
     points = [{name: int(round(value)) if PARAMETERS[name].integer else float(value) for name, value in row.items()}
-              for _, row in sets.drop(columns="sample").iterrows()]
+              for _, row in sets.drop(columns="sample").iloc[missing].iterrows()]
     groups = [points[i:i + PER_TASK] for i in range(0, len(points), PER_TASK)]
-    with make_executor(workers, scheduler) as executor:
-        futures = [executor.submit(evaluate, group, fit_path=fit_path, seed=seed) for group in groups]
-        shares = np.array([parts.get("conflict_share", 1.0) for future in futures for parts in future.result()])
-    draws = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, 1 << 20))).random(len(points))
+    if groups:
+        with make_executor(workers, scheduler) as executor:
+            futures = [executor.submit(evaluate, group, fit_path=fit_path, seed=seed) for group in groups]
+            shares[missing] = [parts.get("conflict_share", 1.0) for future in futures for parts in future.result()]
+    draws = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, 1 << 20))).random(len(sets))
     return sets[draws >= shares].reset_index(drop=True), shares
 
 

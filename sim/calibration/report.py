@@ -122,7 +122,8 @@ def write_fit_report(history, fit, out, *, sets, seed, fit_path, workers=None, s
 
     out = Path(out)
     accepted, parts = fitting.posterior(history, sets, seed)
-    posterior_sets, shares = fitting.keep_at_peace(accepted, fit_path=fit_path, seed=seed, workers=workers,
+    known = parts["conflict_share"] if "conflict_share" in parts else None
+    posterior_sets, shares = fitting.keep_at_peace(accepted, fit_path=fit_path, seed=seed, known=known, workers=workers,
                                                    scheduler=scheduler)
     posterior_sets.to_csv(out / "posterior_sets.csv", index=False)
     kept = accepted["sample"].isin(posterior_sets["sample"])
