@@ -107,6 +107,9 @@ class Scorecard:
         return "\n".join(lines)
 
 
+ON_THE_SERIES_SCALE = ("at", "min", "max", "mean")  # measures whose value can be drawn on the series' own axis
+
+
 def _span(check):
     """(first, last) datetime64 of every date a check reads, padded."""
     dates = list(check.measure.dates) + list(check.within or ())
@@ -144,11 +147,16 @@ def pattern_figure(result, series):
             plots._fan(ax, matrix[:, inside], dates, colour, f"{name} (median, 50% and 90% of runs)", 0)
         name = " and ".join(check.variables)
         measure = check.measure
+        reference = check.reference
+        on_scale = measure.statistic in ON_THE_SERIES_SCALE
+        # a total or a count of onsets is not on the series' axis: its target is named in the window's label
+        counted = "" if on_scale or isinstance(reference, Measure) or check.comparison == "within" else \
+            f"; target: {check.comparison.replace('_', ' ')} {reference}"
         if measure.statistic == "at":
             ax.axvline(np.datetime64(measure.at), color="tab:blue", ls=":", lw=1.2, label=f"measured on {measure.at}")
         else:
-            _window(ax, measure.dates, "tab:blue", f"measured: {measure.statistic} over {measure.dates[0]}..{measure.dates[1]}")
-        reference = check.reference
+            _window(ax, measure.dates, "tab:blue",
+                    f"measured: {measure.statistic} over {measure.dates[0]}..{measure.dates[1]}{counted}")
         if check.comparison == "within":
             _window(ax, check.within, "tab:green", f"target: the {measure.statistic[3:]} within {check.within[0]}..{check.within[1]}")
         elif isinstance(reference, Measure):
@@ -157,7 +165,7 @@ def pattern_figure(result, series):
                 ax.axvline(np.datetime64(dates_read[0]), color="0.3", ls="--", lw=1.2, label=f"reference: {reference.describe(name)}")
             else:
                 _window(ax, dates_read, "0.5", f"reference: {reference.describe(name)}")
-        elif measure.statistic != "change":
+        elif on_scale:
             labels = state_labels(check.variables[0])
             for value in (reference if check.comparison == "between" else [reference]):
                 ax.axhline(labels.get(value, value) if isinstance(value, str) else value, color="crimson", ls="--", lw=1.2,
