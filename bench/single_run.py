@@ -15,7 +15,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.model import WargameModel  # noqa: E402
+from sim.experiment.simulate import model_for_runs  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def main():
         times = []
         for i in range(args.runs):
             began = time.perf_counter()
-            model = WargameModel(scenario, rng=np.random.SeedSequence(0, spawn_key=(i,)))
+            model = model_for_runs(scenario, 0, [i])
             model.run()
             times.append(time.perf_counter() - began)
             model.release()

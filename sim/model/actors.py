@@ -13,7 +13,7 @@ import numpy as np
 
 from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
 from . import coercion
-from .lanes import clip01, distinct
+from .lanes import clip01, distinct, sum_rows
 
 # The profile fields the dynamics read; held per lane, replaced when a government changes.
 PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
@@ -51,11 +51,12 @@ class StateActor(mesa.Agent):
         self.capability = np.full(lanes, float(capability))
         self.exposure = tuple(exposure)
         self.exposure_total = sum(self.exposure)
+        self.exposure_column = np.array(self.exposure)[:, None]  # (theatres, 1): weighs arrays (theatres, lanes)
         self.role = ACTORS[actor].role
         self.is_partner = self.role is Role.PARTNER
         self.is_us = actor is LEAD_PARTNER
         self.reliability = {other: np.full(lanes, float(r)) for other, r in (reliability or {}).items()}
-        self.perceived_tension = [np.full(lanes, float(t)) for t in perceived_tension]
+        self.perceived_tension = np.array([[float(t)] * lanes for t in perceived_tension]).reshape(len(THEATRES), lanes)
         self.driven_theatres = []  # adversaries: indices of the theatres whose tension they drive (set by the model)
         self.threat = self.threat_level()
         self._pending = None
@@ -90,14 +91,14 @@ class StateActor(mesa.Agent):
         total = self.exposure_total
         if total == 0.0:
             return np.zeros(self.model.lane_count)
-        return sum(e * t for e, t in zip(self.exposure, self.perceived_tension)) / total
+        weighted = self.exposure_column * self.perceived_tension
+        return sum_rows(weighted) / total
 
     def priorities(self):
-        """Share of attention given to each theatre: exposure x government priority x perceived tension."""
-        weights = [e * w * (0.1 + t) for e, w, t in zip(self.exposure, self.priority, self.perceived_tension)]  # 0.1: attention to quiet theatres
-        total = sum(weights)
-        total = np.where(total == 0.0, 1.0, total)
-        return [x / total for x in weights]
+        """Share of attention given to each theatre (an array (theatres, lanes)): exposure x government priority x perceived tension."""
+        weights = self.exposure_column * self.priority * (0.1 + self.perceived_tension)  # 0.1: attention to quiet theatres
+        total = sum_rows(weights)
+        return weights / np.where(total == 0.0, 1.0, total)
 
     def resolve_in(self, theatre):
         """Adversaries: resolve in theatre number `theatre`, raised or lowered by how assertively its subject claims sovereignty.
@@ -122,7 +123,7 @@ class StateActor(mesa.Agent):
                 target = target - params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
             rate = rates.threat_perception
-            perceived = [p + rate * (t - p) for p, t in zip(self.perceived_tension, model.theatres.tension)]
+            perceived = self.perceived_tension + rate * (model.theatres.tension - self.perceived_tension)
             speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
             shown = model.demonstrated_reliability
             reliability = {}

@@ -1,6 +1,8 @@
 """What each side reads from the state before acting: combined effectiveness, adversary opportunity per theatre and
 the reliability partners demonstrate (docs/ODD.md 7.5, 7.6)."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, BodyRole, pair_name
@@ -14,45 +16,60 @@ def effectiveness(model):
     return floor + (1.0 - floor) * model.interoperability
 
 
+class Coalitions(NamedTuple):
+    """Who faces whom in every theatre at once: per theatre its adversary, its subject (None: none), and, for each
+    slot j, the j-th other adversary with the alignment key linking it to the theatre's adversary."""
+
+    adversaries: tuple  # agent per theatre
+    subjects: tuple  # agent or None per theatre
+    others: tuple  # per slot: a tuple over theatres of (agent, alignment key)
+
+
 def coalitions(model):
-    """Per theatre: the theatre adversary and the other adversaries with the alignment key linking each."""
+    """The Coalitions of the model's theatres (the other adversaries in the order of ADVERSARIES)."""
     keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
-    coalitions = []
-    for adversary in model.theatres.adversary:
-        others = tuple((model.actors[b], keys[frozenset((adversary, b))]) for b in ADVERSARIES if b is not adversary)
-        coalitions.append((model.actors[adversary], others))
-    return coalitions
+    others = [tuple((model.actors[b], keys[frozenset((adversary, b))]) for b in ADVERSARIES if b is not adversary)
+              for adversary in model.theatres.adversary]
+    return Coalitions(tuple(model.actors[a] for a in model.theatres.adversary), tuple(model.theatres.subject),
+                      tuple(zip(*others)))
+
+
+def _by_theatre(arrays):
+    """One array over lanes per theatre, stacked (theatres, lanes)."""
+    return np.array(arrays)
 
 
 def assess_opportunity(model, effectiveness):
-    """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms)."""
-    p = model.parameters
+    """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms);
+    every theatre at once (arrays (theatres, lanes))."""
+    p, coalition = model.parameters, model.coalitions
     lead, allies = model.lead_partner, model.ally_list
-    disunity = p.opportunity_disunity_weight * (1.0 - model.coherence)
-    deterrence = -p.opportunity_credibility_weight * (model.us_credibility - 0.5)
-    alignment = model.alignment
-    resolve = {agent: agent.effective_resolve for agent in model.adversary_list}
-    us_forces = model.theatres.us_forces
-    for k, (adversary, others) in enumerate(model.coalitions):
-        local = 0.0
-        for ally in allies:
-            local = local + ally.capability * ally.exposure[k]
-        subject = model.theatres.subject[k]
-        if subject is not None:  # the subject of a theatre defends itself
-            local = local + subject.capability * subject.exposure[k]
-        partner_power = (lead.capability * us_forces[k] + local) * effectiveness
-        support = coordination = 0.0
-        for other, key in others:
-            support = support + alignment[key] * other.capability * other.exposure[k]
-            coordination = coordination + alignment[key] * resolve[other]
-        adversary_power = adversary.capability + p.coalition_support * support
-        total = adversary_power + partner_power
-        balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
-        terms = [p.opportunity_balance_weight * balance, p.opportunity_shortfall_weight * model.theatres.shortfall[k],
-                 p.opportunity_coordination_weight * coordination / len(others), disunity, deterrence]
-        model.balance[k] = balance
-        model.opportunity_terms[k] = terms
-        model.opportunity[k] = clip01(terms[0] + terms[1] + terms[2] + terms[3] + terms[4])
+    zeros = np.zeros(model.lane_count)
+    local = 0.0
+    for ally in allies:
+        local = local + ally.capability * ally.exposure_column
+    # the subject of a theatre defends itself
+    local = local + _by_theatre([zeros if subject is None else subject.capability * subject.exposure[k]
+                                 for k, subject in enumerate(coalition.subjects)])
+    partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
+    support = coordination = 0.0
+    for slot in coalition.others:
+        alignment = _by_theatre([model.alignment[key] for _, key in slot])
+        capability = _by_theatre([other.capability for other, _ in slot])
+        exposure = np.array([other.exposure[k] for k, (other, _) in enumerate(slot)])[:, None]
+        support = support + alignment * capability * exposure
+        coordination = coordination + alignment * _by_theatre([other.effective_resolve for other, _ in slot])
+    adversary_power = _by_theatre([adversary.capability for adversary in coalition.adversaries]) + p.coalition_support * support
+    total = adversary_power + partner_power
+    balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
+    terms = model.opportunity_terms  # (theatres, terms, lanes)
+    terms[:, 0] = p.opportunity_balance_weight * balance
+    terms[:, 1] = p.opportunity_shortfall_weight * model.theatres.shortfall
+    terms[:, 2] = p.opportunity_coordination_weight * coordination / len(coalition.others)
+    terms[:, 3] = p.opportunity_disunity_weight * (1.0 - model.coherence)
+    terms[:, 4] = -p.opportunity_credibility_weight * (model.us_credibility - 0.5)
+    model.balance[:] = balance
+    model.opportunity[:] = clip01(terms[:, 0] + terms[:, 1] + terms[:, 2] + terms[:, 3] + terms[:, 4])
 
 
 def assess_demonstrated_reliability(model, effectiveness):

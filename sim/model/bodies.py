@@ -73,6 +73,13 @@ class Diplomacy:
     leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
+    selections: dict = field(default_factory=dict)  # query -> the bodies it selects (declarations never change in a run)
+
+    def select(self, query, chosen):
+        """The bodies for which `chosen(body)` holds, found once per `query` (a key naming the condition)."""
+        if query not in self.selections:
+            self.selections[query] = tuple(body for body in self.bodies if chosen(body))
+        return self.selections[query]
 
     def start_step(self):
         """Clear this step's counts."""
@@ -145,7 +152,7 @@ def hold_chance(model, body):
 def hold_meetings(model):
     """Due meetings of operating bodies are held or postponed; a body postponed too often lapses quietly (logged)."""
     step = model.step_index
-    for body in model.diplomacy.bodies:
+    for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0):
         if not body.due(step, model.rates.dt):
             continue
         live = operating(body) > 0.0
@@ -204,34 +211,32 @@ def standing_activity(model):
     leaders) for each."""
     p = model.parameters
     total = np.zeros(model.lane_count)
-    for body in model.diplomacy.bodies:
-        if body.trilateral and body.permanent:
-            total = total + operating(body) * p.standing_activity * p.rank_ratio ** body.ranks_below_leaders
+    for body in model.diplomacy.select(("standing trilateral",), lambda body: body.trilateral and body.permanent):
+        total = total + operating(body) * p.standing_activity * p.rank_ratio ** body.ranks_below_leaders
     return total
 
 
 def standing_trilateral(model):
     """Where a trilateral body built to last operates (a secretariat, an institutionalised summit process), per lane."""
-    return _operating(model, lambda body: body.trilateral and body.permanent)
+    return _operating(model, ("standing trilateral",), lambda body: body.trilateral and body.permanent)
 
 
-def _operating(model, chosen):
-    """Where some operating body for which `chosen(body)` holds operates, per lane."""
+def _operating(model, query, chosen):
+    """Where some operating body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
     found = np.zeros(model.lane_count, dtype=bool)
-    for body in model.diplomacy.bodies:
-        if chosen(body):
-            found |= operating(body) > 0.0
+    for body in model.diplomacy.select(query, chosen):
+        found |= operating(body) > 0.0
     return found
 
 
 def covered(model, role, actor):
     """Where an operating body with `role` counts `actor` among its members, per lane."""
-    return _operating(model, lambda body: body.role == role and actor in body.members)
+    return _operating(model, ("covered", role, actor), lambda body: body.role == role and actor in body.members)
 
 
 def supporting_pair(model, role, pair):
     """Where an operating body with `role` counts both actors of `pair` among its members, per lane."""
-    return _operating(model, lambda body: body.role == role and pair in body.pairs)
+    return _operating(model, ("pair", role, pair), lambda body: body.role == role and pair in body.pairs)
 
 
 def named(model, name):

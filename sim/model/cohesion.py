@@ -5,7 +5,7 @@ import numpy as np
 
 from ..world import LEAD_PARTNER
 from . import bodies, partnership
-from .lanes import clip01
+from .lanes import clip01, sum_rows
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
 
@@ -32,7 +32,7 @@ def compose_cohesion(model):
     priorities = [a.priorities() for a in model.partner_list]
     distance = 0.0
     for i, j in model.partner_index_pairs:
-        distance = distance + sum(np.abs(x - y) for x, y in zip(priorities[i], priorities[j]))
+        distance = distance + sum_rows(np.abs(priorities[i] - priorities[j]))
     model.priority_alignment = 1.0 - distance / (2.0 * len(model.partner_index_pairs))  # 1 - mean over pairs of half the L1 distance
     mean_tie = sum(model.ties.values()) / len(model.ties)
     model.coherence = p.coherence_alignment_weight * model.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie

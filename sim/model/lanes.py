@@ -19,6 +19,15 @@ def clip01(x):
     return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
+def sum_rows(rows):
+    """Sum over the first axis, added row by row in order (numpy's own reduction may associate differently for one lane
+    than for many, and a run must not depend on its batch)."""
+    total = rows[0]
+    for row in rows[1:]:
+        total = total + row
+    return total
+
+
 def lanes_in(mask):
     """Indices of the lanes selected by a boolean mask."""
     return np.flatnonzero(mask)

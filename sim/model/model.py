@@ -170,7 +170,7 @@ class WargameModel(mesa.Model):
         self.us_overstretch = zeros
         self.trilateral_activity = zeros
         self.forces_changed = self.all_lanes.copy()  # lanes whose force demand may have changed since the last allocation
-        self.opportunity_terms = [[zeros] * len(trace.OPPORTUNITY_TERMS) for _ in THEATRES]
+        self.opportunity_terms = np.zeros((len(THEATRES), len(trace.OPPORTUNITY_TERMS), lanes))
         self.opportunity = np.zeros((len(THEATRES), lanes))
         self.balance = np.full((len(THEATRES), lanes), 0.5)
         self.demonstrated_reliability = {}
@@ -325,7 +325,7 @@ class WargameModel(mesa.Model):
 
     def _check_finite(self, row):
         """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
-        bad = ~np.isfinite(sum(row))  # every recorded value is bounded, so the sum is finite iff all are
+        bad = ~np.isfinite(row).all(axis=0)
         if bad.any():
             self.fail(bad, f"non-finite model state at step {self.step_index} ({self.date})")
 

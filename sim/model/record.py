@@ -15,8 +15,8 @@ RECORDED_VARIABLES = tuple(v.column for v in RECORDED)
 
 
 def snapshot(model):
-    """One row of the recorded variables, ordered as RECORDED_VARIABLES: a list of arrays over lanes."""
-    return [get() for get in model.recorded_getters]
+    """One row of the recorded variables, ordered as RECORDED_VARIABLES: an array (variables, lanes)."""
+    return np.array([get() for get in model.recorded_getters], dtype=np.float64)
 
 
 class Outcome(NamedTuple):

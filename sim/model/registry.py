@@ -2,26 +2,44 @@
 settable, a setter taking a value and a lane mask (conditions read through the getters, effects write through
 the setters, and the per-step snapshot reads the recorded ones)."""
 
+import operator
+
 import numpy as np
 
 
-def _step(holder, key, missing=None):
-    """One step along a variable's path: an attribute of an object, or a key or index of a dict, list or array."""
+def _accessor(holder, key, missing=None):
+    """A function taking `holder` one step along a variable's path: an attribute of an object, or a key or index of a
+    dict, list or array (`missing` when a dict lacks the key, if given)."""
     if isinstance(holder, dict):
-        return holder[key] if missing is None else holder.get(key, missing)
-    if isinstance(key, str):
-        return getattr(holder, key)
-    return holder[key]
+        return operator.itemgetter(key) if missing is None else (lambda held: held.get(key, missing))
+    return operator.attrgetter(key) if isinstance(key, str) else operator.itemgetter(key)
+
+
+def _accessors(model, path, missing=None):
+    """The accessors walking `path` from the model (the kind of each step is read from the model's current holders)."""
+    accessors, holder = [], model
+    for i, key in enumerate(path):
+        last = i == len(path) - 1
+        accessors.append(_accessor(holder, key, missing if last else None))
+        if not last:
+            holder = accessors[-1](holder)
+    return tuple(accessors)
+
+
+def _walk(holder, accessors):
+    for access in accessors:
+        holder = access(holder)
+    return holder
 
 
 def _getter(model, variable):
-    *parents, last = variable.path
+    accessors = None
 
     def get():
-        holder = model
-        for key in parents:
-            holder = _step(holder, key)
-        return _step(holder, last, variable.missing)
+        nonlocal accessors
+        if accessors is None:  # resolved on first use: the model's holders exist by then
+            accessors = _accessors(model, variable.path, variable.missing)
+        return _walk(model, accessors)
 
     return get
 
@@ -29,16 +47,20 @@ def _getter(model, variable):
 def _setter(model, variable):
     *parents, last = variable.path
     low, high = variable.low, variable.high
+    accessors = None
 
     def set_(value, mask):
-        holder = model
-        for key in parents:
-            holder = _step(holder, key)
-        new = np.where(mask, np.minimum(high, np.maximum(low, value)), _step(holder, last))
-        if isinstance(last, str) and not isinstance(holder, dict):
-            setattr(holder, last, new)
-        else:
+        nonlocal accessors
+        if accessors is None:
+            accessors = _accessors(model, parents)
+        holder = _walk(model, accessors)
+        keyed = isinstance(holder, dict) or not isinstance(last, str)
+        current = holder[last] if keyed else getattr(holder, last)
+        new = np.where(mask, np.minimum(high, np.maximum(low, value)), current)
+        if keyed:
             holder[last] = new
+        else:
+            setattr(holder, last, new)
         if variable.changes_force_demand:
             model.forces_changed |= mask  # allocated again in this step's phase 3, before anything reads the forces
 

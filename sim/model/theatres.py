@@ -75,9 +75,9 @@ def trigger_chance(tension, params):
 
 
 def poisson_count(rate, u):
-    """Poisson counts with mean `rate` from uniform draws `u` (inverse CDF), per lane; rates are small (incidents per step)."""
+    """Poisson counts with mean `rate` from uniform draws `u` (inverse CDF), elementwise; rates are small (incidents per step)."""
     term = np.exp(-rate)
-    cumulative, count = term.copy(), np.zeros(len(u))
+    cumulative, count = term.copy(), np.zeros(np.shape(u))
     for n in range(1, 30):
         more = u > cumulative
         if not more.any():
@@ -116,7 +116,7 @@ def next_state(state, tension, steps_in_state, conflict_steps_left, u, crisis_ch
         np.where(war_onset, CONFLICT, np.where(calm, DE_ESCALATION, CRISIS)),  # crisis
         np.where(conflict_steps_left <= 0, DE_ESCALATION, CONFLICT),  # conflict
     ])
-    stochastic = np.choose(state, [crisis_chance, crisis_chance, crisis_chance, war_chance, np.full(len(t), np.nan)])
+    stochastic = np.choose(state, [crisis_chance, crisis_chance, crisis_chance, war_chance, np.full(np.shape(t), np.nan)])
     return new, np.where(stochastic > 0.0, stochastic, np.nan)
 
 
@@ -137,46 +137,54 @@ def adjudicate(*, balance, us_credibility, coherence, u, params):
     return outcome, logit, p_gain, p_restored
 
 
-def incident_rate(model, k):
-    """Expected incidents per step the driving adversary generates in theatre k: Δ ν_k e_k (intent e_k)."""
-    theatre = THEATRES[k].value
-    return model.rates.dt * getattr(model.parameters, f"incident_rate_{theatre}") * model.theatres.intent[k]
+def per_theatre(params, name):
+    """The parameter `<name>_<theatre>` of every theatre, as an array (theatres, lanes)."""
+    return np.array([getattr(params, f"{name}_{theatre.value}") for theatre in THEATRES])
 
 
 # ----------------------------------------------------------------- the submodel, applied to the model
 def update_theatres(model):
-    """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine."""
+    """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine.
+
+    Every theatre is updated at once (rows of the (theatres, lanes) arrays); the changes of state are then
+    applied theatre by theatre, in the order of THEATRES.
+    """
     rates, p, theatres = model.rates, model.parameters, model.theatres
     shocks = model.tension_shocks[model.step_index]
     draws = model.transition_draws[model.step_index]
-    incident_draws = model.incident_draws[model.step_index]
-    for k, theatre in enumerate(THEATRES):
-        severity = getattr(p, f"incident_severity_{theatre.value}")
-        generated = poisson_count(incident_rate(model, k), incident_draws[k])
-        theatres.pressure[k] *= 1.0 - rates.pressure_decay
-        theatres.tension[k] = clip01(theatres.tension[k] + rates.tension * (theatres.intent[k] - theatres.tension[k])
-                                     + rates.noise * shocks[k] + p.incident_tension_gain * severity * generated)
-        theatres.incidents[k] += generated
-        theatres.steps_in_state[k] += 1
-        state = theatres.state[k]
-        theatres.conflict_steps_left[k] -= state == CONFLICT
-        trigger = trigger_chance(theatres.tension[k], p)
-        crisis_chance = 1.0 - (1.0 - severity * trigger) ** generated * theatres.no_trigger[k]
-        war_chance = 1.0 - (1.0 - war_hazard(theatres.resolve[k], model.opportunity[k], p, rates)) * theatres.no_escalation[k]
-        new_state, chance = next_state(state, theatres.tension[k], theatres.steps_in_state[k], theatres.conflict_steps_left[k],
-                                       draws[k], crisis_chance, war_chance, p, rates)
-        changed = new_state != state
-        if changed.any():
-            before = state.copy()
-            ended = changed & (state == CONFLICT)
-            if ended.any():
-                end_conflict(model, k, ended)
-            enter_state(model, k, new_state, changed)
-            model.log.record(changed, f"{theatre.value}_transition", "theatre", f"theatres.{theatre.value}.state",
-                             "transition", np.nan, before, new_state, transition_note(model, k, chance, draws[k]))
-        theatres.tension_sum[k] += theatres.tension[k]
-        theatres.peak_tension[k] = np.maximum(theatres.peak_tension[k], theatres.tension[k])
+    severity = per_theatre(p, "incident_severity")
+    generated = poisson_count(rates.dt * per_theatre(p, "incident_rate") * theatres.intent, model.incident_draws[model.step_index])
+    theatres.pressure *= 1.0 - rates.pressure_decay
+    theatres.tension[:] = clip01(theatres.tension + rates.tension * (theatres.intent - theatres.tension)
+                                 + rates.noise * shocks + p.incident_tension_gain * severity * generated)
+    theatres.incidents += generated
+    theatres.steps_in_state += 1
+    theatres.conflict_steps_left -= theatres.state == CONFLICT
+    trigger = trigger_chance(theatres.tension, p)
+    crisis_chance = 1.0 - (1.0 - severity * trigger) ** generated * theatres.no_trigger
+    war_chance = 1.0 - (1.0 - war_hazard(theatres.resolve, model.opportunity, p, rates)) * theatres.no_escalation
+    new_states, chances = next_state(theatres.state, theatres.tension, theatres.steps_in_state, theatres.conflict_steps_left,
+                                     draws, crisis_chance, war_chance, p, rates)
+    moves = new_states != theatres.state
+    if moves.any():
+        for k in np.flatnonzero(moves.any(axis=1)).tolist():
+            transition(model, k, new_states[k], moves[k], chances[k], draws[k])
+    theatres.tension_sum += theatres.tension
+    np.maximum(theatres.peak_tension, theatres.tension, out=theatres.peak_tension)
     theatres.incident_total += theatres.incidents.astype(np.int64)
+
+
+def transition(model, k, new_state, changed, chance, draws):
+    """Theatre k moves to `new_state` in the `changed` lanes (ending a conflict first where one ends); logged."""
+    theatres = model.theatres
+    theatre = THEATRES[k].value
+    before = theatres.state[k].copy()
+    ended = changed & (before == CONFLICT)
+    if ended.any():
+        end_conflict(model, k, ended)
+    enter_state(model, k, new_state, changed)
+    model.log.record(changed, f"{theatre}_transition", "theatre", f"theatres.{theatre}.state",
+                     "transition", np.nan, before, new_state, transition_note(model, k, chance, draws))
 
 
 def reset_incidents(theatres):
@@ -207,7 +215,7 @@ def incident(model, k, severity, armed, mask):
 
 def transition_note(model, k, chance, draws):
     """The log note of a theatre's change of state: tension, the draw against its chance, opportunity and its terms."""
-    tension, opportunity, terms = model.theatres.tension[k].copy(), model.opportunity[k].copy(), model.opportunity_terms[k]
+    tension, opportunity, terms = model.theatres.tension[k].copy(), model.opportunity[k].copy(), model.opportunity_terms[k].copy()
     incidents = model.theatres.incidents[k].copy()
 
     def note(lanes):
