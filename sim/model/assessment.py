@@ -52,13 +52,14 @@ def assess_opportunity(model, effectiveness):
     local = local + _by_theatre([zeros if subject is None else subject.capability * subject.exposure[k]
                                  for k, subject in enumerate(coalition.subjects)])
     partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
+    resolve = {agent: agent.effective_resolve for agent in model.adversary_list}
     support = coordination = 0.0
     for slot in coalition.others:
         alignment = _by_theatre([model.alignment[key] for _, key in slot])
         capability = _by_theatre([other.capability for other, _ in slot])
         exposure = np.array([other.exposure[k] for k, (other, _) in enumerate(slot)])[:, None]
         support = support + alignment * capability * exposure
-        coordination = coordination + alignment * _by_theatre([other.effective_resolve for other, _ in slot])
+        coordination = coordination + alignment * _by_theatre([resolve[other] for other, _ in slot])
     adversary_power = _by_theatre([adversary.capability for adversary in coalition.adversaries]) + p.coalition_support * support
     total = adversary_power + partner_power
     balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)

@@ -52,7 +52,20 @@ def opinion_pressure(model, actor):
     if not model.coercion:
         return pressure
     effect = model.parameters.coercion_opinion_effect
-    for (coercer, target), severity in model.coercion.items():
-        if target is actor:
-            pressure = pressure + (-severity if side(coercer) == side(actor) else severity) * effect
+    for key, own_side in _suffered(model, actor):
+        severity = model.coercion[key]
+        pressure = pressure + (-severity if own_side else severity) * effect
     return pressure
+
+
+def _suffered(model, actor):
+    """The keys of the coercion `actor` suffers, in the order of model.coercion, each with whether it comes from the
+    actor's own side; found again when coercion between a new pair comes into force (keys are never removed; a
+    restored state clears the index)."""
+    cache = model.coercion_index
+    if cache.get("size") != len(model.coercion):
+        cache.clear()
+        cache["size"] = len(model.coercion)
+    if actor not in cache:
+        cache[actor] = tuple((key, side(key[0]) == side(actor)) for key in model.coercion if key[1] is actor)
+    return cache[actor]

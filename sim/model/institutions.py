@@ -46,6 +46,6 @@ def update_domains(model):
     bonus = p.missile_warning_bonus * bodies.covered(model, BodyRole.WARNING_SHARING, LEAD_PARTNER)
     growth, decay = rates.interop_growth, rates.interop_decay
     routine, boosted = growth * np.minimum(1.0, tempo), growth * np.minimum(1.0, tempo * (1.0 + bonus))
-    for i, level in enumerate(model.domain_levels):
-        gain = boosted if i in model.fast_tempo_domains else routine
-        model.domain_levels[i] = clip01(level + gain * (1.0 - level) - decay * level)
+    gain = np.where(model.fast_tempo_domains, boosted, routine)  # (domains, lanes)
+    levels = model.domain_levels
+    levels[:] = clip01(levels + gain * (1.0 - levels) - decay * levels)

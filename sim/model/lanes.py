@@ -14,9 +14,12 @@ import numpy as np
 from ..parameters import WEEKLY_RATES
 
 
+_ZERO, _ONE = np.array(0.0), np.array(1.0)  # as arrays: a ufunc converts a Python number on every call
+
+
 def clip01(x):
     """Clamp to [0, 1], elementwise (NaN stays NaN)."""
-    return np.minimum(np.maximum(x, 0.0), 1.0)
+    return np.minimum(np.maximum(x, _ZERO), _ONE)
 
 
 def sum_rows(rows):

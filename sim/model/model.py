@@ -22,7 +22,7 @@ from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER
 from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
-from .lanes import lanes_in, per_lane, scaled_rates
+from .lanes import lanes_in, per_lane, scaled_rates, sum_rows
 from .partnership import PartnershipRecord
 from .record import Recorder, summarise
 
@@ -147,6 +147,7 @@ class WargameModel(mesa.Model):
                              us_presence=s.us_presence, pressure=s.pressure) for s, tension in zip(theatre_specs, tensions)],
             [self.actors[THEATRE_INFO[t].subject] if THEATRE_INFO[t].subject else None for t in THEATRES], lanes)
         self.coercion = {}  # (coercer, target) -> severity per lane of the economic coercion in force
+        self.coercion_index = {}  # who suffers which coercion (sim.model.coercion)
         for actor in ADVERSARIES:
             self.actors[actor].driven_theatres = [k for k, a in enumerate(self.theatres.adversary) if a is actor]
 
@@ -162,7 +163,7 @@ class WargameModel(mesa.Model):
         # Every declared body's status, by name (the built-in names read `absent` where the scenario does not declare them).
         self.institution_status = ({i.value: np.zeros(lanes, dtype=np.int64) for i in INSTITUTIONS}
                                    | {body.name: body.status for body in self.diplomacy.bodies})
-        self.domain_levels = [np.full(lanes, start(f"domains.{d.value}")) for d in DOMAINS]
+        self.domain_levels = np.array([[start(f"domains.{d.value}")] * lanes for d in DOMAINS]).reshape(len(DOMAINS), lanes)
         self.consistency = cohesion.consistency_ceiling(self)
         zeros = np.zeros(lanes)
         self.policy_change = zeros
@@ -182,12 +183,12 @@ class WargameModel(mesa.Model):
         self.coalitions = assessment.coalitions(self)
         self.partner_index_pairs = [(PARTNERS.index(i), PARTNERS.index(j)) for i, j in TIE_PAIRS]
         self.tie_pairs = {pair_name(pair): pair for pair in TIE_PAIRS}
-        self.fast_tempo_domains = {DOMAINS.index(Domain.MISSILE_DEFENCE), DOMAINS.index(Domain.ISR)}
+        self.fast_tempo_domains = np.array([d in (Domain.MISSILE_DEFENCE, Domain.ISR) for d in DOMAINS])[:, None]  # (domains, 1)
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
         self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
         self.log = EventLog(self, enabled=keep_series if keep_log is None else keep_log)
         self.registry = registry.build_registry(self, VARIABLES)
-        self.recorded_getters = [self.registry[v.name][0] for v in RECORDED]
+        self.recorded_readers = registry.block_readers(self, RECORDED)
         self.event_engine = EventEngine(self, scenario.events, self.draws_for)
         self.tracks = tracks.declare_tracks(self, scenario.tracks)
         self.programmes = tracks.declare_programmes(self, scenario.programmes)
@@ -204,7 +205,8 @@ class WargameModel(mesa.Model):
         assessment.assess_opportunity(self, assessment.effectiveness(self))
         assessment.assess_demonstrated_reliability(self, assessment.effectiveness(self))  # a signal on the first step reads it
         self.tracer = trace.Tracer(self)
-        self.recorder.record(0, record.snapshot(self), self.tracer.terms(self))
+        with np.errstate(all="ignore"):
+            self.recorder.record(0, record.snapshot(self), self.tracer.terms(self))
 
     # ----------------------------------------------------------------- set-up helpers
     def _draw_streams(self, seeds, election_count):
@@ -272,7 +274,7 @@ class WargameModel(mesa.Model):
     @property
     def interoperability(self):
         """Mean interoperability over the nine domains."""
-        return sum(self.domain_levels) / len(self.domain_levels)
+        return sum_rows(self.domain_levels) / len(self.domain_levels)
 
     # ----------------------------------------------------------------- the step
     def step(self):

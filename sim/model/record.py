@@ -16,7 +16,10 @@ RECORDED_VARIABLES = tuple(v.column for v in RECORDED)
 
 def snapshot(model):
     """One row of the recorded variables, ordered as RECORDED_VARIABLES: an array (variables, lanes)."""
-    return np.array([get() for get in model.recorded_getters], dtype=np.float64)
+    row = np.empty((len(RECORDED_VARIABLES), model.lane_count))
+    for start, stop, read in model.recorded_readers:
+        row[start:stop] = read()
+    return row
 
 
 class Outcome(NamedTuple):

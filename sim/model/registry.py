@@ -70,3 +70,35 @@ def _setter(model, variable):
 def build_registry(model, variables):
     """Name -> (getter, setter or None) for every declared variable; a setter takes (value, lane mask) and clips to the range."""
     return {v.name: (_getter(model, v), _setter(model, v) if v.settable else None) for v in variables}
+
+
+def block_readers(model, variables):
+    """Readers of `variables` (in order) in blocks: [(start, stop, read)], where read() gives rows start..stop-1 as one
+    array (rows, lanes), or one array over lanes for a block of one. Variables held as consecutive rows of one array
+    (a theatre quantity, the domains, the meetings by rank) are read as one slice of it."""
+    groups = []
+    for i, v in enumerate(variables):
+        *prefix, last = v.path
+        previous = groups[-1] if groups else None
+        if (previous is not None and isinstance(last, int) and previous["prefix"] == prefix
+                and previous["last"] is not None and last == previous["last"] + 1):
+            previous["stop"], previous["last"] = i + 1, last
+        else:
+            groups.append({"start": i, "stop": i + 1, "prefix": prefix, "first": last if isinstance(last, int) else None,
+                           "last": last if isinstance(last, int) else None, "variable": v})
+    return [(g["start"], g["stop"], _block_reader(model, g)) for g in groups]
+
+
+def _block_reader(model, group):
+    if group["stop"] - group["start"] == 1:
+        return _getter(model, group["variable"])
+    first, stop = group["first"], group["first"] + group["stop"] - group["start"]
+    accessors = None
+
+    def read():
+        nonlocal accessors
+        if accessors is None:
+            accessors = _accessors(model, group["prefix"])
+        return _walk(model, accessors)[first:stop]
+
+    return read

@@ -111,6 +111,7 @@ def assign(model, rows):
         theatres.peak_tension[k] = theatres.tension[k].copy()
     model.coercion = {(Actor(a), Actor(b)): column(name, 0.0) for name in rows[0] if name.startswith("coercion.")
                       for _, a, b in [name.split(".")]}
+    model.coercion_index.clear()
     diplomacy = model.diplomacy
     for body in diplomacy.bodies:
         if f"bodies.{body.name}.status" in rows[0]:

@@ -108,15 +108,16 @@ def next_state(state, tension, steps_in_state, conflict_steps_left, u, crisis_ch
     crisis_onset = u < crisis_chance
     war_onset = u < war_chance
     quiet = np.where(t >= params.grey_zone_threshold, GREY_ZONE, PEACETIME)
-    # One candidate per state, in the order of the state numbers (np.choose picks each lane's by its state).
-    new = np.choose(state, [
-        np.where(crisis_onset, CRISIS, quiet),  # peacetime
-        np.where(crisis_onset, CRISIS, np.where(settled, quiet, DE_ESCALATION)),  # de-escalation: relapse, or back to calm
-        np.where(crisis_onset, CRISIS, np.where(below_grey, PEACETIME, GREY_ZONE)),  # grey zone
-        np.where(war_onset, CONFLICT, np.where(calm, DE_ESCALATION, CRISIS)),  # crisis
-        np.where(conflict_steps_left <= 0, DE_ESCALATION, CONFLICT),  # conflict
-    ])
-    stochastic = np.choose(state, [crisis_chance, crisis_chance, crisis_chance, war_chance, np.full(np.shape(t), np.nan)])
+    candidates = {  # the next state from each state
+        PEACETIME: np.where(crisis_onset, CRISIS, quiet),
+        DE_ESCALATION: np.where(crisis_onset, CRISIS, np.where(settled, quiet, DE_ESCALATION)),  # relapse, or back to calm
+        GREY_ZONE: np.where(crisis_onset, CRISIS, np.where(below_grey, PEACETIME, GREY_ZONE)),
+        CRISIS: np.where(war_onset, CONFLICT, np.where(calm, DE_ESCALATION, CRISIS)),
+    }
+    new = np.where(conflict_steps_left <= 0, DE_ESCALATION, CONFLICT)  # from conflict
+    for before, candidate in candidates.items():
+        new = np.where(state == before, candidate, new)
+    stochastic = np.where(state < CRISIS, crisis_chance, np.where(state == CRISIS, war_chance, np.nan))
     return new, np.where(stochastic > 0.0, stochastic, np.nan)
 
 

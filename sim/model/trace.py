@@ -42,15 +42,16 @@ class Tracer:
         return (model.consistency, model.priority_alignment, dict(model.ties), views, model.mutual_reliability, model.cohesion, logs)
 
     def terms(self, model):
-        """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes."""
+        """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes.
+
+        Called where floating-point warnings are off (the model's step, its set-up)."""
         p = model.parameters
         consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
         logs = log_components(model)
         weighted = [now - then for now, then in zip(logs, logs0)]
         total = weighted[0] + weighted[1] + weighted[2]
         significant = np.abs(total) > 1e-12
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = cohesion0 * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
+        factor = cohesion0 * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
         zero = np.zeros(model.lane_count)
         recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (zero, zero)
         w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
