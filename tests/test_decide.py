@@ -13,7 +13,7 @@ from sim.cli import main
 from sim.experiment import decide
 from sim.scenario import ScenarioError
 from sim.scenario.decision import load_decision
-from sim.scenario.experiment import load_experiment
+from sim.explore.experiment import load_experiment
 
 from .conftest import SCENARIOS, standalone_baseline_text
 

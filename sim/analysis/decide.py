@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..experiment.decide import read_decision, store_name
 from ..experiment.store import FINISHED, StoreError, read_manifest
-from .explore import prim_box, run_indicators
+from ..explore.analysis import prim_box, run_indicators
 from .results import ReportError
 from .robustness import SENSES, measures_with_intervals, non_dominated, regret, world_means
 

@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import decide_plots, explore_plots, plots
+from ..explore import plots as explore_plots
+from . import decide_plots, plots
 from .decide import failure_box, hopeless_worlds, load_decision_results, policy_table, regret_by_group, world_shares
-from .explore import box_conditions
+from ..explore.analysis import box_conditions
 from .report import Report, _render
 from .results import ReportError
 from .robustness import paired_difference

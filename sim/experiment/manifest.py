@@ -68,7 +68,7 @@ class ParameterSets(_Record):
 
 
 class ExploreFiles(_Record):
-    """The files that make a store an exploration (sim.experiment.explore)."""
+    """The files that make a store an exploration (sim.explore.runs)."""
 
     experiment: str
     design: str
