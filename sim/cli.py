@@ -390,7 +390,7 @@ def _new_ensemble(args, store, runner):
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
-    from .experiment.decide import DECISION_FILE
+    from .decide.runs import DECISION_FILE
     from .explore.runs import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
@@ -556,13 +556,14 @@ def cmd_explore(args):
 
 def cmd_decide(args):
     """Run every policy of an experiment's levers in every world under the directory's lock, then write the report."""
-    from .experiment import decide, store
+    from .decide import runs as decide
+    from .decide.experiment import load_decision
+    from .experiment import store
     from .experiment.parameter_sets import ParameterSetError
     from .explore.designs import DesignError
     from .scenario import ScenarioError
-    from .scenario.decision import load_decision
 
-    report = None if args.no_report else _analysis_report("analysis.decide_report", "write_decide_report")
+    report = None if args.no_report else _analysis_report("decide.report", "write_decide_report")
     refused = _experiment_command(args, ("ema_workbench", "platypus"), "decide", decide.DECISION_FILE, report)
     if refused is not None:
         return refused
@@ -607,7 +608,7 @@ def cmd_compare(args):
 
     from .explore.runs import DESIGN_FILE
 
-    from .experiment.decide import DECISION_FILE
+    from .decide.runs import DECISION_FILE
 
     decisions = [d for d in args.directories if (d / DECISION_FILE).exists()]
     if decisions:

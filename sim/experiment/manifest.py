@@ -75,7 +75,7 @@ class ExploreFiles(_Record):
 
 
 class DecideFiles(_Record):
-    """The file that makes a store a decision (sim.experiment.decide)."""
+    """The file that makes a store a decision (sim.decide.runs)."""
 
     decision: str
 

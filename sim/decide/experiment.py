@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import ScenarioError
 from ..explore.experiment import (EXPLORE_KEYS, OUTCOME_COLUMNS, Experiment, Varied, _did_you_mean, _factor,
                                   _outcome_problems, _scenario_path, keys_of_another_command, option_overrides)
-from .loader import load_document, load_scenario, revise_scenario
-from .schema import Scenario
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import load_document, load_scenario, revise_scenario
+from ..scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
