@@ -705,7 +705,7 @@ def cmd_backtest(args):
     """
     from .analysis.patterns import load_patterns
     from .analysis.results import ReportError
-    from .analysis.scorecard import write_backtest_report
+    from .calibration.scorecard import write_backtest_report
     from .experiment import store
     from .scenario import ScenarioError, scenario_hash
 
