@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.analysis.explore_report import write_explore_report  # noqa: E402
+from sim.explore.report import write_explore_report  # noqa: E402
 from sim.scenario.schema import Parameters  # noqa: E402
 
 OUTCOMES = {

@@ -390,8 +390,8 @@ def _new_ensemble(args, store, runner):
 def cmd_run(args):
     """Run (or resume) an ensemble under the results directory's lock, then write the comparison report."""
     from .experiment import runner, store
-    from .experiment.decide import DECISION_FILE
-    from .experiment.explore import DESIGN_FILE
+    from .decide.runs import DECISION_FILE
+    from .explore.runs import DESIGN_FILE
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
@@ -482,7 +482,7 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
 
 
 def _analysis_report(module, function):
-    """The report step of explore or decide: `sim.analysis.<module>.<function>(directory)` writes the report of a
+    """The report step of explore or decide: `sim.<module>.<function>(directory)` writes the report of a
     finished store; problems are printed, not raised."""
 
     def report(directory, quiet):
@@ -492,7 +492,7 @@ def _analysis_report(module, function):
         from .scenario.errors import printable
 
         try:
-            print(f"report: {getattr(importlib.import_module(f'sim.analysis.{module}'), function)(directory).path}")
+            print(f"report: {getattr(importlib.import_module(f'sim.{module}'), function)(directory).path}")
         except ReportError as exc:
             print(f"no report: {printable(str(exc))}", file=sys.stderr)
         except OSError as exc:
@@ -522,12 +522,13 @@ def _experiment_command(args, modules, command, marker, report):
 
 def cmd_explore(args):
     """Draw an experiment's design, run every point under the directory's lock, then write the explore report."""
-    from .experiment import explore, store
-    from .experiment.designs import DesignError
+    from .experiment import store
+    from .explore import runs as explore
+    from .explore.designs import DesignError
+    from .explore.experiment import load_experiment
     from .scenario import ScenarioError
-    from .scenario.experiment import load_experiment
 
-    report = None if args.no_report else _analysis_report("explore_report", "write_explore_report")
+    report = None if args.no_report else _analysis_report("explore.report", "write_explore_report")
     refused = _experiment_command(args, ("SALib", "sklearn", "ema_workbench"), "explore", explore.DESIGN_FILE, report)
     if refused is not None:
         return refused
@@ -555,13 +556,14 @@ def cmd_explore(args):
 
 def cmd_decide(args):
     """Run every policy of an experiment's levers in every world under the directory's lock, then write the report."""
-    from .experiment import decide, store
-    from .experiment.designs import DesignError
+    from .decide import runs as decide
+    from .decide.experiment import load_decision
+    from .experiment import store
     from .experiment.parameter_sets import ParameterSetError
+    from .explore.designs import DesignError
     from .scenario import ScenarioError
-    from .scenario.decision import load_decision
 
-    report = None if args.no_report else _analysis_report("decide_report", "write_decide_report")
+    report = None if args.no_report else _analysis_report("decide.report", "write_decide_report")
     refused = _experiment_command(args, ("ema_workbench", "platypus"), "decide", decide.DECISION_FILE, report)
     if refused is not None:
         return refused
@@ -604,9 +606,9 @@ def cmd_compare(args):
     """Write the comparison report for stored ensembles."""
     from .analysis.report import ReportError
 
-    from .experiment.explore import DESIGN_FILE
+    from .explore.runs import DESIGN_FILE
 
-    from .experiment.decide import DECISION_FILE
+    from .decide.runs import DECISION_FILE
 
     decisions = [d for d in args.directories if (d / DECISION_FILE).exists()]
     if decisions:
@@ -621,7 +623,7 @@ def cmd_compare(args):
                       "holds that ensemble's own report)")
     try:
         if explorations:
-            from .analysis.explore_report import write_explore_report
+            from .explore.report import write_explore_report
 
             print(f"report: {write_explore_report(explorations[0], args.out).path}")
             return EXIT_OK
@@ -703,7 +705,7 @@ def cmd_backtest(args):
     """
     from .analysis.patterns import load_patterns
     from .analysis.results import ReportError
-    from .analysis.scorecard import write_backtest_report
+    from .calibration.scorecard import write_backtest_report
     from .experiment import store
     from .scenario import ScenarioError, scenario_hash
 

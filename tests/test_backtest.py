@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.analysis.patterns import Check, Measure, check_pattern, load_patterns, measure_values
-from sim.analysis.scorecard import check_backtest
+from sim.calibration.scorecard import check_backtest
 from sim.scenario import ScenarioError
 
 from .conftest import SCENARIOS, run_cli

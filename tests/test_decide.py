@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.robustness import measures, non_dominated, percentile_outcome, regret, satisficing_share, world_means
 from sim.cli import main
-from sim.experiment import decide
+from sim.decide import runs as decide
+from sim.decide.experiment import load_decision
+from sim.decide.robustness import measures, non_dominated, percentile_outcome, regret, satisficing_share, world_means
+from sim.explore.experiment import load_experiment
 from sim.scenario import ScenarioError
-from sim.scenario.decision import load_decision
-from sim.scenario.experiment import load_experiment
 
 from .conftest import SCENARIOS, standalone_baseline_text
 

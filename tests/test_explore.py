@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.explore import ExploreResults, describe_box, morris_indices, prim_box, sobol_indices
 from sim.cli import main
-from sim.experiment.designs import factor_value, point_scenario, point_values, unit_design
-from sim.experiment.explore import UNIT_PREFIX, build_design
+from sim.explore.analysis import ExploreResults, describe_box, morris_indices, prim_box, sobol_indices
+from sim.explore.designs import factor_value, point_scenario, point_values, unit_design
+from sim.explore.experiment import Factor, load_experiment
+from sim.explore.runs import UNIT_PREFIX, build_design
 from sim.scenario import ScenarioError
-from sim.scenario.experiment import Factor, load_experiment
 
 from .conftest import SCENARIOS
 
@@ -210,7 +210,7 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
 @pytest.mark.slow
 def test_an_exploration_resumes_to_the_results_of_an_uninterrupted_one(write, tmp_path):
     from sim.experiment import store
-    from sim.experiment.explore import describe, new_manifest, write_design
+    from sim.explore.runs import describe, new_manifest, write_design
 
     path = _experiment(write, SMALL)
     whole = tmp_path / "whole"

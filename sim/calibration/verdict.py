@@ -3,10 +3,10 @@ scorecard of `run.py backtest` gives them for stored runs. Used to judge a param
 (the random sets of bench/random_sets.py, the counter-examples of tests/test_backtest.py)."""
 
 from ..analysis.patterns import check_pattern
-from ..analysis.scorecard import history_checks
 from ..world import THEATRES
 from . import observations as history, scoring
 from .fit import ArraySeries, replay
+from .scorecard import history_checks
 
 
 def failures(values, dates, scenario, backtest, observed, crises):

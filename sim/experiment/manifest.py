@@ -68,14 +68,14 @@ class ParameterSets(_Record):
 
 
 class ExploreFiles(_Record):
-    """The files that make a store an exploration (sim.experiment.explore)."""
+    """The files that make a store an exploration (sim.explore.runs)."""
 
     experiment: str
     design: str
 
 
 class DecideFiles(_Record):
-    """The file that makes a store a decision (sim.experiment.decide)."""
+    """The file that makes a store a decision (sim.decide.runs)."""
 
     decision: str
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiment import runner, store
+from ..experiment.manifest import DecideFiles
+from ..experiment.parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
+from ..explore.designs import DesignError, point_values, unit_design
+from ..explore.experiment import Factor
 from ..scenario import ScenarioError
-from ..scenario.decision import policy_scenario
-from ..scenario.experiment import Factor
 from ..scenario.initial_state import carried_sets, read_rows
-from . import runner, store
-from .manifest import DecideFiles
-from .designs import DesignError, point_values, unit_design
-from .parameter_sets import ParameterSetError, check_parameter_sets, load_parameter_sets
+from .experiment import policy_scenario
 
 DECISION_FILE = "decision.json"
 SEEDING = ("run i of every policy and world scenario uses numpy SeedSequence(seed, spawn_key=(i,)) and parameter set "

@@ -1,6 +1,6 @@
 """Decision experiments (`run.py decide`): levers the allies control, the worlds to test them in, robustness measures.
 
-A decision experiment is an experiment file (sim/scenario/experiment.py) with `levers`, `robustness`
+A decision experiment is an experiment file (sim/explore/experiment.py) with `levers`, `robustness`
 and optionally `worlds`. It is checked like any experiment file: every problem names the file,
 line, column and field. The world scenarios (the experiment's `scenario` first, then
 `worlds.scenarios`) are loaded with it, and every lever option is applied to every world, so a
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import ScenarioError
-from .experiment import (EXPLORE_KEYS, OUTCOME_COLUMNS, Experiment, Varied, _did_you_mean, _factor,
-                         _outcome_problems, _scenario_path, keys_of_another_command, option_overrides)
-from .loader import load_document, load_scenario, revise_scenario
-from .schema import Scenario
+from ..explore.experiment import (EXPLORE_KEYS, OUTCOME_COLUMNS, Experiment, Varied, _did_you_mean, _factor,
+                                  _outcome_problems, _scenario_path, keys_of_another_command, option_overrides)
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import load_document, load_scenario, revise_scenario
+from ..scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Figures of a decision report: the trade-off between robustness and cost (with the non-dominated front) and the
-regret of each policy in each world group. Each function returns a matplotlib Figure (saved by `plots.save`)."""
+regret of each policy in each world group. Each function returns a matplotlib Figure (saved by
+`sim.analysis.plots.save`)."""
 
 import matplotlib.pyplot as plt
 import numpy as np

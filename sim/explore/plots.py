@@ -1,5 +1,5 @@
 """Figures of an explore report: Morris mu*-sigma, Sobol bars, PRIM peeling trade-off and box limits, and
-outcome-versus-input scatters. Each function returns a matplotlib Figure (saved by `plots.save`)."""
+outcome-versus-input scatters. Each function returns a matplotlib Figure (saved by `sim.analysis.plots.save`)."""
 
 import numpy as np
 import matplotlib.pyplot as plt

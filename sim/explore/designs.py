@@ -13,8 +13,8 @@ from scipy import stats
 from scipy.stats import qmc
 
 from ..scenario import Scenario, revise_scenario
-from ..scenario.experiment import option_overrides
 from ..scenario.ranges import COHESION_WEIGHTS
+from .experiment import option_overrides
 
 DESIGNS = ("lhs", "sobol", "morris", "factorial")
 MORRIS_LEVELS = 4

@@ -15,10 +15,10 @@ from typing import Any, Literal, Optional
 from pydantic import Field, model_validator
 
 from ..model.record import SUMMARY_FIELDS
-from .errors import ScenarioError
-from .loader import load_document, load_scenario, revise_scenario
-from .ranges import COHESION_WEIGHTS, PARAMETER_RANGES, range_for
-from .schema import EventSpec, Identifier, Parameters, Strict, Unit
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import load_document, load_scenario, revise_scenario
+from ..scenario.ranges import COHESION_WEIGHTS, PARAMETER_RANGES, range_for
+from ..scenario.schema import EventSpec, Identifier, Parameters, Strict, Unit
 
 OUTCOME_COLUMNS = dict(SUMMARY_FIELDS)
 """The per-run outcomes (columns of runs.parquet) an experiment may name, with their types."""

@@ -8,12 +8,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..calibration import observations as history, scoring
+from ..analysis import plots
+from ..analysis.patterns import Measure, Series, check_pattern, state_labels
+from ..analysis.report import _render
+from ..analysis.results import ReportError, load
 from ..world import THEATRES
-from . import plots
-from .patterns import Measure, Series, check_pattern, state_labels
-from .report import _render
-from .results import ReportError, load
+from . import observations as history, scoring
 
 PAD = np.timedelta64(180, "D")  # shown either side of the dates a check reads
 COVERAGE_90 = (0.80, 0.98)  # the 90% bands must cover about 90% of the observed points: between these shares

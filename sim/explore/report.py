@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..scenario.experiment import OUTCOME_COLUMNS
-from . import explore_plots, plots
-from .explore import (describe_box, feature_scores, load_explore, monte_carlo_share, morris_indices, point_outcomes,
-                      prim_box, sobol_indices)
-from .report import Report, _render
-from .results import ReportError
+from ..analysis import plots
+from ..analysis.report import Report, _render
+from ..analysis.results import ReportError
+from . import plots as explore_plots
+from .analysis import (describe_box, feature_scores, load_explore, monte_carlo_share, morris_indices, point_outcomes,
+                       prim_box, sobol_indices)
+from .experiment import OUTCOME_COLUMNS
 
 MIN_POINTS_FOR_TREES = 10
 SCATTER_FACTORS = 4

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..experiment.designs import MORRIS_LEVELS, salib_problem
-from ..experiment.explore import UNIT_PREFIX, read_design
+from ..analysis.results import ReportError
 from ..experiment.store import StoreError, read_manifest
-from .results import ReportError
+from .designs import MORRIS_LEVELS, salib_problem
+from .runs import UNIT_PREFIX, read_design
 
 
 @dataclass(frozen=True)

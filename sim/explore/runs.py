@@ -19,10 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..experiment import runner, store
+from ..experiment.manifest import ExploreFiles
 from ..scenario import ScenarioError
-from . import runner, store
 from .designs import DesignError, point_scenario, point_values, unit_design
-from .manifest import ExploreFiles
 
 EXPERIMENT_FILE, DESIGN_FILE = "experiment.json", "design.parquet"
 UNIT_PREFIX = "unit."

@@ -5,11 +5,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import decide_plots, explore_plots, plots
-from .decide import failure_box, hopeless_worlds, load_decision_results, policy_table, regret_by_group, world_shares
-from .explore import box_conditions
-from .report import Report, _render
-from .results import ReportError
+from ..analysis import plots
+from ..analysis.report import Report, _render
+from ..analysis.results import ReportError
+from ..explore import plots as explore_plots
+from ..explore.analysis import box_conditions
+from . import plots as decide_plots
+from .analysis import failure_box, hopeless_worlds, load_decision_results, policy_table, regret_by_group, world_shares
 from .robustness import paired_difference
 
 BEST_SHOWN = 15  # policies in the report's table (all are in policies.csv)

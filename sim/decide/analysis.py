@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..experiment.decide import read_decision, store_name
+from ..analysis.results import ReportError
 from ..experiment.store import FINISHED, StoreError, read_manifest
-from .explore import prim_box, run_indicators
-from .results import ReportError
+from ..explore.analysis import prim_box, run_indicators
 from .robustness import SENSES, measures_with_intervals, non_dominated, regret, world_means
+from .runs import read_decision, store_name
 
 
 @dataclass(frozen=True)
