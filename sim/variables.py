@@ -36,11 +36,11 @@ class Variable:
 
 def _declare():
     lead = LEAD_PARTNER.value
-    v = [Variable("cohesion", ("cohesion",), column="cohesion"),
-         Variable("consistency", ("consistency",), settable=True, column="consistency"),
-         Variable("coherence", ("coherence",), column="coherence"),
-         Variable("credibility", ("credibility",), column="credibility"),
-         Variable("us_credibility", ("us_credibility",), column="us_credibility")]
+    v = [Variable("cohesion", ("three_cs", "cohesion"), column="cohesion"),
+         Variable("consistency", ("three_cs", "consistency"), settable=True, column="consistency"),
+         Variable("coherence", ("three_cs", "coherence"), column="coherence"),
+         Variable("credibility", ("three_cs", "credibility"), column="credibility"),
+         Variable("us_credibility", ("three_cs", "us_credibility"), column="us_credibility")]
     v += [Variable(f"actors.{a.value}.reliability.{lead}", ("actors", a, "reliability", LEAD_PARTNER), settable=True,
                    column=f"{a.value}_view_of_{lead}") for a in ALLIES]
     v.append(Variable("partnership", ("partnership", "state"), column="partnership_state"))

@@ -200,7 +200,7 @@ def test_the_forecast_branches_from_the_current_state_on_fixed_seeds(room):
     assert first == again and first.from_step == game.step
     years = list(first.strained_by_year.values())
     assert years == sorted(years)  # "by each year" can only grow
-    assert first.cohesion_quantiles[0.5][0] == pytest.approx(float(game.model.cohesion[0]))  # it starts where the game is
+    assert first.cohesion_quantiles[0.5][0] == pytest.approx(float(game.model.three_cs.cohesion[0]))  # it starts where the game is
     calm = forecast(game.model, runs=40, root_seed=5, key=2, scenario=game.candidate_scenario("us", [{"move": "stand_aside"}]))
     assert calm == first  # a move without effects changes nothing
     harsh = game.candidate_scenario("us", [{"move": "burden_sharing", "target": "both"}, {"move": "withdraw", "target": "korea"}])

@@ -106,8 +106,8 @@ def test_a_war_leaves_a_lasting_memory_by_its_outcome(baseline, outcome, sign):
     theatres.remember_war(war, "korea_conflict", change, np.array([outcome == ConflictOutcome.ADVERSARY_GAINS]), war.all_lanes)
     for _ in range(104):  # two years on, the outcome still shows
         peace.step(), war.step()
-    assert np.sign(war.cohesion[0] - peace.cohesion[0]) == sign
-    assert np.sign(war.us_credibility[0] - peace.us_credibility[0]) == sign
+    assert np.sign(war.three_cs.cohesion[0] - peace.three_cs.cohesion[0]) == sign
+    assert np.sign(war.three_cs.us_credibility[0] - peace.three_cs.us_credibility[0]) == sign
     assert abs(war.war_memory[0]) > 0.5
 
 
@@ -121,7 +121,7 @@ def test_a_lost_korean_war_lowers_cohesion():
         step_to(model, dt.date(2026, 6, 8))
         theatres.enter_state(model, KOREA, theatres.CONFLICT, model.all_lanes)
         model.run()
-        results[name] = (model.cohesion.mean(), np.mean(model.theatres.outcome[KOREA] == int(ConflictOutcome.ADVERSARY_GAINS)))
+        results[name] = (model.three_cs.cohesion.mean(), np.mean(model.theatres.outcome[KOREA] == int(ConflictOutcome.ADVERSARY_GAINS)))
     assert results["lost"][1] > results["won"][1]
     assert results["lost"][0] < results["won"][0]
 
@@ -161,7 +161,7 @@ def test_one_postponed_meeting_does_not_change_the_state():
 def test_due_meetings_are_held_more_often_by_more_willing_members(baseline):
     model = WargameModel(quiet(baseline), seeds=seeded(2))
     body = bodies.named(model, "trilateral_foreign_ministers")
-    model.cohesion = np.array([0.3, 0.9])
+    model.three_cs.cohesion = np.array([0.3, 0.9])
     low, high = bodies.hold_chance(model, body)
     assert low < 0.2 < 0.8 < high
 

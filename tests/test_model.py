@@ -100,6 +100,18 @@ def test_a_run_gives_the_same_results_alone_and_in_any_batch(name):
     assert np.array_equal(other.recorder.values[:, :, 5], batch.recorder.values[:, :, 0])
 
 
+@pytest.mark.parametrize("name", ["simultaneous_contingency", "japan_rok_dispute"])
+def test_no_state_comes_into_being_outside_init(name):
+    """Every attribute of the model, its agents and its submodels' records is made in __init__: a run adds none."""
+    model = WargameModel(scenario(name), seeds=[np.random.SeedSequence(3, spawn_key=(i,)) for i in range(6)])
+    holders = [model, model.three_cs, model.theatres, model.diplomacy, model.partnership, *model.actor_list]
+    before = [set(vars(holder)) for holder in holders]
+    model.run()
+    assert model.log.rows[0], "the run changed nothing: the check would be empty"
+    for holder, names in zip(holders, before):
+        assert set(vars(holder)) - names == set(), type(holder).__name__
+
+
 def test_a_lane_with_its_own_parameters_and_profiles_runs_as_the_run_with_them(baseline):
     changed = baseline.parameters.model_copy(update={"tension_rate": 0.2, "us_force_pool": 1.2})
     governments = dict(baseline.governments)
@@ -400,7 +412,7 @@ def test_a_war_rallies_or_fractures_the_partnership_by_outcome_and_ends_its_camp
     k, lanes, theatres = THEATRES.index(Theatre.TAIWAN), model.all_lanes, model.theatres
     theatres.pressure[k] = 0.3
     draw = next(u for u in np.linspace(0, 1, 1001) if adjudicate(
-        balance=model.balance[k], us_credibility=model.us_credibility, coherence=model.coherence, u=u,
+        balance=model.balance[k], us_credibility=model.three_cs.us_credibility, coherence=model.three_cs.coherence, u=u,
         params=model.parameters)[0][0] == expected)
     model._adjudication_draws[0] = np.full((model.n_steps + 1, len(THEATRES)), draw)
     ties_before = {name: tie.copy() for name, tie in model.ties.items()}

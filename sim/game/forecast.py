@@ -55,11 +55,11 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
     # no series kept: the few variables read are collected step by step, which spares copying the history 1,000 times
     futures = branch(model, seeds=seeds, parameters=parameters, scenario=scenario, keep_series=False)
     start = futures.step_index
-    cohesion, worst = [futures.cohesion.copy()], [futures.partnership.worst.copy()]
+    cohesion, worst = [futures.three_cs.cohesion.copy()], [futures.partnership.worst.copy()]
     peak = np.zeros_like(futures.theatres.state)  # the highest state reached after the branch point
     while futures.step_index < futures.n_steps:
         futures.step()
-        cohesion.append(futures.cohesion.copy())
+        cohesion.append(futures.three_cs.cohesion.copy())
         worst.append(futures.partnership.worst.copy())
         peak = np.maximum(peak, futures.theatres.state)
     dates = list(futures.dates[start:])

@@ -81,7 +81,7 @@ def Header(game, changes):
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b>{html.escape(game.played.name)}</b> &mdash; {html.escape(status)} &mdash; {model.date} (step {model.step_index} "
             f"of {model.n_steps}; turns of {state.turn_weeks} weeks) &mdash; partnership: <span class='wargame-chip' "
-            f"style='background:{colour}'>{html.escape(partnership.label)}</span> cohesion {float(model.cohesion[0]):.3f}"))
+            f"style='background:{colour}'>{html.escape(partnership.label)}</span> cohesion {float(model.three_cs.cohesion[0]):.3f}"))
         solara.Markdown(f"**The question.** {(game.played.description or '').strip()}")
         coming = game.next_events()
         if coming:

@@ -40,7 +40,7 @@ def public_view(room, role):
         return {"role": role, "turn": state.turn, "date": str(game.model.date), "step": game.step,
                 "paused": state.paused, "over": state.over, "seats": state.seats, "submitted": game.submitted(),
                 "pending": pending, "partnership": float(game.model.partnership.state[0]),
-                "cohesion": float(game.model.cohesion[0])}
+                "cohesion": float(game.model.three_cs.cohesion[0])}
 
 
 def _error(exc):

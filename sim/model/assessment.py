@@ -67,8 +67,8 @@ def assess_opportunity(model, effectiveness):
     terms[:, 0] = p.opportunity_balance_weight * balance
     terms[:, 1] = p.opportunity_shortfall_weight * model.theatres.shortfall
     terms[:, 2] = p.opportunity_coordination_weight * coordination / len(coalition.others)
-    terms[:, 3] = p.opportunity_disunity_weight * (1.0 - model.coherence)
-    terms[:, 4] = -p.opportunity_credibility_weight * (model.us_credibility - 0.5)
+    terms[:, 3] = p.opportunity_disunity_weight * (1.0 - model.three_cs.coherence)
+    terms[:, 4] = -p.opportunity_credibility_weight * (model.three_cs.us_credibility - 0.5)
     model.balance[:] = balance
     model.opportunity[:] = clip01(terms[:, 0] + terms[:, 1] + terms[:, 2] + terms[:, 3] + terms[:, 4])
 

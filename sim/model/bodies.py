@@ -134,7 +134,7 @@ def operating(body):
 def willingness(model, body):
     """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them."""
     if body.trilateral:
-        return model.cohesion
+        return model.three_cs.cohesion
     return np.minimum.reduce([model.ties[pair_name(pair)] for pair in body.pairs])
 
 

@@ -1,56 +1,76 @@
 """Consistency, coherence, credibility, their weighted geometric mean (cohesion) and the partnership ladder's
 transitions (docs/ODD.md 7.9, 7.11)."""
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
-from ..world import LEAD_PARTNER
+from ..world import TIE_PAIRS
 from . import bodies, partnership
 from .lanes import clip01, sum_rows
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
 
 
-def consistency_ceiling(model):
-    p = model.parameters
-    return p.consistency_floor + (1.0 - p.consistency_floor) * model.institution_level
+@dataclass
+class ThreeCs:
+    """The three Cs and their weighted geometric mean, cohesion, per lane (docs/ODD.md 7.9), with what they are composed
+    of: the partners' priority alignment, the allies' mean view of the US, mutual reliability, and this step's parts of
+    the change in consistency (recovery and reversal, read by the causal trace)."""
+
+    consistency: np.ndarray
+    coherence: np.ndarray
+    credibility: np.ndarray
+    cohesion: np.ndarray
+    priority_alignment: np.ndarray
+    us_credibility: np.ndarray
+    mutual_reliability: np.ndarray
+    consistency_recovery: np.ndarray
+    consistency_reversal: np.ndarray
+
+    @classmethod
+    def starting(cls, consistency):
+        """Consistency as given, the rest zero until first composed (compose_cohesion)."""
+        return cls(consistency, *(np.zeros_like(consistency) for _ in range(len(fields(cls)) - 1)))
 
 
-def update_cohesion(model):
-    """Consistency moves (recovery toward its ceiling, reversal by this step's policy change); then the components and
-    cohesion follow."""
-    p, rates = model.parameters, model.rates
-    damping = 1.0 - p.shock_damping * model.institution_level
-    model.consistency_recovery = rates.consistency_recovery * (consistency_ceiling(model) - model.consistency)
-    model.consistency_reversal = -p.consistency_shock_weight * damping * model.policy_change
-    model.consistency = clip01(model.consistency + model.consistency_recovery + model.consistency_reversal)
-    compose_cohesion(model)
+def consistency_ceiling(params, institution_level):
+    """The level consistency recovers toward: floor + (1 - floor) I."""
+    return params.consistency_floor + (1.0 - params.consistency_floor) * institution_level
 
 
-def compose_cohesion(model):
-    """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the current state."""
-    p = model.parameters
-    priorities = [a.priorities() for a in model.partner_list]
+def update_consistency(cs, *, institution_level, policy_change, params, rates):
+    """Consistency recovers toward its ceiling and falls by this step's policy change, damped by institutions."""
+    damping = 1.0 - params.shock_damping * institution_level
+    cs.consistency_recovery = rates.consistency_recovery * (consistency_ceiling(params, institution_level) - cs.consistency)
+    cs.consistency_reversal = -params.consistency_shock_weight * damping * policy_change
+    cs.consistency = clip01(cs.consistency + cs.consistency_recovery + cs.consistency_reversal)
+
+
+def compose_cohesion(cs, *, priorities, ties, views_of_lead, mutual_views, params):
+    """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the partners' priorities
+    (by actor, arrays (theatres, lanes)), the ties (by name), each ally's view of the lead partner's reliability and
+    the partners' views of each other's (lists of arrays over lanes)."""
     distance = 0.0
-    for i, j in model.partner_index_pairs:
+    for i, j in TIE_PAIRS:
         distance = distance + sum_rows(np.abs(priorities[i] - priorities[j]))
-    model.priority_alignment = 1.0 - distance / (2.0 * len(model.partner_index_pairs))  # 1 - mean over pairs of half the L1 distance
-    mean_tie = sum(model.ties.values()) / len(model.ties)
-    model.coherence = p.coherence_alignment_weight * model.priority_alignment + (1.0 - p.coherence_alignment_weight) * mean_tie
-    model.us_credibility = sum(ally.reliability[LEAD_PARTNER] for ally in model.ally_list) / len(model.ally_list)
-    mutual = [r for agent in model.partner_list for other, r in agent.reliability.items() if other is not LEAD_PARTNER]
-    model.mutual_reliability = sum(mutual) / len(mutual)
-    model.credibility = p.credibility_us_weight * model.us_credibility + (1.0 - p.credibility_us_weight) * model.mutual_reliability
-    model.cohesion = (np.maximum(model.consistency, 1e-9) ** p.cohesion_weight_consistency
-                     * np.maximum(model.coherence, 1e-9) ** p.cohesion_weight_coherence
-                     * np.maximum(model.credibility, 1e-9) ** p.cohesion_weight_credibility)
+    cs.priority_alignment = 1.0 - distance / (2.0 * len(TIE_PAIRS))  # 1 - mean over pairs of half the L1 distance
+    mean_tie = sum(ties.values()) / len(ties)
+    cs.coherence = params.coherence_alignment_weight * cs.priority_alignment + (1.0 - params.coherence_alignment_weight) * mean_tie
+    cs.us_credibility = sum(views_of_lead) / len(views_of_lead)
+    cs.mutual_reliability = sum(mutual_views) / len(mutual_views)
+    cs.credibility = (params.credibility_us_weight * cs.us_credibility
+                      + (1.0 - params.credibility_us_weight) * cs.mutual_reliability)
+    cs.cohesion = (np.maximum(cs.consistency, 1e-9) ** params.cohesion_weight_consistency
+                   * np.maximum(cs.coherence, 1e-9) ** params.cohesion_weight_coherence
+                   * np.maximum(cs.credibility, 1e-9) ** params.cohesion_weight_credibility)
 
 
-def log_components(model):
+def log_components(cs, params):
     """Weighted logs of the three Cs, whose sum is log cohesion."""
-    p = model.parameters
-    return (p.cohesion_weight_consistency * np.log(np.maximum(model.consistency, 1e-9)),
-            p.cohesion_weight_coherence * np.log(np.maximum(model.coherence, 1e-9)),
-            p.cohesion_weight_credibility * np.log(np.maximum(model.credibility, 1e-9)))
+    return (params.cohesion_weight_consistency * np.log(np.maximum(cs.consistency, 1e-9)),
+            params.cohesion_weight_coherence * np.log(np.maximum(cs.coherence, 1e-9)),
+            params.cohesion_weight_credibility * np.log(np.maximum(cs.credibility, 1e-9)))
 
 
 def observed_partnership(model):
@@ -65,10 +85,10 @@ def update_partnership(model):
     changed = model.partnership.move_to(observed_partnership(model), model.step_index)
     if not changed.any():
         return
-    now = log_components(model)
+    now = log_components(model.three_cs, model.parameters)
     changes = [n - r for n, r in zip(now, model._ladder_reference)]
     after = model.partnership.state
-    cohesion, record = model.cohesion.copy(), partnership.why(model.diplomacy, bodies.standing_trilateral(model), model.step_index,
+    cohesion, record = model.three_cs.cohesion.copy(), partnership.why(model.diplomacy, bodies.standing_trilateral(model), model.step_index,
                                                               model.rates.dt, np.flatnonzero(changed), model.dates)
     record_of = dict(zip(np.flatnonzero(changed).tolist(), record))
 

@@ -164,7 +164,7 @@ class WargameModel(mesa.Model):
         self.institution_status = ({i.value: np.zeros(lanes, dtype=np.int64) for i in INSTITUTIONS}
                                    | {body.name: body.status for body in self.diplomacy.bodies})
         self.domain_levels = np.array([[start(f"domains.{d.value}")] * lanes for d in DOMAINS]).reshape(len(DOMAINS), lanes)
-        self.consistency = cohesion.consistency_ceiling(self)
+        self.three_cs = cohesion.ThreeCs.starting(cohesion.consistency_ceiling(self.parameters, self.institution_level))
         zeros = np.zeros(lanes)
         self.policy_change = zeros
         self.upkeep_pulse = zeros
@@ -181,7 +181,6 @@ class WargameModel(mesa.Model):
         self.elections = [(self.step_of(e.date), e, self.election_draws[:, i]) for i, e in enumerate(scenario.elections)]
 
         self.coalitions = assessment.coalitions(self)
-        self.partner_index_pairs = [(PARTNERS.index(i), PARTNERS.index(j)) for i, j in TIE_PAIRS]
         self.tie_pairs = {pair_name(pair): pair for pair in TIE_PAIRS}
         self.fast_tempo_domains = np.array([d in (Domain.MISSILE_DEFENCE, Domain.ISR) for d in DOMAINS])[:, None]  # (domains, 1)
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
@@ -195,13 +194,12 @@ class WargameModel(mesa.Model):
         self.recorder = Recorder(self.n_steps, lanes, keep_series=keep_series, dtype=series_dtype)
         if initial_states is not None:
             state.assign(self, initial_states)
-            self.consistency = self.registry["consistency"][0]()
         for k, adversary in enumerate(self.theatres.adversary):  # after the carried state: each lane's own government
             self.theatres.resolve[k] = self.actors[adversary].resolve_in(k)
         forces.allocate_us_forces(self)
-        cohesion.compose_cohesion(self)
+        self.compose_cohesion()
         self.partnership = PartnershipRecord(cohesion.observed_partnership(self))
-        self._ladder_reference = cohesion.log_components(self)
+        self._ladder_reference = cohesion.log_components(self.three_cs, self.parameters)
         assessment.assess_opportunity(self, assessment.effectiveness(self))
         assessment.assess_demonstrated_reliability(self, assessment.effectiveness(self))  # a signal on the first step reads it
         self.tracer = trace.Tracer(self)
@@ -318,7 +316,9 @@ class WargameModel(mesa.Model):
         institutions.update_institutions(self)
         institutions.update_domains(self)
         # 7. cohesion, the partnership state ladder, record
-        cohesion.update_cohesion(self)
+        cohesion.update_consistency(self.three_cs, institution_level=self.institution_level, policy_change=self.policy_change,
+                                    params=self.parameters, rates=self.rates)
+        self.compose_cohesion()
         cohesion.update_partnership(self)
         row = record.snapshot(self)
         self._check_finite(row)
@@ -337,6 +337,15 @@ class WargameModel(mesa.Model):
             raise ModelStateError(message)
         for lane in lanes_in(mask):
             self.failures.setdefault(int(lane), f"ModelStateError: {message}")
+
+    def compose_cohesion(self):
+        """The three Cs and cohesion from the partners' priorities, ties and views of each other now (cohesion.py)."""
+        partners = self.partner_list
+        cohesion.compose_cohesion(
+            self.three_cs, priorities={agent.actor: agent.priorities() for agent in partners}, ties=self.ties,
+            views_of_lead=[ally.reliability[LEAD_PARTNER] for ally in self.ally_list],
+            mutual_views=[r for agent in partners for other, r in agent.reliability.items() if other is not LEAD_PARTNER],
+            params=self.parameters)
 
     def activate_actors(self):
         """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""

@@ -33,7 +33,7 @@ def observed_state(diplomacy, standing, step, step_weeks):
     def within(last, weeks):
         return (step - last) * step_weeks <= weeks
 
-    met = [within(last, MEETING_WINDOW_WEEKS) for last in diplomacy.trilateral_last_met]  # by rank, lowest first
+    met = within(diplomacy.trilateral_last_met, MEETING_WINDOW_WEEKS)  # (ranks, lanes), lowest rank first
     leaders = met[RANKS.index(Rank.LEADERS)]
     ministers = leaders | met[RANKS.index(Rank.MINISTERS)]
     any_level = np.logical_or.reduce(met)

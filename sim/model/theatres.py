@@ -269,7 +269,7 @@ def adjudicate_conflict(model, k, mask):
     u = np.full(model.lane_count, np.nan)
     for lane in lanes_in(mask):
         u[lane] = model.adjudication_draws(int(lane))[model.step_index, k]
-    balance, credibility, coherence = model.balance[k].copy(), model.us_credibility.copy(), model.coherence.copy()
+    balance, credibility, coherence = model.balance[k].copy(), model.three_cs.us_credibility.copy(), model.three_cs.coherence.copy()
     outcome, logit, p_gain, p_restored = adjudicate(balance=balance, us_credibility=credibility, coherence=coherence, u=u, params=p)
     before = theatres.outcome[k].copy()
     theatres.outcome[k] = np.where(mask, np.maximum(before, outcome), before)

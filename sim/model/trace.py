@@ -33,13 +33,14 @@ class Tracer:
     """Remembers the state at the end of each step and splits the next step's changes into named terms (per lane)."""
 
     def __init__(self, model):
-        self.before = self._state(model, log_components(model))
+        self.before = self._state(model, log_components(model.three_cs, model.parameters))
 
     @staticmethod
     def _state(model, logs):
         """What the decomposition needs from the state at the end of a step (= the start of the next)."""
+        cs = model.three_cs
         views = [ally.reliability[LEAD_PARTNER].copy() for ally in model.ally_list]
-        return (model.consistency, model.priority_alignment, dict(model.ties), views, model.mutual_reliability, model.cohesion, logs)
+        return (cs.consistency, cs.priority_alignment, dict(model.ties), views, cs.mutual_reliability, cs.cohesion, logs)
 
     def terms(self, model):
         """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes.
@@ -47,21 +48,21 @@ class Tracer:
         Called where floating-point warnings are off (the model's step, its set-up)."""
         p = model.parameters
         consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
-        logs = log_components(model)
+        cs = model.three_cs
+        logs = log_components(cs, p)
         weighted = [now - then for now, then in zip(logs, logs0)]
         total = weighted[0] + weighted[1] + weighted[2]
         significant = np.abs(total) > 1e-12
         factor = cohesion0 * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
-        zero = np.zeros(model.lane_count)
-        recovery, reversal = (model.consistency_recovery, model.consistency_reversal) if model.step_index else (zero, zero)
+        recovery, reversal = cs.consistency_recovery, cs.consistency_reversal  # zero before the first step
         w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
         allies = model.ally_list
         row = [factor * w for w in weighted]
-        row += [recovery, reversal, model.consistency - consistency0 - recovery - reversal]
-        row.append(w_alignment * (model.priority_alignment - alignment0))
+        row += [recovery, reversal, cs.consistency - consistency0 - recovery - reversal]
+        row.append(w_alignment * (cs.priority_alignment - alignment0))
         row += [(1.0 - w_alignment) * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
         row += [w_us * (ally.reliability[LEAD_PARTNER] - view0) / len(allies) for ally, view0 in zip(allies, views0)]
-        row.append((1.0 - w_us) * (model.mutual_reliability - mutual0))
+        row.append((1.0 - w_us) * (cs.mutual_reliability - mutual0))
         for terms in model.opportunity_terms:
             row.extend(terms)
         self.before = self._state(model, logs)  # nothing changes between the end of a step and the next one's start
