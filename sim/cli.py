@@ -811,7 +811,8 @@ def cmd_dashboard(args):
     if missing:
         return _error(f"no such scenario file: {', '.join(missing)}")
     try:
-        from .dashboard.server import ServerError, serve
+        from .dashboard.server import serve
+        from .web import ServerError
     except ImportError as exc:
         return _error(f"the dashboard needs its extra ({exc.name} is missing): pip install -e '.[dashboard]'")
     try:

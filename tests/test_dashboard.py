@@ -289,7 +289,7 @@ def test_a_background_ensemble_completes_and_can_be_cancelled(scenario_folder):
 @pytest.mark.slow
 def test_only_the_page_and_the_server_import_solara():
     code = ("import sys, sim, sim.cli, sim.dashboard.live, sim.dashboard.chair, sim.dashboard.ensemble, "
-            "sim.dashboard.figures, sim.dashboard.server; print(sorted(m for m in sys.modules if m.startswith('solara')))")
+            "sim.dashboard.figures, sim.dashboard.server, sim.web; print(sorted(m for m in sys.modules if m.startswith('solara')))")
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert imported == "[]"
 

@@ -3,8 +3,9 @@
 Lowest first: the top-level helper modules (the base any layer may import) -> scenario (files -> typed objects)
 -> model (Mesa, no I/O) -> experiment (runs, seeds, store) -> analysis (reads stores, never re-runs) -> the feature
 folders calibration and explore (peers: neither imports the other) -> decide (builds on explore) -> api (and the
-package root, which re-exports it) -> the game and the dashboard (one layer: each imports the other) -> cli. Every
-module is parsed, not imported: absolute `sim.x` and relative imports, at the top of a module or inside a function.
+package root, which re-exports it) -> web (what the game's and the dashboard's pages and servers share: HTML
+tables, the address check) -> game -> dashboard (its one-seat chair is the game with one seat) -> cli. Every module
+is parsed, not imported: absolute `sim.x` and relative imports, at the top of a module or inside a function.
 (An import spelt as a string, through importlib, is not seen.)
 """
 
@@ -23,9 +24,9 @@ LAYERS = (  # lowest first; a layer -> the packages or modules it holds. Layers 
     ({"calibration": ("sim.calibration",)}, {"explore": ("sim.explore",)}),
     ({"decide": ("sim.decide",)},),
     ({"api": ("sim.api", "sim")},),  # "sim": the package root, sim/__init__.py, loads sim.api on first use
-    # the dashboard seats a player through sim.game (dashboard/chair.py); the game's page and command use the
-    # dashboard's table style and address check (dashboard/tables.py, dashboard/server.py)
-    ({"ui": ("sim.game", "sim.dashboard")},),
+    ({"web": ("sim.web",)},),  # HTML tables and their style, the address check: shared by the game and the dashboard
+    ({"game": ("sim.game",)},),
+    ({"dashboard": ("sim.dashboard",)},),  # seats a player through sim.game (dashboard/chair.py); never the reverse
     ({"cli": ("sim.cli",)},),
 )
 
@@ -128,6 +129,11 @@ def test_an_upward_import_is_caught_and_named():
     assert problems("sim.calibration.fit", "from sim.explore import designs") == [
         "sim.calibration.fit (line 1: `from sim.explore import designs`) imports sim.explore.designs: layer "
         "'calibration' may not import layer 'explore', its peer"]
+    assert problems("sim.game.command", "def f():\n    from ..dashboard.server import check_address\n") == [
+        "sim.game.command (line 2: `from ..dashboard.server import check_address`) imports sim.dashboard.server: layer "
+        "'game' may not import layer 'dashboard', which is above it"]
+    assert problems("sim.dashboard.chair", "from ..game.session import Game\nfrom ..web import html_table") == []
+    assert problems("sim.game.page", "from ..web import TABLE_CSS, html_table") == []
     assert problems("sim.world", "from . import api") and problems("sim.world", "from sim import load_scenario")
     assert problems("sim.scenario.loader", "from .. import limits, __version__") == []
     assert problems("sim.decide.runs", "from ..explore.designs import point_values\nfrom ..analysis import plots") == []

@@ -24,6 +24,7 @@ from ..analysis.results import ReportError
 from ..api import load_results
 from ..experiment.store import MAX_ROOT_SEED, MAX_RUNS
 from ..scenario import ScenarioError, load_scenario
+from ..web import TABLE_CSS, html_table
 from ..world import PARTNERS, THEATRES
 from . import figures
 from .chair import Game, GameError, offered
@@ -31,7 +32,6 @@ from .ensemble import EnsembleJob, influential_parameters, parameter_range
 from .inputs import InputError, checked_choice, checked_path
 from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
-from .tables import TABLE_CSS, html_table
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
 PLAY_INTERVAL_MS = 100

@@ -1,25 +1,13 @@
 """The web server behind `run.py dashboard`: Solara's Starlette app under uvicorn, serving sim.dashboard.app."""
 
 import os
-import socket
 import sys
 import warnings
 from pathlib import Path
 
+from ..web import check_address
+
 SCENARIOS_ENV = "WARGAME_DASHBOARD_SCENARIOS"  # os.pathsep-separated scenario files given to `run.py dashboard`
-
-
-class ServerError(Exception):
-    """The server cannot start (the address is taken or cannot be used)."""
-
-
-def check_address(host, port):
-    """Raise ServerError unless `host`:`port` can be bound now."""
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as exc:
-        raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port") from None
 
 
 def serve(scenarios, host="127.0.0.1", port=8765):

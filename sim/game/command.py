@@ -97,7 +97,7 @@ def _new_game(args, store):
 
 def _serve(game, tokens, args, error):
     try:
-        from ..dashboard.server import ServerError, check_address
+        from ..web import ServerError, check_address
         from . import server
         from .room import GameRoom
     except ImportError as exc:

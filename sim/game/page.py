@@ -14,7 +14,7 @@ import solara
 from solara.widgets import VegaLite
 
 from ..analysis import plots
-from ..dashboard.tables import TABLE_CSS, html_table
+from ..web import TABLE_CSS, html_table
 from ..world import STATE_BY_LABEL, THEATRES, Actor, PartnershipState
 from . import charts
 from .forecast import calibrated_sets, forecast

@@ -114,7 +114,7 @@ def _clock(room, stop):
 
 
 def serve(room, host="127.0.0.1", port=8766):
-    """Serve the game until interrupted (check the address first with sim.dashboard.server.check_address)."""
+    """Serve the game until interrupted (check the address first with sim.web.check_address)."""
     global ROOM, ADDRESS
     ROOM, ADDRESS = room, (host, port)
     os.environ["SOLARA_APP"] = "sim.game.page"

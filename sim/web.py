@@ -1,6 +1,9 @@
-"""HTML tables and their style, shared by the dashboard's page and the game's page (no Solara here)."""
+"""What the two web servers share, the game's (sim.game) and the dashboard's (sim.dashboard): HTML tables and their
+style for their pages, and the check that an address can be listened on. No Solara here, and nothing else of sim:
+it sits below both in tests/test_layers.py, so neither has to import the other for these."""
 
 import html
+import socket
 
 TABLE_CSS = """
 .wargame-table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
@@ -18,3 +21,16 @@ def html_table(frame):
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
     return f"<table class='wargame-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class ServerError(Exception):
+    """The server cannot start (the address is taken or cannot be used)."""
+
+
+def check_address(host, port):
+    """Raise ServerError unless `host`:`port` can be bound now."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port") from None
