@@ -339,7 +339,7 @@ class CheckResult:
             if isinstance(reference, np.ndarray):
                 text += f" vs {_value_text(np.median(reference), variable)}"
             parts.append(text if len(self.measured) == 1 else f"{variable} {text}")
-        return f"{self.share:.0%} of {self.runs} runs ({'; '.join(parts)})"
+        return f"{self.share:.1%} of {self.runs} runs ({'; '.join(parts)})"
 
 
 def _value_text(value, variable):

@@ -175,7 +175,7 @@ def pattern_figure(result, series):
             ax.set_yticks(sorted(labels.values()), [k for k, _ in sorted(labels.items(), key=lambda kv: kv[1])], fontsize=7)
         plots._date_axis(ax)
         verdict = "pass" if outcome.passed else "FAIL"
-        ax.set_title(f"{result.pattern.id}.{checks.index(outcome) + 1} [{verdict}] holds in {outcome.share:.0%} of runs "
+        ax.set_title(f"{result.pattern.id}.{checks.index(outcome) + 1} [{verdict}] holds in {outcome.share:.1%} of runs "
                      f"(needs {check.share:.0%})", fontsize=9, loc="left")
         ax.legend(fontsize=7, loc="best", framealpha=0.8)
     figure.suptitle(f"{result.pattern.id} ({result.pattern.window}) - {result.status}", fontsize=10, x=0.01, ha="left")
