@@ -40,34 +40,13 @@ import numpy as np  # noqa: E402
 from _memory import PeakTreeRSS  # noqa: E402
 from sim.experiment import store  # noqa: E402
 from sim.experiment.runner import new_manifest, run_ensemble  # noqa: E402
-from sim.experiment.seeds import run_seed_sequence  # noqa: E402
-from sim.experiment.simulate import batch_limit  # noqa: E402
-from sim.model import RECORDED_VARIABLES, WargameModel  # noqa: E402
+from sim.experiment.simulate import batch_limit, model_for_runs  # noqa: E402
+from sim import BatchModel  # noqa: E402
+from sim.model import RECORDED_VARIABLES  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 FLAGSHIP = ROOT / "scenarios" / "simultaneous_contingency.yaml"
 PREVIOUS = "743ad68"  # the last commit whose WargameModel advanced one run at a time
-
-
-def _reporter(index):
-    def report(model):
-        return float(model.recorder.latest[index][0])
-
-    return report
-
-
-class CollectedWargame(WargameModel):
-    """The current model, one run per model as mesa.batch_run makes them, with a DataCollector of every recorded variable."""
-
-    def __init__(self, scenario=None, rng=None):
-        super().__init__(scenario, rng=rng)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(i) for i, name in enumerate(RECORDED_VARIABLES)})
-        self.datacollector.collect(self)
-
-    def step(self):
-        super().step()
-        self.datacollector.collect(self)
 
 
 def lanes_rate(scenario, lanes, keep_series, repeats=2):
@@ -78,8 +57,7 @@ def lanes_rate(scenario, lanes, keep_series, repeats=2):
         gc.collect()
         gc.disable()
         began = time.perf_counter()
-        model = WargameModel(scenario, seeds=[run_seed_sequence(repeat, i) for i in range(lanes)], keep_series=keep_series,
-                             series_dtype=np.float32)
+        model = model_for_runs(scenario, repeat, range(lanes), keep_series=keep_series, series_dtype=np.float32)
         model.run()
         if keep_series:
             [model.lane_output(lane) for lane in range(lanes)]
@@ -89,11 +67,12 @@ def lanes_rate(scenario, lanes, keep_series, repeats=2):
     return lanes / best
 
 
-def batch_run_rate(model_class, scenario, runs):
-    """Runs/s of mesa.batch_run in one process, collecting every recorded variable each step."""
+def batch_run_rate(scenario, runs):
+    """Runs/s of mesa.batch_run on the current model (sim.BatchModel: a run per model, a DataCollector of every recorded
+    variable) in one process."""
     once = {} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 1}
     began = time.perf_counter()
-    rows = mesa.batch_run(model_class, parameters={"scenario": [scenario], "rng": list(range(runs))}, number_processes=1,
+    rows = mesa.batch_run(BatchModel, parameters={"scenario": [scenario], "root_seed": 0, "run": range(runs)}, number_processes=1,
                           data_collection_period=1, max_steps=scenario.n_steps - 1, display_progress=False, **once)
     assert len(rows) >= runs * scenario.n_steps
     return runs / (time.perf_counter() - began)
@@ -200,7 +179,7 @@ def main():
     print("\n1. Model only, one core (runs/s)")
     lanes_full = lanes_rate(scenario, 1000, keep_series=True)
     lanes_summary = lanes_rate(scenario, 1000, keep_series=False)
-    current_batch_run = batch_run_rate(CollectedWargame, scenario, 40 // scale + 2)
+    current_batch_run = batch_run_rate(scenario, 40 // scale + 2)
     previous = previous_rates(args.previous, 300 // scale)
     print(f"  lane engine, batch of 1,000, time series kept   {lanes_full:9.0f}")
     print(f"  lane engine, batch of 1,000, summaries only     {lanes_summary:9.0f}")

@@ -49,7 +49,7 @@ class Scorecard:
 
     results: list  # PatternResult, in the file's order
     series: list = None       # scoring.SeriesScore per observed series
-    crises: list = None       # scoring.CrisisScore per theatre
+    crises: list = None       # scoring.CrisisScore per theatre, then of all theatres together
     history: list = None      # HistoryCheck: coverage, CRPS, crisis counts
     path: Path = None
 
@@ -197,8 +197,9 @@ def check_backtest(directory, backtest):
 
     read("cohesion")  # reads the dates too
     _, scores = scoring.score_replay(read, series.dates, history.load_observations())
-    crises = scoring.score_crises({t.value: read(f"state_{t.value}") for t in THEATRES}, series.dates, history.load_crises(),
-                                  scoring.scripted_crises(backtest.scenario))
+    states, icb, scripted = ({t.value: read(f"state_{t.value}") for t in THEATRES}, history.load_crises(),
+                             scoring.scripted_crises(backtest.scenario))
+    crises = scoring.score_crises(states, series.dates, icb, scripted) + [scoring.score_all_crises(states, series.dates, icb, scripted)]
     return Scorecard(results, scores, crises, history_checks(scores, crises, backtest.expected_fail)), series
 
 
@@ -215,6 +216,10 @@ def history_checks(scores, crises, expected_fail):
         checks.append(HistoryCheck(f"crises.{crisis.theatre}", f"unscripted crisis onsets per run in 2017-2021 within ICB's 90% "
                                    f"interval ({crisis.interval[0]:.2f}-{crisis.interval[1]:.2f}; ICB count {crisis.icb_count})",
                                    f"{crisis.model_mean:.2f}", crisis.count_within))
+        checks.append(HistoryCheck(f"crises.{crisis.theatre}.predicted", f"ICB's count ({crisis.icb_count}) inside the model's "
+                                   f"90% predictive interval of unscripted onsets per run in 2017-2021",
+                                   f"{crisis.at_most:.1%} of runs have at most {crisis.icb_count}, {crisis.at_least:.1%} at least",
+                                   crisis.count_predicted))
     return [HistoryCheck(c.id, c.asks, c.shows, c.passed, expected_fail.get(c.id, "")) for c in checks]
 
 

@@ -115,11 +115,19 @@ class CrisisScore:
     interval: tuple          # exact 90% Poisson interval of the rate behind ICB's count
     model_mean: float        # mean number of unscripted crisis onsets per run
     timing: dict             # ICB crisis number -> share of runs with an onset in the trigger's half-year
+    at_most: float           # share of runs with no more unscripted onsets than ICB counts
+    at_least: float          # share of runs with no fewer
 
     @property
     def count_within(self):
         """Whether the model's mean count lies within ICB's 90% interval."""
         return self.interval[0] <= self.model_mean <= self.interval[1]
+
+    @property
+    def count_predicted(self):
+        """Whether ICB's count lies within the model's 90% predictive interval of counts per run (a posterior predictive
+        check, as for the measured series): at least 5% of runs have no more onsets, and at least 5% no fewer."""
+        return self.at_most >= 0.05 and self.at_least >= 0.05
 
 
 def poisson_interval(count, level=0.9):
@@ -140,13 +148,25 @@ def crisis_onsets(states, dates, scripted=()):
     return steps[keep], runs[keep]
 
 
+def _covered_onsets(states, dates, scripted):
+    """(step, run) of each unscripted crisis onset in a theatre during ICB's coverage period."""
+    start, end = (np.datetime64(d) for d in ICB_COVERAGE)
+    steps, runs = crisis_onsets(states, dates, scripted)
+    inside = (dates[steps] >= start) & (dates[steps] <= end)
+    return steps[inside], runs[inside]
+
+
+def _count_score(name, icb_count, per_run, timing):
+    """A CrisisScore from ICB's count and the model's count per run."""
+    return CrisisScore(name, icb_count, poisson_interval(icb_count), float(per_run.mean()), timing,
+                       float(np.mean(per_run <= icb_count)), float(np.mean(per_run >= icb_count)))
+
+
 def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
     """Score each theatre's unscripted crisis onsets against the ICB crises of the coverage period."""
-    start, end = (np.datetime64(d) for d in ICB_COVERAGE)
     scores = []
     for theatre, states in states_by_theatre.items():
-        steps, runs = crisis_onsets(states, dates, scripted_by_theatre.get(theatre, ()))
-        inside = (dates[steps] >= start) & (dates[steps] <= end)
+        steps, runs = _covered_onsets(states, dates, scripted_by_theatre.get(theatre, ()))
         total_runs = states.shape[1]
         own = [c for c in crises if c.theatre == theatre]
         timing = {}
@@ -156,8 +176,16 @@ def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
             last = np.datetime64(f"{crisis.trigger.year}-{'06-30' if half == 0 else '12-31'}")
             hit = (dates[steps] >= first) & (dates[steps] <= last)
             timing[crisis.number] = len(set(runs[hit].tolist())) / total_runs
-        scores.append(CrisisScore(theatre, len(own), poisson_interval(len(own)), float(inside.sum()) / total_runs, timing))
+        scores.append(_count_score(theatre, len(own), np.bincount(runs, minlength=total_runs), timing))
     return scores
+
+
+def score_all_crises(states_by_theatre, dates, crises, scripted_by_theatre):
+    """Score the unscripted crisis onsets of every theatre together against all ICB crises of the coverage period: a
+    history with crises everywhere can match each theatre's count by chance, but not their sum."""
+    per_run = sum(np.bincount(_covered_onsets(states, dates, scripted_by_theatre.get(theatre, ()))[1], minlength=states.shape[1])
+                  for theatre, states in states_by_theatre.items())
+    return _count_score("all_theatres", len(crises), per_run, {})
 
 
 def scripted_crises(scenario):
