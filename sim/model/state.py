@@ -81,7 +81,7 @@ def problems(model, row):
 
 def assign(model, rows):
     """Put carried rows (one per lane) into the model's lanes; raise StateError naming what does not fit."""
-    for row in rows:
+    for row in {id(row): row for row in rows}.values():  # lanes started from the same row share it: checked once
         found = problems(model, row)
         if found:
             raise StateError("; ".join(found))
