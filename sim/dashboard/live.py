@@ -122,7 +122,7 @@ def actors_now(model):
 def headline(model):
     """Date, step, partnership state and cohesion with its three components, as numbers and labels."""
     with model.lock:
-        numbers = {name: float(getattr(model, name)[0])
+        numbers = {name: float(model.getter(name)()[0])
                    for name in ("cohesion", "consistency", "coherence", "credibility", "us_credibility", "us_overstretch")}
         return {"date": model.date, "step": model.step_index, "steps": model.n_steps,
                 "partnership": PartnershipState(int(model.partnership.state[0])), **numbers}
