@@ -164,7 +164,7 @@ def _parser():
                           help="results directory (default results/backtest); a finished one is checked again, an unfinished one resumed")
     backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
-    calibrate = commands.add_parser("calibrate", help="fit the model to the 2017-2025 observations (ABC-SMC with pyabc); "
+    calibrate = commands.add_parser("calibrate", help="fit the model to the 2017-2025 observations (rejection ABC with pyabc, then the no-war likelihood); "
                                                       "write the posterior parameter sets and the fit report")
     calibrate.add_argument("fit", nargs="?", type=Path, default=Path("scenarios/history/fit.yaml"), metavar="FIT",
                            help="fit file: the pattern file, the parameters fitted and the effort (default scenarios/history/fit.yaml)")

@@ -26,6 +26,7 @@ from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_
 
 Window = tuple[dt.date, dt.date]
 STATISTICS = ("at", "min", "max", "mean", "sum", "onsets", "change", "argmin", "argmax")
+ON_THE_SERIES_SCALE = ("at", "min", "max", "mean")  # statistics whose value is one of the series' own values (a state, for a state)
 DATE_STATISTICS = ("argmin", "argmax")  # give a date, compared with `within`
 COMPARISONS = ("above", "below", "at_least", "at_most", "between", "within")
 STATISTIC_WORDS = {"at": "{v} on {a}", "min": "lowest {v} over {a}..{b}", "max": "highest {v} over {a}..{b}",
@@ -334,17 +335,20 @@ class CheckResult:
             if measured.dtype.kind == "M":
                 parts.append(f"median date {np.sort(measured)[len(measured) // 2]}")
                 continue
-            text = f"median {_value_text(np.median(measured), variable)}"
+            scale = variable if self.check.measure.statistic in ON_THE_SERIES_SCALE else None  # a count is a number
+            text = f"median {_value_text(np.median(measured), scale)}"
             reference = self.reference.get(variable)
             if isinstance(reference, np.ndarray):
-                text += f" vs {_value_text(np.median(reference), variable)}"
+                target = self.check.reference  # a Measure: the reference is per run
+                text += f" vs {_value_text(np.median(reference), variable if target.statistic in ON_THE_SERIES_SCALE else None)}"
             parts.append(text if len(self.measured) == 1 else f"{variable} {text}")
         return f"{self.share:.1%} of {self.runs} runs ({'; '.join(parts)})"
 
 
 def _value_text(value, variable):
-    """A measured value in words: a state's name for a state variable (between two when the median falls between), else a number."""
-    names = {code: label for label, code in state_labels(variable).items()}
+    """A measured value in words: a state's name for a state variable (between two when the median falls between), else
+    (also for no variable: a count or a change) a number."""
+    names = {code: label for label, code in state_labels(variable).items()} if variable else {}
     if not names:
         return f"{value:.3f}"
     low, high = names.get(int(np.floor(value))), names.get(int(np.ceil(value)))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import plots
-from ..analysis.patterns import Measure, Series, check_pattern, state_labels
+from ..analysis.patterns import ON_THE_SERIES_SCALE, Measure, Series, check_pattern, state_labels
 from ..analysis.report import _render
 from ..analysis.results import ReportError, load
 from ..world import THEATRES
@@ -107,7 +107,13 @@ class Scorecard:
         return "\n".join(lines)
 
 
-ON_THE_SERIES_SCALE = ("at", "min", "max", "mean")  # measures whose value can be drawn on the series' own axis
+def _spread(manifest):
+    """What the spread of the runs holds: Monte Carlo noise alone, or parameter uncertainty too."""
+    sets = manifest.parameter_sets
+    if sets is None:
+        return "The spread shown is Monte Carlo spread at the catalogue's parameter values (no parameter uncertainty)."
+    return (f"The spread shown is parameter uncertainty and Monte Carlo noise together: run i uses parameter set i mod "
+            f"{len(sets.sets)} of {sets.file}.")
 
 
 def _span(check):
@@ -272,8 +278,7 @@ def write_backtest_report(directory, backtest, out):
         ("h1", "Backtest against 2017-2025"),
         ("p", f"Scenario {backtest.scenario.name} ({backtest.scenario_path}), {manifest.runs} runs, root seed "
               f"{manifest.root_seed}, git {manifest.git_commit or 'n/a'}; patterns from {backtest.path}. "
-              "A pattern passes when each of its checks holds in at least the stated share of runs. The spread shown is "
-              "Monte Carlo spread at the shipped parameter values (no parameter uncertainty)."),
+              "A pattern passes when each of its checks holds in at least the stated share of runs. " + _spread(manifest)),
         ("p", "Patterns: " + ", ".join(f"{n} {status}" for status, n in counts.items()) + "."),
         ("table", table),
         ("h2", "Against the measured history"),
