@@ -481,7 +481,7 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
     return EXIT_OK
 
 
-def _analysis_report(module, function):
+def _report_step(module, function):
     """The report step of explore or decide: `sim.<module>.<function>(directory)` writes the report of a
     finished store; problems are printed, not raised."""
 
@@ -528,7 +528,7 @@ def cmd_explore(args):
     from .explore.experiment import load_experiment
     from .scenario import ScenarioError
 
-    report = None if args.no_report else _analysis_report("explore.report", "write_explore_report")
+    report = None if args.no_report else _report_step("explore.report", "write_explore_report")
     refused = _experiment_command(args, ("SALib", "sklearn", "ema_workbench"), "explore", explore.DESIGN_FILE, report)
     if refused is not None:
         return refused
@@ -563,7 +563,7 @@ def cmd_decide(args):
     from .explore.designs import DesignError
     from .scenario import ScenarioError
 
-    report = None if args.no_report else _analysis_report("decide.report", "write_decide_report")
+    report = None if args.no_report else _report_step("decide.report", "write_decide_report")
     refused = _experiment_command(args, ("ema_workbench", "platypus"), "decide", decide.DECISION_FILE, report)
     if refused is not None:
         return refused

@@ -203,9 +203,8 @@ def check_backtest(directory, backtest):
 
     read("cohesion")  # reads the dates too
     _, scores = scoring.score_replay(read, series.dates, history.load_observations())
-    states, icb, scripted = ({t.value: read(f"state_{t.value}") for t in THEATRES}, history.load_crises(),
-                             scoring.scripted_crises(backtest.scenario))
-    crises = scoring.score_crises(states, series.dates, icb, scripted) + [scoring.score_all_crises(states, series.dates, icb, scripted)]
+    crises = scoring.score_crises({t.value: read(f"state_{t.value}") for t in THEATRES}, series.dates, history.load_crises(),
+                                  scoring.scripted_crises(backtest.scenario), with_total=True)
     return Scorecard(results, scores, crises, history_checks(scores, crises, backtest.expected_fail)), series
 
 

@@ -162,9 +162,11 @@ def _count_score(name, icb_count, per_run, timing):
                        float(np.mean(per_run <= icb_count)), float(np.mean(per_run >= icb_count)))
 
 
-def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
-    """Score each theatre's unscripted crisis onsets against the ICB crises of the coverage period."""
-    scores = []
+def score_crises(states_by_theatre, dates, crises, scripted_by_theatre, *, with_total=False):
+    """Score each theatre's unscripted crisis onsets against the ICB crises of the coverage period; `with_total` adds
+    the score of every theatre together ("all_theatres"): a history with crises everywhere can match each theatre's
+    count by chance, but not their sum."""
+    scores, total = [], 0
     for theatre, states in states_by_theatre.items():
         steps, runs = _covered_onsets(states, dates, scripted_by_theatre.get(theatre, ()))
         total_runs = states.shape[1]
@@ -176,16 +178,12 @@ def score_crises(states_by_theatre, dates, crises, scripted_by_theatre):
             last = np.datetime64(f"{crisis.trigger.year}-{'06-30' if half == 0 else '12-31'}")
             hit = (dates[steps] >= first) & (dates[steps] <= last)
             timing[crisis.number] = len(set(runs[hit].tolist())) / total_runs
-        scores.append(_count_score(theatre, len(own), np.bincount(runs, minlength=total_runs), timing))
+        per_run = np.bincount(runs, minlength=total_runs)
+        total = total + per_run
+        scores.append(_count_score(theatre, len(own), per_run, timing))
+    if with_total:
+        scores.append(_count_score("all_theatres", sum(s.icb_count for s in scores), total, {}))
     return scores
-
-
-def score_all_crises(states_by_theatre, dates, crises, scripted_by_theatre):
-    """Score the unscripted crisis onsets of every theatre together against all ICB crises of the coverage period: a
-    history with crises everywhere can match each theatre's count by chance, but not their sum."""
-    per_run = sum(np.bincount(_covered_onsets(states, dates, scripted_by_theatre.get(theatre, ()))[1], minlength=states.shape[1])
-                  for theatre, states in states_by_theatre.items())
-    return _count_score("all_theatres", len(crises), per_run, {})
 
 
 def scripted_crises(scenario):

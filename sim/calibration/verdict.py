@@ -15,9 +15,7 @@ def failures(values, dates, scenario, backtest, observed, crises):
     failed = [r.pattern.id for r in (check_pattern(p, series) for p in backtest.patterns) if r.counts_as_failure]
     _, scores = scoring.score_replay(series.steps, dates, observed)
     states = {t.value: series.steps(f"state_{t.value}") for t in THEATRES}
-    scripted = scoring.scripted_crises(scenario)
-    crisis_scores = (scoring.score_crises(states, dates, crises, scripted)
-                     + [scoring.score_all_crises(states, dates, crises, scripted)])
+    crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario), with_total=True)
     return failed + [c.id for c in history_checks(scores, crisis_scores, backtest.expected_fail) if c.counts_as_failure]
 
 

@@ -60,12 +60,9 @@ def opinion_pressure(model, actor):
 
 def _suffered(model, actor):
     """The keys of the coercion `actor` suffers, in the order of model.coercion, each with whether it comes from the
-    actor's own side; found again when coercion between a new pair comes into force (keys are never removed; a
-    restored state clears the index)."""
-    cache = model.coercion_index
-    if cache.get("size") != len(model.coercion):
-        cache.clear()
-        cache["size"] = len(model.coercion)
-    if actor not in cache:
-        cache[actor] = tuple((key, side(key[0]) == side(actor)) for key in model.coercion if key[1] is actor)
-    return cache[actor]
+    actor's own side; found again when coercion between a new pair comes into force (keys are never removed, so the
+    number of keys tells; a restored state clears the index)."""
+    found = (actor, len(model.coercion))
+    if found not in model.coercion_index:
+        model.coercion_index[found] = tuple((key, side(key[0]) == side(actor)) for key in model.coercion if key[1] is actor)
+    return model.coercion_index[found]

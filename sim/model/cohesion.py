@@ -31,7 +31,8 @@ class ThreeCs:
     @classmethod
     def starting(cls, consistency):
         """Consistency as given, the rest zero until first composed (compose_cohesion)."""
-        return cls(consistency, *(np.zeros_like(consistency) for _ in range(len(fields(cls)) - 1)))
+        return cls(consistency=consistency,
+                   **{f.name: np.zeros_like(consistency) for f in fields(cls) if f.name != "consistency"})
 
 
 def consistency_ceiling(params, institution_level):

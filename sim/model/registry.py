@@ -76,29 +76,33 @@ def block_readers(model, variables):
     """Readers of `variables` (in order) in blocks: [(start, stop, read)], where read() gives rows start..stop-1 as one
     array (rows, lanes), or one array over lanes for a block of one. Variables held as consecutive rows of one array
     (a theatre quantity, the domains, the meetings by rank) are read as one slice of it."""
-    groups = []
-    for i, v in enumerate(variables):
-        *prefix, last = v.path
-        previous = groups[-1] if groups else None
-        if (previous is not None and isinstance(last, int) and previous["prefix"] == prefix
-                and previous["last"] is not None and last == previous["last"] + 1):
-            previous["stop"], previous["last"] = i + 1, last
+    blocks = []  # (index of the first variable, the block's variables)
+    for i, variable in enumerate(variables):
+        if blocks and _next_row(blocks[-1][1][-1], variable):
+            blocks[-1][1].append(variable)
         else:
-            groups.append({"start": i, "stop": i + 1, "prefix": prefix, "first": last if isinstance(last, int) else None,
-                           "last": last if isinstance(last, int) else None, "variable": v})
-    return [(g["start"], g["stop"], _block_reader(model, g)) for g in groups]
+            blocks.append((i, [variable]))
+    return [(start, start + len(block), _getter(model, block[0]) if len(block) == 1 else _rows_reader(model, block))
+            for start, block in blocks]
 
 
-def _block_reader(model, group):
-    if group["stop"] - group["start"] == 1:
-        return _getter(model, group["variable"])
-    first, stop = group["first"], group["first"] + group["stop"] - group["start"]
+def _next_row(previous, variable):
+    """Whether `variable` is held in the row after `previous`'s, in the same array."""
+    *holder, row = previous.path
+    *other, other_row = variable.path
+    return isinstance(row, int) and isinstance(other_row, int) and holder == other and other_row == row + 1
+
+
+def _rows_reader(model, block):
+    """A reader of the consecutive rows that hold the variables of `block`."""
+    *holder, first = block[0].path
+    stop = first + len(block)
     accessors = None
 
     def read():
         nonlocal accessors
-        if accessors is None:
-            accessors = _accessors(model, group["prefix"])
+        if accessors is None:  # resolved on first use, as a getter is
+            accessors = _accessors(model, holder)
         return _walk(model, accessors)[first:stop]
 
     return read
