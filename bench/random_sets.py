@@ -6,8 +6,9 @@ pass the whole scorecard (every pattern and every check against the measured his
 Every parameter of the catalogue is drawn uniformly over its documented range (the values validation
 accepts), the cohesion weights rescaled to sum to one; a draw the scenario rules refuse (thresholds
 out of order) is drawn again. Each set runs the 2017-2025 replay `--runs` times (common random
-numbers) and is judged as `run.py backtest` judges the shipped sets. A scorecard that implausible
-histories pass says little; the target is under 5%.
+numbers) and is judged on every check's own bar; the sets that fail nothing the shipped posterior
+passes, and no marked pattern by more than its mark, are counted too. A scorecard that implausible histories pass says
+little; the target is under 5%.
 """
 
 import argparse
@@ -71,12 +72,15 @@ def main():
             verdicts.extend(found)
             print(f"{len(verdicts)} of {len(sets)} sets judged", file=sys.stderr)
     table = pd.DataFrame(sets)
-    table.insert(0, "failed", ["; ".join(v) for v in verdicts])
-    table.insert(0, "passes", [not v for v in verdicts])
+    table.insert(0, "failed", ["; ".join(v.failed) for v in verdicts])
+    table.insert(0, "passes_as_shipped", [not v.unexpected for v in verdicts])
+    table.insert(0, "passes", [not v.failed for v in verdicts])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
-    counts = pd.Series([item for v in verdicts for item in v]).value_counts()
-    print(f"{int(table.passes.sum())} of {len(table)} random sets pass the whole scorecard ({table.passes.mean():.1%})")
+    counts = pd.Series([item for v in verdicts for item in v.failed]).value_counts()
+    print(f"{int(table.passes.sum())} of {len(table)} random sets pass the whole scorecard ({table.passes.mean():.1%}); "
+          f"{int(table.passes_as_shipped.sum())} ({table.passes_as_shipped.mean():.1%}) fail nothing that the shipped "
+          "posterior passes and no marked pattern by more than its mark")
     print("how often each check fails:")
     print(counts.to_string())
 

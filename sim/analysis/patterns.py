@@ -27,6 +27,8 @@ from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_
 Window = tuple[dt.date, dt.date]
 STATISTICS = ("at", "min", "max", "mean", "sum", "onsets", "change", "argmin", "argmax")
 ON_THE_SERIES_SCALE = ("at", "min", "max", "mean")  # statistics whose value is one of the series' own values (a state, for a state)
+COUNTS = ("sum", "onsets")  # statistics that total a window: a number of meetings, of crisis onsets
+MONTE_CARLO_ERRORS = 3  # a marked check does worse than expected below expected_share by this many standard errors
 DATE_STATISTICS = ("argmin", "argmax")  # give a date, compared with `within`
 COMPARISONS = ("above", "below", "at_least", "at_most", "between", "within")
 STATISTIC_WORDS = {"at": "{v} on {a}", "min": "lowest {v} over {a}..{b}", "max": "highest {v} over {a}..{b}",
@@ -100,6 +102,9 @@ class Check(Strict):
     between: Optional[tuple[Union[float, str], Union[float, str]]] = Field(None, description="A band [low, high], inclusive")
     within: Optional[Window] = Field(None, description="For argmin/argmax: the dates [from, to] the extreme must fall in")
     share: Unit = Field(0.8, description="Least share of runs in which the comparison must hold (0.8: 'most runs')")
+    expected_share: Optional[Unit] = Field(
+        None, description="In a pattern marked expected_fail: the share, below `share`, that the shipped model reaches; "
+                          "the backtest fails if the check falls below it by more than Monte Carlo noise")
 
     @model_validator(mode="after")
     def _one_comparison(self):
@@ -114,6 +119,9 @@ class Check(Strict):
         reference = self.reference
         if isinstance(reference, Measure) and reference.statistic in DATE_STATISTICS:
             raise ValueError("a reference is a value, not a date: use at, min, max, mean or change")
+        if self.expected_share is not None and self.expected_share >= self.share:
+            raise ValueError(f"expected_share ({self.expected_share}) is the share a failing check reaches: below `share` "
+                             f"({self.share})")
         return self
 
     @property
@@ -141,6 +149,12 @@ class Pattern(Strict):
     source: str = Field("", description="Where the pattern comes from")
     checks: list[Check] = Field(min_length=1)
     expected_fail: Optional[str] = Field(None, description="Why the model cannot pass this pattern yet; the scorecard shows it")
+
+    @model_validator(mode="after")
+    def _floors_with_a_mark(self):
+        if not self.expected_fail and any(c.expected_share is not None for c in self.checks):
+            raise ValueError("expected_share goes with a pattern marked expected_fail")
+        return self
 
 
 class PatternFile(Strict):
@@ -254,6 +268,12 @@ class Series:
         return self._matrices[variable]
 
 
+def onset_steps(matrix):
+    """Runs x steps of a theatre's state: True at each step the state rises to crisis or above from below it."""
+    crisis = matrix >= int(STATE_BY_LABEL["crisis"])
+    return np.concatenate([np.zeros((len(matrix), 1), dtype=bool), crisis[:, 1:] & ~crisis[:, :-1]], axis=1)
+
+
 def measure_values(measure, matrix, dates):
     """The measure of every run (a float array; datetime64 for argmin/argmax)."""
     statistic, window = measure.statistic, [np.datetime64(d) for d in measure.dates]
@@ -264,9 +284,7 @@ def measure_values(measure, matrix, dates):
         return matrix[:, last] - matrix[:, first]
     inside = (dates >= window[0]) & (dates <= window[1])
     if statistic == "onsets":
-        crisis = matrix >= int(STATE_BY_LABEL["crisis"])
-        rises = np.concatenate([np.zeros((len(matrix), 1), dtype=bool), crisis[:, 1:] & ~crisis[:, :-1]], axis=1)
-        return rises[:, inside].sum(axis=1).astype(float)
+        return onset_steps(matrix)[:, inside].sum(axis=1).astype(float)
     values, span = matrix[:, inside], dates[inside]
     if statistic in DATE_STATISTICS:
         return span[(np.argmin if statistic == "argmin" else np.argmax)(values, axis=1)]
@@ -307,11 +325,18 @@ class CheckResult:
     runs: int
     measured: dict  # variable -> per-run measure
     reference: dict  # variable -> per-run (or constant) reference, None for bands and date windows
+    holds: Optional[np.ndarray] = None  # per run: whether the comparison held
 
     @property
     def passed(self):
         """Whether the comparison held in at least the required share of runs."""
         return self.share >= self.check.share
+
+    @property
+    def worse_than_expected(self):
+        """Whether the share fell below the check's expected_share by more than three binomial standard errors."""
+        expected = self.check.expected_share
+        return expected is not None and self.share < expected - MONTE_CARLO_ERRORS * np.sqrt(expected * (1 - expected) / self.runs)
 
     def asks(self):
         """What the check asks, in words."""
@@ -326,7 +351,13 @@ class CheckResult:
             words = {"above": "above", "below": "below", "at_least": "at least", "at_most": "at most"}[check.comparison]
             value = target.describe(names) if isinstance(target, Measure) else target
             shown = f"{words} {value}"
-        return f"{check.measure.describe(names)} {shown}, in at least {check.share:.0%} of runs"
+        expected = "" if check.expected_share is None else f" (expected while marked: {check.expected_share:.1%})"
+        return f"{check.measure.describe(names)} {shown}, in at least {check.share:.0%} of runs{expected}"
+
+    @property
+    def verdict(self):
+        """pass, FAIL, or WORSE (failing, and below its expected share by more than Monte Carlo noise)."""
+        return "pass" if self.passed else "WORSE" if self.worse_than_expected else "FAIL"
 
     def shows(self):
         """What the runs show, in words."""
@@ -363,7 +394,7 @@ def check_pattern(pattern, series):
         for variable in check.variables:
             ok, measured[variable], reference[variable] = _holds(check, variable, series)
             holds = ok if holds is None else holds & ok
-        results.append(CheckResult(check, float(np.mean(holds)), len(holds), measured, reference))
+        results.append(CheckResult(check, float(np.mean(holds)), len(holds), measured, reference, holds))
     return PatternResult(pattern, results)
 
 
@@ -380,13 +411,22 @@ class PatternResult:
         return all(c.passed for c in self.checks)
 
     @property
+    def held(self):
+        """Per run: whether every check held in that run."""
+        return np.logical_and.reduce([c.holds for c in self.checks])
+
+    @property
     def status(self):
-        """pass, FAIL, expected fail (marked and still failing) or UNEXPECTED PASS (marked but passing: remove the mark)."""
+        """pass, FAIL, expected fail (marked and still failing), WORSE THAN EXPECTED (marked, and a check fell below its
+        expected_share) or UNEXPECTED PASS (marked but passing: remove the mark)."""
         if self.pattern.expected_fail:
-            return "UNEXPECTED PASS" if self.passed else "expected fail"
+            if self.passed:
+                return "UNEXPECTED PASS"
+            return "WORSE THAN EXPECTED" if any(c.worse_than_expected for c in self.checks) else "expected fail"
         return "pass" if self.passed else "FAIL"
 
     @property
     def counts_as_failure(self):
-        """Whether the backtest must fail: a pattern fails unmarked, or a marked one passes (the mark is stale)."""
-        return self.status in ("FAIL", "UNEXPECTED PASS")
+        """Whether the backtest must fail: a pattern fails unmarked, a marked one does worse than its mark says, or a
+        marked one passes (the mark is stale)."""
+        return self.status in ("FAIL", "WORSE THAN EXPECTED", "UNEXPECTED PASS")

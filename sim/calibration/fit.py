@@ -100,12 +100,16 @@ class ArraySeries:
         return self.values[:, self.column[variable], :].astype(float)
 
 
-def replay(scenarios, runs, seed):
+def replay(scenarios, runs, seed, *, pooled=False):
     """Run the replay `runs` times under each of `scenarios` (which differ only in parameters), as lanes of one model:
-    run i of every scenario is seeded as run.py seeds run i. Returns the series (steps + 1, variables, lanes: scenario
-    after scenario), the step dates and the failed lanes."""
-    seeds = [np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(runs)]
-    model = WargameModel(scenarios[0], seeds=seeds * len(scenarios),
+    run i of every scenario is seeded as run.py seeds run i (common random numbers), or with `pooled` as run.py seeds
+    the runs of one ensemble over the scenarios' parameter sets (run i under set i mod K: run r of scenario k is run
+    r K + k). Returns the series (steps + 1, variables, lanes: scenario after scenario), the step dates and the failed
+    lanes."""
+    count = len(scenarios)
+    seeds = [np.random.SeedSequence(seed, spawn_key=((r * count + k) if pooled else r,))
+             for k in range(count) for r in range(runs)]
+    model = WargameModel(scenarios[0], seeds=seeds,
                          parameters=[s.parameters for s in scenarios for _ in range(runs)],
                          keep_series=True, keep_log=False, series_dtype=np.float32, raise_on_failure=False)
     model.run()
@@ -119,7 +123,8 @@ def distance_parts(values, dates, scenario, patterns, observed, crises, fit):
     """The distance of one parameter set's replay and its parts (a flat dict of numbers)."""
     series = ArraySeries(values, dates)
     coefficients, scores = scoring.score_replay(series.steps, dates, observed)
-    failed = [r.pattern.id for r in (check_pattern(p, series) for p in patterns) if r.counts_as_failure]
+    checked = [check_pattern(p, series) for p in patterns]
+    failed = [r.pattern.id for r in checked if not r.passed]  # whether or not the scorecard marks the pattern expected-fail
     states = {t.value: series.steps(f"state_{t.value}") for t in THEATRES}
     crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario))
     misses = sum(not c.count_within for c in crisis_scores)
@@ -132,6 +137,9 @@ def distance_parts(values, dates, scenario, patterns, observed, crises, fit):
              "conflict_share": float(at_war.mean())}
     parts.update({f"crps.{s.model.series}": s.crps / max(s.crps_mean, 1e-9) for s in scores})
     parts.update({f"crises.{c.theatre}": c.model_mean for c in crisis_scores})
+    parts.update({f"pattern.{r.pattern.id}": float(r.held.mean()) for r in checked})
+    parts.update({f"check.{r.pattern.id}.{k}": c.share for r in checked for k, c in enumerate(r.checks, 1)})
+    parts["checks_failed_per_run"] = float(np.mean(sum((~c.holds).astype(int) for r in checked for c in r.checks)))
     parts.update({f"coefficient.{k}": v for k, v in coefficients.as_row().items()})
     return parts
 

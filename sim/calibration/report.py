@@ -1,6 +1,7 @@
 """What a finished fit says: the posterior sample (shipped as the parameter sets scenarios run over), each parameter's
 prior against its posterior, pair plots, and which observation constrains which parameter (docs/calibration.md)."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +45,13 @@ def marginals(sets, fit):
 def constraints(history, fit):
     """Which observation constrains which parameter: over the first generation (drawn from the prior), the Spearman
     correlation of each parameter with each part of the distance (each series' relative CRPS, patterns failed, each
-    theatre's crisis count); one row per parameter with its three strongest parts."""
+    theatre's crisis count) and with each pattern's share of runs holding all its checks; one row per parameter with its
+    three strongest parts."""
     frame, _ = history.get_distribution(m=0, t=0)
     frame = fitting.values(frame)
     parts = history.get_weighted_sum_stats_for_model(m=0, t=0)[1]
     table = pd.DataFrame(parts)
-    columns = [c for c in table.columns if c.startswith(("crps.", "crises.")) or c in ("patterns_failed",)]
+    columns = [c for c in table.columns if c.startswith(("crps.", "crises.", "pattern.")) or c in ("patterns_failed",)]
     rows = []
     for name in fit.parameters:
         found = []
@@ -57,8 +59,11 @@ def constraints(history, fit):
             values = table[column].to_numpy(dtype=float)
             if np.nanstd(values) == 0:
                 continue
-            rho = stats.spearmanr(frame[name].to_numpy(dtype=float), values, nan_policy="omit").statistic
-            found.append((abs(rho), rho, column))
+            with warnings.catch_warnings():  # a part constant where it is defined has no correlation: skipped below
+                warnings.simplefilter("ignore", stats.ConstantInputWarning)
+                rho = stats.spearmanr(frame[name].to_numpy(dtype=float), values, nan_policy="omit").statistic
+            if np.isfinite(rho):  # NaN would sort anywhere
+                found.append((abs(rho), rho, column))
         found.sort(reverse=True)
         rows.append({"parameter": name, **{f"constrained_by_{i + 1}": f"{column} ({rho:+.2f})" for i, (_, rho, column)
                                            in enumerate(found[:3])}})

@@ -4,12 +4,14 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
 from ..analysis import plots
-from ..analysis.patterns import ON_THE_SERIES_SCALE, Measure, Series, check_pattern, state_labels
+from ..analysis.patterns import COUNTS, ON_THE_SERIES_SCALE, Measure, Series, check_pattern, onset_steps, state_labels
 from ..analysis.report import _render
 from ..analysis.results import ReportError, load
 from ..world import THEATRES
@@ -71,7 +73,7 @@ class Scorecard:
             for i, check in enumerate(result.checks, start=1):
                 rows.append({"pattern": f"{pattern.id} ({pattern.window})", "status": result.status,
                              "what it asks": f"{i}. {check.asks()}", "what the runs show": check.shows(),
-                             "result": "pass" if check.passed else "fail"})
+                             "result": check.verdict.lower()})
         return pd.DataFrame(rows)
 
     def text(self):
@@ -83,7 +85,7 @@ class Scorecard:
             if pattern.expected_fail:
                 lines.append(f"     expected to fail: {pattern.expected_fail}")
             for check in result.checks:
-                lines.append(f"     [{'pass' if check.passed else 'FAIL'}] {check.asks()}")
+                lines.append(f"     [{check.verdict}] {check.asks()}")
                 lines.append(f"            runs show: {check.shows()}")
         counts = pd.Series([r.status for r in self.results]).value_counts()
         lines.append("patterns: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
@@ -125,24 +127,55 @@ def _span(check):
     return min(dates) - PAD, max(dates) + PAD
 
 
+def _running_count(measure, matrix, dates):
+    """Runs x steps: the running total of a `sum` or `onsets` measure from the start of its window (NaN outside it),
+    so that its last value is what the check compares."""
+    first, last = (np.datetime64(d) for d in measure.dates)
+    inside = (dates >= first) & (dates <= last)
+    counted = onset_steps(matrix) if measure.statistic == "onsets" else matrix
+    running = np.where(inside, counted, 0).cumsum(axis=1).astype(float)
+    running[:, ~inside] = np.nan
+    return running
+
+
 def _shown_variables(check, series):
-    """(label, runs x steps) drawn for a check: each variable, or for a list of states the one binding the comparison."""
+    """(label, runs x steps) drawn for a check: each variable, or for a list of states the one binding the comparison; a
+    count (a total, crisis onsets) is drawn as its running total over the window."""
+    measure = check.measure
+    counted = measure.statistic in COUNTS
+
+    def read(variable):
+        return _running_count(measure, series(variable), series.dates) if counted else series(variable)
+
+    what = f"{measure.statistic} since {measure.dates[0]}: " if counted else ""
     if len(check.variables) == 1 or not state_labels(check.variables[0]):
-        return [(v, series(v)) for v in check.variables]
+        return [(what + v, read(v)) for v in check.variables]
     high = check.comparison in ("below", "at_most")
-    return [(f"{'highest' if high else 'lowest'} of {', '.join(check.variables)}",
-             (np.maximum if high else np.minimum).reduce([series(v) for v in check.variables]))]
+    return [(f"{what}{'highest' if high else 'lowest'} of {', '.join(check.variables)}",
+             (np.maximum if high else np.minimum).reduce([read(v) for v in check.variables]))]
 
 
-def _window(ax, dates, colour, label):
-    ax.axvspan(np.datetime64(dates[0]), np.datetime64(dates[-1]) + np.timedelta64(1, "D"), color=colour, alpha=0.15, lw=0,
-               label=label)
+def _window(ax, dates, colour, label, *, top):
+    """Mark the dates a check reads: a strip along the top (the measured window) or the bottom (a reference window) of the
+    panel and its edges, so that it cannot be mistaken for a band of the runs."""
+    start, end = np.datetime64(dates[0]), np.datetime64(dates[-1]) + np.timedelta64(1, "D")
+    low = 0.94 if top else 0.0
+    ax.axvspan(start, end, ymin=low, ymax=low + 0.06, color=colour, alpha=0.8, lw=0, label=label)
+    for edge in (start, end):
+        ax.axvline(edge, color=colour, ls=":", lw=1)
+
+
+def _date_axis(ax):
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(alpha=0.3)
 
 
 def pattern_figure(result, series):
     """One panel per check: the variable's median and 50%/90% bands over the dates the check reads, with its target."""
     checks = result.checks
-    figure, axes = plt.subplots(len(checks), 1, figsize=(9, 2.8 * len(checks)), squeeze=False)
+    figure, axes = plt.subplots(len(checks), 1, figsize=(9, 2.8 * len(checks)), squeeze=False, layout="constrained")
     for ax, outcome in zip(axes[:, 0], checks):
         check = outcome.check
         shown = _shown_variables(check, series)
@@ -154,38 +187,40 @@ def pattern_figure(result, series):
         name = " and ".join(check.variables)
         measure = check.measure
         reference = check.reference
-        on_scale = measure.statistic in ON_THE_SERIES_SCALE
-        # a total or a count of onsets is not on the series' axis: its target is named in the window's label
-        counted = "" if on_scale or isinstance(reference, Measure) or check.comparison == "within" else \
-            f"; target: {check.comparison.replace('_', ' ')} {reference}"
+        counted = measure.statistic in COUNTS
         if measure.statistic == "at":
-            ax.axvline(np.datetime64(measure.at), color="tab:blue", ls=":", lw=1.2, label=f"measured on {measure.at}")
+            ax.axvline(np.datetime64(measure.at), color="goldenrod", ls=":", lw=1.5, label=f"measured on {measure.at}")
         else:
-            _window(ax, measure.dates, "tab:blue",
-                    f"measured: {measure.statistic} over {measure.dates[0]}..{measure.dates[1]}{counted}")
+            _window(ax, measure.dates, "goldenrod", f"measured: {measure.describe(name)}", top=True)
         if check.comparison == "within":
-            _window(ax, check.within, "tab:green", f"target: the {measure.statistic[3:]} within {check.within[0]}..{check.within[1]}")
+            ax.axvspan(np.datetime64(check.within[0]), np.datetime64(check.within[1]), color="tab:green", alpha=0.15, lw=0,
+                       label=f"target: the {measure.statistic[3:]} within {check.within[0]}..{check.within[1]}")
         elif isinstance(reference, Measure):
             dates_read = reference.dates
             if len(dates_read) == 1:
                 ax.axvline(np.datetime64(dates_read[0]), color="0.3", ls="--", lw=1.2, label=f"reference: {reference.describe(name)}")
             else:
-                _window(ax, dates_read, "0.5", f"reference: {reference.describe(name)}")
-        elif on_scale:
-            labels = state_labels(check.variables[0])
-            for value in (reference if check.comparison == "between" else [reference]):
+                _window(ax, dates_read, "0.45", f"reference: {reference.describe(name)}", top=False)
+        elif measure.statistic in ON_THE_SERIES_SCALE or counted:
+            labels = {} if counted else state_labels(check.variables[0])
+            targets = reference if check.comparison == "between" else [reference]
+            for k, value in enumerate(targets):
                 ax.axhline(labels.get(value, value) if isinstance(value, str) else value, color="crimson", ls="--", lw=1.2,
-                           label=f"target: {check.comparison.replace('_', ' ')} {value}")
+                           label=None if k else f"target: {check.comparison.replace('_', ' ')} {' and '.join(map(str, targets))}")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + 0.1 * (high - low))  # room for the window's strip above the highest value
+        if counted:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         labels = state_labels(check.variables[0])
-        if labels:
-            ax.set_yticks(sorted(labels.values()), [k for k, _ in sorted(labels.items(), key=lambda kv: kv[1])], fontsize=7)
-        plots._date_axis(ax)
-        verdict = "pass" if outcome.passed else "FAIL"
-        ax.set_title(f"{result.pattern.id}.{checks.index(outcome) + 1} [{verdict}] holds in {outcome.share:.1%} of runs "
+        if labels and not counted:
+            codes = sorted(labels.values())
+            ax.set_yticks(codes, [k for k, _ in sorted(labels.items(), key=lambda kv: kv[1])], fontsize=7)
+            ax.set_ylim(codes[0] - 0.3, codes[-1] + 0.7)  # every state shown, with room for the window's strip
+        _date_axis(ax)
+        ax.set_title(f"{result.pattern.id}.{checks.index(outcome) + 1} [{outcome.verdict}] holds in {outcome.share:.1%} of runs "
                      f"(needs {check.share:.0%})", fontsize=9, loc="left")
         ax.legend(fontsize=7, loc="best", framealpha=0.8)
     figure.suptitle(f"{result.pattern.id} ({result.pattern.window}) - {result.status}", fontsize=10, x=0.01, ha="left")
-    figure.tight_layout()
     return figure
 
 
