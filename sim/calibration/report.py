@@ -73,6 +73,7 @@ def constraints(history, fit):
 def marginal_figure(sets, table):
     """Each fitted parameter: the prior's range and the posterior sample's histogram, with the catalogue default."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     columns = 5
     rows = -(-len(table) // columns)
@@ -84,6 +85,7 @@ def marginal_figure(sets, table):
         ax.axvline(row.default, color="crimson", lw=1.2, label="catalogue default")
         ax.set_title(f"{row.parameter}\ncontraction {row.contraction:.2f}", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(5))  # small rates' labels would otherwise run into each other
         ax.set_yticks([])
     for ax in list(axes.flat)[len(table):]:
         ax.axis("off")
