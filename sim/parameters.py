@@ -402,7 +402,7 @@ CATALOGUE = _catalogue(
        explore_basis='x0.5-x1.5 of the default 0.05 (documented 0-0.1); assumption'),
     _p("conflict_hazard", "λ_war", 0.01, "1/week", (0.0, 0.2), (0.003, 0.03), rate="conflict",
        meaning="Weekly chance that a crisis becomes a war, per unit of the adversary's resolve times its opportunity there",
-       source="assumption, bounded by the record: no crisis of 2017-2025 became a war (docs/calibration.md); expert judgements of the risk of war are set beside the model's in docs/ODD.md 7.8",
+       source="assumption, bounded by the record: no crisis of 2017-2025 became a war (docs/calibration.md); expert judgements of the risk of war are set beside the model's in docs/ODD.md 8",
        explore_basis="a third to three times the default (assumption)"),
     _p("armed_incident_escalation", "λ_arm", 0.1, "0-1", (0.0, 1.0), (0.05, 0.2),
        meaning="Chance, per unit of severity, that an armed incident during a crisis turns it into a war",

@@ -171,22 +171,31 @@ def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_ex
     assert failed.returncode == 5, failed.stderr
     assert "Z    FAIL" in failed.stdout and "backtest failed: Z" in failed.stderr
     assert (tmp_path / "out" / "report" / "report.md").exists() and (tmp_path / "out" / "report" / "pattern_Z.png").exists()
-    marked = run_backtest(tmp_path, IMPOSSIBLE + "    expected_fail: no run can exceed one\n")  # the store is reused
-    assert marked.returncode == 0, marked.stderr
+    marked = run_backtest(tmp_path, IMPOSSIBLE + "        expected_share: 0.0\n    expected_fail: no run can exceed one\n")
+    assert marked.returncode == 0, marked.stderr  # the store is reused
     assert "expected fail" in marked.stdout and "expected to fail: no run can exceed one" in marked.stdout
-    # a mark that says how far the check falls short: doing clearly worse than that fails the backtest
+    # a mark says how far the check falls short: doing clearly worse than that fails the backtest
     floored = run_backtest(tmp_path, IMPOSSIBLE + "        expected_share: 0.5\n    expected_fail: no run can exceed one\n")
     assert floored.returncode == 5, floored.stderr
     assert "Z    WORSE THAN EXPECTED" in floored.stdout and "[WORSE]" in floored.stdout
+    # and it excuses only the checks it names: another failing check fails the pattern
+    second = IMPOSSIBLE.split("checks:\n")[1]
+    unexcused = run_backtest(tmp_path, IMPOSSIBLE + "        expected_share: 0.0\n" + second
+                             + "    expected_fail: no run can exceed one\n")
+    assert unexcused.returncode == 5 and "Z    FAIL" in unexcused.stdout, unexcused.stderr
 
 
-def test_expected_share_goes_with_a_mark(write):
+@pytest.mark.parametrize("extra, words", [
+    ("        expected_share: 0.5\n", "expected_share goes with a pattern marked expected_fail"),
+    ("    expected_fail: why\n", "a pattern marked expected_fail names the checks it excuses"),
+])
+def test_a_mark_and_its_expected_shares_go_together(write, extra, words):
     path = write_patterns(write, "  - id: X\n    window: w\n    asks: a\n    checks:\n" + IMPOSSIBLE.split("checks:\n")[1]
-                          + "        expected_share: 0.5\n")
+                          + extra)
     with pytest.raises(ScenarioError) as caught:
         load_patterns(path)
     (problem,) = caught.value.problems
-    assert problem.field == "patterns.0" and "expected_share goes with a pattern marked expected_fail" in problem.message
+    assert problem.field == "patterns.0" and words in problem.message
 
 
 def write_fit(tmp_path, parameters="[tie_rate, meeting_threshold]", extra=""):
@@ -217,7 +226,7 @@ def test_the_fit_counts_a_failing_pattern_even_when_the_scorecard_expects_it_to_
 
     patterns = tmp_path / "patterns.yaml"
     patterns.write_text(f"scenario: {SCENARIOS / 'history' / 'history_2017_2025.yaml'}\npatterns:\n{IMPOSSIBLE}"
-                        "    expected_fail: no run can exceed one\n")
+                        "        expected_share: 0.0\n    expected_fail: no run can exceed one\n")
     path = tmp_path / "fit.yaml"
     path.write_text(f"patterns: {patterns}\nruns_per_evaluation: 4\npopulation: 10\ngenerations: 1\nparameters: [tie_rate]\n")
     (parts,) = fit.evaluate([{}], fit_path=path, seed=0)

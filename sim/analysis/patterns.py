@@ -152,8 +152,12 @@ class Pattern(Strict):
 
     @model_validator(mode="after")
     def _floors_with_a_mark(self):
-        if not self.expected_fail and any(c.expected_share is not None for c in self.checks):
+        floored = any(c.expected_share is not None for c in self.checks)
+        if floored and not self.expected_fail:
             raise ValueError("expected_share goes with a pattern marked expected_fail")
+        if self.expected_fail and not floored:
+            raise ValueError("a pattern marked expected_fail names the checks it excuses: give each failing check its "
+                             "expected_share (the share the shipped model reaches)")
         return self
 
 
@@ -417,13 +421,16 @@ class PatternResult:
 
     @property
     def status(self):
-        """pass, FAIL, expected fail (marked and still failing), WORSE THAN EXPECTED (marked, and a check fell below its
-        expected_share) or UNEXPECTED PASS (marked but passing: remove the mark)."""
-        if self.pattern.expected_fail:
-            if self.passed:
-                return "UNEXPECTED PASS"
-            return "WORSE THAN EXPECTED" if any(c.worse_than_expected for c in self.checks) else "expected fail"
-        return "pass" if self.passed else "FAIL"
+        """pass, FAIL, expected fail (marked, and only the checks with an expected_share fail), WORSE THAN EXPECTED
+        (marked, and such a check fell clearly below its expected_share) or UNEXPECTED PASS (marked but passing: remove
+        the mark). A mark excuses only the checks given an expected_share: any other failing check fails the pattern."""
+        if not self.pattern.expected_fail:
+            return "pass" if self.passed else "FAIL"
+        if self.passed:
+            return "UNEXPECTED PASS"
+        if any(not c.passed and c.check.expected_share is None for c in self.checks):
+            return "FAIL"
+        return "WORSE THAN EXPECTED" if any(c.worse_than_expected for c in self.checks) else "expected fail"
 
     @property
     def counts_as_failure(self):

@@ -43,7 +43,7 @@ def marginals(sets, fit):
 
 
 def constraints(history, fit):
-    """Which observation constrains which parameter: over the first generation (drawn from the prior), the Spearman
+    """Which observation constrains which parameter: over the first generation's accepted sets, the Spearman
     correlation of each parameter with each part of the distance (each series' relative CRPS, patterns failed, each
     theatre's crisis count) and with each pattern's share of runs holding all its checks; one row per parameter with its
     three strongest parts."""
@@ -147,7 +147,7 @@ def write_fit_report(history, fit, out, *, sets, seed, fit_path, workers=None, s
     text = ["generations:", steps.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
             "posterior (5%, 50%, 95% of the posterior sample) against the prior and the catalogue default:",
             table.to_string(index=False, float_format=lambda x: f"{x:.4g}"), "",
-            "which observation constrains which parameter (Spearman correlation over the first generation's draws):",
+            "which observation constrains which parameter (Spearman correlation over the first generation's accepted sets):",
             found.to_string(index=False), "",
             f"no armed conflict in 2017-2025 (a likelihood, by rejection): {len(posterior_sets)} of {len(accepted)} "
             f"accepted sets kept; share of replay runs with a conflict {shares.mean():.1%} before, "
