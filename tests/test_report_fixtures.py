@@ -162,7 +162,8 @@ def test_the_scorecard_names_states():
 
     check = Check.model_validate({"variable": "state_taiwan", "measure": {"max": ["2026-01-05", "2026-06-01"]},
                                   "at_least": "crisis"})
-    peak = CheckResult(check, 0.5, 4, {"state_taiwan": np.array([2.0, 3.0, 3.0, 4.0])}, {"state_taiwan": 3.0})
+    peak = CheckResult(check, np.array([True, False, True, False]), {"state_taiwan": np.array([2.0, 3.0, 3.0, 4.0])},
+                       {"state_taiwan": 3.0})
     assert peak.shows() == "50.0% of 4 runs (median crisis)"
-    between = CheckResult(check, 0.5, 2, {"state_taiwan": np.array([2.0, 3.0])}, {"state_taiwan": 3.0})
+    between = CheckResult(check, np.array([True, False]), {"state_taiwan": np.array([2.0, 3.0])}, {"state_taiwan": 3.0})
     assert between.shows() == "50.0% of 2 runs (median between grey_zone and crisis)"

@@ -325,11 +325,19 @@ class CheckResult:
     """A check's outcome over the runs."""
 
     check: Check
-    share: float
-    runs: int
+    holds: np.ndarray  # per run: whether the comparison held
     measured: dict  # variable -> per-run measure
     reference: dict  # variable -> per-run (or constant) reference, None for bands and date windows
-    holds: Optional[np.ndarray] = None  # per run: whether the comparison held
+
+    @property
+    def runs(self):
+        """The number of runs checked."""
+        return len(self.holds)
+
+    @property
+    def share(self):
+        """The share of runs in which the comparison held."""
+        return float(np.mean(self.holds))
 
     @property
     def passed(self):
@@ -398,7 +406,7 @@ def check_pattern(pattern, series):
         for variable in check.variables:
             ok, measured[variable], reference[variable] = _holds(check, variable, series)
             holds = ok if holds is None else holds & ok
-        results.append(CheckResult(check, float(np.mean(holds)), len(holds), measured, reference, holds))
+        results.append(CheckResult(check, holds, measured, reference))
     return PatternResult(pattern, results)
 
 

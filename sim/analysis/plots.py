@@ -48,9 +48,11 @@ def save(figure, directory, stem):
     return png
 
 
-def _date_axis(ax):
-    ax.xaxis.set_major_locator(mdates.YearLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+def _date_axis(ax, concise=False):
+    """Years on the x axis, or with `concise` ticks that suit any span (months for a window of a year or less)."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10) if concise else mdates.YearLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator) if concise else mdates.DateFormatter("%Y"))
     ax.grid(alpha=0.3)
 
 

@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import numpy as np
@@ -57,7 +56,8 @@ class Scorecard:
 
     @property
     def failed(self):
-        """Patterns and measured-history checks that make the backtest fail (unmarked failures, and marked ones that pass)."""
+        """Patterns and measured-history checks that make the backtest fail (unmarked failures; marked ones that pass, do
+        worse than their mark expects or fail a check the mark does not excuse)."""
         return [r for r in self.results if r.counts_as_failure] + [c for c in self.history or [] if c.counts_as_failure]
 
     @property
@@ -165,13 +165,6 @@ def _window(ax, dates, colour, label, *, top):
         ax.axvline(edge, color=colour, ls=":", lw=1)
 
 
-def _date_axis(ax):
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.grid(alpha=0.3)
-
-
 def pattern_figure(result, series):
     """One panel per check: the variable's median and 50%/90% bands over the dates the check reads, with its target."""
     checks = result.checks
@@ -207,16 +200,17 @@ def pattern_figure(result, series):
             for k, value in enumerate(targets):
                 ax.axhline(labels.get(value, value) if isinstance(value, str) else value, color="crimson", ls="--", lw=1.2,
                            label=None if k else f"target: {check.comparison.replace('_', ' ')} {' and '.join(map(str, targets))}")
-        low, high = ax.get_ylim()
-        ax.set_ylim(low, high + 0.1 * (high - low))  # room for the window's strip above the highest value
-        if counted:
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         labels = state_labels(check.variables[0])
         if labels and not counted:
             codes = sorted(labels.values())
             ax.set_yticks(codes, [k for k, _ in sorted(labels.items(), key=lambda kv: kv[1])], fontsize=7)
             ax.set_ylim(codes[0] - 0.3, codes[-1] + 0.7)  # every state shown, with room for the window's strip
-        _date_axis(ax)
+        else:
+            low, high = ax.get_ylim()
+            ax.set_ylim(low, high + 0.1 * (high - low))  # room for the window's strip above the highest value
+            if counted:
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        plots._date_axis(ax, concise=True)
         ax.set_title(f"{result.pattern.id}.{checks.index(outcome) + 1} [{outcome.verdict}] holds in {outcome.share:.1%} of runs "
                      f"(needs {check.share:.0%})", fontsize=9, loc="left")
         ax.legend(fontsize=7, loc="best", framealpha=0.8)

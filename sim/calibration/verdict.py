@@ -9,7 +9,7 @@ from ..scenario import revise_scenario
 from ..world import THEATRES
 from . import observations as history, scoring
 from .fit import ArraySeries, replay
-from .scorecard import history_checks
+from .scorecard import Scorecard, history_checks
 
 
 @dataclass
@@ -31,7 +31,7 @@ def failures(values, dates, scenario, backtest, observed, crises):
     crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario), with_total=True)
     history_ = history_checks(scores, crisis_scores, backtest.expected_fail)
     return Verdict([r.pattern.id for r in patterns if not r.passed] + [c.id for c in history_ if not c.passed],
-                   [r.pattern.id for r in patterns if r.counts_as_failure] + [c.id for c in history_ if c.counts_as_failure])
+                   Scorecard(patterns, scores, crisis_scores, history_).failed_ids)
 
 
 def judge(scenarios, backtest, runs, seed):
