@@ -29,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.experiment.runner import make_executor  # noqa: E402
+from sim.experiment.runner import make_executor, map_bounded  # noqa: E402
 from sim.experiment.simulate import Lane, simulate_lanes, starting_lanes  # noqa: E402
 from sim.parameters import CATALOGUE  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -89,8 +89,7 @@ def run_settings(jobs, runs, workers):
         yield from ((job, run_setting(*job, runs)) for job in jobs)
         return
     with make_executor(workers) as executor:
-        futures = {job: executor.submit(run_setting, *job, runs) for job in jobs}
-        yield from ((job, future.result()) for job, future in futures.items())
+        yield from zip(jobs, map_bounded(executor, run_setting, [(*job, runs) for job in jobs], 2 * workers))
 
 
 def compare(frames, names, scenarios):

@@ -11,6 +11,7 @@ part, and whether it is influential: mu* on the distance at least `--threshold` 
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from SALib.analyze import morris as morris_analyze  # noqa: E402
 from SALib.sample import morris as morris_sample  # noqa: E402
 
 from sim.calibration import fit  # noqa: E402
-from sim.experiment.runner import make_executor  # noqa: E402
+from sim.experiment.runner import make_executor, map_bounded  # noqa: E402
 from sim.parameters import CATALOGUE  # noqa: E402
 from sim.scenario.ranges import COHESION_WEIGHTS  # noqa: E402
 
@@ -52,10 +53,10 @@ def main():
     with make_executor(args.workers) as executor:
         points = [dict(zip(problem["names"], row)) for row in design]
         groups = [points[i:i + fit.PER_TASK] for i in range(0, len(points), fit.PER_TASK)]
-        futures = [executor.submit(fit.evaluate, group, fit_path=overrides, seed=0, runs=args.runs) for group in groups]
         results = []
-        for i, future in enumerate(futures):
-            results.extend(future.result())
+        for found in map_bounded(executor, functools.partial(fit.evaluate, fit_path=overrides, seed=0, runs=args.runs),
+                                 [(group,) for group in groups], 2 * args.workers):
+            results.extend(found)
             print(f"{len(results)} of {len(points)} evaluations", file=sys.stderr)
     columns = sorted({k for r in results for k in r if k in PARTS or k.startswith(("crps.", "crises."))})
     outputs = pd.DataFrame([{k: r.get(k, np.nan) for k in columns} for r in results])

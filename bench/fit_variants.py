@@ -45,8 +45,9 @@ def variants(parts, bars, fit):
     shortfall = (bars - parts[bars.index]).clip(lower=0)
     worst = sum(shortfall.filter(like=f"check.{p}.").max(axis=1) for p in {c.split(".")[1] for c in bars.index})
     base = parts["relative_crps"] + fit.crisis_weight * parts["crisis_misses"]
-    found = {"shipped: 0.25 per failed pattern": (base + fit.pattern_weight * parts["patterns_failed"], fit.acceptance),
-             "shipped, acceptance 0.05": (base + fit.pattern_weight * parts["patterns_failed"], 0.05)}
+    found = {"the fit's own distance": (parts["distance"], fit.acceptance),
+             "the fit's own, acceptance 0.05": (parts["distance"], 0.05),
+             "0.25 per failed pattern (until 2026-12-02)": (base + 0.25 * parts["patterns_failed"], fit.acceptance)}
     for weight in (0.5, 1.0, 2.0):
         found[f"{weight} x total shortfall of the checks"] = (base + weight * shortfall.sum(axis=1), fit.acceptance)
         found[f"{weight} x worst shortfall per pattern"] = (base + weight * worst, fit.acceptance)

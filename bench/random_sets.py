@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim.analysis.patterns import load_patterns  # noqa: E402
 from sim.calibration.verdict import judge  # noqa: E402
-from sim.experiment.runner import make_executor  # noqa: E402
+from sim.experiment.runner import make_executor, map_bounded  # noqa: E402
 from sim.parameters import CATALOGUE  # noqa: E402
 from sim.scenario import ScenarioError, revise_scenario  # noqa: E402
 from sim.scenario.ranges import COHESION_WEIGHTS  # noqa: E402
@@ -68,7 +68,7 @@ def main():
     groups = [sets[i:i + PER_TASK] for i in range(0, len(sets), PER_TASK)]
     verdicts = []
     with make_executor(args.workers) as executor:
-        for found in executor.map(judge_group, groups, [args.runs] * len(groups), [0] * len(groups)):
+        for found in map_bounded(executor, judge_group, [(group, args.runs, 0) for group in groups], 2 * args.workers):
             verdicts.extend(found)
             print(f"{len(verdicts)} of {len(sets)} sets judged", file=sys.stderr)
     table = pd.DataFrame(sets)

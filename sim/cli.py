@@ -153,7 +153,7 @@ def _parser():
     backtest = commands.add_parser("backtest", help="run the history scenario and check the 2017-2025 patterns (scorecard)")
     backtest.add_argument("patterns", nargs="?", type=Path, default=Path("scenarios/history/patterns.yaml"), metavar="PATTERNS",
                           help="pattern file naming its backtest scenario (default scenarios/history/patterns.yaml)")
-    backtest.add_argument("--runs", type=int, default=399, help="runs (default 399: three under each of the 133 posterior sets)")
+    backtest.add_argument("--runs", type=int, help="runs (default: three under each parameter set; 399 with --defaults)")
     backtest.add_argument("--parameter-sets", type=Path, default=Path("scenarios/history/posterior_sets.csv"),
                           help="run i under set i mod K of this table (default: the posterior, "
                                "scenarios/history/posterior_sets.csv)")
@@ -181,7 +181,7 @@ def _parser():
                          help="pattern file naming the replay (default scenarios/history/patterns.yaml)")
     nowcast.add_argument("--parameter-sets", type=Path, default=Path("scenarios/history/posterior_sets.csv"),
                          help="posterior parameter sets (default scenarios/history/posterior_sets.csv)")
-    nowcast.add_argument("--runs", type=int, default=400, help="rows: replay runs, run i under set i mod K (default 400)")
+    nowcast.add_argument("--runs", type=int, help="rows: replay runs, run i under set i mod K (default: three per set, 3K)")
     nowcast.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     nowcast.add_argument("--out", type=Path, default=Path("scenarios/history/nowcast_2026.csv"),
                          help="state file to write (default scenarios/history/nowcast_2026.csv)")
@@ -707,6 +707,7 @@ def cmd_backtest(args):
     from .analysis.results import ReportError
     from .calibration.scorecard import write_backtest_report
     from .experiment import store
+    from .experiment.parameter_sets import ParameterSetError
     from .scenario import ScenarioError, scenario_hash
 
     try:
@@ -730,8 +731,12 @@ def cmd_backtest(args):
         else:
             print(f"{directory} already holds the backtest's {manifest.runs} runs; checking them again")
     else:
+        try:
+            runs = args.runs or (399 if args.defaults else _three_per_set(args.parameter_sets))
+        except (ParameterSetError, OSError) as exc:
+            return _error(str(exc))
         code = cmd_run(argparse.Namespace(
-            resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=args.runs,
+            resume=None, scenarios=[str(backtest.scenario_path)], overrides=[], allow_outside_extends=False, runs=runs,
             seed=args.seed, out=directory, workers=args.workers, scheduler=None, chunk_size=None, quiet=args.quiet,
             no_report=True, parameter_sets=None if args.defaults else args.parameter_sets, baseline=None))
         if code != EXIT_OK:
@@ -782,6 +787,13 @@ def cmd_calibrate(args):
     return EXIT_OK
 
 
+def _three_per_set(path):
+    """Three runs under each parameter set of the table at `path` (the backtest's and the nowcast's default)."""
+    from .experiment.parameter_sets import load_parameter_sets
+
+    return 3 * len(load_parameter_sets(path)[0])
+
+
 def cmd_nowcast(args):
     """Write the nowcast state file from the replay under the posterior sets."""
     from .analysis.patterns import load_patterns
@@ -789,11 +801,12 @@ def cmd_nowcast(args):
     from .experiment.parameter_sets import ParameterSetError
     from .scenario import ScenarioError
 
-    if args.runs < 1:
+    if args.runs is not None and args.runs < 1:
         return _error("--runs must be at least 1")
     try:
         backtest = load_patterns(args.patterns)
-        rows = nowcast.write_nowcast(backtest.scenario, args.parameter_sets, args.runs, args.seed, args.out)
+        runs = args.runs or _three_per_set(args.parameter_sets)
+        rows = nowcast.write_nowcast(backtest.scenario, args.parameter_sets, runs, args.seed, args.out)
     except ScenarioError as exc:
         return _report_problems(exc.problems)
     except (ParameterSetError, OSError) as exc:

@@ -32,7 +32,8 @@ def scorecard_for(tmp_path, overrides=(), runs=QUICK_RUNS, parameter_sets=None):
 
 @pytest.mark.slow
 def test_the_shipped_model_reproduces_every_pattern_and_the_measured_history(tmp_path):
-    scorecard = scorecard_for(tmp_path, runs=399, parameter_sets=POSTERIOR)  # as run.py backtest runs it
+    runs = 3 * len(load_parameter_sets(POSTERIOR)[0])  # as run.py backtest runs it: three under each posterior set
+    scorecard = scorecard_for(tmp_path, runs=runs, parameter_sets=POSTERIOR)
     assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
     assert len(scorecard.series) >= 15 and {c.id for c in scorecard.history} >= {"coverage_90", "crps"}
     assert not scorecard.failed, "failing:\n" + scorecard.text()
@@ -61,7 +62,7 @@ def test_implausible_histories_fail_the_scorecard():
     backtest = load_patterns(PATTERNS)
     sets, _ = load_parameter_sets(POSTERIOR)
     shipped = judge_over_sets(sets, backtest, runs_per_set=3, seed=0)
-    assert shipped.failed and not shipped.unexpected  # the control: the posterior fails only what its marks expect
+    assert not shipped.unexpected  # the control: the posterior fails only what its marks expect, if anything
     for name, (overrides, broken) in COUNTER_EXAMPLES.items():
         verdict = judge_over_sets(sets, backtest, runs_per_set=3, seed=0, overrides=overrides)
         assert broken in verdict.unexpected, f"the counter-example '{name}' does not break {broken}: {verdict}"
@@ -231,7 +232,8 @@ def test_the_fit_counts_a_failing_pattern_even_when_the_scorecard_expects_it_to_
     path.write_text(f"patterns: {patterns}\nruns_per_evaluation: 4\npopulation: 10\ngenerations: 1\nparameters: [tie_rate]\n")
     (parts,) = fit.evaluate([{}], fit_path=path, seed=0)
     assert parts["patterns_failed"] == 1 and parts["pattern.Z"] == 0 and parts["checks_failed_per_run"] == 1
-    assert parts["distance"] >= parts["relative_crps"] + fit.load_fit(path)[0].pattern_weight
+    assert parts["pattern_shortfall"] == pytest.approx(0.8)  # held in no run against a bar of 80%: graded, not a count
+    assert parts["distance"] >= parts["relative_crps"] + 0.8 * fit.load_fit(path)[0].pattern_weight
 
 
 def test_fit_files_are_validated_with_locations(tmp_path):

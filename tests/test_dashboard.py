@@ -444,11 +444,11 @@ def test_browser_views(page, tmp_path, scenario_folder):
     slider.focus()
     for _ in range(5):
         slider.press("ArrowRight")
-    expect(page.get_by_role("cell", name="0.61", exact=True)).to_be_visible()  # five steps of 0.002 on 0.5-0.7
+    expect(page.get_by_role("cell", name="0.625", exact=True)).to_be_visible()  # five steps of 0.005 on 0.5-0.8
     page.get_by_role("button", name="Run ensemble").click()
     # the job starts an interpreter and a pool, and the page draws the report's figures before it says 'complete'
     expect(page.get_by_text("complete: 24 of 24 runs")).to_be_visible(timeout=300_000)
-    expect(page.get_by_text("changed: parameters.crisis_threshold=0.61")).to_be_visible()  # first: no slider registers a change at its default
+    expect(page.get_by_text("changed: parameters.crisis_threshold=0.625")).to_be_visible()  # first: no slider registers a change at its default
     for title in ("Fan charts", "Outcome probabilities", "Survival"):
         expect(page.get_by_text(title, exact=True)).to_be_visible()
     page.set_viewport_size({"width": 1400, "height": 3000})  # the survival curves are below the fold

@@ -498,3 +498,14 @@ def test_an_absurd_request_in_a_manifest_is_refused_on_resume(tmp_path):
     done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     plain(done, 2)
     assert "too much for this machine" in done.stderr and len(store.completed_chunks(directory)) == 3
+
+
+def test_a_bounded_map_outlives_the_pools_retiring_workers():
+    """make_executor's workers retire after CHUNKS_PER_WORKER tasks; with everything queued at once the pool deadlocks
+    on Python 3.11-3.13 (CPython gh-115634). map_bounded keeps the queue short and finishes, in order."""
+    from sim.experiment.runner import CHUNKS_PER_WORKER, make_executor, map_bounded
+
+    count = 2 * CHUNKS_PER_WORKER + 7  # more than one worker's lifetime of tasks
+    with make_executor(1) as executor:
+        results = list(map_bounded(executor, pow, [(k, 2) for k in range(count)], window=2))
+    assert results == [k * k for k in range(count)]

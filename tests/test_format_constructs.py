@@ -89,6 +89,14 @@ def test_event_rates_follow_who_governs(extending):
     assert len(probabilities(alliance_centred)) > len(probabilities(transactional))
 
 
+def the_problem(path):
+    """The one problem loading the scenario at `path` reports."""
+    with pytest.raises(ScenarioError) as caught:
+        load_standalone(path)
+    (problem,) = caught.value.problems
+    return problem
+
+
 @pytest.mark.parametrize("body, field, words", [
     ("      - parameter: routine_exercise_temp\n        value: 0.1\n", "parameter", "did you mean 'routine_exercise_tempo'"),
     ("      - parameter: routine_exercise_tempo\n        value: 1.5\n", "", "not valid for parameter 'routine_exercise_tempo'"),
@@ -100,9 +108,7 @@ def test_event_rates_follow_who_governs(extending):
 ])
 def test_misuse_is_a_located_error(extending, body, field, words):
     path = extending("events:\n  - id: misuse\n    at: 2026-06-15\n    effects:\n" + body)
-    with pytest.raises(ScenarioError) as caught:
-        load_standalone(path)
-    (problem,) = caught.value.problems
+    problem = the_problem(path)
     assert problem.file == str(path) and problem.line >= 7
     assert problem.field.startswith("events[misuse].effects.0") and problem.field.endswith(field)
     assert words in problem.message
@@ -111,9 +117,7 @@ def test_misuse_is_a_located_error(extending, body, field, words):
 def test_a_bad_rate_expression_is_a_located_error(extending):
     path = extending("events:\n  - id: misuse\n    probability_per_step: '0.1 * actors.us.comitment'\n"
                      "    effects: [{upkeep: 0.1}]\n")
-    with pytest.raises(ScenarioError) as caught:
-        load_standalone(path)
-    (problem,) = caught.value.problems
+    problem = the_problem(path)
     assert problem.line == 5 and "did you mean 'actors.us.commitment'" in problem.message
 
 
@@ -228,3 +232,11 @@ def test_a_surge_to_one_theatre_raises_its_forces_until_it_ends(extending):
     while surged.date < dt.date(2026, 9, 14):
         surged.step()
     assert surged.theatres.us_presence[korea][0] == pytest.approx(0.3)  # back to the baseline's presence
+
+
+def test_a_gathering_that_is_not_a_summit_of_leaders_is_a_located_error(extending):
+    path = extending("bodies:\n  ministers_forum:\n    members: [japan, rok]\n    level: ministers\n"
+                     "    meetings_per_year: 2\n    gathering: true\n")
+    problem = the_problem(path)
+    assert problem.file == str(path) and 4 <= problem.line <= 8 and problem.field.startswith("bodies.ministers_forum")
+    assert "a gathering is a summit of leaders" in problem.message

@@ -48,9 +48,28 @@ def test_an_incident_raises_tension_by_its_severity(baseline):
 
 def test_incidents_far_below_the_crisis_threshold_almost_never_set_off_a_crisis(baseline):
     p = baseline.parameters
-    low = theatres.trigger_chance(np.array([p.crisis_threshold - 3 * p.escalation_width]), p)[0]
-    at = theatres.trigger_chance(np.array([p.crisis_threshold]), p)[0]
-    assert low < 0.05 and at == pytest.approx(0.5)
+    low, at = np.array([p.crisis_threshold - 3 * p.escalation_width]), np.array([p.crisis_threshold])
+    assert theatres.trigger_chance(low, low, p)[0] < 0.05 and theatres.trigger_chance(at, at, p)[0] == pytest.approx(0.5)
+
+
+def test_a_rise_to_a_new_height_sets_off_a_crisis_more_readily_than_a_return_to_a_height_already_seen(baseline):
+    p = baseline.parameters
+    tension = np.array([p.crisis_threshold - p.escalation_width] * 3)
+    new_height, seen, below_peak = theatres.trigger_chance(tension, tension + [-0.1, 0.0, 0.1], p)
+    assert new_height > seen == below_peak and seen == pytest.approx(theatres.logistic(np.array(-1.0))[()])
+
+
+def test_the_recent_peak_takes_in_a_new_height_at_once_and_falls_back_slowly(baseline):
+    model = WargameModel(revise_scenario(quiet(baseline), ["parameters.tension_noise=0"]), seeds=seeded(1))
+    model.theatres.recent_peak[KOREA] = model.theatres.tension[KOREA] + 0.2
+    gaps = []
+    for _ in range(26):
+        model.step()
+        gaps.append((model.theatres.recent_peak[KOREA] - model.theatres.tension[KOREA])[0])
+    assert gaps[0] > 0.15 and 0.0 < gaps[-1] < gaps[0] * 0.5  # half a year closes most of the gap, not all of it
+    theatres.incident(model, KOREA, 1.0, False, model.all_lanes)
+    model.step()
+    assert model.theatres.recent_peak[KOREA][0] == model.theatres.tension[KOREA][0]
 
 
 def _tested(baseline, severity, runs=60):
@@ -220,6 +239,38 @@ def test_a_japan_rok_leaders_meeting_eases_grievance(baseline):
     model.japan_rok_grievance = np.array([0.5, 0.5])
     bodies.meet(model, bodies.named(model, "japan_rok_shuttle_diplomacy"), np.array([True, False]))
     assert model.japan_rok_grievance[0] < model.japan_rok_grievance[1] == 0.5
+
+
+def test_leaders_meet_on_the_margins_of_a_gathering_below_the_bar_of_a_visit(baseline):
+    model = WargameModel(quiet(baseline), seeds=seeded(3))
+    p = model.parameters
+    model.ties["japan_rok"] = np.array([p.meeting_threshold[0] - p.margin_meeting_discount[0]] * 3) + [-0.3, 0.0, 0.3]
+    far, at, near = bodies.margin_chance(model, HISTORY_PAIR)
+    visit = bodies.hold_chance(model, bodies.named(model, "japan_rok_shuttle_diplomacy"))
+    assert far < 0.01 and at == pytest.approx(0.5) and near > 0.99 and (visit < [far, at, near]).all()
+
+
+def _margin_meetings(scenario, *events, weeks=52):
+    """Margin meetings per lane over `weeks`, with the Japan-ROK tie low enough that visits would not be held."""
+    scn = revise_scenario(quiet(scenario, *events), ["parameters.margin_meeting_discount=0.4"])
+    model = WargameModel(scn, seeds=seeded(8))
+    model.ties["japan_rok"][:] = model.parameters.meeting_threshold[0] - 0.2
+    bodies.named(model, "japan_rok_shuttle_diplomacy").status[:] = int(InstitutionStatus.LAPSED)
+    for _ in range(weeks):
+        model.step()
+    return model, np.array([sum(r.event_id == "multilateral_summits" for r in rows) for rows in model.log.rows])
+
+
+def test_gatherings_held_online_allow_no_margin_meetings_and_charge_no_one(baseline):
+    online = {"id": "online", "at": "2026-01-05", "effects": [{"institution": {"name": "multilateral_summits", "action": "suspend"}}]}
+    _, in_person = _margin_meetings(baseline)
+    model, held = _margin_meetings(baseline, online)
+    assert in_person.mean() >= 2 and held.sum() == 0  # three gatherings a year, a margin meeting at most of them
+    assert (model.diplomacy.last_break < 0).all()
+    before = model.policy_change.copy()
+    bodies.change_status(model, "multilateral_summits", "restore", InstitutionStatus.ACTIVE, model.all_lanes)
+    bodies.change_status(model, "multilateral_summits", "suspend", InstitutionStatus.SUSPENDED, model.all_lanes)
+    assert np.array_equal(model.policy_change, before)
 
 
 def test_a_failed_signing_costs_the_parties_tie_and_is_a_public_dispute(extending):

@@ -6,10 +6,13 @@ runs seeded as `run.py run` seeds them, the same in every evaluation: common ran
 the observation models to those runs (`measurement.fit`) and returns the distance
 
     D = mean over series of CRPS(model) / CRPS(series mean)          (each observed point's predictive)
-        + pattern_weight x (patterns that fail)
-        + crisis_weight x (theatres whose unscripted crisis count lies outside ICB's 90% interval)
+        + pattern_weight x (total shortfall of the pattern checks: sum over checks of max(0, bar - share of runs))
+        + crisis_weight x (crisis checks that fail: per theatre and for the four together, the mean count of
+                           unscripted onsets within ICB's 90% interval, and ICB's count within the runs' 90% range)
 
-with its parts. Each generation keeps the parameter sets whose distance lies below a threshold: the
+with its parts. The pattern term is graded: a check that holds in 70% of runs against a bar of 80% adds
+0.1, one that holds in none adds 0.8, so that among sets that all fail a pattern the fit prefers those
+that nearly pass it. Each generation keeps the parameter sets whose distance lies below a threshold: the
 `acceptance` quantile of the previous generation's distances (of a calibration sample from the prior,
 for the first). One generation is rejection ABC: every accepted set has the same weight. Later
 generations perturb the accepted sets and weight them by prior over proposal density, which with
@@ -59,8 +62,10 @@ class FitFile(Strict):
     generations: int = Field(8, ge=1, le=100)
     acceptance: float = Field(0.5, gt=0.0, le=1.0, description="Quantile of the previous generation's distances (of a "
                               "calibration sample from the prior, for the first) below which a set is accepted")
-    pattern_weight: float = Field(0.25, ge=0.0)
-    crisis_weight: float = Field(0.25, ge=0.0)
+    pattern_weight: float = Field(2.0, ge=0.0, description="Added to the distance per unit of the pattern checks' total "
+                                                          "shortfall below their bars")
+    crisis_weight: float = Field(0.5, ge=0.0, description="Added per failed crisis check (the scorecard's: a mean count "
+                                                          "outside ICB's 90% interval, or ICB's count outside the runs' 90% range)")
 
     @field_validator("parameters")
     @classmethod
@@ -126,15 +131,16 @@ def distance_parts(values, dates, scenario, patterns, observed, crises, fit):
     checked = [check_pattern(p, series) for p in patterns]
     failed = [r.pattern.id for r in checked if not r.passed]  # whether or not the scorecard marks the pattern expected-fail
     states = {t.value: series.steps(f"state_{t.value}") for t in THEATRES}
-    crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario))
-    misses = sum(not c.count_within for c in crisis_scores)
+    crisis_scores = scoring.score_crises(states, dates, crises, scoring.scripted_crises(scenario), with_total=True)
+    misses = sum((not c.count_within) + (not c.count_predicted) for c in crisis_scores)
     relative = scoring.relative_crps(scores)
     at_war = np.zeros(values.shape[2], dtype=bool)
     for state in states.values():
         at_war |= (state >= int(EscalationState.CONFLICT)).any(axis=0)
-    parts = {"distance": relative + fit.pattern_weight * len(failed) + fit.crisis_weight * misses,
-             "relative_crps": relative, "patterns_failed": float(len(failed)), "crisis_misses": float(misses),
-             "conflict_share": float(at_war.mean())}
+    shortfall = sum(max(0.0, c.check.share - c.share) for r in checked for c in r.checks)
+    parts = {"distance": relative + fit.pattern_weight * shortfall + fit.crisis_weight * misses,
+             "relative_crps": relative, "pattern_shortfall": shortfall, "patterns_failed": float(len(failed)),
+             "crisis_misses": float(misses), "conflict_share": float(at_war.mean())}
     parts.update({f"crps.{s.model.series}": s.crps / max(s.crps_mean, 1e-9) for s in scores})
     parts.update({f"crises.{c.theatre}": c.model_mean for c in crisis_scores})
     parts.update({f"pattern.{r.pattern.id}": float(r.held.mean()) for r in checked})

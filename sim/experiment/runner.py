@@ -1,5 +1,6 @@
 """The ensemble driver: seeded runs in chunks on a process pool or a Dask cluster, stored as they complete."""
 
+import collections
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
@@ -81,6 +82,22 @@ def _kill_workers(executor):
     for process in list((getattr(executor, "_processes", None) or {}).values()):
         with contextlib.suppress(OSError):
             process.kill()
+
+
+def map_bounded(executor, function, jobs, window):
+    """function(*job) for each job in `jobs`, in order, with at most `window` of them submitted and not yet done.
+
+    Submitting everything at once deadlocks make_executor's pool on Python 3.11-3.13: a worker that retires after
+    max_tasks_per_child tasks is not replaced while a backlog is queued (CPython gh-115634), so a bench that queued
+    1,120 settings stopped after 2 x CHUNKS_PER_WORKER of them.
+    """
+    pending = collections.deque()
+    for job in jobs:
+        pending.append(executor.submit(function, *job))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 @contextlib.contextmanager

@@ -5,7 +5,9 @@ Every body is declared in the scenario (`bodies:`): its members, rank (leaders, 
 officials, working level), how often it meets, whether it is built to last (a secretariat, a treaty, a
 standing schedule), an optional role and its status. An operating body comes due on a fixed cadence;
 a due meeting is held when the members are willing (cohesion for the three partners together, the
-pair's tie for two), otherwise postponed. One rule turns meetings into trilateral activity for the
+pair's tie for two), otherwise postponed. A gathering (a multilateral summit such as the G20 or APEC)
+is not the partners' own: it takes place whatever they think of each other, and at each one the
+leaders of every pair of its members may meet on the margins, at a lower bar than a visit needs. One rule turns meetings into trilateral activity for the
 institutionalisation stock; a body whose meetings keep being postponed lapses quietly unless it is
 built to last. The record of meetings held, disputes and breaks is what the partnership's observable
 state is read from (`partnership.py`).
@@ -36,7 +38,8 @@ class Body:
     status: np.ndarray          # status number per lane
     last_held: np.ndarray       # step of the last meeting held, per lane
     postponed_in_row: np.ndarray
-    draws: np.ndarray           # the body's uniform draws (lanes, steps + 1), from its own stream
+    draws: np.ndarray           # the body's uniform draws (lanes, steps + 1), from its own stream (None for a gathering)
+    gathering: bool = False     # a multilateral summit its members attend (its pairs' leaders may meet on the margins)
 
     @property
     def trilateral(self):
@@ -108,11 +111,12 @@ def declare(spec, *, start, step_weeks, draws_for, lanes):
         bodies.append(Body(name=name, members=members, rank=Rank(body.level), meetings_per_year=body.meetings_per_year,
                            permanent=body.permanent, role=body.role, status=status,
                            last_held=np.full(lanes, int(np.floor(last)), dtype=np.int64),
-                           postponed_in_row=np.zeros(lanes, dtype=np.int64), draws=draws_for(f"body:{name}")))
+                           postponed_in_row=np.zeros(lanes, dtype=np.int64),
+                           draws=None if body.gathering else draws_for(f"body:{name}"), gathering=body.gathering))
     trilateral_last = np.full((len(RANKS), lanes), NEVER, dtype=np.int64)
     leaders_last = {pair_name(pair): np.full(lanes, NEVER, dtype=np.int64) for pair in TIE_PAIRS}
     for body in bodies:
-        if body.meetings_per_year <= 0:
+        if body.meetings_per_year <= 0 or body.gathering:
             continue
         if body.trilateral:
             row = RANKS.index(body.rank)
@@ -149,10 +153,33 @@ def hold_chance(model, body):
     return logistic((willingness(model, body) - threshold + support) / p.meeting_width)
 
 
+def margin_chance(model, pair):
+    """Chance that a pair's leaders meet on the margins of a gathering: logistic((tie - θ_meet + δ_margin) / width)."""
+    p = model.parameters
+    return logistic((model.ties[pair_name(pair)] - p.meeting_threshold + p.margin_meeting_discount) / p.meeting_width)
+
+
+def hold_gatherings(model):
+    """At each due gathering in session, the leaders of every pair of its members meet on the margins or not (logged)."""
+    step = model.step_index
+    for body in model.diplomacy.select(("gathers",), lambda body: body.gathering and body.meetings_per_year > 0.0):
+        if not body.due(step, model.rates.dt):
+            continue
+        live = operating(body) > 0.0
+        for pair in body.pairs:
+            chance = margin_chance(model, pair)
+            draw = model.draws_for(f"body:{body.name}:{pair_name(pair)}")[:, step]
+            held = live & (draw < chance)
+            if held.any():
+                leaders_met(model, [pair], held)
+                model.log.record(held, body.name, "meeting", f"institutions.{body.name}.margins.{pair_name(pair)}", "held",
+                                 np.nan, np.nan, np.nan, lane_notes("margin meeting; chance={:.3f} draw={:.4f}", chance, draw))
+
+
 def hold_meetings(model):
     """Due meetings of operating bodies are held or postponed; a body postponed too often lapses quietly (logged)."""
     step = model.step_index
-    for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0):
+    for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0 and not body.gathering):
         if not body.due(step, model.rates.dt):
             continue
         live = operating(body) > 0.0
@@ -191,14 +218,20 @@ def meet(model, body, mask, note=""):
         diplomacy.trilateral_last_met[row][mask] = step
         diplomacy.trilateral_held[row] += mask
     if body.rank is Rank.LEADERS:
-        for pair in body.pairs:
-            name = pair_name(pair)
-            diplomacy.leaders_last_met[name][mask] = step
-            diplomacy.leaders_held[name] += mask
-        if HISTORY_PAIR in body.pairs:
-            relief = np.where(mask, 1.0 - p.summit_grievance_relief, 1.0)
-            model.japan_rok_grievance = model.japan_rok_grievance * relief
+        leaders_met(model, body.pairs, mask)
     model.log.record(mask, body.name, "meeting", f"institutions.{body.name}", "held", np.nan, np.nan, np.nan, note)
+
+
+def leaders_met(model, pairs, mask):
+    """The leaders of each of `pairs` met in the masked lanes: their clocks reset, and a Japan-ROK meeting eases grievance."""
+    step, diplomacy = model.step_index, model.diplomacy
+    for pair in pairs:
+        name = pair_name(pair)
+        diplomacy.leaders_last_met[name][mask] = step
+        diplomacy.leaders_held[name] += mask
+    if HISTORY_PAIR in pairs:
+        relief = np.where(mask, 1.0 - model.parameters.summit_grievance_relief, 1.0)
+        model.japan_rok_grievance = model.japan_rok_grievance * relief
 
 
 def meeting_activity(params, body):
@@ -248,12 +281,15 @@ def change_status(model, name, action, status, mask):
     """Event effect: give a body a new status in the masked lanes; return the status numbers before, per lane.
 
     Taking an operating body to a lower status counts as a policy reversal, except a quiet lapse; ending
-    one is a political break; a failed signing costs the parties' tie and is a public dispute.
+    one is a political break; a failed signing costs the parties' tie and is a public dispute. A
+    gathering's status (held in person or not) is no partner's policy: it changes and charges nothing.
     """
     body = named(model, name)
     p, diplomacy = model.parameters, model.diplomacy
     before = body.status.copy()
     body.status[mask] = int(status)
+    if body.gathering:
+        return before
     if action == "create" or action == "restore":
         body.postponed_in_row[mask] = 0
     if action == "create" and body.meetings_per_year > 0:

@@ -296,10 +296,12 @@ class WargameModel(mesa.Model):
         self.event_engine.step(self.step_index)
         tracks.step_tracks(self)
         tracks.advance_programmes(self)
-        # 2. domestic politics: elections on their dates, endogenous disputes; due meetings of the partners' bodies
+        # 2. domestic politics: elections on their dates, endogenous disputes; due meetings of the partners' bodies and
+        #    the leaders' margin meetings at due multilateral gatherings
         politics.hold_elections(self)
         politics.draw_disputes(self)
         bodies.hold_meetings(self)
+        bodies.hold_gatherings(self)
         # 3. US force allocation, adversary opportunity, demonstrated reliability (from this snapshot)
         forces.allocate_us_forces(self)
         effectiveness = assessment.effectiveness(self)

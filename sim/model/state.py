@@ -4,7 +4,7 @@
 the settable variables of sim.variables (ties, alignment and its anchors, grievance, war memory, the
 institutionalisation stock, interoperability, consistency, opinions, capabilities, resolve,
 reliability views, tension, campaign pressure, US presence), the government in office of each
-actor, each theatre's escalation state and how long it has held, each partner's perceived tension,
+actor, each theatre's escalation state, how long it has held and its recent peak of tension, each partner's perceived tension,
 the economic coercion in force, and the diplomatic record: each body's status and the weeks since
 it last met, the weeks since each rank of trilateral meeting, each pair's leaders' meeting, the last
 public dispute and the last political break. Clocks are kept as weeks before the end, so they mean
@@ -45,7 +45,7 @@ def carried(model):
                 columns[f"actors.{actor.value}.perceived_tension.{theatre.value}"] = agent.perceived_tension[k]
     theatres = model.theatres
     for k, theatre in enumerate(THEATRES):
-        for field in ("state", "steps_in_state", "conflict_steps_left", "intent"):
+        for field in ("state", "steps_in_state", "conflict_steps_left", "intent", "recent_peak"):
             columns[f"theatres.{theatre.value}.{field}"] = getattr(theatres, field)[k].astype(float)
     for (coercer, target), severity in model.coercion.items():
         columns[f"coercion.{coercer.value}.{target.value}"] = severity
@@ -107,6 +107,7 @@ def assign(model, rows):
         theatres.steps_in_state[k] = column(f"theatres.{theatre.value}.steps_in_state").astype(np.int64)
         theatres.conflict_steps_left[k] = column(f"theatres.{theatre.value}.conflict_steps_left").astype(np.int64)
         theatres.intent[k] = column(f"theatres.{theatre.value}.intent")
+        theatres.recent_peak[k] = column(f"theatres.{theatre.value}.recent_peak")
         theatres.peak_state[k] = theatres.state[k].copy()
         theatres.peak_tension[k] = theatres.tension[k].copy()
     model.coercion = {(Actor(a), Actor(b)): column(name, 0.0) for name in rows[0] if name.startswith("coercion.")

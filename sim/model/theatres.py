@@ -7,7 +7,10 @@ A crisis begins with a triggering act, as the International Crisis Behavior proj
 incident (a missile test, an incursion, a clash) that lands when tension is already near the crisis
 threshold. The driving adversary generates incidents at a rate that grows with its escalation intent;
 scenarios add their own (`incident` effects). Far below the threshold an incident almost never sets
-off a crisis. A crisis becomes a war by the adversary's choice (a weekly hazard proportional to its
+off a crisis. What alarms is tension and its novelty: how far tension rises above its recent peak
+(the worst the parties have lately seen, which falls back slowly toward tension), so that a
+provocation that takes tension to a new height sets off a crisis more readily than a return to a
+level already lived through. A crisis becomes a war by the adversary's choice (a weekly hazard proportional to its
 resolve times its opportunity) or when an armed incident escalates.
 """
 
@@ -42,6 +45,7 @@ class Theatres:
         self.state = initial("state", np.int64)
         self.resolve = np.zeros((count, lanes))  # the adversary's resolve here, set when it commits
         self.intent = self.tension.copy()  # the driving adversary's escalation intent, set when it commits
+        self.recent_peak = self.tension.copy()  # the highest recent tension, falling back slowly toward tension
         self.us_forces = self.us_presence.copy()
         self.demand = self.us_presence.copy()
         self.shortfall = np.zeros((count, lanes))  # share of the US force demand left unmet (set by the allocation)
@@ -66,12 +70,14 @@ def logistic(x):
     return np.where(x < -700.0, 0.0, 1.0 / (1.0 + np.exp(-np.maximum(x, -700.0))))
 
 
-def trigger_chance(tension, params):
-    """Chance that an incident of full severity sets off a crisis: logistic((T - crisis threshold) / width).
+def trigger_chance(tension, recent_peak, params):
+    """Chance that an incident of full severity sets off a crisis: logistic((T + η max(0, T - P) - crisis threshold) / width).
 
-    One half at the threshold; below it by three widths or more, under 5%.
+    P is the recent peak of tension and η the surprise weight. At or below the recent peak, one half at
+    the threshold and under 5% three widths or more below it; tension above it counts η times over.
     """
-    return logistic((tension - params.crisis_threshold) / params.escalation_width)
+    novelty = np.maximum(tension - recent_peak, 0.0)
+    return logistic((tension + params.surprise_weight * novelty - params.crisis_threshold) / params.escalation_width)
 
 
 def poisson_count(rate, u):
@@ -145,7 +151,8 @@ def per_theatre(params, name):
 
 # ----------------------------------------------------------------- the submodel, applied to the model
 def update_theatres(model):
-    """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine.
+    """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine;
+    last, the recent peak of tension takes in this step's tension.
 
     Every theatre is updated at once (rows of the (theatres, lanes) arrays); the changes of state are then
     applied theatre by theatre, in the order of THEATRES.
@@ -161,7 +168,7 @@ def update_theatres(model):
     theatres.incidents += generated
     theatres.steps_in_state += 1
     theatres.conflict_steps_left -= theatres.state == CONFLICT
-    trigger = trigger_chance(theatres.tension, p)
+    trigger = trigger_chance(theatres.tension, theatres.recent_peak, p)
     crisis_chance = 1.0 - (1.0 - severity * trigger) ** generated * theatres.no_trigger
     war_chance = 1.0 - (1.0 - war_hazard(theatres.resolve, model.opportunity, p, rates)) * theatres.no_escalation
     new_states, chances = next_state(theatres.state, theatres.tension, theatres.steps_in_state, theatres.conflict_steps_left,
@@ -170,6 +177,7 @@ def update_theatres(model):
     if moves.any():
         for k in np.flatnonzero(moves.any(axis=1)).tolist():
             transition(model, k, new_states[k], moves[k], chances[k], draws[k])
+    theatres.recent_peak[:] = np.maximum(theatres.tension, theatres.recent_peak + rates.peak_fade * (theatres.tension - theatres.recent_peak))
     theatres.tension_sum += theatres.tension
     np.maximum(theatres.peak_tension, theatres.tension, out=theatres.peak_tension)
     theatres.incident_total += theatres.incidents.astype(np.int64)
@@ -206,8 +214,8 @@ def incident(model, k, severity, armed, mask):
     before = theatres.tension[k].copy()
     theatres.tension[k] = np.where(mask, clip01(before + p.incident_tension_gain * severity), before)
     theatres.incidents[k] += mask
-    theatres.no_trigger[k] = np.where(mask, theatres.no_trigger[k] * (1.0 - severity * trigger_chance(theatres.tension[k], p)),
-                                      theatres.no_trigger[k])
+    trigger = trigger_chance(theatres.tension[k], theatres.recent_peak[k], p)
+    theatres.no_trigger[k] = np.where(mask, theatres.no_trigger[k] * (1.0 - severity * trigger), theatres.no_trigger[k])
     if armed:
         theatres.no_escalation[k] = np.where(mask, theatres.no_escalation[k] * (1.0 - p.armed_incident_escalation * severity),
                                              theatres.no_escalation[k])

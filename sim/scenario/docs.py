@@ -169,6 +169,24 @@ bodies:
     permanent: false               # it lapses quietly after lapse_after_postponements postponed meetings in a row
     status: absent
 """,
+    "Multilateral summits held online for a year: no margin meetings (`gathering`, `institution` suspend)": """
+  - id: summits_held_online
+    description: A pandemic moves the G20, APEC and ASEAN summits online; leaders cannot meet on their margins
+    at: 2027-03-01
+    effects:
+      - institution: {name: g7_outreach, action: suspend}   # a gathering's status charges no partner
+  - id: summits_in_person_again
+    at: 2028-03-06
+    effects:
+      - institution: {name: g7_outreach, action: restore}
+bodies:
+  g7_outreach:
+    description: G7 summits to which the ROK is invited; the pairs of leaders may meet on the margins
+    members: [us, japan, rok]
+    level: leaders                 # a gathering is a summit of leaders
+    meetings_per_year: 1
+    gathering: true                # not the partners' own body: held whatever they think of each other
+""",
     "An agreement's life, and a signing pulled at the last moment (`institution` actions)": """
   - id: agreement_proposed
     at: 2026-03-02

@@ -25,7 +25,7 @@ from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
                      INSTITUTION_STATUS_BY_LABEL, LEAD_PARTNER, PARTNERS, RANKS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor,
-                     BodyRole)
+                     BodyRole, Rank)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -177,6 +177,10 @@ class BodySpec(Strict):
     status: InstitutionStatusLabel = Field("active", description="Status at the start")
     last_met: Optional[dt.date] = Field(
         None, description="When it last met before the start (default: half a cycle before the start, if it operates and meets)")
+    gathering: bool = Field(False, description="A multilateral summit its members' leaders attend (the G20, APEC): not the "
+                                               "partners' own body, it is held whatever they think of each other, and at "
+                                               "each one the leaders of every pair of members may meet on the margins; "
+                                               "suspending it (summits held online) charges no one")
 
     @field_validator("members")
     @classmethod
@@ -189,6 +193,10 @@ class BodySpec(Strict):
     def _role_needs_members(self):
         if self.role == BodyRole.NUCLEAR_CONSULTATION.value and LEAD_PARTNER.value not in self.members:
             raise ValueError(f"a nuclear consultative body needs '{LEAD_PARTNER.value}' among its members")
+        if self.gathering and (self.level != Rank.LEADERS.value or self.permanent or self.role != BodyRole.NONE.value
+                               or self.meetings_per_year <= 0.0):
+            raise ValueError("a gathering is a summit of leaders that meets (meetings_per_year above 0), "
+                             "neither permanent nor with a role")
         return self
 Domains = _keyed("Domains", "Interoperability in each of the cooperation domains, 0-1.", {d.value: (Unit, ...) for d in DOMAINS})
 
