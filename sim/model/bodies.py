@@ -5,12 +5,12 @@ Every body is declared in the scenario (`bodies:`): its members, rank (leaders, 
 officials, working level), how often it meets, whether it is built to last (a secretariat, a treaty, a
 standing schedule), an optional role and its status. An operating body comes due on a fixed cadence;
 a due meeting is held when the members are willing (cohesion for the three partners together, the
-pair's tie for two), otherwise postponed. A gathering (a multilateral summit such as the G20 or APEC)
-is not the partners' own: it takes place whatever they think of each other, and at each one the
-leaders of every pair of its members may meet on the margins, at a lower bar than a visit needs. One rule turns meetings into trilateral activity for the
+pair's tie for two), otherwise postponed. One rule turns meetings into trilateral activity for the
 institutionalisation stock; a body whose meetings keep being postponed lapses quietly unless it is
-built to last. The record of meetings held, disputes and breaks is what the partnership's observable
-state is read from (`partnership.py`).
+built to last. A gathering (a multilateral summit such as the G20 or APEC) is not the partners' own:
+it takes place whatever they think of each other, and at each one the leaders of every pair of its
+members may meet on the margins, at a lower bar than a visit needs. The record of meetings held,
+disputes and breaks is what the partnership's observable state is read from (`partnership.py`).
 """
 
 from dataclasses import dataclass, field

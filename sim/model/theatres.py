@@ -10,8 +10,8 @@ scenarios add their own (`incident` effects). Far below the threshold an inciden
 off a crisis. What alarms is tension and its novelty: how far tension rises above its recent peak
 (the worst the parties have lately seen, which falls back slowly toward tension), so that a
 provocation that takes tension to a new height sets off a crisis more readily than a return to a
-level already lived through. A crisis becomes a war by the adversary's choice (a weekly hazard proportional to its
-resolve times its opportunity) or when an armed incident escalates.
+level already lived through. A crisis becomes a war by the adversary's choice (a weekly hazard
+proportional to its resolve times its opportunity) or when an armed incident escalates.
 """
 
 import numpy as np
@@ -177,7 +177,8 @@ def update_theatres(model):
     if moves.any():
         for k in np.flatnonzero(moves.any(axis=1)).tolist():
             transition(model, k, new_states[k], moves[k], chances[k], draws[k])
-    theatres.recent_peak[:] = np.maximum(theatres.tension, theatres.recent_peak + rates.peak_fade * (theatres.tension - theatres.recent_peak))
+    fading = theatres.recent_peak + rates.peak_fade * (theatres.tension - theatres.recent_peak)
+    theatres.recent_peak[:] = np.maximum(theatres.tension, fading)
     theatres.tension_sum += theatres.tension
     np.maximum(theatres.peak_tension, theatres.tension, out=theatres.peak_tension)
     theatres.incident_total += theatres.incidents.astype(np.int64)
