@@ -732,7 +732,7 @@ def cmd_backtest(args):
             print(f"{directory} already holds the backtest's {manifest.runs} runs; checking them again")
     else:
         try:
-            runs = args.runs or (399 if args.defaults else _three_per_set(args.parameter_sets))
+            runs = args.runs if args.runs is not None else 399 if args.defaults else _three_per_set(args.parameter_sets)
         except (ParameterSetError, OSError) as exc:
             return _error(str(exc))
         code = cmd_run(argparse.Namespace(
@@ -805,7 +805,7 @@ def cmd_nowcast(args):
         return _error("--runs must be at least 1")
     try:
         backtest = load_patterns(args.patterns)
-        runs = args.runs or _three_per_set(args.parameter_sets)
+        runs = args.runs if args.runs is not None else _three_per_set(args.parameter_sets)
         rows = nowcast.write_nowcast(backtest.scenario, args.parameter_sets, runs, args.seed, args.out)
     except ScenarioError as exc:
         return _report_problems(exc.problems)

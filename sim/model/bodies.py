@@ -162,7 +162,7 @@ def margin_chance(model, pair):
 def hold_gatherings(model):
     """At each due gathering in session, the leaders of every pair of its members meet on the margins or not (logged)."""
     step = model.step_index
-    for body in model.diplomacy.select(("gathers",), lambda body: body.gathering and body.meetings_per_year > 0.0):
+    for body in model.diplomacy.select(("gathers",), lambda body: body.gathering):  # the schema: a gathering meets
         if not body.due(step, model.rates.dt):
             continue
         live = operating(body) > 0.0
