@@ -405,6 +405,33 @@ def test_signals_stop_cleanly_and_resume_to_identical_files(long_reference, tmp_
     assert digests(out) == digests(long_reference)
 
 
+def test_a_second_signal_while_a_stop_is_cleaned_up_is_not_raised_inside_a_finaliser(tmp_path, monkeypatch):
+    """The double-Ctrl-C race seen in CI: the second signal landed in the progress bar's __del__ after the runner had
+    put the raising handler back, and Python printed "Exception ignored ... Traceback". Here the bar itself sends both
+    signals, the first at its first update and the second from its finaliser."""
+    import sim
+    from sim.experiment import runner
+
+    class SignallingBar(runner.tqdm):
+        def update(self, n=1):
+            os.kill(os.getpid(), signal.SIGINT)
+            return super().update(n)
+
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            super().__del__()
+
+    second = []
+    monkeypatch.setattr(runner, "tqdm", SignallingBar)
+    monkeypatch.setattr(runner, "_warn_and_exit", lambda *args: lambda signum, frame: second.append(signum))
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    short = sim.revise_scenario(sim.load_scenario(BASELINE), {"end": "2026-03-02", "elections": []})
+    with pytest.raises(RuntimeError, match="interrupted"):
+        sim.run_ensemble([short], tmp_path / "ens", runs=4, seed=1, workers=1, chunk_size=1, quiet=True)
+    assert second == [signal.SIGINT] and not ignored, [str(u.exc_value) for u in ignored]
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to list the processes left")
 @pytest.mark.parametrize("scheduler", [[], ["--scheduler", "local"]], ids=["process pool", "Dask local cluster"])
 def test_no_process_outlives_a_killed_driver_nor_stores_a_chunk_after_it(tmp_path, scheduler):

@@ -297,12 +297,26 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     except OSError as exc:
         echo(f"cannot write results ({exc}); nothing was run. Free space, then: {resume_command(manifest, directory)}")
         return EnsembleOutcome("stopped", directory, [])
-
-    show = not quiet and sys.stderr.isatty()
-    progress = tqdm(total=total, initial=finished, unit="run", disable=not show, dynamic_ncols=True)
-    interrupted, crash, signum = False, None, 0
     noted = []  # stop signals received while the pool works
     restore_handlers = _note_stop_signals(noted)
+    try:
+        return _run_tasks(directory, manifest, tasks, assembler, noted, restore_handlers, progress_total=total,
+                          progress_initial=finished, workers=workers, scheduler=scheduler, quiet=quiet, echo=echo)
+    finally:
+        # Once _run_tasks's frame is gone, not before: its finalisers (the progress bar's __del__, the chunk queue's
+        # close) run at that moment, and a second Ctrl-C landing in one under a raising handler is printed as an
+        # "Exception ignored" traceback. Putting the same handlers back twice is harmless.
+        restore_handlers()
+
+
+def _run_tasks(directory, manifest, tasks, assembler, noted, restore_handlers, *, progress_total, progress_initial,
+               workers, scheduler, quiet, echo):
+    """run_ensemble's work once the store is ready: the chunks through the executor, then the final files or, on a stop
+    signal (appended to `noted`) or a failure, the manifest marked interrupted."""
+    root_seed = manifest.root_seed
+    show = not quiet and sys.stderr.isatty()
+    progress = tqdm(total=progress_total, initial=progress_initial, unit="run", disable=not show, dynamic_ncols=True)
+    interrupted, crash, signum = False, None, 0
     try:
         with make_executor(workers, scheduler) as executor:
             pending = set()
@@ -373,7 +387,6 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
             store.write_json_atomic(directory / store.MANIFEST, manifest)
         reason = crash or "interrupted"
         echo(f"{reason}: complete chunks are kept in {directory}; finish with: {resume_command(manifest, directory)}")
-        restore_handlers()  # the stop is over: a caller from Python gets its own handlers back
         return EnsembleOutcome("stopped" if crash else store.INTERRUPTED, directory, [], signum)
     manifest.failures = store.failed_runs(directory)
     manifest.status = store.COMPLETE_WITH_FAILURES if manifest.failures else store.COMPLETE
