@@ -195,6 +195,19 @@ def test_a_body_postponed_again_and_again_lapses_quietly_unless_built_to_last(ba
     assert lapse and all("no political charge" in r.note for r in lapse)
 
 
+def test_a_lapsed_body_is_taken_up_again_where_its_members_are_willing_again(baseline):
+    model = WargameModel(quiet(baseline), seeds=seeded(2))
+    body = bodies.named(model, "trilateral_foreign_ministers")
+    bodies.change_status(model, body.name, "lapse", InstitutionStatus.LAPSED, model.all_lanes)
+    model.three_cs.cohesion = np.array([0.3, 0.9])  # the meeting's chance well under one half, well over it
+    model.step_index = next(step for step in range(1, model.n_steps) if body.due(step, model.rates.dt))
+    bodies.hold_meetings(model)
+    assert body.status.tolist() == [InstitutionStatus.LAPSED, InstitutionStatus.ACTIVE]
+    rows = model.log.rows
+    revived = [[r.event_id for r in lane if r.operation == "taken up again"] for lane in rows]
+    assert body.name not in revived[0] and body.name in revived[1]
+
+
 def test_a_declared_body_like_a_built_in_one_builds_the_same_stock(baseline):
     built_in = quiet(baseline)
     secretariat = built_in.bodies["secretariat"]

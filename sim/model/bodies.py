@@ -7,7 +7,7 @@ standing schedule), an optional role and its status. An operating body comes due
 a due meeting is held when the members are willing (cohesion for the three partners together, the
 pair's tie for two), otherwise postponed. One rule turns meetings into trilateral activity for the
 institutionalisation stock; a body whose meetings keep being postponed lapses quietly unless it is
-built to last. A gathering (a multilateral summit such as the G20 or APEC) is not the partners' own:
+built to last, and is taken up again once its members are willing again. A gathering (a multilateral summit such as the G20 or APEC) is not the partners' own:
 it takes place whatever they think of each other, and at each one the leaders of every pair of its
 members may meet on the margins, at a lower bar than a visit needs. The record of meetings held,
 disputes and breaks is what the partnership's observable state is read from (`partnership.py`).
@@ -177,15 +177,19 @@ def hold_gatherings(model):
 
 
 def hold_meetings(model):
-    """Due meetings of operating bodies are held or postponed; a body postponed too often lapses quietly (logged)."""
+    """Due meetings of operating bodies are held or postponed; a body postponed too often lapses quietly, and a lapsed
+    one is taken up again at a due date where its meeting is more likely held than not (logged)."""
     step = model.step_index
     for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0 and not body.gathering):
         if not body.due(step, model.rates.dt):
             continue
+        chance = hold_chance(model, body)
+        revived = (body.status == int(InstitutionStatus.LAPSED)) & (chance >= 0.5)
+        if revived.any():
+            take_up_again(model, body, revived, chance)
         live = operating(body) > 0.0
         if not live.any():
             continue
-        chance = hold_chance(model, body)
         draw = body.draws[:, step]
         held = live & (draw < chance)
         postponed = live & ~held
@@ -204,6 +208,16 @@ def hold_meetings(model):
                     body.status[lapsing] = int(InstitutionStatus.LAPSED)
                     model.log.record(lapsing, body.name, "meeting", f"institutions.{body.name}", "lapse", np.nan, before,
                                      body.status.copy(), "stopped meeting: lapsed quietly (no political charge)")
+
+
+def take_up_again(model, body, mask, chance):
+    """A lapsed body becomes active again in the masked lanes, with no postponement counted (logged, no political
+    charge): the members' willingness is back above its rank's bar, as it was when the body last met."""
+    before = body.status.copy()
+    body.status[mask] = int(InstitutionStatus.ACTIVE)
+    body.postponed_in_row[mask] = 0
+    model.log.record(mask, body.name, "meeting", f"institutions.{body.name}", "taken up again", np.nan, before,
+                     body.status.copy(), lane_notes("chance of a meeting={:.3f}", chance))
 
 
 def meet(model, body, mask, note=""):

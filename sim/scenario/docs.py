@@ -166,7 +166,7 @@ bodies:
     members: [us, japan, rok]
     level: officials               # leaders, ministers, officials or working
     meetings_per_year: 2
-    permanent: false               # it lapses quietly after lapse_after_postponements postponed meetings in a row
+    permanent: false               # lapses quietly after lapse_after_postponements postponements in a row; taken up again when willing
     status: absent
 """,
     "Multilateral summits held online for a year: no margin meetings (`gathering`, `institution` suspend)": """
