@@ -22,7 +22,7 @@ from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER
 from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
-from .lanes import lanes_in, per_lane, scaled_rates, sum_rows
+from .lanes import any_lane, lanes_in, per_lane, scaled_rates, sum_rows
 from .partnership import PartnershipRecord
 from .record import Recorder, summarise
 
@@ -330,7 +330,7 @@ class WargameModel(mesa.Model):
     def _check_finite(self, row):
         """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
         bad = ~np.isfinite(row).all(axis=0)
-        if bad.any():
+        if any_lane(bad):
             self.fail(bad, f"non-finite model state at step {self.step_index} ({self.date})")
 
     def fail(self, mask, message):

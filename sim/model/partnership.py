@@ -12,6 +12,7 @@ changes nothing; states are entered and left as the record over a year changes.
 import numpy as np
 
 from ..world import RANKS, PartnershipState, Rank
+from .lanes import any_lane
 
 RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in PartnershipState)
 
@@ -81,7 +82,7 @@ class PartnershipRecord:
         lanes = np.arange(len(state))
         changed = state != self.state
         self.state = state
-        if changed.any():
+        if any_lane(changed):
             self.worst = np.where(changed & ~self.moved, state, np.minimum(self.worst, state))
             self.moved |= changed
             first = self.first_entry[state, lanes]
