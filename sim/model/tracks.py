@@ -131,7 +131,7 @@ def advance_programmes(model):
             level = agent.capability + spec.rate_per_year * model.rates.dt / 52.0
             if spec.ceiling is not None:
                 level = np.minimum(level, np.maximum(spec.ceiling, agent.capability)) if spec.rate_per_year >= 0 else level
-        model.assign(f"actors.{programme.actor.value}.capability", level, model.all_lanes)
+        model.put(f"actors.{programme.actor.value}.capability", level, model.all_lanes)
 
 
 def test_gain(model, actor, kind, severity, mask):
