@@ -23,10 +23,19 @@ def clip01(x):
     return np.minimum(np.maximum(x, _ZERO), _ONE)
 
 
+_FEW_LANES = 32  # up to this many lanes, one call for a running total costs less than a call per row; beyond, rows stream faster
+
+
 def sum_rows(rows):
-    """Sum over the first axis of an array, added row by row in order: the last running total (numpy's own reduction may
-    associate differently for one lane than for many, and a run must not depend on its batch; a running total cannot)."""
-    return np.add.accumulate(rows)[-1]
+    """Sum over the first axis of an array, added row by row in order (numpy's own reduction may associate differently
+    for one lane than for many, and a run must not depend on its batch); for a few lanes, as the last running total
+    (np.add.accumulate: the same additions in the same order)."""
+    if rows.shape[-1] <= _FEW_LANES:
+        return np.add.accumulate(rows)[-1]
+    total = rows[0]
+    for row in rows[1:]:
+        total = total + row
+    return total
 
 
 def any_lane(mask):
