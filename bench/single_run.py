@@ -5,7 +5,10 @@ runner starts a run (from its row of the nowcast, with its parameter set), as th
     python bench/single_run.py [--runs 20]
 
 The flagship (simultaneous_contingency, the scenario of bench/ensemble.py) is reported against the target of
-docs/performance.md: at most 100 ms per run on one core.
+docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 on the project's 2 shared cores:
+`--runs 10` gave a median of 194 ms (load average 1.0) at 7d7cb60; after the second pass (docs/performance.md,
+"Single runs") the CPU time of a run, alternating processes of the two versions, fell from 195-231 ms to 170-207 ms
+(medians) and from 164-167 ms to 148-153 ms (fastest). The target is not met.
 """
 
 import argparse

@@ -5,6 +5,7 @@ from these declarations; adding an actor is its entry here, its parameters in th
 and its documentation.
 """
 
+import functools
 import itertools
 from enum import Enum, IntEnum
 from typing import NamedTuple, Optional
@@ -69,6 +70,7 @@ ALIGNMENT_PAIRS = ((Actor.CHINA, Actor.RUSSIA), (Actor.RUSSIA, Actor.DPRK), (Act
 HISTORY_PAIR = (Actor.JAPAN, Actor.ROK)  # the allies whose historical grievance the model tracks
 
 
+@functools.cache  # pairs are few and named on every step
 def pair_name(pair):
     """`(Actor.US, Actor.JAPAN)` -> `"us_japan"`."""
     return f"{pair[0].value}_{pair[1].value}"

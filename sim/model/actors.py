@@ -105,12 +105,20 @@ class StateActor(mesa.Agent):
 
         r_k = clip(r_eff + provocation_gain * (a_subject - sovereignty_reference)); r_eff where the theatre has no subject.
         """
+        return self._provoked(theatre, self.effective_resolve)
+
+    def driven_resolves(self):
+        """Adversaries: resolve in each theatre they drive (as resolve_in, in the order of driven_theatres)."""
+        effective = self.effective_resolve
+        return [self._provoked(k, effective) for k in self.driven_theatres]
+
+    def _provoked(self, theatre, effective_resolve):
+        """Resolve in theatre number `theatre` from the effective resolve (see resolve_in)."""
         subject = self.model.theatres.subject[theatre]
         if subject is None:
-            return self.effective_resolve
+            return effective_resolve
         p = self.model.parameters
-        return clip01(self.effective_resolve
-                      + p.provocation_gain * (subject.profile["sovereignty_assertiveness"] - p.sovereignty_reference))
+        return clip01(effective_resolve + p.provocation_gain * (subject.profile["sovereignty_assertiveness"] - p.sovereignty_reference))
 
     def decide(self):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
@@ -134,7 +142,7 @@ class StateActor(mesa.Agent):
         else:
             opinion = self.opinion + rates.opinion * (clip01(self.opinion_anchor + coerced) - self.opinion)
             theatres = model.theatres
-            resolve = [self.resolve_in(k) for k in self.driven_theatres]
+            resolve = self.driven_resolves()
             intents = [np.minimum(1.0, params.escalation_gain * r * model.opportunity[k] + theatres.pressure[k])
                        for k, r in zip(self.driven_theatres, resolve)]
             self._pending = (opinion, resolve, intents)

@@ -23,15 +23,16 @@ class Coalitions(NamedTuple):
     adversaries: tuple  # agent per theatre
     subjects: tuple  # agent or None per theatre
     others: tuple  # per slot: a tuple over theatres of (agent, alignment key)
+    other_exposures: tuple  # per slot: each theatre's other adversary's exposure there, a column (theatres, 1)
 
 
 def coalitions(model):
     """The Coalitions of the model's theatres (the other adversaries in the order of ADVERSARIES)."""
     keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
-    others = [tuple((model.actors[b], keys[frozenset((adversary, b))]) for b in ADVERSARIES if b is not adversary)
-              for adversary in model.theatres.adversary]
-    return Coalitions(tuple(model.actors[a] for a in model.theatres.adversary), tuple(model.theatres.subject),
-                      tuple(zip(*others)))
+    others = tuple(zip(*[tuple((model.actors[b], keys[frozenset((adversary, b))]) for b in ADVERSARIES if b is not adversary)
+                         for adversary in model.theatres.adversary]))
+    exposures = tuple(np.array([other.exposure[k] for k, (other, _) in enumerate(slot)])[:, None] for slot in others)
+    return Coalitions(tuple(model.actors[a] for a in model.theatres.adversary), tuple(model.theatres.subject), others, exposures)
 
 
 def _by_theatre(arrays):
@@ -54,10 +55,9 @@ def assess_opportunity(model, effectiveness):
     partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
     resolve = {agent: agent.effective_resolve for agent in model.adversary_list}
     support = coordination = 0.0
-    for slot in coalition.others:
+    for slot, exposure in zip(coalition.others, coalition.other_exposures):
         alignment = _by_theatre([model.alignment[key] for _, key in slot])
         capability = _by_theatre([other.capability for other, _ in slot])
-        exposure = np.array([other.exposure[k] for k, (other, _) in enumerate(slot)])[:, None]
         support = support + alignment * capability * exposure
         coordination = coordination + alignment * _by_theatre([resolve[other] for other, _ in slot])
     adversary_power = _by_theatre([adversary.capability for adversary in coalition.adversaries]) + p.coalition_support * support

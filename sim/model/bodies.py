@@ -13,15 +13,17 @@ members may meet on the margins, at a lower bar than a visit needs. The record o
 disputes and breaks is what the partnership's observable state is read from (`partnership.py`).
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..world import HISTORY_PAIR, INSTITUTION_STATUS_BY_LABEL, PARTNERS, RANKS, TIE_PAIRS, InstitutionStatus, Rank, pair_name
-from .lanes import lane_notes
+from .lanes import any_lane, lane_notes
 from .theatres import logistic
 
 OPERATING = np.array([1.0 if s.operating else 0.0 for s in InstitutionStatus])  # by status number
+OPERATES = OPERATING > 0.0  # the same, as booleans
 NEVER = -10**6  # the step of something that never happened (far enough back for any window)
 
 
@@ -46,12 +48,12 @@ class Body:
         """Whether every partner is a member (its meetings feed the trilateral's stock and state)."""
         return len(self.members) == len(PARTNERS)
 
-    @property
+    @functools.cached_property  # members never change
     def pairs(self):
         """The tie pairs among the members."""
-        return [pair for pair in TIE_PAIRS if pair[0] in self.members and pair[1] in self.members]
+        return tuple(pair for pair in TIE_PAIRS if pair[0] in self.members and pair[1] in self.members)
 
-    @property
+    @functools.cached_property  # nor does the rank
     def ranks_below_leaders(self):
         """How many ranks the body sits below the leaders (0 for leaders, 3 for the working level)."""
         return RANKS.index(Rank.LEADERS) - RANKS.index(self.rank)
@@ -135,6 +137,11 @@ def operating(body):
     return OPERATING[body.status]
 
 
+def operates(body):
+    """Where the body operates (active or under notice), per lane."""
+    return OPERATES[body.status]
+
+
 def willingness(model, body):
     """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them."""
     if body.trilateral:
@@ -165,12 +172,12 @@ def hold_gatherings(model):
     for body in model.diplomacy.select(("gathers",), lambda body: body.gathering):  # the schema: a gathering meets
         if not body.due(step, model.rates.dt):
             continue
-        live = operating(body) > 0.0
+        live = operates(body)
         for pair in body.pairs:
             chance = margin_chance(model, pair)
             draw = model.draws_for(f"body:{body.name}:{pair_name(pair)}")[:, step]
             held = live & (draw < chance)
-            if held.any():
+            if any_lane(held):
                 leaders_met(model, [pair], held)
                 model.log.record(held, body.name, "meeting", f"institutions.{body.name}.margins.{pair_name(pair)}", "held",
                                  np.nan, np.nan, np.nan, lane_notes("margin meeting; chance={:.3f} draw={:.4f}", chance, draw))
@@ -185,25 +192,25 @@ def hold_meetings(model):
             continue
         chance = hold_chance(model, body)
         revived = (body.status == int(InstitutionStatus.LAPSED)) & (chance >= 0.5)
-        if revived.any():
+        if any_lane(revived):
             take_up_again(model, body, revived, chance)
-        live = operating(body) > 0.0
-        if not live.any():
+        live = operates(body)
+        if not any_lane(live):
             continue
         draw = body.draws[:, step]
         held = live & (draw < chance)
         postponed = live & ~held
         note = lane_notes(f"{body.rank.value}; chance={{:.3f}} draw={{:.4f}}", chance, draw)
-        if held.any():
+        if any_lane(held):
             meet(model, body, held, note)
-        if postponed.any():
+        if any_lane(postponed):
             before = body.postponed_in_row.copy()
             body.postponed_in_row[postponed] += 1
             model.log.record(postponed, body.name, "meeting", f"institutions.{body.name}.postponed_in_row", "postponed",
                              np.nan, before, body.postponed_in_row, note)
             if not body.permanent:
                 lapsing = postponed & (body.postponed_in_row >= model.parameters.lapse_after_postponements)
-                if lapsing.any():
+                if any_lane(lapsing):
                     before = body.status.copy()
                     body.status[lapsing] = int(InstitutionStatus.LAPSED)
                     model.log.record(lapsing, body.name, "meeting", f"institutions.{body.name}", "lapse", np.nan, before,
@@ -272,7 +279,7 @@ def _operating(model, query, chosen):
     """Where some operating body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
     found = np.zeros(model.lane_count, dtype=bool)
     for body in model.diplomacy.select(query, chosen):
-        found |= operating(body) > 0.0
+        found |= operates(body)
     return found
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..world import TIE_PAIRS
 from . import bodies, partnership
-from .lanes import clip01, sum_rows
+from .lanes import any_lane, clip01, sum_rows
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
 
@@ -84,7 +84,7 @@ def update_partnership(model):
     the change of each component since the last change, the largest named first."""
     before = model.partnership.state.copy()
     changed = model.partnership.move_to(observed_partnership(model), model.step_index)
-    if not changed.any():
+    if not any_lane(changed):
         return
     now = log_components(model.three_cs, model.parameters)
     changes = [n - r for n, r in zip(now, model._ladder_reference)]

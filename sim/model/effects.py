@@ -17,7 +17,7 @@ import numpy as np
 
 from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, THEATRES, Actor, Theatre
 from . import bodies, coercion, institutions, politics, theatres, tracks
-from .lanes import lane_notes
+from .lanes import any_lane, lane_notes
 
 
 class Change(NamedTuple):
@@ -328,7 +328,7 @@ class Meeting(Effect):
 
     def apply(self, model, spec, mask, firing):
         body = bodies.named(model, spec.meeting.body)
-        bodies.meet(model, body, mask & (bodies.operating(body) > 0.0), "scripted")
+        bodies.meet(model, body, mask & bodies.operates(body), "scripted")
         return [Change(f"institutions.{body.name}", math.nan, math.nan, "meeting held (scripted)")]
 
 
@@ -377,7 +377,7 @@ class InForce:
         if spec.until is None:
             stack = self.stacks.get(key) if kind.stacked else None
             below = functools.reduce(np.logical_or, (a.live for a in stack if a.timed)) & mask if stack else None
-            if below is not None and below.any():
+            if below is not None and any_lane(below):
                 stack.append(_Application(event_id, spec, kind.record(change), below, timed=False))
             return
         application = _Application(event_id, spec, kind.record(change), mask.copy(), timed=True)
@@ -400,7 +400,7 @@ class InForce:
             stack = self.stacks[key]
             for later in stack[stack.index(application) + 1:]:
                 held = lanes & later.live
-                if held.any():
+                if any_lane(held):
                     kind.inherit(later.record, application.record, held)
                     model.log.record(held, application.event_id, "lapse", kind.target(spec), "undo", math.nan, math.nan,
                                      math.nan, f"{note}; unchanged: a later change by '{later.event_id}' is still in force")
@@ -408,6 +408,6 @@ class InForce:
             stack.remove(application)
             if not any(a.timed for a in stack):
                 del self.stacks[key]
-        if lanes.any():
+        if any_lane(lanes):
             target, before, after = kind.undo(model, spec, application.record, lanes)
             model.log.record(lanes, application.event_id, "lapse", target, "undo", math.nan, before, after, note)

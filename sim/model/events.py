@@ -18,7 +18,7 @@ from ..expressions import compile_condition, compile_expression
 from ..parameter_checks import parameter_problems
 from ..variables import CONDITION_CONSTANTS
 from .effects import EFFECTS, Firing, InForce
-from .lanes import lane_notes, lanes_in
+from .lanes import any_lane, lane_notes, lanes_in
 from .record import named_codes, value_names
 
 
@@ -232,7 +232,7 @@ class EventEngine:
                 probability = (entry.spec.probability_per_step if entry.rate is None
                                else np.minimum(1.0, np.maximum(0.0, entry.rate())))
                 fires = eligible & (draw < probability)
-                if fires.any():
+                if any_lane(fires):
                     shown = np.broadcast_to(probability, draw.shape)
                     self._fire(entry, "random", fires, lane_notes("probability={:.4f} draw={:.4f}", shown, draw))
         for entry in self.triggered:
@@ -240,7 +240,7 @@ class EventEngine:
             fires = now_true & ~entry.was_true
             if not entry.spec.repeat:
                 fires &= entry.fired == 0
-            if fires.any():
+            if any_lane(fires):
                 self._fire(entry, "triggered", fires)
             entry.was_true = now_true
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..world import THEATRES
+from .lanes import any_lane
 from .theatres import CONFLICT, CRISIS, GREY_ZONE
 
 
@@ -41,7 +42,7 @@ def allocate_us_forces(model):
     theatres.shortfall[:] = shortfall(demands, allocation)
     logged = model.forces_changed & ((before > 0.0) | (model.us_overstretch > 0.0))  # a shortage begins, changes or ends
     model.forces_changed = np.zeros(model.lane_count, dtype=bool)
-    if logged.any():
+    if any_lane(logged):
         def note(lanes):
             return [f"pool={pool:.3f}; " + "; ".join(f"{t.value} {a:.3f} of {d:.3f}" for t, a, d in zip(THEATRES, given, asked))
                     for pool, given, asked in zip(p.us_force_pool[lanes].tolist(), zip(*allocation[:, lanes].tolist()),

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..parameters import WEEKLY_RATES
+from ..world import THEATRES
 
 
 _ZERO, _ONE = np.array(0.0), np.array(1.0)  # as arrays: a ufunc converts a Python number on every call
@@ -22,18 +23,29 @@ def clip01(x):
     return np.minimum(np.maximum(x, _ZERO), _ONE)
 
 
+_FEW_LANES = 32  # up to this many lanes, one call for a running total costs less than a call per row; beyond, rows stream faster
+
+
 def sum_rows(rows):
-    """Sum over the first axis, added row by row in order (numpy's own reduction may associate differently for one lane
-    than for many, and a run must not depend on its batch)."""
+    """Sum over the first axis of an array, added row by row in order (numpy's own reduction may associate differently
+    for one lane than for many, and a run must not depend on its batch); for a few lanes, as the last running total
+    (np.add.accumulate: the same additions in the same order)."""
+    if rows.shape[-1] <= _FEW_LANES:
+        return np.add.accumulate(rows)[-1]
     total = rows[0]
     for row in rows[1:]:
         total = total + row
     return total
 
 
+def any_lane(mask):
+    """Whether the boolean mask selects any lane (np.count_nonzero costs a fraction of ndarray.any on a few lanes)."""
+    return np.count_nonzero(mask) > 0
+
+
 def lanes_in(mask):
-    """Indices of the lanes selected by a boolean mask."""
-    return np.flatnonzero(mask)
+    """Indices of the lanes selected by a boolean mask (np.flatnonzero, without its Python-level overhead)."""
+    return np.asarray(mask).ravel().nonzero()[0]
 
 
 def lane_notes(template, *arrays):
@@ -69,13 +81,21 @@ def per_lane(parameter_sets):
     return SimpleNamespace(**{name: np.array([getattr(p, name) for p in uniques], dtype=np.float64)[which] for name in names})
 
 
+def per_theatre(params, name):
+    """The parameter `<name>_<theatre>` of every theatre, as an array (theatres, lanes)."""
+    return np.array([getattr(params, f"{name}_{theatre.value}") for theatre in THEATRES])
+
+
 def scaled_rates(p, dt_weeks):
     """Weekly rates and hazards converted to the step length, r_step = 1 - (1 - r_week)^dt, per lane; the tension
-    noise scaled by sqrt(dt); durations in weeks as whole steps (at least one)."""
+    noise scaled by sqrt(dt); durations in weeks as whole steps (at least one); each theatre's incident rate per step
+    and incident severity (theatres, lanes). Derived once, and again whenever a parameter changes."""
     return SimpleNamespace(
         dt=dt_weeks,
         **{name: 1.0 - (1.0 - getattr(p, parameter)) ** dt_weeks for name, parameter in WEEKLY_RATES.items()},
         noise=p.tension_noise * math.sqrt(dt_weeks),
         conflict_steps=np.maximum(1, np.ceil(p.conflict_duration_weeks / dt_weeks)).astype(np.int64),
         crisis_min_steps=np.maximum(1, np.ceil(p.crisis_min_weeks / dt_weeks)).astype(np.int64),
+        incidents_per_step=dt_weeks * per_theatre(p, "incident_rate"),
+        incident_severity=per_theatre(p, "incident_severity"),
     )

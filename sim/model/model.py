@@ -18,12 +18,12 @@ import numpy as np
 from .. import steps
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
-                     THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, PartnershipState, pair_name)
+                     THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, pair_name)
 from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
-from .lanes import lanes_in, per_lane, scaled_rates, sum_rows
-from .partnership import PartnershipRecord
+from .lanes import any_lane, lanes_in, per_lane, scaled_rates, sum_rows
+from .partnership import STRAINED, PartnershipRecord
 from .record import Recorder, summarise
 
 # Stream numbers for the independent random streams derived from each run's seed. Keeping each
@@ -255,10 +255,14 @@ class WargameModel(mesa.Model):
 
     def assign(self, name, value, mask):
         """Set a settable variable in the masked lanes (clipped to its range); return (name, before, after)."""
-        get, set_ = self.registry[name]
+        get = self.registry[name][0]
         before = np.array(get(), dtype=np.float64)
-        set_(value, mask)
+        self.put(name, value, mask)
         return name, before, np.array(get(), dtype=np.float64)
+
+    def put(self, name, value, mask):
+        """Set a settable variable in the masked lanes (clipped to its range), as `assign` does, keeping nothing."""
+        self.registry[name][1](value, mask)
 
     def shift(self, name, delta, mask):
         """Add `delta` to a settable variable in the masked lanes; return (name, before, after)."""
@@ -330,7 +334,7 @@ class WargameModel(mesa.Model):
     def _check_finite(self, row):
         """A lane whose state is not finite has failed (an error at once with raise_on_failure)."""
         bad = ~np.isfinite(row).all(axis=0)
-        if bad.any():
+        if any_lane(bad):
             self.fail(bad, f"non-finite model state at step {self.step_index} ({self.date})")
 
     def fail(self, mask, message):
@@ -366,7 +370,7 @@ class WargameModel(mesa.Model):
     @property
     def partnership_meets(self):
         """1.0 while trilateral meetings and exercises go on (strained or better), 0.0 when suspended or ruptured."""
-        return np.where(self.partnership.state >= PartnershipState.STRAINED, 1.0, 0.0)
+        return np.where(self.partnership.state >= STRAINED, 1.0, 0.0)
 
     def min_partner_commitment(self):
         """The least committed partner's effective commitment, per lane."""

@@ -12,8 +12,12 @@ changes nothing; states are entered and left as the record over a year changes.
 import numpy as np
 
 from ..world import RANKS, PartnershipState, Rank
+from .lanes import any_lane
 
 RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in PartnershipState)
+
+_STATE_ROWS = np.arange(len(PartnershipState))[:, None]  # each state's number, a column against (states, lanes)
+_LEADERS_ROW, _MINISTERS_ROW = RANKS.index(Rank.LEADERS), RANKS.index(Rank.MINISTERS)
 
 MEETING_WINDOW_WEEKS = 52   # "met in the past year": the annual cycle of summits and ministerials
 DISPUTE_WINDOW_WEEKS = 26   # "a public dispute in the past half year": how long a row dominates coverage (assumption)
@@ -34,8 +38,8 @@ def observed_state(diplomacy, standing, step, step_weeks):
         return (step - last) * step_weeks <= weeks
 
     met = within(diplomacy.trilateral_last_met, MEETING_WINDOW_WEEKS)  # (ranks, lanes), lowest rank first
-    leaders = met[RANKS.index(Rank.LEADERS)]
-    ministers = leaders | met[RANKS.index(Rank.MINISTERS)]
+    leaders = met[_LEADERS_ROW]
+    ministers = leaders | met[_MINISTERS_ROW]
     any_level = np.logical_or.reduce(met)
     state = np.where(leaders & standing, INSTITUTIONALISED, np.where(ministers, FUNCTIONING, np.where(any_level, STRAINED, SUSPENDED)))
     state = np.where(within(diplomacy.last_dispute, DISPUTE_WINDOW_WEEKS) & (state > STRAINED), STRAINED, state)
@@ -78,13 +82,13 @@ class PartnershipRecord:
 
     def move_to(self, state, step):
         """Take this step's state; return the mask of lanes whose state changed."""
-        lanes = np.arange(len(state))
         changed = state != self.state
         self.state = state
-        if changed.any():
+        if any_lane(changed):
+            lanes = np.arange(len(state))
             self.worst = np.where(changed & ~self.moved, state, np.minimum(self.worst, state))
             self.moved |= changed
             first = self.first_entry[state, lanes]
             self.first_entry[state, lanes] = np.where(changed & (first < 0), step, first)
-        self.steps_in[state, lanes] += 1
+        self.steps_in += state == _STATE_ROWS
         return changed

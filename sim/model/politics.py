@@ -6,7 +6,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 import numpy as np
 
 from ..world import ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor
-from .lanes import lane_notes
+from .lanes import any_lane, lane_notes
 
 
 def election_odds(outcomes, incumbent, opinion, opinion_weight):
@@ -141,7 +141,7 @@ def draw_disputes(model):
         hazard = 1.0 - (1.0 - weekly_hazard) ** dt_weeks
         u = draws[k]
         happens = u < hazard
-        if not happens.any():
+        if not any_lane(happens):
             continue
         model.dispute_counts[kind] += happens
         for target, before, after in apply_dispute(model, kind, severity, "both", happens):

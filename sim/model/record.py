@@ -1,5 +1,6 @@
 """What a run records: per-step model variables and causal-trace terms (one array over lanes each) and the run summary."""
 
+import functools
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -108,6 +109,7 @@ SUMMARY_FIELDS = tuple((outcome.name, outcome.kind) for outcome in SUMMARY)
 _STOCK_TARGETS = ("institutions.level", "institutions.upkeep")  # numbers; every other institutions.<name> is a body
 
 
+@functools.lru_cache(maxsize=1024)  # a model logs a few dozen targets, again and again
 def value_names(target):
     """The names of the codes a logged `target` takes (a state, status or conflict outcome), or None."""
     if target == "partnership":

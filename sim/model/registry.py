@@ -16,13 +16,22 @@ def _accessor(holder, key, missing=None):
 
 
 def _accessors(model, path, missing=None):
-    """The accessors walking `path` from the model (the kind of each step is read from the model's current holders)."""
-    accessors, holder = [], model
+    """The accessors walking `path` from the model (the kind of each step is read from the model's current holders);
+    consecutive attribute steps are taken by one accessor."""
+    accessors, attributes, holder = [], [], model  # attributes: the attribute steps not yet given an accessor
     for i, key in enumerate(path):
         last = i == len(path) - 1
-        accessors.append(_accessor(holder, key, missing if last else None))
+        if not isinstance(holder, dict) and isinstance(key, str):
+            attributes.append(key)
+        else:
+            if attributes:
+                accessors.append(operator.attrgetter(".".join(attributes)))
+                attributes = []
+            accessors.append(_accessor(holder, key, missing if last else None))
         if not last:
-            holder = accessors[-1](holder)
+            holder = getattr(holder, key) if attributes else accessors[-1](holder)
+    if attributes:
+        accessors.append(operator.attrgetter(".".join(attributes)))
     return tuple(accessors)
 
 
@@ -32,14 +41,21 @@ def _walk(holder, accessors):
     return holder
 
 
+def _reader(accessors):
+    """A function of the model applying `accessors` in turn."""
+    if len(accessors) == 1:
+        return accessors[0]
+    return lambda holder: _walk(holder, accessors)
+
+
 def _getter(model, variable):
-    accessors = None
+    read = None
 
     def get():
-        nonlocal accessors
-        if accessors is None:  # resolved on first use: the model's holders exist by then
-            accessors = _accessors(model, variable.path, variable.missing)
-        return _walk(model, accessors)
+        nonlocal read
+        if read is None:  # resolved on first use: the model's holders exist by then
+            read = _reader(_accessors(model, variable.path, variable.missing))
+        return read(model)
 
     return get
 
@@ -97,12 +113,12 @@ def _rows_reader(model, block):
     """A reader of the consecutive rows that hold the variables of `block`."""
     *holder, first = block[0].path
     stop = first + len(block)
-    accessors = None
+    read_holder = None
 
     def read():
-        nonlocal accessors
-        if accessors is None:  # resolved on first use, as a getter is
-            accessors = _accessors(model, holder)
-        return _walk(model, accessors)[first:stop]
+        nonlocal read_holder
+        if read_holder is None:  # resolved on first use, as a getter is
+            read_holder = _reader(_accessors(model, holder))
+        return read_holder(model)[first:stop]
 
     return read

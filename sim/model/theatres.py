@@ -18,7 +18,7 @@ import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
 from . import trace
-from .lanes import clip01, lane_notes, lanes_in
+from .lanes import any_lane, clip01, lane_notes, lanes_in
 
 PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (int(s) for s in EscalationState)  # 0-4, in this order
 GAINS, RESTORED, STALEMATE = int(ConflictOutcome.ADVERSARY_GAINS), int(ConflictOutcome.DETERRENCE_RESTORED), int(ConflictOutcome.STALEMATE)
@@ -83,10 +83,10 @@ def trigger_chance(tension, recent_peak, params):
 def poisson_count(rate, u):
     """Poisson counts with mean `rate` from uniform draws `u` (inverse CDF), elementwise; rates are small (incidents per step)."""
     term = np.exp(-rate)
-    cumulative, count = term.copy(), np.zeros(np.shape(u))
+    cumulative, count = term, np.zeros(np.shape(u))  # neither term nor cumulative is changed in place
     for n in range(1, 30):
         more = u > cumulative
-        if not more.any():
+        if not any_lane(more):
             break
         count += more
         term = term * rate / n
@@ -144,11 +144,6 @@ def adjudicate(*, balance, us_credibility, coherence, u, params):
     return outcome, logit, p_gain, p_restored
 
 
-def per_theatre(params, name):
-    """The parameter `<name>_<theatre>` of every theatre, as an array (theatres, lanes)."""
-    return np.array([getattr(params, f"{name}_{theatre.value}") for theatre in THEATRES])
-
-
 # ----------------------------------------------------------------- the submodel, applied to the model
 def update_theatres(model):
     """Campaign pressure fades; the adversary's incidents and its intent move tension; then the escalation state machine;
@@ -160,8 +155,8 @@ def update_theatres(model):
     rates, p, theatres = model.rates, model.parameters, model.theatres
     shocks = model.tension_shocks[model.step_index]
     draws = model.transition_draws[model.step_index]
-    severity = per_theatre(p, "incident_severity")
-    generated = poisson_count(rates.dt * per_theatre(p, "incident_rate") * theatres.intent, model.incident_draws[model.step_index])
+    severity = rates.incident_severity
+    generated = poisson_count(rates.incidents_per_step * theatres.intent, model.incident_draws[model.step_index])
     theatres.pressure *= 1.0 - rates.pressure_decay
     theatres.tension[:] = clip01(theatres.tension + rates.tension * (theatres.intent - theatres.tension)
                                  + rates.noise * shocks + p.incident_tension_gain * severity * generated)
@@ -174,7 +169,7 @@ def update_theatres(model):
     new_states, chances = next_state(theatres.state, theatres.tension, theatres.steps_in_state, theatres.conflict_steps_left,
                                      draws, crisis_chance, war_chance, p, rates)
     moves = new_states != theatres.state
-    if moves.any():
+    if any_lane(moves):
         for k in np.flatnonzero(moves.any(axis=1)).tolist():
             transition(model, k, new_states[k], moves[k], chances[k], draws[k])
     fading = theatres.recent_peak + rates.peak_fade * (theatres.tension - theatres.recent_peak)
@@ -190,7 +185,7 @@ def transition(model, k, new_state, changed, chance, draws):
     theatre = THEATRES[k].value
     before = theatres.state[k].copy()
     ended = changed & (before == CONFLICT)
-    if ended.any():
+    if any_lane(ended):
         end_conflict(model, k, ended)
     enter_state(model, k, new_state, changed)
     model.log.record(changed, f"{theatre}_transition", "theatre", f"theatres.{theatre}.state",
@@ -250,14 +245,14 @@ def enter_state(model, k, state, mask):
     resolution = theatres.crisis_resolution[k]
     first_crisis = theatres.first_crisis_step[k]
     crisis = mask & (now == CRISIS) & (previous != CONFLICT)
-    if crisis.any():
+    if any_lane(crisis):
         first_crisis[crisis & (first_crisis < 0)] = model.step_index
         resolution[crisis & (resolution != ENDED_IN_CONFLICT)] = ONGOING
         theatres.crisis_count[k] += crisis
     de_escalated = mask & (now == DE_ESCALATION) & (previous == CRISIS) & (resolution == ONGOING)
     resolution[de_escalated] = DE_ESCALATED
     conflict = mask & (now == CONFLICT)
-    if conflict.any():
+    if any_lane(conflict):
         first_crisis[conflict & (first_crisis < 0)] = model.step_index
         first_conflict = theatres.first_conflict_step[k]
         first_conflict[conflict & (first_conflict < 0)] = model.step_index
@@ -338,10 +333,10 @@ def force_contingency(model, theatre, state, mask):
     before = theatres.state[k].copy()
     if state is not EscalationState.CONFLICT:
         ended = mask & (before == CONFLICT)
-        if ended.any():
+        if any_lane(ended):
             end_conflict(model, k, ended)  # a scripted end of a war costs what any end of a war costs
     moved = mask & (before != int(state))
-    if moved.any():
+    if any_lane(moved):
         enter_state(model, k, int(state), moved)
     shown = theatres.tension[k].copy()
     return before, int(state), lane_notes("tension={:.3f}", shown)

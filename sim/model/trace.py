@@ -60,7 +60,8 @@ class Tracer:
         row = [factor * w for w in weighted]
         row += [recovery, reversal, cs.consistency - consistency0 - recovery - reversal]
         row.append(w_alignment * (cs.priority_alignment - alignment0))
-        row += [(1.0 - w_alignment) * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
+        w_ties = 1.0 - w_alignment
+        row += [w_ties * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
         row += [w_us * (ally.reliability[LEAD_PARTNER] - view0) / len(allies) for ally, view0 in zip(allies, views0)]
         row.append((1.0 - w_us) * (cs.mutual_reliability - mutual0))
         for terms in model.opportunity_terms:

@@ -19,6 +19,7 @@ from ..expressions import compile_condition
 from ..variables import CONDITION_CONSTANTS
 from ..world import Actor
 from . import effects
+from .lanes import any_lane
 
 CLOSED, OPEN, ENDED = 0, 1, 2
 TESTS = ("missile_test", "nuclear_test")
@@ -56,7 +57,7 @@ def declare_tracks(model, specs):
 def open_track(model, track, mask, reason):
     """Open the track in the masked lanes where it is not open: apply its concessions and remember what they changed."""
     opening = mask & (track.status != OPEN)
-    if not opening.any():
+    if not any_lane(opening):
         return
     track.status[opening] = OPEN
     model.log.record(opening, track.name, "track", f"tracks.{track.name}", "open", np.nan, CLOSED, OPEN, reason)
@@ -71,7 +72,7 @@ def open_track(model, track, mask, reason):
 def close_track(model, track, mask, reason):
     """End the track in the masked lanes where it is open: take every concession back; the reason is logged."""
     closing = mask & (track.status == OPEN)
-    if not closing.any():
+    if not any_lane(closing):
         return
     for k, effect in reversed(list(enumerate(track.spec.concessions))):
         target, before, after = effects.EFFECTS[effect.operation].undo(model, effect, track.changes[k], closing)
@@ -86,7 +87,7 @@ def step_tracks(model):
     for track in model.tracks:
         if step == track.open_step:
             open_track(model, track, model.all_lanes & (track.status == CLOSED), "opens on its date")
-        if not (track.status == OPEN).any():
+        if not any_lane(track.status == OPEN):
             continue
         if step >= track.deadline_step:
             close_track(model, track, model.all_lanes, f"deadline {track.spec.deadline} passed")
@@ -130,7 +131,7 @@ def advance_programmes(model):
             level = agent.capability + spec.rate_per_year * model.rates.dt / 52.0
             if spec.ceiling is not None:
                 level = np.minimum(level, np.maximum(spec.ceiling, agent.capability)) if spec.rate_per_year >= 0 else level
-        model.assign(f"actors.{programme.actor.value}.capability", level, model.all_lanes)
+        model.put(f"actors.{programme.actor.value}.capability", level, model.all_lanes)
 
 
 def test_gain(model, actor, kind, severity, mask):
