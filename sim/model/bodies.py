@@ -7,9 +7,10 @@ standing schedule), an optional role and its status. An operating body comes due
 a due meeting is held when the members are willing (cohesion for the three partners together, the
 pair's tie for two), otherwise postponed. One rule turns meetings into trilateral activity for the
 institutionalisation stock; a body whose meetings keep being postponed lapses quietly unless it is
-built to last, and is taken up again once its members are willing again. A gathering (a multilateral summit such as the G20 or APEC) is not the partners' own:
-it takes place whatever they think of each other, and at each one the leaders of every pair of its
-members may meet on the margins, at a lower bar than a visit needs. The record of meetings held,
+built to last, and is taken up again once its members are willing again. A gathering (a multilateral
+summit such as the G20 or APEC) is not the partners' own: it takes place whatever they think of each
+other, and at each one the leaders of every pair of its members may meet on the margins, at a lower
+bar than a visit needs. The record of meetings held,
 disputes and breaks is what the partnership's observable state is read from (`partnership.py`).
 """
 
