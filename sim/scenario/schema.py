@@ -174,7 +174,9 @@ class BodySpec(Strict):
         "none", description="What it does beyond meeting: nuclear_consultation (assures the members other than the US), "
                             "warning_sharing (missile-warning data: tempo in missile defence and ISR), "
                             "intelligence_sharing (supports its members' ties)")
-    status: InstitutionStatusLabel = Field("active", description="Status at the start")
+    status: InstitutionStatusLabel = Field("active", description="Status at the start (a lapsed body is taken up again "
+                                                            "once its members are willing again; a suspended or ended "
+                                                            "one only by an event)")
     last_met: Optional[dt.date] = Field(
         None, description="When it last met before the start (default: half a cycle before the start, if it operates and meets)")
     gathering: bool = Field(False, description="A multilateral summit its members' leaders attend (the G20, APEC): not the "
