@@ -10,8 +10,8 @@ institutionalisation stock; a body whose meetings keep being postponed lapses qu
 built to last, and is taken up again once its members are willing again. A gathering (a multilateral
 summit such as the G20 or APEC) is not the partners' own: it takes place whatever they think of each
 other, and at each one the leaders of every pair of its members may meet on the margins, at a lower
-bar than a visit needs. The record of meetings held,
-disputes and breaks is what the partnership's observable state is read from (`partnership.py`).
+bar than a visit needs. The record of meetings held, disputes and breaks is what the partnership's
+observable state is read from (`partnership.py`).
 """
 
 import functools
@@ -150,21 +150,27 @@ def willingness(model, body):
     return np.minimum.reduce([model.ties[pair_name(pair)] for pair in body.pairs])
 
 
+def meeting_chance(params, willingness, threshold, allowance):
+    """Chance that members this willing meet: logistic((willingness - threshold + allowance) / width)."""
+    return logistic((willingness - threshold + allowance) / params.meeting_width)
+
+
 def hold_chance(model, body):
-    """Chance that a due meeting is held: logistic((willingness - threshold of its rank + permanence support) / width).
+    """Chance that a due meeting is held: the meeting chance at the threshold of its rank, with the permanence support.
 
     The threshold is the leaders' one, lowered by one step per rank below the leaders.
     """
     p = model.parameters
     threshold = p.meeting_threshold - p.meeting_threshold_step * body.ranks_below_leaders
     support = p.permanence_support if body.permanent else 0.0
-    return logistic((willingness(model, body) - threshold + support) / p.meeting_width)
+    return meeting_chance(p, willingness(model, body), threshold, support)
 
 
 def margin_chance(model, pair):
-    """Chance that a pair's leaders meet on the margins of a gathering: logistic((tie - θ_meet + δ_margin) / width)."""
+    """Chance that a pair's leaders meet on the margins of a gathering: the meeting chance of their tie at the leaders'
+    threshold, with the margin discount δ_margin."""
     p = model.parameters
-    return logistic((model.ties[pair_name(pair)] - p.meeting_threshold + p.margin_meeting_discount) / p.meeting_width)
+    return meeting_chance(p, model.ties[pair_name(pair)], p.meeting_threshold, p.margin_meeting_discount)
 
 
 def hold_gatherings(model):
@@ -191,8 +197,11 @@ def hold_meetings(model):
     for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0 and not body.gathering):
         if not body.due(step, model.rates.dt):
             continue
+        lapsed = body.status == int(InstitutionStatus.LAPSED)
+        if not any_lane(operates(body) | lapsed):
+            continue
         chance = hold_chance(model, body)
-        revived = (body.status == int(InstitutionStatus.LAPSED)) & (chance >= 0.5)
+        revived = lapsed & (chance >= 0.5)
         if any_lane(revived):
             take_up_again(model, body, revived, chance)
         live = operates(body)
