@@ -3,6 +3,7 @@
 import collections
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing
 import os
 import platform
@@ -305,7 +306,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     finally:
         # Once _run_tasks's frame is gone, not before: its finalisers (the progress bar's __del__, the chunk queue's
         # close) run at that moment, and a second Ctrl-C landing in one under a raising handler is printed as an
-        # "Exception ignored" traceback. Putting the same handlers back twice is harmless.
+        # "Exception ignored" traceback. The collection runs the finalisers of whatever the pool left in reference
+        # cycles now too, rather than at some later allocation. Putting the same handlers back twice is harmless.
+        gc.collect()
         restore_handlers()
 
 

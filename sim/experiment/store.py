@@ -413,7 +413,7 @@ class Assembler:
         if self.waiting:
             raise RuntimeError(f"cannot finish: {len(self.waiting)} chunks are missing")
         digests = {}
-        for kind, writer in self.writers.items():
+        for kind, writer in self._let_go_of_writers().items():
             writer.close()
             digests[f"{kind}.parquet"] = file_digest(self.temporary[kind])
         for kind in OUTPUTS:
@@ -421,9 +421,15 @@ class Assembler:
         shutil.rmtree(self.directory / "chunks", ignore_errors=True)
         return digests
 
+    def _let_go_of_writers(self):
+        """The writers, no longer held here: they are freed (their finalisers run) when the caller is done with them,
+        inside the ensemble's signal handling, not whenever the assembler happens to be collected."""
+        writers, self.writers = self.writers, {}
+        return writers
+
     def abandon(self):
         """Close and delete the partial final files (the chunks stay, for --resume)."""
-        for kind, writer in self.writers.items():
+        for kind, writer in self._let_go_of_writers().items():
             with contextlib.suppress(OSError):  # a full disk may refuse the close; the file goes anyway
                 writer.close()
             self.temporary[kind].unlink(missing_ok=True)
