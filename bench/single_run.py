@@ -3,6 +3,13 @@ runner starts a run (from its row of the nowcast, with its parameter set), as th
 `mesa.batch_run` run them (ensembles advance many runs together: bench/ensemble.py).
 
     python bench/single_run.py [--runs 20]
+    python bench/single_run.py --instructions [--runs 3]   # needs valgrind (apt-get install valgrind); about 3 minutes
+
+Wall times on a shared machine swing with its neighbours' load (the fastest of 15 runs of one version
+ranged from 155 to 233 ms within ten minutes on 2026-12-03). `--instructions` counts instead the CPU
+instructions of a flagship run with valgrind's callgrind, a figure that does not depend on the load:
+the count for 1 + N runs less the count for 1 (the first run reads the state file and warms the
+caches), over N. Use it to compare two versions of the code.
 
 The flagship (simultaneous_contingency, the scenario of bench/ensemble.py) is reported against the target of
 docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 on the project's 2 shared cores:
@@ -12,7 +19,10 @@ docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 
 """
 
 import argparse
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,16 +39,48 @@ FLAGSHIP = "simultaneous_contingency"
 TARGET_MS = 100
 
 
+def flagship_runs(count):
+    """Run the flagship `count` times, each a batch of one (what --instructions counts)."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{FLAGSHIP}.yaml")
+    for i in range(count):
+        model = model_for_runs(scenario, 0, [i])
+        model.run()
+        model.release()
+
+
+def instructions_per_run(runs):
+    """CPU instructions of one flagship run, counted by valgrind's callgrind: (count of 1 + runs runs - count of 1) / runs."""
+
+    def count(n):
+        finished = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
+                                   "--flagship-runs", str(n)], capture_output=True, text=True, check=True)
+        return int(re.search(r"Collected : ([\d,]+)", finished.stderr).group(1).replace(",", ""))
+
+    return (count(1 + runs) - count(1)) / runs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, help="runs timed per scenario (default 20), or counted (default 3)")
+    parser.add_argument("--instructions", action="store_true", help="count the flagship's CPU instructions per run (valgrind)")
+    parser.add_argument("--flagship-runs", type=int, help=argparse.SUPPRESS)  # what --instructions runs under valgrind
     args = parser.parse_args()
+    if args.flagship_runs is not None:
+        flagship_runs(args.flagship_runs)
+        return
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+        print(f"flagship ({FLAGSHIP}): {instructions_per_run(args.runs or 3) / 1e6:,.0f} million instructions per run "
+              "in a batch of one")
+        return
+    runs = args.runs or 20
     medians = {}
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         scenario = load_scenario(path)
-        model_for_runs(scenario, 0, [args.runs]).run()  # a first run reads the state file and warms the caches
+        model_for_runs(scenario, 0, [runs]).run()  # a first run reads the state file and warms the caches
         times = []
-        for i in range(args.runs):
+        for i in range(runs):
             began = time.perf_counter()
             model = model_for_runs(scenario, 0, [i])
             model.run()
