@@ -1,6 +1,7 @@
 """The game (sim.game): seats, hidden moves, turns, the white cell, saving and resuming, the forecast, the review."""
 
 import dataclasses
+import datetime
 import json
 import shutil
 import stat
@@ -13,7 +14,7 @@ import pytest
 
 from sim.api import run_one
 from sim.game import store
-from sim.game.forecast import forecast
+from sim.game.forecast import forecast, years_ahead
 from sim.game.room import AccessError, GameRoom
 from sim.game.session import Game, GameError, new_state
 from sim.model import RECORDED_VARIABLES
@@ -198,15 +199,26 @@ def test_the_forecast_branches_from_the_current_state_on_fixed_seeds(room):
     first = forecast(game.model, runs=40, root_seed=5, key=2)
     again = forecast(game.model, runs=40, root_seed=5, key=2)
     assert first == again and first.from_step == game.step
-    years = list(first.strained_by_year.values())
-    assert years == sorted(years)  # "by each year" can only grow
     assert first.cohesion_quantiles[0.5][0] == pytest.approx(float(game.model.three_cs.cohesion[0]))  # it starts where the game is
     calm = forecast(game.model, runs=40, root_seed=5, key=2, scenario=game.candidate_scenario("us", [{"move": "stand_aside"}]))
     assert calm == first  # a move without effects changes nothing
     harsh = game.candidate_scenario("us", [{"move": "burden_sharing", "target": "both"}, {"move": "withdraw", "target": "korea"}])
     worse = forecast(game.model, runs=40, root_seed=5, key=2, scenario=harsh)
     assert worse.cohesion_quantiles[0.5][-1] < first.cohesion_quantiles[0.5][-1]
+    # a public dispute keeps the partnership strained for half a year: it shows in the year's share of weeks strained
+    year = min(first.strained_share)
+    assert worse.strained_share[year] > first.strained_share[year] + 0.2
+    assert worse.strained_share_ahead > first.strained_share_ahead
     assert game.state.events == []  # asking about candidates changed nothing
+
+
+def test_the_forecast_reads_each_year_with_a_quarter_ahead_or_else_what_is_left():
+    weeks = [datetime.date(2026, 1, 5) + datetime.timedelta(weeks=i) for i in range(210)]  # the baseline's dates
+    years = years_ahead(weeks)
+    assert list(years) == ["2026", "2027", "2028", "2029"]  # 2030 has one week: left out
+    assert years["2026"][0] == 1 and weeks[years["2029"][-1]] == datetime.date(2029, 12, 31)
+    assert years_ahead(weeks[200:]) == {"to 2030-01-07": list(range(1, 10))}  # from early November 2029: 9 weeks left
+    assert years_ahead(weeks[-1:]) == {"to 2030-01-07": [0]}  # at the end: the state now
 
 
 def test_the_review_names_the_moves_and_sets_the_game_among_the_models_runs(room, tmp_path):

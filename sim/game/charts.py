@@ -73,10 +73,10 @@ def fan(forecasts, model):
             "layer": layers}
 
 
-def strained_by_year(forecasts):
-    """P(partnership strained or worse by the end of each year), one bar per forecast and year."""
-    data = [{"year": str(year), "forecast": r.label, "p": round(p, 4)} for r in forecasts for year, p in r.strained_by_year.items()]
-    return _spec("P(strained or worse) by year", {"mark": "bar"}, data, height=170, encoding={
+def strained_share(forecasts):
+    """The share of each year's weeks ahead with the partnership strained or worse, one bar per forecast and year."""
+    data = [{"year": year, "forecast": r.label, "p": round(p, 4)} for r in forecasts for year, p in r.strained_share.items()]
+    return _spec("Weeks strained or worse, share of each year", {"mark": "bar"}, data, height=170, encoding={
         "x": {"field": "year", "type": "ordinal", "title": None},
         "xOffset": {"field": "forecast"},
         "y": {"field": "p", "type": "quantitative", "axis": {"format": "%"}, "scale": {"domain": [0, 1]}, "title": None},

@@ -6,7 +6,6 @@ far, each drawing its future from its own seed and, when given, one of the calib
 same seeds (common random numbers), so two candidates differ by their moves, not by luck.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,7 +36,8 @@ class Forecast:
     from_step: int
     dates: list                 # the dates of every step from the branch point to the end
     cohesion_quantiles: dict    # quantile -> cohesion per date
-    strained_by_year: dict      # year -> P(partnership strained or worse at some step up to the year's end)
+    strained_share: dict        # "2026", ... -> share of the year's weeks ahead with the partnership strained or worse
+    strained_share_ahead: float  # the same over every week from the branch point to the end
     theatres: dict              # theatre -> {"crisis": P, "conflict": P} (reached after the branch point)
     parameter_sets: int         # how many parameter sets the futures were drawn from (0: the game's own parameters)
 
@@ -55,30 +55,38 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
     # no series kept: the few variables read are collected step by step, which spares copying the history 1,000 times
     futures = branch(model, seeds=seeds, parameters=parameters, scenario=scenario, keep_series=False)
     start = futures.step_index
-    cohesion, worst = [futures.three_cs.cohesion.copy()], [futures.partnership.worst.copy()]
+    cohesion, strained = [futures.three_cs.cohesion.copy()], [futures.partnership.state <= PartnershipState.STRAINED]
     peak = np.zeros_like(futures.theatres.state)  # the highest state reached after the branch point
     while futures.step_index < futures.n_steps:
         futures.step()
         cohesion.append(futures.three_cs.cohesion.copy())
-        worst.append(futures.partnership.worst.copy())
+        strained.append(futures.partnership.state <= PartnershipState.STRAINED)
         peak = np.maximum(peak, futures.theatres.state)
     dates = list(futures.dates[start:])
+    strained = np.array(strained)
     return Forecast(
         label=label, runs=runs, from_step=start, dates=dates,
         cohesion_quantiles={q: np.quantile(np.array(cohesion), q, axis=1).tolist() for q in QUANTILES},
-        strained_by_year=_strained_by_year(np.array(worst), dates),
+        strained_share={year: float(strained[steps].mean()) for year, steps in years_ahead(dates).items()},
+        strained_share_ahead=float((strained[1:] if len(strained) > 1 else strained).mean()),
         theatres={t.value: {"crisis": float((peak[k] >= EscalationState.CRISIS).mean()),
                             "conflict": float((peak[k] >= EscalationState.CONFLICT).mean())} for k, t in enumerate(THEATRES)},
         parameter_sets=len(parameter_sets),
     )
 
 
-def _strained_by_year(worst, dates):
-    """P(strained or worse at some step, from the run's start, up to the end of each calendar year from the branch
-    point on); `worst` is the partnership's worst state so far at each date."""
-    strained = worst <= PartnershipState.STRAINED
-    out = {}
-    for year in sorted({d.year for d in dates}):
-        last = max(i for i, d in enumerate(dates) if d <= dt.date(year, 12, 31))
-        out[year] = float(strained[last].mean())
-    return out
+def years_ahead(dates):
+    """{"2026": indices of its steps in `dates`, ...} for each calendar year with at least a quarter (13 weeks) of steps
+    after the branch point (the first date: the state the game is in now); {"to <last date>": every step after the
+    branch point} if no year has.
+
+    The share of a year's weeks in a state reads how the year went for the partnership: a public dispute shows as
+    the half year it keeps the partnership strained, a summit as the weeks it lifts it. The state at the year's end
+    would miss a dispute that is over by then; the worst state moved into (the ensembles' outcome) would miss one
+    that holds a strained partnership strained, and so rank a public row above a summit followed by a later relapse.
+    """
+    by_year = {}
+    for i, date in enumerate(dates[1:], start=1):
+        by_year.setdefault(str(date.year), []).append(i)
+    kept = {year: steps for year, steps in by_year.items() if len(steps) >= 13}
+    return kept or {f"to {dates[-1]}": list(range(1, len(dates))) or [0]}

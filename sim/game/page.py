@@ -253,7 +253,7 @@ def ForecastPanel(room, token, role, changes):
                 solara.Warning("The game has moved on since this forecast; ask again for the current state.")
             _chart(charts.fan(results.value, game.model))
             with solara.Columns([1, 1]):
-                _chart(charts.strained_by_year(results.value))
+                _chart(charts.strained_share(results.value))
                 _chart(charts.theatre_risks(results.value))
 
 

@@ -2,12 +2,12 @@
 scenario without the players' moves, and the turns where the outlook moved most, with the move that moved it.
 
 How a turn's movement is measured: the forecast (sim.game.forecast, `runs` futures on fixed seeds) from the
-start of turn k and from the start of turn k + 1 are compared on P(partnership strained or worse by the
-end) and on the cohesion ahead (the futures' median cohesion, averaged over the dates to the end); the
-turn's own moves, injects and overrides are then weighed one at a time by their effect on the cohesion
-ahead, forecasting from the start of turn k with all of them and without that one (common random
-numbers, so the difference is the move's, not luck's). Parameters are the game's own: the review asks
-what the moves did in this world, not across parameter uncertainty.
+start of turn k and from the start of turn k + 1 are compared on the share of the weeks ahead with the
+partnership strained or worse and on the cohesion ahead (the futures' median cohesion, averaged over the dates
+to the end); the turn's own moves, injects and overrides are then weighed one at a time by their effect on the
+cohesion ahead, forecasting from the start of turn k with all of them and without that one (common random
+numbers, so the difference is the move's, not luck's). Parameters are the game's own: the review asks what the
+moves did in this world, not across parameter uncertainty.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..analysis.report import _render
 from ..experiment.simulate import model_for_runs
@@ -40,10 +41,10 @@ class TurnShift:
 
 
 def _outlook(result):
-    """(P(strained or worse by the end), the median cohesion averaged over the dates ahead): the second moves with
-    every move, the first only with those that change the partnership's course."""
+    """(the share of the weeks ahead with the partnership strained or worse, the median cohesion averaged over the dates
+    ahead): the second moves with every move, the first only with those that change the partnership's course."""
     median = result.cohesion_quantiles[0.5]
-    return result.strained_by_year[max(result.strained_by_year)], sum(median) / len(median)
+    return result.strained_share_ahead, sum(median) / len(median)
 
 
 def turn_shifts(game, runs):
@@ -123,13 +124,13 @@ def trajectory_figure(game, cohesion, dates):
     ax.set_ylabel("trilateral cohesion")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="best")  # where it hides least of the fan and of the game
     return figure, share
 
 
 def shifts_figure(shifts):
-    """Per turn (a row each, labelled with the event that moved it most): the change in P(strained or worse by the
-    end) and in the median final cohesion."""
+    """Per turn (a row each, labelled with the event that moved it most): the change in the share of the weeks ahead
+    strained or worse and in the median final cohesion."""
     ordered = sorted(shifts, key=lambda s: -s.turn)
     labels = [f"turn {s.turn}" + (f": {s.top_event[:56].rstrip(' (')} (cohesion {s.top_effect:+.4f})" if s.top_event else "")
               for s in ordered]
@@ -141,8 +142,9 @@ def shifts_figure(shifts):
     left.barh(rows, strained, color=["#d62728" if v > 0 else "#2ca02c" for v in strained])
     right.barh(rows, cohesion, color=["#2ca02c" if v > 0 else "#d62728" for v in cohesion])
     left.set_yticks(list(rows), labels, fontsize=8)
-    left.set_xlabel("change in P(strained+ by the end), points")
+    left.set_xlabel("change in weeks ahead strained+ (share, points)")
     right.set_xlabel("change in cohesion ahead")
+    right.xaxis.set_major_locator(MaxNLocator(nbins=4))  # the changes are small numbers with long tick labels
     for ax in (left, right):
         ax.axvline(0, color="#333", lw=0.8)
         ax.grid(alpha=0.3, axis="x")
@@ -160,8 +162,8 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
     trajectory, share = trajectory_figure(game, cohesion, dates)
     trajectory_png = _save(trajectory, out, "trajectory")
     shifts = turn_shifts(game, forecast_runs)
-    table = pd.DataFrame([{"turn": s.turn, "P(strained+) before": round(s.strained_before, 3),
-                           "P(strained+) after": round(s.strained_after, 3), "cohesion ahead before": round(s.cohesion_before, 4),
+    table = pd.DataFrame([{"turn": s.turn, "weeks strained+ ahead, before": round(s.strained_before, 3),
+                           "weeks strained+ ahead, after": round(s.strained_after, 3), "cohesion ahead before": round(s.cohesion_before, 4),
                            "cohesion ahead after": round(s.cohesion_after, 4), "the turn's event that moved it most": s.top_event,
                            "its effect on cohesion ahead": "" if s.top_effect != s.top_effect else round(s.top_effect, 4)} for s in shifts])
     events = timeline(game)
@@ -181,8 +183,8 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
     if shifts:
         blocks += [("h2", "The turns that moved the outlook most"),
                    ("img", _save(shifts_figure(shifts), out, "turn_shifts"),
-                    f"Change over each turn in the forecast ({forecast_runs} futures on fixed seeds) of P(partnership "
-                    "strained or worse by the end) and of the cohesion ahead (median, averaged over the dates to the end); "
+                    f"Change over each turn in the forecast ({forecast_runs} futures on fixed seeds) of the share of the "
+                    "weeks ahead with the partnership strained or worse and of the cohesion ahead (median, averaged over the dates to the end); "
                     "labels name the turn's move, inject or override that moved the cohesion ahead most, with its own effect."),
                    ("table", table)]
     blocks += [("h2", "Timeline"), ("p", "Moves, injects and overrides with their reasons, and every adjudication, "
