@@ -13,7 +13,8 @@ import pytest
 from sim.model import WargameModel, state
 from sim.model import bodies, partnership, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
-from sim.scenario import revise_scenario
+from sim.experiment.simulate import model_for_runs
+from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
 from sim.world import (HISTORY_PAIR, RANKS, THEATRES, Actor, ConflictOutcome, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
@@ -175,6 +176,26 @@ def test_one_postponed_meeting_does_not_change_the_state():
     record, now = _record(), 100
     record.trilateral_last_met[RANKS.index(Rank.MINISTERS)] = now - 30  # met 30 weeks ago; the next one was postponed
     assert partnership.observed_state(record, np.array([False]), now, 1.0)[0] == PartnershipState.FUNCTIONING
+
+
+def test_a_public_dispute_shows_in_the_weeks_strained_even_where_the_worst_state_cannot_show_it():
+    """A burden-sharing row at the start keeps the partnership strained for half a year. The nowcast starts it strained
+    (the 2025 tariff row), so that is no state moved into: with the row and without it the worst state is better than
+    strained, while the share of weeks strained tells them apart."""
+    nowcast = load_scenario(SCENARIOS / "baseline.yaml")
+    row = {"id": "row", "at": "2026-01-05", "effects": [{"dispute": {"kind": "burden_sharing", "severity": 0.3}}]}
+    one_year = ["end=2027-01-04", "elections=[]", "parameters.dispute_base_hazard=0", "parameters.burden_dispute_hazard=0"]
+    disputed = model_for_runs(revise_scenario(quiet(nowcast, row), one_year), 11, range(20)).run()
+    calm = model_for_runs(revise_scenario(quiet(nowcast), one_year), 11, range(20)).run()
+    for with_row, without in zip(disputed, calm):
+        weeks = sum(with_row[f"steps_{s.label}"] for s in PartnershipState)
+        strained = sum(with_row[f"steps_{s.label}"] for s in (PartnershipState.STRAINED, PartnershipState.SUSPENDED,
+                                                               PartnershipState.RUPTURED))
+        assert with_row["partnership_strained_share"] == pytest.approx(strained / weeks)
+        assert with_row["partnership_strained_share"] >= 26 / 52 > without["partnership_strained_share"]
+        # the worst state moved into is better than strained in both: it cannot tell the row
+        assert PartnershipState[with_row["partnership_worst_state"].upper()] > PartnershipState.STRAINED
+        assert PartnershipState[without["partnership_worst_state"].upper()] > PartnershipState.STRAINED
 
 
 def test_due_meetings_are_held_more_often_by_more_willing_members(baseline):

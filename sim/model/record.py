@@ -42,6 +42,7 @@ class Outcome(NamedTuple):
 INDEX_DIFFERENCE = 0.02  # on a 0-1 index: cohesion, its components, credibility, ties, tension
 PROBABILITY_DIFFERENCE = 0.02  # two percentage points
 COUNT_DIFFERENCE = 0.1  # events per run: one more in one run of ten
+SHARE_DIFFERENCE = 0.02  # a share of the run's weeks: two points
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
 
 
@@ -71,7 +72,8 @@ SUMMARY = (
      Outcome("min_cohesion_step", int, "step of the minimum cohesion"),
      Outcome("partnership_final_state", str, "partnership state at the end"),
      Outcome("partnership_worst_state", str, "worst partnership state the run moves into (the starting state counts "
-             "only while the run stays in it)"))
+             "only while the run stays in it)"),
+     Outcome("partnership_strained_share", float, "share of weeks with the partnership strained or worse", SHARE_DIFFERENCE))
     + tuple(Outcome(f"steps_{label}", int, f"steps {label}") for label in PARTNERSHIP_STATES)
     + tuple(Outcome(f"first_{label}_step", int, f"first step {label}", nullable=True) for label in PARTNERSHIP_STATES)
     + (Outcome("final_consistency", float, "final consistency", INDEX_DIFFERENCE),
@@ -96,7 +98,10 @@ SUMMARY = (
 """Every outcome of the per-run summary, declared once: `summarise` returns these keys, runs.parquet stores these
 columns, and the report compares those with a smallest difference.
 
-`steps_<state>` counts the steps spent in each partnership state; `first_<state>_step` is the first
+`steps_<state>` counts the steps spent in each partnership state (the start not counted), and
+`partnership_strained_share` the share of those steps strained, suspended or ruptured: unlike the worst
+state, it tells a dispute that keeps the partnership strained for half a year from one that does not,
+and it counts a state held from the start; `first_<state>_step` is the first
 step in that state (0 for the state held at the start, null if never reached). `government_<actor>`
 is the profile in office at the end; `election_<actor>_winner` the profile that won the actor's last
 scheduled election within the run (null when none was held).
@@ -199,6 +204,7 @@ def summarise(model):
     ties = {name: recorder.final(f"tie_{name}") for name in TIE_NAMES}
     final_cohesion, min_cohesion, min_step = recorder.final("cohesion"), recorder.min_cohesion, recorder.min_cohesion_step
     fired = model.event_engine.fired_total()
+    strained_steps = ladder.steps_in[: PartnershipState.STRAINED + 1].sum(axis=0)  # strained, suspended and ruptured
     governments = {actor: model.actors[actor].government_names for actor in ACTORS}
     summaries = []
     for lane in range(model.lane_count):
@@ -210,6 +216,7 @@ def summarise(model):
             "partnership_worst_state": PARTNERSHIP_STATES[ladder.worst[lane]],
         }
         summary.update({f"steps_{s.label}": int(ladder.steps_in[s, lane]) for s in PartnershipState})
+        summary["partnership_strained_share"] = float(strained_steps[lane] / steps)
         summary.update({f"first_{s.label}_step": step_or_none(ladder.first_entry[s, lane]) for s in PartnershipState})
         summary.update({f"final_{name}": float(value[lane]) for name, value in finals.items() if name != "us_credibility"})
         summary["final_us_credibility"] = float(finals["us_credibility"][lane])
