@@ -371,6 +371,34 @@ def test_a_full_disk_stops_cleanly_and_resumes(small_reference, small_disk, size
     assert digests(out) == digests(small_reference)
 
 
+def test_final_files_are_all_deleted_when_the_disk_refuses_to_close_one(tmp_path):
+    """A full disk can refuse to close a final file as the ensemble finishes; the stop that follows deletes every
+    partial final file, including those whose writers were still open."""
+    assembler = store.Assembler(tmp_path, [], set())
+    writer = assembler.writers["trace"]
+    close, refusals = writer.close, [OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))]
+
+    def refuse_once():
+        if refusals:
+            raise refusals.pop()
+        close()
+
+    writer.close = refuse_once
+    with pytest.raises(OSError):
+        assembler.finish()
+    assembler.abandon()
+    assert not [p.name for p in tmp_path.iterdir()]
+
+
+def test_chunks_stored_by_a_version_with_other_columns_are_run_again_not_a_traceback(tmp_path, monkeypatch):
+    """A new outcome adds a column: chunks an earlier version stored cannot be assembled with this version's, so a
+    resume deletes and runs them again."""
+    directory = stored_chunks(tmp_path / "ens")
+    monkeypatch.setattr(store, "SCHEMAS", {**store.SCHEMAS, "runs": store.SCHEMAS["runs"].append(pa.field("new", pa.float64()))})
+    good, rejected = store.verify_chunks(directory, store.read_manifest(directory).chunk_identities())
+    assert not good and len(rejected) == 3 and all(r.foreign and "another version" in r.why for r in rejected)
+
+
 def test_a_read_only_out_is_a_plain_error(small_disk):
     disk = small_disk("1m", read_only=True)
     done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", disk / "ens", "--quiet", "--no-report")

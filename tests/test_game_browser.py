@@ -154,7 +154,7 @@ def test_four_players_four_monthly_turns(table, tmp_path):
             def figure(title):  # Vega-Lite draws in the browser: a canvas in a figure labelled by its description
                 return us.locator(f'[aria-roledescription="visualization"][aria-label="{title}"] canvas')
 
-            expect(figure("Weeks strained or worse, share of each year")).to_be_visible(timeout=90_000)
+            expect(figure("Time strained or worse, share of each year ahead")).to_be_visible(timeout=90_000)
             expect(figure("P(crisis or conflict) by theatre, from now")).to_be_visible()
             expect(figure("Cohesion: as played (black) and 1000 futures (median, 50% and 90%)")).to_be_visible()
             us.screenshot(path=shots / "3_us_forecast.png")

@@ -124,7 +124,8 @@ def test_different_dates_are_compared_over_the_common_window(four, common_window
     whole = run_values(long_run, window=(pd.Timestamp("2026-01-05").date(), pd.Timestamp("2027-12-27").date()))
     summary = run_values(long_run)
     for metric in ("final_cohesion", "min_cohesion", "strained", "suspended", "taiwan_conflict", "taiwan_crisis",
-                   "korea_crisis", "final_us_credibility", "min_us_credibility", "max_us_overstretch"):
+                   "korea_crisis", "final_us_credibility", "min_us_credibility", "max_us_overstretch",
+                   "partnership_strained_share"):
         assert whole[metric].to_numpy() == pytest.approx(summary[metric].to_numpy(), abs=1e-6), metric
     assert paired_differences(long_run, long_run)["window"].eq("").all()
 

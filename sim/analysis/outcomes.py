@@ -123,12 +123,19 @@ def _worst_moved_into(states):
     return states[moved[0]:].min() if moved.size else states[0]
 
 
+def _strained_share(states):
+    """The share of a run's steps after the first with the partnership strained or worse (the first alone if no other)."""
+    after = states.to_numpy()[1:] if len(states) > 1 else states.to_numpy()
+    return float((after <= PartnershipState.STRAINED).mean())
+
+
 def window_values(result, window):
     """Per run, the compared outcomes that can be read over the dates in `window` from the stored series and log.
 
     `final_x` is x at the window's last step, `min_x`/`max_x` its extreme in the window, peak and mean
     tension likewise; partnership outcomes are the worst state the run moves into in the window (the state at the
-    window's start counts only while the run stays in it, as in the run summary); crises and conflicts
+    window's start counts only while the run stays in it, as in the run summary) and the share of its steps after the
+    first strained or worse; crises and conflicts
     the theatres' states in it; adversary gains count only inside it. Counts of events are left out.
     """
     rules = {c.column: _series_rule(c.column) for c in compared_outcomes()}
@@ -140,6 +147,7 @@ def window_values(result, window):
     values = {"run": worst.index.to_numpy()}
     for column, state, _ in PARTNERSHIP_OUTCOMES:
         values[column] = (worst <= state).to_numpy(dtype=float)
+    values["partnership_strained_share"] = by_run["partnership_state"].apply(_strained_share).to_numpy(dtype=float)
     for column, rule in rules.items():
         if rule:
             values[column] = by_run[rule[0]].agg(rule[1]).to_numpy(dtype=float)

@@ -192,6 +192,12 @@ def read_chunk_file(path):
         return pa.ipc.open_file(source).read_all()
 
 
+def read_chunk_schema(path):
+    """The columns of the table in a chunk file (read from its footer)."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).schema
+
+
 def completed_chunks(directory):
     """Set of (scenario name, start) of chunks already stored (not yet verified: see `verify_chunks`)."""
     root = Path(directory) / "chunks"
@@ -242,6 +248,13 @@ def _chunk_problem(directory, expected):
             return f"{path.name} is missing or unreadable", False
         if found != index.files.get(kind):
             return f"{path.name} does not match its checksum", False
+    for kind in OUTPUTS:
+        try:
+            columns = read_chunk_schema(chunk_file(where, kind))
+        except (OSError, pa.ArrowException):
+            return f"{chunk_file(where, kind).name} cannot be read", False
+        if not columns.equals(SCHEMAS[kind]):
+            return f"another version of the program wrote it: its {kind} columns are not this version's", True
     runs_file = chunk_file(where, "runs")
     try:
         runs = read_chunk_file(runs_file)
@@ -412,27 +425,28 @@ class Assembler:
         """Close and rename the final files into place, drop the chunks, and return each file's digest."""
         if self.waiting:
             raise RuntimeError(f"cannot finish: {len(self.waiting)} chunks are missing")
-        digests = {}
-        for kind, writer in self._let_go_of_writers().items():
-            writer.close()
-            digests[f"{kind}.parquet"] = file_digest(self.temporary[kind])
+        for writer in self.writers.values():
+            writer.close()  # a full disk may refuse one: the writers stay held, and abandon() closes the rest
+        self._let_go_of_writers()
+        digests = {f"{kind}.parquet": file_digest(self.temporary[kind]) for kind in OUTPUTS}
         for kind in OUTPUTS:
             os.replace(self.temporary[kind], self.directory / f"{kind}.parquet")
         shutil.rmtree(self.directory / "chunks", ignore_errors=True)
         return digests
 
     def _let_go_of_writers(self):
-        """The writers, no longer held here: they are freed (their finalisers run) when the caller is done with them,
-        inside the ensemble's signal handling, not whenever the assembler happens to be collected."""
+        """Drop the writers here, so that their finalisers run now, inside the ensemble's signal handling, not whenever
+        the assembler happens to be collected; return them."""
         writers, self.writers = self.writers, {}
         return writers
 
     def abandon(self):
         """Close and delete the partial final files (the chunks stay, for --resume)."""
-        for kind, writer in self._let_go_of_writers().items():
+        for writer in self._let_go_of_writers().values():
             with contextlib.suppress(OSError):  # a full disk may refuse the close; the file goes anyway
                 writer.close()
-            self.temporary[kind].unlink(missing_ok=True)
+        for path in self.temporary.values():
+            path.unlink(missing_ok=True)
 
 
 def verify_outputs(directory, manifest):

@@ -74,9 +74,9 @@ def fan(forecasts, model):
 
 
 def strained_share(forecasts):
-    """The share of each year's weeks ahead with the partnership strained or worse, one bar per forecast and year."""
+    """The share of each year's time ahead with the partnership strained or worse, one bar per forecast and year."""
     data = [{"year": year, "forecast": r.label, "p": round(p, 4)} for r in forecasts for year, p in r.strained_share.items()]
-    return _spec("Weeks strained or worse, share of each year", {"mark": "bar"}, data, height=170, encoding={
+    return _spec("Time strained or worse, share of each year ahead", {"mark": "bar"}, data, height=170, encoding={
         "x": {"field": "year", "type": "ordinal", "title": None},
         "xOffset": {"field": "forecast"},
         "y": {"field": "p", "type": "quantitative", "axis": {"format": "%"}, "scale": {"domain": [0, 1]}, "title": None},

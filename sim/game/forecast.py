@@ -36,8 +36,9 @@ class Forecast:
     from_step: int
     dates: list                 # the dates of every step from the branch point to the end
     cohesion_quantiles: dict    # quantile -> cohesion per date
-    strained_share: dict        # "2026", ... -> share of the year's weeks ahead with the partnership strained or worse
-    strained_share_ahead: float  # the same over every week from the branch point to the end
+    strained_by_date: list      # per date, the share of futures with the partnership strained or worse
+    strained_share: dict        # "2026", ... -> share of the year's time ahead with the partnership strained or worse
+    step_weeks: float           # the length of a step in weeks
     theatres: dict              # theatre -> {"crisis": P, "conflict": P} (reached after the branch point)
     parameter_sets: int         # how many parameter sets the futures were drawn from (0: the game's own parameters)
 
@@ -67,8 +68,9 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
     return Forecast(
         label=label, runs=runs, from_step=start, dates=dates,
         cohesion_quantiles={q: np.quantile(np.array(cohesion), q, axis=1).tolist() for q in QUANTILES},
+        strained_by_date=strained.mean(axis=1).tolist(),
         strained_share={year: float(strained[steps].mean()) for year, steps in years_ahead(dates).items()},
-        strained_share_ahead=float((strained[1:] if len(strained) > 1 else strained).mean()),
+        step_weeks=float(futures.rates.dt),
         theatres={t.value: {"crisis": float((peak[k] >= EscalationState.CRISIS).mean()),
                             "conflict": float((peak[k] >= EscalationState.CONFLICT).mean())} for k, t in enumerate(THEATRES)},
         parameter_sets=len(parameter_sets),
@@ -76,17 +78,27 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
 
 
 def years_ahead(dates):
-    """{"2026": indices of its steps in `dates`, ...} for each calendar year with at least a quarter (13 weeks) of steps
+    """{"2026": indices of its steps in `dates`, ...} for each calendar year with at least a quarter (91 days) of steps
     after the branch point (the first date: the state the game is in now); {"to <last date>": every step after the
-    branch point} if no year has.
+    branch point} if no year has (the branch point itself at the very end).
 
-    The share of a year's weeks in a state reads how the year went for the partnership: a public dispute shows as
+    The share of a year's time in a state reads how the year went for the partnership: a public dispute shows as
     the half year it keeps the partnership strained, a summit as the weeks it lifts it. The state at the year's end
     would miss a dispute that is over by then; the worst state moved into (the ensembles' outcome) would miss one
     that holds a strained partnership strained, and so rank a public row above a summit followed by a later relapse.
     """
+    step_days = (dates[1] - dates[0]).days if len(dates) > 1 else 7
     by_year = {}
     for i, date in enumerate(dates[1:], start=1):
         by_year.setdefault(str(date.year), []).append(i)
-    kept = {year: steps for year, steps in by_year.items() if len(steps) >= 13}
+    kept = {year: steps for year, steps in by_year.items() if len(steps) * step_days >= 91}
     return kept or {f"to {dates[-1]}": list(range(1, len(dates))) or [0]}
+
+
+def weeks_strained_ahead(result, since):
+    """Expected weeks with the partnership strained or worse from the date `since` to the end, and the futures' median
+    cohesion averaged over those dates: an outlook two forecasts can be compared on over the same dates."""
+    ahead = [i for i, date in enumerate(result.dates) if date >= since]
+    median = result.cohesion_quantiles[0.5]
+    return (sum(result.strained_by_date[i] for i in ahead) * result.step_weeks,
+            sum(median[i] for i in ahead) / len(ahead))

@@ -2,12 +2,12 @@
 scenario without the players' moves, and the turns where the outlook moved most, with the move that moved it.
 
 How a turn's movement is measured: the forecast (sim.game.forecast, `runs` futures on fixed seeds) from the
-start of turn k and from the start of turn k + 1 are compared on the share of the weeks ahead with the
-partnership strained or worse and on the cohesion ahead (the futures' median cohesion, averaged over the dates
-to the end); the turn's own moves, injects and overrides are then weighed one at a time by their effect on the
-cohesion ahead, forecasting from the start of turn k with all of them and without that one (common random
-numbers, so the difference is the move's, not luck's). Parameters are the game's own: the review asks what the
-moves did in this world, not across parameter uncertainty.
+start of turn k and from the start of turn k + 1 are compared, over the same dates (from the start of turn k + 1
+to the end), on the expected weeks with the partnership strained or worse and on the cohesion ahead (the
+futures' median cohesion, averaged over those dates); the turn's own moves, injects and overrides are then
+weighed one at a time by their effect on the cohesion ahead, forecasting from the start of turn k with all of
+them and without that one (common random numbers, so the difference is the move's, not luck's). Parameters are
+the game's own: the review asks what the moves did in this world, not across parameter uncertainty.
 """
 
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..analysis.report import _render
 from ..experiment.simulate import model_for_runs
-from .forecast import forecast
+from .forecast import forecast, weeks_strained_ahead
 
 
 ATTRIBUTED_TURNS = 3  # the turns whose moves are weighed one by one (the largest movements)
@@ -29,22 +29,16 @@ ATTRIBUTED_TURNS = 3  # the turns whose moves are weighed one by one (the larges
 
 @dataclass(frozen=True)
 class TurnShift:
-    """How the outlook moved over one turn, and the event of the turn that moved it most."""
+    """How the outlook moved over one turn, read over the dates from the next turn's start to the end (expected weeks
+    with the partnership strained or worse, the median cohesion averaged), and the event of the turn that moved it most."""
 
     turn: int
-    strained_before: float
-    strained_after: float
+    strained_before: float  # expected weeks strained or worse ahead, forecast from the turn's start
+    strained_after: float  # the same, forecast from the next turn's start
     cohesion_before: float
     cohesion_after: float
     top_event: str = ""
     top_effect: float = float("nan")  # change in the cohesion ahead that the top event made
-
-
-def _outlook(result):
-    """(the share of the weeks ahead with the partnership strained or worse, the median cohesion averaged over the dates
-    ahead): the second moves with every move, the first only with those that change the partnership's course."""
-    median = result.cohesion_quantiles[0.5]
-    return result.strained_share_ahead, sum(median) / len(median)
 
 
 def turn_shifts(game, runs):
@@ -54,14 +48,18 @@ def turn_shifts(game, runs):
     def known(turn, leaving_out=None):  # the game's scenario with the events decided up to `turn`
         return game.scenario_with([e for e in game.state.events if e["turn"] <= turn and e is not leaving_out])
 
-    def outlook(turn, scenario, key=0):  # forecast from the start of `turn` (its own run of `scenario` to there)
-        return _outlook(forecast(game.replay(starts[turn - 1], scenario), runs=runs, root_seed=seed, key=key, scenario=scenario))
+    def futures(turn, scenario, key=0):  # forecast from the start of `turn` (its own run of `scenario` to there)
+        return forecast(game.replay(starts[turn - 1], scenario), runs=runs, root_seed=seed, key=key, scenario=scenario)
 
     # the outlook at the start of each turn, knowing only the moves made before it; one set of seeds for every turn,
-    # so outlooks differ by the game, not by luck
-    outlooks = [outlook(turn, known(turn - 1)) for turn in range(1, len(starts) + 1)]
-    shifts = [TurnShift(k + 1, *outlooks[k][:1], *outlooks[k + 1][:1], outlooks[k][1], outlooks[k + 1][1])
-              for k in range(len(starts) - 1)]
+    # so outlooks differ by the game, not by luck; a turn's two outlooks are read over the same dates (from the next
+    # turn's start), so a late turn's shorter future does not make its change look larger
+    forecasts = [futures(turn, known(turn - 1)) for turn in range(1, len(starts) + 1)]
+    shifts = []
+    for k in range(len(starts) - 1):
+        since = forecasts[k + 1].dates[0]
+        (weeks_before, cohesion_before), (weeks_after, cohesion_after) = (weeks_strained_ahead(f, since) for f in forecasts[k:k + 2])
+        shifts.append(TurnShift(k + 1, weeks_before, weeks_after, cohesion_before, cohesion_after))
     shifts.sort(key=lambda s: (-abs(s.strained_after - s.strained_before), -abs(s.cohesion_after - s.cohesion_before)))
     weighed = []
     for shift in shifts[:ATTRIBUTED_TURNS]:
@@ -69,9 +67,13 @@ def turn_shifts(game, runs):
         if not own:
             weighed.append(shift)
             continue
-        key = 1000 + shift.turn
-        with_all = outlook(shift.turn, known(shift.turn), key)[1]
-        effects = [(with_all - outlook(shift.turn, known(shift.turn, record), key)[1], record) for record in own]
+        key, since = 1000 + shift.turn, game.model.dates[starts[shift.turn - 1]]
+
+        def cohesion_ahead(scenario):
+            return weeks_strained_ahead(futures(shift.turn, scenario, key), since)[1]
+
+        with_all = cohesion_ahead(known(shift.turn))
+        effects = [(with_all - cohesion_ahead(known(shift.turn, record)), record) for record in own]
         effect, record = max(effects, key=lambda pair: abs(pair[0]))
         top = record["event"]["description"].replace(f" (turn {shift.turn})", "")
         weighed.append(TurnShift(**{**shift.__dict__, "top_event": top, "top_effect": effect}))
@@ -129,20 +131,20 @@ def trajectory_figure(game, cohesion, dates):
 
 
 def shifts_figure(shifts):
-    """Per turn (a row each, labelled with the event that moved it most): the change in the share of the weeks ahead
-    strained or worse and in the median final cohesion."""
+    """Per turn (a row each, labelled with the event that moved it most): the change in the expected weeks ahead
+    strained or worse and in the cohesion ahead."""
     ordered = sorted(shifts, key=lambda s: -s.turn)
     labels = [f"turn {s.turn}" + (f": {s.top_event[:56].rstrip(' (')} (cohesion {s.top_effect:+.4f})" if s.top_event else "")
               for s in ordered]
     figure = Figure(figsize=(10, 1.2 + 0.45 * len(ordered)), layout="constrained")
     left, right = figure.subplots(1, 2, sharey=True, width_ratios=[1.3, 1])
-    strained = [100 * (s.strained_after - s.strained_before) for s in ordered]
+    strained = [s.strained_after - s.strained_before for s in ordered]
     cohesion = [s.cohesion_after - s.cohesion_before for s in ordered]
     rows = range(len(ordered))
     left.barh(rows, strained, color=["#d62728" if v > 0 else "#2ca02c" for v in strained])
     right.barh(rows, cohesion, color=["#2ca02c" if v > 0 else "#d62728" for v in cohesion])
     left.set_yticks(list(rows), labels, fontsize=8)
-    left.set_xlabel("change in weeks ahead strained+ (share, points)")
+    left.set_xlabel("change in expected weeks strained+ ahead")
     right.set_xlabel("change in cohesion ahead")
     right.xaxis.set_major_locator(MaxNLocator(nbins=4))  # the changes are small numbers with long tick labels
     for ax in (left, right):
@@ -162,8 +164,8 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
     trajectory, share = trajectory_figure(game, cohesion, dates)
     trajectory_png = _save(trajectory, out, "trajectory")
     shifts = turn_shifts(game, forecast_runs)
-    table = pd.DataFrame([{"turn": s.turn, "weeks strained+ ahead, before": round(s.strained_before, 3),
-                           "weeks strained+ ahead, after": round(s.strained_after, 3), "cohesion ahead before": round(s.cohesion_before, 4),
+    table = pd.DataFrame([{"turn": s.turn, "expected weeks strained+ ahead, before": round(s.strained_before, 1),
+                           "expected weeks strained+ ahead, after": round(s.strained_after, 1), "cohesion ahead before": round(s.cohesion_before, 4),
                            "cohesion ahead after": round(s.cohesion_after, 4), "the turn's event that moved it most": s.top_event,
                            "its effect on cohesion ahead": "" if s.top_effect != s.top_effect else round(s.top_effect, 4)} for s in shifts])
     events = timeline(game)
@@ -183,8 +185,9 @@ def write_review(game, out, *, runs=1000, forecast_runs=200):
     if shifts:
         blocks += [("h2", "The turns that moved the outlook most"),
                    ("img", _save(shifts_figure(shifts), out, "turn_shifts"),
-                    f"Change over each turn in the forecast ({forecast_runs} futures on fixed seeds) of the share of the "
-                    "weeks ahead with the partnership strained or worse and of the cohesion ahead (median, averaged over the dates to the end); "
+                    f"Change over each turn in the forecast ({forecast_runs} futures on fixed seeds) of the expected "
+                    "weeks with the partnership strained or worse and of the cohesion (median, averaged), both read from "
+                    "the next turn's start to the end; "
                     "labels name the turn's move, inject or override that moved the cohesion ahead most, with its own effect."),
                    ("table", table)]
     blocks += [("h2", "Timeline"), ("p", "Moves, injects and overrides with their reasons, and every adjudication, "

@@ -42,7 +42,7 @@ class Outcome(NamedTuple):
 INDEX_DIFFERENCE = 0.02  # on a 0-1 index: cohesion, its components, credibility, ties, tension
 PROBABILITY_DIFFERENCE = 0.02  # two percentage points
 COUNT_DIFFERENCE = 0.1  # events per run: one more in one run of ten
-SHARE_DIFFERENCE = 0.02  # a share of the run's weeks: two points
+SHARE_DIFFERENCE = 0.02  # a share of the run's time: two points
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
 
 
@@ -73,7 +73,7 @@ SUMMARY = (
      Outcome("partnership_final_state", str, "partnership state at the end"),
      Outcome("partnership_worst_state", str, "worst partnership state the run moves into (the starting state counts "
              "only while the run stays in it)"),
-     Outcome("partnership_strained_share", float, "share of weeks with the partnership strained or worse", SHARE_DIFFERENCE))
+     Outcome("partnership_strained_share", float, "share of time with the partnership strained or worse", SHARE_DIFFERENCE))
     + tuple(Outcome(f"steps_{label}", int, f"steps {label}") for label in PARTNERSHIP_STATES)
     + tuple(Outcome(f"first_{label}_step", int, f"first step {label}", nullable=True) for label in PARTNERSHIP_STATES)
     + (Outcome("final_consistency", float, "final consistency", INDEX_DIFFERENCE),
