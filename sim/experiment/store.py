@@ -248,11 +248,10 @@ def _chunk_problem(directory, expected):
             return f"{path.name} is missing or unreadable", False
         if found != index.files.get(kind):
             return f"{path.name} does not match its checksum", False
-    for kind in OUTPUTS:
         try:
-            columns = read_chunk_schema(chunk_file(where, kind))
+            columns = read_chunk_schema(path)
         except (OSError, pa.ArrowException):
-            return f"{chunk_file(where, kind).name} cannot be read", False
+            return f"{path.name} cannot be read", False
         if not columns.equals(SCHEMAS[kind]):
             return f"another version of the program wrote it: its {kind} columns are not this version's", True
     runs_file = chunk_file(where, "runs")

@@ -37,10 +37,14 @@ class Forecast:
     dates: list                 # the dates of every step from the branch point to the end
     cohesion_quantiles: dict    # quantile -> cohesion per date
     strained_by_date: list      # per date, the share of futures with the partnership strained or worse
-    strained_share: dict        # "2026", ... -> share of the year's time ahead with the partnership strained or worse
     step_weeks: float           # the length of a step in weeks
     theatres: dict              # theatre -> {"crisis": P, "conflict": P} (reached after the branch point)
     parameter_sets: int         # how many parameter sets the futures were drawn from (0: the game's own parameters)
+
+    @property
+    def strained_share(self):
+        """{"2026": the share of the year's time ahead with the partnership strained or worse, ...} (years_ahead)."""
+        return {year: float(np.mean([self.strained_by_date[i] for i in steps])) for year, steps in years_ahead(self.dates).items()}
 
 
 def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(), label="as played"):
@@ -63,13 +67,10 @@ def forecast(model, *, runs, root_seed, key=0, scenario=None, parameter_sets=(),
         cohesion.append(futures.three_cs.cohesion.copy())
         strained.append(futures.partnership.state <= PartnershipState.STRAINED)
         peak = np.maximum(peak, futures.theatres.state)
-    dates = list(futures.dates[start:])
-    strained = np.array(strained)
     return Forecast(
-        label=label, runs=runs, from_step=start, dates=dates,
+        label=label, runs=runs, from_step=start, dates=list(futures.dates[start:]),
         cohesion_quantiles={q: np.quantile(np.array(cohesion), q, axis=1).tolist() for q in QUANTILES},
-        strained_by_date=strained.mean(axis=1).tolist(),
-        strained_share={year: float(strained[steps].mean()) for year, steps in years_ahead(dates).items()},
+        strained_by_date=np.mean(strained, axis=1).tolist(),
         step_weeks=float(futures.rates.dt),
         theatres={t.value: {"crisis": float((peak[k] >= EscalationState.CRISIS).mean()),
                             "conflict": float((peak[k] >= EscalationState.CONFLICT).mean())} for k, t in enumerate(THEATRES)},

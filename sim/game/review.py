@@ -67,10 +67,11 @@ def turn_shifts(game, runs):
         if not own:
             weighed.append(shift)
             continue
-        key, since = 1000 + shift.turn, game.model.dates[starts[shift.turn - 1]]
+        key = 1000 + shift.turn
 
-        def cohesion_ahead(scenario):
-            return weeks_strained_ahead(futures(shift.turn, scenario, key), since)[1]
+        def cohesion_ahead(scenario):  # over every date of the forecast from the turn's start
+            result = futures(shift.turn, scenario, key)
+            return weeks_strained_ahead(result, result.dates[0])[1]
 
         with_all = cohesion_ahead(known(shift.turn))
         effects = [(with_all - cohesion_ahead(known(shift.turn, record)), record) for record in own]
