@@ -131,3 +131,20 @@ def test_a_branch_that_keeps_no_series_still_continues_the_run():
     branched = branch(source, seeds=_seeds(1, 1, 1), lane=1, keep_series=False)
     assert branched.recorder.values.shape[0] == 0
     assert branched.run() == [source.run()[1]] * 3
+
+
+# 4 and 9 lanes: as many as the theatres or the domains, whose arrays look like lane state by their length alone.
+@pytest.mark.parametrize("source_lanes, lanes", [(4, 5), (9, 4), (4, 4), (3, 3)])
+def test_a_branch_of_any_batch_from_any_batch_continues_bit_for_bit(source_lanes, lanes):
+    scenario = load_standalone(f"{SCENARIOS}/simultaneous_contingency.yaml")
+    seeds = _seeds(*range(source_lanes))
+    source = WargameModel(scenario, seeds=seeds, raise_on_failure=False)
+    for _ in range(30):
+        source.step()
+    branched = branch(source, seeds=[seeds[1]] * lanes, lane=1)
+    mine, values, trace = _finish(branched)
+    theirs, source_values, source_trace = _finish(source)
+    assert all(summary == theirs[1] for summary in mine)
+    for lane in range(lanes):
+        np.testing.assert_array_equal(values[:, :, lane], source_values[:, :, 1])
+        np.testing.assert_array_equal(trace[:, :, lane], source_trace[:, :, 1])

@@ -16,7 +16,7 @@ from sim.model.bodies import NEVER, Diplomacy
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
-from sim.world import (HISTORY_PAIR, RANKS, THEATRES, Actor, ConflictOutcome, InstitutionStatus,
+from sim.world import (HISTORY_PAIR, RANKS, THEATRES, TIE_NAMES, TIE_PAIRS, Actor, ConflictOutcome, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
 
 from .conftest import SCENARIOS, load_standalone
@@ -221,7 +221,7 @@ def test_a_lapsed_body_is_taken_up_again_where_its_members_are_willing_again(bas
     body = bodies.named(model, "trilateral_foreign_ministers")
     bodies.change_status(model, body.name, "lapse", InstitutionStatus.LAPSED, model.all_lanes)
     model.three_cs.cohesion = np.array([0.3, 0.9])  # the meeting's chance well under one half, well over it
-    model.step_index = next(step for step in range(1, model.n_steps) if body.due(step, model.rates.dt))
+    model.step_index = min(body.due_steps)
     bodies.hold_meetings(model)
     assert body.status.tolist() == [InstitutionStatus.LAPSED, InstitutionStatus.ACTIVE]
     rows = model.log.rows
@@ -245,20 +245,17 @@ def test_a_declared_body_like_a_built_in_one_builds_the_same_stock(baseline):
 def test_leaders_who_stop_meeting_let_their_tie_fall_by_neglect(baseline):
     scn = quiet(baseline)
     model = WargameModel(scn, seeds=seeded(2))
-    commitment = dict(zip(model.partner_list, model.partner_commitment))
-    pair = HISTORY_PAIR
     model.diplomacy.leaders_last_met["japan_rok"] = np.array([model.step_index, model.step_index - 400])
-    met, neglected = relations.tie_target(model, pair, commitment)
+    met, neglected = relations.tie_targets(model)[TIE_PAIRS.index(HISTORY_PAIR)]
     assert met - neglected == pytest.approx(model.parameters.neglect_friction[0])
 
 
 def test_japan_rok_terms_belong_to_the_declared_history_pair_only(baseline):
     model = WargameModel(quiet(baseline), rng=1)
-    commitment = dict(zip(model.partner_list, model.partner_commitment))
     model.japan_rok_grievance = np.array([0.9])
-    with_grievance = {name: relations.tie_target(model, pair, commitment) for name, pair in model.tie_pairs.items()}
+    with_grievance = dict(zip(TIE_NAMES, relations.tie_targets(model)))
     model.japan_rok_grievance = np.array([0.0])
-    without = {name: relations.tie_target(model, pair, commitment) for name, pair in model.tie_pairs.items()}
+    without = dict(zip(TIE_NAMES, relations.tie_targets(model)))
     assert with_grievance["japan_rok"] < without["japan_rok"]
     assert with_grievance["us_japan"] == without["us_japan"] and with_grievance["us_rok"] == without["us_rok"]
 
@@ -289,7 +286,7 @@ def _margin_meetings(scenario, *events, weeks=52):
     scn = revise_scenario(quiet(scenario, *events), ["parameters.margin_meeting_discount=0.4"])
     model = WargameModel(scn, seeds=seeded(8))
     model.ties["japan_rok"][:] = model.parameters.meeting_threshold[0] - 0.2
-    bodies.named(model, "japan_rok_shuttle_diplomacy").status[:] = int(InstitutionStatus.LAPSED)
+    model.diplomacy.set_status(bodies.named(model, "japan_rok_shuttle_diplomacy"), model.all_lanes, int(InstitutionStatus.LAPSED))
     for _ in range(weeks):
         model.step()
     return model, np.array([sum(r.event_id == "multilateral_summits" for r in rows) for rows in model.log.rows])

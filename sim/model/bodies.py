@@ -42,6 +42,7 @@ class Body:
     last_held: np.ndarray       # step of the last meeting held, per lane
     postponed_in_row: np.ndarray
     draws: np.ndarray           # the body's uniform draws (lanes, steps + 1), from its own stream (None for a gathering)
+    due_steps: frozenset        # the steps at which its cadence brings a meeting due (the same in every lane)
     gathering: bool = False     # a multilateral summit its members attend (its pairs' leaders may meet on the margins)
 
     @property
@@ -59,12 +60,13 @@ class Body:
         """How many ranks the body sits below the leaders (0 for leaders, 3 for the working level)."""
         return RANKS.index(Rank.LEADERS) - RANKS.index(self.rank)
 
-    def due(self, step, step_weeks):
-        """Whether the body's cadence brings a meeting due at `step` (the same in every lane): every 52 / f weeks."""
-        if self.meetings_per_year <= 0.0:
-            return False
-        per_step = self.meetings_per_year * step_weeks / 52.0
-        return int(step * per_step + 0.5) > int((step - 1) * per_step + 0.5)
+
+def due_steps(meetings_per_year, step_weeks, steps):
+    """The steps 1..`steps` at which a body meeting `meetings_per_year` times a year comes due: every 52 / f weeks."""
+    if meetings_per_year <= 0.0:
+        return frozenset()
+    per_step = meetings_per_year * step_weeks / 52.0
+    return frozenset(step for step in range(1, steps + 1) if int(step * per_step + 0.5) > int((step - 1) * per_step + 0.5))
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Diplomacy:
     trilateral_last_met: np.ndarray          # (ranks, lanes): step of the last trilateral meeting of each rank
     leaders_last_met: dict                   # pair name -> step of the last meeting of the pair's leaders, per lane
     trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
+    status_version: int = 0                  # counts changes of any body's status (operating_where keys on it)
+    operating_found: dict = field(default_factory=dict)  # query -> (status_version, where a selected body operates)
     leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
@@ -87,6 +91,21 @@ class Diplomacy:
             self.selections[query] = tuple(body for body in self.bodies if chosen(body))
         return self.selections[query]
 
+    def operating_where(self, query, chosen):
+        """Where some body for which `chosen(body)` holds operates, per lane; found again only after a status changed."""
+        found = self.operating_found.get(query)
+        if found is None or found[0] != self.status_version:
+            where = np.zeros(self.last_dispute.shape, dtype=bool)  # one per lane
+            for body in self.select(query, chosen):
+                where |= operates(body)
+            found = self.operating_found[query] = (self.status_version, where)
+        return found[1]
+
+    def set_status(self, body, mask, status):
+        """Give `body` the status number `status` in the masked lanes (every change of status goes through here)."""
+        body.status[mask] = status
+        self.status_version += 1
+
     def start_step(self):
         """Clear this step's counts."""
         self.trilateral_held[:] = 0.0
@@ -94,7 +113,7 @@ class Diplomacy:
             held[:] = 0.0
 
 
-def declare(spec, *, start, step_weeks, draws_for, lanes):
+def declare(spec, *, start, step_weeks, steps, draws_for, lanes):
     """The scenario's bodies as a Diplomacy record, in the order of their names; each body draws from its own stream
     (keyed by its name).
 
@@ -115,7 +134,8 @@ def declare(spec, *, start, step_weeks, draws_for, lanes):
                            permanent=body.permanent, role=body.role, status=status,
                            last_held=np.full(lanes, int(np.floor(last)), dtype=np.int64),
                            postponed_in_row=np.zeros(lanes, dtype=np.int64),
-                           draws=None if body.gathering else draws_for(f"body:{name}"), gathering=body.gathering))
+                           draws=None if body.gathering else draws_for(f"body:{name}"),
+                           due_steps=due_steps(body.meetings_per_year, step_weeks, steps), gathering=body.gathering))
     trilateral_last = np.full((len(RANKS), lanes), NEVER, dtype=np.int64)
     leaders_last = {pair_name(pair): np.full(lanes, NEVER, dtype=np.int64) for pair in TIE_PAIRS}
     for body in bodies:
@@ -177,7 +197,7 @@ def hold_gatherings(model):
     """At each due gathering in session, the leaders of every pair of its members meet on the margins or not (logged)."""
     step = model.step_index
     for body in model.diplomacy.select(("gathers",), lambda body: body.gathering):  # the schema: a gathering meets
-        if not body.due(step, model.rates.dt):
+        if step not in body.due_steps:
             continue
         live = operates(body)
         for pair in body.pairs:
@@ -195,7 +215,7 @@ def hold_meetings(model):
     one is taken up again at a due date where its meeting is more likely held than not (logged)."""
     step = model.step_index
     for body in model.diplomacy.select(("meets",), lambda body: body.meetings_per_year > 0.0 and not body.gathering):
-        if not body.due(step, model.rates.dt):
+        if step not in body.due_steps:
             continue
         lapsed = body.status == int(InstitutionStatus.LAPSED)
         if not any_lane(operates(body) | lapsed):
@@ -222,7 +242,7 @@ def hold_meetings(model):
                 lapsing = postponed & (body.postponed_in_row >= model.parameters.lapse_after_postponements)
                 if any_lane(lapsing):
                     before = body.status.copy()
-                    body.status[lapsing] = int(InstitutionStatus.LAPSED)
+                    model.diplomacy.set_status(body, lapsing, int(InstitutionStatus.LAPSED))
                     model.log.record(lapsing, body.name, "meeting", f"institutions.{body.name}", "lapse", np.nan, before,
                                      body.status.copy(), "stopped meeting: lapsed quietly (no political charge)")
 
@@ -231,7 +251,7 @@ def take_up_again(model, body, mask, chance):
     """A lapsed body becomes active again in the masked lanes, with no postponement counted (logged, no political
     charge): the members' willingness is back above its rank's bar, as it was when the body last met."""
     before = body.status.copy()
-    body.status[mask] = int(InstitutionStatus.ACTIVE)
+    model.diplomacy.set_status(body, mask, int(InstitutionStatus.ACTIVE))
     body.postponed_in_row[mask] = 0
     model.log.record(mask, body.name, "meeting", f"institutions.{body.name}", "taken up again", np.nan, before,
                      body.status.copy(), lane_notes("chance of a meeting={:.3f}", chance))
@@ -282,25 +302,17 @@ def standing_activity(model):
 
 def standing_trilateral(model):
     """Where a trilateral body built to last operates (a secretariat, an institutionalised summit process), per lane."""
-    return _operating(model, ("standing trilateral",), lambda body: body.trilateral and body.permanent)
-
-
-def _operating(model, query, chosen):
-    """Where some operating body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
-    found = np.zeros(model.lane_count, dtype=bool)
-    for body in model.diplomacy.select(query, chosen):
-        found |= operates(body)
-    return found
+    return model.diplomacy.operating_where(("standing trilateral",), lambda body: body.trilateral and body.permanent)
 
 
 def covered(model, role, actor):
     """Where an operating body with `role` counts `actor` among its members, per lane."""
-    return _operating(model, ("covered", role, actor), lambda body: body.role == role and actor in body.members)
+    return model.diplomacy.operating_where(("covered", role, actor), lambda body: body.role == role and actor in body.members)
 
 
 def supporting_pair(model, role, pair):
     """Where an operating body with `role` counts both actors of `pair` among its members, per lane."""
-    return _operating(model, ("pair", role, pair), lambda body: body.role == role and pair in body.pairs)
+    return model.diplomacy.operating_where(("pair", role, pair), lambda body: body.role == role and pair in body.pairs)
 
 
 def named(model, name):
@@ -318,7 +330,7 @@ def change_status(model, name, action, status, mask):
     body = named(model, name)
     p, diplomacy = model.parameters, model.diplomacy
     before = body.status.copy()
-    body.status[mask] = int(status)
+    diplomacy.set_status(body, mask, int(status))
     if body.gathering:
         return before
     if action == "create" or action == "restore":

@@ -64,6 +64,12 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
         raise ValueError(f"lane {lane} is outside the model's {model.lane_count} lanes")
     if scenario is not None and list(scenario.events[:len(model.scenario_spec.events)]) != list(model.scenario_spec.events):
         raise ValueError("a branch's scenario keeps the source's events, in their order, and may only add events after them")
+    if len(seeds) == model.lane_count > 1:
+        # Lane state and an array over theatres or actors as long as the batch look alike when the branch has the
+        # source's lane count: go through a branch of one lane, where they differ.
+        model = branch(model, seeds=list(seeds)[:1], lane=lane, scenario=scenario, keep_series=keep_series,
+                       series_dtype=series_dtype, raise_on_failure=raise_on_failure)
+        lane = 0
     dtype = model.recorder.values.dtype if series_dtype is None else series_dtype
     scenario = scenario or model.scenario_spec
     # A scenario that starts from a state file needs a state to build from: the source lane's own will do, as the
@@ -77,6 +83,9 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     walk = _Walk(model.lane_count, target.lane_count, lane, kept)
     walk.memo[id(model)] = target
     walk.update(model, target)
+    target.diplomacy.operating_found.clear()  # found from the source's statuses: found again from the carried ones
+    if parameters is not None:  # the carried force allocation was made with the source's parameters
+        target.forces_changed[:] = True
     return target
 
 
@@ -133,7 +142,8 @@ class _Walk:
     def _lane_axis(self, source, target):
         """The axis of `source` that runs over lanes, or None."""
         shape = source.shape
-        if target is not None and target.ndim == source.ndim and target.shape != shape:
+        if target is not None and target.ndim == source.ndim and (target.shape != shape or self.lanes != self.source_lanes):
+            # the fresh model's array tells: lane state has the one axis whose length changed with the lane count
             differing = [axis for axis in range(source.ndim) if shape[axis] != target.shape[axis]]
             if len(differing) == 1 and shape[differing[0]] == self.source_lanes and target.shape[differing[0]] == self.lanes:
                 return differing[0]

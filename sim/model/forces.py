@@ -32,8 +32,11 @@ def allocate_us_forces(model):
     """Allocate the US force pool across theatres; two crises at once leave each short. Shortages are logged.
 
     Demand depends only on theatre states, presence, parameters and the US government's
-    priorities; a lane is logged when one of those changed and it is, or was, short.
+    priorities, so the allocation is made again only when one of those changed in some lane
+    (`model.forces_changed`); a lane is logged when one of those changed and it is, or was, short.
     """
+    if not any_lane(model.forces_changed):  # nothing it depends on changed: the last allocation stands
+        return
     theatres, p = model.theatres, model.parameters
     demands = force_demand(theatres.state, theatres.us_presence, model.lead_partner.priority, p)
     before = model.us_overstretch

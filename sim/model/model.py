@@ -158,7 +158,7 @@ class WargameModel(mesa.Model):
         self.war_memory = np.zeros(lanes)  # the partners' memory of war outcomes: +1 a victory, -1 a defeat, fading
         self.institution_level = np.full(lanes, start("institutions.level"))
         self.draws_for = self._event_draws(seeds)
-        self.diplomacy = bodies.declare(scenario.bodies, start=scenario.start, step_weeks=scenario.step_days / 7.0,
+        self.diplomacy = bodies.declare(scenario.bodies, start=scenario.start, step_weeks=scenario.step_days / 7.0, steps=self.n_steps,
                                         draws_for=self.draws_for, lanes=lanes)
         # Every declared body's status, by name (the built-in names read `absent` where the scenario does not declare them).
         self.institution_status = ({i.value: np.zeros(lanes, dtype=np.int64) for i in INSTITUTIONS}
@@ -181,7 +181,6 @@ class WargameModel(mesa.Model):
         self.elections = [(self.step_of(e.date), e, self.election_draws[:, i]) for i, e in enumerate(scenario.elections)]
 
         self.coalitions = assessment.coalitions(self)
-        self.tie_pairs = {pair_name(pair): pair for pair in TIE_PAIRS}
         self.fast_tempo_domains = np.array([d in (Domain.MISSILE_DEFENCE, Domain.ISR) for d in DOMAINS])[:, None]  # (domains, 1)
         self.failures = {}  # lane -> why its run failed (its other results are then not used)
         self.raise_on_failure = lanes == 1 if raise_on_failure is None else raise_on_failure
@@ -202,9 +201,8 @@ class WargameModel(mesa.Model):
         self._ladder_reference = cohesion.log_components(self.three_cs, self.parameters)
         assessment.assess_opportunity(self, assessment.effectiveness(self))
         assessment.assess_demonstrated_reliability(self, assessment.effectiveness(self))  # a signal on the first step reads it
-        self.tracer = trace.Tracer(self)
         with np.errstate(all="ignore"):
-            self.recorder.record(0, record.snapshot(self), self.tracer.terms(self))
+            self.recorder.record(0, record.snapshot(self), self)
 
     # ----------------------------------------------------------------- set-up helpers
     def _draw_streams(self, seeds, election_count):
@@ -328,7 +326,7 @@ class WargameModel(mesa.Model):
         cohesion.update_partnership(self)
         row = record.snapshot(self)
         self._check_finite(row)
-        self.recorder.record(self.step_index, row, self.tracer.terms(self))
+        self.recorder.record(self.step_index, row, self)
         self.running = self.step_index < self.n_steps  # Mesa's flag: False at the scenario's end date
 
     def _check_finite(self, row):

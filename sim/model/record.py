@@ -9,7 +9,7 @@ from ..variables import RECORDED
 from ..world import (ACTORS, ELECTORAL, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
                      EscalationState, InstitutionStatus, PartnershipState, pair_name)
 from .theatres import CRISIS_RESOLUTIONS
-from .trace import TRACE_VARIABLES
+from .trace import TRACE_VARIABLES, Tracer
 
 RECORDED_VARIABLES = tuple(v.column for v in RECORDED)
 """The recorded variables' columns (declared in sim.variables): the snapshot, the Parquet schema and the report read these names."""
@@ -151,7 +151,8 @@ class Recorder:
         self.keep_series = keep_series
         shape = (n_steps + 1, len(RECORDED_VARIABLES), lanes) if keep_series else (0, len(RECORDED_VARIABLES), lanes)
         self.values = np.zeros(shape, dtype=dtype)
-        self.trace = np.zeros((shape[0], len(TRACE_VARIABLES), lanes), dtype=dtype)
+        self._trace = np.zeros((shape[0], len(TRACE_VARIABLES), lanes), dtype=dtype)
+        self.tracer = None  # fills the trace (from the first record on)
         self.recorded_steps = 0
         self.latest = None
         self.min_cohesion = np.full(lanes, np.inf)
@@ -160,8 +161,15 @@ class Recorder:
         self.max_us_overstretch = np.full(lanes, -np.inf)
         self.election_winners = {}  # electoral actor -> the winning profile's name per lane
 
-    def record(self, step, row, trace_row):
-        """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and `trace_row` (as TRACE_VARIABLES)."""
+    @property
+    def trace(self):
+        """The causal trace: an array (steps + 1, TRACE_VARIABLES, lanes), filled up to the latest step recorded."""
+        self.tracer.flush()
+        return self._trace
+
+    def record(self, step, row, model):
+        """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and note `model`'s state for the causal trace (which
+        starts at step 0)."""
         column = self.column
         cohesion = row[column["cohesion"]]
         lower = cohesion < self.min_cohesion  # strictly lower: the first step of the minimum, as argmin
@@ -172,7 +180,10 @@ class Recorder:
         self.latest = row
         if self.keep_series:
             self.values[step] = row
-            self.trace[step] = trace_row
+        if step == 0:
+            self.tracer = Tracer(model, self._trace)
+        else:
+            self.tracer.note(model, step)
         self.recorded_steps = step + 1
 
     def note_election(self, actor, winners):

@@ -116,7 +116,7 @@ def assign(model, rows):
     diplomacy = model.diplomacy
     for body in diplomacy.bodies:
         if f"bodies.{body.name}.status" in rows[0]:
-            body.status[:] = column(f"bodies.{body.name}.status").astype(np.int64)
+            diplomacy.set_status(body, mask, column(f"bodies.{body.name}.status").astype(np.int64))
             body.last_held[:] = _step_of_weeks_ago(model, column(f"bodies.{body.name}.weeks_since_met"))
             body.postponed_in_row[:] = column(f"bodies.{body.name}.postponed_in_row").astype(np.int64)
     for i, rank in enumerate(RANKS):

@@ -14,7 +14,7 @@ its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md sec
 import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
-from .cohesion import COMPONENTS, log_components
+from .cohesion import COMPONENTS
 
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
 
@@ -29,42 +29,88 @@ TRACE_VARIABLES = (
 """Names of the trace columns, in the order `Tracer.terms` returns them."""
 
 
+# What the decomposition reads of the state at the end of each step, in this order: the three Cs and cohesion, this step's
+# parts of the change in consistency, what coherence and credibility are composed of, and the weights (parameters an
+# event may change) of the step.
+INPUTS = (COMPONENTS + ("cohesion", "consistency_recovery", "consistency_reversal", "priority_alignment")
+          + tuple(f"tie_{name}" for name in TIE_NAMES) + tuple(f"view_of_lead_{a.value}" for a in ALLIES)
+          + ("mutual_reliability", "cohesion_weight_consistency", "cohesion_weight_coherence", "cohesion_weight_credibility",
+             "coherence_alignment_weight", "credibility_us_weight"))
+_C = {name: i for i, name in enumerate(INPUTS)}
+_TIES = slice(_C[f"tie_{TIE_NAMES[0]}"], _C[f"tie_{TIE_NAMES[-1]}"] + 1)
+_VIEWS = slice(_C[f"view_of_lead_{ALLIES[0].value}"], _C[f"view_of_lead_{ALLIES[-1].value}"] + 1)
+_CHANGES = len(TRACE_VARIABLES) - len(THEATRES) * len(OPPORTUNITY_TERMS)  # the trace's columns of changes; then the levels
+BLOCK = 16  # steps decomposed together: a run of one lane pays numpy's cost per call once per block, not per step
+
+
+def _inputs(model):
+    """The state the decomposition reads at the end of a step (ordered as INPUTS): a list of arrays over lanes."""
+    cs, p = model.three_cs, model.parameters
+    return ([cs.consistency, cs.coherence, cs.credibility, cs.cohesion, cs.consistency_recovery, cs.consistency_reversal,
+             cs.priority_alignment] + [model.ties[name] for name in TIE_NAMES]
+            + [ally.reliability[LEAD_PARTNER] for ally in model.ally_list]
+            + [cs.mutual_reliability, p.cohesion_weight_consistency, p.cohesion_weight_coherence, p.cohesion_weight_credibility,
+               p.coherence_alignment_weight, p.credibility_us_weight])
+
+
+def changes(before, now):
+    """The trace's change columns for steps whose end state is `now`, each from the state `before` it (arrays
+    (steps, INPUTS, lanes)): an array (steps, change columns, lanes)."""
+    weights = now[:, _C["cohesion_weight_consistency"]:_C["cohesion_weight_credibility"] + 1]
+    weights_before = before[:, _C["cohesion_weight_consistency"]:_C["cohesion_weight_credibility"] + 1]
+    components = slice(_C[COMPONENTS[0]], _C[COMPONENTS[-1]] + 1)
+    weighted = weights * np.log(np.maximum(now[:, components], 1e-9)) - weights_before * np.log(np.maximum(before[:, components], 1e-9))
+    total = weighted[:, 0] + weighted[:, 1] + weighted[:, 2]
+    significant = np.abs(total) > 1e-12
+    factor = before[:, _C["cohesion"]] * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
+    recovery, reversal = now[:, _C["consistency_recovery"]], now[:, _C["consistency_reversal"]]
+    w_alignment, w_us = now[:, _C["coherence_alignment_weight"]], now[:, _C["credibility_us_weight"]]
+    ties = len(TIE_NAMES)
+    views = len(ALLIES)
+    return np.concatenate([
+        factor[:, None] * weighted, recovery[:, None], reversal[:, None],
+        (now[:, _C["consistency"]] - before[:, _C["consistency"]] - recovery - reversal)[:, None],
+        (w_alignment * (now[:, _C["priority_alignment"]] - before[:, _C["priority_alignment"]]))[:, None],
+        (1.0 - w_alignment)[:, None] * (now[:, _TIES] - before[:, _TIES]) / ties,
+        w_us[:, None] * (now[:, _VIEWS] - before[:, _VIEWS]) / views,
+        ((1.0 - w_us) * (now[:, _C["mutual_reliability"]] - before[:, _C["mutual_reliability"]]))[:, None]], axis=1)
+
+
 class Tracer:
-    """Remembers the state at the end of each step and splits the next step's changes into named terms (per lane)."""
+    """Fills the causal trace (rows of `trace`, an array (steps + 1, TRACE_VARIABLES, lanes)): keeps the state the
+    decomposition reads at the end of each step and splits the changes of a block of steps at once. A trace of no
+    rows (a run that keeps no series) is not filled. `flush` brings the trace up to the last noted step."""
 
-    def __init__(self, model):
-        self.before = self._state(model, log_components(model.three_cs, model.parameters))
+    def __init__(self, model, trace):
+        self.trace = trace
+        self.inputs = np.zeros((BLOCK + 1, len(INPUTS), model.lane_count)) if self.keeping else None
+        self.decomposed = 0  # the last step whose changes are in the trace; inputs[0] holds its state
+        self.pending = 0  # steps noted since, in inputs[1:]
+        if self.keeping:  # step 0: no change yet, and the opportunity terms' levels
+            self.inputs[0] = _inputs(model)
+            self.trace[0, _CHANGES:] = model.opportunity_terms.reshape(-1, model.lane_count)
 
-    @staticmethod
-    def _state(model, logs):
-        """What the decomposition needs from the state at the end of a step (= the start of the next)."""
-        cs = model.three_cs
-        views = [ally.reliability[LEAD_PARTNER].copy() for ally in model.ally_list]
-        return (cs.consistency, cs.priority_alignment, dict(model.ties), views, cs.mutual_reliability, cs.cohesion, logs)
+    @property
+    def keeping(self):
+        """Whether there is a trace to fill (read from the trace itself: a branch that keeps no series has none)."""
+        return len(self.trace) > 0
 
-    def terms(self, model):
-        """The trace row for the step just finished (zeros for the changes at step 0): a list of arrays over lanes.
+    def note(self, model, step):
+        """Keep the state at the end of `step` (its opportunity terms go to the trace as they are); split a full block."""
+        if not self.keeping:
+            return
+        self.pending += 1
+        self.inputs[self.pending] = _inputs(model)
+        self.trace[step, _CHANGES:] = model.opportunity_terms.reshape(-1, model.lane_count)
+        if self.pending == BLOCK:
+            self.flush()
 
-        Called where floating-point warnings are off (the model's step, its set-up)."""
-        p = model.parameters
-        consistency0, alignment0, ties0, views0, mutual0, cohesion0, logs0 = self.before
-        cs = model.three_cs
-        logs = log_components(cs, p)
-        weighted = [now - then for now, then in zip(logs, logs0)]
-        total = weighted[0] + weighted[1] + weighted[2]
-        significant = np.abs(total) > 1e-12
-        factor = cohesion0 * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
-        recovery, reversal = cs.consistency_recovery, cs.consistency_reversal  # zero before the first step
-        w_alignment, w_us = p.coherence_alignment_weight, p.credibility_us_weight
-        allies = model.ally_list
-        row = [factor * w for w in weighted]
-        row += [recovery, reversal, cs.consistency - consistency0 - recovery - reversal]
-        row.append(w_alignment * (cs.priority_alignment - alignment0))
-        w_ties = 1.0 - w_alignment
-        row += [w_ties * (model.ties[name] - ties0[name]) / len(ties0) for name in TIE_NAMES]
-        row += [w_us * (ally.reliability[LEAD_PARTNER] - view0) / len(allies) for ally, view0 in zip(allies, views0)]
-        row.append((1.0 - w_us) * (cs.mutual_reliability - mutual0))
-        for terms in model.opportunity_terms:
-            row.extend(terms)
-        self.before = self._state(model, logs)  # nothing changes between the end of a step and the next one's start
-        return row
+    def flush(self):
+        """Split the changes of the steps noted since the last flush into the trace."""
+        if not (self.pending and self.keeping):
+            return
+        n, first = self.pending, self.decomposed + 1
+        self.trace[first:first + n, :_CHANGES] = changes(self.inputs[:n], self.inputs[1:n + 1])
+        self.inputs[0] = self.inputs[n]
+        self.decomposed += n
+        self.pending = 0
