@@ -6,6 +6,7 @@ Comparisons are paired: the same run seeds in both arms, so a difference is the 
 """
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from sim.model.bodies import NEVER, Diplomacy
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
-from sim.world import (HISTORY_PAIR, RANKS, THEATRES, TIE_NAMES, TIE_PAIRS, Actor, ConflictOutcome, InstitutionStatus,
+from sim.world import (HISTORY_PAIR, RANKS, THEATRES, TIE_NAMES, TIE_PAIRS, Actor, ConflictOutcome, EscalationState, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
 
 from .conftest import SCENARIOS, load_standalone
@@ -39,6 +40,33 @@ def step_to(model, date):
 
 
 # ----------------------------------------------------------------- incidents and crises
+E = EscalationState
+_THRESHOLDS = SimpleNamespace(grey_zone_threshold=0.4, crisis_threshold=0.7, hysteresis=0.05)
+
+
+@pytest.mark.parametrize("before, tension, steps_in_state, conflict_left, draw, expected", [
+    (E.PEACETIME, 0.3, 10, 0, 0.9, E.PEACETIME), (E.PEACETIME, 0.45, 10, 0, 0.9, E.GREY_ZONE),
+    (E.PEACETIME, 0.45, 10, 0, 0.1, E.CRISIS),  # an incident sets it off (draw under the crisis chance)
+    (E.GREY_ZONE, 0.37, 10, 0, 0.9, E.GREY_ZONE), (E.GREY_ZONE, 0.3, 10, 0, 0.9, E.PEACETIME), (E.GREY_ZONE, 0.5, 1, 0, 0.1, E.CRISIS),
+    (E.CRISIS, 0.68, 10, 0, 0.9, E.CRISIS), (E.CRISIS, 0.6, 2, 0, 0.9, E.CRISIS), (E.CRISIS, 0.5, 10, 0, 0.9, E.DE_ESCALATION),
+    (E.CRISIS, 0.5, 2, 0, 0.9, E.CRISIS), (E.CRISIS, 0.9, 10, 0, 0.01, E.CONFLICT),  # a war by choice (under the war chance)
+    (E.DE_ESCALATION, 0.5, 2, 0, 0.9, E.DE_ESCALATION), (E.DE_ESCALATION, 0.5, 10, 0, 0.9, E.GREY_ZONE),
+    (E.DE_ESCALATION, 0.3, 10, 0, 0.9, E.PEACETIME), (E.DE_ESCALATION, 0.5, 2, 0, 0.1, E.CRISIS),  # a relapse
+    (E.CONFLICT, 0.9, 3, 2, 0.01, E.CONFLICT), (E.CONFLICT, 0.9, 3, 0, 0.01, E.DE_ESCALATION),
+])
+def test_the_escalation_state_machine_moves_by_its_rules(before, tension, steps_in_state, conflict_left, draw, expected):
+    crisis_chance, war_chance = np.array([0.2]), np.array([0.05])
+    new, chance = theatres.next_state(np.array([int(before)]), np.array([tension]), np.array([steps_in_state]), np.array([conflict_left]),
+                                      np.array([draw]), crisis_chance, war_chance, _THRESHOLDS, SimpleNamespace(crisis_min_steps=4))
+    assert new[0] == expected
+    if before < E.CRISIS:
+        assert chance[0] == crisis_chance[0]
+    elif before == E.CRISIS:
+        assert chance[0] == war_chance[0]
+    else:
+        assert np.isnan(chance[0])
+
+
 def test_an_incident_raises_tension_by_its_severity(baseline):
     model = WargameModel(quiet(baseline), seeds=seeded(3))
     before = model.theatres.tension[KOREA].copy()

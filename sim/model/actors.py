@@ -124,9 +124,8 @@ class StateActor(mesa.Agent):
         """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
         model = self.model
         rates, params = model.rates, model.parameters
-        coerced = coercion.opinion_pressure(model, self.actor)
         if self.is_partner:
-            target = self.opinion_anchor + params.opinion_threat_rally * self.threat + coerced
+            target = coercion.opinion_pressure(model, self.actor, self.opinion_anchor + params.opinion_threat_rally * self.threat)
             if not self.is_us:
                 target = target - params.opinion_burden_backlash * model.us_burden_sharing_demand
             opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
@@ -140,11 +139,14 @@ class StateActor(mesa.Agent):
                 reliability[other] = r + speed * (target - r)
             self._pending = (opinion, perceived, reliability)
         else:
-            opinion = self.opinion + rates.opinion * (clip01(self.opinion_anchor + coerced) - self.opinion)
-            theatres = model.theatres
-            resolve = self.driven_resolves()
-            intents = [np.minimum(1.0, params.escalation_gain * r * model.opportunity[k] + theatres.pressure[k])
-                       for k, r in zip(self.driven_theatres, resolve)]
+            opinion = self.opinion + rates.opinion * (clip01(coercion.opinion_pressure(model, self.actor, self.opinion_anchor))
+                                                      - self.opinion)
+            driven = self.driven_theatres
+            if driven:  # (theatres it drives, lanes), rows in the order of driven_theatres
+                resolve = np.array(self.driven_resolves())
+                intents = np.minimum(1.0, params.escalation_gain * resolve * model.opportunity[driven] + model.theatres.pressure[driven])
+            else:
+                resolve = intents = None
             self._pending = (opinion, resolve, intents)
 
     def commit(self):
@@ -155,7 +157,7 @@ class StateActor(mesa.Agent):
             self.threat = self.threat_level()
         else:  # an adversary's intent is the escalation target of each theatre it drives
             self.opinion, resolve, intents = self._pending
-            theatres = self.model.theatres
-            for k, r, intent in zip(self.driven_theatres, resolve, intents):
-                theatres.resolve[k], theatres.intent[k] = r, intent
+            if self.driven_theatres:
+                theatres = self.model.theatres
+                theatres.resolve[self.driven_theatres], theatres.intent[self.driven_theatres] = resolve, intents
         self._pending = None

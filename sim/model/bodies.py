@@ -78,8 +78,8 @@ class Diplomacy:
     trilateral_last_met: np.ndarray          # (ranks, lanes): step of the last trilateral meeting of each rank
     leaders_last_met: dict                   # pair name -> step of the last meeting of the pair's leaders, per lane
     trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
-    status_version: int = 0                  # counts changes of any body's status (operating_where keys on it)
-    operating_found: dict = field(default_factory=dict)  # query -> (status_version, where a selected body operates)
+    status_version: int = 0                  # counts changes of any body's status (`from_statuses` keys on it)
+    from_statuses_found: dict = field(default_factory=dict)  # query -> (status_version, what was found from the statuses)
     leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
@@ -91,15 +91,22 @@ class Diplomacy:
             self.selections[query] = tuple(body for body in self.bodies if chosen(body))
         return self.selections[query]
 
-    def operating_where(self, query, chosen):
-        """Where some body for which `chosen(body)` holds operates, per lane; found again only after a status changed."""
-        found = self.operating_found.get(query)
+    def from_statuses(self, query, find):
+        """What `find()` finds from the bodies' statuses (`query` names it), found again only after a status changed."""
+        found = self.from_statuses_found.get(query)
         if found is None or found[0] != self.status_version:
+            found = self.from_statuses_found[query] = (self.status_version, find())
+        return found[1]
+
+    def operating_where(self, query, chosen):
+        """Where some body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
+        def find():
             where = np.zeros(self.last_dispute.shape, dtype=bool)  # one per lane
             for body in self.select(query, chosen):
                 where |= operates(body)
-            found = self.operating_found[query] = (self.status_version, where)
-        return found[1]
+            return where
+
+        return self.from_statuses(query, find)
 
     def set_status(self, body, mask, status):
         """Give `body` the status number `status` in the masked lanes (every change of status goes through here)."""
@@ -313,6 +320,13 @@ def covered(model, role, actor):
 def supporting_pair(model, role, pair):
     """Where an operating body with `role` counts both actors of `pair` among its members, per lane."""
     return model.diplomacy.operating_where(("pair", role, pair), lambda body: body.role == role and pair in body.pairs)
+
+
+def supporting_pairs(model, role):
+    """Per tie (rows in the order of TIE_PAIRS), 1.0 where an operating body with `role` counts both its partners among
+    its members, else 0.0, per lane."""
+    return model.diplomacy.from_statuses(("pairs", role), lambda: np.array([supporting_pair(model, role, pair) for pair in TIE_PAIRS],
+                                                                           dtype=np.float64))
 
 
 def named(model, name):

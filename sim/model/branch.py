@@ -83,7 +83,7 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     walk = _Walk(model.lane_count, target.lane_count, lane, kept)
     walk.memo[id(model)] = target
     walk.update(model, target)
-    target.diplomacy.operating_found.clear()  # found from the source's statuses: found again from the carried ones
+    target.diplomacy.from_statuses_found.clear()  # found from the source's statuses: found again from the carried ones
     if parameters is not None:  # the carried force allocation was made with the source's parameters
         target.forces_changed[:] = True
     return target

@@ -42,20 +42,21 @@ def between(model, a, b):
     return model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
 
 
-def opinion_pressure(model, actor):
-    """Shift of `actor`'s opinion target from the economic coercion it suffers.
+def opinion_pressure(model, actor, target):
+    """`actor`'s opinion target `target` shifted by the economic coercion it suffers (`target` itself if it suffers none).
 
     Coercion from its own side erodes support for the shared course; coercion from another side
     rallies the public behind its government: -/+ coercion_opinion_effect * severity.
     """
+    suffered = _suffered(model, actor) if model.coercion else ()
+    if not suffered:
+        return target
     pressure = 0.0
-    if not model.coercion:
-        return pressure
     effect = model.parameters.coercion_opinion_effect
-    for key, own_side in _suffered(model, actor):
+    for key, own_side in suffered:
         severity = model.coercion[key]
         pressure = pressure + (-severity if own_side else severity) * effect
-    return pressure
+    return target + pressure
 
 
 def _suffered(model, actor):

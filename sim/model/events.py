@@ -51,6 +51,7 @@ class _Entry:
     last_step: int = 10**9
     at_step: int = -1
     draws: object = None
+    hit_steps: frozenset = None  # random events of a fixed probability: the steps at which some lane's draw falls under it
     rate: object = None
     condition: object = None
 
@@ -202,6 +203,8 @@ class EventEngine:
                 rate = spec.rate()
                 if rate is not None:
                     entry.rate = compile_expression(rate, model.getter, CONDITION_CONSTANTS)
+                else:
+                    entry.hit_steps = frozenset(np.flatnonzero((entry.draws < spec.probability_per_step).any(axis=0)).tolist())
             else:
                 entry.condition = compile_condition(spec.condition(), model.getter, CONDITION_CONSTANTS)
             self.entries.append(entry)
@@ -226,7 +229,7 @@ class EventEngine:
             if entry.at_step == step:
                 self._fire(entry, "scheduled", model.all_lanes)
         for entry in self.random:
-            if entry.first_step <= step <= entry.last_step:
+            if entry.first_step <= step <= entry.last_step and (entry.hit_steps is None or step in entry.hit_steps):
                 eligible = model.all_lanes if entry.spec.repeat else entry.fired == 0
                 draw = entry.draws[:, step]
                 probability = (entry.spec.probability_per_step if entry.rate is None

@@ -96,7 +96,7 @@ class WargameModel(mesa.Model):
     # Attributes (of the model or its parts) holding what was drawn from the lanes' seeds: a branch of the model
     # (sim.model.branch) keeps its own, drawn from its new seeds. A new random stream is named here.
     SEEDED = ("lane_seeds", "seed_fingerprints", "tension_shocks", "transition_draws", "incident_draws", "dispute_draws",
-              "election_draws", "elections", "_adjudication_draws", "draws", "draws_for")
+              "election_draws", "elections", "_adjudication_draws", "draws", "hit_steps", "draws_for")
 
     def __init__(self, scenario, *, rng=None, seeds=None, parameters=None, governments=None, initial_states=None,
                  keep_series=True, keep_log=None, series_dtype=np.float64, raise_on_failure=None):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..world import ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS, BodyRole
+from ..world import ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS, BodyRole
 from . import bodies, coercion
 from .lanes import clip01
 
@@ -14,9 +14,9 @@ class _TieShape:
         index = {actor: i for i, actor in enumerate(PARTNERS)}  # the order of model.partner_list
         self.first = np.array([index[i] for i, _ in TIE_PAIRS])  # each tie's partners, as rows of arrays over partners
         self.second = np.array([index[j] for _, j in TIE_PAIRS])
-        self.with_lead = np.array([LEAD_PARTNER in pair for pair in TIE_PAIRS])[:, None]  # burden-sharing friction
-        self.between_allies = np.array([pair[0] in ALLIES and pair[1] in ALLIES for pair in TIE_PAIRS])[:, None]  # hedging
-        self.history = np.array([pair == HISTORY_PAIR for pair in TIE_PAIRS])[:, None]  # history and grievance
+        self.with_lead = [k for k, pair in enumerate(TIE_PAIRS) if LEAD_PARTNER in pair]  # rows: burden-sharing friction
+        self.between_allies = [k for k, pair in enumerate(TIE_PAIRS) if pair[0] in ALLIES and pair[1] in ALLIES]  # hedging
+        self.history = TIE_PAIRS.index(HISTORY_PAIR)  # the row of the pair with a history dispute
         self.history_partners = [index[a] for a in HISTORY_PAIR]
         self.lead = index[LEAD_PARTNER]
 
@@ -35,18 +35,22 @@ def tie_targets(model):
     threat = np.array([agent.threat for agent in partners])
     target = (0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * np.minimum(threat[i], threat[j])
               + p.war_tie_effect * model.war_memory)
-    target = np.where(shape.with_lead, target - p.burden_friction * model.us_burden_sharing_demand, target)
+    friction = p.burden_friction * model.us_burden_sharing_demand
+    for k in shape.with_lead:
+        target[k] -= friction
     hedge = np.minimum(p.hedge_cap, p.hedge_gain * np.maximum(0.0, p.hedge_reference_commitment - commitment[shape.lead]))
-    target = np.where(shape.between_allies, target + hedge, target)  # allies hedge together when the lead partner falters
+    for k in shape.between_allies:  # allies hedge together when the lead partner falters
+        target[k] += hedge
     first, second = (partners[k].profile["history_assertiveness"] for k in shape.history_partners)
-    assertiveness = 0.5 * (first + second)
-    target = np.where(shape.history, target - p.history_friction * assertiveness - p.grievance_weight * model.japan_rok_grievance,
-                      target)
-    target = target + p.gsomia_tie_support * np.array([bodies.supporting_pair(model, BodyRole.INTELLIGENCE_SHARING, pair)
-                                                        for pair in TIE_PAIRS])
+    history = target[shape.history]
+    history -= p.history_friction * (0.5 * (first + second))
+    history -= p.grievance_weight * model.japan_rok_grievance
+    target = target + p.gsomia_tie_support * bodies.supporting_pairs(model, BodyRole.INTELLIGENCE_SHARING)
     if model.coercion:
-        both_ways = [np.broadcast_to(coercion.between(model, *pair), model.lane_count) for pair in TIE_PAIRS]
-        target = target - p.coercion_tie_effect * np.array(both_ways)
+        both_ways = np.zeros_like(target)
+        for k, pair in enumerate(TIE_PAIRS):
+            both_ways[k] = coercion.between(model, *pair)
+        target = target - p.coercion_tie_effect * both_ways
     last_met = model.diplomacy.leaders_last_met
     weeks_apart = (model.step_index - np.array([last_met[name] for name in TIE_NAMES])) * model.rates.dt
     return target - p.neglect_friction * np.minimum(1.0, weeks_apart / p.neglect_weeks)
@@ -64,12 +68,16 @@ def update_ties(model):
 
 
 def update_alignment(model):
-    """Adversary alignment drifts toward its anchor plus a pull from mean tension."""
+    """Adversary alignment drifts toward its anchor plus a pull from mean tension (every pair at once, rows in the order
+    of ALIGNMENT_PAIRS)."""
     p = model.parameters
     mean_tension = sum(model.theatres.tension) / len(THEATRES)
-    for (a, b), (name, anchor) in zip(ALIGNMENT_PAIRS, model.alignment_anchors.items()):
-        target = anchor + p.alignment_tension_gain * mean_tension
-        if model.coercion:
-            target = target - p.coercion_tie_effect * coercion.between(model, a, b)
-        target = clip01(target)
-        model.alignment[name] = model.alignment[name] + model.rates.alignment * (target - model.alignment[name])
+    target = np.array([model.alignment_anchors[name] for name in ALIGNMENT_NAMES]) + p.alignment_tension_gain * mean_tension
+    if model.coercion:
+        for k, pair in enumerate(ALIGNMENT_PAIRS):
+            pressure = coercion.between(model, *pair)
+            if np.ndim(pressure):  # else no coercion between them either way (0.0)
+                target[k] -= p.coercion_tie_effect * pressure
+    target = clip01(target)
+    alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])
+    model.alignment.update(zip(ALIGNMENT_NAMES, alignment + model.rates.alignment * (target - alignment)))

@@ -100,31 +100,42 @@ def war_hazard(resolve, opportunity, params, rates):
     return 1.0 - (1.0 - weekly) ** rates.dt
 
 
+def _transition_table():
+    """The next state for every state (rows) and every combination of the conditions next_state reads (columns: bit i
+    set when condition i holds, in the order crisis onset, war onset, at or above the grey-zone threshold, below it by
+    the hysteresis, settled, calm, conflict over)."""
+    table = np.empty((len(EscalationState), 2 ** 7), dtype=np.int64)
+    for code in range(2 ** 7):
+        crisis_onset, war_onset, grey, below_grey, settled, calm, conflict_over = ((code >> bit) & 1 for bit in range(7))
+        quiet = GREY_ZONE if grey else PEACETIME
+        table[PEACETIME, code] = CRISIS if crisis_onset else quiet
+        table[DE_ESCALATION, code] = CRISIS if crisis_onset else (quiet if settled else DE_ESCALATION)  # relapse, or calm
+        table[GREY_ZONE, code] = CRISIS if crisis_onset else (PEACETIME if below_grey else GREY_ZONE)
+        table[CRISIS, code] = CONFLICT if war_onset else (DE_ESCALATION if calm else CRISIS)
+        table[CONFLICT, code] = DE_ESCALATION if conflict_over else CONFLICT
+    return table.ravel()  # row-major: state * 128 + conditions
+
+
+_TRANSITIONS = _transition_table()
+
+
 def next_state(state, tension, steps_in_state, conflict_steps_left, u, crisis_chance, war_chance, params, rates):
     """(state after this step's tension update, chance behind it) per lane, given uniform draws `u`.
 
     `crisis_chance` is the chance that this step's incidents set off a crisis, `war_chance` that a
     crisis becomes a war. The chance returned is that of the stochastic move the draw decided; it is
-    NaN where the state moved, or stayed, by a deterministic rule.
+    NaN where the state moved, or stayed, by a deterministic rule. The rules are those of
+    _transition_table, looked up for every theatre and lane at once.
     """
     t = tension
-    below_grey = t < params.grey_zone_threshold - params.hysteresis
     settled = steps_in_state >= rates.crisis_min_steps
-    calm = (t < params.crisis_threshold - params.hysteresis) & settled  # tension has stayed down long enough
-    crisis_onset = u < crisis_chance
-    war_onset = u < war_chance
-    quiet = np.where(t >= params.grey_zone_threshold, GREY_ZONE, PEACETIME)
-    candidates = {  # the next state from each state
-        PEACETIME: np.where(crisis_onset, CRISIS, quiet),
-        DE_ESCALATION: np.where(crisis_onset, CRISIS, np.where(settled, quiet, DE_ESCALATION)),  # relapse, or back to calm
-        GREY_ZONE: np.where(crisis_onset, CRISIS, np.where(below_grey, PEACETIME, GREY_ZONE)),
-        CRISIS: np.where(war_onset, CONFLICT, np.where(calm, DE_ESCALATION, CRISIS)),
-    }
-    new = np.where(conflict_steps_left <= 0, DE_ESCALATION, CONFLICT)  # from conflict
-    for before, candidate in candidates.items():
-        new = np.where(state == before, candidate, new)
-    stochastic = np.where(state < CRISIS, crisis_chance, np.where(state == CRISIS, war_chance, np.nan))
-    return new, np.where(stochastic > 0.0, stochastic, np.nan)
+    conditions = np.array([u < crisis_chance, u < war_chance, t >= params.grey_zone_threshold,
+                           t < params.grey_zone_threshold - params.hysteresis, settled,
+                           (t < params.crisis_threshold - params.hysteresis) & settled,  # tension has stayed down long enough
+                           conflict_steps_left <= 0])
+    code = state * 2 ** 7 + np.packbits(conditions, axis=0, bitorder="little")[0]
+    stochastic = np.where(state < CRISIS, crisis_chance, war_chance)
+    return _TRANSITIONS[code], np.where((state <= CRISIS) & (stochastic > 0.0), stochastic, np.nan)
 
 
 def adjudicate(*, balance, us_credibility, coherence, u, params):
