@@ -15,7 +15,9 @@ The flagship (simultaneous_contingency, the scenario of bench/ensemble.py) is re
 docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 on the project's 2 shared cores:
 `--runs 10` gave a median of 194 ms (load average 1.0) at 7d7cb60; after the second pass (docs/performance.md,
 "Single runs") the CPU time of a run, alternating processes of the two versions, fell from 195-231 ms to 170-207 ms
-(medians) and from 164-167 ms to 148-153 ms (fastest). The target is not met.
+(medians) and from 164-167 ms to 148-153 ms (fastest). After the third pass (2026-12-03): 865 million instructions
+per run (`--instructions`; 1,124 million before it), `--runs 15` a median of 145 ms and a fastest of 131 ms (load
+average 1.0). The target (about 740 million instructions) is not met.
 """
 
 import argparse

@@ -13,7 +13,7 @@ import pytest
 
 from sim.model import WargameModel
 from sim.model.model import ModelStateError
-from sim.model import bodies, institutions
+from sim.model import actors, bodies, institutions
 from sim.model.lanes import per_lane
 from sim.model.politics import apply_dispute, change_government, election_odds, policy_reversal
 from sim.model.record import SUMMARY
@@ -136,13 +136,15 @@ def test_different_seeds_differ(baseline):
 
 
 def test_activation_order_cannot_change_results(baseline):
-    class Reversed(WargameModel):
+    class Reversed(WargameModel):  # the others before the partners, each group in reverse
         def activate_actors(self):
-            actors = list(self.agents)[::-1]
-            for actor in actors:
+            others = self.non_partner_list[::-1]
+            for actor in others:
                 actor.decide()
-            for actor in actors:
+            decision = actors.decide_partners(self)
+            for actor in others:
                 actor.commit()
+            actors.commit_partners(self, decision)
 
     normal, reversed_ = WargameModel(baseline, rng=3), Reversed(baseline, rng=3)
     normal.run(), reversed_.run()

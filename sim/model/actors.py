@@ -8,6 +8,8 @@ once from the same snapshot of the model and only then commits, so the order in 
 activated cannot change the result. Equations: docs/ODD.md sections 7.1, 7.2, 7.5 and 7.6.
 """
 
+from typing import NamedTuple
+
 import mesa
 import numpy as np
 
@@ -32,6 +34,26 @@ class GovernmentTable:
         # a profile no partner holds has no priorities (validated): zeros, never read
         self.priority = np.array([[[getattr(g[name].theatre_priority, t.value) if g[name].theatre_priority else 0.0 for g in uniques]
                                    for t in THEATRES] for name in self.names], dtype=np.float64)[:, :, which]
+
+
+def shifted_by_opinion(value, opinion, params):
+    """A government's commitment or resolve shifted by domestic opinion: v + w (opinion - 0.5), clipped to 0-1."""
+    return clip01(value + params.opinion_weight * (opinion - 0.5))
+
+
+def effective_commitments(partners, params):
+    """Every partner's effective commitment (an array (partners, lanes))."""
+    return shifted_by_opinion(np.array([a.profile["alliance_commitment"] for a in partners]), np.array([a.opinion for a in partners]),
+                              params)
+
+
+def priorities(partners):
+    """Share of attention each partner gives each theatre (an array (partners, theatres, lanes)): exposure x government
+    priority x perceived tension, normalised over the theatres."""
+    exposure, priority = np.array([a.exposure_column for a in partners]), np.array([a.priority for a in partners])
+    weights = exposure * priority * (0.1 + np.array([a.perceived_tension for a in partners]))  # 0.1: attention to quiet theatres
+    total = sum_rows(weights.swapaxes(0, 1))  # over the theatres, in their order
+    return weights / np.where(total == 0.0, 1.0, total)[:, None]
 
 
 class StateActor(mesa.Agent):
@@ -78,27 +100,17 @@ class StateActor(mesa.Agent):
 
     @property
     def effective_commitment(self):
-        """Partners: government commitment shifted by domestic opinion, c + w (opinion - 0.5), clipped to 0-1."""
-        return clip01(self.profile["alliance_commitment"] + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+        """Partners: government commitment shifted by domestic opinion (shifted_by_opinion)."""
+        return shifted_by_opinion(self.profile["alliance_commitment"], self.opinion, self.model.parameters)
 
     @property
     def effective_resolve(self):
-        """Adversaries: government resolve shifted by domestic (nationalist) opinion, r + w (opinion - 0.5), clipped to 0-1."""
-        return clip01(self.profile["resolve"] + self.model.parameters.opinion_weight * (self.opinion - 0.5))
+        """Adversaries: government resolve shifted by domestic (nationalist) opinion (shifted_by_opinion)."""
+        return shifted_by_opinion(self.profile["resolve"], self.opinion, self.model.parameters)
 
     def threat_level(self):
-        """Exposure-weighted perceived tension, 0-1."""
-        total = self.exposure_total
-        if total == 0.0:
-            return np.zeros(self.model.lane_count)
-        weighted = self.exposure_column * self.perceived_tension
-        return sum_rows(weighted) / total
-
-    def priorities(self):
-        """Share of attention given to each theatre (an array (theatres, lanes)): exposure x government priority x perceived tension."""
-        weights = self.exposure_column * self.priority * (0.1 + self.perceived_tension)  # 0.1: attention to quiet theatres
-        total = sum_rows(weights)
-        return weights / np.where(total == 0.0, 1.0, total)
+        """Exposure-weighted perceived tension, 0-1 (threat_levels)."""
+        return threat_levels([self])[0]
 
     def resolve_in(self, theatre):
         """Adversaries: resolve in theatre number `theatre`, raised or lowered by how assertively its subject claims sovereignty.
@@ -121,43 +133,81 @@ class StateActor(mesa.Agent):
         return clip01(effective_resolve + p.provocation_gain * (subject.profile["sovereignty_assertiveness"] - p.sovereignty_reference))
 
     def decide(self):
-        """Form next opinion, perceptions and intents from the current snapshot (nothing changes yet)."""
+        """Not a partner (partners decide together, decide_partners): form next opinion and, for an adversary, the
+        escalation intent in each theatre it drives, from the current snapshot (nothing changes yet)."""
+        if self.is_partner:
+            raise RuntimeError("partners decide together (sim.model.actors.decide_partners)")
         model = self.model
         rates, params = model.rates, model.parameters
-        if self.is_partner:
-            target = coercion.opinion_pressure(model, self.actor, self.opinion_anchor + params.opinion_threat_rally * self.threat)
-            if not self.is_us:
-                target = target - params.opinion_burden_backlash * model.us_burden_sharing_demand
-            opinion = self.opinion + rates.opinion * (clip01(target) - self.opinion)
-            rate = rates.threat_perception
-            perceived = self.perceived_tension + rate * (model.theatres.tension - self.perceived_tension)
-            speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
-            shown = model.demonstrated_reliability
-            reliability = {}
-            for other, r in self.reliability.items():
-                target = shown[other] if other is not LEAD_PARTNER else model.us_reliability_seen_by[self.actor]
-                reliability[other] = r + speed * (target - r)
-            self._pending = (opinion, perceived, reliability)
+        opinion = self.opinion + rates.opinion * (clip01(coercion.opinion_pressure(model, self.actor, self.opinion_anchor)) - self.opinion)
+        driven = self.driven_theatres
+        if driven:  # (theatres it drives, lanes), rows in the order of driven_theatres
+            resolve = np.array(self.driven_resolves())
+            opportunity, pressure = model.opportunity[driven], model.theatres.pressure[driven]
+            intents = np.minimum(1.0, params.escalation_gain * resolve * opportunity + pressure)
         else:
-            opinion = self.opinion + rates.opinion * (clip01(coercion.opinion_pressure(model, self.actor, self.opinion_anchor))
-                                                      - self.opinion)
-            driven = self.driven_theatres
-            if driven:  # (theatres it drives, lanes), rows in the order of driven_theatres
-                resolve = np.array(self.driven_resolves())
-                intents = np.minimum(1.0, params.escalation_gain * resolve * model.opportunity[driven] + model.theatres.pressure[driven])
-            else:
-                resolve = intents = None
-            self._pending = (opinion, resolve, intents)
+            resolve = intents = None
+        self._pending = (opinion, resolve, intents)
 
     def commit(self):
-        """Apply what `decide` prepared."""
-        if self.is_partner:
-            self.opinion, self.perceived_tension, reliability = self._pending
-            self.reliability.update(reliability)
-            self.threat = self.threat_level()
-        else:  # an adversary's intent is the escalation target of each theatre it drives
-            self.opinion, resolve, intents = self._pending
-            if self.driven_theatres:
-                theatres = self.model.theatres
-                theatres.resolve[self.driven_theatres], theatres.intent[self.driven_theatres] = resolve, intents
+        """Apply what `decide` prepared: an adversary's intent is the escalation target of each theatre it drives."""
+        self.opinion, resolve, intents = self._pending
+        if self.driven_theatres:
+            theatres = self.model.theatres
+            theatres.resolve[self.driven_theatres], theatres.intent[self.driven_theatres] = resolve, intents
         self._pending = None
+
+
+class PartnerDecision(NamedTuple):
+    """What the partners decided (rows in the order of the partners): next opinion (partners, lanes), perceived tension
+    (partners, theatres, lanes) and views of each other's reliability ((partner, other) views, lanes)."""
+
+    opinion: np.ndarray
+    perceived_tension: np.ndarray
+    views: tuple  # (partner row, other actor) per row of `reliability`
+    reliability: np.ndarray
+
+
+def decide_partners(model):
+    """Every partner forms its next opinion, perceptions and views of the others' reliability from the current snapshot,
+    all partners at once (nothing changes yet). Opinion moves toward its anchor, rallied by threat and moved by coercion
+    suffered, and for an ally lowered by US burden-sharing demand; perceived tension toward tension; a view of a partner's
+    reliability toward the reliability it demonstrates (for the lead partner, as each ally sees it), slowed by institutions."""
+    rates, params, partners = model.rates, model.parameters, model.partner_list
+    opinion = np.array([a.opinion for a in partners])
+    target = np.array([a.opinion_anchor for a in partners]) + params.opinion_threat_rally * np.array([a.threat for a in partners])
+    for k, agent in enumerate(partners):
+        row = target[k]
+        pressed = coercion.opinion_pressure(model, agent.actor, row)
+        if pressed is not row:
+            row[:] = pressed
+        if not agent.is_us:
+            target[k] -= params.opinion_burden_backlash * model.us_burden_sharing_demand
+    opinion = opinion + rates.opinion * (clip01(target) - opinion)
+    perceived = np.array([a.perceived_tension for a in partners])
+    perceived = perceived + rates.threat_perception * (model.theatres.tension - perceived)
+    speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
+    shown, seen = model.demonstrated_reliability, model.us_reliability_seen_by
+    views = tuple((k, other) for k, agent in enumerate(partners) for other in agent.reliability)
+    held = np.array([partners[k].reliability[other] for k, other in views])
+    shows = np.array([shown[other] if other is not LEAD_PARTNER else seen[partners[k].actor] for k, other in views])
+    return PartnerDecision(opinion, perceived, views, held + speed * (shows - held))
+
+
+def commit_partners(model, decision):
+    """Apply what decide_partners prepared; each partner's threat follows from its new perceptions."""
+    partners = model.partner_list
+    for k, agent in enumerate(partners):
+        agent.opinion, agent.perceived_tension = decision.opinion[k], decision.perceived_tension[k]
+    for (k, other), view in zip(decision.views, decision.reliability):
+        partners[k].reliability[other] = view
+    for agent, threat in zip(partners, threat_levels(partners)):
+        agent.threat = threat
+
+
+def threat_levels(partners):
+    """Each partner's exposure-weighted perceived tension, 0-1 (an array (partners, lanes))."""
+    exposure = np.array([a.exposure_column for a in partners])
+    totals = np.array([a.exposure_total for a in partners])[:, None]
+    weighted = sum_rows((exposure * np.array([a.perceived_tension for a in partners])).swapaxes(0, 1))
+    return weighted / np.where(totals == 0.0, 1.0, totals)

@@ -5,9 +5,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, BodyRole, pair_name
+from ..world import ADVERSARIES, ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, BodyRole
 from . import bodies
+from .actors import effective_commitments, shifted_by_opinion
 from .lanes import clip01
+
+
+_LEAD = PARTNERS.index(LEAD_PARTNER)  # the lead partner's row in arrays over partners
 
 
 def effectiveness(model):
@@ -17,50 +21,50 @@ def effectiveness(model):
 
 
 class Coalitions(NamedTuple):
-    """Who faces whom in every theatre at once: per theatre its adversary, its subject (None: none), and, for each
-    slot j, the j-th other adversary with the alignment key linking it to the theatre's adversary."""
+    """Who faces whom in every theatre at once, as rows of arrays over adversaries (in the order of ADVERSARIES) and over
+    alignment pairs (ALIGNMENT_PAIRS): per theatre its adversary and its subject (None: none), and, for each slot j, the
+    j-th other adversary, the alignment pair linking it to the theatre's adversary and its exposure there."""
 
-    adversaries: tuple  # agent per theatre
+    adversaries: np.ndarray  # the adversary's row, per theatre
     subjects: tuple  # agent or None per theatre
-    others: tuple  # per slot: a tuple over theatres of (agent, alignment key)
-    other_exposures: tuple  # per slot: each theatre's other adversary's exposure there, a column (theatres, 1)
+    others: tuple  # per slot: the other adversary's row, per theatre
+    alignments: tuple  # per slot: the row of its alignment with the theatre's adversary, per theatre
+    other_exposures: tuple  # per slot: the other adversary's exposure in each theatre, a column (theatres, 1)
 
 
 def coalitions(model):
     """The Coalitions of the model's theatres (the other adversaries in the order of ADVERSARIES)."""
-    keys = {frozenset(pair): pair_name(pair) for pair in ALIGNMENT_PAIRS}
-    others = tuple(zip(*[tuple((model.actors[b], keys[frozenset((adversary, b))]) for b in ADVERSARIES if b is not adversary)
-                         for adversary in model.theatres.adversary]))
-    exposures = tuple(np.array([other.exposure[k] for k, (other, _) in enumerate(slot)])[:, None] for slot in others)
-    return Coalitions(tuple(model.actors[a] for a in model.theatres.adversary), tuple(model.theatres.subject), others, exposures)
-
-
-def _by_theatre(arrays):
-    """One array over lanes per theatre, stacked (theatres, lanes)."""
-    return np.array(arrays)
+    pairs = [frozenset(pair) for pair in ALIGNMENT_PAIRS]
+    others = list(zip(*[[b for b in ADVERSARIES if b is not adversary] for adversary in model.theatres.adversary]))
+    return Coalitions(
+        adversaries=np.array([ADVERSARIES.index(a) for a in model.theatres.adversary]), subjects=tuple(model.theatres.subject),
+        others=tuple(np.array([ADVERSARIES.index(b) for b in slot]) for slot in others),
+        alignments=tuple(np.array([pairs.index(frozenset((a, b))) for a, b in zip(model.theatres.adversary, slot)]) for slot in others),
+        other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)])[:, None] for slot in others))
 
 
 def assess_opportunity(model, effectiveness):
     """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms);
     every theatre at once (arrays (theatres, lanes))."""
     p, coalition = model.parameters, model.coalitions
-    lead, allies = model.lead_partner, model.ally_list
+    lead, allies, adversaries = model.lead_partner, model.ally_list, model.adversary_list
     zeros = np.zeros(model.lane_count)
     local = 0.0
     for ally in allies:
         local = local + ally.capability * ally.exposure_column
     # the subject of a theatre defends itself
-    local = local + _by_theatre([zeros if subject is None else subject.capability * subject.exposure[k]
-                                 for k, subject in enumerate(coalition.subjects)])
+    local = local + np.array([zeros if subject is None else subject.capability * subject.exposure[k]
+                              for k, subject in enumerate(coalition.subjects)])
     partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
-    resolve = {agent: agent.effective_resolve for agent in model.adversary_list}
+    capability = np.array([a.capability for a in adversaries])  # (adversaries, lanes)
+    resolve = shifted_by_opinion(np.array([a.profile["resolve"] for a in adversaries]), np.array([a.opinion for a in adversaries]), p)
+    alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])  # (alignment pairs, lanes)
     support = coordination = 0.0
-    for slot, exposure in zip(coalition.others, coalition.other_exposures):
-        alignment = _by_theatre([model.alignment[key] for _, key in slot])
-        capability = _by_theatre([other.capability for other, _ in slot])
-        support = support + alignment * capability * exposure
-        coordination = coordination + alignment * _by_theatre([resolve[other] for other, _ in slot])
-    adversary_power = _by_theatre([adversary.capability for adversary in coalition.adversaries]) + p.coalition_support * support
+    for others, alignments, exposure in zip(coalition.others, coalition.alignments, coalition.other_exposures):
+        aligned = alignment[alignments]
+        support = support + aligned * capability[others] * exposure
+        coordination = coordination + aligned * resolve[others]
+    adversary_power = capability[coalition.adversaries] + p.coalition_support * support
     total = adversary_power + partner_power
     balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
     terms = model.opportunity_terms  # (theatres, terms, lanes)
@@ -80,11 +84,9 @@ def assess_demonstrated_reliability(model, effectiveness):
     The US reliability an ally sees adds the assurance of a nuclear consultative group covering it.
     """
     p = model.parameters
-    for agent in model.partner_list:
-        value = agent.effective_commitment * effectiveness
-        if agent.is_us:
-            value = value * (1.0 - p.overstretch_penalty * model.us_overstretch) + p.war_credibility_effect * model.war_memory
-        model.demonstrated_reliability[agent.actor] = clip01(value)
+    value = effective_commitments(model.partner_list, p) * effectiveness  # (partners, lanes)
+    value[_LEAD] = value[_LEAD] * (1.0 - p.overstretch_penalty * model.us_overstretch) + p.war_credibility_effect * model.war_memory
+    model.demonstrated_reliability.update(zip(PARTNERS, clip01(value)))
     shown = model.demonstrated_reliability[LEAD_PARTNER]
     model.us_reliability_seen_by = {ally: clip01(shown + nuclear_assurance(model, ally)) for ally in ALLIES}
 

@@ -325,8 +325,10 @@ def supporting_pair(model, role, pair):
 def supporting_pairs(model, role):
     """Per tie (rows in the order of TIE_PAIRS), 1.0 where an operating body with `role` counts both its partners among
     its members, else 0.0, per lane."""
-    return model.diplomacy.from_statuses(("pairs", role), lambda: np.array([supporting_pair(model, role, pair) for pair in TIE_PAIRS],
-                                                                           dtype=np.float64))
+    def find():
+        return np.array([supporting_pair(model, role, pair) for pair in TIE_PAIRS], dtype=np.float64)
+
+    return model.diplomacy.from_statuses(("pairs", role), find)
 
 
 def named(model, name):

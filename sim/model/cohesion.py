@@ -5,11 +5,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..world import TIE_PAIRS
+from ..world import PARTNERS, TIE_PAIRS
 from . import bodies, partnership
 from .lanes import any_lane, clip01, sum_rows
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
+_FIRST, _SECOND = (np.array([PARTNERS.index(pair[k]) for pair in TIE_PAIRS]) for k in (0, 1))  # each tie's partners
 
 
 @dataclass
@@ -50,11 +51,12 @@ def update_consistency(cs, *, institution_level, policy_change, params, rates):
 
 def compose_cohesion(cs, *, priorities, ties, views_of_lead, mutual_views, params):
     """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the partners' priorities
-    (by actor, arrays (theatres, lanes)), the ties (by name), each ally's view of the lead partner's reliability and
-    the partners' views of each other's (lists of arrays over lanes)."""
+    (an array (partners, theatres, lanes), partners in the order of PARTNERS), the ties (by name), each ally's view of
+    the lead partner's reliability and the partners' views of each other's (lists of arrays over lanes)."""
+    gaps = sum_rows(np.abs(priorities[_FIRST] - priorities[_SECOND]).swapaxes(0, 1))  # (ties, lanes): L1 distance per tie
     distance = 0.0
-    for i, j in TIE_PAIRS:
-        distance = distance + sum_rows(np.abs(priorities[i] - priorities[j]))
+    for gap in gaps:
+        distance = distance + gap
     cs.priority_alignment = 1.0 - distance / (2.0 * len(TIE_PAIRS))  # 1 - mean over pairs of half the L1 distance
     mean_tie = sum(ties.values()) / len(ties)
     cs.coherence = params.coherence_alignment_weight * cs.priority_alignment + (1.0 - params.coherence_alignment_weight) * mean_tie

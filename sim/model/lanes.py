@@ -16,7 +16,9 @@ from ..world import THEATRES
 
 
 _ZERO, _ONE = np.array(0.0), np.array(1.0)  # as arrays: a ufunc converts a Python number on every call
-_clip = np._core.umath.clip  # the ufunc behind np.clip, without its Python wrapper: one call instead of a maximum and a minimum
+# The ufunc behind np.clip, without its Python wrapper: one call instead of a maximum and a minimum (numpy 1.x names the
+# module np.core).
+_clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 
 
 def clip01(x):

@@ -19,7 +19,7 @@ from .. import steps
 from ..variables import RECORDED, VARIABLES
 from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, pair_name)
-from . import assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
+from . import actors, assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
 from .lanes import any_lane, lanes_in, per_lane, scaled_rates, sum_rows
@@ -141,7 +141,8 @@ class WargameModel(mesa.Model):
         self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
-        self.partner_commitment = [a.effective_commitment for a in self.partner_list]
+        self.non_partner_list = [agent for agent in self.actor_list if not agent.is_partner]  # they decide one by one
+        self.partner_commitment = actors.effective_commitments(self.partner_list, self.parameters)  # (partners, lanes)
         self.theatres = theatres.Theatres(
             [SimpleNamespace(adversary=Actor(s.adversary), tension=tension, state=int(STATE_BY_LABEL[s.state]),
                              us_presence=s.us_presence, pressure=s.pressure) for s, tension in zip(theatre_specs, tensions)],
@@ -311,7 +312,7 @@ class WargameModel(mesa.Model):
         assessment.assess_demonstrated_reliability(self, effectiveness)
         # 4. actors decide simultaneously, then commit
         self.activate_actors()
-        self.partner_commitment = [a.effective_commitment for a in self.partner_list]
+        self.partner_commitment = actors.effective_commitments(self.partner_list, self.parameters)  # (partners, lanes)
         # 5. theatres: tension, escalation state, adjudication
         theatres.update_theatres(self)
         # 6. relations, institutions, interoperability
@@ -346,16 +347,19 @@ class WargameModel(mesa.Model):
         """The three Cs and cohesion from the partners' priorities, ties and views of each other now (cohesion.py)."""
         partners = self.partner_list
         cohesion.compose_cohesion(
-            self.three_cs, priorities={agent.actor: agent.priorities() for agent in partners}, ties=self.ties,
+            self.three_cs, priorities=actors.priorities(partners), ties=self.ties,
             views_of_lead=[ally.reliability[LEAD_PARTNER] for ally in self.ally_list],
             mutual_views=[r for agent in partners for other, r in agent.reliability.items() if other is not LEAD_PARTNER],
             params=self.parameters)
 
     def activate_actors(self):
-        """Every actor decides from the same snapshot; only then do all commit (order cannot matter)."""
-        for actor in self.actor_list:
+        """Every actor decides from the same snapshot (the partners together); only then do all commit (order cannot matter)."""
+        others = self.non_partner_list
+        decision = actors.decide_partners(self)
+        for actor in others:
             actor.decide()
-        for actor in self.actor_list:
+        actors.commit_partners(self, decision)
+        for actor in others:
             actor.commit()
 
     def run(self):

@@ -31,7 +31,7 @@ def tie_targets(model):
     economic coercion and neglect when the leaders do not meet."""
     p, shape, partners = model.parameters, TIE_SHAPE, model.partner_list
     i, j = shape.first, shape.second
-    commitment = np.array(model.partner_commitment)  # (partners, lanes)
+    commitment = model.partner_commitment  # (partners, lanes)
     threat = np.array([agent.threat for agent in partners])
     target = (0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * np.minimum(threat[i], threat[j])
               + p.war_tie_effect * model.war_memory)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..variables import VARIABLES
 from ..world import RANKS, THEATRES, TIE_NAMES, Actor
+from .actors import effective_commitments
 from .bodies import NEVER
 
 SETTABLE = tuple(v.name for v in VARIABLES if v.settable)
@@ -125,4 +126,4 @@ def assign(model, rows):
         diplomacy.leaders_last_met[name] = _step_of_weeks_ago(model, column(f"diplomacy.weeks_since_leaders.{name}"))
     diplomacy.last_dispute = _step_of_weeks_ago(model, column("diplomacy.weeks_since_dispute"))
     diplomacy.last_break = _step_of_weeks_ago(model, column("diplomacy.weeks_since_break"))
-    model.partner_commitment = [a.effective_commitment for a in model.partner_list]
+    model.partner_commitment = effective_commitments(model.partner_list, model.parameters)
