@@ -133,6 +133,34 @@ def test_a_branch_that_keeps_no_series_still_continues_the_run():
     assert branched.run() == [source.run()[1]] * 3
 
 
+def test_a_branch_that_keeps_series_from_a_run_that_keeps_none_traces_from_the_branch_point():
+    scenario = load_standalone(f"{SCENARIOS}/simultaneous_contingency.yaml")
+    seeds = _seeds(0, 1)
+    kept, bare = (WargameModel(scenario, seeds=seeds, keep_series=keep, raise_on_failure=False) for keep in (True, False))
+    for _ in range(37):  # not a multiple of the trace's blocks of steps
+        kept.step(), bare.step()
+    with_history, without = (branch(source, seeds=[seeds[1]] * 2, lane=1) for source in (kept, bare))
+    _, values, trace = _finish(with_history)
+    _, bare_values, bare_trace = _finish(without)
+    np.testing.assert_array_equal(bare_values[38:], values[38:])
+    np.testing.assert_array_equal(bare_trace[38:], trace[38:])
+    assert np.abs(trace[38:, :13]).max() > 0  # the changes were split, and compared
+
+
+@pytest.mark.parametrize("source_lanes, lanes", [(1, 3), (3, 2), (3, 3)])
+def test_a_branch_after_an_election_keeps_the_branched_runs_winner(source_lanes, lanes):
+    scenario = load_standalone(f"{SCENARIOS}/baseline.yaml")  # the Japan election of October 2028 and the US one of November 2028
+    seeds = _seeds(*range(5, 5 + source_lanes))
+    source = WargameModel(scenario, seeds=seeds, raise_on_failure=False)
+    for _ in range(170):
+        source.step()
+    branched = branch(source, seeds=[seeds[-1]] * lanes, lane=source_lanes - 1)
+    theirs = source.run()[-1]
+    winners = [name for name in theirs if name.startswith("election_") and name.endswith("_winner") and theirs[name]]
+    assert winners  # the elections were held before the branch point
+    assert all(summary[name] == theirs[name] for summary in branched.run() for name in winners)
+
+
 # 4 and 9 lanes: as many as the theatres or the domains, whose arrays look like lane state by their length alone.
 @pytest.mark.parametrize("source_lanes, lanes", [(4, 5), (9, 4), (4, 4), (3, 3)])
 def test_a_branch_of_any_batch_from_any_batch_continues_bit_for_bit(source_lanes, lanes):

@@ -188,7 +188,7 @@ class Recorder:
 
     def note_election(self, actor, winners):
         """Record the name of the profile that won `actor`'s scheduled election, per lane (the last one counts)."""
-        self.election_winners[actor] = list(winners)
+        self.election_winners[actor] = np.array(winners, dtype=object)  # an array over lanes, as a branch carries lane state
 
     def final(self, name):
         """A recorded variable's value at the latest step, per lane (float64)."""

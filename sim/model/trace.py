@@ -83,12 +83,18 @@ class Tracer:
 
     def __init__(self, model, trace):
         self.trace = trace
-        self.inputs = np.zeros((BLOCK + 1, len(INPUTS), model.lane_count)) if self.keeping else None
-        self.decomposed = 0  # the last step whose changes are in the trace; inputs[0] holds its state
-        self.pending = 0  # steps noted since, in inputs[1:]
+        self.inputs = None  # the state at the end of the last split step, then of each step noted since
+        self.start(model)
         if self.keeping:  # step 0: no change yet, and the opportunity terms' levels
-            self.inputs[0] = _inputs(model)
             self.trace[0, _CHANGES:] = model.opportunity_terms.reshape(-1, model.lane_count)
+
+    def start(self, model):
+        """Split changes from `model`'s state at its current step on (a branch whose source kept no trace starts so)."""
+        self.decomposed = model.step_index  # the last step whose changes are in the trace; inputs[0] holds its state
+        self.pending = 0  # steps noted since, in inputs[1:]
+        if self.keeping:
+            self.inputs = np.zeros((BLOCK + 1, len(INPUTS), model.lane_count))
+            self.inputs[0] = _inputs(model)
 
     @property
     def keeping(self):
@@ -110,7 +116,8 @@ class Tracer:
         if not (self.pending and self.keeping):
             return
         n, first = self.pending, self.decomposed + 1
-        self.trace[first:first + n, :_CHANGES] = changes(self.inputs[:n], self.inputs[1:n + 1])
+        with np.errstate(all="ignore"):  # as in the model's step: a lane whose state is not finite has failed already
+            self.trace[first:first + n, :_CHANGES] = changes(self.inputs[:n], self.inputs[1:n + 1])
         self.inputs[0] = self.inputs[n]
         self.decomposed += n
         self.pending = 0
