@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ..world import ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS, BodyRole
+from ..world import (ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS,
+                     BodyRole)
 from . import bodies, coercion
 from .lanes import clip01
 

@@ -11,10 +11,12 @@ US and mutual reliability. Each theatre's adversary opportunity is recorded as t
 its named terms (opportunity = clip(sum of terms)). Definitions: docs/ODD.md section 7.14.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
-from .cohesion import COMPONENTS
+from .cohesion import COMPONENTS, log_components
 
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
 
@@ -26,7 +28,7 @@ TRACE_VARIABLES = (
     + ("credibility_change_from_mutual_reliability",)
     + tuple(f"opportunity_{t.value}_{term}" for t in THEATRES for term in OPPORTUNITY_TERMS)
 )
-"""Names of the trace columns, in the order `Tracer.terms` returns them."""
+"""Names of the trace columns, in their order: the changes (`changes`), then the opportunity terms' levels."""
 
 
 # What the decomposition reads of the state at the end of each step, in this order: the three Cs and cohesion, this step's
@@ -53,14 +55,19 @@ def _inputs(model):
                p.coherence_alignment_weight, p.credibility_us_weight])
 
 
+def _weighted_logs(state):
+    """Each of the three Cs' weighted log (cohesion.log_components) in `state` (an array (steps, INPUTS, lanes))."""
+    def read(names):
+        return SimpleNamespace(**{name: state[:, _C[name]] for name in names})
+
+    return log_components(read(COMPONENTS), read(f"cohesion_weight_{c}" for c in COMPONENTS))
+
+
 def changes(before, now):
     """The trace's change columns for steps whose end state is `now`, each from the state `before` it (arrays
     (steps, INPUTS, lanes)): an array (steps, change columns, lanes)."""
-    weights = now[:, _C["cohesion_weight_consistency"]:_C["cohesion_weight_credibility"] + 1]
-    weights_before = before[:, _C["cohesion_weight_consistency"]:_C["cohesion_weight_credibility"] + 1]
-    components = slice(_C[COMPONENTS[0]], _C[COMPONENTS[-1]] + 1)
-    weighted = weights * np.log(np.maximum(now[:, components], 1e-9)) - weights_before * np.log(np.maximum(before[:, components], 1e-9))
-    total = weighted[:, 0] + weighted[:, 1] + weighted[:, 2]
+    weighted = [after - earlier for earlier, after in zip(_weighted_logs(before), _weighted_logs(now))]
+    total = weighted[0] + weighted[1] + weighted[2]
     significant = np.abs(total) > 1e-12
     factor = before[:, _C["cohesion"]] * np.where(significant, np.expm1(total) / np.where(significant, total, 1.0), 1.0)
     recovery, reversal = now[:, _C["consistency_recovery"]], now[:, _C["consistency_reversal"]]
@@ -68,7 +75,7 @@ def changes(before, now):
     ties = len(TIE_NAMES)
     views = len(ALLIES)
     return np.concatenate([
-        factor[:, None] * weighted, recovery[:, None], reversal[:, None],
+        *((factor * w)[:, None] for w in weighted), recovery[:, None], reversal[:, None],
         (now[:, _C["consistency"]] - before[:, _C["consistency"]] - recovery - reversal)[:, None],
         (w_alignment * (now[:, _C["priority_alignment"]] - before[:, _C["priority_alignment"]]))[:, None],
         (1.0 - w_alignment)[:, None] * (now[:, _TIES] - before[:, _TIES]) / ties,
