@@ -37,9 +37,13 @@ def impose_coercion(model, coercer, target, severity, mask):
     return before
 
 
-def between(model, a, b):
-    """Economic coercion in force between two actors, both ways: kappa_ab + kappa_ba."""
-    return model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
+def between(model, pairs):
+    """Economic coercion in force between the two actors of each pair, both ways: kappa_ab + kappa_ba (an array
+    (pairs, lanes); zero where neither coerces the other)."""
+    both_ways = np.zeros((len(pairs), model.lane_count))
+    for k, (a, b) in enumerate(pairs):
+        both_ways[k] = model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
+    return both_ways
 
 
 def opinion_pressure(model, actor, target):

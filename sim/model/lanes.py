@@ -41,6 +41,17 @@ def sum_rows(rows):
     return total
 
 
+def rule_table(rule, conditions):
+    """`rule(*flags)` for every combination of `conditions` (at most 8) yes/no flags, as an array indexed by the number
+    whose bit i is flag i (`condition_code`): a rule evaluated once, then looked up for every lane at once."""
+    return np.array([rule(*((code >> bit) & 1 for bit in range(conditions))) for code in range(2 ** conditions)], dtype=np.int64)
+
+
+def condition_code(flags):
+    """Per element, the number whose bit i is flags[i] (boolean arrays of one shape, at most 8): a rule_table's index."""
+    return np.packbits(np.array(flags), axis=0, bitorder="little")[0]
+
+
 def any_lane(mask):
     """Whether the boolean mask selects any lane (np.count_nonzero costs a fraction of ndarray.any on a few lanes)."""
     return np.count_nonzero(mask) > 0

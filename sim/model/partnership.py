@@ -12,7 +12,7 @@ changes nothing; states are entered and left as the record over a year changes.
 import numpy as np
 
 from ..world import RANKS, PartnershipState, Rank
-from .lanes import any_lane
+from .lanes import any_lane, condition_code, rule_table
 
 RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in PartnershipState)
 
@@ -24,20 +24,16 @@ DISPUTE_WINDOW_WEEKS = 26   # "a public dispute in the past half year": how long
 BREAK_WINDOW_WEEKS = 104    # "an agreement ended in the past two years": the partnership declared defunct (assumption)
 
 
-def _state_table():
-    """The state for every combination of what the record shows (bit i set when fact i holds, in the order: the leaders
-    met and a standing body operates, ministers or leaders met, some trilateral meeting, a recent dispute, a recent break)."""
-    table = np.empty(2 ** 5, dtype=np.int64)
-    for code in range(2 ** 5):
-        leaders_and_standing, ministers, any_level, dispute, broken = ((code >> bit) & 1 for bit in range(5))
-        state = INSTITUTIONALISED if leaders_and_standing else FUNCTIONING if ministers else STRAINED if any_level else SUSPENDED
-        if dispute and state > STRAINED:
-            state = STRAINED
-        table[code] = RUPTURED if state == SUSPENDED and broken else state
-    return table
+def _state(leaders_and_standing, ministers, any_level, dispute, broken):
+    """The state the record shows (observed_state's rules): the leaders met and a standing body operates, ministers or
+    leaders met, some trilateral meeting, a recent dispute, a recent break."""
+    state = INSTITUTIONALISED if leaders_and_standing else FUNCTIONING if ministers else STRAINED if any_level else SUSPENDED
+    if dispute and state > STRAINED:
+        state = STRAINED
+    return RUPTURED if state == SUSPENDED and broken else state
 
 
-_STATES = _state_table()
+_STATES = rule_table(_state, 5)
 
 
 def observed_state(diplomacy, standing, step, step_weeks):
@@ -55,9 +51,9 @@ def observed_state(diplomacy, standing, step, step_weeks):
 
     met = within(diplomacy.trilateral_last_met, MEETING_WINDOW_WEEKS)  # (ranks, lanes), lowest rank first
     leaders = met[_LEADERS_ROW]
-    facts = np.array([leaders & standing, leaders | met[_MINISTERS_ROW], np.logical_or.reduce(met),
-                      within(diplomacy.last_dispute, DISPUTE_WINDOW_WEEKS), within(diplomacy.last_break, BREAK_WINDOW_WEEKS)])
-    return _STATES[np.packbits(facts, axis=0, bitorder="little")[0]]  # the rules above, looked up (_state_table)
+    facts = [leaders & standing, leaders | met[_MINISTERS_ROW], np.logical_or.reduce(met),
+             within(diplomacy.last_dispute, DISPUTE_WINDOW_WEEKS), within(diplomacy.last_break, BREAK_WINDOW_WEEKS)]
+    return _STATES[condition_code(facts)]  # the rules above, looked up (_state)
 
 
 def why(diplomacy, standing, step, step_weeks, lanes, dates):

@@ -48,10 +48,7 @@ def tie_targets(model):
     history -= p.grievance_weight * model.japan_rok_grievance
     target = target + p.gsomia_tie_support * bodies.supporting_pairs(model, BodyRole.INTELLIGENCE_SHARING)
     if model.coercion:
-        both_ways = np.zeros_like(target)
-        for k, pair in enumerate(TIE_PAIRS):
-            both_ways[k] = coercion.between(model, *pair)
-        target = target - p.coercion_tie_effect * both_ways
+        target = target - p.coercion_tie_effect * coercion.between(model, TIE_PAIRS)
     last_met = model.diplomacy.leaders_last_met
     weeks_apart = (model.step_index - np.array([last_met[name] for name in TIE_NAMES])) * model.rates.dt
     return target - p.neglect_friction * np.minimum(1.0, weeks_apart / p.neglect_weeks)
@@ -75,10 +72,7 @@ def update_alignment(model):
     mean_tension = sum(model.theatres.tension) / len(THEATRES)
     target = np.array([model.alignment_anchors[name] for name in ALIGNMENT_NAMES]) + p.alignment_tension_gain * mean_tension
     if model.coercion:
-        for k, pair in enumerate(ALIGNMENT_PAIRS):
-            pressure = coercion.between(model, *pair)
-            if np.ndim(pressure):  # else no coercion between them either way (0.0)
-                target[k] -= p.coercion_tie_effect * pressure
+        target = target - p.coercion_tie_effect * coercion.between(model, ALIGNMENT_PAIRS)
     target = clip01(target)
     alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])
     model.alignment.update(zip(ALIGNMENT_NAMES, alignment + model.rates.alignment * (target - alignment)))

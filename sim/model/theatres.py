@@ -14,11 +14,13 @@ level already lived through. A crisis becomes a war by the adversary's choice (a
 proportional to its resolve times its opportunity) or when an armed incident escalates.
 """
 
+import functools
+
 import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
 from . import trace
-from .lanes import any_lane, clip01, lane_notes, lanes_in
+from .lanes import any_lane, clip01, condition_code, lane_notes, lanes_in, rule_table
 
 PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (int(s) for s in EscalationState)  # 0-4, in this order
 GAINS, RESTORED, STALEMATE = int(ConflictOutcome.ADVERSARY_GAINS), int(ConflictOutcome.DETERRENCE_RESTORED), int(ConflictOutcome.STALEMATE)
@@ -100,20 +102,20 @@ def war_hazard(resolve, opportunity, params, rates):
     return 1.0 - (1.0 - weekly) ** rates.dt
 
 
+def _next(state, crisis_onset, war_onset, grey, below_grey, settled, calm, conflict_over):
+    """The state after `state` given the conditions next_state reads (the rules of docs/ODD.md 7.7)."""
+    quiet = GREY_ZONE if grey else PEACETIME
+    return {PEACETIME: CRISIS if crisis_onset else quiet,
+            DE_ESCALATION: CRISIS if crisis_onset else (quiet if settled else DE_ESCALATION),  # relapse, or back to calm
+            GREY_ZONE: CRISIS if crisis_onset else (PEACETIME if below_grey else GREY_ZONE),
+            CRISIS: CONFLICT if war_onset else (DE_ESCALATION if calm else CRISIS),
+            CONFLICT: DE_ESCALATION if conflict_over else CONFLICT}[state]
+
+
 def _transition_table():
-    """The next state for every state (rows) and every combination of the conditions next_state reads (columns: bit i
-    set when condition i holds, in the order crisis onset, war onset, at or above the grey-zone threshold, below it by
-    the hysteresis, settled, calm, conflict over)."""
-    table = np.empty((len(EscalationState), 2 ** 7), dtype=np.int64)
-    for code in range(2 ** 7):
-        crisis_onset, war_onset, grey, below_grey, settled, calm, conflict_over = ((code >> bit) & 1 for bit in range(7))
-        quiet = GREY_ZONE if grey else PEACETIME
-        table[PEACETIME, code] = CRISIS if crisis_onset else quiet
-        table[DE_ESCALATION, code] = CRISIS if crisis_onset else (quiet if settled else DE_ESCALATION)  # relapse, or calm
-        table[GREY_ZONE, code] = CRISIS if crisis_onset else (PEACETIME if below_grey else GREY_ZONE)
-        table[CRISIS, code] = CONFLICT if war_onset else (DE_ESCALATION if calm else CRISIS)
-        table[CONFLICT, code] = DE_ESCALATION if conflict_over else CONFLICT
-    return table.ravel()  # row-major: state * 128 + conditions
+    """_next for every state (rows) and every combination of its conditions (columns, by condition_code), flattened:
+    state * 128 + code."""
+    return np.concatenate([rule_table(functools.partial(_next, state), 7) for state in range(len(EscalationState))])
 
 
 _TRANSITIONS = _transition_table()
@@ -125,15 +127,15 @@ def next_state(state, tension, steps_in_state, conflict_steps_left, u, crisis_ch
     `crisis_chance` is the chance that this step's incidents set off a crisis, `war_chance` that a
     crisis becomes a war. The chance returned is that of the stochastic move the draw decided; it is
     NaN where the state moved, or stayed, by a deterministic rule. The rules are those of
-    _transition_table, looked up for every theatre and lane at once.
+    _next, looked up for every theatre and lane at once.
     """
     t = tension
     settled = steps_in_state >= rates.crisis_min_steps
-    conditions = np.array([u < crisis_chance, u < war_chance, t >= params.grey_zone_threshold,
-                           t < params.grey_zone_threshold - params.hysteresis, settled,
-                           (t < params.crisis_threshold - params.hysteresis) & settled,  # tension has stayed down long enough
-                           conflict_steps_left <= 0])
-    code = state * 2 ** 7 + np.packbits(conditions, axis=0, bitorder="little")[0]
+    conditions = [u < crisis_chance, u < war_chance,
+                  t >= params.grey_zone_threshold, t < params.grey_zone_threshold - params.hysteresis, settled,
+                  (t < params.crisis_threshold - params.hysteresis) & settled,  # tension has stayed down long enough
+                  conflict_steps_left <= 0]
+    code = state * 2 ** 7 + condition_code(conditions)
     stochastic = np.where(state < CRISIS, crisis_chance, war_chance)
     return _TRANSITIONS[code], np.where((state <= CRISIS) & (stochastic > 0.0), stochastic, np.nan)
 
