@@ -270,6 +270,19 @@ def test_a_declared_body_like_a_built_in_one_builds_the_same_stock(baseline):
     assert stocks[0] == pytest.approx(stocks[1], abs=1e-12)
 
 
+def test_standing_activity_follows_the_standing_bodies_status_and_its_parameter(baseline):
+    model = WargameModel(quiet(baseline), seeds=seeded(2))
+    standing = model.diplomacy.select(("standing trilateral",), lambda body: body.trilateral and body.permanent)
+    before = bodies.standing_activity(model).copy()
+    assert (before > 0.0).all()
+    model.set_parameter("standing_activity", 2.0 * model.parameters.standing_activity, np.array([False, True]))
+    doubled = bodies.standing_activity(model)
+    assert doubled[0] == before[0] and doubled[1] == pytest.approx(2.0 * before[1])
+    for body in standing:
+        bodies.change_status(model, body.name, "end", InstitutionStatus.ENDED, np.array([True, False]))
+    assert bodies.standing_activity(model).tolist() == [0.0, doubled[1]]
+
+
 def test_leaders_who_stop_meeting_let_their_tie_fall_by_neglect(baseline):
     scn = quiet(baseline)
     model = WargameModel(scn, seeds=seeded(2))

@@ -136,15 +136,12 @@ def test_different_seeds_differ(baseline):
 
 
 def test_activation_order_cannot_change_results(baseline):
-    class Reversed(WargameModel):  # the others before the partners, each group in reverse
+    class Reversed(WargameModel):  # the others before the partners
         def activate_actors(self):
-            others = self.non_partner_list[::-1]
-            for actor in others:
-                actor.decide()
-            decision = actors.decide_partners(self)
-            for actor in others:
-                actor.commit()
-            actors.commit_partners(self, decision)
+            others = actors.decide_others(self)
+            partners = actors.decide_partners(self)
+            actors.commit_others(self, others)
+            actors.commit_partners(self, partners)
 
     normal, reversed_ = WargameModel(baseline, rng=3), Reversed(baseline, rng=3)
     normal.run(), reversed_.run()

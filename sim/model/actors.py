@@ -15,12 +15,46 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
-from ..world import ACTORS, LEAD_PARTNER, THEATRES, Role
+from ..world import ACTORS, ADVERSARIES, LEAD_PARTNER, OTHERS, PARTNERS, THEATRES, Role
 from . import coercion
 from .lanes import clip01, distinct, sum_rows
 
 # The profile fields the dynamics read; held per lane, replaced when a government changes.
 PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
+
+ROW_ORDER = PARTNERS + ADVERSARIES + OTHERS  # the rows of ActorState's arrays: the actors of each role in one block
+PARTNER_ROWS = slice(0, len(PARTNERS))
+ADVERSARY_ROWS = slice(len(PARTNERS), len(PARTNERS) + len(ADVERSARIES))
+NON_PARTNER_ROWS = slice(len(PARTNERS), None)  # they decide together (decide_others), as the partners do
+
+
+class ActorState:
+    """What the actors carry from step to step, as arrays over actors (rows in ROW_ORDER) and lanes: a StateActor's
+    attribute of the same name is its row, and the decisions read and write a role's rows at once, with no stacking of
+    the actors' arrays. `exposure` (actors, theatres, 1) and `exposure_total` (actors, 1; 1 where an actor has none, so
+    that threat divides by it) are declared and never change."""
+
+    def __init__(self, lanes):
+        actors, theatres = len(ROW_ORDER), len(THEATRES)
+        self.opinion = np.zeros((actors, lanes))
+        self.opinion_anchor = np.zeros((actors, lanes))
+        self.capability = np.zeros((actors, lanes))
+        self.threat = np.zeros((actors, lanes))
+        self.perceived_tension = np.zeros((actors, theatres, lanes))
+        self.exposure = np.zeros((actors, theatres, 1))
+        self.exposure_total = np.ones((actors, 1))
+
+
+def _row_of(name):
+    """A StateActor attribute held as the actor's row of ActorState's array `name` (read as a view, set in place)."""
+
+    def get(agent):
+        return getattr(agent.model.actor_state, name)[agent.state_row]
+
+    def set_(agent, value):
+        getattr(agent.model.actor_state, name)[agent.state_row] = value
+
+    return property(get, set_, doc=f"{name.replace('_', ' ').capitalize()} per lane: the actor's row of ActorState.{name}.")
 
 
 class GovernmentTable:
@@ -43,29 +77,39 @@ def shifted_by_opinion(value, opinion, params):
     return clip01(value + params.opinion_weight * (opinion - 0.5))
 
 
-def effective_commitments(partners, params):
+def effective_commitments(model):
     """Every partner's effective commitment (an array (partners, lanes))."""
-    return shifted_by_opinion(np.array([a.profile["alliance_commitment"] for a in partners]), np.array([a.opinion for a in partners]),
-                              params)
+    return shifted_by_opinion(np.array([a.profile["alliance_commitment"] for a in model.partner_list]),
+                              model.actor_state.opinion[PARTNER_ROWS], model.parameters)
 
 
-def priorities(partners):
+def priorities(model):
     """Share of attention each partner gives each theatre (an array (partners, theatres, lanes)): exposure x government
     priority x perceived tension, normalised over the theatres."""
-    exposure, priority = np.array([a.exposure_column for a in partners]), np.array([a.priority for a in partners])
-    weights = exposure * priority * (0.1 + np.array([a.perceived_tension for a in partners]))  # 0.1: attention to quiet theatres
+    rows = model.actor_state
+    exposure, priority = rows.exposure[PARTNER_ROWS], np.array([a.priority for a in model.partner_list])
+    weights = exposure * priority * (0.1 + rows.perceived_tension[PARTNER_ROWS])  # 0.1: attention to quiet theatres
     total = sum_rows(weights.swapaxes(0, 1))  # over the theatres, in their order
     return weights / np.where(total == 0.0, 1.0, total)[:, None]
 
 
 class StateActor(mesa.Agent):
-    """One state in every lane: government in office, opinion, capability, exposure and (partners) perceptions."""
+    """One state in every lane: government in office, opinion, capability, exposure and (partners) perceptions; what
+    changes from step to step is its row of the model's ActorState."""
+
+    opinion = _row_of("opinion")
+    opinion_anchor = _row_of("opinion_anchor")
+    capability = _row_of("capability")
+    threat = _row_of("threat")  # partners: exposure-weighted perceived tension (threat_levels)
+    perceived_tension = _row_of("perceived_tension")
+    exposure_column = _row_of("exposure")  # (theatres, 1): weighs arrays (theatres, lanes)
 
     def __init__(self, model, *, actor, government, opinion=0.5, capability=1.0,
                  exposure=(1.0 / len(THEATRES),) * len(THEATRES), reliability=None, perceived_tension=(0.0,) * len(THEATRES)):
         super().__init__(model)
         lanes = model.lane_count
         self.actor = actor
+        self.state_row = ROW_ORDER.index(actor)
         self.government_index = np.full(lanes, model.government_table.index[government], dtype=np.int64)
         self.profile = {name: np.zeros(lanes) for name in PROFILE_FIELDS}
         self.priority = np.zeros((len(THEATRES), lanes))
@@ -74,16 +118,15 @@ class StateActor(mesa.Agent):
         self.opinion_anchor = self.opinion.copy()
         self.capability = np.full(lanes, float(capability))
         self.exposure = tuple(exposure)
-        self.exposure_total = sum(self.exposure)
-        self.exposure_column = np.array(self.exposure)[:, None]  # (theatres, 1): weighs arrays (theatres, lanes)
+        self.exposure_column = np.array(self.exposure)[:, None]
+        total = sum(self.exposure)
+        model.actor_state.exposure_total[self.state_row] = 1.0 if total == 0.0 else total
         self.role = ACTORS[actor].role
         self.is_partner = self.role is Role.PARTNER
         self.is_us = actor is LEAD_PARTNER
         self.reliability = {other: np.full(lanes, float(r)) for other, r in (reliability or {}).items()}
         self.perceived_tension = np.array([[float(t)] * lanes for t in perceived_tension]).reshape(len(THEATRES), lanes)
-        self.driven_theatres = []  # adversaries: indices of the theatres whose tension they drive (set by the model)
         self.threat = self.threat_level()
-        self._pending = None
 
     def put_government(self, index, mask):
         """Put profile number `index` (per lane) in office in the masked lanes."""
@@ -112,52 +155,7 @@ class StateActor(mesa.Agent):
 
     def threat_level(self):
         """Exposure-weighted perceived tension, 0-1 (threat_levels)."""
-        return threat_levels([self])[0]
-
-    def resolve_in(self, theatre):
-        """Adversaries: resolve in theatre number `theatre`, raised or lowered by how assertively its subject claims sovereignty.
-
-        r_k = clip(r_eff + provocation_gain * (a_subject - sovereignty_reference)); r_eff where the theatre has no subject.
-        """
-        return self._provoked(theatre, self.effective_resolve)
-
-    def driven_resolves(self):
-        """Adversaries: resolve in each theatre they drive (as resolve_in, in the order of driven_theatres)."""
-        effective = self.effective_resolve
-        return [self._provoked(k, effective) for k in self.driven_theatres]
-
-    def _provoked(self, theatre, effective_resolve):
-        """Resolve in theatre number `theatre` from the effective resolve (see resolve_in)."""
-        subject = self.model.theatres.subject[theatre]
-        if subject is None:
-            return effective_resolve
-        p = self.model.parameters
-        return clip01(effective_resolve + p.provocation_gain * (subject.profile["sovereignty_assertiveness"] - p.sovereignty_reference))
-
-    def decide(self):
-        """Not a partner (partners decide together, decide_partners): form next opinion and, for an adversary, the
-        escalation intent in each theatre it drives, from the current snapshot (nothing changes yet)."""
-        if self.is_partner:
-            raise RuntimeError("partners decide together (sim.model.actors.decide_partners)")
-        model = self.model
-        rates, params = model.rates, model.parameters
-        opinion = self.opinion + rates.opinion * (clip01(coercion.opinion_pressure(model, self.actor, self.opinion_anchor)) - self.opinion)
-        driven = self.driven_theatres
-        if driven:  # (theatres it drives, lanes), rows in the order of driven_theatres
-            resolve = np.array(self.driven_resolves())
-            opportunity, pressure = model.opportunity[driven], model.theatres.pressure[driven]
-            intents = np.minimum(1.0, params.escalation_gain * resolve * opportunity + pressure)
-        else:
-            resolve = intents = None
-        self._pending = (opinion, resolve, intents)
-
-    def commit(self):
-        """Apply what `decide` prepared: an adversary's intent is the escalation target of each theatre it drives."""
-        self.opinion, resolve, intents = self._pending
-        if self.driven_theatres:
-            theatres = self.model.theatres
-            theatres.resolve[self.driven_theatres], theatres.intent[self.driven_theatres] = resolve, intents
-        self._pending = None
+        return threat_levels(self.model.actor_state, slice(self.state_row, self.state_row + 1))[0]
 
 
 class PartnerDecision(NamedTuple):
@@ -175,9 +173,9 @@ def decide_partners(model):
     all partners at once (nothing changes yet). Opinion moves toward its anchor, rallied by threat and moved by coercion
     suffered, and for an ally lowered by US burden-sharing demand; perceived tension toward tension; a view of a partner's
     reliability toward the reliability it demonstrates (for the lead partner, as each ally sees it), slowed by institutions."""
-    rates, params, partners = model.rates, model.parameters, model.partner_list
-    opinion = np.array([a.opinion for a in partners])
-    target = np.array([a.opinion_anchor for a in partners]) + params.opinion_threat_rally * np.array([a.threat for a in partners])
+    rates, params, partners, rows = model.rates, model.parameters, model.partner_list, model.actor_state
+    opinion = rows.opinion[PARTNER_ROWS]
+    target = rows.opinion_anchor[PARTNER_ROWS] + params.opinion_threat_rally * rows.threat[PARTNER_ROWS]
     for k, agent in enumerate(partners):
         row = target[k]
         pressed = coercion.opinion_pressure(model, agent.actor, row)
@@ -186,7 +184,7 @@ def decide_partners(model):
         if not agent.is_us:
             target[k] -= params.opinion_burden_backlash * model.us_burden_sharing_demand
     opinion = opinion + rates.opinion * (clip01(target) - opinion)
-    perceived = np.array([a.perceived_tension for a in partners])
+    perceived = rows.perceived_tension[PARTNER_ROWS]
     perceived = perceived + rates.threat_perception * (model.theatres.tension - perceived)
     speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
     shown, seen = model.demonstrated_reliability, model.us_reliability_seen_by
@@ -198,18 +196,58 @@ def decide_partners(model):
 
 def commit_partners(model, decision):
     """Apply what decide_partners prepared; each partner's threat follows from its new perceptions."""
-    partners = model.partner_list
-    for k, agent in enumerate(partners):
-        agent.opinion, agent.perceived_tension = decision.opinion[k], decision.perceived_tension[k]
+    partners, rows = model.partner_list, model.actor_state
+    rows.opinion[PARTNER_ROWS], rows.perceived_tension[PARTNER_ROWS] = decision.opinion, decision.perceived_tension
     for (k, other), view in zip(decision.views, decision.reliability):
         partners[k].reliability[other] = view
-    for agent, threat in zip(partners, threat_levels(partners)):
-        agent.threat = threat
+    rows.threat[PARTNER_ROWS] = threat_levels(rows, PARTNER_ROWS)
 
 
-def threat_levels(partners):
-    """Each partner's exposure-weighted perceived tension, 0-1 (an array (partners, lanes))."""
-    exposure = np.array([a.exposure_column for a in partners])
-    totals = np.array([a.exposure_total for a in partners])[:, None]
-    weighted = sum_rows((exposure * np.array([a.perceived_tension for a in partners])).swapaxes(0, 1))
-    return weighted / np.where(totals == 0.0, 1.0, totals)
+class OthersDecision(NamedTuple):
+    """What the actors other than the partners decided: next opinion (rows in the order of NON_PARTNER_ROWS, lanes), and
+    every theatre's adversary's resolve and escalation intent there (theatres, lanes)."""
+
+    opinion: np.ndarray
+    resolve: np.ndarray
+    intent: np.ndarray
+
+
+def decide_others(model):
+    """Every actor other than the partners forms its next opinion, and every theatre's adversary its resolve and escalation
+    intent there, from the current snapshot, all at once (nothing changes yet). Opinion moves toward its anchor, moved by
+    coercion suffered; the intent is min(1, escalation_gain x resolve x opportunity + campaign pressure)."""
+    rates, rows = model.rates, model.actor_state
+    opinion, target = rows.opinion[NON_PARTNER_ROWS], rows.opinion_anchor[NON_PARTNER_ROWS]
+    if model.coercion:
+        target = np.array([coercion.opinion_pressure(model, agent.actor, anchor) for agent, anchor in zip(model.non_partner_list, target)])
+    resolve = theatre_resolves(model)
+    intent = np.minimum(1.0, model.parameters.escalation_gain * resolve * model.opportunity + model.theatres.pressure)
+    return OthersDecision(opinion + rates.opinion * (clip01(target) - opinion), resolve, intent)
+
+
+def commit_others(model, decision):
+    """Apply what decide_others prepared: an adversary's intent is the escalation target of the theatre."""
+    model.actor_state.opinion[NON_PARTNER_ROWS] = decision.opinion
+    model.theatres.resolve[:], model.theatres.intent[:] = decision.resolve, decision.intent
+
+
+def theatre_resolves(model):
+    """Each theatre's adversary's resolve there (an array (theatres, lanes)): its effective resolve (shifted_by_opinion),
+    raised or lowered by how assertively the theatre's subject claims sovereignty, r_k = clip(r_eff + provocation_gain
+    (a_subject - sovereignty_reference)); r_eff where the theatre has no subject."""
+    p, coalition = model.parameters, model.coalitions
+    effective = shifted_by_opinion(np.array([a.profile["resolve"] for a in model.adversary_list]),
+                                   model.actor_state.opinion[ADVERSARY_ROWS], p)
+    resolve = effective[coalition.adversaries]
+    subjects = coalition.with_subject
+    if subjects.size:
+        assertiveness = np.array([coalition.subjects[k].profile["sovereignty_assertiveness"] for k in subjects.tolist()])
+        resolve[subjects] = clip01(resolve[subjects] + p.provocation_gain * (assertiveness - p.sovereignty_reference))
+    return resolve
+
+
+def threat_levels(state, rows):
+    """The exposure-weighted perceived tension, 0-1, of the actors in `rows` (a slice of the rows of ActorState `state`):
+    an array (actors, lanes)."""
+    weighted = sum_rows((state.exposure[rows] * state.perceived_tension[rows]).swapaxes(0, 1))
+    return weighted / state.exposure_total[rows]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..world import ADVERSARIES, ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, BodyRole
 from . import bodies
-from .actors import effective_commitments, shifted_by_opinion
+from .actors import ADVERSARY_ROWS, effective_commitments, shifted_by_opinion
 from .lanes import clip01
 
 
@@ -30,6 +30,7 @@ class Coalitions(NamedTuple):
     others: tuple  # per slot: the other adversary's row, per theatre
     alignments: tuple  # per slot: the row of its alignment with the theatre's adversary, per theatre
     other_exposures: tuple  # per slot: the other adversary's exposure in each theatre, a column (theatres, 1)
+    with_subject: np.ndarray  # the theatres that have a subject
 
 
 def coalitions(model):
@@ -40,7 +41,8 @@ def coalitions(model):
         adversaries=np.array([ADVERSARIES.index(a) for a in model.theatres.adversary]), subjects=tuple(model.theatres.subject),
         others=tuple(np.array([ADVERSARIES.index(b) for b in slot]) for slot in others),
         alignments=tuple(np.array([pairs.index(frozenset((a, b))) for a, b in zip(model.theatres.adversary, slot)]) for slot in others),
-        other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)])[:, None] for slot in others))
+        other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)])[:, None] for slot in others),
+        with_subject=np.array([k for k, subject in enumerate(model.theatres.subject) if subject is not None], dtype=np.int64))
 
 
 def assess_opportunity(model, effectiveness):
@@ -56,8 +58,8 @@ def assess_opportunity(model, effectiveness):
     local = local + np.array([zeros if subject is None else subject.capability * subject.exposure[k]
                               for k, subject in enumerate(coalition.subjects)])
     partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
-    capability = np.array([a.capability for a in adversaries])  # (adversaries, lanes)
-    resolve = shifted_by_opinion(np.array([a.profile["resolve"] for a in adversaries]), np.array([a.opinion for a in adversaries]), p)
+    capability = model.actor_state.capability[ADVERSARY_ROWS]  # (adversaries, lanes)
+    resolve = shifted_by_opinion(np.array([a.profile["resolve"] for a in adversaries]), model.actor_state.opinion[ADVERSARY_ROWS], p)
     alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])  # (alignment pairs, lanes)
     support = coordination = 0.0
     for others, alignments, exposure in zip(coalition.others, coalition.alignments, coalition.other_exposures):
@@ -84,7 +86,7 @@ def assess_demonstrated_reliability(model, effectiveness):
     The US reliability an ally sees adds the assurance of a nuclear consultative group covering it.
     """
     p = model.parameters
-    value = effective_commitments(model.partner_list, p) * effectiveness  # (partners, lanes)
+    value = effective_commitments(model) * effectiveness  # (partners, lanes)
     value[_LEAD] = value[_LEAD] * (1.0 - p.overstretch_penalty * model.us_overstretch) + p.war_credibility_effect * model.war_memory
     model.demonstrated_reliability.update(zip(PARTNERS, clip01(value)))
     shown = model.demonstrated_reliability[LEAD_PARTNER]

@@ -79,7 +79,7 @@ class Diplomacy:
     leaders_last_met: dict                   # pair name -> step of the last meeting of the pair's leaders, per lane
     trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
     status_version: int = 0                  # counts changes of any body's status (`from_statuses` keys on it)
-    from_statuses_found: dict = field(default_factory=dict)  # query -> (status_version, what was found from the statuses)
+    from_statuses_found: dict = field(default_factory=dict)  # query -> (status_version, inputs, what was found)
     leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
@@ -91,12 +91,13 @@ class Diplomacy:
             self.selections[query] = tuple(body for body in self.bodies if chosen(body))
         return self.selections[query]
 
-    def from_statuses(self, query, find):
-        """What `find()` finds from the bodies' statuses (`query` names it), found again only after a status changed."""
+    def from_statuses(self, query, find, inputs=None):
+        """What `find()` finds from the bodies' statuses (`query` names it), found again only after a status changed or,
+        given the other `inputs` it reads, when they are no longer the object they were."""
         found = self.from_statuses_found.get(query)
-        if found is None or found[0] != self.status_version:
-            found = self.from_statuses_found[query] = (self.status_version, find())
-        return found[1]
+        if found is None or found[0] != self.status_version or found[1] is not inputs:
+            found = self.from_statuses_found[query] = (self.status_version, inputs, find())
+        return found[2]
 
     def operating_where(self, query, chosen):
         """Where some body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
@@ -301,10 +302,15 @@ def standing_activity(model):
     """Weekly trilateral activity of the operating trilateral bodies built to last: a_stand × ratio^(ranks below the
     leaders) for each."""
     p = model.parameters
-    total = np.zeros(model.lane_count)
-    for body in model.diplomacy.select(("standing trilateral",), lambda body: body.trilateral and body.permanent):
-        total = total + operating(body) * p.standing_activity * p.rank_ratio ** body.ranks_below_leaders
-    return total
+
+    def find():
+        total = np.zeros(model.lane_count)
+        for body in model.diplomacy.select(("standing trilateral",), lambda body: body.trilateral and body.permanent):
+            total = total + operating(body) * p.standing_activity * p.rank_ratio ** body.ranks_below_leaders
+        return total
+
+    # the rates are derived again whenever a parameter changes (WargameModel.set_parameter): found again with them
+    return model.diplomacy.from_statuses(("standing activity",), find, inputs=model.rates)
 
 
 def standing_trilateral(model):

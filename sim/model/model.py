@@ -121,6 +121,7 @@ class WargameModel(mesa.Model):
         self._draw_streams(seeds, len(scenario.elections))
 
         self.government_table = GovernmentTable(governments or [scenario.governments] * lanes)
+        self.actor_state = actors.ActorState(lanes)  # what the actors carry from step to step, a row per actor
         self.actors = {}
         start = _opening(scenario, initial_states)
         theatre_specs = [getattr(scenario.theatres, t.value) for t in THEATRES]
@@ -141,16 +142,14 @@ class WargameModel(mesa.Model):
         self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
-        self.non_partner_list = [agent for agent in self.actor_list if not agent.is_partner]  # they decide one by one
-        self.partner_commitment = actors.effective_commitments(self.partner_list, self.parameters)  # (partners, lanes)
+        self.non_partner_list = [self.actors[a] for a in actors.ROW_ORDER[actors.NON_PARTNER_ROWS]]  # in the order of their rows
+        self.partner_commitment = actors.effective_commitments(self)  # (partners, lanes)
         self.theatres = theatres.Theatres(
             [SimpleNamespace(adversary=Actor(s.adversary), tension=tension, state=int(STATE_BY_LABEL[s.state]),
                              us_presence=s.us_presence, pressure=s.pressure) for s, tension in zip(theatre_specs, tensions)],
             [self.actors[THEATRE_INFO[t].subject] if THEATRE_INFO[t].subject else None for t in THEATRES], lanes)
         self.coercion = {}  # (coercer, target) -> severity per lane of the economic coercion in force
         self.coercion_index = {}  # who suffers which coercion (sim.model.coercion)
-        for actor in ADVERSARIES:
-            self.actors[actor].driven_theatres = [k for k, a in enumerate(self.theatres.adversary) if a is actor]
 
         self.ties = {pair_name(pair): np.full(lanes, start(f"ties.{pair_name(pair)}")) for pair in TIE_PAIRS}
         self.alignment = {pair_name(pair): np.full(lanes, start(f"alignment.{pair_name(pair)}")) for pair in ALIGNMENT_PAIRS}
@@ -194,8 +193,7 @@ class WargameModel(mesa.Model):
         self.recorder = Recorder(self.n_steps, lanes, keep_series=keep_series, dtype=series_dtype)
         if initial_states is not None:
             state.assign(self, initial_states)
-        for k, adversary in enumerate(self.theatres.adversary):  # after the carried state: each lane's own government
-            self.theatres.resolve[k] = self.actors[adversary].resolve_in(k)
+        self.theatres.resolve[:] = actors.theatre_resolves(self)  # after the carried state: each lane's own government
         forces.allocate_us_forces(self)
         self.compose_cohesion()
         self.partnership = PartnershipRecord(cohesion.observed_partnership(self))
@@ -312,7 +310,7 @@ class WargameModel(mesa.Model):
         assessment.assess_demonstrated_reliability(self, effectiveness)
         # 4. actors decide simultaneously, then commit
         self.activate_actors()
-        self.partner_commitment = actors.effective_commitments(self.partner_list, self.parameters)  # (partners, lanes)
+        self.partner_commitment = actors.effective_commitments(self)  # (partners, lanes)
         # 5. theatres: tension, escalation state, adjudication
         theatres.update_theatres(self)
         # 6. relations, institutions, interoperability
@@ -347,20 +345,17 @@ class WargameModel(mesa.Model):
         """The three Cs and cohesion from the partners' priorities, ties and views of each other now (cohesion.py)."""
         partners = self.partner_list
         cohesion.compose_cohesion(
-            self.three_cs, priorities=actors.priorities(partners), ties=self.ties,
+            self.three_cs, priorities=actors.priorities(self), ties=self.ties,
             views_of_lead=[ally.reliability[LEAD_PARTNER] for ally in self.ally_list],
             mutual_views=[r for agent in partners for other, r in agent.reliability.items() if other is not LEAD_PARTNER],
             params=self.parameters)
 
     def activate_actors(self):
-        """Every actor decides from the same snapshot (the partners together); only then do all commit (order cannot matter)."""
-        others = self.non_partner_list
-        decision = actors.decide_partners(self)
-        for actor in others:
-            actor.decide()
-        actors.commit_partners(self, decision)
-        for actor in others:
-            actor.commit()
+        """Every actor decides from the same snapshot (the partners together, the others together); only then do all
+        commit (order cannot matter)."""
+        partners, others = actors.decide_partners(self), actors.decide_others(self)
+        actors.commit_partners(self, partners)
+        actors.commit_others(self, others)
 
     def run(self):
         """Run every lane to the scenario's end date and return the outcome summary of each lane."""

@@ -5,6 +5,7 @@ import numpy as np
 from ..world import (ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS,
                      BodyRole)
 from . import bodies, coercion
+from .actors import PARTNER_ROWS
 from .lanes import clip01
 
 
@@ -33,7 +34,7 @@ def tie_targets(model):
     p, shape, partners = model.parameters, TIE_SHAPE, model.partner_list
     i, j = shape.first, shape.second
     commitment = model.partner_commitment  # (partners, lanes)
-    threat = np.array([agent.threat for agent in partners])
+    threat = model.actor_state.threat[PARTNER_ROWS]
     target = (0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * np.minimum(threat[i], threat[j])
               + p.war_tie_effect * model.war_memory)
     friction = p.burden_friction * model.us_burden_sharing_demand

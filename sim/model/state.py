@@ -126,4 +126,4 @@ def assign(model, rows):
         diplomacy.leaders_last_met[name] = _step_of_weeks_ago(model, column(f"diplomacy.weeks_since_leaders.{name}"))
     diplomacy.last_dispute = _step_of_weeks_ago(model, column("diplomacy.weeks_since_dispute"))
     diplomacy.last_break = _step_of_weeks_ago(model, column("diplomacy.weeks_since_break"))
-    model.partner_commitment = effective_commitments(model.partner_list, model.parameters)
+    model.partner_commitment = effective_commitments(model)
