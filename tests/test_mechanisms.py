@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from sim.model import WargameModel, state
-from sim.model import bodies, partnership, relations, theatres
+from sim.model import bodies, partnership, politics, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
+from sim.model.lanes import per_step
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
@@ -224,6 +225,27 @@ def test_a_public_dispute_shows_in_the_weeks_strained_even_where_the_worst_state
         # the worst state moved into is better than strained in both: it cannot tell the row
         assert PartnershipState[with_row["partnership_worst_state"].upper()] > PartnershipState.STRAINED
         assert PartnershipState[without["partnership_worst_state"].upper()] > PartnershipState.STRAINED
+
+
+def test_endogenous_disputes_happen_where_the_draw_falls_under_the_hazard_even_at_its_ceiling(baseline):
+    model = WargameModel(quiet(baseline), seeds=seeded(64))
+    full = {"japan_rok_history": [Actor.JAPAN, Actor.ROK], "burden_sharing": [Actor.US]}
+    for actor in full["japan_rok_history"]:
+        model.actors[actor].profile["history_assertiveness"][:] = 1.0  # the hazard at its ceiling
+    model.actors[Actor.US].profile["burden_sharing_demand"][:] = np.linspace(0.0, 1.0, 64)
+    disputes = {kind: 0 for kind in full}
+    for step in range(1, 41):
+        model.step_index = step
+        before = {kind: model.dispute_counts[kind].copy() for kind in full}
+        politics.draw_disputes(model)
+        draws = model.dispute_draws[step]
+        hazards = (model.rates.dispute_ceilings[0], per_step(
+            model.parameters.burden_dispute_hazard * model.us_burden_sharing_demand, model.rates.dt))
+        for k, kind in enumerate(full):
+            happened = model.dispute_counts[kind] - before[kind]
+            assert happened.tolist() == (draws[k] < hazards[k]).astype(int).tolist()
+            disputes[kind] += happened.sum()
+    assert all(count > 0 for count in disputes.values())
 
 
 def test_due_meetings_are_held_more_often_by_more_willing_members(baseline):

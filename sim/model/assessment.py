@@ -69,14 +69,15 @@ def assess_opportunity(model, effectiveness):
     adversary_power = capability[coalition.adversaries] + p.coalition_support * support
     total = adversary_power + partner_power
     balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
-    terms = model.opportunity_terms  # (theatres, terms, lanes)
-    terms[:, 0] = p.opportunity_balance_weight * balance
-    terms[:, 1] = p.opportunity_shortfall_weight * model.theatres.shortfall
-    terms[:, 2] = p.opportunity_coordination_weight * coordination / len(coalition.others)
-    terms[:, 3] = p.opportunity_disunity_weight * (1.0 - model.three_cs.coherence)
-    terms[:, 4] = -p.opportunity_credibility_weight * (model.three_cs.us_credibility - 0.5)
+    terms = (p.opportunity_balance_weight * balance,
+             p.opportunity_shortfall_weight * model.theatres.shortfall,
+             p.opportunity_coordination_weight * coordination / len(coalition.others),
+             p.opportunity_disunity_weight * (1.0 - model.three_cs.coherence),
+             -p.opportunity_credibility_weight * (model.three_cs.us_credibility - 0.5))
+    for k, term in enumerate(terms):
+        model.opportunity_terms[:, k] = term  # (theatres, terms, lanes)
     model.balance[:] = balance
-    model.opportunity[:] = clip01(terms[:, 0] + terms[:, 1] + terms[:, 2] + terms[:, 3] + terms[:, 4])
+    model.opportunity[:] = clip01(terms[0] + terms[1] + terms[2] + terms[3] + terms[4])
 
 
 def assess_demonstrated_reliability(model, effectiveness):

@@ -100,16 +100,23 @@ def per_theatre(params, name):
     return np.array([getattr(params, f"{name}_{theatre.value}") for theatre in THEATRES])
 
 
+def per_step(weekly, dt_weeks):
+    """A weekly rate or hazard as its share or chance per step of `dt_weeks` weeks: 1 - (1 - r_week)^dt."""
+    return 1.0 - (1.0 - weekly) ** dt_weeks
+
+
 def scaled_rates(p, dt_weeks):
     """Weekly rates and hazards converted to the step length, r_step = 1 - (1 - r_week)^dt, per lane; the tension
     noise scaled by sqrt(dt); durations in weeks as whole steps (at least one); each theatre's incident rate per step
     and incident severity (theatres, lanes). Derived once, and again whenever a parameter changes."""
     return SimpleNamespace(
         dt=dt_weeks,
-        **{name: 1.0 - (1.0 - getattr(p, parameter)) ** dt_weeks for name, parameter in WEEKLY_RATES.items()},
+        **{name: per_step(getattr(p, parameter), dt_weeks) for name, parameter in WEEKLY_RATES.items()},
         noise=p.tension_noise * math.sqrt(dt_weeks),
         conflict_steps=np.maximum(1, np.ceil(p.conflict_duration_weeks / dt_weeks)).astype(np.int64),
         crisis_min_steps=np.maximum(1, np.ceil(p.crisis_min_weeks / dt_weeks)).astype(np.int64),
         incidents_per_step=dt_weeks * per_theatre(p, "incident_rate"),
         incident_severity=per_theatre(p, "incident_severity"),
+        # the most each endogenous dispute's hazard per step can be (at full assertiveness, or full US demand), per kind
+        dispute_ceilings=np.array([per_step(p.dispute_base_hazard, dt_weeks), per_step(p.burden_dispute_hazard, dt_weeks)]),
     )

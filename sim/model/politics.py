@@ -6,7 +6,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 import numpy as np
 
 from ..world import ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor
-from .lanes import any_lane, lane_notes
+from .lanes import any_lane, lane_notes, per_step
 
 
 def election_odds(outcomes, incumbent, opinion, opinion_weight):
@@ -133,12 +133,14 @@ def hold_election(model, actor, outcomes, u, mask):
 def draw_disputes(model):
     """Endogenous disputes: Japan-ROK history (hazard from governments' assertiveness), burden sharing (from US demand)."""
     p, dt_weeks = model.parameters, model.rates.dt
+    draws = model.dispute_draws[model.step_index]
+    if not any_lane(draws < model.rates.dispute_ceilings):  # no hazard can reach its draw: no dispute at this step
+        return
     assertiveness = sum(model.actors[actor].profile["history_assertiveness"] for actor in HISTORY_PAIR) / len(HISTORY_PAIR)
     weekly = (("japan_rok_history", p.dispute_base_hazard * assertiveness, p.dispute_severity),
               ("burden_sharing", p.burden_dispute_hazard * model.us_burden_sharing_demand, p.burden_dispute_severity))
-    draws = model.dispute_draws[model.step_index]
     for k, (kind, weekly_hazard, severity) in enumerate(weekly):
-        hazard = 1.0 - (1.0 - weekly_hazard) ** dt_weeks
+        hazard = per_step(weekly_hazard, dt_weeks)
         u = draws[k]
         happens = u < hazard
         if not any_lane(happens):

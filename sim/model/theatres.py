@@ -20,7 +20,7 @@ import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
 from . import trace
-from .lanes import any_lane, clip01, condition_code, lane_notes, lanes_in, rule_table
+from .lanes import any_lane, clip01, condition_code, lane_notes, lanes_in, per_step, rule_table
 
 PEACETIME, DE_ESCALATION, GREY_ZONE, CRISIS, CONFLICT = (int(s) for s in EscalationState)  # 0-4, in this order
 GAINS, RESTORED, STALEMATE = int(ConflictOutcome.ADVERSARY_GAINS), int(ConflictOutcome.DETERRENCE_RESTORED), int(ConflictOutcome.STALEMATE)
@@ -99,7 +99,7 @@ def poisson_count(rate, u):
 def war_hazard(resolve, opportunity, params, rates):
     """Per-step chance that a crisis becomes a war by the adversary's choice: 1 - (1 - λ_war ρ ω)^Δ."""
     weekly = np.minimum(1.0, params.conflict_hazard * resolve * opportunity)
-    return 1.0 - (1.0 - weekly) ** rates.dt
+    return per_step(weekly, rates.dt)
 
 
 def _next(state, crisis_onset, war_onset, grey, below_grey, settled, calm, conflict_over):
