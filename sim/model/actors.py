@@ -3,10 +3,11 @@
 Partners perceive tension, hold views of each other's reliability and carry domestic opinion.
 Adversaries form escalation intents from opportunity and from the politics of a theatre's subject.
 Other actors (Taiwan) carry a government and opinion that matter through the theatres they are the
-subject of. Every attribute is an array over lanes (runs). Every actor decides for all lanes at once
-from the same snapshot of the model, and only then do all commit, so the order in which actors are
-activated cannot change the result; the partners decide together (`decide_partners`), as arrays over
-partners, the others one by one (`StateActor.decide`). Equations: docs/ODD.md sections 7.1, 7.2, 7.5
+subject of. Every attribute is an array over lanes (runs); what changes from step to step is held as
+arrays over actors (`ActorState`), each agent's attribute its row. Every actor decides for all lanes at
+once from the same snapshot of the model, and only then do all commit, so the order in which actors are
+activated cannot change the result; the partners decide together (`decide_partners`), and so do the
+others (`decide_others`), as arrays over their rows. Equations: docs/ODD.md sections 7.1, 7.2, 7.5
 and 7.6.
 """
 

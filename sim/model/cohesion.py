@@ -54,9 +54,7 @@ def compose_cohesion(cs, *, priorities, ties, views_of_lead, mutual_views, param
     (an array (partners, theatres, lanes), partners in the order of PARTNERS), the ties (by name), each ally's view of
     the lead partner's reliability and the partners' views of each other's (lists of arrays over lanes)."""
     gaps = sum_rows(np.abs(priorities[_FIRST] - priorities[_SECOND]).swapaxes(0, 1))  # (ties, lanes): L1 distance per tie
-    distance = 0.0
-    for gap in gaps:
-        distance = distance + gap
+    distance = sum_rows(gaps)
     cs.priority_alignment = 1.0 - distance / (2.0 * len(TIE_PAIRS))  # 1 - mean over pairs of half the L1 distance
     mean_tie = sum(ties.values()) / len(ties)
     cs.coherence = params.coherence_alignment_weight * cs.priority_alignment + (1.0 - params.coherence_alignment_weight) * mean_tie

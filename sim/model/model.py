@@ -371,7 +371,7 @@ class WargameModel(mesa.Model):
 
     def min_partner_commitment(self):
         """The least committed partner's effective commitment, per lane."""
-        return functools.reduce(np.minimum, self.partner_commitment)
+        return np.minimum.reduce(self.partner_commitment)
 
     def set_parameter(self, name, value, mask):
         """Event effect: change a parameter from now on in the masked lanes (rates follow); return (name, before, after)."""

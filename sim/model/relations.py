@@ -6,7 +6,7 @@ from ..world import (ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEA
                      BodyRole)
 from . import bodies, coercion
 from .actors import PARTNER_ROWS
-from .lanes import clip01
+from .lanes import clip01, sum_rows
 
 
 class _TieShape:
@@ -70,7 +70,7 @@ def update_alignment(model):
     """Adversary alignment drifts toward its anchor plus a pull from mean tension (every pair at once, rows in the order
     of ALIGNMENT_PAIRS)."""
     p = model.parameters
-    mean_tension = sum(model.theatres.tension) / len(THEATRES)
+    mean_tension = sum_rows(model.theatres.tension) / len(THEATRES)
     target = np.array([model.alignment_anchors[name] for name in ALIGNMENT_NAMES]) + p.alignment_tension_gain * mean_tension
     if model.coercion:
         target = target - p.coercion_tie_effect * coercion.between(model, ALIGNMENT_PAIRS)
