@@ -55,7 +55,8 @@ def _row_of(name):
     def set_(agent, value):
         getattr(agent.model.actor_state, name)[agent.state_row] = value
 
-    return property(get, set_, doc=f"{name.replace('_', ' ').capitalize()} per lane: the actor's row of ActorState.{name}.")
+    return property(get, set_, doc=f"{name.replace('_', ' ').capitalize()} per lane: the actor's row of ActorState.{name} (a view: "
+                                    "copy it to keep the value it has now).")
 
 
 class GovernmentTable:
