@@ -161,8 +161,9 @@ def test_a_branch_after_an_election_keeps_the_branched_runs_winner(source_lanes,
     assert all(summary[name] == theirs[name] for summary in branched.run() for name in winners)
 
 
-# 4 and 9 lanes: as many as the theatres or the domains, whose arrays look like lane state by their length alone.
-@pytest.mark.parametrize("source_lanes, lanes", [(4, 5), (9, 4), (4, 4), (3, 3)])
+# 4, 7 and 9 lanes: as many as the theatres, the actors or the domains, whose arrays look like lane state by their length
+# alone.
+@pytest.mark.parametrize("source_lanes, lanes", [(4, 5), (9, 4), (4, 4), (3, 3), (7, 3), (7, 7)])
 def test_a_branch_of_any_batch_from_any_batch_continues_bit_for_bit(source_lanes, lanes):
     scenario = load_standalone(f"{SCENARIOS}/simultaneous_contingency.yaml")
     seeds = _seeds(*range(source_lanes))
