@@ -16,8 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from .world import (ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, LEAD_PARTNER,
-                    OTHERS, PARTNERS, PARTNERSHIP_BY_LABEL, RANKS, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, ConflictOutcome)
+from .world import (ACTOR_ROWS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, INSTITUTION_STATUS_BY_LABEL, INSTITUTIONS, LEAD_PARTNER,
+                    OTHERS, PARTNERS, PARTNERSHIP_BY_LABEL, RANKS, RELIABILITY_VIEWS, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor,
+                    ConflictOutcome)
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,12 @@ def _declare():
          Variable("coherence", ("three_cs", "coherence"), column="coherence"),
          Variable("credibility", ("three_cs", "credibility"), column="credibility"),
          Variable("us_credibility", ("three_cs", "us_credibility"), column="us_credibility")]
-    v += [Variable(f"actors.{a.value}.reliability.{lead}", ("actors", a, "reliability", LEAD_PARTNER), settable=True,
-                   column=f"{a.value}_view_of_{lead}") for a in ALLIES]
+    v += [Variable(f"actors.{a.value}.reliability.{lead}", ("actor_state", "reliability", RELIABILITY_VIEWS.index((a, LEAD_PARTNER))),
+                   settable=True, column=f"{a.value}_view_of_{lead}") for a in ALLIES]
     v.append(Variable("partnership", ("partnership", "state"), column="partnership_state"))
-    v += [Variable(f"ties.{name}", ("ties", name), settable=True, column=f"tie_{name}") for name in TIE_NAMES]
-    v += [Variable(f"alignment.{name}", ("alignment", name), settable=True, column=f"alignment_{name}") for name in ALIGNMENT_NAMES]
+    v += [Variable(f"ties.{name}", ("ties", k), settable=True, column=f"tie_{name}") for k, name in enumerate(TIE_NAMES)]
+    v += [Variable(f"alignment.{name}", ("alignment", k), settable=True, column=f"alignment_{name}")
+          for k, name in enumerate(ALIGNMENT_NAMES)]
     v += [Variable("institutions.level", ("institution_level",), settable=True, column="institutionalisation"),
           Variable("interoperability", ("interoperability",), column="interoperability"),
           Variable(f"actors.{lead}.commitment", ("actors", LEAD_PARTNER, "effective_commitment"), column=f"{lead}_commitment"),
@@ -63,9 +65,10 @@ def _declare():
     v += [Variable(f"institutions.{i.value}", ("institution_status", i.value), column=f"institution_{i.value}") for i in INSTITUTIONS]
     v += [Variable(f"meetings.{rank.value}", ("diplomacy", "trilateral_held", k), column=f"trilateral_meetings_{rank.value}")
           for k, rank in enumerate(RANKS)]
-    v += [Variable(f"leaders_meetings.{name}", ("diplomacy", "leaders_held", name), column=f"leaders_meetings_{name}") for name in TIE_NAMES]
+    v += [Variable(f"leaders_meetings.{name}", ("diplomacy", "leaders_held", k), column=f"leaders_meetings_{name}")
+          for k, name in enumerate(TIE_NAMES)]
     # not recorded
-    v += [Variable(f"alignment_anchor.{name}", ("alignment_anchors", name), settable=True) for name in ALIGNMENT_NAMES]
+    v += [Variable(f"alignment_anchor.{name}", ("alignment_anchors", k), settable=True) for k, name in enumerate(ALIGNMENT_NAMES)]
     for k, t in enumerate(THEATRES):
         v += [Variable(f"theatres.{t.value}.pressure", ("theatres", "pressure", k), settable=True),
               Variable(f"theatres.{t.value}.us_presence", ("theatres", "us_presence", k), settable=True, high=math.inf,
@@ -76,13 +79,15 @@ def _declare():
         v += [Variable(f"actors.{a.value}.opinion", ("actors", a, "opinion"), settable=True),
               Variable(f"actors.{a.value}.opinion_anchor", ("actors", a, "opinion_anchor"), settable=True),
               Variable(f"actors.{a.value}.capability", ("actors", a, "capability"), settable=True, high=math.inf)]
-    v += [Variable(f"actors.{a.value}.resolve", ("actors", a, "profile", "resolve"), settable=True) for a in ADVERSARIES]
-    v += [Variable(f"actors.{a.value}.sovereignty_assertiveness", ("actors", a, "profile", "sovereignty_assertiveness"))
+    v += [Variable(f"actors.{a.value}.resolve", ("actor_state", "profile", "resolve", ACTOR_ROWS.index(a)), settable=True)
+          for a in ADVERSARIES]
+    v += [Variable(f"actors.{a.value}.sovereignty_assertiveness", ("actor_state", "profile", "sovereignty_assertiveness", ACTOR_ROWS.index(a)))
           for a in OTHERS]
     v += [Variable(f"actors.{a.value}.commitment", ("actors", a, "effective_commitment")) for a in PARTNERS if a is not LEAD_PARTNER]
-    v += [Variable(f"actors.{a.value}.burden_sharing_demand", ("actors", a, "profile", "burden_sharing_demand")) for a in PARTNERS]
-    v += [Variable(f"actors.{i.value}.reliability.{j.value}", ("actors", i, "reliability", j), settable=True)
-          for i in PARTNERS for j in PARTNERS if i is not j and not (i in ALLIES and j is LEAD_PARTNER)]
+    v += [Variable(f"actors.{a.value}.burden_sharing_demand", ("actor_state", "profile", "burden_sharing_demand", ACTOR_ROWS.index(a)))
+          for a in PARTNERS]
+    v += [Variable(f"actors.{i.value}.reliability.{j.value}", ("actor_state", "reliability", k), settable=True)
+          for k, (i, j) in enumerate(RELIABILITY_VIEWS) if j is not LEAD_PARTNER]
     v += [Variable(f"coercion.{a.value}.{b.value}", ("coercion", (a, b)), missing=0.0) for a in Actor for b in Actor if a is not b]
     v.append(Variable("step", ("step_index",)))
     return tuple(v)

@@ -54,6 +54,7 @@ PARTNERS = tuple(a for a, info in ACTORS.items() if info.role is Role.PARTNER)
 ADVERSARIES = tuple(a for a, info in ACTORS.items() if info.role is Role.ADVERSARY)
 OTHERS = tuple(a for a, info in ACTORS.items() if info.role is Role.OTHER)
 ELECTORAL = tuple(a for a, info in ACTORS.items() if info.elects)
+ACTOR_ROWS = PARTNERS + ADVERSARIES + OTHERS  # the rows of arrays over actors: the actors of each role in one block
 LEAD_PARTNER = Actor.US  # the partner whose forces the pool allocates and whose credibility the allies judge
 ALLIES = tuple(a for a in PARTNERS if a is not LEAD_PARTNER)
 
@@ -77,6 +78,10 @@ def pair_name(pair):
 
 
 TIE_NAMES = tuple(pair_name(p) for p in TIE_PAIRS)
+# Each partner's view of each other partner's reliability, as (viewer, viewed): first each ally's view of the lead
+# partner, then the partners' views of each other (by viewer, then viewed, in the order of PARTNERS).
+RELIABILITY_VIEWS = (tuple((ally, LEAD_PARTNER) for ally in ALLIES)
+                     + tuple((a, b) for a in PARTNERS for b in PARTNERS if a is not b and b is not LEAD_PARTNER))
 ALIGNMENT_NAMES = tuple(pair_name(p) for p in ALIGNMENT_PAIRS)
 HISTORY_TIE = pair_name(HISTORY_PAIR)
 

@@ -8,7 +8,7 @@ import pytest
 from sim.model import WargameModel
 from sim.scenario import ScenarioError
 from sim.scenario.docs import EXAMPLES
-from sim.world import THEATRES, Actor, Theatre
+from sim.world import THEATRES, TIE_NAMES, Actor, Theatre
 
 from .conftest import SCENARIOS, load_standalone
 
@@ -147,8 +147,9 @@ def test_economic_coercion_strains_the_pair_and_lifts(extending):
     body = "events:" + EXAMPLES["Economic coercion between two actors, and its lifting (`economic_coercion`)"]
     coerced, plain = run(extending(body), until=dt.date(2027, 3, 15)), run(SCENARIOS / "baseline.yaml", until=dt.date(2027, 3, 15))
     assert coerced.getter("coercion.japan.rok")()[0] == 0.4
-    assert coerced.ties["japan_rok"][0] < plain.ties["japan_rok"][0] - 0.02
-    assert coerced.ties["us_japan"][0] < plain.ties["us_japan"][0]  # tariffs from the lead partner strain its alliances too
+    japan_rok, us_japan = TIE_NAMES.index("japan_rok"), TIE_NAMES.index("us_japan")
+    assert coerced.ties[japan_rok][0] < plain.ties[japan_rok][0] - 0.02
+    assert coerced.ties[us_japan][0] < plain.ties[us_japan][0]  # tariffs from the lead partner strain its alliances too
     assert coerced.actors[Actor.ROK].opinion[0] < plain.actors[Actor.ROK].opinion[0]  # coercion from its own side erodes support
     while coerced.date < dt.date(2027, 3, 29):
         coerced.step()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim.model import WargameModel, state
-from sim.model import bodies, partnership, politics, relations, theatres
+from sim.model import assessment, bodies, coercion, partnership, politics, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
 from sim.model.lanes import per_step
 from sim.experiment.simulate import model_for_runs
@@ -177,8 +177,8 @@ def test_a_lost_korean_war_lowers_cohesion():
 
 # ----------------------------------------------------------------- bodies, meetings, the partnership state
 def _record(lanes=1):
-    return Diplomacy(bodies=[], trilateral_last_met=np.full((len(RANKS), lanes), NEVER, dtype=np.int64), leaders_last_met={},
-                     last_dispute=np.full(lanes, NEVER, dtype=np.int64), last_break=np.full(lanes, NEVER, dtype=np.int64))
+    return Diplomacy(bodies=[], trilateral_last_met=np.full((len(RANKS), lanes), NEVER, dtype=np.int64),
+                     leaders_last_met=np.full((len(TIE_PAIRS), lanes), NEVER, dtype=np.int64), last_dispute=np.full(lanes, NEVER, dtype=np.int64), last_break=np.full(lanes, NEVER, dtype=np.int64))
 
 
 @pytest.mark.parametrize("met, standing, dispute, broken, expected", [
@@ -199,6 +199,16 @@ def test_the_partnership_state_is_read_from_the_record(met, standing, dispute, b
     if broken is not None:
         record.last_break[:] = now - broken
     assert partnership.observed_state(record, np.array([standing]), now, 1.0)[0] == expected
+
+
+@pytest.mark.parametrize("step_days", [1, 3, 5, 7, 10, 14, 30])
+def test_a_window_holds_exactly_the_steps_whose_weeks_fit_in_it(step_days):
+    """A window of w weeks holds the steps n back with n * step_weeks <= w, counted in whole steps (no boundary lost to
+    rounding, however the step length divides the window)."""
+    step_weeks = step_days / 7.0
+    for weeks in (partnership.DISPUTE_WINDOW_WEEKS, partnership.MEETING_WINDOW_WEEKS, partnership.BREAK_WINDOW_WEEKS, 0.5):
+        most = partnership.steps_within(weeks, step_weeks)
+        assert all((n <= most) == (n * step_weeks <= weeks) for n in range(-3, 800))
 
 
 def test_one_postponed_meeting_does_not_change_the_state():
@@ -305,10 +315,40 @@ def test_standing_activity_follows_the_standing_bodies_status_and_its_parameter(
     assert bodies.standing_activity(model).tolist() == [0.0, doubled[1]]
 
 
+def test_nuclear_assurance_follows_the_consultative_bodies_status_and_its_parameter(baseline):
+    model = WargameModel(quiet(baseline), seeds=seeded(2))
+    ncg = bodies.named(model, "us_rok_ncg")
+    model.diplomacy.set_status(ncg, model.all_lanes, int(InstitutionStatus.ACTIVE))
+    bonus = model.parameters.ncg_credibility_bonus
+    assert assessment.nuclear_assurance(model, Actor.ROK).tolist() == bonus.tolist()
+    model.set_parameter("ncg_credibility_bonus", 2.0 * bonus, np.array([False, True]))
+    assert assessment.nuclear_assurance(model, Actor.ROK).tolist() == [bonus[0], 2.0 * bonus[1]]
+    bodies.change_status(model, ncg.name, "end", InstitutionStatus.ENDED, np.array([True, False]))
+    assert assessment.nuclear_assurance(model, Actor.ROK).tolist() == [0.0, 2.0 * bonus[1]]
+
+
+def test_what_coercion_does_follows_each_change_of_coercion_and_of_its_parameter(baseline):
+    """Coercion's effects on ties and opinion are derived once per change, not every step: each new severity, each new
+    pair and each new parameter value shows at once."""
+    model = WargameModel(quiet(baseline), seeds=seeded(2))
+    both = model.all_lanes
+    effect = model.parameters.coercion_opinion_effect
+    us_japan = TIE_PAIRS.index((Actor.US, Actor.JAPAN))
+    coercion.impose_coercion(model, Actor.CHINA, Actor.JAPAN, 0.5, both)  # from another side: the public rallies
+    assert coercion.opinion_pressure(model, Actor.JAPAN, np.zeros(2)) == pytest.approx(0.5 * effect)
+    assert coercion.between(model, TIE_PAIRS)[us_japan].tolist() == [0.0, 0.0]
+    coercion.impose_coercion(model, Actor.CHINA, Actor.JAPAN, 0.2, np.array([True, False]))
+    coercion.impose_coercion(model, Actor.US, Actor.JAPAN, 0.3, both)  # from its own side: support erodes
+    assert coercion.opinion_pressure(model, Actor.JAPAN, np.zeros(2)) == pytest.approx(np.array([-0.1, 0.2]) * effect)
+    assert coercion.between(model, TIE_PAIRS)[us_japan].tolist() == [0.3, 0.3]
+    model.set_parameter("coercion_opinion_effect", 2.0 * effect, np.array([False, True]))
+    assert coercion.opinion_pressure(model, Actor.JAPAN, np.zeros(2)) == pytest.approx(np.array([-0.1, 0.4]) * effect)
+
+
 def test_leaders_who_stop_meeting_let_their_tie_fall_by_neglect(baseline):
     scn = quiet(baseline)
     model = WargameModel(scn, seeds=seeded(2))
-    model.diplomacy.leaders_last_met["japan_rok"] = np.array([model.step_index, model.step_index - 400])
+    model.diplomacy.leaders_last_met[TIE_NAMES.index("japan_rok")] = [model.step_index, model.step_index - 400]
     met, neglected = relations.tie_targets(model)[TIE_PAIRS.index(HISTORY_PAIR)]
     assert met - neglected == pytest.approx(model.parameters.neglect_friction[0])
 
@@ -338,7 +378,7 @@ def test_a_japan_rok_leaders_meeting_eases_grievance(baseline):
 def test_leaders_meet_on_the_margins_of_a_gathering_below_the_bar_of_a_visit(baseline):
     model = WargameModel(quiet(baseline), seeds=seeded(3))
     p = model.parameters
-    model.ties["japan_rok"] = np.array([p.meeting_threshold[0] - p.margin_meeting_discount[0]] * 3) + [-0.3, 0.0, 0.3]
+    model.ties[TIE_NAMES.index("japan_rok")] = np.array([p.meeting_threshold[0] - p.margin_meeting_discount[0]] * 3) + [-0.3, 0.0, 0.3]
     far, at, near = bodies.margin_chance(model, HISTORY_PAIR)
     visit = bodies.hold_chance(model, bodies.named(model, "japan_rok_shuttle_diplomacy"))
     assert far < 0.01 and at == pytest.approx(0.5) and near > 0.99 and (visit < [far, at, near]).all()
@@ -348,7 +388,7 @@ def _margin_meetings(scenario, *events, weeks=52):
     """Margin meetings per lane over `weeks`, with the Japan-ROK tie low enough that visits would not be held."""
     scn = revise_scenario(quiet(scenario, *events), ["parameters.margin_meeting_discount=0.4"])
     model = WargameModel(scn, seeds=seeded(8))
-    model.ties["japan_rok"][:] = model.parameters.meeting_threshold[0] - 0.2
+    model.ties[TIE_NAMES.index("japan_rok")][:] = model.parameters.meeting_threshold[0] - 0.2
     model.diplomacy.set_status(bodies.named(model, "japan_rok_shuttle_diplomacy"), model.all_lanes, int(InstitutionStatus.LAPSED))
     for _ in range(weeks):
         model.step()
@@ -379,7 +419,7 @@ def test_a_failed_signing_costs_the_parties_tie_and_is_a_public_dispute(extendin
     scn = load_standalone(path)
     failed, plain = WargameModel(scn, rng=1), WargameModel(quiet(scn), rng=1)
     step_to(failed, dt.date(2026, 3, 2)), step_to(plain, dt.date(2026, 3, 2))
-    assert failed.ties["japan_rok"][0] < plain.ties["japan_rok"][0]
+    assert failed.ties[TIE_NAMES.index("japan_rok")][0] < plain.ties[TIE_NAMES.index("japan_rok")][0]
     assert failed.diplomacy.last_dispute[0] == failed.step_index
     assert bodies.named(failed, "japan_rok_gsomia").status[0] == InstitutionStatus.PROPOSED
 

@@ -20,7 +20,7 @@ from sim.model.record import SUMMARY
 from sim.model.forces import allocate_forces, force_demand
 from sim.model.theatres import adjudicate, end_conflict, enter_state
 from sim.model.trace import TRACE_VARIABLES
-from sim.world import (THEATRES, Actor, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState,
+from sim.world import (RELIABILITY_VIEWS, THEATRES, TIE_NAMES, Actor, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState,
                        Theatre)
 
 from .conftest import SCENARIOS, load_standalone
@@ -228,9 +228,9 @@ def test_japan_rok_dispute_lowers_the_japan_rok_tie():
 def test_dispute_effect_is_damped_by_institutions(baseline):
     model = WargameModel(baseline, seeds=[1, 1])
     model.institution_level = np.array([0.1, 0.9])
-    before = model.ties["japan_rok"].copy()
+    before = model.ties[TIE_NAMES.index("japan_rok")].copy()
     apply_dispute(model, "japan_rok_history", 0.4, "both", model.all_lanes)
-    shallow, deep = before - model.ties["japan_rok"]
+    shallow, deep = before - model.ties[TIE_NAMES.index("japan_rok")]
     assert shallow > deep > 0
 
 
@@ -414,10 +414,10 @@ def test_a_war_rallies_or_fractures_the_partnership_by_outcome_and_ends_its_camp
         balance=model.balance[k], us_credibility=model.three_cs.us_credibility, coherence=model.three_cs.coherence, u=u,
         params=model.parameters)[0][0] == expected)
     model._adjudication_draws[0] = np.full((model.n_steps + 1, len(THEATRES)), draw)
-    ties_before = {name: tie.copy() for name, tie in model.ties.items()}
+    ties_before = model.ties.copy()
     enter_state(model, k, int(EscalationState.CONFLICT), lanes)
     assert theatres.outcome[k][0] == expected
-    moved = [np.sign(round(float(model.ties[name][0] - ties_before[name][0]), 9)) for name in ties_before]
+    moved = [np.sign(round(float(after[0] - before[0]), 9)) for before, after in zip(ties_before, model.ties)]
     assert moved == [sign] * 3
     end_conflict(model, k, lanes)
     assert theatres.pressure[k][0] == 0.0
@@ -589,10 +589,11 @@ def test_registry_reads_and_writes_the_live_state(baseline):
     model = WargameModel(baseline, seeds=[2, 3])
     for _ in range(30):
         model.step()
-    japan = model.actors[Actor.JAPAN]
-    assert np.array_equal(model.getter("actors.japan.reliability.us")(), japan.reliability[Actor.US])
-    assert np.array_equal(model.getter("ties.japan_rok")(), model.ties["japan_rok"])
+    views = model.actor_state.reliability
+    japan_of_us, japan_of_rok = (RELIABILITY_VIEWS.index((Actor.JAPAN, other)) for other in (Actor.US, Actor.ROK))
+    assert np.array_equal(model.getter("actors.japan.reliability.us")(), views[japan_of_us])
+    assert np.array_equal(model.getter("ties.japan_rok")(), model.ties[TIE_NAMES.index("japan_rok")])
     assert np.array_equal(model.getter("partnership")(), model.partnership.state)
-    before = japan.reliability[Actor.ROK].copy()
+    before = views[japan_of_rok].copy()
     model.shift("actors.japan.reliability.rok", -0.2, np.array([False, True]))  # a change touches only its lanes
-    assert japan.reliability[Actor.ROK] == pytest.approx(before - np.array([0.0, 0.2]))
+    assert views[japan_of_rok] == pytest.approx(before - np.array([0.0, 0.2]))

@@ -16,32 +16,38 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
-from ..world import ACTORS, ADVERSARIES, LEAD_PARTNER, OTHERS, PARTNERS, THEATRES, Role
+from ..world import ACTOR_ROWS, ACTORS, ADVERSARIES, ALLIES, LEAD_PARTNER, PARTNERS, RELIABILITY_VIEWS, THEATRES, Role
 from . import coercion
 from .lanes import clip01, distinct, sum_rows
 
 # The profile fields the dynamics read; held per lane, replaced when a government changes.
 PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
 
-ROW_ORDER = PARTNERS + ADVERSARIES + OTHERS  # the rows of ActorState's arrays: the actors of each role in one block
 PARTNER_ROWS = slice(0, len(PARTNERS))
 ADVERSARY_ROWS = slice(len(PARTNERS), len(PARTNERS) + len(ADVERSARIES))
 NON_PARTNER_ROWS = slice(len(PARTNERS), None)  # they decide together (decide_others), as the partners do
+VIEWS_OF_LEAD = slice(0, len(ALLIES))  # the rows of ActorState.reliability (RELIABILITY_VIEWS) holding the allies' views of the lead
+MUTUAL_VIEWS = slice(len(ALLIES), None)  # and those holding the partners' views of each other
 
 
 class ActorState:
-    """What the actors carry from step to step, as arrays over actors (rows in ROW_ORDER) and lanes: a StateActor's
+    """What the actors carry from step to step, as arrays over actors (rows in ACTOR_ROWS) and lanes: a StateActor's
     attribute of the same name is its row, and the decisions read and write a role's rows at once, with no stacking of
-    the actors' arrays. `exposure` (actors, theatres, 1) and `exposure_total` (actors, 1; 1 where an actor has none, so
-    that threat divides by it) are declared and never change."""
+    the actors' arrays. `profile` holds the fields of each actor's government in office (PROFILE_FIELDS), and `priority`
+    its theatre priorities. `reliability` holds the partners' views of each other's reliability, a row per view (views,
+    lanes; rows in the order of RELIABILITY_VIEWS). `exposure` (actors, theatres, 1) and `exposure_total` (actors, 1; 1
+    where an actor has none, so that threat divides by it) are declared and never change."""
 
     def __init__(self, lanes):
-        actors, theatres = len(ROW_ORDER), len(THEATRES)
+        actors, theatres = len(ACTOR_ROWS), len(THEATRES)
         self.opinion = np.zeros((actors, lanes))
         self.opinion_anchor = np.zeros((actors, lanes))
         self.capability = np.zeros((actors, lanes))
         self.threat = np.zeros((actors, lanes))
         self.perceived_tension = np.zeros((actors, theatres, lanes))
+        self.profile = {name: np.zeros((actors, lanes)) for name in PROFILE_FIELDS}  # of the government in office
+        self.priority = np.zeros((actors, theatres, lanes))  # the government's theatre priorities (partners)
+        self.reliability = np.zeros((len(RELIABILITY_VIEWS), lanes))
         self.exposure = np.zeros((actors, theatres, 1))
         self.exposure_total = np.ones((actors, 1))
 
@@ -81,15 +87,15 @@ def shifted_by_opinion(value, opinion, params):
 
 def effective_commitments(model):
     """Every partner's effective commitment (an array (partners, lanes))."""
-    return shifted_by_opinion(np.array([a.profile["alliance_commitment"] for a in model.partner_list]),
-                              model.actor_state.opinion[PARTNER_ROWS], model.parameters)
+    rows = model.actor_state
+    return shifted_by_opinion(rows.profile["alliance_commitment"][PARTNER_ROWS], rows.opinion[PARTNER_ROWS], model.parameters)
 
 
 def priorities(model):
     """Share of attention each partner gives each theatre (an array (partners, theatres, lanes)): exposure x government
     priority x perceived tension, normalised over the theatres."""
     rows = model.actor_state
-    exposure, priority = rows.exposure[PARTNER_ROWS], np.array([a.priority for a in model.partner_list])
+    exposure, priority = rows.exposure[PARTNER_ROWS], rows.priority[PARTNER_ROWS]
     weights = exposure * priority * (0.1 + rows.perceived_tension[PARTNER_ROWS])  # 0.1: attention to quiet theatres
     total = sum_rows(weights.swapaxes(0, 1))  # over the theatres, in their order
     return weights / np.where(total == 0.0, 1.0, total)[:, None]
@@ -105,16 +111,15 @@ class StateActor(mesa.Agent):
     threat = _row_of("threat")  # partners: exposure-weighted perceived tension (threat_levels)
     perceived_tension = _row_of("perceived_tension")
     exposure_column = _row_of("exposure")  # (theatres, 1): weighs arrays (theatres, lanes)
+    priority = _row_of("priority")  # (theatres, lanes): the government's theatre priorities (partners)
 
     def __init__(self, model, *, actor, government, opinion=0.5, capability=1.0,
-                 exposure=(1.0 / len(THEATRES),) * len(THEATRES), reliability=None, perceived_tension=(0.0,) * len(THEATRES)):
+                 exposure=(1.0 / len(THEATRES),) * len(THEATRES), perceived_tension=(0.0,) * len(THEATRES)):
         super().__init__(model)
         lanes = model.lane_count
         self.actor = actor
-        self.state_row = ROW_ORDER.index(actor)
+        self.state_row = ACTOR_ROWS.index(actor)
         self.government_index = np.full(lanes, model.government_table.index[government], dtype=np.int64)
-        self.profile = {name: np.zeros(lanes) for name in PROFILE_FIELDS}
-        self.priority = np.zeros((len(THEATRES), lanes))
         self.put_government(self.government_index, np.ones(lanes, dtype=bool))
         self.opinion = np.full(lanes, float(opinion))
         self.opinion_anchor = self.opinion.copy()
@@ -126,18 +131,27 @@ class StateActor(mesa.Agent):
         self.role = ACTORS[actor].role
         self.is_partner = self.role is Role.PARTNER
         self.is_us = actor is LEAD_PARTNER
-        self.reliability = {other: np.full(lanes, float(r)) for other, r in (reliability or {}).items()}
         self.perceived_tension = np.array([[float(t)] * lanes for t in perceived_tension]).reshape(len(THEATRES), lanes)
         self.threat = self.threat_level()
 
     def put_government(self, index, mask):
         """Put profile number `index` (per lane) in office in the masked lanes."""
-        table = self.model.government_table
+        table, rows, row = self.model.government_table, self.model.actor_state, self.state_row
         self.government_index[mask] = index[mask] if np.ndim(index) else index
         chosen, lanes = self.government_index[mask], np.flatnonzero(mask)
         for name, values in table.fields.items():
-            self.profile[name][mask] = values[chosen, lanes]
-        self.priority[:, mask] = table.priority[chosen, :, lanes].T  # (theatres, lanes)
+            rows.profile[name][row, mask] = values[chosen, lanes]
+        rows.priority[row][:, mask] = table.priority[chosen, :, lanes].T  # (theatres, lanes)
+
+    @property
+    def profile(self):
+        """The fields of the government in office (PROFILE_FIELDS), each per lane: the actor's rows of ActorState.profile
+        (views: copy one to keep the value it has now; a new value is set through the model's variables)."""
+        return {name: self.profile_field(name) for name in PROFILE_FIELDS}
+
+    def profile_field(self, name):
+        """One field of the government in office, per lane (a view of the actor's row of ActorState.profile[name])."""
+        return self.model.actor_state.profile[name][self.state_row]
 
     @property
     def government_names(self):
@@ -148,12 +162,12 @@ class StateActor(mesa.Agent):
     @property
     def effective_commitment(self):
         """Partners: government commitment shifted by domestic opinion (shifted_by_opinion)."""
-        return shifted_by_opinion(self.profile["alliance_commitment"], self.opinion, self.model.parameters)
+        return shifted_by_opinion(self.profile_field("alliance_commitment"), self.opinion, self.model.parameters)
 
     @property
     def effective_resolve(self):
         """Adversaries: government resolve shifted by domestic (nationalist) opinion (shifted_by_opinion)."""
-        return shifted_by_opinion(self.profile["resolve"], self.opinion, self.model.parameters)
+        return shifted_by_opinion(self.profile_field("resolve"), self.opinion, self.model.parameters)
 
     def threat_level(self):
         """Exposure-weighted perceived tension, 0-1 (threat_levels)."""
@@ -162,11 +176,10 @@ class StateActor(mesa.Agent):
 
 class PartnerDecision(NamedTuple):
     """What the partners decided (rows in the order of the partners): next opinion (partners, lanes), perceived tension
-    (partners, theatres, lanes) and views of each other's reliability ((partner, other) views, lanes)."""
+    (partners, theatres, lanes) and views of each other's reliability (views, lanes; rows in the order of RELIABILITY_VIEWS)."""
 
     opinion: np.ndarray
     perceived_tension: np.ndarray
-    views: tuple  # (partner row, other actor) per row of `reliability`
     reliability: np.ndarray
 
 
@@ -190,18 +203,16 @@ def decide_partners(model):
     perceived = perceived + rates.threat_perception * (model.theatres.tension - perceived)
     speed = rates.reliability * (1.0 - params.institutional_inertia * model.institution_level)
     shown, seen = model.demonstrated_reliability, model.us_reliability_seen_by
-    views = tuple((k, other) for k, agent in enumerate(partners) for other in agent.reliability)
-    held = np.array([partners[k].reliability[other] for k, other in views])
-    shows = np.array([shown[other] if other is not LEAD_PARTNER else seen[partners[k].actor] for k, other in views])
-    return PartnerDecision(opinion, perceived, views, held + speed * (shows - held))
+    held = rows.reliability
+    shows = np.array([shown[viewed] if viewed is not LEAD_PARTNER else seen[viewer] for viewer, viewed in RELIABILITY_VIEWS])
+    return PartnerDecision(opinion, perceived, held + speed * (shows - held))
 
 
 def commit_partners(model, decision):
     """Apply what decide_partners prepared; each partner's threat follows from its new perceptions."""
-    partners, rows = model.partner_list, model.actor_state
+    rows = model.actor_state
     rows.opinion[PARTNER_ROWS], rows.perceived_tension[PARTNER_ROWS] = decision.opinion, decision.perceived_tension
-    for (k, other), view in zip(decision.views, decision.reliability):
-        partners[k].reliability[other] = view
+    rows.reliability[:] = decision.reliability
     rows.threat[PARTNER_ROWS] = threat_levels(rows, PARTNER_ROWS)
 
 
@@ -237,13 +248,12 @@ def theatre_resolves(model):
     """Each theatre's adversary's resolve there (an array (theatres, lanes)): its effective resolve (shifted_by_opinion),
     raised or lowered by how assertively the theatre's subject claims sovereignty, r_k = clip(r_eff + provocation_gain
     (a_subject - sovereignty_reference)); r_eff where the theatre has no subject."""
-    p, coalition = model.parameters, model.coalitions
-    effective = shifted_by_opinion(np.array([a.profile["resolve"] for a in model.adversary_list]),
-                                   model.actor_state.opinion[ADVERSARY_ROWS], p)
+    p, coalition, rows = model.parameters, model.coalitions, model.actor_state
+    effective = shifted_by_opinion(rows.profile["resolve"][ADVERSARY_ROWS], rows.opinion[ADVERSARY_ROWS], p)
     resolve = effective[coalition.adversaries]
     subjects = coalition.with_subject
     if subjects.size:
-        assertiveness = np.array([coalition.subjects[k].profile["sovereignty_assertiveness"] for k in subjects.tolist()])
+        assertiveness = rows.profile["sovereignty_assertiveness"][coalition.subject_rows]
         resolve[subjects] = clip01(resolve[subjects] + p.provocation_gain * (assertiveness - p.sovereignty_reference))
     return resolve
 

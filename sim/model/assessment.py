@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..world import ADVERSARIES, ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, BodyRole
+from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, BodyRole
 from . import bodies
 from .actors import ADVERSARY_ROWS, effective_commitments, shifted_by_opinion
 from .lanes import clip01
@@ -31,6 +31,7 @@ class Coalitions(NamedTuple):
     alignments: tuple  # per slot: the row of its alignment with the theatre's adversary, per theatre
     other_exposures: tuple  # per slot: the other adversary's exposure in each theatre, a column (theatres, 1)
     with_subject: np.ndarray  # the theatres that have a subject
+    subject_rows: np.ndarray  # the subject's row of ActorState, per theatre that has one
 
 
 def coalitions(model):
@@ -42,14 +43,15 @@ def coalitions(model):
         others=tuple(np.array([ADVERSARIES.index(b) for b in slot]) for slot in others),
         alignments=tuple(np.array([pairs.index(frozenset((a, b))) for a, b in zip(model.theatres.adversary, slot)]) for slot in others),
         other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)])[:, None] for slot in others),
-        with_subject=np.array([k for k, subject in enumerate(model.theatres.subject) if subject is not None], dtype=np.int64))
+        with_subject=np.array([k for k, subject in enumerate(model.theatres.subject) if subject is not None], dtype=np.int64),
+        subject_rows=np.array([subject.state_row for subject in model.theatres.subject if subject is not None], dtype=np.int64))
 
 
 def assess_opportunity(model, effectiveness):
     """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms);
     every theatre at once (arrays (theatres, lanes))."""
     p, coalition = model.parameters, model.coalitions
-    lead, allies, adversaries = model.lead_partner, model.ally_list, model.adversary_list
+    lead, allies = model.lead_partner, model.ally_list
     zeros = np.zeros(model.lane_count)
     local = 0.0
     for ally in allies:
@@ -59,8 +61,9 @@ def assess_opportunity(model, effectiveness):
                               for k, subject in enumerate(coalition.subjects)])
     partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
     capability = model.actor_state.capability[ADVERSARY_ROWS]  # (adversaries, lanes)
-    resolve = shifted_by_opinion(np.array([a.profile["resolve"] for a in adversaries]), model.actor_state.opinion[ADVERSARY_ROWS], p)
-    alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])  # (alignment pairs, lanes)
+    rows = model.actor_state
+    resolve = shifted_by_opinion(rows.profile["resolve"][ADVERSARY_ROWS], rows.opinion[ADVERSARY_ROWS], p)
+    alignment = model.alignment  # (alignment pairs, lanes)
     support = coordination = 0.0
     for others, alignments, exposure in zip(coalition.others, coalition.alignments, coalition.other_exposures):
         aligned = alignment[alignments]
@@ -96,5 +99,8 @@ def assess_demonstrated_reliability(model, effectiveness):
 
 def nuclear_assurance(model, ally):
     """Addition to the US reliability an ally sees while a nuclear consultative body with the ally as a member operates
-    (the bonus once, however many such bodies operate)."""
-    return np.where(bodies.covered(model, BodyRole.NUCLEAR_CONSULTATION, ally), model.parameters.ncg_credibility_bonus, 0.0)
+    (the bonus once, however many such bodies operate); found again only after a status or a parameter changed."""
+    def find():
+        return np.where(bodies.covered(model, BodyRole.NUCLEAR_CONSULTATION, ally), model.parameters.ncg_credibility_bonus, 0.0)
+
+    return model.diplomacy.from_statuses(("nuclear assurance", ally), find, inputs=model.rates)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..world import HISTORY_PAIR, INSTITUTION_STATUS_BY_LABEL, PARTNERS, RANKS, TIE_PAIRS, InstitutionStatus, Rank, pair_name
-from .lanes import any_lane, lane_notes
+from .lanes import Derived, any_lane, lane_notes
 from .theatres import logistic
 
 OPERATING = np.array([1.0 if s.operating else 0.0 for s in InstitutionStatus])  # by status number
@@ -76,11 +76,10 @@ class Diplomacy:
 
     bodies: list
     trilateral_last_met: np.ndarray          # (ranks, lanes): step of the last trilateral meeting of each rank
-    leaders_last_met: dict                   # pair name -> step of the last meeting of the pair's leaders, per lane
+    leaders_last_met: np.ndarray             # (ties, lanes): step of the last meeting of each pair's leaders (TIE_PAIRS)
     trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
-    status_version: int = 0                  # counts changes of any body's status (`from_statuses` keys on it)
-    from_statuses_found: dict = field(default_factory=dict)  # query -> (status_version, inputs, what was found)
-    leaders_held: dict = field(default_factory=dict)  # pair name -> leaders' meetings held this step, per lane
+    from_statuses_found: Derived = field(default_factory=Derived)  # what is found from the statuses (`from_statuses`)
+    leaders_held: np.ndarray = None          # (ties, lanes): meetings of each pair's leaders held this step
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
     selections: dict = field(default_factory=dict)  # query -> the bodies it selects (declarations never change in a run)
@@ -94,10 +93,7 @@ class Diplomacy:
     def from_statuses(self, query, find, inputs=None):
         """What `find()` finds from the bodies' statuses (`query` names it), found again only after a status changed or,
         given the other `inputs` it reads, when they are no longer the object they were."""
-        found = self.from_statuses_found.get(query)
-        if found is None or found[0] != self.status_version or found[1] is not inputs:
-            found = self.from_statuses_found[query] = (self.status_version, inputs, find())
-        return found[2]
+        return self.from_statuses_found.get(query, find, inputs)
 
     def operating_where(self, query, chosen):
         """Where some body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
@@ -112,13 +108,12 @@ class Diplomacy:
     def set_status(self, body, mask, status):
         """Give `body` the status number `status` in the masked lanes (every change of status goes through here)."""
         body.status[mask] = status
-        self.status_version += 1
+        self.from_statuses_found.changed()
 
     def start_step(self):
         """Clear this step's counts."""
         self.trilateral_held[:] = 0.0
-        for held in self.leaders_held.values():
-            held[:] = 0.0
+        self.leaders_held[:] = 0.0
 
 
 def declare(spec, *, start, step_weeks, steps, draws_for, lanes):
@@ -145,7 +140,7 @@ def declare(spec, *, start, step_weeks, steps, draws_for, lanes):
                            draws=None if body.gathering else draws_for(f"body:{name}"),
                            due_steps=due_steps(body.meetings_per_year, step_weeks, steps), gathering=body.gathering))
     trilateral_last = np.full((len(RANKS), lanes), NEVER, dtype=np.int64)
-    leaders_last = {pair_name(pair): np.full(lanes, NEVER, dtype=np.int64) for pair in TIE_PAIRS}
+    leaders_last = np.full((len(TIE_PAIRS), lanes), NEVER, dtype=np.int64)
     for body in bodies:
         if body.meetings_per_year <= 0 or body.gathering:
             continue
@@ -153,11 +148,11 @@ def declare(spec, *, start, step_weeks, steps, draws_for, lanes):
             row = RANKS.index(body.rank)
             trilateral_last[row] = np.maximum(trilateral_last[row], body.last_held)
         if body.rank is Rank.LEADERS:
-            for pair in body.pairs:
-                leaders_last[pair_name(pair)] = np.maximum(leaders_last[pair_name(pair)], body.last_held)
+            for k in map(TIE_PAIRS.index, body.pairs):
+                leaders_last[k] = np.maximum(leaders_last[k], body.last_held)
     return Diplomacy(bodies=bodies, trilateral_last_met=trilateral_last, leaders_last_met=leaders_last,
                      trilateral_held=np.zeros((len(RANKS), lanes)),
-                     leaders_held={pair_name(pair): np.zeros(lanes) for pair in TIE_PAIRS},
+                     leaders_held=np.zeros((len(TIE_PAIRS), lanes)),
                      last_dispute=np.full(lanes, NEVER, dtype=np.int64), last_break=np.full(lanes, NEVER, dtype=np.int64))
 
 
@@ -175,7 +170,7 @@ def willingness(model, body):
     """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them."""
     if body.trilateral:
         return model.three_cs.cohesion
-    return np.minimum.reduce([model.ties[pair_name(pair)] for pair in body.pairs])
+    return np.minimum.reduce([model.ties[TIE_PAIRS.index(pair)] for pair in body.pairs])
 
 
 def meeting_chance(params, willingness, threshold, allowance):
@@ -198,7 +193,7 @@ def margin_chance(model, pair):
     """Chance that a pair's leaders meet on the margins of a gathering: the meeting chance of their tie at the leaders'
     threshold, with the margin discount δ_margin."""
     p = model.parameters
-    return meeting_chance(p, model.ties[pair_name(pair)], p.meeting_threshold, p.margin_meeting_discount)
+    return meeting_chance(p, model.ties[TIE_PAIRS.index(pair)], p.meeting_threshold, p.margin_meeting_discount)
 
 
 def hold_gatherings(model):
@@ -284,10 +279,9 @@ def meet(model, body, mask, note=""):
 def leaders_met(model, pairs, mask):
     """The leaders of each of `pairs` met in the masked lanes: their clocks reset, and a Japan-ROK meeting eases grievance."""
     step, diplomacy = model.step_index, model.diplomacy
-    for pair in pairs:
-        name = pair_name(pair)
-        diplomacy.leaders_last_met[name][mask] = step
-        diplomacy.leaders_held[name] += mask
+    for k in map(TIE_PAIRS.index, pairs):
+        diplomacy.leaders_last_met[k][mask] = step
+        diplomacy.leaders_held[k] += mask
     if HISTORY_PAIR in pairs:
         relief = np.where(mask, 1.0 - model.parameters.summit_grievance_relief, 1.0)
         model.japan_rok_grievance = model.japan_rok_grievance * relief

@@ -85,7 +85,9 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     walk.update(model, target)
     if not model.recorder.tracer.keeping:  # no trace to carry on: the branch's starts at the branch point
         target.recorder.tracer.start(target)
-    target.diplomacy.from_statuses_found.clear()  # found from the source's statuses: found again from the carried ones
+    # found from the source's statuses and coercion: found again from the carried ones
+    target.diplomacy.from_statuses_found.changed()
+    target.coercion_derived.changed()
     if parameters is not None:  # the carried force allocation was made with the source's parameters
         target.forces_changed[:] = True
     return target

@@ -30,6 +30,7 @@ def impose_coercion(model, coercer, target, severity, mask):
     key = (coercer, target)
     before = model.coercion.get(key, np.zeros(model.lane_count))
     model.coercion[key] = np.where(mask, severity, before)
+    model.coercion_derived.changed()
     if coercer in PARTNERS and target in PARTNERS:
         rise = mask & (severity > before)
         model.policy_change = np.where(rise, model.policy_change + np.maximum(0.0, severity - before), model.policy_change)
@@ -39,11 +40,15 @@ def impose_coercion(model, coercer, target, severity, mask):
 
 def between(model, pairs):
     """Economic coercion in force between the two actors of each pair, both ways: kappa_ab + kappa_ba (an array
-    (pairs, lanes); zero where neither coerces the other)."""
-    both_ways = np.zeros((len(pairs), model.lane_count))
-    for k, (a, b) in enumerate(pairs):
-        both_ways[k] = model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
-    return both_ways
+    (pairs, lanes); zero where neither coerces the other). Not to be changed in place: it is kept until coercion changes."""
+
+    def find():
+        both_ways = np.zeros((len(pairs), model.lane_count))
+        for k, (a, b) in enumerate(pairs):
+            both_ways[k] = model.coercion.get((a, b), 0.0) + model.coercion.get((b, a), 0.0)
+        return both_ways
+
+    return model.coercion_derived.get(("between", pairs), find)
 
 
 def opinion_pressure(model, actor, target):
@@ -52,22 +57,19 @@ def opinion_pressure(model, actor, target):
     Coercion from its own side erodes support for the shared course; coercion from another side
     rallies the public behind its government: -/+ coercion_opinion_effect * severity.
     """
-    suffered = _suffered(model, actor) if model.coercion else ()
-    if not suffered:
+    if not model.coercion:
         return target
-    pressure = 0.0
-    effect = model.parameters.coercion_opinion_effect
-    for key, own_side in suffered:
-        severity = model.coercion[key]
-        pressure = pressure + (-severity if own_side else severity) * effect
-    return target + pressure
 
+    def find():
+        suffered = [(key, side(key[0]) == side(actor)) for key in model.coercion if key[1] is actor]
+        if not suffered:
+            return None
+        pressure = 0.0
+        effect = model.parameters.coercion_opinion_effect
+        for key, own_side in suffered:
+            severity = model.coercion[key]
+            pressure = pressure + (-severity if own_side else severity) * effect
+        return pressure
 
-def _suffered(model, actor):
-    """The keys of the coercion `actor` suffers, in the order of model.coercion, each with whether it comes from the
-    actor's own side; found again when coercion between a new pair comes into force (keys are never removed, so the
-    number of keys tells; a restored state clears the index)."""
-    found = (actor, len(model.coercion))
-    if found not in model.coercion_index:
-        model.coercion_index[found] = tuple((key, side(key[0]) == side(actor)) for key in model.coercion if key[1] is actor)
-    return model.coercion_index[found]
+    pressure = model.coercion_derived.get(("opinion pressure", actor), find, inputs=model.rates)
+    return target if pressure is None else target + pressure

@@ -51,15 +51,15 @@ def update_consistency(cs, *, institution_level, policy_change, params, rates):
 
 def compose_cohesion(cs, *, priorities, ties, views_of_lead, mutual_views, params):
     """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the partners' priorities
-    (an array (partners, theatres, lanes), partners in the order of PARTNERS), the ties (by name), each ally's view of
-    the lead partner's reliability and the partners' views of each other's (lists of arrays over lanes)."""
+    (an array (partners, theatres, lanes), partners in the order of PARTNERS), the ties (ties, lanes), each ally's view of
+    the lead partner's reliability and the partners' views of each other's (arrays (views, lanes))."""
     gaps = sum_rows(np.abs(priorities[_FIRST] - priorities[_SECOND]).swapaxes(0, 1))  # (ties, lanes): L1 distance per tie
     distance = sum_rows(gaps)
     cs.priority_alignment = 1.0 - distance / (2.0 * len(TIE_PAIRS))  # 1 - mean over pairs of half the L1 distance
-    mean_tie = sum(ties.values()) / len(ties)
+    mean_tie = sum_rows(ties) / len(ties)
     cs.coherence = params.coherence_alignment_weight * cs.priority_alignment + (1.0 - params.coherence_alignment_weight) * mean_tie
-    cs.us_credibility = sum(views_of_lead) / len(views_of_lead)
-    cs.mutual_reliability = sum(mutual_views) / len(mutual_views)
+    cs.us_credibility = sum_rows(views_of_lead) / len(views_of_lead)
+    cs.mutual_reliability = sum_rows(mutual_views) / len(mutual_views)
     cs.credibility = (params.credibility_us_weight * cs.us_credibility
                       + (1.0 - params.credibility_us_weight) * cs.mutual_reliability)
     cs.cohesion = (np.maximum(cs.consistency, 1e-9) ** params.cohesion_weight_consistency

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, THEATRES, Actor, Theatre
+from ..world import INSTITUTION_ACTIONS, STATE_BY_LABEL, THEATRES, TIE_NAMES, Actor, Theatre
 from . import bodies, coercion, institutions, politics, theatres, tracks
 from .lanes import any_lane, lane_notes
 
@@ -295,13 +295,13 @@ class InstitutionChange(Effect):
     def apply(self, model, spec, mask, firing):
         change = spec.institution
         status = INSTITUTION_ACTIONS[change.action]
-        ties = {name: tie.copy() for name, tie in model.ties.items()}
+        ties = model.ties.copy()
         before = bodies.change_status(model, change.name, change.action, status, mask)
         changes = [Change(f"institutions.{change.name}", before, int(status),
                           lambda lanes: [f"{change.action}: {type(status)(int(b)).label} -> {status.label}"
                                          for b in before[lanes].tolist()])]
-        return changes + [Change(f"ties.{name}", ties[name], tie.copy(), "failed signing")
-                          for name, tie in model.ties.items() if not np.array_equal(tie, ties[name])]
+        return changes + [Change(f"ties.{name}", before_tie, tie.copy(), "failed signing")
+                          for name, before_tie, tie in zip(TIE_NAMES, ties, model.ties) if not np.array_equal(tie, before_tie)]
 
 
 @registered

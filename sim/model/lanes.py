@@ -120,3 +120,24 @@ def scaled_rates(p, dt_weeks):
         # the most each endogenous dispute's hazard per step can be (at full assertiveness, or full US demand), per kind
         dispute_ceilings=np.array([per_step(p.dispute_base_hazard, dt_weeks), per_step(p.burden_dispute_hazard, dt_weeks)]),
     )
+
+
+class Derived:
+    """Quantities derived from slowly changing state (the bodies' statuses, the coercion in force), found again only
+    after that state changed (`changed()` counts changes) or, given the other `inputs` a quantity reads, when they are
+    no longer the object they were (the rates, derived again with every parameter change)."""
+
+    def __init__(self):
+        self.version = 0
+        self.found = {}  # query -> (version, inputs, what was found)
+
+    def changed(self):
+        """The state the quantities derive from has changed: each is found again when next asked for."""
+        self.version += 1
+
+    def get(self, query, find, inputs=None):
+        """What `find()` finds (`query` names it), from the state as it is now."""
+        found = self.found.get(query)
+        if found is None or found[0] != self.version or found[1] is not inputs:
+            found = self.found[query] = (self.version, inputs, find())
+        return found[2]

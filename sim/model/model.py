@@ -17,12 +17,12 @@ import numpy as np
 
 from .. import steps
 from ..variables import RECORDED, VARIABLES
-from ..world import (ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
-                     THEATRES, TIE_PAIRS, INSTITUTIONS, Actor, Domain, pair_name)
+from ..world import (ACTOR_ROWS, ALIGNMENT_NAMES, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
+                     RELIABILITY_VIEWS, THEATRES, TIE_NAMES, INSTITUTIONS, Actor, Domain)
 from . import actors, assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
 from .events import EventEngine, EventLog
-from .lanes import any_lane, lanes_in, per_lane, scaled_rates, sum_rows
+from .lanes import Derived, any_lane, lanes_in, per_lane, scaled_rates, sum_rows
 from .partnership import STRAINED, PartnershipRecord
 from .record import Recorder, summarise
 
@@ -129,31 +129,30 @@ class WargameModel(mesa.Model):
         for actor in Actor:
             spec, name = getattr(scenario.actors, actor.value), f"actors.{actor.value}"
             exposure = tuple(getattr(spec.exposure, t.value) for t in THEATRES)
-            reliability = None
-            if actor in PARTNERS:
-                reliability = {other: start(f"{name}.reliability.{other.value}") for other in PARTNERS if other is not actor}
             self.actors[actor] = StateActor(
                 self, actor=actor, government=start(f"{name}.government"), opinion=start(f"{name}.opinion"),
-                capability=start(f"{name}.capability"), exposure=exposure, reliability=reliability, perceived_tension=tensions,
+                capability=start(f"{name}.capability"), exposure=exposure, perceived_tension=tensions,
             )
+        self.actor_state.reliability[:] = [[start(f"actors.{viewer.value}.reliability.{viewed.value}")]
+                                           for viewer, viewed in RELIABILITY_VIEWS]
         self.partner_list = [self.actors[a] for a in PARTNERS]
         self.lead_partner = self.actors[LEAD_PARTNER]
         self.ally_list = [self.actors[a] for a in ALLIES]
-        self.adversary_list = [self.actors[a] for a in ADVERSARIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
-        self.non_partner_list = [self.actors[a] for a in actors.ROW_ORDER[actors.NON_PARTNER_ROWS]]  # in the order of their rows
+        self.non_partner_list = [self.actors[a] for a in ACTOR_ROWS[actors.NON_PARTNER_ROWS]]  # in the order of their rows
         self.partner_commitment = actors.effective_commitments(self)  # (partners, lanes)
         self.theatres = theatres.Theatres(
             [SimpleNamespace(adversary=Actor(s.adversary), tension=tension, state=int(STATE_BY_LABEL[s.state]),
                              us_presence=s.us_presence, pressure=s.pressure) for s, tension in zip(theatre_specs, tensions)],
             [self.actors[THEATRE_INFO[t].subject] if THEATRE_INFO[t].subject else None for t in THEATRES], lanes)
         self.coercion = {}  # (coercer, target) -> severity per lane of the economic coercion in force
-        self.coercion_index = {}  # who suffers which coercion (sim.model.coercion)
+        self.coercion_derived = Derived()  # what is derived from the coercion in force (sim.model.coercion)
 
-        self.ties = {pair_name(pair): np.full(lanes, start(f"ties.{pair_name(pair)}")) for pair in TIE_PAIRS}
-        self.alignment = {pair_name(pair): np.full(lanes, start(f"alignment.{pair_name(pair)}")) for pair in ALIGNMENT_PAIRS}
-        self.alignment_anchors = {name: value.copy() for name, value in self.alignment.items()}
+        # (pairs, lanes), rows in the order of TIE_NAMES and of ALIGNMENT_NAMES
+        self.ties = np.array([[start(f"ties.{name}")] * lanes for name in TIE_NAMES]).reshape(len(TIE_NAMES), lanes)
+        self.alignment = np.array([[start(f"alignment.{name}")] * lanes for name in ALIGNMENT_NAMES]).reshape(len(ALIGNMENT_NAMES), lanes)
+        self.alignment_anchors = self.alignment.copy()
         self.japan_rok_grievance = np.full(lanes, start("japan_rok_grievance"))
         self.war_memory = np.zeros(lanes)  # the partners' memory of war outcomes: +1 a victory, -1 a defeat, fading
         self.institution_level = np.full(lanes, start("institutions.level"))
@@ -268,7 +267,7 @@ class WargameModel(mesa.Model):
     @property
     def us_burden_sharing_demand(self):
         """Burden-sharing demand of the US government in office."""
-        return self.lead_partner.profile["burden_sharing_demand"]
+        return self.lead_partner.profile_field("burden_sharing_demand")
 
     @property
     def interoperability(self):
@@ -343,12 +342,10 @@ class WargameModel(mesa.Model):
 
     def compose_cohesion(self):
         """The three Cs and cohesion from the partners' priorities, ties and views of each other now (cohesion.py)."""
-        partners = self.partner_list
+        views = self.actor_state.reliability
         cohesion.compose_cohesion(
-            self.three_cs, priorities=actors.priorities(self), ties=self.ties,
-            views_of_lead=[ally.reliability[LEAD_PARTNER] for ally in self.ally_list],
-            mutual_views=[r for agent in partners for other, r in agent.reliability.items() if other is not LEAD_PARTNER],
-            params=self.parameters)
+            self.three_cs, priorities=actors.priorities(self), ties=self.ties, views_of_lead=views[actors.VIEWS_OF_LEAD],
+            mutual_views=views[actors.MUTUAL_VIEWS], params=self.parameters)
 
     def activate_actors(self):
         """Every actor decides from the same snapshot (the partners together, the others together); only then do all

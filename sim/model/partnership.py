@@ -9,6 +9,9 @@ breaks lower it. The windows are definitions, so a single postponed meeting or a
 changes nothing; states are entered and left as the record over a year changes.
 """
 
+import functools
+import math
+
 import numpy as np
 
 from ..world import RANKS, PartnershipState, Rank
@@ -46,14 +49,25 @@ def observed_state(diplomacy, standing, step, step_weeks):
     suspended: no trilateral meeting at any level in the past year;
     ruptured: suspended, with a body or agreement ended in a political break in the past two years.
     """
-    def within(last, weeks):
-        return (step - last) * step_weeks <= weeks
+    def within(last, weeks):  # (step - last) * step_weeks <= weeks, in whole steps
+        return last >= step - steps_within(weeks, step_weeks)
 
     met = within(diplomacy.trilateral_last_met, MEETING_WINDOW_WEEKS)  # (ranks, lanes), lowest rank first
     leaders = met[_LEADERS_ROW]
     facts = [leaders & standing, leaders | met[_MINISTERS_ROW], np.logical_or.reduce(met),
              within(diplomacy.last_dispute, DISPUTE_WINDOW_WEEKS), within(diplomacy.last_break, BREAK_WINDOW_WEEKS)]
     return _STATES[condition_code(facts)]  # the rules above, looked up (_state)
+
+
+@functools.cache
+def steps_within(weeks, step_weeks):
+    """The most steps n of `step_weeks` weeks with n * step_weeks <= `weeks` (as computed in floating point)."""
+    n = math.floor(weeks / step_weeks)
+    while (n + 1) * step_weeks <= weeks:
+        n += 1
+    while n * step_weeks > weeks:
+        n -= 1
+    return n
 
 
 def why(diplomacy, standing, step, step_weeks, lanes, dates):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..world import (ALIGNMENT_NAMES, ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_NAMES, TIE_PAIRS,
+from ..world import (ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_PAIRS,
                      BodyRole)
 from . import bodies, coercion
 from .actors import PARTNER_ROWS
@@ -31,7 +31,7 @@ def tie_targets(model):
     commitment and threat, war memory, burden-sharing friction (with the lead partner), hedging (between two allies),
     history and grievance (the pair declared as carrying a historical dispute), intelligence-sharing agreements,
     economic coercion and neglect when the leaders do not meet."""
-    p, shape, partners = model.parameters, TIE_SHAPE, model.partner_list
+    p, shape = model.parameters, TIE_SHAPE
     i, j = shape.first, shape.second
     commitment = model.partner_commitment  # (partners, lanes)
     threat = model.actor_state.threat[PARTNER_ROWS]
@@ -43,15 +43,14 @@ def tie_targets(model):
     hedge = np.minimum(p.hedge_cap, p.hedge_gain * np.maximum(0.0, p.hedge_reference_commitment - commitment[shape.lead]))
     for k in shape.between_allies:  # allies hedge together when the lead partner falters
         target[k] += hedge
-    first, second = (partners[k].profile["history_assertiveness"] for k in shape.history_partners)
+    first, second = model.actor_state.profile["history_assertiveness"][shape.history_partners]
     history = target[shape.history]
     history -= p.history_friction * (0.5 * (first + second))
     history -= p.grievance_weight * model.japan_rok_grievance
     target = target + p.gsomia_tie_support * bodies.supporting_pairs(model, BodyRole.INTELLIGENCE_SHARING)
     if model.coercion:
         target = target - p.coercion_tie_effect * coercion.between(model, TIE_PAIRS)
-    last_met = model.diplomacy.leaders_last_met
-    weeks_apart = (model.step_index - np.array([last_met[name] for name in TIE_NAMES])) * model.rates.dt
+    weeks_apart = (model.step_index - model.diplomacy.leaders_last_met) * model.rates.dt
     return target - p.neglect_friction * np.minimum(1.0, weeks_apart / p.neglect_weeks)
 
 
@@ -59,9 +58,7 @@ def update_ties(model):
     """Ties move toward their targets, slowed by institutions; grievance and war memory fade."""
     p, rates = model.parameters, model.rates
     speed = rates.tie * (1.0 - p.institutional_inertia * model.institution_level)
-    ties = np.array([model.ties[name] for name in TIE_NAMES])
-    ties = ties + speed * (clip01(tie_targets(model)) - ties)
-    model.ties.update(zip(TIE_NAMES, ties))
+    model.ties = model.ties + speed * (clip01(tie_targets(model)) - model.ties)
     model.japan_rok_grievance = model.japan_rok_grievance * (1.0 - rates.grievance_decay)
     model.war_memory = model.war_memory * (1.0 - rates.war_memory)
 
@@ -71,9 +68,7 @@ def update_alignment(model):
     of ALIGNMENT_PAIRS)."""
     p = model.parameters
     mean_tension = sum_rows(model.theatres.tension) / len(THEATRES)
-    target = np.array([model.alignment_anchors[name] for name in ALIGNMENT_NAMES]) + p.alignment_tension_gain * mean_tension
+    target = model.alignment_anchors + p.alignment_tension_gain * mean_tension
     if model.coercion:
         target = target - p.coercion_tie_effect * coercion.between(model, ALIGNMENT_PAIRS)
-    target = clip01(target)
-    alignment = np.array([model.alignment[name] for name in ALIGNMENT_NAMES])
-    model.alignment.update(zip(ALIGNMENT_NAMES, alignment + model.rates.alignment * (target - alignment)))
+    model.alignment = model.alignment + model.rates.alignment * (clip01(target) - model.alignment)

@@ -57,8 +57,8 @@ def carried(model):
         columns[f"bodies.{body.name}.postponed_in_row"] = body.postponed_in_row.astype(float)
     for i, rank in enumerate(RANKS):
         columns[f"diplomacy.weeks_since_trilateral.{rank.value}"] = _weeks_since(model, diplomacy.trilateral_last_met[i])
-    for name in TIE_NAMES:
-        columns[f"diplomacy.weeks_since_leaders.{name}"] = _weeks_since(model, diplomacy.leaders_last_met[name])
+    for k, name in enumerate(TIE_NAMES):
+        columns[f"diplomacy.weeks_since_leaders.{name}"] = _weeks_since(model, diplomacy.leaders_last_met[k])
     columns["diplomacy.weeks_since_dispute"] = _weeks_since(model, diplomacy.last_dispute)
     columns["diplomacy.weeks_since_break"] = _weeks_since(model, diplomacy.last_break)
     return [{name: (values[lane] if values.dtype == object else float(values[lane])) for name, values in columns.items()}
@@ -113,7 +113,7 @@ def assign(model, rows):
         theatres.peak_tension[k] = theatres.tension[k].copy()
     model.coercion = {(Actor(a), Actor(b)): column(name, 0.0) for name in rows[0] if name.startswith("coercion.")
                       for _, a, b in [name.split(".")]}
-    model.coercion_index.clear()
+    model.coercion_derived.changed()
     diplomacy = model.diplomacy
     for body in diplomacy.bodies:
         if f"bodies.{body.name}.status" in rows[0]:
@@ -122,8 +122,8 @@ def assign(model, rows):
             body.postponed_in_row[:] = column(f"bodies.{body.name}.postponed_in_row").astype(np.int64)
     for i, rank in enumerate(RANKS):
         diplomacy.trilateral_last_met[i] = _step_of_weeks_ago(model, column(f"diplomacy.weeks_since_trilateral.{rank.value}"))
-    for name in TIE_NAMES:
-        diplomacy.leaders_last_met[name] = _step_of_weeks_ago(model, column(f"diplomacy.weeks_since_leaders.{name}"))
+    for k, name in enumerate(TIE_NAMES):
+        diplomacy.leaders_last_met[k] = _step_of_weeks_ago(model, column(f"diplomacy.weeks_since_leaders.{name}"))
     diplomacy.last_dispute = _step_of_weeks_ago(model, column("diplomacy.weeks_since_dispute"))
     diplomacy.last_break = _step_of_weeks_ago(model, column("diplomacy.weeks_since_break"))
     model.partner_commitment = effective_commitments(model)

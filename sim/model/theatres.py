@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from ..world import ALLIES, LEAD_PARTNER, THEATRES, ConflictOutcome, EscalationState
+from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome, EscalationState
 from . import trace
 from .lanes import any_lane, clip01, condition_code, lane_notes, lanes_in, per_step, rule_table
 
@@ -310,7 +310,7 @@ def remember_war(model, event_id, change, lost, mask):
     model.log.record(mask, event_id, "adjudication", name, "add", np.nan, before, after)
     changes = [model.shift(f"actors.{ally.value}.reliability.{LEAD_PARTNER.value}", change * p.war_credibility_effect, mask)
                for ally in ALLIES]
-    changes += [model.shift(f"ties.{tie}", change * p.war_tie_effect, mask) for tie in model.ties]
+    changes += [model.shift(f"ties.{tie}", change * p.war_tie_effect, mask) for tie in TIE_NAMES]
     for name, before, after in changes:
         model.log.record(mask, event_id, "adjudication", name, "add", np.nan, before, after)
     model.policy_change = np.where(mask & lost, model.policy_change + p.war_consistency_shock, model.policy_change)

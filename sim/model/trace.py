@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
+from .actors import VIEWS_OF_LEAD
 from .cohesion import COMPONENTS, log_components
 
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
@@ -49,8 +50,8 @@ def _inputs(model):
     """The state the decomposition reads at the end of a step (ordered as INPUTS): a list of arrays over lanes."""
     cs, p = model.three_cs, model.parameters
     return ([cs.consistency, cs.coherence, cs.credibility, cs.cohesion, cs.consistency_recovery, cs.consistency_reversal,
-             cs.priority_alignment] + [model.ties[name] for name in TIE_NAMES]
-            + [ally.reliability[LEAD_PARTNER] for ally in model.ally_list]
+             cs.priority_alignment] + list(model.ties)
+            + list(model.actor_state.reliability[VIEWS_OF_LEAD])
             + [cs.mutual_reliability, p.cohesion_weight_consistency, p.cohesion_weight_coherence, p.cohesion_weight_credibility,
                p.coherence_alignment_weight, p.credibility_us_weight])
 
