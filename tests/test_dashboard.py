@@ -355,12 +355,27 @@ def page(chromium, server):
         browser.close()
 
 
+def _shown_step(page):
+    """The step the page shows now."""
+    return int(page.get_by_text(" of 209").inner_text().split("step ")[1].split(" of")[0])
+
+
+def _reached_step(page, step, timeout=120):
+    """Wait until the page shows `step` or a later one: a run that plays shows each step for a moment only (one play
+    interval), too short for a wait on one step's text to be sure to see it."""
+    deadline = time.monotonic() + timeout
+    while (shown := _shown_step(page)) < step:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the run did not reach step {step} in {timeout} s (last: step {shown})")
+        time.sleep(0.05)
+
+
 def _settled_step(page, above=-1, quiet_seconds=3, timeout=180):
     """The step the page shows once it is past `above` and has stayed the same for `quiet_seconds`; the test fails,
     saying so, if that takes more than `timeout` seconds."""
     shown, since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        now = int(page.get_by_text(" of 209").inner_text().split("step ")[1].split(" of")[0])
+        now = _shown_step(page)
         if now != shown:
             shown, since = now, time.monotonic()
         elif shown > above and time.monotonic() - since >= quiet_seconds:
@@ -392,7 +407,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     expect(page.get_by_text("Why the states changed (the report's explanation)")).to_be_visible()
     page.screenshot(path=shots / "1_play.png")
     page.get_by_role("button", name="▶").click()
-    expect(page.get_by_text("step 6 of 209")).to_be_visible()
+    _reached_step(page, 6)
     page.get_by_role("button", name="❚❚").click()
     expect(step).to_be_enabled()
     # A step under way when pause was pressed (Mesa steps in a thread) may still be drawn, once; after that each
