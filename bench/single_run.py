@@ -18,8 +18,10 @@ docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 
 (medians) and from 164-167 ms to 148-153 ms (fastest). After the third pass (2026-12-03): 865 million instructions
 per run (`--instructions`; 1,124 million before it), `--runs 15` a median of 145 ms and a fastest of 131 ms (load
 average 1.0). After the fourth pass (2026-12-03, later): about 770 million instructions per run, the fastest run
-111-141 ms and the median 132-194 ms as CPU time in three sessions of varying load. The target (about 650-690 million
-instructions at this machine's speed) is not met.
+111-141 ms and the median 132-194 ms as CPU time in three sessions of varying load. After the fifth pass (the next
+session): about 700 million instructions per run (766 before it, counted the same day with a fixed hash seed), some
+100-108 ms at this machine's quiet-hour speed; the neighbours' load made times meaningless that session, so the target
+(about 650-690 million instructions) is not shown met.
 """
 
 import argparse
