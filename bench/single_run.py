@@ -68,10 +68,43 @@ def instructions_per_run(runs):
     return (count(1 + runs) - count(1)) / runs
 
 
+# A flagship run timed as CPU time in a fresh process, from the code of the tree given (model_for_runs and the flagship
+# scenario exist in every version since the lane engine; `release` only in later ones).
+_TIMED_RUNS = r"""
+import sys, time
+root, runs = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, root)
+from sim.experiment.simulate import model_for_runs
+from sim.scenario import load_scenario
+scenario = load_scenario(root + "/scenarios/{flagship}.yaml")
+model_for_runs(scenario, 0, [runs]).run()
+for i in range(runs):
+    began = time.process_time()
+    model = model_for_runs(scenario, 0, [i])
+    model.run()
+    print(time.process_time() - began)
+    getattr(model, "release", lambda: None)()
+""".format(flagship=FLAGSHIP)
+
+
+def compare_with(other, rounds, runs_per_process=5):
+    """CPU times of flagship runs of this tree and of the checkout `other`, in alternating processes (the same minutes, so
+    the same load): {tree: [seconds]}."""
+    times = {ROOT: [], other: []}
+    for r in range(rounds):
+        for tree in (ROOT, other) if r % 2 == 0 else (other, ROOT):
+            finished = subprocess.run([sys.executable, "-c", _TIMED_RUNS, str(tree), str(runs_per_process)],
+                                      capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+            times[tree] += [float(line) for line in finished.stdout.split()]
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, help="runs timed per scenario (default 20), or counted (default 3)")
+    parser.add_argument("--runs", type=int, help="runs timed per scenario (default 20; with --against, per tree), or counted (default 3)")
     parser.add_argument("--instructions", action="store_true", help="count the flagship's CPU instructions per run (valgrind)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="time the flagship (CPU time) alternately in this tree and in another checkout of the project")
     parser.add_argument("--flagship-runs", type=int, help=argparse.SUPPRESS)  # what --instructions runs under valgrind
     args = parser.parse_args()
     if args.flagship_runs is not None:
@@ -82,6 +115,14 @@ def main():
             sys.exit("--instructions needs valgrind (apt-get install valgrind)")
         print(f"flagship ({FLAGSHIP}): {instructions_per_run(args.runs or 3) / 1e6:,.0f} million instructions per run "
               "in a batch of one")
+        return
+    if args.against is not None:
+        times = compare_with(args.against.resolve(), rounds=max(2, (args.runs or 20) // 5))
+        for tree, seconds in times.items():
+            print(f"{str(tree):42s} flagship: median {1000 * statistics.median(seconds):5.1f} ms, "
+                  f"fastest {1000 * min(seconds):5.1f} ms (CPU time, {len(seconds)} runs)")
+        ratio = statistics.median(times[ROOT]) / statistics.median(times[args.against.resolve()])
+        print(f"\nthis tree takes {ratio:.2f} times the time of {args.against} (medians)")
         return
     runs = args.runs or 20
     medians = {}

@@ -110,7 +110,7 @@ class StateActor(mesa.Agent):
     capability = _row_of("capability")
     threat = _row_of("threat")  # partners: exposure-weighted perceived tension (threat_levels)
     perceived_tension = _row_of("perceived_tension")
-    exposure_column = _row_of("exposure")  # (theatres, 1): weighs arrays (theatres, lanes)
+    exposure = _row_of("exposure")  # (theatres, 1), the same in every lane: weighs arrays (theatres, lanes)
     priority = _row_of("priority")  # (theatres, lanes): the government's theatre priorities (partners)
 
     def __init__(self, model, *, actor, government, opinion=0.5, capability=1.0,
@@ -124,9 +124,8 @@ class StateActor(mesa.Agent):
         self.opinion = np.full(lanes, float(opinion))
         self.opinion_anchor = self.opinion.copy()
         self.capability = np.full(lanes, float(capability))
-        self.exposure = tuple(exposure)
-        self.exposure_column = np.array(self.exposure)[:, None]
-        total = sum(self.exposure)
+        self.exposure = np.array(exposure, dtype=np.float64)[:, None]
+        total = sum(exposure)
         model.actor_state.exposure_total[self.state_row] = 1.0 if total == 0.0 else total
         self.role = ACTORS[actor].role
         self.is_partner = self.role is Role.PARTNER

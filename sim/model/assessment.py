@@ -5,10 +5,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, BodyRole
+from ..world import ADVERSARIES, ALIGNMENT_PAIRS, ALLIES, LEAD_PARTNER, PARTNERS, THEATRES, BodyRole
 from . import bodies
 from .actors import ADVERSARY_ROWS, effective_commitments, shifted_by_opinion
-from .lanes import clip01
+from .lanes import clip01, rows_at, sum_rows
 
 
 _LEAD = PARTNERS.index(LEAD_PARTNER)  # the lead partner's row in arrays over partners
@@ -22,14 +22,15 @@ def effectiveness(model):
 
 class Coalitions(NamedTuple):
     """Who faces whom in every theatre at once, as rows of arrays over adversaries (in the order of ADVERSARIES) and over
-    alignment pairs (ALIGNMENT_PAIRS): per theatre its adversary and its subject (None: none), and, for each slot j, the
-    j-th other adversary, the alignment pair linking it to the theatre's adversary and its exposure there."""
+    alignment pairs (ALIGNMENT_PAIRS): per theatre its adversary, its defenders (the allies and its subject) and, for each
+    slot j, the j-th other adversary, the alignment pair linking it to the theatre's adversary and its exposure there."""
 
     adversaries: np.ndarray  # the adversary's row, per theatre
-    subjects: tuple  # agent or None per theatre
     others: tuple  # per slot: the other adversary's row, per theatre
     alignments: tuple  # per slot: the row of its alignment with the theatre's adversary, per theatre
     other_exposures: tuple  # per slot: the other adversary's exposure in each theatre, a column (theatres, 1)
+    defenders: np.ndarray  # (allies + 1, theatres): the row of ActorState of each ally, then of the theatre's subject
+    defender_exposures: np.ndarray  # (allies + 1, theatres, 1): their exposure there (0 where a theatre has no subject)
     with_subject: np.ndarray  # the theatres that have a subject
     subject_rows: np.ndarray  # the subject's row of ActorState, per theatre that has one
 
@@ -38,11 +39,15 @@ def coalitions(model):
     """The Coalitions of the model's theatres (the other adversaries in the order of ADVERSARIES)."""
     pairs = [frozenset(pair) for pair in ALIGNMENT_PAIRS]
     others = list(zip(*[[b for b in ADVERSARIES if b is not adversary] for adversary in model.theatres.adversary]))
+    defenders = [[model.actors[ally]] * len(THEATRES) for ally in ALLIES] + [list(model.theatres.subject)]
     return Coalitions(
-        adversaries=np.array([ADVERSARIES.index(a) for a in model.theatres.adversary]), subjects=tuple(model.theatres.subject),
+        adversaries=np.array([ADVERSARIES.index(a) for a in model.theatres.adversary]),
         others=tuple(np.array([ADVERSARIES.index(b) for b in slot]) for slot in others),
         alignments=tuple(np.array([pairs.index(frozenset((a, b))) for a, b in zip(model.theatres.adversary, slot)]) for slot in others),
-        other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)])[:, None] for slot in others),
+        other_exposures=tuple(np.array([model.actors[b].exposure[k] for k, b in enumerate(slot)]) for slot in others),
+        defenders=np.array([[0 if actor is None else actor.state_row for actor in slot] for slot in defenders]),
+        defender_exposures=np.array([[[0.0] if actor is None else actor.exposure[k] for k, actor in enumerate(slot)]
+                                     for slot in defenders]),
         with_subject=np.array([k for k, subject in enumerate(model.theatres.subject) if subject is not None], dtype=np.int64),
         subject_rows=np.array([subject.state_row for subject in model.theatres.subject if subject is not None], dtype=np.int64))
 
@@ -51,27 +56,22 @@ def assess_opportunity(model, effectiveness):
     """Adversary opportunity per theatre: balance, US force shortfall, coordination, disunity, deterrence (named terms);
     every theatre at once (arrays (theatres, lanes))."""
     p, coalition = model.parameters, model.coalitions
-    lead, allies = model.lead_partner, model.ally_list
-    zeros = np.zeros(model.lane_count)
-    local = 0.0
-    for ally in allies:
-        local = local + ally.capability * ally.exposure_column
-    # the subject of a theatre defends itself
-    local = local + np.array([zeros if subject is None else subject.capability * subject.exposure[k]
-                              for k, subject in enumerate(coalition.subjects)])
-    partner_power = (lead.capability * model.theatres.us_forces + local) * effectiveness
-    capability = model.actor_state.capability[ADVERSARY_ROWS]  # (adversaries, lanes)
     rows = model.actor_state
+    # the allies, and the subject of a theatre, defend it with their capability as far as they are exposed there
+    local = sum_rows(rows_at(rows.capability, coalition.defenders) * coalition.defender_exposures)
+    partner_power = (model.lead_partner.capability * model.theatres.us_forces + local) * effectiveness
+    capability = rows.capability[ADVERSARY_ROWS]  # (adversaries, lanes)
     resolve = shifted_by_opinion(rows.profile["resolve"][ADVERSARY_ROWS], rows.opinion[ADVERSARY_ROWS], p)
     alignment = model.alignment  # (alignment pairs, lanes)
     support = coordination = 0.0
     for others, alignments, exposure in zip(coalition.others, coalition.alignments, coalition.other_exposures):
-        aligned = alignment[alignments]
-        support = support + aligned * capability[others] * exposure
-        coordination = coordination + aligned * resolve[others]
-    adversary_power = capability[coalition.adversaries] + p.coalition_support * support
+        aligned = rows_at(alignment, alignments)
+        support = support + aligned * rows_at(capability, others) * exposure
+        coordination = coordination + aligned * rows_at(resolve, others)
+    adversary_power = rows_at(capability, coalition.adversaries) + p.coalition_support * support
     total = adversary_power + partner_power
-    balance = np.where(total > 0, adversary_power / np.where(total > 0, total, 1.0), 0.5)
+    contested = total > 0
+    balance = np.where(contested, adversary_power / np.where(contested, total, 1.0), 0.5)
     terms = (p.opportunity_balance_weight * balance,
              p.opportunity_shortfall_weight * model.theatres.shortfall,
              p.opportunity_coordination_weight * coordination / len(coalition.others),

@@ -78,7 +78,7 @@ class Diplomacy:
     trilateral_last_met: np.ndarray          # (ranks, lanes): step of the last trilateral meeting of each rank
     leaders_last_met: np.ndarray             # (ties, lanes): step of the last meeting of each pair's leaders (TIE_PAIRS)
     trilateral_held: np.ndarray = None       # (ranks, lanes): trilateral meetings held this step
-    from_statuses_found: Derived = field(default_factory=Derived)  # what is found from the statuses (`from_statuses`)
+    derived_from_statuses: Derived = field(default_factory=Derived)  # what is found from the statuses (`from_statuses`)
     leaders_held: np.ndarray = None          # (ties, lanes): meetings of each pair's leaders held this step
     last_dispute: np.ndarray = None          # step of the last public dispute among the partners, per lane
     last_break: np.ndarray = None            # step of the last political break (a body or agreement ended), per lane
@@ -93,7 +93,7 @@ class Diplomacy:
     def from_statuses(self, query, find, inputs=None):
         """What `find()` finds from the bodies' statuses (`query` names it), found again only after a status changed or,
         given the other `inputs` it reads, when they are no longer the object they were."""
-        return self.from_statuses_found.get(query, find, inputs)
+        return self.derived_from_statuses.get(query, find, inputs)
 
     def operating_where(self, query, chosen):
         """Where some body for which `chosen(body)` holds operates, per lane (`query` names the condition)."""
@@ -108,7 +108,7 @@ class Diplomacy:
     def set_status(self, body, mask, status):
         """Give `body` the status number `status` in the masked lanes (every change of status goes through here)."""
         body.status[mask] = status
-        self.from_statuses_found.changed()
+        self.derived_from_statuses.changed()
 
     def start_step(self):
         """Clear this step's counts."""

@@ -86,7 +86,7 @@ def branch(model, *, seeds, lane=0, parameters=None, scenario=None, keep_series=
     if not model.recorder.tracer.keeping:  # no trace to carry on: the branch's starts at the branch point
         target.recorder.tracer.start(target)
     # found from the source's statuses and coercion: found again from the carried ones
-    target.diplomacy.from_statuses_found.changed()
+    target.diplomacy.derived_from_statuses.changed()
     target.coercion_derived.changed()
     if parameters is not None:  # the carried force allocation was made with the source's parameters
         target.forces_changed[:] = True

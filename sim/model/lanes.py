@@ -41,6 +41,12 @@ def sum_rows(rows):
     return total
 
 
+def rows_at(array, index):
+    """array[index] for an array of row numbers `index` (ndarray.take: the same rows, for a third of the cost of fancy
+    indexing on a few lanes)."""
+    return array.take(index, axis=0)
+
+
 def rule_table(rule, conditions):
     """`rule(*flags)` for every combination of `conditions` (at most 8) yes/no flags, as an array indexed by the number
     whose bit i is flag i (`condition_code`): a rule evaluated once, then looked up for every lane at once."""

@@ -6,7 +6,7 @@ from ..world import (ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNE
                      BodyRole)
 from . import bodies, coercion
 from .actors import PARTNER_ROWS
-from .lanes import clip01, sum_rows
+from .lanes import clip01, rows_at, sum_rows
 
 
 class _TieShape:
@@ -19,7 +19,7 @@ class _TieShape:
         self.with_lead = [k for k, pair in enumerate(TIE_PAIRS) if LEAD_PARTNER in pair]  # rows: burden-sharing friction
         self.between_allies = [k for k, pair in enumerate(TIE_PAIRS) if pair[0] in ALLIES and pair[1] in ALLIES]  # hedging
         self.history = TIE_PAIRS.index(HISTORY_PAIR)  # the row of the pair with a history dispute
-        self.history_partners = [index[a] for a in HISTORY_PAIR]
+        self.history_partners = np.array([index[a] for a in HISTORY_PAIR])
         self.lead = index[LEAD_PARTNER]
 
 
@@ -35,7 +35,8 @@ def tie_targets(model):
     i, j = shape.first, shape.second
     commitment = model.partner_commitment  # (partners, lanes)
     threat = model.actor_state.threat[PARTNER_ROWS]
-    target = (0.5 * (commitment[i] + commitment[j]) + p.common_threat_gain * np.minimum(threat[i], threat[j])
+    target = (0.5 * (rows_at(commitment, i) + rows_at(commitment, j))
+              + p.common_threat_gain * np.minimum(rows_at(threat, i), rows_at(threat, j))
               + p.war_tie_effect * model.war_memory)
     friction = p.burden_friction * model.us_burden_sharing_demand
     for k in shape.with_lead:
@@ -43,7 +44,7 @@ def tie_targets(model):
     hedge = np.minimum(p.hedge_cap, p.hedge_gain * np.maximum(0.0, p.hedge_reference_commitment - commitment[shape.lead]))
     for k in shape.between_allies:  # allies hedge together when the lead partner falters
         target[k] += hedge
-    first, second = model.actor_state.profile["history_assertiveness"][shape.history_partners]
+    first, second = rows_at(model.actor_state.profile["history_assertiveness"], shape.history_partners)
     history = target[shape.history]
     history -= p.history_friction * (0.5 * (first + second))
     history -= p.grievance_weight * model.japan_rok_grievance
