@@ -4,12 +4,14 @@ runner starts a run (from its row of the nowcast, with its parameter set), as th
 
     python bench/single_run.py [--runs 20]
     python bench/single_run.py --instructions [--runs 3]   # needs valgrind (apt-get install valgrind); about 3 minutes
+    python bench/single_run.py --against CHECKOUT [--runs 20]   # e.g. git worktree add /tmp/old 7cdafa3
 
 Wall times on a shared machine swing with its neighbours' load (the fastest of 15 runs of one version
 ranged from 155 to 233 ms within ten minutes on 2026-12-03). `--instructions` counts instead the CPU
 instructions of a flagship run with valgrind's callgrind, a figure that does not depend on the load:
 the count for 1 + N runs less the count for 1 (the first run reads the state file and warms the
-caches), over N. Use it to compare two versions of the code.
+caches), over N. Use it to compare two versions of the code. `--against` times the flagship (CPU time) in this
+tree and in another checkout, alternating fresh processes, so that both see the same load and the same machine speed.
 
 The flagship (simultaneous_contingency, the scenario of bench/ensemble.py) is reported against the target of
 docs/performance.md: at most 100 ms per run on one core. Measured on 2026-12-02 on the project's 2 shared cores:
@@ -21,7 +23,10 @@ average 1.0). After the fourth pass (2026-12-03, later): about 770 million instr
 111-141 ms and the median 132-194 ms as CPU time in three sessions of varying load. After the fifth pass (the next
 session): about 700 million instructions per run (766 before it, counted the same day with a fixed hash seed), some
 100-108 ms at this machine's quiet-hour speed; the neighbours' load made times meaningless that session, so the target
-(about 650-690 million instructions) is not shown met.
+(about 650-690 million instructions) is not shown met. After the sixth pass (the session after): 676 million
+instructions (692 before it); `--against` the version the issue measured at 0.36 s (7cdafa3) gave ratios of 0.41
+and 0.44, and in a fast minute (7cdafa3: 344 ms) `--runs 15` a flagship median of 150 ms: about 150 ms in the
+issue's own conditions, so the target needs about 460 million instructions (docs/performance.md, "A sixth pass").
 """
 
 import argparse
