@@ -146,6 +146,27 @@ def test_an_armed_incident_in_a_crisis_may_start_a_war_and_an_unarmed_one_cannot
     assert started[False] == 0.0 and started[True] > 0.5
 
 
+def test_allies_defend_a_theatre_as_far_as_they_are_exposed_and_a_subject_only_its_own():
+    """Partner power (ODD 7.6) counts each ally's capability times its exposure to the theatre and the subject's in its
+    own theatre only: more capability lowers the adversary's local balance exactly there."""
+    model = model_for_runs(load_standalone(SCENARIOS / "baseline.yaml", ["actors.japan.exposure={korea: 0.0}"]), 3, [0])
+
+    def balance_after(actor, extra):
+        model.actors[actor].capability = model.actors[actor].capability + extra
+        assessment.assess_opportunity(model, assessment.effectiveness(model))
+        return model.balance[:, 0].copy()
+
+    before = balance_after(Actor.JAPAN, 0.0)
+    japan = balance_after(Actor.JAPAN, 0.3)
+    exposed = model.actors[Actor.JAPAN].exposure[:, 0] > 0.0
+    assert exposed.sum() == len(THEATRES) - 1
+    assert (japan[exposed] < before[exposed]).all() and (japan[~exposed] == before[~exposed]).all()
+    taiwan = balance_after(Actor.TAIWAN, 0.3)
+    strait = THEATRES.index(Theatre.TAIWAN)
+    assert taiwan[strait] < japan[strait]
+    assert np.array_equal(np.delete(taiwan, strait), np.delete(japan, strait))  # Taiwan's forces count in its own theatre only
+
+
 # ----------------------------------------------------------------- war and its memory
 @pytest.mark.parametrize("outcome, sign", [(ConflictOutcome.ADVERSARY_GAINS, -1), (ConflictOutcome.DETERRENCE_RESTORED, 1)])
 def test_a_war_leaves_a_lasting_memory_by_its_outcome(baseline, outcome, sign):

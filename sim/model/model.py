@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import steps
 from ..variables import RECORDED, VARIABLES
-from ..world import (ACTOR_ROWS, ALIGNMENT_NAMES, ALLIES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
+from ..world import (ACTOR_ROWS, ALIGNMENT_NAMES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      RELIABILITY_VIEWS, THEATRES, TIE_NAMES, INSTITUTIONS, Actor, Domain)
 from . import actors, assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
@@ -137,7 +137,6 @@ class WargameModel(mesa.Model):
                                            for viewer, viewed in RELIABILITY_VIEWS]
         self.partner_list = [self.actors[a] for a in PARTNERS]
         self.lead_partner = self.actors[LEAD_PARTNER]
-        self.ally_list = [self.actors[a] for a in ALLIES]
         # The actor set never changes during a run; iterating a plain list avoids AgentSet overhead each step.
         self.actor_list = list(self.agents)
         self.non_partner_list = [self.actors[a] for a in ACTOR_ROWS[actors.NON_PARTNER_ROWS]]  # in the order of their rows
