@@ -79,6 +79,10 @@ _TIMED_RUNS = r"""
 import sys, time
 root, runs = sys.argv[1], int(sys.argv[2])
 sys.path.insert(0, root)
+import sim.experiment.simulate
+import sim.model.model
+if not all(module.__file__.startswith(root) for module in (sim, sim.experiment.simulate, sim.model.model)):
+    sys.exit(f"the code imported is not all in {{root}}")
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario
 scenario = load_scenario(root + "/scenarios/{flagship}.yaml")
@@ -95,11 +99,15 @@ for i in range(runs):
 def compare_with(other, rounds, runs_per_process=5):
     """CPU times of flagship runs of this tree and of the checkout `other`, in alternating processes (the same minutes, so
     the same load): {tree: [seconds]}."""
+    if not (other / "sim" / "__init__.py").is_file() or not (other / "scenarios" / f"{FLAGSHIP}.yaml").is_file():
+        sys.exit(f"{other} is not a checkout of this project with the flagship scenario (sim/, scenarios/{FLAGSHIP}.yaml)")
     times = {ROOT: [], other: []}
     for r in range(rounds):
         for tree in (ROOT, other) if r % 2 == 0 else (other, ROOT):
             finished = subprocess.run([sys.executable, "-c", _TIMED_RUNS, str(tree), str(runs_per_process)],
-                                      capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                                      capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+            if finished.returncode != 0:
+                sys.exit(f"timing the flagship in {tree} failed:\n{finished.stderr[-2000:]}")
             times[tree] += [float(line) for line in finished.stdout.split()]
     return times
 
