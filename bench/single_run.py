@@ -114,7 +114,7 @@ def compare_with(other, rounds, runs_per_process=5):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, help="runs timed per scenario (default 20; with --against, per tree), or counted (default 3)")
+    parser.add_argument("--runs", type=int, help="runs timed per scenario (default 20; with --against, per tree, in processes of 5, at least 10), or counted (default 3)")
     parser.add_argument("--instructions", action="store_true", help="count the flagship's CPU instructions per run (valgrind)")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="time the flagship (CPU time) alternately in this tree and in another checkout of the project")
