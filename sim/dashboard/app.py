@@ -196,6 +196,8 @@ def PlayView(choices):
                 RunControls(choices, label, seed, run)
                 # Mesa's render interval: steps taken per redraw (by Step too); drawing takes most of a step's time
                 solara.SliderInt(f"Steps per redraw: {render_interval.value}", value=render_interval, min=1, max=26)
+                # Mesa's play interval: the pause between two steps while playing (as in Mesa's own SolaraViz)
+                solara.SliderInt(f"Play interval: {play_interval.value} ms", value=play_interval, min=0, max=1000, step=50)
                 if model.value is not None:
                     with solara.Column(style={"margin-top": "16px"}):
                         ModelController(model, model_parameters=parameters, play_interval=play_interval,
