@@ -16,7 +16,7 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
-from ..world import ACTOR_ROWS, ACTORS, ADVERSARIES, ALLIES, LEAD_PARTNER, PARTNERS, RELIABILITY_VIEWS, THEATRES, Role
+from ..world import ACTOR_ROWS, ACTORS, ADVERSARIES, ALLIES, LEAD_PARTNER, PARTNERS, RELIABILITY_VIEWS, THEATRES, TIE_PAIRS, Role
 from . import coercion
 from .lanes import clip01, distinct, sum_rows
 
@@ -24,6 +24,8 @@ from .lanes import clip01, distinct, sum_rows
 PROFILE_FIELDS = ("alliance_commitment", "burden_sharing_demand", "history_assertiveness", "resolve", "sovereignty_assertiveness")
 
 PARTNER_ROWS = slice(0, len(PARTNERS))
+# each tie's first and second partner (TIE_PAIRS), as rows of arrays over partners
+TIE_FIRST, TIE_SECOND = (np.array([PARTNERS.index(pair[k]) for pair in TIE_PAIRS]) for k in (0, 1))
 ADVERSARY_ROWS = slice(len(PARTNERS), len(PARTNERS) + len(ADVERSARIES))
 NON_PARTNER_ROWS = slice(len(PARTNERS), None)  # they decide together (decide_others), as the partners do
 VIEWS_OF_LEAD = slice(0, len(ALLIES))  # the rows of ActorState.reliability (RELIABILITY_VIEWS) holding the allies' views of the lead

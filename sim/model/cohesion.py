@@ -5,12 +5,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..world import PARTNERS, TIE_PAIRS
+from ..world import TIE_PAIRS
 from . import bodies, partnership
+from .actors import TIE_FIRST, TIE_SECOND
 from .lanes import any_lane, clip01, rows_at, sum_rows
 
 COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
-_FIRST, _SECOND = (np.array([PARTNERS.index(pair[k]) for pair in TIE_PAIRS]) for k in (0, 1))  # each tie's partners
 
 
 @dataclass
@@ -53,7 +53,7 @@ def compose_cohesion(cs, *, priorities, ties, views_of_lead, mutual_views, param
     """Coherence, credibility and cohesion (the weighted geometric mean of the three Cs) from the partners' priorities
     (an array (partners, theatres, lanes), partners in the order of PARTNERS), the ties (ties, lanes), each ally's view of
     the lead partner's reliability and the partners' views of each other's (arrays (views, lanes))."""
-    gaps = sum_rows(np.abs(rows_at(priorities, _FIRST) - rows_at(priorities, _SECOND)).swapaxes(0, 1))  # (ties, lanes): L1 distance per tie
+    gaps = sum_rows(np.abs(rows_at(priorities, TIE_FIRST) - rows_at(priorities, TIE_SECOND)).swapaxes(0, 1))  # (ties, lanes): L1 distance per tie
     distance = sum_rows(gaps)
     cs.priority_alignment = 1.0 - distance / (2.0 * len(TIE_PAIRS))  # 1 - mean over pairs of half the L1 distance
     mean_tie = sum_rows(ties) / len(ties)

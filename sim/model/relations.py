@@ -5,7 +5,7 @@ import numpy as np
 from ..world import (ALIGNMENT_PAIRS, ALLIES, HISTORY_PAIR, LEAD_PARTNER, PARTNERS, THEATRES, TIE_PAIRS,
                      BodyRole)
 from . import bodies, coercion
-from .actors import PARTNER_ROWS
+from .actors import PARTNER_ROWS, TIE_FIRST, TIE_SECOND
 from .lanes import clip01, rows_at, sum_rows
 
 
@@ -14,8 +14,6 @@ class _TieShape:
 
     def __init__(self):
         index = {actor: i for i, actor in enumerate(PARTNERS)}  # the order of model.partner_list
-        self.first = np.array([index[i] for i, _ in TIE_PAIRS])  # each tie's partners, as rows of arrays over partners
-        self.second = np.array([index[j] for _, j in TIE_PAIRS])
         self.with_lead = [k for k, pair in enumerate(TIE_PAIRS) if LEAD_PARTNER in pair]  # rows: burden-sharing friction
         self.between_allies = [k for k, pair in enumerate(TIE_PAIRS) if pair[0] in ALLIES and pair[1] in ALLIES]  # hedging
         self.history = TIE_PAIRS.index(HISTORY_PAIR)  # the row of the pair with a history dispute
@@ -32,7 +30,7 @@ def tie_targets(model):
     history and grievance (the pair declared as carrying a historical dispute), intelligence-sharing agreements,
     economic coercion and neglect when the leaders do not meet."""
     p, shape = model.parameters, TIE_SHAPE
-    i, j = shape.first, shape.second
+    i, j = TIE_FIRST, TIE_SECOND
     commitment = model.partner_commitment  # (partners, lanes)
     threat = model.actor_state.threat[PARTNER_ROWS]
     target = (0.5 * (rows_at(commitment, i) + rows_at(commitment, j))
