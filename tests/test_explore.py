@@ -15,7 +15,7 @@ from sim.explore.experiment import Factor, load_experiment
 from sim.explore.runs import UNIT_PREFIX, build_design
 from sim.scenario import ScenarioError
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
 
 ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
 ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
@@ -227,3 +227,12 @@ def test_an_exploration_resumes_to_the_results_of_an_uninterrupted_one(write, tm
     assert main(["explore", "--resume", str(resumed), "--workers", "1", "--quiet", "--no-report"]) == 0
     for name in ("runs.parquet", "design.parquet"):
         assert (whole / name).read_bytes() == (resumed / name).read_bytes(), name
+
+
+def test_the_bundled_exploration_loads_and_its_design_points_are_valid_scenarios():
+    """experiments/retrenchment.yaml (the README's and docs/exploration.md's example) names only parameters the model has."""
+    loaded = load_experiment(ROOT / "experiments" / "retrenchment.yaml")
+    table, scenarios = build_design(loaded, "lhs", 2, seed=0)
+    assert len(scenarios) == len(table) > 0
+    first = dict(zip(table.columns, table.iloc[0]))
+    assert scenarios[0][1].parameters.meeting_threshold == pytest.approx(first["meeting_threshold"])
