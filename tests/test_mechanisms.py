@@ -279,6 +279,17 @@ def test_endogenous_disputes_happen_where_the_draw_falls_under_the_hazard_even_a
     assert all(count > 0 for count in disputes.values())
 
 
+def test_a_scripted_dispute_counts_in_the_runs_disputes_as_a_drawn_one_does(baseline):
+    """The summary's japan_rok_disputes and burden_sharing_disputes count every dispute of the run (the japan_rok_dispute
+    scenario's scripted one was not counted, so the report saw no more disputes in it than in the baseline)."""
+    model = WargameModel(quiet(baseline), seeds=seeded(3))
+    hit = np.array([True, False, True])
+    politics.apply_dispute(model, "japan_rok_history", 0.6, "both", hit)
+    politics.apply_dispute(model, "burden_sharing", 0.3, "rok", hit & [True, False, False])
+    assert model.dispute_counts["japan_rok_history"].tolist() == [1, 0, 1]
+    assert model.dispute_counts["burden_sharing"].tolist() == [1, 0, 0]
+
+
 def test_due_meetings_are_held_more_often_by_more_willing_members(baseline):
     model = WargameModel(quiet(baseline), seeds=seeded(2))
     body = bodies.named(model, "trilateral_foreign_ministers")

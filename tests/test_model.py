@@ -20,6 +20,8 @@ from sim.model.record import SUMMARY
 from sim.model.forces import allocate_forces, force_demand
 from sim.model.theatres import adjudicate, end_conflict, enter_state
 from sim.model.trace import TRACE_VARIABLES
+from sim.experiment.simulate import model_for_runs
+from sim.scenario import load_scenario
 from sim.world import (RELIABILITY_VIEWS, THEATRES, TIE_NAMES, Actor, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState,
                        Theatre)
 
@@ -597,3 +599,14 @@ def test_registry_reads_and_writes_the_live_state(baseline):
     before = views[japan_of_rok].copy()
     model.shift("actors.japan.reliability.rok", -0.2, np.array([False, True]))  # a change touches only its lanes
     assert views[japan_of_rok] == pytest.approx(before - np.array([0.0, 0.2]))
+
+
+def test_the_runs_extremes_leave_out_the_given_start():
+    """min_cohesion and its step are over the simulated steps: a start lower than anything after it is not the run's
+    minimum (the nowcast's end-2025 state was the minimum of 98% of continuity runs)."""
+    scenario = load_scenario(SCENARIOS / "continuity.yaml")  # cohesion recovers from its end-2025 level in nearly every run
+    model = model_for_runs(scenario, 0, list(range(8)))
+    model.run()
+    cohesion = model.recorder.series("cohesion")
+    assert model.recorder.min_cohesion.tolist() == cohesion[1:].min(axis=0).tolist()
+    assert (model.recorder.min_cohesion_step >= 1).all()

@@ -133,7 +133,7 @@ def window_values(result, window):
     """Per run, the compared outcomes that can be read over the dates in `window` from the stored series and log.
 
     `final_x` is x at the window's last step, `min_x`/`max_x` its extreme in the window, peak and mean
-    tension likewise; partnership outcomes are the worst state the run moves into in the window (the state at the
+    tension likewise (over the steps simulated: the given start at step 0 is left out, as in the run summary); partnership outcomes are the worst state the run moves into in the window (the state at the
     window's start counts only while the run stays in it, as in the run summary) and the share of its steps after the
     first strained or worse; crises and conflicts
     the theatres' states in it; adversary gains count only inside it. Counts of events are left out.
@@ -143,6 +143,7 @@ def window_values(result, window):
     states = [f"state_{t.value}" for t in THEATRES]
     series = in_window(result.timeseries(variables + ["partnership_state"] + states), window)
     by_run = series.sort_values(["run", "step"]).groupby("run")
+    simulated = series[series["step"] > 0].sort_values(["run", "step"]).groupby("run")  # extremes and means leave out the start
     worst = by_run["partnership_state"].apply(_worst_moved_into)
     values = {"run": worst.index.to_numpy()}
     for column, state, _ in PARTNERSHIP_OUTCOMES:
@@ -150,7 +151,7 @@ def window_values(result, window):
     values["partnership_strained_share"] = by_run["partnership_state"].apply(_strained_share).to_numpy(dtype=float)
     for column, rule in rules.items():
         if rule:
-            values[column] = by_run[rule[0]].agg(rule[1]).to_numpy(dtype=float)
+            values[column] = simulated[rule[0]].agg(rule[1]).reindex(worst.index).to_numpy(dtype=float)
     events = in_window(result.events(), window)
     for theatre in (t.value for t in THEATRES):
         peak = by_run[f"state_{theatre}"].max()

@@ -49,7 +49,8 @@ def policy_reversal(old, new):
 
 
 def apply_dispute(model, kind, severity, target, mask):
-    """Apply a Japan-ROK history or burden-sharing dispute in the masked lanes; return [(variable, before, after)].
+    """Apply a Japan-ROK history or burden-sharing dispute in the masked lanes (drawn or scripted, it counts in the run's
+    dispute count of its kind); return [(variable, before, after)].
 
     A burden-sharing dispute strains the alliance(s) it targets (Japan, the ROK or both). Tie and
     reliability losses are damped by institutionalisation; the dispute also counts as policy
@@ -70,6 +71,7 @@ def apply_dispute(model, kind, severity, target, mask):
             changes.append(model.shift(f"actors.{ally.value}.reliability.{lead}", -0.5 * severity * damp, mask))
     model.policy_change = np.where(mask, model.policy_change + severity, model.policy_change)
     model.diplomacy.last_dispute[mask] = model.step_index
+    model.dispute_counts[kind] += mask
     return changes
 
 
@@ -145,7 +147,6 @@ def draw_disputes(model):
         happens = u < hazard
         if not any_lane(happens):
             continue
-        model.dispute_counts[kind] += happens
         for target, before, after in apply_dispute(model, kind, severity, "both", happens):
             model.log.record(happens, f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after,
                             lane_notes("hazard={:.4f} draw={:.4f}", hazard, u))

@@ -98,6 +98,8 @@ SUMMARY = (
 """Every outcome of the per-run summary, declared once: `summarise` returns these keys, runs.parquet stores these
 columns, and the report compares those with a smallest difference.
 
+`min_cohesion`, `min_us_credibility` and `max_us_overstretch` are extremes over the steps the run simulates (step 0,
+the given start, is not counted: a run started from a low point would otherwise have its minimum there).
 `steps_<state>` counts the steps spent in each partnership state (the start not counted), and
 `partnership_strained_share` the share of those steps strained, suspended or ruptured: unlike the worst
 state, it tells a dispute that keeps the partnership strained for half a year from one that does not,
@@ -169,14 +171,16 @@ class Recorder:
 
     def record(self, step, row, model):
         """Store step `step`'s `row` (ordered as RECORDED_VARIABLES) and note `model`'s state for the causal trace (which
-        starts at step 0)."""
-        column = self.column
-        cohesion = row[column["cohesion"]]
-        lower = cohesion < self.min_cohesion  # strictly lower: the first step of the minimum, as argmin
-        self.min_cohesion = np.where(lower, cohesion, self.min_cohesion)
-        self.min_cohesion_step[lower] = step
-        self.min_us_credibility = np.minimum(self.min_us_credibility, row[column["us_credibility"]])
-        self.max_us_overstretch = np.maximum(self.max_us_overstretch, row[column["us_overstretch"]])
+        starts at step 0). The extremes are those of the steps the run simulates: the state at step 0 is given (by the
+        scenario or a state file), not an outcome of the run."""
+        if step > 0:
+            column = self.column
+            cohesion = row[column["cohesion"]]
+            lower = cohesion < self.min_cohesion  # strictly lower: the first step of the minimum, as argmin
+            self.min_cohesion = np.where(lower, cohesion, self.min_cohesion)
+            self.min_cohesion_step[lower] = step
+            self.min_us_credibility = np.minimum(self.min_us_credibility, row[column["us_credibility"]])
+            self.max_us_overstretch = np.maximum(self.max_us_overstretch, row[column["us_overstretch"]])
         self.latest = row
         if self.keep_series:
             self.values[step] = row

@@ -110,7 +110,6 @@ def assign(model, rows):
         theatres.intent[k] = column(f"theatres.{theatre.value}.intent")
         theatres.recent_peak[k] = column(f"theatres.{theatre.value}.recent_peak")
         theatres.peak_state[k] = theatres.state[k].copy()
-        theatres.peak_tension[k] = theatres.tension[k].copy()
     model.coercion = {(Actor(a), Actor(b)): column(name, 0.0) for name in rows[0] if name.startswith("coercion.")
                       for _, a, b in [name.split(".")]}
     model.coercion_derived.changed()

@@ -57,7 +57,7 @@ class Theatres:
         self.no_trigger = np.ones((count, lanes))  # chance that none of this step's scripted incidents sets off a crisis
         self.no_escalation = np.ones((count, lanes))  # chance that none of this step's armed incidents starts a war
         self.peak_state = self.state.copy()
-        self.peak_tension = self.tension.copy()
+        self.peak_tension = np.full((count, lanes), -np.inf)  # over the steps the run simulates (not the given start)
         self.tension_sum = np.zeros((count, lanes))
         self.incident_total = np.zeros((count, lanes), dtype=np.int64)
         self.crisis_count = np.zeros((count, lanes), dtype=np.int64)
