@@ -66,7 +66,7 @@ def _parser():
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     run.add_argument("--parameter-sets", type=Path, metavar="CSV",
-                     help="run over a table of parameter sets (e.g. results/calibration/accepted.csv): run i of every "
+                     help="run over a table of parameter sets (e.g. scenarios/history/posterior_sets.csv): run i of every "
                           "scenario uses set i mod K; the report separates parameter uncertainty from Monte Carlo noise")
     run.add_argument("--chunk-size", type=int, default=None,
                      help="runs per stored chunk (default: a quarter of the runs, at most 1000)")
@@ -149,7 +149,8 @@ def _parser():
     show.add_argument("--scenario", help="scenario name (default: the first in DIR)")
     show.add_argument("--out", type=Path, help="where to write the plot (default DIR/report)")
     show.add_argument("--hide-routine", action="store_true",
-                      help="leave out routine random events (exercises, summits) from the timeline and the plot")
+                      help="leave out routine events (repeating random ones such as exercises, and the meetings bodies hold) "
+                           "from the timeline and the plot")
     backtest = commands.add_parser("backtest", help="run the history scenario and check the 2017-2025 patterns (scorecard)")
     backtest.add_argument("patterns", nargs="?", type=Path, default=Path("scenarios/history/patterns.yaml"), metavar="PATTERNS",
                           help="pattern file naming its backtest scenario (default scenarios/history/patterns.yaml)")

@@ -1,11 +1,13 @@
 """Ensembles over parameter sets (`--parameter-sets`): run i uses set i mod K in every scenario, bad tables are
 located errors, and the report separates the spread between sets from Monte Carlo noise."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import sim
 from sim.analysis.outcomes import outcome_values
-from sim.analysis.uncertainty import parameter_uncertainty
+from sim.analysis.uncertainty import HEADLINE, parameter_uncertainty
 from sim.analysis.results import load
 
 from .conftest import SCENARIOS, load_standalone, run_cli
@@ -81,3 +83,31 @@ def test_a_bad_table_is_a_located_error_and_nothing_is_written(tmp_path, korea, 
     done = run_cli("run", korea, "--runs", 2, "--parameter-sets", sets, "--out", tmp_path / "out", "--quiet")
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+class _Stored:
+    """Just what parameter_uncertainty reads of a stored scenario."""
+
+    def __init__(self, label, runs):
+        self.label, self.runs = label, runs
+
+    def ok_runs(self):
+        return self.runs
+
+
+def _headline_indicators(outcome):
+    def indicators(runs):
+        return pd.DataFrame({column: runs[outcome].to_numpy() for column, _ in HEADLINE})
+    return indicators
+
+
+def test_parameter_spread_needs_sets_run_twice_and_its_share_is_at_most_one():
+    """Sets run once carry no noise estimate: no share is claimed from them (a share of 1.01 was reported), and the
+    share of variance is never above one."""
+    once = _Stored("once", pd.DataFrame({"parameter_set": range(100), "hit": [1.0, 0.0] * 50}))
+    rows = parameter_uncertainty([once], _headline_indicators("hit"))
+    assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all()
+    # sets that always or never hit, run twice each: all the variance is the parameters', and the share says 1, not more
+    twice = _Stored("twice", pd.DataFrame({"parameter_set": np.repeat(np.arange(10), 2), "hit": np.repeat([1.0, 0.0] * 5, 2)}))
+    rows = parameter_uncertainty([twice], _headline_indicators("hit"))
+    assert (rows["parameter_share"] == 1.0).all() and (rows["parameter_sd"] > 0.5).all()

@@ -138,7 +138,7 @@ def test_panel_titles_are_readable_and_unique(reports):
     figure = plots.event_timing(reports[12])
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
     assert len(set(titles)) == len(titles)
-    assert any(t.startswith("Taiwan Strait: crisis (") for t in titles) and any(t.startswith("scripted: taiwan_crisis (") for t in titles)
+    assert any(t.startswith("Taiwan Strait: unscripted crisis (") for t in titles) and any(t.startswith("scenario event: taiwan_crisis (") for t in titles)
     assert not any("_transition" in t or t.startswith("election_") for t in titles)
     matplotlib.pyplot.close(figure)
 

@@ -2,8 +2,10 @@
 
 import shutil
 import textwrap
+import warnings
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,10 +76,10 @@ def test_event_timing_shows_a_rare_scripted_event_and_marks_identical_curves(fou
     results = load([four])
     figure = plots.event_timing(results)
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
-    assert "scripted: rare_incident (up to 5.0% of runs)" in titles
+    assert "scenario event: rare_incident (up to 5.0% of runs)" in titles
     assert any(t.startswith("Partnership strained (up to") for t in titles)
     assert len(set(titles)) == len(titles)
-    exercise = next(ax for ax in figure.axes if ax.get_title().startswith("scripted: trilateral_exercise"))
+    exercise = next(ax for ax in figure.axes if ax.get_title().startswith("scenario event: trilateral_exercise"))
     assert [t.get_text() for t in exercise.texts] == ["same in all scenarios"]  # first exercises precede any shock
     assert len(exercise.get_lines()) == 4 and all(line.get_linestyle() == "--" for line in exercise.get_lines())
     matplotlib.pyplot.close(figure)
@@ -98,6 +100,13 @@ def test_show_can_hide_routine_events(four, tmp_path):
     assert "trilateral_exercise" in shown.stdout and "trilateral_exercise  " not in timeline
     hidden_note = timeline.split("rows of routine events hidden: ")[1].split(")")[0]
     assert "trilateral_exercise" in hidden_note.split(", ") and "retrenchment" in timeline
+    # the bodies' meetings held are routine too; a postponement is news and stays
+    def meeting_rows(text):
+        return [line for line in text.splitlines() if " meeting      institutions." in line]
+
+    assert any("->" not in row for row in meeting_rows(shown.stdout))  # a meeting held changes no status
+    assert all("postponed_in_row" in row or "->" in row for row in meeting_rows(timeline))
+    assert "secretariat" in hidden_note.split(", ")
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +143,15 @@ def test_the_report_announces_each_step(common_window):
     _, steps, _ = common_window
     assert steps[0] == (0, 7, "tables") and steps[-1] == (6, 7, "report pages")
     assert [done for done, _, _ in steps] == list(range(7))
+
+
+def test_a_fan_leaves_a_date_without_values_as_a_gap_and_says_nothing():
+    """A count the backtest starts later is NaN in every run before: the bands have a gap there, and no warning is
+    printed (`run.py backtest` printed "All-NaN slice encountered")."""
+    matrix = np.array([[np.nan, 1.0, 2.0], [np.nan, 2.0, 3.0]])
+    figure, ax = matplotlib.pyplot.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        median = plots._fan(ax, matrix, np.arange(3), "tab:blue", "count", 0)
+    assert np.isnan(median[0]) and median[1:].tolist() == [1.5, 2.5]
+    matplotlib.pyplot.close(figure)

@@ -11,6 +11,7 @@ the command line chooses the non-interactive Agg backend before it saves figures
 
 import datetime as dt
 import textwrap
+import warnings
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -119,8 +120,12 @@ def _footnote(figure, lines, prefix, y=0.0):
 
 
 def _fan(ax, matrix, dates, colour, label, individual_runs):
-    """Median (labelled line), 50% and 90% bands and the first `individual_runs` runs of a runs x steps matrix."""
-    q05, q25, q50, q75, q95 = np.nanquantile(matrix, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    """Median (labelled line), 50% and 90% bands and the first `individual_runs` runs of a runs x steps matrix.
+
+    A step with no value in any run (a count the backtest starts at a later date) is a gap, without a warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        q05, q25, q50, q75, q95 = np.nanquantile(matrix, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     ax.fill_between(dates, q05, q95, color=colour, alpha=0.12, lw=0)
     ax.fill_between(dates, q25, q75, color=colour, alpha=0.25, lw=0)
     for row in matrix[:individual_runs]:
@@ -180,10 +185,9 @@ def fan_charts(results, colours=None, *, window=None, variables=FAN_VARIABLES, b
     each, every panel showing its own scenario with the baseline's median dashed in the baseline's
     colour and the other scenarios' medians in grey. Beyond, the first variable (cohesion) gets a
     panel per scenario so drawn, and every other variable a panel of all scenarios' medians in their
-    colours. The cohesion panels show the partnership states' cohesion floors. Dotted lines mark each
-    scenario's scheduled events in its colour, in its own panels only, numbered (key under the
-    figure). `baseline` names the reference scenario by label (default: the one named baseline, else
-    the first).
+    colours. Dotted lines mark each scenario's scheduled events in its colour, in its own panels
+    only, numbered (key under the figure). `baseline` names the reference scenario by label
+    (default: the one named baseline, else the first).
     """
     results = list(results)  # a sim.Results, or a list of its scenarios
     colours = colours or scenario_colours(results)
@@ -415,7 +419,7 @@ def survival_plot(results, colours=None, *, window=None):
     if window is not None:
         ax.set_xlim(window)
     ax.set_ylim(0, 104)
-    ax.set_ylabel("runs never suspended (%)")
+    ax.set_ylabel("runs not yet suspended or ruptured (%)")
     ax.set_title("Survival of the partnership: share of runs not yet suspended or ruptured", pad=34)
     keys = scenario_keys(curves)
     handles, ncol, rows = _legend_below(figure, results, colours, keys)
@@ -455,20 +459,21 @@ def key_event_firsts(result):
 
 
 def key_event_title(kind, event_id):
-    """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: crisis', 'Japan election',
-    'scripted: taiwan_crisis', 'Japan-ROK history dispute'."""
+    """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: unscripted crisis' (the theatre's own
+    dynamics started it), 'Japan election', 'scenario event: taiwan_crisis' (declared in the scenario: scheduled, random
+    or triggered), 'Japan-ROK history dispute'."""
     if kind == "partnership":
         return event_id.capitalize()
     if kind in ("crisis", "conflict"):
         theatre = event_id.removesuffix(f"_{kind}")
-        return f"{THEATRE_LABELS.get(theatre, theatre)}: {kind}"
+        return f"{THEATRE_LABELS.get(theatre, theatre)}: {'unscripted crisis' if kind == 'crisis' else kind}"
     if kind == "election":
         actor = event_id.removeprefix("election_")
         return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor} election"
     if kind == "dispute":
         return {"japan_rok_history_dispute": "Japan-ROK history dispute",
                 "burden_sharing_dispute": "Burden-sharing dispute"}.get(event_id, event_id.replace("_", " "))
-    return f"scripted: {event_id}"
+    return f"scenario event: {event_id}"
 
 
 def _share_curves(results, firsts, kind, event_id, window):

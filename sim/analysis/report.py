@@ -432,7 +432,7 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     probabilities = outcome_probabilities(results)
     never = never_happened(probabilities)
     figures = {
-        "fan_charts": "Trajectories: median, 50% and 90% bands per scenario, with the partnership states' cohesion floors",
+        "fan_charts": "Trajectories: median, 50% and 90% bands per scenario",
         "cohesion_distributions": "Final and minimum cohesion (ECDF)",
         "outcome_probabilities": "Outcome probabilities with Wilson 95% intervals (in each cell)",
         "survival": "Survival of the partnership (Kaplan-Meier)",
@@ -488,7 +488,9 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
                   "shrinks with more runs. `set_p05`-`set_p95`: the range of the per-set probabilities (each from "
                   "`runs_per_set` runs, so it also carries their noise). `parameter_sd`: the standard deviation of the "
                   "probability across parameter sets with the Monte Carlo part removed, which more runs do not shrink; "
-                  "`parameter_share`: the share of the outcome's run-to-run variance it explains."),
+                  "`parameter_share`: the share of the outcome's run-to-run variance it explains. Both need sets run twice "
+                  "or more (runs at least twice the number of sets): they are estimated from those sets, and left empty "
+                  "with fewer than two."),
             ("table", uncertainty),
         ]
     return Report(_render(blocks, out), warnings)
@@ -566,7 +568,8 @@ def _run_lines(row):
 def show_run(directory, run, scenario=None, out=None, hide_routine=False):
     """After-action view of one run: the event timeline as text (causal order within a step), and a trajectory plot.
 
-    `hide_routine` leaves out the rows of routine random events (see ScenarioResults.routine_events).
+    `hide_routine` leaves out the rows of routine events: repeating random ones (ScenarioResults.routine_events) and
+    the meetings the partners' bodies hold (a postponement or a lapse stays).
     """
     results = load([directory])
     names = [r.name for r in results]
@@ -582,7 +585,8 @@ def show_run(directory, run, scenario=None, out=None, hide_routine=False):
         return "\n".join(lines + [f"error: {row['error']}"]), None
     lines += _run_lines(row)
     events = causal_order(result.events(run))
-    routine = events["event_id"].isin(result.routine_events())
+    held = (events["source"] == "meeting") & (events["operation"] == "held")
+    routine = events["event_id"].isin(result.routine_events()) | held
     lines.append("timeline (within a step: events, elections, disputes, theatre transitions, their consequences, "
                  "then the partnership):")
     for event in (events[~routine] if hide_routine else events).itertuples(index=False):

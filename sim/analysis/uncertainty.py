@@ -8,8 +8,11 @@ two things: real differences between sets (parameter uncertainty) and each p_j's
     B = max(0, Var_j(p_j) - mean_j(p_j (1 - p_j) / (n_j - 1))),
 
 so that sqrt(B) is the standard deviation of the outcome's probability across parameter sets, and
-B / (p (1 - p)) the share of the run-to-run variance of the outcome that the parameters explain.
-The pooled estimate's own Monte Carlo interval (Wilson) is shown beside it.
+min(1, B / (p (1 - p))) the share of the run-to-run variance of the outcome that the parameters
+explain (p (1 - p) = Var_j(p_j) + mean_j(p_j (1 - p_j)) bounds B; an estimate above it is noise).
+A set's noise term needs two runs of it at least: B is estimated from the sets with two or more
+runs, and is not estimated (NaN) with fewer than two such sets. The pooled estimate's own Monte
+Carlo interval (Wilson) is shown beside it.
 """
 
 import numpy as np
@@ -45,12 +48,27 @@ def parameter_uncertainty(results, indicators):
         for column, label in HEADLINE:
             pooled = wilson(frame[column].sum(), len(frame))
             per_set = groups[column].mean().to_numpy()
-            noise = np.mean(per_set * (1 - per_set) / np.maximum(sizes - 1, 1))
-            between = max(0.0, float(np.var(per_set, ddof=1)) - noise) if len(per_set) > 1 else 0.0
+            between = _between_set_variance(per_set[sizes >= 2], sizes[sizes >= 2])
             total = pooled.estimate * (1 - pooled.estimate)
             low, high = np.quantile(per_set, [0.05, 0.95])
             rows.append({"scenario": result.label, "outcome": label, "estimate": pooled.estimate,
                          "mc_low": pooled.low, "mc_high": pooled.high, "sets": len(per_set),
                          "runs_per_set": int(np.median(sizes)), "set_p05": float(low), "set_p95": float(high),
-                         "parameter_sd": between ** 0.5, "parameter_share": between / total if total > 0 else 0.0})
+                         "parameter_sd": between ** 0.5,
+                         "parameter_share": _share(between, total)})
     return pd.DataFrame(rows)
+
+
+def _between_set_variance(per_set, sizes):
+    """B: the variance of the per-set probabilities less their Monte Carlo noise (NaN from fewer than two sets)."""
+    if len(per_set) < 2:
+        return float("nan")
+    noise = np.mean(per_set * (1 - per_set) / (sizes - 1))
+    return max(0.0, float(np.var(per_set, ddof=1)) - noise)
+
+
+def _share(between, total):
+    """min(1, B / (p (1 - p))): 0 where the outcome never varies, NaN where B is not estimated."""
+    if np.isnan(between):
+        return between
+    return min(1.0, between / total) if total > 0 else 0.0
