@@ -518,7 +518,8 @@ def event_timing(results, colours=None, *, window=None):
         curves = panels[kind, event_id]
         _step_curves(ax, curves, colours, lw=1.6)
         highest = max(shares[-1] for _, shares in curves.values() if len(shares))
-        ax.set_title(f"{key_event_title(kind, event_id)} (up to {_percent(highest / 100)}% of runs)", fontsize=9.5)
+        title = f"{key_event_title(kind, event_id)} (up to {_percent(highest / 100)}% of runs)"
+        ax.set_title(textwrap.fill(title, width=54), fontsize=9.5)  # about a panel's width: a long event id wraps
         _date_axis(ax)
         ax.set_xlim(window or (min(starts), max(ends)))
         ax.set_ylim(0, next(top for top in (10, 25, 50, 100) if highest <= top) * 1.04)
