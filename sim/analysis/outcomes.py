@@ -133,10 +133,10 @@ def window_values(result, window):
     """Per run, the compared outcomes that can be read over the dates in `window` from the stored series and log.
 
     `final_x` is x at the window's last step, `min_x`/`max_x` its extreme in the window, peak and mean
-    tension likewise (over the steps simulated: the given start at step 0 is left out, as in the run summary); partnership outcomes are the worst state the run moves into in the window (the state at the
+    tension likewise (over the steps simulated: the given start at step 0 is left out, as in the run
+    summary); partnership outcomes are the worst state the run moves into in the window (the state at the
     window's start counts only while the run stays in it, as in the run summary) and the share of its steps after the
-    first strained or worse; crises and conflicts
-    the theatres' states in it; adversary gains count only inside it. Counts of events are left out.
+    first strained or worse; crises and conflicts the theatres' states in it; adversary gains count only inside it. Counts of events are left out.
     """
     rules = {c.column: _series_rule(c.column) for c in compared_outcomes()}
     variables = sorted({rule[0] for rule in rules.values() if rule})

@@ -98,8 +98,9 @@ SUMMARY = (
 """Every outcome of the per-run summary, declared once: `summarise` returns these keys, runs.parquet stores these
 columns, and the report compares those with a smallest difference.
 
-`min_cohesion`, `min_us_credibility` and `max_us_overstretch` are extremes over the steps the run simulates (step 0,
-the given start, is not counted: a run started from a low point would otherwise have its minimum there).
+`min_cohesion`, `min_us_credibility`, `max_us_overstretch` and `<theatre>_peak_tension` are extremes over the steps the
+run simulates (step 0, the given start, is not counted: a run started from a low point would otherwise have its
+minimum there).
 `steps_<state>` counts the steps spent in each partnership state (the start not counted), and
 `partnership_strained_share` the share of those steps strained, suspended or ruptured: unlike the worst
 state, it tells a dispute that keeps the partnership strained for half a year from one that does not,
