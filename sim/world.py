@@ -154,6 +154,14 @@ class EscalationState(_Labelled):
 STATE_BY_LABEL = {s.label: s for s in EscalationState}
 
 
+def crisis_begins(previous, now):
+    """Where a theatre's state (numbers, elementwise) rises to crisis or above from peacetime or the grey zone: a new
+    crisis. A rise from de-escalation is a relapse of the crisis that is winding down, not a new one (International
+    Crisis Behavior counts a crisis once, from its trigger to its termination)."""
+    rising = (now >= EscalationState.CRISIS) & (previous < EscalationState.CRISIS)
+    return rising & (previous != EscalationState.DE_ESCALATION)
+
+
 class ConflictOutcome(_Labelled):
     """Adjudicated outcome of a conflict in a theatre (0 = no conflict)."""
 

@@ -198,7 +198,7 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     # swings over 30 points in the named scenario, largest first, each with its parameter's source; not the mean,
     # not the 25-point swing, not the other scenario
     assert blocks[2] == ("list", [
-        "stress: P(taiwan_crisis) moves between 90% and 10% within the range of crisis_threshold (effect_size.csv); "
+        "stress: P(Taiwan Strait: crisis) moves between 90% and 10% within the range of crisis_threshold (effect_size.csv); "
         f"its value: {PARAMETERS['crisis_threshold'].source}",
         "stress: P(suspended) moves between 40% and 75% within the range of tie_rate (range_effects.csv); "
         f"its value: {PARAMETERS['tie_rate'].source}"])

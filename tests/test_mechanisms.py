@@ -15,6 +15,8 @@ from sim.model import WargameModel, state
 from sim.model import assessment, bodies, coercion, partnership, politics, relations, theatres
 from sim.model.bodies import NEVER, Diplomacy
 from sim.model.lanes import per_step
+from sim.analysis.patterns import onset_steps
+from sim.calibration import scoring
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
@@ -66,6 +68,22 @@ def test_the_escalation_state_machine_moves_by_its_rules(before, tension, steps_
         assert chance[0] == war_chance[0]
     else:
         assert np.isnan(chance[0])
+
+
+def test_a_relapse_from_de_escalation_is_the_same_crisis_in_the_run_the_backtest_and_the_patterns(baseline):
+    """A crisis is counted when the state rises to crisis from peacetime or the grey zone; back into crisis from
+    de-escalation is a relapse of the same one (ICB counts a crisis once): one rule for the run's summary
+    (`<theatre>_crises`), the backtest's ICB onsets and the patterns' `onsets`."""
+    path = [E.PEACETIME, E.CRISIS, E.DE_ESCALATION, E.CRISIS, E.DE_ESCALATION, E.GREY_ZONE, E.CRISIS, E.CONFLICT,
+            E.DE_ESCALATION, E.CONFLICT]
+    model = WargameModel(quiet(baseline), seeds=seeded(1))
+    for state_now in path[1:]:
+        theatres.enter_state(model, KOREA, int(state_now), model.all_lanes)
+    assert model.theatres.crisis_count[KOREA].tolist() == [2]  # from peacetime and from the grey zone
+    series = np.array([int(s) for s in path])
+    assert onset_steps(series[None, :]).nonzero()[1].tolist() == [1, 6]
+    dates = np.arange(len(path)) * np.timedelta64(7, "D") + np.datetime64("2017-01-02")
+    assert scoring.crisis_onsets(series[:, None], dates)[0].tolist() == [1, 6]
 
 
 def test_an_incident_raises_tension_by_its_severity(baseline):

@@ -155,3 +155,32 @@ def test_a_fan_leaves_a_date_without_values_as_a_gap_and_says_nothing():
         median = plots._fan(ax, matrix, np.arange(3), "tab:blue", "count", 0)
     assert np.isnan(median[0]) and median[1:].tolist() == [1.5, 2.5]
     matplotlib.pyplot.close(figure)
+
+
+
+def test_the_summary_never_rounds_a_state_some_runs_end_in_to_0_or_100_percent():
+    """The final state's shares: 1 run in 200 read "functioning 0%" beside "institutionalised 77%"."""
+    from sim.analysis.report import _share_of_runs
+
+    assert [_share_of_runs(share) for share in (0.0, 0.004, 1 / 200, 0.77, 0.996, 1.0)] == ["0%", "<1%", "<1%", "77%", ">99%", "100%"]
+
+
+
+def test_the_run_plot_writes_no_text_over_another(four):
+    """`show`'s plot of one run, with its events numbered: the partnership's state changes weeks apart were named on
+    top of each other (and over the legend)."""
+    result = load([four])[1]  # us_retrenchment: the partnership changes state in every run
+    close_changes = 0
+    for run in range(8):
+        events = result.events(run)
+        changes = events[(events["source"] == "partnership") & (events["operation"] == "transition")]["date"]
+        close_changes += int((changes.diff().dt.days < 60).sum())
+        fired = events[events["source"].isin(list(plots.KIND_OF_SOURCE))].drop_duplicates(["date", "event_id"])
+        figure = plots.run_trajectories(result, run, list(zip(fired["date"], fired["event_id"])))
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        for ax in figure.axes:
+            boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+            assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), f"run {run}: texts overlap"
+        matplotlib.pyplot.close(figure)
+    assert close_changes, "no run of the fixture changes state twice within 60 days: the test checks nothing"

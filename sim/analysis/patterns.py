@@ -22,7 +22,7 @@ from ..model.record import RECORDED_VARIABLES
 from ..scenario import load_scenario
 from ..scenario.loader import load_document
 from ..scenario.schema import Strict, Unit
-from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL
+from ..world import INSTITUTION_STATUS_BY_LABEL, PARTNERSHIP_BY_LABEL, STATE_BY_LABEL, crisis_begins
 
 Window = tuple[dt.date, dt.date]
 STATISTICS = ("at", "min", "max", "mean", "sum", "onsets", "change", "argmin", "argmax")
@@ -58,7 +58,8 @@ class Measure(Strict):
     mean: Optional[Window] = Field(None, description="The mean value over [from, to]")
     sum: Optional[Window] = Field(None, description="The sum over [from, to] (counts such as meetings and incidents)")
     onsets: Optional[Window] = Field(None, description="The number of crisis onsets over [from, to]: steps at which a "
-                                                      "theatre's state (state_<theatre>) rises to crisis or above from below")
+                                                      "theatre's state (state_<theatre>) rises to crisis or above from peacetime or the grey zone (a relapse "
+                                                      "from de-escalation is the same crisis)")
     change: Optional[Window] = Field(None, description="The value on `to` minus the value on `from`")
     argmin: Optional[Window] = Field(None, description="The date of the lowest value over [from, to] (compare with `within`)")
     argmax: Optional[Window] = Field(None, description="The date of the highest value over [from, to] (compare with `within`)")
@@ -273,9 +274,9 @@ class Series:
 
 
 def onset_steps(matrix):
-    """Runs x steps of a theatre's state: True at each step the state rises to crisis or above from below it."""
-    crisis = matrix >= int(STATE_BY_LABEL["crisis"])
-    return np.concatenate([np.zeros((len(matrix), 1), dtype=bool), crisis[:, 1:] & ~crisis[:, :-1]], axis=1)
+    """Runs x steps of a theatre's state: True at each step a crisis begins (world.crisis_begins: the state rises to
+    crisis or above from peacetime or the grey zone; a relapse from de-escalation is the same crisis)."""
+    return np.concatenate([np.zeros((len(matrix), 1), dtype=bool), crisis_begins(matrix[:, :-1], matrix[:, 1:])], axis=1)
 
 
 def measure_values(measure, matrix, dates):

@@ -588,16 +588,13 @@ def run_trajectories(result, run, marks=(), routine_dates=()):
     for name in names[:5]:
         top.plot(frame["date"], frame[name], lw=2.2 if name == "cohesion" else 1.2, label=name)
     changes = events[(events["source"] == "partnership") & (events["operation"] == "transition")]
-    for change in changes.itertuples(index=False):
-        top.axvline(change.date, color="crimson", lw=1.2, alpha=0.5)
-        top.annotate(f"partnership {change.after_label}", (change.date, 0.02),
-                     xycoords=("data", "axes fraction"), xytext=(2, 0), textcoords="offset points", rotation=90,
-                     fontsize=7, color="crimson", va="bottom")
+    for change in changes.itertuples(index=False):  # unnamed: changes weeks apart would write over each other; the
+        top.axvline(change.date, color="crimson", lw=1.2, alpha=0.5)  # bottom strip shows each state in its colour
     if len(routine_dates):
         top.plot(routine_dates, np.full(len(routine_dates), 0.005), "|", color="0.5", ms=8,
                  label="routine exercise or summit")
     top.set_ylabel("index (0-1)")
-    top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes)",
+    top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes, the states in the strip below)",
                   pad=30)
     top.legend(fontsize=8, ncol=3, loc="best", framealpha=0.85)
     for name in names[5:]:

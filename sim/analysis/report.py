@@ -31,6 +31,14 @@ def _interval(p, scale=100, digits=1):
     return f"{scale * p.estimate:.{digits}f} [{scale * p.low:.{digits}f}, {scale * p.high:.{digits}f}]"
 
 
+def _share_of_runs(share):
+    """A share of runs as a whole percentage, never rounded to 0% or 100% when some runs differ ("<1%", ">99%")."""
+    text = f"{100 * share:.0f}%"
+    if text == "0%" and share > 0.0:
+        return "<1%"
+    return ">99%" if text == "100%" and share < 1.0 else text
+
+
 def summary_table(results):
     """One row per scenario: runs, partnership outcomes, cohesion quantiles, US credibility, conflicts (states by name)."""
     rows = []
@@ -49,7 +57,7 @@ def summary_table(results):
             "P(suspended or ruptured) %": _interval(suspended),
             "MCSE of P(suspended or ruptured), points": f"{100 * suspended.mcse:.2f}",
             "P(ruptured) %": _interval(ruptured),
-            "final partnership state": ", ".join(f"{label} {100 * share:.0f}%" for label, share in final_states.items()),
+            "final partnership state": ", ".join(f"{label} {_share_of_runs(share)}" for label, share in final_states.items()),
             "final cohesion median [5%, 95%]": f"{final_q[0.5]:.3f} [{final_q[0.05]:.3f}, {final_q[0.95]:.3f}]",
             "min cohesion median [5%, 95%]": f"{min_q[0.5]:.3f} [{min_q[0.05]:.3f}, {min_q[0.95]:.3f}]",
             "final US credibility mean ± MCSE": f"{credibility:.3f} ± {credibility_se:.3f}",

@@ -16,7 +16,7 @@ import pandas as pd
 import scoringrules
 from scipy import stats
 
-from ..world import EscalationState
+from ..world import EscalationState, crisis_begins
 from . import measurement
 from .observations import ICB_COVERAGE
 
@@ -138,10 +138,10 @@ def poisson_interval(count, level=0.9):
 
 
 def crisis_onsets(states, dates, scripted=()):
-    """(step, run) of each crisis onset in a theatre's state series (steps, runs): a step in crisis whose previous step was
-    below crisis, leaving out the steps in `scripted` (dates of contingency effects that put the theatre in crisis)."""
-    crisis = states >= 3
-    onset = crisis[1:] & ~crisis[:-1]
+    """(step, run) of each crisis onset in a theatre's state series (steps, runs): a step in crisis or war whose previous
+    step was in peacetime or the grey zone (a relapse from de-escalation is the same crisis), leaving out the steps in
+    `scripted` (dates of contingency effects that put the theatre in crisis)."""
+    onset = crisis_begins(states[:-1], states[1:])
     steps, runs = np.nonzero(onset)
     steps = steps + 1
     keep = ~np.isin(dates[steps], np.array(list(scripted), dtype="datetime64[D]"))

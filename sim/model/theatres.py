@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome, EscalationState
+from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES, ConflictOutcome, EscalationState, crisis_begins
 from . import trace
 from .lanes import any_lane, clip01, condition_code, lane_notes, lanes_in, per_step, rule_table
 
@@ -261,7 +261,7 @@ def enter_state(model, k, state, mask):
     if any_lane(crisis):
         first_crisis[crisis & (first_crisis < 0)] = model.step_index
         resolution[crisis & (resolution != ENDED_IN_CONFLICT)] = ONGOING
-        theatres.crisis_count[k] += crisis
+        theatres.crisis_count[k] += crisis & crisis_begins(previous, now)  # a relapse is the same crisis
     de_escalated = mask & (now == DE_ESCALATION) & (previous == CRISIS) & (resolution == ONGOING)
     resolution[de_escalated] = DE_ESCALATED
     conflict = mask & (now == CONFLICT)
