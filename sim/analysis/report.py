@@ -40,11 +40,13 @@ def _share_of_runs(share):
 
 
 def summary_table(results):
-    """One row per scenario: runs, partnership outcomes, cohesion quantiles, US credibility, conflicts (states by name)."""
+    """One row per scenario: runs, partnership outcomes (strained or worse first), cohesion quantiles, US credibility,
+    conflicts (states by name)."""
     rows = []
     for result in results:
         runs = result.ok_runs()
         values = outcome_values(runs)
+        strained = wilson(values["strained"].sum(), len(runs))
         suspended = wilson(values["suspended"].sum(), len(runs))
         ruptured = wilson(values["ruptured"].sum(), len(runs))
         final_states = runs["partnership_final_state"].value_counts(normalize=True)
@@ -54,6 +56,7 @@ def summary_table(results):
             "scenario": result.label,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
+            "P(strained or worse) %": _interval(strained),  # the state most runs reach, so it leads
             "P(suspended or ruptured) %": _interval(suspended),
             "MCSE of P(suspended or ruptured), points": f"{100 * suspended.mcse:.2f}",
             "P(ruptured) %": _interval(ruptured),
