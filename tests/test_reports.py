@@ -170,11 +170,13 @@ def test_the_run_plot_writes_no_text_over_another(four):
     """`show`'s plot of one run, with its events numbered: the partnership's state changes weeks apart were named on
     top of each other (and over the legend)."""
     result = load([four])[1]  # us_retrenchment: the partnership changes state in every run
-    close_changes = 0
-    for run in range(8):
+    checked = 0
+    for run in range(20):
         events = result.events(run)
         changes = events[(events["source"] == "partnership") & (events["operation"] == "transition")]["date"]
-        close_changes += int((changes.diff().dt.days < 60).sum())
+        if not (changes.diff().dt.days < 21).any():  # the runs where the names would meet
+            continue
+        checked += 1
         fired = events[events["source"].isin(list(plots.KIND_OF_SOURCE))].drop_duplicates(["date", "event_id"])
         figure = plots.run_trajectories(result, run, list(zip(fired["date"], fired["event_id"])))
         figure.canvas.draw()
@@ -183,4 +185,6 @@ def test_the_run_plot_writes_no_text_over_another(four):
             boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
             assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), f"run {run}: texts overlap"
         matplotlib.pyplot.close(figure)
-    assert close_changes, "no run of the fixture changes state twice within 60 days: the test checks nothing"
+        if checked == 2:
+            break
+    assert checked, "no run of the fixture changes state twice within three weeks: the test checks nothing"
