@@ -20,7 +20,7 @@ from sim.calibration import scoring
 from sim.experiment.simulate import model_for_runs
 from sim.scenario import load_scenario, revise_scenario
 from sim.scenario.schema import EventSpec
-from sim.world import (HISTORY_PAIR, RANKS, THEATRES, TIE_NAMES, TIE_PAIRS, Actor, ConflictOutcome, EscalationState, InstitutionStatus,
+from sim.world import (ACTOR_ROWS, HISTORY_PAIR, PARTNERS, RANKS, THEATRES, TIE_NAMES, TIE_PAIRS, Actor, ConflictOutcome, EscalationState, InstitutionStatus,
                        PartnershipState, Rank, Theatre)
 
 from .conftest import SCENARIOS, load_standalone
@@ -314,6 +314,21 @@ def test_due_meetings_are_held_more_often_by_more_willing_members(baseline):
     model.three_cs.cohesion = np.array([0.3, 0.9])
     low, high = bodies.hold_chance(model, body)
     assert low < 0.2 < 0.8 < high
+
+
+def test_a_leader_sceptical_of_alliances_holds_back_the_trilateral_leaders_meetings_only(baseline):
+    """A trilateral leaders' meeting is no more willing than the least committed member government; the ministers'
+    meetings and a bilateral summit do not depend on it (lane 1: the US government's commitment at 0.3)."""
+    model = WargameModel(quiet(baseline), seeds=seeded(2))
+    model.three_cs.cohesion = np.array([0.8, 0.8])
+    commitment = model.actor_state.profile["alliance_commitment"]
+    commitment[[ACTOR_ROWS.index(a) for a in PARTNERS]] = 0.9
+    commitment[ACTOR_ROWS.index(Actor.US), 1] = 0.3
+    committed, sceptical = bodies.hold_chance(model, bodies.named(model, "summit_process"))
+    assert sceptical < 0.1 < 0.9 < committed
+    for unaffected in ("trilateral_foreign_ministers", "us_japan_summit"):
+        chances = bodies.hold_chance(model, bodies.named(model, unaffected))
+        assert chances[0] == chances[1]
 
 
 def test_a_body_postponed_again_and_again_lapses_quietly_unless_built_to_last(baseline):

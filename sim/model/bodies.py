@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..world import HISTORY_PAIR, INSTITUTION_STATUS_BY_LABEL, PARTNERS, RANKS, TIE_PAIRS, InstitutionStatus, Rank, pair_name
+from .actors import effective_commitments
 from .lanes import Derived, any_lane, lane_notes
 from .theatres import logistic
 
@@ -167,8 +168,14 @@ def operates(body):
 
 
 def willingness(model, body):
-    """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them."""
+    """How willing the members are to meet: cohesion when all partners are members, else the lowest tie among them.
+    A trilateral meeting of the leaders is no more willing than the least committed member government (its effective
+    alliance commitment): each leader must invest in the three-way format, which a leader sceptical of alliances does
+    not, though he meets his counterparts one by one."""
     if body.trilateral:
+        if body.rank is Rank.LEADERS:
+            # the governments in office now (an election earlier in the step counts)
+            return np.minimum(model.three_cs.cohesion, effective_commitments(model).min(axis=0))
         return model.three_cs.cohesion
     return np.minimum.reduce([model.ties[TIE_PAIRS.index(pair)] for pair in body.pairs])
 
