@@ -594,8 +594,8 @@ def run_trajectories(result, run, marks=(), routine_dates=()):
         top.plot(routine_dates, np.full(len(routine_dates), 0.005), "|", color="0.5", ms=8,
                  label="routine exercise or summit")
     top.set_ylabel("index (0-1)")
-    top.set_title(f"{result.name}, run {run}: cohesion and its components (red lines: partnership state changes, the states in the strip below)",
-                  pad=30)
+    top.set_title(f"{result.name}, run {run}: cohesion and its components\n"
+                  "(red lines: the partnership's state changes; the strip at the bottom names the states)", pad=30)
     top.legend(fontsize=8, ncol=3, loc="best", framealpha=0.85)
     for name in names[5:]:
         middle.plot(frame["date"], frame[name], lw=1.4, label=name.replace("tension_", ""))
