@@ -23,6 +23,7 @@ import pytest
 
 from sim.experiment import store
 from sim.experiment.seeds import run_seed_value
+from sim.model.record import SUMMARY_DEFINITIONS
 
 from .conftest import ROOT, SCENARIOS, finished, run_cli, survivors, wait_for_chunks
 
@@ -242,8 +243,9 @@ def test_a_chunk_of_another_ensemble_is_named_and_run_again(small_reference, tmp
 
 
 def _as_an_earlier_version_wrote_it(directory):
-    """Drop what this version adds to a store: the manifest's checksum and each chunk's identity."""
-    edit_manifest(directory, lambda m: m, keep_checksum=False)
+    """Drop what this version adds to a store: the manifest's checksum and summary definitions, and each chunk's
+    identity."""
+    edit_manifest(directory, lambda m: {k: v for k, v in m.items() if k != "summary_definitions"}, keep_checksum=False)
     for index in directory.glob(f"chunks/*/*/{store.CHUNK_INDEX}"):
         content = json.loads(index.read_text())
         index.write_text(json.dumps({key: content[key] for key in ("scenario", "start", "stop", "files")}))
@@ -264,8 +266,25 @@ def test_a_complete_store_of_an_earlier_version_is_read(small_reference, tmp_pat
     _as_an_earlier_version_wrote_it(directory)
     compared = run_cli("compare", directory, "--out", tmp_path / "report")
     assert compared.returncode == 0, compared.stderr
+    # its summaries were written under earlier definitions (a relapse counted as a new crisis): the report says so
+    assert f"{directory} (before 3): stored under other summary definitions" in compared.stderr
     shown = run_cli("show", directory, "--run", 1, "--out", tmp_path / "show")
     assert shown.returncode == 0, shown.stderr
+
+
+def test_runs_stored_under_other_summary_definitions_are_run_again_on_resume(small_reference, tmp_path):
+    """A store interrupted under an earlier version's summary definitions never mixes two meanings of a field: its
+    complete chunks are run again, and the store is the one this version writes in one go."""
+    directory = stored_chunks(tmp_path / "ens")
+    assert json.loads((directory / store.MANIFEST).read_text())["summary_definitions"] == SUMMARY_DEFINITIONS
+    for index in directory.glob(f"chunks/*/*/{store.CHUNK_INDEX}"):
+        assert json.loads(index.read_text())["summary_definitions"] == SUMMARY_DEFINITIONS
+        index.write_text(json.dumps({**json.loads(index.read_text()), "summary_definitions": SUMMARY_DEFINITIONS - 1}))
+    edit_manifest(directory, lambda m: {**m, "summary_definitions": SUMMARY_DEFINITIONS - 1}, keep_checksum=False)
+    done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(f"summary definitions {SUMMARY_DEFINITIONS - 1}, the ensemble's {SUMMARY_DEFINITIONS}") == 3
+    assert digests(directory) == digests(small_reference)
 
 
 def _stored_twice(directory):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..model.record import SUMMARY
+from ..model.record import SUMMARY, SUMMARY_DEFINITIONS
 from ..world import ACTORS, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
 from ..colours import scenario_colours
@@ -433,6 +433,13 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     if by is not None:
         warnings.append(f"each scenario's runs are split by {by}: the branches hold different runs, so they are "
                         "compared unpaired, not run by run.")
+    earlier = sorted({f"{r.directory} ({r.manifest.summary_definitions or 'before 3'})" for r in results
+                      if r.manifest.summary_definitions != SUMMARY_DEFINITIONS})
+    if earlier:
+        warnings.append(f"{', '.join(earlier)}: stored under other summary definitions than this version's "
+                        f"({SUMMARY_DEFINITIONS}; docs/api.md, \"Stores written by earlier versions\"): some run summaries "
+                        "(crises and disputes counted, the runs' extremes) mean something else there; run them again "
+                        "before comparing those outcomes.")
     window = common_window(results)
     if window is not None:
         spans = "; ".join(f"{r.label} {_horizon_text(r)}" for r in results)

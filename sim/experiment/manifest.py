@@ -91,7 +91,8 @@ class FailedRun(_Record):
 
 class ChunkIdentity(_Record):
     """What makes a stored chunk part of one ensemble: the runs [start, stop) of a scenario (by name and hash), the
-    root seed, whether time series are kept and the parameter sets (their table's SHA-256; None without)."""
+    root seed, whether time series are kept, the parameter sets (their table's SHA-256; None without) and the meaning of
+    its run summaries (record.SUMMARY_DEFINITIONS of the version that wrote it)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -102,12 +103,13 @@ class ChunkIdentity(_Record):
     stop: Count
     record_steps: StrictBool
     parameter_sets: Optional[StrictStr]
+    summary_definitions: Optional[StrictInt] = None  # what its summaries mean (record.SUMMARY_DEFINITIONS; none before 3)
 
     def differences(self, other):
         """How `other` differs from this identity, in words (empty when they are equal)."""
         shown = {"scenario": "scenario", "root_seed": "root seed", "record_steps": "time series kept",
                  "parameter_sets": "parameter sets (SHA-256)", "scenario_hash": "scenario hash",
-                 "start": "first run", "stop": "end of runs"}
+                 "start": "first run", "stop": "end of runs", "summary_definitions": "summary definitions"}
         return [f"{label} {getattr(other, field)!r}, the ensemble's {getattr(self, field)!r}"
                 for field, label in shown.items() if getattr(other, field) != getattr(self, field)]
 
@@ -138,6 +140,7 @@ class Manifest(_Record):
     scheduler: Optional[str] = None
     interruption: Optional[str] = None
     files: dict[str, FileDigest] = {}  # the final files' digests, once complete (none in stores older than them)
+    summary_definitions: Optional[int] = None  # record.SUMMARY_DEFINITIONS of the version that wrote the runs (none before 3)
 
     @model_validator(mode="after")
     def _each_scenario_once(self):
@@ -156,7 +159,8 @@ class Manifest(_Record):
         sets = self.parameter_sets.sha256 if self.parameter_sets else None
         return {(entry.name, start): ChunkIdentity(scenario=entry.name, scenario_hash=entry.hash, root_seed=self.root_seed,
                                                    start=start, stop=min(start + self.chunk_size, self.runs),
-                                                   record_steps=self.record_steps, parameter_sets=sets)
+                                                   record_steps=self.record_steps, parameter_sets=sets,
+                                                   summary_definitions=self.summary_definitions)
                 for entry in self.scenarios for start in range(0, self.runs, self.chunk_size)}
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from .. import __version__
-from ..model.record import RECORDED_VARIABLES
+from ..model.record import RECORDED_VARIABLES, SUMMARY_DEFINITIONS
 from ..scenario import Scenario, scenario_hash
 from . import store
 from .lifeline import end_with
@@ -168,7 +168,7 @@ def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter
         scenarios=[ScenarioEntry(name=s.name, file=str(path), hash=scenario_hash(s), n_steps=s.n_steps, start=str(s.start),
                                  step_days=s.step_days, resolved=s.model_dump(mode="json"))
                    for path, s in scenarios],
-        versions=_versions(), git_commit=_git_commit(), failures=[],
+        versions=_versions(), git_commit=_git_commit(), failures=[], summary_definitions=SUMMARY_DEFINITIONS,
     )
 
 
@@ -267,7 +267,8 @@ def _warn_and_exit(executor, directory, echo, resume):
 def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=print):
     """Run every chunk of the ensemble described by `directory`'s manifest that is not stored yet.
 
-    Stored chunks are verified first; a damaged one is reported through `echo`, deleted and run again.
+    Stored chunks are verified first; a damaged one, or one stored under other summary definitions than this
+    version's (record.SUMMARY_DEFINITIONS), is reported through `echo`, deleted and run again.
     The caller holds the directory's lock. Raises store.StoreError for a damaged manifest and
     EnsembleError for chunks too large for the machine.
     """
@@ -276,6 +277,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
     runs, root_seed, chunk_size = manifest.runs, manifest.root_seed, manifest.chunk_size
     check_chunk_memory(scenarios, runs, chunk_size, workers)
+    # runs stored under other summary definitions are run again: a store never mixes two meanings of a field
+    manifest.summary_definitions = SUMMARY_DEFINITIONS
     expected = manifest.chunk_identities()
     done, rejected = store.verify_chunks(directory, expected)
     for chunk in rejected:

@@ -66,6 +66,13 @@ def _theatre_outcomes(theatre):
             Outcome(f"{name}_incidents", int, f"{label}: incidents"))
 
 
+SUMMARY_DEFINITIONS = 3
+"""What the run summaries' fields mean, numbered: raised whenever a field comes to mean something else (a new field does
+not raise it). 2 (2026-12-03): the dispute counts count scripted disputes too, and the run's extremes (min_cohesion,
+min_us_credibility, max_us_overstretch, peak tension) are over the simulated steps, not the given start. 3 (2026-12-03):
+`<theatre>_crises` counts a relapse from de-escalation as the same crisis. A store records the number it was written
+under (its manifest's `summary_definitions`; none before 3)."""
+
 SUMMARY = (
     (Outcome("final_cohesion", float, "final cohesion", INDEX_DIFFERENCE),
      Outcome("min_cohesion", float, "minimum cohesion", INDEX_DIFFERENCE),
