@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..parameters import PARAMETERS
-from ..world import THEATRE_LABELS
+from .outcomes import compared_outcomes
 
 KNIFE_EDGE_CHANGE = 0.3
 """A probability that moves by more than this (30 percentage points) within one parameter's range is a knife edge: every
@@ -21,11 +21,13 @@ SENSITIVITY_TABLE = Path(__file__).resolve().parents[2] / "bench" / "effect_size
 """The repository's one-at-a-time table (present in a source checkout, not in an installed package)."""
 
 _COLUMNS = ("scenario", "parameter", "outcome", "low_p", "high_p")
-OUTCOME_WORDS = {"strained_or_worse": "partnership strained or worse", "suspended_or_worse": "partnership suspended or ruptured",
-                 "ruptured": "partnership ruptured",
-                 **{f"{theatre}_{kind}": f"{label}: {kind}" for theatre, label in THEATRE_LABELS.items() for kind in ("crisis", "conflict")}}
-"""The outcomes of bench/effect_size.csv as a report words them (an exploration's outcomes keep the names its experiment
-gives them)."""
+
+
+def _in_words(names):
+    """The outcomes of bench/effect_size.csv as a report words them: each is a compared outcome's column, the partnership's
+    with '_or_worse' added (an exploration's outcomes keep the names its experiment gives them)."""
+    labels = {outcome.column: outcome.label for outcome in compared_outcomes()}
+    return names.map(lambda name: labels.get(name.removesuffix("_or_worse"), name))
 
 
 def read_sensitivity(paths):
@@ -40,7 +42,7 @@ def read_sensitivity(paths):
             if "probability" in table.columns:  # an explore table also holds means, which are not probabilities
                 table = table[table["probability"].astype(bool)]
             else:  # the one-at-a-time table, whose outcomes have fixed names
-                table = table.assign(outcome=table["outcome"].map(lambda name: OUTCOME_WORDS.get(name, name)))
+                table = table.assign(outcome=_in_words(table["outcome"]))
             frames.append(table[list(_COLUMNS)].assign(source=str(path)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*_COLUMNS, "source"])
 
