@@ -709,6 +709,7 @@ def cmd_backtest(args):
     from .calibration.scorecard import write_backtest_report
     from .experiment import store
     from .experiment.parameter_sets import ParameterSetError
+    from .experiment.provenance import model_code
     from .scenario import ScenarioError, scenario_hash
 
     try:
@@ -729,6 +730,11 @@ def cmd_backtest(args):
                                               quiet=args.quiet, no_report=True, baseline=None))
             if code != EXIT_OK:
                 return code
+        elif manifest.model_code != model_code():
+            stored_code = manifest.model_code[:12] if manifest.model_code else "not recorded"
+            return _error(f"{directory} holds a backtest computed by other model code (its SHA-256 {stored_code}, this "
+                          f"version's {model_code()[:12]}): its replay is not this model's; remove {directory} or use "
+                          "another --out")
         else:
             print(f"{directory} already holds the backtest's {manifest.runs} runs; checking them again")
     else:

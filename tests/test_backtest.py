@@ -9,7 +9,9 @@ import pytest
 import sim
 from sim.analysis.patterns import Check, Measure, check_pattern, load_patterns, measure_values
 from sim.calibration.scorecard import check_backtest
+from sim.experiment import store
 from sim.experiment.parameter_sets import load_parameter_sets
+from sim.experiment.provenance import model_code
 from sim.scenario import ScenarioError
 
 from .conftest import SCENARIOS, run_cli
@@ -184,6 +186,13 @@ def test_backtest_command_exits_5_on_a_failed_pattern_and_0_when_it_is_marked_ex
     unexcused = run_backtest(tmp_path, IMPOSSIBLE + "        expected_share: 0.0\n" + second
                              + "    expected_fail: no run can exceed one\n")
     assert unexcused.returncode == 5 and "Z    FAIL" in unexcused.stdout, unexcused.stderr
+    # a store another version of the model computed is not this model's replay: it is not checked again
+    out = tmp_path / "out"
+    store.write_json_atomic(out / store.MANIFEST, store.read_manifest(out).model_copy(update={"model_code": "0" * 64}))
+    stale = run_backtest(tmp_path, IMPOSSIBLE)
+    assert stale.returncode == 2 and "Z " not in stale.stdout
+    assert (f"{out} holds a backtest computed by other model code (its SHA-256 000000000000, this version's "
+            f"{model_code()[:12]})") in stale.stderr
 
 
 @pytest.mark.parametrize("extra, words", [

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.experiment import store
+from sim.experiment.provenance import model_code
 from sim.experiment.seeds import run_seed_value
 from sim.model.record import SUMMARY_DEFINITIONS
 
@@ -243,9 +244,10 @@ def test_a_chunk_of_another_ensemble_is_named_and_run_again(small_reference, tmp
 
 
 def _as_an_earlier_version_wrote_it(directory):
-    """Drop what this version adds to a store: the manifest's checksum and summary definitions, and each chunk's
-    identity."""
-    edit_manifest(directory, lambda m: {k: v for k, v in m.items() if k != "summary_definitions"}, keep_checksum=False)
+    """Drop what this version adds to a store: the manifest's checksum, summary definitions and model code, and each
+    chunk's identity."""
+    edit_manifest(directory, lambda m: {k: v for k, v in m.items() if k not in ("summary_definitions", "model_code")},
+                  keep_checksum=False)
     for index in directory.glob(f"chunks/*/*/{store.CHUNK_INDEX}"):
         content = json.loads(index.read_text())
         index.write_text(json.dumps({key: content[key] for key in ("scenario", "start", "stop", "files")}))
@@ -272,18 +274,39 @@ def test_a_complete_store_of_an_earlier_version_is_read(small_reference, tmp_pat
     assert shown.returncode == 0, shown.stderr
 
 
-def test_runs_stored_under_other_summary_definitions_are_run_again_on_resume(small_reference, tmp_path):
-    """A store interrupted under an earlier version's summary definitions never mixes two meanings of a field: its
-    complete chunks are run again, and the store is the one this version writes in one go."""
+def test_a_report_on_stores_of_different_model_code_says_so(small_reference, tmp_path):
+    directory = tmp_path / "other"
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--seed", "7", "--out", directory, "--quiet", "--no-report")
+    assert done.returncode == 0, done.stderr
+    rewrite_manifest(directory, store.read_manifest(directory), model_code="0" * 64)
+    compared = run_cli("compare", small_reference, directory, "--out", tmp_path / "report")
+    assert compared.returncode == 0, compared.stderr
+    assert "the stores were computed by different versions of the model code (" in compared.stderr
+    assert f"{directory}: 000000000000" in compared.stderr and f"{small_reference}: {model_code()[:12]}" in compared.stderr
+
+
+STORED_BY_ANOTHER_VERSION = {  # a field of the chunk identity another version writes differently: its value there
+    "summary_definitions": SUMMARY_DEFINITIONS - 1,
+    "model_code": "0" * 64,
+}
+
+
+@pytest.mark.parametrize("field", STORED_BY_ANOTHER_VERSION)
+def test_runs_of_another_version_are_run_again_on_resume(small_reference, tmp_path, field):
+    """A store interrupted under an earlier version's summary definitions, or with runs computed by other model code,
+    never mixes two meanings of a field nor two models: its complete chunks are run again, and the store is the one
+    this version writes in one go."""
+    ours, theirs = {"summary_definitions": SUMMARY_DEFINITIONS, "model_code": model_code()}[field], STORED_BY_ANOTHER_VERSION[field]
     directory = stored_chunks(tmp_path / "ens")
-    assert json.loads((directory / store.MANIFEST).read_text())["summary_definitions"] == SUMMARY_DEFINITIONS
+    assert json.loads((directory / store.MANIFEST).read_text())[field] == ours
     for index in directory.glob(f"chunks/*/*/{store.CHUNK_INDEX}"):
-        assert json.loads(index.read_text())["summary_definitions"] == SUMMARY_DEFINITIONS
-        index.write_text(json.dumps({**json.loads(index.read_text()), "summary_definitions": SUMMARY_DEFINITIONS - 1}))
-    edit_manifest(directory, lambda m: {**m, "summary_definitions": SUMMARY_DEFINITIONS - 1}, keep_checksum=False)
+        assert json.loads(index.read_text())[field] == ours
+        index.write_text(json.dumps({**json.loads(index.read_text()), field: theirs}))
+    edit_manifest(directory, lambda m: {**m, field: theirs}, keep_checksum=False)
     done = run_cli("run", "--resume", directory, "--quiet", "--no-report")
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count(f"summary definitions {SUMMARY_DEFINITIONS - 1}, the ensemble's {SUMMARY_DEFINITIONS}") == 3
+    assert done.stderr.count(f"{theirs!r}, the ensemble's {ours!r}") == 3
+    assert json.loads((directory / store.MANIFEST).read_text())[field] == ours
     assert digests(directory) == digests(small_reference)
 
 

@@ -440,6 +440,11 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
                         f"({SUMMARY_DEFINITIONS}; docs/api.md, \"Stores written by earlier versions\"): some run summaries "
                         "(crises and disputes counted, the runs' extremes) mean something else there; run them again "
                         "before comparing those outcomes.")
+    codes = {r.manifest.model_code for r in results if r.manifest.model_code}
+    if len(codes) > 1:
+        warnings.append("the stores were computed by different versions of the model code ("
+                        f"{'; '.join(f'{r.directory}: {r.manifest.model_code[:12]}' for r in results if r.manifest.model_code)}"
+                        "): a difference between them can come from the code as well as from the scenarios.")
     window = common_window(results)
     if window is not None:
         spans = "; ".join(f"{r.label} {_horizon_text(r)}" for r in results)

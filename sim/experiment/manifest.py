@@ -92,7 +92,8 @@ class FailedRun(_Record):
 class ChunkIdentity(_Record):
     """What makes a stored chunk part of one ensemble: the runs [start, stop) of a scenario (by name and hash), the
     root seed, whether time series are kept, the parameter sets (their table's SHA-256; None without) and the meaning of
-    its run summaries (record.SUMMARY_DEFINITIONS of the version that wrote it)."""
+    its run summaries (record.SUMMARY_DEFINITIONS of the version that wrote it) and the model code that computed them
+    (provenance.model_code)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -104,12 +105,14 @@ class ChunkIdentity(_Record):
     record_steps: StrictBool
     parameter_sets: Optional[StrictStr]
     summary_definitions: Optional[StrictInt] = None  # what its summaries mean (record.SUMMARY_DEFINITIONS; none before 3)
+    model_code: Optional[StrictStr] = None  # the model code that computed its runs (provenance.model_code; none before it)
 
     def differences(self, other):
         """How `other` differs from this identity, in words (empty when they are equal)."""
         shown = {"scenario": "scenario", "root_seed": "root seed", "record_steps": "time series kept",
                  "parameter_sets": "parameter sets (SHA-256)", "scenario_hash": "scenario hash",
-                 "start": "first run", "stop": "end of runs", "summary_definitions": "summary definitions"}
+                 "start": "first run", "stop": "end of runs", "summary_definitions": "summary definitions",
+                 "model_code": "model code (SHA-256)"}
         return [f"{label} {getattr(other, field)!r}, the ensemble's {getattr(self, field)!r}"
                 for field, label in shown.items() if getattr(other, field) != getattr(self, field)]
 
@@ -141,6 +144,7 @@ class Manifest(_Record):
     interruption: Optional[str] = None
     files: dict[str, FileDigest] = {}  # the final files' digests, once complete (none in stores older than them)
     summary_definitions: Optional[int] = None  # record.SUMMARY_DEFINITIONS of the version that wrote the runs (none before 3)
+    model_code: Optional[str] = None  # SHA-256 of the model code that computed the runs (provenance.model_code; none before it)
 
     @model_validator(mode="after")
     def _each_scenario_once(self):
@@ -160,7 +164,7 @@ class Manifest(_Record):
         return {(entry.name, start): ChunkIdentity(scenario=entry.name, scenario_hash=entry.hash, root_seed=self.root_seed,
                                                    start=start, stop=min(start + self.chunk_size, self.runs),
                                                    record_steps=self.record_steps, parameter_sets=sets,
-                                                   summary_definitions=self.summary_definitions)
+                                                   summary_definitions=self.summary_definitions, model_code=self.model_code)
                 for entry in self.scenarios for start in range(0, self.runs, self.chunk_size)}
 
 

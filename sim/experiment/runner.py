@@ -24,6 +24,7 @@ from ..scenario import Scenario, scenario_hash
 from . import store
 from .lifeline import end_with
 from .manifest import SEEDING, Manifest, ScenarioEntry
+from .provenance import model_code
 from .simulate import LANES_PER_BATCH, ChunkTask, group_tasks, simulate_chunks
 
 # A worker process is replaced after this many tasks. Each batch's model is released and collected
@@ -169,6 +170,7 @@ def new_manifest(scenarios, *, runs, root_seed, chunk_size, overrides, parameter
                                  step_days=s.step_days, resolved=s.model_dump(mode="json"))
                    for path, s in scenarios],
         versions=_versions(), git_commit=_git_commit(), failures=[], summary_definitions=SUMMARY_DEFINITIONS,
+        model_code=model_code(),
     )
 
 
@@ -268,7 +270,8 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     """Run every chunk of the ensemble described by `directory`'s manifest that is not stored yet.
 
     Stored chunks are verified first; a damaged one, or one stored under other summary definitions than this
-    version's (record.SUMMARY_DEFINITIONS), is reported through `echo`, deleted and run again.
+    version's (record.SUMMARY_DEFINITIONS) or computed by other model code (provenance.model_code), is reported through
+    `echo`, deleted and run again.
     The caller holds the directory's lock. Raises store.StoreError for a damaged manifest and
     EnsembleError for chunks too large for the machine.
     """
@@ -277,8 +280,9 @@ def run_ensemble(directory, *, workers=None, scheduler=None, quiet=False, echo=p
     scenarios = [s for _, s in scenarios_from_manifest(manifest)]
     runs, root_seed, chunk_size = manifest.runs, manifest.root_seed, manifest.chunk_size
     check_chunk_memory(scenarios, runs, chunk_size, workers)
-    # runs stored under other summary definitions are run again: a store never mixes two meanings of a field
-    manifest.summary_definitions = SUMMARY_DEFINITIONS
+    # runs stored under other summary definitions, or computed by other model code, are run again: a store never mixes
+    # two meanings of a field nor two versions of the model
+    manifest.summary_definitions, manifest.model_code = SUMMARY_DEFINITIONS, model_code()
     expected = manifest.chunk_identities()
     done, rejected = store.verify_chunks(directory, expected)
     for chunk in rejected:

@@ -16,6 +16,7 @@ from ..scenario.initial_state import carried_sets, parameters_for, read_rows
 from .lifeline import end_if_orphaned
 from .manifest import ChunkIdentity
 from .parameter_sets import scenario_with, set_for_run
+from .provenance import model_code
 from .store import chunk_tables, write_chunk
 from .seeds import run_seed_sequence
 
@@ -261,7 +262,16 @@ def simulate_chunks(tasks, raise_errors=False):
             gc.enable()
 
 
+class OtherModelCode(Exception):
+    """A worker runs other model code than the one its ensemble's runs are computed by (a cluster's worker left on
+    another version)."""
+
+
 def _simulate_chunks(tasks, raise_errors):
+    asked = {t.identity.model_code for t in tasks if t.identity is not None and t.identity.model_code is not None}
+    if asked - {model_code()}:
+        raise OtherModelCode(f"this worker runs model code {model_code()[:12]}, the ensemble's runs are computed by "
+                             f"{', '.join(sorted(code[:12] for code in asked))}: install the same version on every worker")
     spans, lanes = [], []  # spans[k]: task k's lanes, [begin, end) in `lanes`
     for task in tasks:
         task_lanes = _lanes_of(task)

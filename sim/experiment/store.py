@@ -6,7 +6,7 @@ Parquet files are assembled chunk by chunk (streaming, sorted by scenario and ru
 place when every chunk is in; the files are byte-identical however the work was scheduled.
 
 Every chunk carries `chunk.json`: its identity (scenario name and hash, root seed, run range, what
-it keeps, the summary definitions; manifest.ChunkIdentity) and the SHA-256 of each of its files. A chunk that does not match
+it keeps, the summary definitions, the model code; manifest.ChunkIdentity) and the SHA-256 of each of its files. A chunk that does not match
 its files or the ensemble's manifest is reported and run again, never used. The final files' SHA-256
 are recorded in the manifest (sim.experiment.manifest), which is checked whenever the store is read.
 One run at a time may use a directory: `lock` takes an exclusive `flock` on its `.lock` file.
