@@ -34,7 +34,7 @@ from sim.experiment.simulate import Lane, simulate_lanes, starting_lanes  # noqa
 from sim.parameters import CATALOGUE  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.scenario.schema import Parameters  # noqa: E402
-from sim.scenario.ranges import COHESION_WEIGHTS  # noqa: E402
+from sim.parameters import COHESION_WEIGHTS  # noqa: E402
 from sim.world import THEATRES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from sim.calibration import fit  # noqa: E402
 from sim.experiment.runner import make_executor, map_bounded  # noqa: E402
 from sim.parameters import CATALOGUE  # noqa: E402
-from sim.scenario.ranges import COHESION_WEIGHTS  # noqa: E402
+from sim.parameters import COHESION_WEIGHTS  # noqa: E402
 
 FIT_FILE = Path(__file__).resolve().parents[1] / "scenarios" / "history" / "fit.yaml"
 PARTS = ("distance", "relative_crps", "patterns_failed", "crisis_misses")

@@ -25,7 +25,7 @@ from sim.calibration.verdict import judge  # noqa: E402
 from sim.experiment.runner import make_executor, map_bounded  # noqa: E402
 from sim.parameters import CATALOGUE  # noqa: E402
 from sim.scenario import ScenarioError, revise_scenario  # noqa: E402
-from sim.scenario.ranges import COHESION_WEIGHTS  # noqa: E402
+from sim.parameters import COHESION_WEIGHTS  # noqa: E402
 
 PATTERNS = Path(__file__).resolve().parents[1] / "scenarios" / "history" / "patterns.yaml"
 PER_TASK = 8  # sets judged together as lanes of one model

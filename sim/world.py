@@ -77,6 +77,11 @@ def pair_name(pair):
     return f"{pair[0].value}_{pair[1].value}"
 
 
+def pair_label(pair):
+    """`(Actor.US, Actor.JAPAN)` -> `"US-Japan"`: a pair as labels name it (short names in upper case)."""
+    return "-".join(actor.value.upper() if len(actor.value) <= 4 else actor.value.capitalize() for actor in pair)
+
+
 TIE_NAMES = tuple(pair_name(p) for p in TIE_PAIRS)
 # Each partner's view of each other partner's reliability, as (viewer, viewed): first each ally's view of the lead
 # partner, then the partners' views of each other (by viewer, then viewed, in the order of PARTNERS).
@@ -84,6 +89,26 @@ RELIABILITY_VIEWS = (tuple((ally, LEAD_PARTNER) for ally in ALLIES)
                      + tuple((a, b) for a in PARTNERS for b in PARTNERS if a is not b and b is not LEAD_PARTNER))
 ALIGNMENT_NAMES = tuple(pair_name(p) for p in ALIGNMENT_PAIRS)
 HISTORY_TIE = pair_name(HISTORY_PAIR)
+
+
+class DisputeKind(NamedTuple):
+    """A kind of dispute between partners, drawn each step or scripted: its name in scenarios and the event log, the run
+    summary's count of it, how reports name one, and the parameters of its weekly hazard (at full pressure) and its
+    severity when drawn."""
+
+    name: str
+    count: str
+    label: str
+    hazard: str
+    severity: str
+
+
+DISPUTE_KINDS = (  # the order of each step's dispute draws
+    DisputeKind("japan_rok_history", "japan_rok_disputes", f"{pair_label(HISTORY_PAIR)} history dispute",
+                "dispute_base_hazard", "dispute_severity"),
+    DisputeKind("burden_sharing", "burden_sharing_disputes", "burden-sharing dispute", "burden_dispute_hazard",
+                "burden_dispute_severity"),
+)
 
 
 class Theatre(str, Enum):
@@ -111,6 +136,8 @@ THEATRE_INFO = {
 
 THEATRES = tuple(Theatre)
 THEATRE_LABELS = {t.value: info.label for t, info in THEATRE_INFO.items()}
+# The two flashpoints that headline tables and charts show: where a crisis can draw in the US and both allies at once
+FLASHPOINTS = (Theatre.TAIWAN, Theatre.KOREA)
 
 
 class Domain(str, Enum):

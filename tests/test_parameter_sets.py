@@ -97,7 +97,7 @@ class _Stored:
 
 def _headline_indicators(outcome):
     def indicators(runs):
-        return pd.DataFrame({column: runs[outcome].to_numpy() for column, _ in HEADLINE})
+        return pd.DataFrame({column: runs[outcome].to_numpy() for column in HEADLINE})
     return indicators
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sim.analysis.query import query_runs, runs_table
+from sim.analysis.query import HEADLINE, query_runs, runs_table
 from sim.analysis.results import ReportError, frame
 from sim.model.record import SUMMARY
 
@@ -104,3 +104,11 @@ def test_stores_written_with_minus_one_for_never_read_as_null():
     events = frame(log, "events")
     assert list(events.columns) == ["target", "before", "after", "before_label", "after_label", "note"]
     assert events["after_label"][:2].tolist() == ["functioning", "crisis"] and events["after_label"].isna()[2]
+
+
+def test_the_default_columns_are_outcomes_a_run_records():
+    """The columns `run.py runs` shows by default are read only where a store has them: a name the summary no longer
+    declares would silently drop out of every table, so each must be a summary field or the date of one."""
+    declared = {o.name for o in SUMMARY} | {o.name.removesuffix("_step") + "_date" for o in SUMMARY if o.name.endswith("_step")}
+    assert set(HEADLINE) <= declared
+

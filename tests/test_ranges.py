@@ -2,8 +2,10 @@
 
 import pytest
 
+from sim.model.actors import PROFILE_FIELDS
+from sim.parameters import COHESION_WEIGHTS
 from sim.scenario import load_scenario
-from sim.scenario.ranges import COHESION_WEIGHTS, GOVERNMENT_RANGES, PARAMETER_RANGES, range_for
+from sim.scenario.ranges import GOVERNMENT_RANGES, PARAMETER_RANGES, range_for
 from sim.scenario.schema import GovernmentProfile, Parameters, TheatreWeights
 
 from .conftest import SCENARIOS
@@ -23,6 +25,7 @@ def test_every_government_profile_field_has_a_range():
     numeric = {name for name, f in GovernmentProfile.model_fields.items() if f.annotation is float}
     nested = {f"theatre_priority.{t}" for t in TheatreWeights.model_fields}
     assert set(GOVERNMENT_RANGES) == numeric | nested
+    assert set(PROFILE_FIELDS) == numeric  # the model holds every numeric field per lane
 
 
 @pytest.mark.parametrize("end", ["low", "high"])

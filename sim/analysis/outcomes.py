@@ -74,7 +74,7 @@ def outcome_values(runs):
         if outcome.column in runs:
             values[outcome.column] = runs[outcome.column].to_numpy(dtype=float)
     for theatre in (t.value for t in THEATRES):
-        values[f"{theatre}_adversary_gains"] = (runs[f"{theatre}_outcome"] == "adversary_gains").to_numpy(dtype=float)
+        values[f"{theatre}_adversary_gains"] = (runs[f"{theatre}_outcome"] == ConflictOutcome.ADVERSARY_GAINS.label).to_numpy(dtype=float)
     return pd.DataFrame(values)
 
 

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..world import ACTORS, DOMAINS, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor, EscalationState, PartnershipState
+from ..world import (ACTORS, DISPUTE_KINDS, DOMAINS, HISTORY_PAIR, HISTORY_TIE, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor, EscalationState,
+                     PartnershipState, pair_label)
 from ..colours import REFERENCE_GREY, scenario_colours
 from .outcomes import in_window, never_happened, outcome_probabilities, run_values
 from .stats import survival_curve
@@ -31,7 +32,7 @@ FAN_VARIABLES = (
     ("us_credibility", "US credibility (allies' view)"),
     ("institutionalisation", "Institutionalisation"),
     ("interoperability", f"Interoperability (mean of {len(DOMAINS)} domains)"),
-    ("tie_japan_rok", "Japan-ROK tie"),
+    (f"tie_{HISTORY_TIE}", f"{pair_label(HISTORY_PAIR)} tie"),
 ) + tuple((f"tension_{t.value}", f"Tension: {info.label}") for t, info in THEATRE_INFO.items())
 SHARED_MARK = "0.3"  # a scheduled event every scenario shares is drawn in this dark grey
 CLOSE_MARKS_DAYS = 75  # event numbers closer than this in time are stacked (in a 2.5-inch panel of four years)
@@ -393,7 +394,8 @@ def outcome_heatmap(results, colours=None, *, window=None):
 
 def _first_suspension(runs, horizon):
     """Per run, the first step suspended or ruptured, or -1 (censored at `horizon`) if never."""
-    firsts = runs[["first_suspended_step", "first_ruptured_step"]].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    columns = [f"first_{state.label}_step" for state in PartnershipState if state <= PartnershipState.SUSPENDED]
+    firsts = runs[columns].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
     first = firsts.min(axis=1)
     return np.where(first <= horizon, first, -1)
 
@@ -471,8 +473,8 @@ def key_event_title(kind, event_id):
         actor = event_id.removeprefix("election_")
         return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor} election"
     if kind == "dispute":
-        return {"japan_rok_history_dispute": "Japan-ROK history dispute",
-                "burden_sharing_dispute": "Burden-sharing dispute"}.get(event_id, event_id.replace("_", " "))
+        return next((kind.label[0].upper() + kind.label[1:] for kind in DISPUTE_KINDS if event_id == f"{kind.name}_dispute"),
+                    event_id.replace("_", " "))
     return f"scenario event: {event_id}"
 
 
@@ -559,7 +561,7 @@ def _spans(dates, codes):
 def _state_strips(ax, frame):
     """One strip per theatre (grey zone, crisis and conflict shaded) and one for the partnership state."""
     rows = [("partnership", "partnership_state", PARTNERSHIP_COLOURS)]
-    rows += [(t.value.replace("_", " "), f"state_{t.value}", THEATRE_STATE_COLOURS) for t in THEATRES]
+    rows += [(THEATRE_LABELS[t.value], f"state_{t.value}", THEATRE_STATE_COLOURS) for t in THEATRES]
     dates = mdates.date2num(frame["date"].to_numpy())
     for y, (name, column, palette) in enumerate(rows):
         for code, first, last in _spans(dates, frame[column].to_numpy().astype(int)):
@@ -598,7 +600,7 @@ def run_trajectories(result, run, marks=(), routine_dates=()):
                   "(red lines: the partnership's state changes; the strip at the bottom names the states)", pad=30)
     top.legend(fontsize=8, ncol=3, loc="best", framealpha=0.85)
     for name in names[5:]:
-        middle.plot(frame["date"], frame[name], lw=1.4, label=name.replace("tension_", ""))
+        middle.plot(frame["date"], frame[name], lw=1.4, label=THEATRE_LABELS[name.removeprefix("tension_")])
     middle.set_ylabel("tension (0-1)")
     middle.set_title("Theatre tension", fontsize=10)
     middle.legend(fontsize=8, ncol=4, loc="best", framealpha=0.85)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..model.record import SUMMARY, SUMMARY_DEFINITIONS
-from ..world import ACTORS, THEATRE_LABELS, THEATRES, PartnershipState
+from ..model.record import COUNT_DIFFERENCE, INDEX_DIFFERENCE, PROBABILITY_DIFFERENCE, SHARE_DIFFERENCE, SUMMARY, SUMMARY_DEFINITIONS
+from ..world import ACTORS, FLASHPOINTS, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
 from ..colours import scenario_colours
 from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
@@ -42,6 +42,7 @@ def _share_of_runs(share):
 def summary_table(results):
     """One row per scenario: runs, partnership outcomes (strained or worse first), cohesion quantiles, US credibility,
     conflicts (states by name)."""
+    words = {c.column: c.label.removeprefix("partnership ") for c in compared_outcomes()}
     rows = []
     for result in results:
         runs = result.ok_runs()
@@ -56,17 +57,17 @@ def summary_table(results):
             "scenario": result.label,
             "runs_ok": len(runs),
             "runs_failed": int((result.runs["status"] == "failed").sum()),
-            "P(strained or worse) %": _interval(strained),  # the state most runs reach, so it leads
-            "P(suspended or ruptured) %": _interval(suspended),
-            "MCSE of P(suspended or ruptured), points": f"{100 * suspended.mcse:.2f}",
-            "P(ruptured) %": _interval(ruptured),
+            f"P({words['strained']}) %": _interval(strained),  # the state most runs reach, so it leads
+            f"P({words['suspended']}) %": _interval(suspended),
+            f"MCSE of P({words['suspended']}), points": f"{100 * suspended.mcse:.2f}",
+            f"P({words['ruptured']}) %": _interval(ruptured),
             "final partnership state": ", ".join(f"{label} {_share_of_runs(share)}" for label, share in final_states.items()),
             "final cohesion median [5%, 95%]": f"{final_q[0.5]:.3f} [{final_q[0.05]:.3f}, {final_q[0.95]:.3f}]",
             "min cohesion median [5%, 95%]": f"{min_q[0.5]:.3f} [{min_q[0.05]:.3f}, {min_q[0.95]:.3f}]",
             "final US credibility mean ± MCSE": f"{credibility:.3f} ± {credibility_se:.3f}",
         }
-        for theatre in ("taiwan", "korea"):
-            row[f"P({THEATRE_LABELS[theatre]}: conflict) %"] = _interval(wilson(values[f"{theatre}_conflict"].sum(), len(runs)))
+        for conflict in (f"{theatre.value}_conflict" for theatre in FLASHPOINTS):
+            row[f"P({words[conflict]}) %"] = _interval(wilson(values[conflict].sum(), len(runs)))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -258,7 +259,9 @@ def difference_blocks(differences, base_label):
     intro = ("p", "A difference is called material when it reaches the smallest difference worth reporting for its outcome ("
                   + (f"here {next(iter(smallest)):g} ({100 * next(iter(smallest)):g} points on a probability) for every outcome"
                      if len(smallest) == 1 else
-                     "2 points on a probability, 0.02 on an index, 0.1 events per run, unless `--min-difference` says otherwise")
+                     f"{100 * PROBABILITY_DIFFERENCE:g} points on a probability, {INDEX_DIFFERENCE:g} on an index, "
+                     f"{COUNT_DIFFERENCE:g} events per run, {100 * SHARE_DIFFERENCE:g} points on a share of the time, unless "
+                     "`--min-difference` says otherwise")
                   + "; see docs/api.md); it rises or falls only when it is material and its bootstrap 95% interval excludes zero.")
     if differences["scenario"].nunique() == 1:  # in the declared order: the partnership, cohesion, ..., theatres
         told = differences[differences["verdict"].isin((*MATERIAL, "no clear difference"))]

@@ -18,12 +18,13 @@ Carlo interval (Wilson) is shown beside it.
 import numpy as np
 import pandas as pd
 
+from ..world import FLASHPOINTS
+from .outcomes import compared_outcomes
 from .stats import wilson
 
-# The outcomes whose parameter uncertainty the report shows: column of the indicators and label.
-HEADLINE = (("suspended", "partnership suspended or ruptured"), ("strained", "partnership strained or worse"),
-            ("taiwan_crisis", "Taiwan Strait: crisis"), ("taiwan_conflict", "Taiwan Strait: conflict"),
-            ("korea_crisis", "Korean Peninsula: crisis"), ("korea_conflict", "Korean Peninsula: conflict"))
+# The outcomes whose parameter uncertainty the report shows (columns of the compared outcomes): the partnership's two
+# worst states, and a crisis and a conflict at each flashpoint.
+HEADLINE = ("suspended", "strained", *(f"{theatre.value}_{state}" for theatre in FLASHPOINTS for state in ("crisis", "conflict")))
 
 
 def has_parameter_sets(result):
@@ -36,6 +37,7 @@ def parameter_uncertainty(results, indicators):
     """One row per scenario run over parameter sets and headline outcome: pooled estimate with its Wilson
     interval, the 5%-95% range of the per-set probabilities, the noise-corrected sd across sets and the
     share of variance due to parameters. `indicators(runs)` gives 0/1 outcome columns per run."""
+    labels = {outcome.column: outcome.label for outcome in compared_outcomes()}
     rows = []
     for result in results:
         if not has_parameter_sets(result):
@@ -45,13 +47,13 @@ def parameter_uncertainty(results, indicators):
         frame["parameter_set"] = runs["parameter_set"].to_numpy()
         groups = frame.groupby("parameter_set")
         sizes = groups.size().to_numpy()
-        for column, label in HEADLINE:
+        for column in HEADLINE:
             pooled = wilson(frame[column].sum(), len(frame))
             per_set = groups[column].mean().to_numpy()
             between = _between_set_variance(per_set[sizes >= 2], sizes[sizes >= 2])
             total = pooled.estimate * (1 - pooled.estimate)
             low, high = np.quantile(per_set, [0.05, 0.95])
-            rows.append({"scenario": result.label, "outcome": label, "estimate": pooled.estimate,
+            rows.append({"scenario": result.label, "outcome": labels[column], "estimate": pooled.estimate,
                          "mc_low": pooled.low, "mc_high": pooled.high, "sets": len(per_set),
                          "runs_per_set": int(np.median(sizes)), "set_p05": float(low), "set_p95": float(high),
                          "parameter_sd": between ** 0.5,

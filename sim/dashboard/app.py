@@ -30,7 +30,7 @@ from . import figures
 from .chair import Game, GameError, offered
 from .ensemble import EnsembleJob, influential_parameters, parameter_range
 from .inputs import InputError, checked_choice, checked_path
-from .live import LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
+from .live import HEADLINE_MEASURES, LiveView, PlayModel, actors_now, event_log, headline, theatres_now, why_states_changed
 from .server import SCENARIOS_ENV
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
@@ -92,10 +92,8 @@ def Status(model):
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"Partnership: <span class='wargame-chip' style='background:{colour};color:{_ink(colour)}'>"
             f"{html.escape(state.label)}</span>"))
-        shown = {"cohesion": "cohesion", "consistency": "consistency", "coherence": "coherence",
-                 "credibility": "credibility", "us_credibility": "US credibility (allies' view)",
-                 "us_overstretch": "US overstretch"}
-        Table(pd.DataFrame([(label, f"{now[name]:.3f}") for name, label in shown.items()], columns=["measure", "value"]))
+        Table(pd.DataFrame([(label, f"{now[name]:.3f}") for name, label in HEADLINE_MEASURES.items()],
+                           columns=["measure", "value"]))
         solara.Text(f"{changes} events and state changes logged so far")
 
 

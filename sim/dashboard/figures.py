@@ -10,7 +10,7 @@ from matplotlib.patches import Polygon
 
 from ..analysis import plots
 from ..analysis.outcomes import common_window
-from ..world import THEATRE_LABELS, EscalationState, Theatre
+from ..world import FLASHPOINTS, THEATRE_LABELS, EscalationState, Theatre
 
 # The report shades grey zone, crisis and conflict; a map also needs the calm states.
 STATE_COLOURS = {EscalationState.PEACETIME: "#ffffff", EscalationState.DE_ESCALATION: "#c6dbef",
@@ -110,7 +110,7 @@ def force_allocation(theatres, pool, overstretch):
 # The fan charts the page shows: cohesion, its components and the two flashpoints' tension (of the report's twelve).
 ENSEMBLE_FAN = tuple(v for v in plots.FAN_VARIABLES if v[0] in ("cohesion", "consistency", "coherence", "credibility",
                                                                 "us_credibility", "institutionalisation",
-                                                                "tension_taiwan", "tension_korea"))
+                                                                *(f"tension_{t.value}" for t in FLASHPOINTS)))
 
 
 def ensemble_figures(stored):

@@ -119,11 +119,16 @@ def actors_now(model):
     return pd.DataFrame(rows)
 
 
+# The measures the page shows as numbers as a run goes: variable -> label
+HEADLINE_MEASURES = {"cohesion": "cohesion", "consistency": "consistency", "coherence": "coherence",
+                     "credibility": "credibility", "us_credibility": "US credibility (allies' view)",
+                     "us_overstretch": "US overstretch"}
+
+
 def headline(model):
-    """Date, step, partnership state and cohesion with its three components, as numbers and labels."""
+    """Date, step, partnership state and the HEADLINE_MEASURES (cohesion, its three components, ...) as numbers."""
     with model.lock:
-        numbers = {name: float(model.getter(name)()[0])
-                   for name in ("cohesion", "consistency", "coherence", "credibility", "us_credibility", "us_overstretch")}
+        numbers = {name: float(model.getter(name)()[0]) for name in HEADLINE_MEASURES}
         return {"date": model.date, "step": model.step_index, "steps": model.n_steps,
                 "partnership": PartnershipState(int(model.partnership.state[0])), **numbers}
 

@@ -13,7 +13,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from ..scenario import Scenario, revise_scenario
-from ..scenario.ranges import COHESION_WEIGHTS
+from ..parameters import COHESION_WEIGHTS
 from .experiment import option_overrides
 
 DESIGNS = ("lhs", "sobol", "morris", "factorial")

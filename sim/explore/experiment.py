@@ -17,7 +17,8 @@ from pydantic import Field, model_validator
 from ..model.record import SUMMARY_FIELDS
 from ..scenario.errors import ScenarioError
 from ..scenario.loader import load_document, load_scenario, revise_scenario
-from ..scenario.ranges import COHESION_WEIGHTS, PARAMETER_RANGES, range_for
+from ..parameters import COHESION_WEIGHTS
+from ..scenario.ranges import PARAMETER_RANGES, range_for
 from ..scenario.schema import EventSpec, Identifier, Parameters, Strict, Unit
 
 OUTCOME_COLUMNS = dict(SUMMARY_FIELDS)

@@ -6,8 +6,8 @@ a few kilobytes instead of a re-rendered image. Specs are written as plain dicts
 (the version those assets hold), not through Altair, whose installed version emits Vega-Lite 6.
 """
 
-from ..analysis.plots import PARTNERSHIP_COLOURS
-from ..world import THEATRES, PartnershipState
+from ..analysis.plots import PARTNERSHIP_COLOURS, THEATRE_STATE_COLOURS
+from ..world import THEATRE_LABELS, THEATRES, EscalationState, PartnershipState
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 WIDTH = "container"  # figures follow their column's width (the page works from 1024 px)
@@ -35,7 +35,7 @@ def tensions(model):
     """Each theatre's tension so far."""
     recorder = model.recorder
     dates = [str(d) for d in model.dates[: recorder.recorded_steps]]
-    data = [{"date": date, "theatre": t.value, "tension": round(float(v), 4)}
+    data = [{"date": date, "theatre": THEATRE_LABELS[t.value], "tension": round(float(v), 4)}
             for t in THEATRES for date, v in zip(dates, recorder.series(f"tension_{t.value}")[:, 0])]
     return _spec("Tension by theatre", {"mark": {"type": "line", "point": {"size": 12}}}, data, height=160, encoding={
         "x": {"field": "date", "type": "temporal", "title": None},
@@ -85,15 +85,19 @@ def strained_share(forecasts):
         config={"bar": {"color": PARTNERSHIP_COLOURS[PartnershipState.STRAINED]}})
 
 
+_RISKS = (EscalationState.CRISIS, EscalationState.CONFLICT)  # in the colours of the report's state strips
+
+
 def theatre_risks(forecasts):
     """P(crisis) and P(conflict) by theatre from now to the end, per forecast."""
-    data = [{"theatre": theatre, "what": what, "forecast": r.label, "p": round(p, 4)}
+    data = [{"theatre": THEATRE_LABELS[theatre], "what": what, "forecast": r.label, "p": round(p, 4)}
             for r in forecasts for theatre, risks in r.theatres.items() for what, p in risks.items()]
     return _spec("P(crisis or conflict) by theatre, from now", {"mark": "bar"}, data, height=150, encoding={
         "y": {"field": "theatre", "type": "nominal", "title": None},
         "yOffset": {"field": "forecast"},
         "x": {"field": "p", "type": "quantitative", "axis": {"format": "%"}, "scale": {"domain": [0, 1]}, "title": None,
               "stack": None},  # conflict drawn inside crisis: a conflict is a crisis that went further
-        "color": {"field": "what", "type": "nominal", "scale": {"domain": ["crisis", "conflict"], "range": ["#f28e2b", "#d62728"]},
+        "color": {"field": "what", "type": "nominal", "scale": {"domain": [s.label for s in _RISKS],
+                                                                 "range": [THEATRE_STATE_COLOURS[s] for s in _RISKS]},
                   "legend": {"orient": "bottom", "title": None}},
         "tooltip": [{"field": "forecast"}, {"field": "theatre"}, {"field": "what"}, {"field": "p", "format": ".1%"}]})

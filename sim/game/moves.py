@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..scenario.schema import Dispute
-from ..world import ADVERSARIES, ALLIES, INSTITUTIONS, PARTNERS, THEATRES, Actor
+from ..world import ADVERSARIES, ALLIES, DOMAINS, INSTITUTIONS, LEAD_PARTNER, PARTNERS, THEATRES, Actor
 
 REASSURANCE = 0.05        # rise of each other partner's view of the mover's reliability (fades as views follow deeds)
 STATEMENT = 0.02          # a public statement of support: a smaller reassurance
@@ -99,21 +99,21 @@ _BURDEN_TARGETS = typing.get_args(Dispute.model_fields["target"].annotation)
 MOVES = {m.key: m for m in (
     Move("stand_aside", "Stand aside (no move)", SEATS, _fixed()),
     Move("reassure", f"Reassure the partners (their view of your reliability +{REASSURANCE})", PARTNERS, _reassure),
-    Move("statement", "Public statement (partners: reliability +0.02; adversaries: tension +0.02 in a theatre)",
+    Move("statement", f"Public statement (partners: reliability +{STATEMENT}; adversaries: tension +{STATEMENT} in a theatre)",
          SEATS, _statement, lambda actor: () if actor in PARTNERS else _theatres(actor)),
     Move("summit", "Call a trilateral leaders' summit (a meeting of the leaders' body)", PARTNERS,
          _fixed({"meeting": {"body": SUMMIT_BODY}})),
-    Move("exercise", "Hold a trilateral exercise in all nine domains", PARTNERS,
+    Move("exercise", f"Hold a trilateral exercise in all {len(DOMAINS)} domains", PARTNERS,
          _fixed({"exercise": {"domains": "all", "intensity": EXERCISE_INTENSITY}}, {"upkeep": EXERCISE_UPKEEP})),
     Move("concession", f"Concession on history (Japan-ROK grievance -{CONCESSION})", ALLIES,
          _fixed({"add": "japan_rok_grievance", "value": -CONCESSION})),
-    Move("burden_sharing", f"Demand more burden sharing (a dispute of severity {BURDEN_SEVERITY})", (Actor.US,),
+    Move("burden_sharing", f"Demand more burden sharing (a dispute of severity {BURDEN_SEVERITY})", (LEAD_PARTNER,),
          lambda actor, target, date: [{"dispute": {"kind": "burden_sharing", "severity": BURDEN_SEVERITY, "target": target}}],
          lambda actor: _BURDEN_TARGETS),
     Move("surge", f"Surge forces to a theatre (presence +{SURGE_FORCES} of the pool for {SURGE_WEEKS} weeks)",
-         (Actor.US,), _forces(SURGE_FORCES), _theatres),
+         (LEAD_PARTNER,), _forces(SURGE_FORCES), _theatres),
     Move("withdraw", f"Withdraw forces from a theatre (presence -{SURGE_FORCES} for {SURGE_WEEKS} weeks)",
-         (Actor.US,), _forces(-SURGE_FORCES), _theatres),
+         (LEAD_PARTNER,), _forces(-SURGE_FORCES), _theatres),
     Move("coercive_signal", f"Coercive signal (a show of force of intensity {SIGNAL_INTENSITY})", PARTNERS, _coercive_signal,
          lambda actor: [f"{a.value} in {t.value}" for a in ADVERSARIES for t in THEATRES]),
     Move("economic_measures", f"Economic measures on an actor (coercion of severity {SANCTION_SEVERITY} for {SANCTION_WEEKS} weeks)",

@@ -5,12 +5,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..parameters import COHESION_COMPONENTS
 from ..world import TIE_PAIRS
 from . import bodies, partnership
 from .actors import TIE_FIRST, TIE_SECOND
 from .lanes import any_lane, clip01, rows_at, sum_rows
 
-COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
 
 
 @dataclass
@@ -97,7 +97,7 @@ def update_partnership(model):
         notes = []
         for lane, lane_changes, up, c in zip(lanes.tolist(), zip(*(c[lanes].tolist() for c in changes)), (after > before)[lanes].tolist(),
                                              cohesion[lanes].tolist()):
-            ranked = sorted(zip(COMPONENTS, lane_changes), key=lambda c: c[1], reverse=up)
+            ranked = sorted(zip(COHESION_COMPONENTS, lane_changes), key=lambda c: c[1], reverse=up)
             shown = ", ".join(f"{name} {change:+.3f}" for name, change in ranked)
             notes.append(f"{record_of[lane]}; driven by {ranked[0][0]}: change in weighted log since the last change: {shown}; "
                          f"cohesion={c:.3f}")

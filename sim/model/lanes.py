@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..parameters import WEEKLY_RATES
-from ..world import THEATRES
+from ..world import DISPUTE_KINDS, THEATRES
 
 
 _ZERO, _ONE = np.array(0.0), np.array(1.0)  # as arrays: a ufunc converts a Python number on every call
@@ -124,7 +124,7 @@ def scaled_rates(p, dt_weeks):
         incidents_per_step=dt_weeks * per_theatre(p, "incident_rate"),
         incident_severity=per_theatre(p, "incident_severity"),
         # the most each endogenous dispute's hazard per step can be (at full assertiveness, or full US demand), per kind
-        dispute_ceilings=np.array([per_step(p.dispute_base_hazard, dt_weeks), per_step(p.burden_dispute_hazard, dt_weeks)]),
+        dispute_ceilings=np.array([per_step(getattr(p, kind.hazard), dt_weeks) for kind in DISPUTE_KINDS]),
     )
 
 

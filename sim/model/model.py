@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import steps
 from ..variables import RECORDED, VARIABLES
-from ..world import (ACTOR_ROWS, ALIGNMENT_NAMES, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
+from ..world import (ACTOR_ROWS, ALIGNMENT_NAMES, DISPUTE_KINDS, DOMAINS, LEAD_PARTNER, PARTNERS, STATE_BY_LABEL, THEATRE_INFO,
                      RELIABILITY_VIEWS, THEATRES, TIE_NAMES, INSTITUTIONS, Actor, Domain)
 from . import actors, assessment, bodies, cohesion, forces, institutions, politics, record, registry, relations, state, theatres, trace, tracks
 from .actors import GovernmentTable, StateActor
@@ -174,7 +174,7 @@ class WargameModel(mesa.Model):
         self.balance = np.full((len(THEATRES), lanes), 0.5)
         self.demonstrated_reliability = {}
         self.us_reliability_seen_by = {}
-        self.dispute_counts = {"japan_rok_history": np.zeros(lanes, dtype=np.int64), "burden_sharing": np.zeros(lanes, dtype=np.int64)}
+        self.dispute_counts = {kind.name: np.zeros(lanes, dtype=np.int64) for kind in DISPUTE_KINDS}
         self.government_changes = np.zeros(lanes, dtype=np.int64)
         self.elections = [(self.step_of(e.date), e, self.election_draws[:, i]) for i, e in enumerate(scenario.elections)]
 
@@ -208,7 +208,7 @@ class WargameModel(mesa.Model):
         self.tension_shocks = np.empty((n, len(THEATRES), lanes))  # (steps, theatres, lanes)
         self.transition_draws = np.empty((n, len(THEATRES), lanes))
         self.incident_draws = np.empty((n, len(THEATRES), lanes))
-        self.dispute_draws = np.empty((n, 2, lanes))
+        self.dispute_draws = np.empty((n, len(DISPUTE_KINDS), lanes))
         self.election_draws = np.empty((lanes, max(1, election_count)))
         for lane, seed in enumerate(seeds):
             theatre_rng = np.random.default_rng(_child(seed, _THEATRE_STREAM))
@@ -216,7 +216,7 @@ class WargameModel(mesa.Model):
             self.transition_draws[:, :, lane] = theatre_rng.random((n, len(THEATRES)))
             self.incident_draws[:, :, lane] = theatre_rng.random((n, len(THEATRES)))
             politics_rng = np.random.default_rng(_child(seed, _POLITICS_STREAM))
-            self.dispute_draws[:, :, lane] = politics_rng.random((n, 2))
+            self.dispute_draws[:, :, lane] = politics_rng.random((n, len(DISPUTE_KINDS)))
             self.election_draws[lane] = politics_rng.random(max(1, election_count))
         self.lane_seeds = seeds
         self._adjudication_draws = {}  # lane -> (steps, theatres), drawn on the lane's first conflict: most runs have none

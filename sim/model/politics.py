@@ -5,7 +5,7 @@ Every function works on arrays over lanes; an election draws its winner per lane
 
 import numpy as np
 
-from ..world import ALLIES, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor
+from ..world import ALLIES, DISPUTE_KINDS, HISTORY_PAIR, HISTORY_TIE, LEAD_PARTNER, PARTNERS, Actor
 from .lanes import any_lane, lane_notes, per_step
 
 
@@ -139,14 +139,14 @@ def draw_disputes(model):
     if not any_lane(draws < model.rates.dispute_ceilings):  # no hazard can reach its draw: no dispute at this step
         return
     assertiveness = sum(model.actors[actor].profile["history_assertiveness"] for actor in HISTORY_PAIR) / len(HISTORY_PAIR)
-    weekly = (("japan_rok_history", p.dispute_base_hazard * assertiveness, p.dispute_severity),
-              ("burden_sharing", p.burden_dispute_hazard * model.us_burden_sharing_demand, p.burden_dispute_severity))
-    for k, (kind, weekly_hazard, severity) in enumerate(weekly):
-        hazard = per_step(weekly_hazard, dt_weeks)
+    pressure = {"japan_rok_history": assertiveness, "burden_sharing": model.us_burden_sharing_demand}
+    for k, kind in enumerate(DISPUTE_KINDS):
+        hazard = per_step(getattr(p, kind.hazard) * pressure[kind.name], dt_weeks)
         u = draws[k]
         happens = u < hazard
         if not any_lane(happens):
             continue
-        for target, before, after in apply_dispute(model, kind, severity, "both", happens):
-            model.log.record(happens, f"{kind}_dispute", "endogenous", target, "dispute", severity, before, after,
+        severity = getattr(p, kind.severity)
+        for target, before, after in apply_dispute(model, kind.name, severity, "both", happens):
+            model.log.record(happens, f"{kind.name}_dispute", "endogenous", target, "dispute", severity, before, after,
                             lane_notes("hazard={:.4f} draw={:.4f}", hazard, u))

@@ -6,8 +6,8 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..variables import RECORDED
-from ..world import (ACTORS, ELECTORAL, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
-                     EscalationState, InstitutionStatus, PartnershipState, pair_name)
+from ..world import (ACTORS, DISPUTE_KINDS, ELECTORAL, THEATRE_LABELS, THEATRES, TIE_NAMES, TIE_PAIRS, ConflictOutcome,
+                     EscalationState, InstitutionStatus, PartnershipState, pair_label, pair_name)
 from .theatres import CRISIS_RESOLUTIONS
 from .trace import TRACE_VARIABLES, Tracer
 
@@ -44,11 +44,6 @@ PROBABILITY_DIFFERENCE = 0.02  # two percentage points
 COUNT_DIFFERENCE = 0.1  # events per run: one more in one run of ten
 SHARE_DIFFERENCE = 0.02  # a share of the run's time: two points
 PARTNERSHIP_STATES = tuple(s.label for s in PartnershipState)
-
-
-def _actor_short(actor):
-    """`us` -> US, `japan` -> Japan: the short name used in labels."""
-    return actor.value.upper() if len(actor.value) <= 4 else actor.value.capitalize()
 
 
 def _theatre_outcomes(theatre):
@@ -90,12 +85,11 @@ SUMMARY = (
        Outcome("min_us_credibility", float, "minimum US credibility", INDEX_DIFFERENCE),
        Outcome("final_institutionalisation", float, "final institutionalisation", INDEX_DIFFERENCE),
        Outcome("final_interoperability", float, "final interoperability", INDEX_DIFFERENCE))
-    + tuple(Outcome(f"final_tie_{pair_name(pair)}", float, f"final {'-'.join(map(_actor_short, pair))} tie", INDEX_DIFFERENCE)
+    + tuple(Outcome(f"final_tie_{pair_name(pair)}", float, f"final {pair_label(pair)} tie", INDEX_DIFFERENCE)
             for pair in TIE_PAIRS)
     + (Outcome("max_us_overstretch", float, "highest US overstretch", INDEX_DIFFERENCE),
        Outcome("events_fired", int, "scenario events fired"),
-       Outcome("japan_rok_disputes", int, "Japan-ROK history disputes", COUNT_DIFFERENCE),
-       Outcome("burden_sharing_disputes", int, "burden-sharing disputes", COUNT_DIFFERENCE),
+       *(Outcome(kind.count, int, f"{kind.label}s", COUNT_DIFFERENCE) for kind in DISPUTE_KINDS),
        Outcome("government_changes", int, "government changes"))
     + tuple(outcome for t in THEATRES for outcome in _theatre_outcomes(t))
     + tuple(Outcome(f"government_{actor.value}", str, f"{ACTORS[actor].label}: government at the end") for actor in ACTORS)
@@ -248,8 +242,7 @@ def summarise(model):
         summary.update({
             "max_us_overstretch": float(recorder.max_us_overstretch[lane]),
             "events_fired": int(fired[lane]),
-            "japan_rok_disputes": int(model.dispute_counts["japan_rok_history"][lane]),
-            "burden_sharing_disputes": int(model.dispute_counts["burden_sharing"][lane]),
+            **{kind.count: int(model.dispute_counts[kind.name][lane]) for kind in DISPUTE_KINDS},
             "government_changes": int(model.government_changes[lane]),
         })
         for k, theatre in enumerate(THEATRES):

@@ -17,12 +17,13 @@ import numpy as np
 
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
 from .actors import VIEWS_OF_LEAD
-from .cohesion import COMPONENTS, log_components
+from ..parameters import COHESION_COMPONENTS
+from .cohesion import log_components
 
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
 
 TRACE_VARIABLES = (
-    tuple(f"cohesion_change_from_{c}" for c in COMPONENTS)
+    tuple(f"cohesion_change_from_{c}" for c in COHESION_COMPONENTS)
     + ("consistency_change_from_recovery", "consistency_change_from_reversal", "consistency_change_from_events")
     + ("coherence_change_from_priorities",) + tuple(f"coherence_change_from_tie_{name}" for name in TIE_NAMES)
     + tuple(f"credibility_change_from_{a.value}_view_of_{LEAD_PARTNER.value}" for a in ALLIES)
@@ -35,7 +36,7 @@ TRACE_VARIABLES = (
 # What the decomposition reads of the state at the end of each step, in this order: the three Cs and cohesion, this step's
 # parts of the change in consistency, what coherence and credibility are composed of, and the weights (parameters an
 # event may change) of the step.
-INPUTS = (COMPONENTS + ("cohesion", "consistency_recovery", "consistency_reversal", "priority_alignment")
+INPUTS = (COHESION_COMPONENTS + ("cohesion", "consistency_recovery", "consistency_reversal", "priority_alignment")
           + tuple(f"tie_{name}" for name in TIE_NAMES) + tuple(f"view_of_lead_{a.value}" for a in ALLIES)
           + ("mutual_reliability", "cohesion_weight_consistency", "cohesion_weight_coherence", "cohesion_weight_credibility",
              "coherence_alignment_weight", "credibility_us_weight"))
@@ -61,7 +62,7 @@ def _weighted_logs(state):
     def read(names):
         return SimpleNamespace(**{name: state[:, _C[name]] for name in names})
 
-    return log_components(read(COMPONENTS), read(f"cohesion_weight_{c}" for c in COMPONENTS))
+    return log_components(read(COHESION_COMPONENTS), read(f"cohesion_weight_{c}" for c in COHESION_COMPONENTS))
 
 
 def changes(before, now):

@@ -37,10 +37,6 @@ GOVERNMENT_RANGES = {
 }
 """Every numeric field of a government profile (by its path inside the profile) -> its plausible range."""
 
-COHESION_WEIGHTS = ("cohesion_weight_consistency", "cohesion_weight_coherence", "cohesion_weight_credibility")
-"""Parameters sampled as relative weights: an experiment rescales the three to sum to 1, as the schema requires."""
-
-
 def range_for(path):
     """The documented range of a dotted scenario path (`parameters.tie_rate`, `tie_rate`,
     `governments.us_transactional.alliance_commitment`), or None if it has none."""

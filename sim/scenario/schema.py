@@ -23,7 +23,7 @@ from ..limits import MAX_STEPS
 from ..parameter_checks import parameter_problems
 from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
-from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
+from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DISPUTE_KINDS, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
                      INSTITUTION_STATUS_BY_LABEL, LEAD_PARTNER, PARTNERS, RANKS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor,
                      BodyRole, Rank)
 
@@ -258,7 +258,7 @@ class Exercise(Strict):
 class Dispute(Strict):
     """Effect: a domestic-politics dispute between partners."""
 
-    kind: Literal["japan_rok_history", "burden_sharing"]
+    kind: Literal[tuple(kind.name for kind in DISPUTE_KINDS)]
     severity: Unit = Field(0.3, description="Size of the dispute, 0-1")
     target: Literal[tuple(a.value for a in ALLIES) + ("both",)] = Field(
         "both", description="Burden sharing only: the ally (alliance) the demand is aimed at")
