@@ -4,6 +4,7 @@ are validated with located messages, and the checker's measures mean what docs/c
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -39,6 +40,23 @@ def test_the_shipped_model_reproduces_every_pattern_and_the_measured_history(tmp
     assert [r.pattern.id for r in scorecard.results] == [f"P{i}" for i in range(1, 11)]
     assert len(scorecard.series) >= 15 and {c.id for c in scorecard.history} >= {"coverage_90", "crps"}
     assert not scorecard.failed, "failing:\n" + scorecard.text()
+
+
+def test_the_bundled_2026_start_is_the_shipped_models_replay(tmp_path):
+    """Every bundled scenario starts from the nowcast: the end of the 2017-2025 replay under the posterior. A change to
+    the model that is not followed by `run.py nowcast` would start 2026 from another model's state; this fails then."""
+    from sim.calibration.nowcast import write_nowcast
+
+    backtest = load_patterns(PATTERNS)
+    written = tmp_path / "nowcast.csv"
+    write_nowcast(backtest.scenario, POSTERIOR, 3 * len(load_parameter_sets(POSTERIOR)[0]), 0, written)
+    bundled, now = (pd.read_csv(path) for path in (SCENARIOS / "history" / "nowcast_2026.csv", written))
+    stale = "scenarios/history/nowcast_2026.csv is not what this model's replay ends in: run `python run.py nowcast`"
+    assert list(bundled.columns) == list(now.columns) and len(bundled) == len(now), stale
+    numbers = bundled.select_dtypes("number").columns
+    assert bundled.drop(columns=numbers).equals(now.drop(columns=numbers)), stale
+    # to ten significant digits, as written: another libm's last bit is not a change of model
+    assert np.allclose(bundled[numbers], now[numbers], rtol=1e-9, atol=1e-12), stale
 
 
 # Parameter values inside their documented ranges that give implausible histories; each passed all ten patterns of the
