@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_every_module_a_run_imports_is_model_code():
                                "print(*(m.__file__ for n, m in sys.modules.items() if n == 'sim' or n.startswith('sim.')))"],
         capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     covered = set(provenance.model_sources())
-    missing = [path for path in imported if provenance.Path(path).resolve().relative_to(provenance.PACKAGE).as_posix() not in covered]
+    missing = [path for path in imported if Path(path).resolve().relative_to(provenance.PACKAGE).as_posix() not in covered]
     assert len(imported) > 30 and not missing
 
 
