@@ -700,7 +700,8 @@ def cmd_show(args):
 
 
 def cmd_backtest(args):
-    """Run the backtest scenario (or reuse a finished store of it), print the scorecard, write its report.
+    """Run the backtest scenario (or reuse a finished store of it that this model code computed), print the scorecard,
+    write its report.
 
     Exit 5 if a pattern fails (or a pattern marked expected-fail passes: its mark is stale).
     """
