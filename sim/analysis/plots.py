@@ -587,8 +587,9 @@ def run_trajectories(result, run, marks=(), routine_dates=()):
     events = result.events(run)
     figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(11, 9.5), sharex=True,
                                                  gridspec_kw={"height_ratios": [3, 2, 1.4]})
+    labels = dict(FAN_VARIABLES)
     for name in names[:5]:
-        top.plot(frame["date"], frame[name], lw=2.2 if name == "cohesion" else 1.2, label=name)
+        top.plot(frame["date"], frame[name], lw=2.2 if name == "cohesion" else 1.2, label=labels[name])
     changes = events[(events["source"] == "partnership") & (events["operation"] == "transition")]
     for change in changes.itertuples(index=False):  # unnamed: changes weeks apart would write over each other; the
         top.axvline(change.date, color="crimson", lw=1.2, alpha=0.5)  # bottom strip shows each state in its colour
