@@ -515,11 +515,11 @@ CATALOGUE = _catalogue(
 
 PARAMETERS = {p.name: p for p in CATALOGUE}
 WEEKLY_RATES = {p.rate: p.name for p in CATALOGUE if p.rate}
+"""Per-step rate name (`model.rates.<name>`) -> the weekly parameter it is converted from."""
 COHESION_COMPONENTS = ("consistency", "coherence", "credibility")  # the three Cs, whose weighted geometric mean is cohesion
 COHESION_WEIGHTS = tuple(f"cohesion_weight_{c}" for c in COHESION_COMPONENTS)
 """The parameters weighing the three Cs: they sum to 1 (parameter_checks); an experiment samples them as relative
 weights and rescales them."""
-"""Per-step rate name (`model.rates.<name>`) -> the weekly parameter it is converted from."""
 
 
 def markdown_table():

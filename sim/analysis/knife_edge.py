@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..parameters import PARAMETERS
-from .outcomes import compared_outcomes
+from .outcomes import outcome_labels
 
 KNIFE_EDGE_CHANGE = 0.3
 """A probability that moves by more than this (30 percentage points) within one parameter's range is a knife edge: every
@@ -26,7 +26,7 @@ _COLUMNS = ("scenario", "parameter", "outcome", "low_p", "high_p")
 def _in_words(names):
     """The outcomes of bench/effect_size.csv as a report words them: each is a compared outcome's column, the partnership's
     with '_or_worse' added (an exploration's outcomes keep the names its experiment gives them)."""
-    labels = {outcome.column: outcome.label for outcome in compared_outcomes()}
+    labels = outcome_labels()
     return names.map(lambda name: labels.get(name.removesuffix("_or_worse"), name))
 
 

@@ -64,6 +64,11 @@ def compared_outcomes(smallest=None):
     return [c._replace(smallest_difference=float(smallest)) for c in found]
 
 
+def outcome_labels():
+    """Each compared outcome's column -> its label, in report order."""
+    return {outcome.column: outcome.label for outcome in compared_outcomes()}
+
+
 def outcome_values(runs):
     """Per run (`run` column), the value of every compared outcome: 0/1 for yes/no outcomes, else the number."""
     values = {"run": runs["run"].to_numpy()}

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..world import (ACTORS, DISPUTE_KINDS, DOMAINS, HISTORY_PAIR, HISTORY_TIE, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor, EscalationState,
-                     PartnershipState, pair_label)
+from ..world import (ACTORS, DISPUTE_KINDS, DOMAINS, HISTORY_PAIR, HISTORY_TIE, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor,
+                     EscalationState, PartnershipState, pair_label)
 from ..colours import REFERENCE_GREY, scenario_colours
 from .outcomes import in_window, never_happened, outcome_probabilities, run_values
 from .stats import survival_curve
@@ -34,6 +34,7 @@ FAN_VARIABLES = (
     ("interoperability", f"Interoperability (mean of {len(DOMAINS)} domains)"),
     (f"tie_{HISTORY_TIE}", f"{pair_label(HISTORY_PAIR)} tie"),
 ) + tuple((f"tension_{t.value}", f"Tension: {info.label}") for t, info in THEATRE_INFO.items())
+_DISPUTE_TITLES = {f"{d.name}_dispute": d.label[0].upper() + d.label[1:] for d in DISPUTE_KINDS}  # by logged event id
 SHARED_MARK = "0.3"  # a scheduled event every scenario shares is drawn in this dark grey
 CLOSE_MARKS_DAYS = 75  # event numbers closer than this in time are stacked (in a 2.5-inch panel of four years)
 KEY_FONT = 9
@@ -473,8 +474,7 @@ def key_event_title(kind, event_id):
         actor = event_id.removeprefix("election_")
         return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor} election"
     if kind == "dispute":
-        return next((kind.label[0].upper() + kind.label[1:] for kind in DISPUTE_KINDS if event_id == f"{kind.name}_dispute"),
-                    event_id.replace("_", " "))
+        return _DISPUTE_TITLES.get(event_id, event_id.replace("_", " "))
     return f"scenario event: {event_id}"
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..model.record import COUNT_DIFFERENCE, INDEX_DIFFERENCE, PROBABILITY_DIFFERENCE, SHARE_DIFFERENCE, SUMMARY, SUMMARY_DEFINITIONS
+from ..model.record import (COUNT_DIFFERENCE, INDEX_DIFFERENCE, PROBABILITY_DIFFERENCE, SHARE_DIFFERENCE, SUMMARY,
+                            SUMMARY_DEFINITIONS)
 from ..world import ACTORS, FLASHPOINTS, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
 from ..colours import scenario_colours
 from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
-from .outcomes import (common_window, compared_outcomes, never_happened, outcome_probabilities, outcome_values,
+from .outcomes import (common_window, compared_outcomes, never_happened, outcome_labels, outcome_probabilities, outcome_values,
                        run_values)
 from .results import ReportError, load, split_by
 from .stats import mean_difference, mean_with_mcse, quantiles, verdict, wilson
@@ -42,7 +43,7 @@ def _share_of_runs(share):
 def summary_table(results):
     """One row per scenario: runs, partnership outcomes (strained or worse first), cohesion quantiles, US credibility,
     conflicts (states by name)."""
-    words = {c.column: c.label.removeprefix("partnership ") for c in compared_outcomes()}
+    words = {column: label.removeprefix("partnership ") for column, label in outcome_labels().items()}
     rows = []
     for result in results:
         runs = result.ok_runs()

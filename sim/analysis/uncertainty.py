@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..world import FLASHPOINTS
-from .outcomes import compared_outcomes
+from .outcomes import outcome_labels
 from .stats import wilson
 
 # The outcomes whose parameter uncertainty the report shows (columns of the compared outcomes): the partnership's two
@@ -37,7 +37,7 @@ def parameter_uncertainty(results, indicators):
     """One row per scenario run over parameter sets and headline outcome: pooled estimate with its Wilson
     interval, the 5%-95% range of the per-set probabilities, the noise-corrected sd across sets and the
     share of variance due to parameters. `indicators(runs)` gives 0/1 outcome columns per run."""
-    labels = {outcome.column: outcome.label for outcome in compared_outcomes()}
+    labels = outcome_labels()
     rows = []
     for result in results:
         if not has_parameter_sets(result):

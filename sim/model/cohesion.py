@@ -12,7 +12,6 @@ from .actors import TIE_FIRST, TIE_SECOND
 from .lanes import any_lane, clip01, rows_at, sum_rows
 
 
-
 @dataclass
 class ThreeCs:
     """The three Cs and their weighted geometric mean, cohesion, per lane (docs/ODD.md 7.9), with what they are composed

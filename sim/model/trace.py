@@ -15,9 +15,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..parameters import COHESION_COMPONENTS, COHESION_WEIGHTS
 from ..world import ALLIES, LEAD_PARTNER, THEATRES, TIE_NAMES
 from .actors import VIEWS_OF_LEAD
-from ..parameters import COHESION_COMPONENTS
 from .cohesion import log_components
 
 OPPORTUNITY_TERMS = ("balance", "shortfall", "coordination", "disunity", "deterrence")
@@ -38,8 +38,7 @@ TRACE_VARIABLES = (
 # event may change) of the step.
 INPUTS = (COHESION_COMPONENTS + ("cohesion", "consistency_recovery", "consistency_reversal", "priority_alignment")
           + tuple(f"tie_{name}" for name in TIE_NAMES) + tuple(f"view_of_lead_{a.value}" for a in ALLIES)
-          + ("mutual_reliability", "cohesion_weight_consistency", "cohesion_weight_coherence", "cohesion_weight_credibility",
-             "coherence_alignment_weight", "credibility_us_weight"))
+          + ("mutual_reliability",) + COHESION_WEIGHTS + ("coherence_alignment_weight", "credibility_us_weight"))
 _C = {name: i for i, name in enumerate(INPUTS)}
 _TIES = slice(_C[f"tie_{TIE_NAMES[0]}"], _C[f"tie_{TIE_NAMES[-1]}"] + 1)
 _VIEWS = slice(_C[f"view_of_lead_{ALLIES[0].value}"], _C[f"view_of_lead_{ALLIES[-1].value}"] + 1)
@@ -62,7 +61,7 @@ def _weighted_logs(state):
     def read(names):
         return SimpleNamespace(**{name: state[:, _C[name]] for name in names})
 
-    return log_components(read(COHESION_COMPONENTS), read(f"cohesion_weight_{c}" for c in COHESION_COMPONENTS))
+    return log_components(read(COHESION_COMPONENTS), read(COHESION_WEIGHTS))
 
 
 def changes(before, now):

@@ -37,6 +37,7 @@ GOVERNMENT_RANGES = {
 }
 """Every numeric field of a government profile (by its path inside the profile) -> its plausible range."""
 
+
 def range_for(path):
     """The documented range of a dotted scenario path (`parameters.tie_rate`, `tie_rate`,
     `governments.us_transactional.alliance_commitment`), or None if it has none."""
