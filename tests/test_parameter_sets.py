@@ -102,11 +102,18 @@ def _headline_indicators(outcome):
 
 
 def test_parameter_spread_needs_sets_run_twice_and_its_share_is_at_most_one():
-    """Sets run once carry no noise estimate: no share is claimed from them (a share of 1.01 was reported), and the
-    share of variance is never above one."""
+    """Sets run once carry no noise estimate: no share is claimed while any set was run once (a share of 1.01 was
+    reported, and one of 1 from a few sets run twice), and the share of variance is never above one."""
     once = _Stored("once", pd.DataFrame({"parameter_set": range(100), "hit": [1.0, 0.0] * 50}))
     rows = parameter_uncertainty([once], _headline_indicators("hit"))
     assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all()
+    # nor from the few sets that happen to run twice when runs are fewer than twice the sets (200 runs over 168 sets
+    # left 32 such sets, and a share of 1 for an outcome that 95% of the sets never had)
+    some = _Stored("some", pd.DataFrame({"parameter_set": np.r_[np.arange(100), np.arange(10)],
+                                         "hit": np.r_[np.zeros(100), np.ones(10) * (np.arange(10) == 0)]}))
+    some.runs.loc[0, "hit"] = 1.0  # set 0 hit in both its runs, no other set ever did
+    rows = parameter_uncertainty([some], _headline_indicators("hit"))
+    assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all() and (rows["set_p95"] == 0).all()
     # sets that always or never hit, run twice each: all the variance is the parameters', and the share says 1, not more
     twice = _Stored("twice", pd.DataFrame({"parameter_set": np.repeat(np.arange(10), 2), "hit": np.repeat([1.0, 0.0] * 5, 2)}))
     rows = parameter_uncertainty([twice], _headline_indicators("hit"))

@@ -1,5 +1,6 @@
 """Reports that scale and do not mislead: heatmap, small multiples, event timing, run view, common window."""
 
+import re
 import shutil
 import textwrap
 import warnings
@@ -11,8 +12,10 @@ import pytest
 
 from sim.analysis import plots
 from sim.analysis.outcomes import never_happened, outcome_probabilities, run_values
-from sim.analysis.report import causal_order, paired_differences, write_report
+from sim.analysis.report import causal_order, paired_differences, show_run, summary_table, write_report
 from sim.analysis.results import load
+
+from sim.world import PARTNERSHIP_BY_LABEL
 
 from .conftest import SCENARIOS, copy_shared_history, run_cli
 
@@ -92,6 +95,17 @@ def test_a_step_reads_cause_before_effect():
                                                     "adjudication", "partnership"]
 
 
+def test_the_run_plot_names_its_events_in_words(four, tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(plots, "save", lambda figure, directory, stem: figures.append(figure))
+    show_run(four, 0, "us_retrenchment", out=tmp_path)
+    footnote = next(t.get_text() for t in figures[0].texts if t.get_text().startswith("Events: ")).replace("\n", " ")
+    assert "scenario event: retrenchment" in footnote  # a scenario's event by the id its writer gave it
+    named_by_id = re.findall(r"(?<!scenario event: )\b[a-z]+_[a-z_]+\b", footnote)
+    assert not named_by_id, named_by_id  # the model's own events (elections, disputes, conflicts) in words
+    matplotlib.pyplot.close(figures[0])
+
+
 def test_show_can_hide_routine_events(four, tmp_path):
     shown = run_cli("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path)
     hidden = run_cli("show", four, "--run", 0, "--scenario", "us_retrenchment", "--out", tmp_path, "--hide-routine")
@@ -156,6 +170,15 @@ def test_a_fan_leaves_a_date_without_values_as_a_gap_and_says_nothing():
     assert np.isnan(median[0]) and median[1:].tolist() == [1.5, 2.5]
     matplotlib.pyplot.close(figure)
 
+
+
+def test_the_summary_lists_final_states_down_the_ladder_in_every_row(four):
+    """Ordered by share, the states came in a different order from row to row."""
+    listed = [[share.rsplit(" ", 1)[0] for share in cell.split(", ")]
+              for cell in summary_table(load([four]))["final partnership state"]]
+    assert any(len(states) > 1 for states in listed)
+    for states in listed:
+        assert [PARTNERSHIP_BY_LABEL[s] for s in states] == sorted((PARTNERSHIP_BY_LABEL[s] for s in states), reverse=True)
 
 
 def test_the_summary_never_rounds_a_state_some_runs_end_in_to_0_or_100_percent():

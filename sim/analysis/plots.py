@@ -463,7 +463,7 @@ def key_event_firsts(result):
 
 def key_event_title(kind, event_id):
     """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: unscripted crisis' (the theatre's own
-    dynamics started it), 'Japan election', 'scenario event: taiwan_crisis' (declared in the scenario: scheduled, random
+    dynamics started it), 'Japan: election winner takes office', 'scenario event: taiwan_crisis' (declared in the scenario: scheduled, random
     or triggered), 'Japan-ROK history dispute'."""
     if kind == "partnership":
         return event_id.capitalize()
@@ -472,7 +472,8 @@ def key_event_title(kind, event_id):
         return f"{THEATRE_LABELS.get(theatre, theatre)}: {'unscripted crisis' if kind == 'crisis' else kind}"
     if kind == "election":
         actor = event_id.removeprefix("election_")
-        return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor} election"
+        # the scheduled date is when the winner takes office (the US inauguration, not the November vote)
+        return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor}: election winner takes office"
     if kind == "dispute":
         return _DISPUTE_TITLES.get(event_id, event_id.replace("_", " "))
     return f"scenario event: {event_id}"

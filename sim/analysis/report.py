@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..model.record import (COUNT_DIFFERENCE, INDEX_DIFFERENCE, PROBABILITY_DIFFERENCE, SHARE_DIFFERENCE, SUMMARY,
                             SUMMARY_DEFINITIONS)
-from ..world import ACTORS, FLASHPOINTS, THEATRE_LABELS, THEATRES, PartnershipState
+from ..world import ACTORS, FLASHPOINTS, PARTNERSHIP_BY_LABEL, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
 from ..colours import scenario_colours
 from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
@@ -51,7 +51,8 @@ def summary_table(results):
         strained = wilson(values["strained"].sum(), len(runs))
         suspended = wilson(values["suspended"].sum(), len(runs))
         ruptured = wilson(values["ruptured"].sum(), len(runs))
-        final_states = runs["partnership_final_state"].value_counts(normalize=True)
+        final_states = runs["partnership_final_state"].value_counts(normalize=True)  # best state first, in every row:
+        final_states = final_states.sort_index(key=lambda labels: [-PARTNERSHIP_BY_LABEL[label] for label in labels])
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
         row = {
@@ -515,9 +516,8 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
                   "shrinks with more runs. `set_p05`-`set_p95`: the range of the per-set probabilities (each from "
                   "`runs_per_set` runs, so it also carries their noise). `parameter_sd`: the standard deviation of the "
                   "probability across parameter sets with the Monte Carlo part removed, which more runs do not shrink; "
-                  "`parameter_share`: the share of the outcome's run-to-run variance it explains. Both need sets run twice "
-                  "or more (runs at least twice the number of sets): they are estimated from those sets, and left empty "
-                  "with fewer than two."),
+                  "`parameter_share`: the share of the outcome's run-to-run variance it explains. Both need every set run "
+                  "twice or more (runs at least twice the number of sets `sets`) and are left empty otherwise."),
             ("table", uncertainty),
         ]
     return Report(_render(blocks, out), warnings)
@@ -627,5 +627,7 @@ def show_run(directory, run, scenario=None, out=None, hide_routine=False):
     lines += explain_state_changes(result, run)
     fired = events[events["source"].isin(list(plots.KIND_OF_SOURCE)) & ~routine].drop_duplicates(["date", "event_id"])
     routine_dates = [] if hide_routine else sorted(set(events.loc[routine, "date"]))
-    figure = plots.run_trajectories(result, run, list(zip(fired["date"], fired["event_id"])), routine_dates)
+    titles = [plots.key_event_title(plots.KIND_OF_SOURCE[source], event_id)
+              for source, event_id in zip(fired["source"], fired["event_id"])]
+    figure = plots.run_trajectories(result, run, list(zip(fired["date"], titles)), routine_dates)
     return "\n".join(lines), plots.save(figure, Path(out), f"run_{result.name}_{run}")

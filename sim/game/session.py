@@ -419,7 +419,7 @@ class Game:
         now = self.model.date
         coming = sorted((e.at, e.id, e.description or "") for e in self.scenario.events
                         if e.kind == "scheduled" and e.at > now)
-        elections = sorted((e.date, f"{e.actor} election", "") for e in self.scenario.elections if e.date > now)
+        elections = sorted((e.date, f"{e.actor} election", e.description) for e in self.scenario.elections if e.date > now)
         return sorted(coming + elections)[:limit]
 
 
