@@ -274,6 +274,22 @@ def test_a_public_dispute_shows_in_the_weeks_strained_even_where_the_worst_state
         # the worst state moved into is better than strained in both: it cannot tell the row
         assert PartnershipState[with_row["partnership_worst_state"].upper()] > PartnershipState.STRAINED
         assert PartnershipState[without["partnership_worst_state"].upper()] > PartnershipState.STRAINED
+        # and, by the same rule, neither run has a first step strained: the start it left is not one
+        assert with_row["first_strained_step"] is None and without["first_strained_step"] is None
+
+
+def test_the_starting_state_counts_as_entered_only_while_the_run_stays_in_it():
+    """Runs that started strained and left it read "first strained at step 0", against a worst state better than
+    strained."""
+    start = np.array([PartnershipState.STRAINED] * 3)
+    ladder = partnership.PartnershipRecord(start.copy())
+    ladder.move_to(np.array([PartnershipState.INSTITUTIONALISED, PartnershipState.STRAINED, PartnershipState.FUNCTIONING]), 1)
+    ladder.move_to(np.array([PartnershipState.STRAINED, PartnershipState.STRAINED, PartnershipState.FUNCTIONING]), 5)
+    first = ladder.first_entry
+    assert first[PartnershipState.STRAINED].tolist() == [5, 0, -1]  # entered again at 5; held from the start; left
+    assert first[PartnershipState.INSTITUTIONALISED].tolist() == [1, -1, -1]
+    assert first[PartnershipState.FUNCTIONING].tolist() == [-1, -1, 1]
+    assert ladder.worst.tolist() == [PartnershipState.STRAINED, PartnershipState.STRAINED, PartnershipState.FUNCTIONING]
 
 
 def test_endogenous_disputes_happen_where_the_draw_falls_under_the_hazard_even_at_its_ceiling(baseline):

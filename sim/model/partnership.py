@@ -22,7 +22,10 @@ RUPTURED, SUSPENDED, STRAINED, FUNCTIONING, INSTITUTIONALISED = (int(s) for s in
 _STATE_ROWS = np.arange(len(PartnershipState))[:, None]  # each state's number, a column against (states, lanes)
 _LEADERS_ROW, _MINISTERS_ROW = RANKS.index(Rank.LEADERS), RANKS.index(Rank.MINISTERS)
 
-MEETING_WINDOW_WEEKS = 52   # "met in the past year": the annual cycle of summits and ministerials
+# "met in the past year": the annual cycle of summits and ministerials, with a month's grace, because their dates move
+# by weeks from year to year (a gathering's host, a due date counted from the start); at 52 weeks the state dipped for
+# a week whenever the yearly summit came a week late (in three runs of four of the 2026 baseline)
+MEETING_WINDOW_WEEKS = 56
 DISPUTE_WINDOW_WEEKS = 26   # "a public dispute in the past half year": how long a row dominates coverage (assumption)
 BREAK_WINDOW_WEEKS = 104    # "an agreement ended in the past two years": the partnership declared defunct (assumption)
 
@@ -90,9 +93,9 @@ def _when(step, dates):
 class PartnershipRecord:
     """The current state per lane and the history the run summary needs (steps in each state, first entries, worst).
 
-    `worst` is the worst state a run moves into: the starting state counts only while the run has not
-    left it, so a state inherited from the start (a dispute of the year before carried by a state file)
-    and left is not an outcome of the period.
+    `worst` is the worst state a run moves into, and `first_entry` the first step of each state it moves into: the
+    starting state counts (at step 0) only while the run has not left it, so a state inherited from the start (a
+    dispute of the year before carried by a state file) and left is not an outcome of the period.
     """
 
     def __init__(self, state):
@@ -110,7 +113,9 @@ class PartnershipRecord:
         self.state = state
         if any_lane(changed):
             lanes = np.arange(len(state))
-            self.worst = np.where(changed & ~self.moved, state, np.minimum(self.worst, state))
+            leaving_start = changed & ~self.moved
+            self.worst = np.where(leaving_start, state, np.minimum(self.worst, state))
+            self.first_entry[:, leaving_start] = -1  # the starting state, left, was not entered in the period
             self.moved |= changed
             first = self.first_entry[state, lanes]
             self.first_entry[state, lanes] = np.where(changed & (first < 0), step, first)

@@ -61,11 +61,13 @@ def _theatre_outcomes(theatre):
             Outcome(f"{name}_incidents", int, f"{label}: incidents"))
 
 
-SUMMARY_DEFINITIONS = 3
+SUMMARY_DEFINITIONS = 4
 """What the run summaries' fields mean, numbered: raised whenever a field comes to mean something else (a new field does
 not raise it). 2 (2026-12-03): the dispute counts count scripted disputes too, and the run's extremes (min_cohesion,
 min_us_credibility, max_us_overstretch, peak tension) are over the simulated steps, not the given start. 3 (2026-12-03):
-`<theatre>_crises` counts a relapse from de-escalation as the same crisis. A store records the number it was written
+`<theatre>_crises` counts a relapse from de-escalation as the same crisis. 4 (2026-12-04): `first_<state>_step` counts
+the starting state only while the run stays in it, as the worst state does (every run that started strained and left
+it read "first strained at step 0", which contradicted the share of runs that became strained). A store records the number it was written
 under (its manifest's `summary_definitions`; none before 3)."""
 
 SUMMARY = (
@@ -106,7 +108,8 @@ minimum there).
 `partnership_strained_share` the share of those steps strained, suspended or ruptured: unlike the worst
 state, it tells a dispute that keeps the partnership strained for half a year from one that does not,
 and it counts a state held from the start; `first_<state>_step` is the first
-step in that state (0 for the state held at the start, null if never reached). `government_<actor>`
+step the run moves into that state (null if never), and, as for the worst state, the starting state counts (step 0)
+only while the run stays in it. `government_<actor>`
 is the profile in office at the end; `election_<actor>_winner` the profile that won the actor's last
 scheduled election within the run (null when none was held).
 """
