@@ -330,6 +330,20 @@ def cmd_parameters(args):
     return EXIT_OK
 
 
+
+def _holds_an_ensemble(directory):
+    """Why --out DIR cannot be written: a finished ensemble is there to read, an unfinished one to resume."""
+    from .experiment import store
+
+    try:
+        finished = store.read_manifest(directory).status in store.FINISHED
+    except store.StoreError:  # a damaged manifest is reported when the store is resumed or read
+        finished = False
+    if finished:
+        return (f"{directory} already holds a finished ensemble: read it (run.py compare {directory}, run.py runs "
+                f"{directory}) or choose another --out")
+    return f"{directory} already holds an ensemble; use --resume {directory} or another --out"
+
 def _claim_directory(directory, scenarios, runs, chunk_size, seed, workers):
     """Check that a fresh ensemble of `scenarios` fits `directory` and the machine, and create the directory.
 
@@ -340,7 +354,7 @@ def _claim_directory(directory, scenarios, runs, chunk_size, seed, workers):
     if directory.exists() and not directory.is_dir():
         return _error(f"--out {directory} is not a directory")
     if (directory / store.MANIFEST).exists():
-        return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+        return _error(_holds_an_ensemble(directory))
     try:
         runner.check_request(scenarios, runs, chunk_size, seed, directory, workers)
     except runner.EnsembleError as exc:
@@ -442,7 +456,7 @@ def _execute(directory, created, manifest, args, prepare=None, report=None):
         with store.lock(directory):
             if manifest is not None:
                 if (directory / store.MANIFEST).exists():  # another run got here first
-                    return _error(f"{directory} already holds an ensemble; use --resume {directory} or another --out")
+                    return _error(_holds_an_ensemble(directory))
                 try:
                     if prepare is not None:
                         prepare()

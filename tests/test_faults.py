@@ -123,6 +123,14 @@ DAMAGE = {
 }
 
 
+def test_writing_over_a_finished_ensemble_points_to_reading_it_not_to_resuming_it(small_reference):
+    """It said "use --resume DIR", which then answered that there was nothing to resume."""
+    done = run_cli("run", BASELINE, *SHORT, *SMALL, "--out", small_reference, "--quiet", "--no-report")
+    plain(done, 2)
+    assert "already holds a finished ensemble" in done.stderr and f"run.py compare {small_reference}" in done.stderr
+    assert "--resume" not in done.stderr
+
+
 @pytest.mark.parametrize("damage", DAMAGE, ids=str)
 def test_a_damaged_chunk_is_reported_and_run_again(small_reference, tmp_path, damage):
     directory = stored_chunks(tmp_path / "ens")

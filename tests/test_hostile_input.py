@@ -136,6 +136,16 @@ def test_huge_integers_on_the_command_line_are_refused(override):
     assert problem.file == "<command line>"
 
 
+@pytest.mark.parametrize("override, words", [
+    ("events.us_inaguration.at=2026-02-02", "no list item 'us_inaguration'; did you mean 'us_inauguration'?"),
+    ("events.zzz.at=2026-02-02", "no list item 'zzz'; the items are "),
+    ("elections.7.date=2028-01-01", "no list item '7' (items are numbered 0 to 2)"),  # three elections
+])
+def test_a_list_item_set_by_a_wrong_id_gets_a_suggestion_or_the_ids(override, words):
+    [problem] = located(SCENARIOS / "us_administration_change.yaml", [override])
+    assert problem.file == "<command line>" and words in problem.message
+
+
 @pytest.fixture
 def specials(tmp_path):
     """A FIFO, a directory, a symlink loop and a symlink out of the folder, beside the scenarios."""

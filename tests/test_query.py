@@ -57,6 +57,8 @@ def test_bad_conditions_get_plain_messages(ensemble):
         query_runs(ensemble, "min_cohesion")
     with pytest.raises(ReportError, match="cannot read the condition 'min_cohesion <'"):
         query_runs(ensemble, "min_cohesion <")
+    with pytest.raises(ReportError, match="write a date in quotes, as '2028-01-01'"):
+        query_runs(ensemble, "korea_first_crisis_date < 2028-01-01")
 
 
 def test_runs_command_lists_matches_and_how_to_show_one(ensemble):

@@ -12,9 +12,11 @@ import pytest
 
 from sim.analysis import plots
 from sim.analysis.outcomes import never_happened, outcome_probabilities, run_values
-from sim.analysis.report import causal_order, paired_differences, show_run, summary_table, write_report
+from sim.analysis.report import (_render, causal_order, paired_differences, show_run, subject_of, summary_table,
+                                 write_report)
 from sim.analysis.results import load
 
+from sim.model.record import SUMMARY
 from sim.world import PARTNERSHIP_BY_LABEL
 
 from .conftest import SCENARIOS, copy_shared_history, run_cli
@@ -179,6 +181,37 @@ def test_the_summary_lists_final_states_down_the_ladder_in_every_row(four):
     assert any(len(states) > 1 for states in listed)
     for states in listed:
         assert [PARTNERSHIP_BY_LABEL[s] for s in states] == sorted((PARTNERSHIP_BY_LABEL[s] for s in states), reverse=True)
+
+
+def test_the_html_report_marks_up_code_and_bold_instead_of_showing_their_marks(tmp_path):
+    _render([("p", "Set `--min-difference` to **0.05** & see"), ("list", ["a `code` item"])], tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "<code>--min-difference</code>" in page and "<b>0.05</b>" in page and "<code>code</code>" in page
+    assert "`" not in page and "**" not in page and "&amp; see" in page
+    assert "`--min-difference`" in (tmp_path / "report.md").read_text()  # the Markdown keeps its marks
+
+
+def test_a_count_is_compared_as_a_mean_number_per_run():
+    """'Mean burden-sharing disputes rises' read wrong; an index keeps 'Mean final cohesion'."""
+    label = {outcome.name: outcome.label for outcome in SUMMARY}
+    disputes = next(o.name for o in SUMMARY if o.name.endswith("disputes") and o.smallest_difference is not None)
+    row = {"binary": False, "metric": disputes, "label": label[disputes]}
+    assert subject_of(row) == f"Mean number of {label[disputes]} per run"
+    row = {"binary": False, "metric": "taiwan_crises", "label": label["taiwan_crises"]}
+    assert subject_of(row, capital=False) == "mean number of crises begun per run (Taiwan Strait)"
+    assert subject_of({"binary": False, "metric": "final_cohesion", "label": "final cohesion"}) == "Mean final cohesion"
+
+
+def test_curves_that_rise_at_the_same_dates_are_the_same_whatever_their_run_counts():
+    """An election every run has, in groups of 3 and 2 runs (compare --by): the points of the runs that share its date
+    differed, so the curves were not found the same and the last drawn hid the other."""
+    d = np.array(["2026-01-05", "2028-10-20", "2028-10-20", "2028-10-20", "2030-01-07"], dtype="datetime64[D]")
+    curves = {"A": (d, np.array([0.0, 100 / 3, 200 / 3, 100.0, 100.0])), "B": (d[[0, 1, 2, 4]], np.array([0.0, 50.0, 100.0, 100.0]))}
+    figure, ax = matplotlib.pyplot.subplots()
+    plots._step_curves(ax, curves, {"A": "red", "B": "blue"}, lw=1.0)
+    assert [t.get_text() for t in ax.texts] == ["same in all scenarios"]
+    assert [line.get_linestyle() for line in ax.get_lines()] == ["--", "--"]  # interleaved dashes, both visible
+    matplotlib.pyplot.close(figure)
 
 
 def test_the_summary_never_rounds_a_state_some_runs_end_in_to_0_or_100_percent():

@@ -143,6 +143,15 @@ def _matrices(result, names, window):
     return dates, {v: frame.pivot(index="run", columns="step", values=v).to_numpy() for v in names}
 
 
+def _header(label, width=30):
+    """A column's scenario label in lines of about `width` characters; a split's long `[column=value]` breaks after
+    its '=' (unbroken, it ran into the next column's header)."""
+    lines = []
+    for line in textwrap.wrap(label, width, break_long_words=False):
+        lines += textwrap.wrap(line.replace("=", "= "), width, break_long_words=False) if len(line) > width else [line]
+    return "\n".join(lines)
+
+
 def _title_box(ax, text, colour):
     """A column title in black on a light band of the scenario's colour (coloured text would fade for light colours)."""
     ax.set_title(text, fontsize=8.5, fontweight="bold", color="black", pad=6,
@@ -249,7 +258,7 @@ def _column_fans(results, data, colours, variables, baseline, marks, numbers, wi
             _own_fan(grid[i, j], result, data, colours, variable, baseline, medians, marks, numbers, window)
         grid[i, 0].set_ylabel(textwrap.fill(title, 18, break_long_words=False), fontsize=8)
     for j, result in enumerate(results):
-        _title_box(grid[0, j], textwrap.fill(result.label, 30, break_long_words=False), colours[result.label])
+        _title_box(grid[0, j], _header(result.label), colours[result.label])
     rows = _reference_legend(figure, baseline, colours)
     return figure, "one column per scenario: median (line), 50% and 90% bands", rows
 
@@ -264,7 +273,7 @@ def _overview_fans(results, data, colours, variables, baseline, marks, numbers, 
     medians = _medians(data, first)
     for ax, result in zip(grid[:own_rows].flat, results):
         _own_fan(ax, result, data, colours, first, baseline, medians, marks, numbers, window)
-        _title_box(ax, f"{first_title}: {result.label}", colours[result.label])
+        _title_box(ax, _header(f"{first_title}: {result.label}", 50), colours[result.label])
     for ax, (variable, title) in zip(grid[own_rows:].flat, others):
         for label, (dates, median) in _medians(data, variable).items():
             ax.plot(dates, median, color=colours[label], lw=1.3)
@@ -328,7 +337,9 @@ def _step_curves(ax, curves, colours, lw):
     groups = {}
     for label, (dates, values) in curves.items():
         if len(dates):
-            groups.setdefault((tuple(dates), tuple(values)), []).append(label)
+            dates, values = np.asarray(dates), np.asarray(values)
+            last_of_date = np.r_[dates[1:] != dates[:-1], True]  # runs that share a date make one step, whatever their count
+            groups.setdefault((tuple(dates[last_of_date]), tuple(values[last_of_date])), []).append(label)
     dash = 4.0
     for (dates, values), labels in groups.items():
         for i, label in enumerate(labels):

@@ -54,7 +54,9 @@ def query_runs(directory, where, columns=None):
     try:
         mask = table.eval(where, local_dict={}, global_dict={})
     except (SyntaxError, ValueError, TypeError, NameError) as exc:
-        raise ReportError(f"cannot read the condition {where!r}: {exc}") from None
+        bare_date = re.search(r"(?<!['\"])\b\d{4}-\d{2}-\d{2}\b(?!['\"])", where)
+        hint = f"; write a date in quotes, as '{bare_date.group()}'" if bare_date else ""
+        raise ReportError(f"cannot read the condition {where!r}: {exc}{hint}") from None
     if not (isinstance(mask, pd.Series) and pd.api.types.is_bool_dtype(mask)):
         raise ReportError(f"the condition {where!r} is not a comparison; write one such as 'min_cohesion < 0.5'")
     shown = ["scenario", "run", "root_seed", *dict.fromkeys(c for c in wanted if c not in ("scenario", "run", "root_seed"))]

@@ -2,6 +2,7 @@
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,8 +162,19 @@ def paired_differences(baseline, result, smallest=None):
     return pd.DataFrame(rows)
 
 
-def _subject(row, capital=True):
-    return f"P({row['label']})" if row["binary"] else f"{'M' if capital else 'm'}ean {row['label']}"
+_COUNTS = {outcome.name for outcome in SUMMARY if outcome.kind is int and outcome.smallest_difference is not None}
+
+
+def subject_of(row, capital=True):
+    """What a row compares, to open a sentence: 'P(...)', 'Mean final cohesion', 'Mean number of burden-sharing
+    disputes per run' ('... of crises begun per run (Taiwan Strait)': the verb agrees with 'number')."""
+    if row["binary"]:
+        return f"P({row['label']})"
+    mean = "Mean" if capital else "mean"
+    if row["metric"] not in _COUNTS:
+        return f"{mean} {row['label']}"
+    where, _, what = row["label"].rpartition(": ")
+    return f"{mean} number of {what} per run" + (f" ({where})" if where else "")
 
 
 def _value(row, which):
@@ -201,7 +213,7 @@ def describe_difference(row):
     how = "paired by run" if row["paired"] else "unpaired"
     if isinstance(row.get("window"), str) and row["window"]:
         how += f", over the common dates {row['window'].replace('..', ' to ')}"
-    subject, judged = _subject(row), row["verdict"]
+    subject, judged = subject_of(row), row["verdict"]
     if judged == "not seen":
         return f"{subject}: {_not_seen(row)}."
     pair = f"{row['baseline']} ({_value(row, 'baseline')}) and {row['scenario']} ({_value(row, 'scenario')})"
@@ -226,7 +238,7 @@ def _grouped_sentences(differences):
     small = differences[differences["verdict"] == "no material difference"]
     if len(small):
         sentences.append("No material difference (smaller than the smallest difference worth reporting, in brackets): "
-                         + "; ".join(f"{_subject(r, capital=False)} {_change(r, words=False)} ({_smallest(r)})"
+                         + "; ".join(f"{subject_of(r, capital=False)} {_change(r, words=False)} ({_smallest(r)})"
                                      for _, r in small.iterrows()) + ".")
     unseen = differences[differences["verdict"] == "not seen"]
     if len(unseen):
@@ -244,7 +256,7 @@ def difference_table(differences):
     shown = differences.groupby("metric", sort=False)["verdict"].transform(lambda v: v.isin((*MATERIAL, "no clear difference")).any())
     rows = {}
     for _, row in differences[shown].iterrows():
-        name = f"{_subject(row)}{', points' if row['binary'] else ''}"
+        name = f"{subject_of(row)}{', points' if row['binary'] else ''}"
         shown = "not seen" if row["verdict"] == "not seen" else f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
         rows.setdefault(name, {})[row["scenario"]] = shown
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome").reset_index()
@@ -285,7 +297,7 @@ def difference_blocks(differences, base_label):
     seen = quiet[quiet["verdict"] == "no material difference"]
     if len(seen):
         blocks.append(("p", "No material difference in any scenario: "
-                       + ", ".join(dict.fromkeys(_subject(r, capital=False) for _, r in seen.iterrows())) + "."))
+                       + ", ".join(dict.fromkeys(subject_of(r, capital=False) for _, r in seen.iterrows())) + "."))
     unseen = quiet.groupby("metric", sort=False).filter(lambda rows: (rows["verdict"] == "not seen").all())
     if len(unseen):
         blocks.append(("p", _grouped_sentences(unseen)[-1]))
@@ -308,6 +320,12 @@ def _html_table(frame, floats="{:.4f}"):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _inline_html(text):
+    """`text`'s inline Markdown as HTML: escaped, with `code` spans and **bold** marked up (not shown as raw marks)."""
+    marked = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", marked)
+
+
 def _render(blocks, out, title="Scenario comparison"):
     """Write report.md (linking its images) and a self-contained report.html from the same blocks; return the Markdown path."""
     md, body = [], []
@@ -317,14 +335,14 @@ def _render(blocks, out, title="Scenario comparison"):
             body.append(f"<{kind}>{html.escape(content[0])}</{kind}>")
         elif kind == "p":
             md.append(content[0])
-            body.append(f"<p>{html.escape(content[0])}</p>")
+            body.append(f"<p>{_inline_html(content[0])}</p>")
         elif kind == "scenarios":  # (label, colour, text): each scenario with its colour in the figures
             md.append("\n".join(f"- **{label}**: {text}" for label, _, text in content[0]))
             body.append("<ul>" + "".join(f'<li><span style="color:{colour}">&#9632;</span> <b>{html.escape(label)}</b>: '
-                                         f"{html.escape(text)}</li>" for label, colour, text in content[0]) + "</ul>")
+                                         f"{_inline_html(text)}</li>" for label, colour, text in content[0]) + "</ul>")
         elif kind == "list":
             md.append("\n".join(f"- {item}" for item in content[0]))
-            body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content[0]) + "</ul>")
+            body.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in content[0]) + "</ul>")
         elif kind == "table":
             md.append(_markdown_table(content[0]))
             body.append(_html_table(content[0]))
@@ -443,8 +461,8 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
     if earlier:
         warnings.append(f"{', '.join(earlier)}: stored under other summary definitions than this version's "
                         f"({SUMMARY_DEFINITIONS}; docs/api.md, \"Stores written by earlier versions\"): some run summaries "
-                        "(crises and disputes counted, the runs' extremes) mean something else there; run them again "
-                        "before comparing those outcomes.")
+                        "(crises and disputes counted, the runs' extremes, the first step of a partnership state) mean "
+                        "something else there; run them again before comparing those outcomes.")
     codes = {r.manifest.model_code for r in results if r.manifest.model_code}
     if len(codes) > 1:
         warnings.append("the stores were computed by different versions of the model code ("

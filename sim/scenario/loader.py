@@ -479,7 +479,11 @@ def _apply_override(source, path, value, text):
             if index is None and part.isdigit() and len(part) <= 9 and int(part) < len(node):
                 index = int(part)
             if index is None:
-                raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: no list item '{part}'")])
+                ids = [item["id"] for item in node if isinstance(item, dict) and isinstance(item.get("id"), str)]
+                hint = difflib.get_close_matches(part, ids, n=1)
+                known = (f"; did you mean '{hint[0]}'?" if hint else f"; the items are {', '.join(ids)}" if ids
+                         else f" (items are numbered 0 to {len(node) - 1})" if node else " (the list is empty)")
+                raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: no list item '{part}'{known}")])
             part = index
         elif not isinstance(node, dict):
             raise ScenarioError([Problem(COMMAND_LINE, 0, 0, ".".join(path), f"--set {text}: '{'.'.join(map(str, resolved))}' is not a mapping")])
