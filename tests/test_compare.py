@@ -85,7 +85,8 @@ def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories
 
 def _row(difference, low, high, binary=False, smallest=0.02, base=0.7):
     judged = verdict(difference, low, high, smallest, never_seen=binary and base == 0 and difference == 0)
-    return pd.Series({"label": "minimum cohesion", "baseline": "a", "scenario": "b", "binary": binary, "paired": True,
+    return pd.Series({"metric": "min_cohesion", "label": "minimum cohesion", "baseline": "a", "scenario": "b",
+                      "binary": binary, "paired": True,
                       "baseline_mean": base, "scenario_mean": base + difference, "difference": difference, "low": low,
                       "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8,
                       "smallest_difference": smallest, "verdict": judged, "baseline_runs": 200, "scenario_runs": 200})

@@ -214,6 +214,15 @@ def test_curves_that_rise_at_the_same_dates_are_the_same_whatever_their_run_coun
     matplotlib.pyplot.close(figure)
 
 
+def test_a_scenario_asks_its_setting_and_its_questions():
+    """The report kept only the first sentence of a description, and so lost the question most scenarios end with."""
+    from sim.analysis.results import asked_in
+
+    described = "Crises in two theatres at once. US forces are split.\n  Is each theatre worse off? And\n  the partnership?"
+    assert asked_in(described) == "Crises in two theatres at once. Is each theatre worse off? And the partnership?"
+    assert asked_in("The world as it is, run ahead.") == "The world as it is, run ahead." and asked_in("") == ""
+
+
 def test_the_summary_never_rounds_a_state_some_runs_end_in_to_0_or_100_percent():
     """The final state's shares: 1 run in 200 read "functioning 0%" beside "institutionalised 77%"."""
     from sim.analysis.report import _share_of_runs

@@ -58,10 +58,11 @@ def _with_names(events):
                      axis=1)
 
 
-def first_sentence(text):
-    """The first sentence of the first line of `text` (a description's summary)."""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return re.split(r"(?<=[.?!])\s+(?=[A-Z])", line, maxsplit=1)[0]
+def asked_in(description):
+    """What a description asks: its first sentence (the setting), then every later sentence that is a question (the
+    first sentence alone left out the question most bundled scenarios end with)."""
+    sentences = re.split(r"(?<=[.?!])\s+(?=[A-Z])", " ".join(description.split()))
+    return " ".join([sentences[0], *(s for s in sentences[1:] if s.endswith("?"))])
 
 
 @dataclass
@@ -112,9 +113,9 @@ class ScenarioResults:
 
     @property
     def question(self):
-        """The question the scenario asks: its `question`, else the first sentence of its description."""
+        """The question the scenario asks: its `question`, else what its description asks (`asked_in`)."""
         resolved = self.entry.resolved
-        return resolved.get("question") or first_sentence(resolved.get("description", ""))
+        return resolved.get("question") or asked_in(resolved.get("description", ""))
 
     def ok_runs(self):
         """Runs that completed (failed runs have no outcomes)."""
