@@ -113,6 +113,8 @@ def test_outcome_heatmap_and_survival_show_each_scenario(ensemble):
     ax = figure.axes[0]
     assert "partnership strained or worse" in [t.get_text() for t in ax.get_yticklabels()]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "us_retrenchment"]
+    start, end = results[0].horizon[:2]
+    assert f"per scenario, {start} to {end}:" in ax.get_title()  # the period the probabilities are over
     survival = plots.survival_plot(results, colours)
     curves = {line.get_label(): line.get_ydata() for line in survival.axes[0].get_lines() if line.get_label() in colours}
     assert set(curves) == set(colours)

@@ -317,3 +317,11 @@ def test_a_turn_the_model_cannot_resolve_is_refused_and_the_white_cell_can_rewin
     room.act(tokens["umpire"], "rewind", turn=2, request=_request(), to_turn=2)
     room.act(tokens["umpire"], "resolve_now", turn=2, request=_request())
     assert room.game.state.turn == 3
+
+
+def test_the_coming_events_name_elections_in_words_with_their_description(room):
+    """'taiwan election' with no description read as the model's id, and the date as the vote's."""
+    game, _ = room
+    coming = {what: about for _, what, about in game.game.next_events(limit=20)}
+    assert {"Taiwan election", "Japan election", "United States election"} <= set(coming)
+    assert "inauguration" in coming["United States election"]

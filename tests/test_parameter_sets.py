@@ -114,6 +114,9 @@ def test_parameter_spread_needs_sets_run_twice_and_its_share_is_at_most_one():
     some.runs.loc[0, "hit"] = 1.0  # set 0 hit in both its runs, no other set ever did
     rows = parameter_uncertainty([some], _headline_indicators("hit"))
     assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all() and (rows["set_p95"] == 0).all()
+    from sim.analysis.report import _markdown_table
+
+    assert "nan" not in _markdown_table(rows) and _markdown_table(rows).splitlines()[2].endswith("|  |  |")  # left empty
     # sets that always or never hit, run twice each: all the variance is the parameters', and the share says 1, not more
     twice = _Stored("twice", pd.DataFrame({"parameter_set": np.repeat(np.arange(10), 2), "hit": np.repeat([1.0, 0.0] * 5, 2)}))
     rows = parameter_uncertainty([twice], _headline_indicators("hit"))

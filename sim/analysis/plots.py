@@ -397,7 +397,9 @@ def outcome_heatmap(results, colours=None, *, window=None):
     ax.grid(which="minor", color="white", lw=1.5)
     ax.tick_params(which="minor", length=0)
     figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02).set_label("probability (%)")
-    ax.set_title("Probability of each outcome per scenario: estimate [Wilson 95% interval], in %", fontsize=10)
+    periods = {tuple(window)} if window else {tuple(r.horizon[:2]) for r in results}
+    period = f", {next(iter(periods))[0]} to {next(iter(periods))[1]}" if len(periods) == 1 else ""
+    ax.set_title(f"Probability of each outcome per scenario{period}:\nestimate [Wilson 95% interval], in %", fontsize=10)
     figure.tight_layout()
     if never:
         _footnote(figure, list(never), "Not shown, because no run of any scenario had them: ")

@@ -304,18 +304,22 @@ def difference_blocks(differences, base_label):
     return blocks
 
 
-def _markdown_table(frame, floats="{:.4f}"):
-    def cell(value):
-        return floats.format(value) if isinstance(value, float) else str(value)
+def _cell(value, floats="{:.4f}"):
+    """A table cell's text: a float to `floats`, a value not estimated (NaN) left empty."""
+    if isinstance(value, float):
+        return "" if np.isnan(value) else floats.format(value)
+    return str(value)
 
+
+def _markdown_table(frame):
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
 
-def _html_table(frame, floats="{:.4f}"):
+def _html_table(frame):
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(floats.format(v) if isinstance(v, float) else str(v))}</td>" for v in row)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row)
                    + "</tr>" for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
