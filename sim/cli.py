@@ -330,7 +330,6 @@ def cmd_parameters(args):
     return EXIT_OK
 
 
-
 def _holds_an_ensemble(directory):
     """Why --out DIR cannot be written: a finished ensemble is there to read, an unfinished one to resume."""
     from .experiment import store
@@ -343,6 +342,7 @@ def _holds_an_ensemble(directory):
         return (f"{directory} already holds a finished ensemble: read it (run.py compare {directory}, run.py runs "
                 f"{directory}) or choose another --out")
     return f"{directory} already holds an ensemble; use --resume {directory} or another --out"
+
 
 def _claim_directory(directory, scenarios, runs, chunk_size, seed, workers):
     """Check that a fresh ensemble of `scenarios` fits `directory` and the machine, and create the directory.

@@ -476,8 +476,8 @@ def key_event_firsts(result):
 
 def key_event_title(kind, event_id):
     """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: unscripted crisis' (the theatre's own
-    dynamics started it), 'Japan: election winner takes office', 'scenario event: taiwan_crisis' (declared in the scenario: scheduled, random
-    or triggered), 'Japan-ROK history dispute'."""
+    dynamics started it), 'Japan: election winner takes office', 'scenario event: taiwan_crisis' (declared in the
+    scenario: scheduled, random or triggered), 'Japan-ROK history dispute'."""
     if kind == "partnership":
         return event_id.capitalize()
     if kind in ("crisis", "conflict"):

@@ -52,8 +52,9 @@ def summary_table(results):
         strained = wilson(values["strained"].sum(), len(runs))
         suspended = wilson(values["suspended"].sum(), len(runs))
         ruptured = wilson(values["ruptured"].sum(), len(runs))
-        final_states = runs["partnership_final_state"].value_counts(normalize=True)  # best state first, in every row:
-        final_states = final_states.sort_index(key=lambda labels: [-PARTNERSHIP_BY_LABEL[label] for label in labels])
+        final_states = runs["partnership_final_state"].value_counts(normalize=True)
+        final_states = final_states.sort_index(  # down the ladder, the same order in every row
+            key=lambda labels: [-PARTNERSHIP_BY_LABEL[label] for label in labels])
         final_q, min_q = quantiles(runs["final_cohesion"]), quantiles(runs["min_cohesion"])
         credibility, credibility_se = mean_with_mcse(runs["final_us_credibility"])
         row = {
