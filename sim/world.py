@@ -82,6 +82,12 @@ def pair_label(pair):
     return "-".join(actor.value.upper() if len(actor.value) <= 4 else actor.value.capitalize() for actor in pair)
 
 
+def election_title(actor):
+    """A scheduled election named for what its date is, the day the winner takes office (a US election's date is the
+    January inauguration, not the November vote): "United States election winner takes office"."""
+    return f"{ACTORS[Actor(actor)].label} election winner takes office"
+
+
 TIE_NAMES = tuple(pair_name(p) for p in TIE_PAIRS)
 # Each partner's view of each other partner's reliability, as (viewer, viewed): first each ally's view of the lead
 # partner, then the partners' views of each other (by viewer, then viewed, in the order of PARTNERS).

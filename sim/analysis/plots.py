@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..world import (ACTORS, DISPUTE_KINDS, DOMAINS, HISTORY_PAIR, HISTORY_TIE, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor,
-                     EscalationState, PartnershipState, pair_label)
+from ..world import (DISPUTE_KINDS, DOMAINS, HISTORY_PAIR, HISTORY_TIE, THEATRE_INFO, THEATRE_LABELS, THEATRES, Actor,
+                     EscalationState, PartnershipState, election_title, pair_label)
 from ..colours import REFERENCE_GREY, scenario_colours
 from .outcomes import in_window, never_happened, outcome_probabilities, run_values
 from .stats import survival_curve
@@ -476,7 +476,7 @@ def key_event_firsts(result):
 
 def key_event_title(kind, event_id):
     """A key event's panel title in words, unique per (kind, id): 'Taiwan Strait: unscripted crisis' (the theatre's own
-    dynamics started it), 'Japan: election winner takes office', 'scenario event: taiwan_crisis' (declared in the
+    dynamics started it), 'Japan election winner takes office', 'scenario event: taiwan_crisis' (declared in the
     scenario: scheduled, random or triggered), 'Japan-ROK history dispute'."""
     if kind == "partnership":
         return event_id.capitalize()
@@ -485,8 +485,7 @@ def key_event_title(kind, event_id):
         return f"{THEATRE_LABELS.get(theatre, theatre)}: {'unscripted crisis' if kind == 'crisis' else kind}"
     if kind == "election":
         actor = event_id.removeprefix("election_")
-        # the scheduled date is when the winner takes office (the US inauguration, not the November vote)
-        return f"{ACTORS[Actor(actor)].label if actor in Actor._value2member_map_ else actor}: election winner takes office"
+        return election_title(actor) if actor in Actor._value2member_map_ else f"{actor} election"
     if kind == "dispute":
         return _DISPUTE_TITLES.get(event_id, event_id.replace("_", " "))
     return f"scenario event: {event_id}"

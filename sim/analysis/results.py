@@ -22,7 +22,7 @@ from ..experiment import store
 from ..experiment.manifest import Manifest, ScenarioEntry
 from ..experiment.runner import scenarios_from_manifest
 from ..model.record import SUMMARY, named_codes, value_names
-from ..world import ACTORS, Actor
+from ..world import election_title
 
 # Columns of runs.parquet that earlier stores filled with -1 for "never" or "none".
 _NULLABLE_RUNS = tuple(o.name for o in SUMMARY if o.nullable and o.kind is int) + ("parameter_set",)
@@ -157,7 +157,7 @@ class ScenarioResults:
         """(date, label) of scheduled events and elections, for vertical markers on plots."""
         resolved = self.entry.resolved
         marks = [(dt.date.fromisoformat(e["at"]), e["id"]) for e in resolved["events"] if e.get("at")]
-        marks += [(dt.date.fromisoformat(e["date"]), f"{ACTORS[Actor(e['actor'])].label} election") for e in resolved["elections"]]
+        marks += [(dt.date.fromisoformat(e["date"]), election_title(e["actor"])) for e in resolved["elections"]]
         return sorted(marks)
 
 

@@ -28,7 +28,7 @@ from ..experiment.simulate import model_for_runs
 from ..model.model import ModelStateError
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.schema import Effect
-from ..world import ACTORS, THEATRES, Actor, PartnershipState
+from ..world import THEATRES, Actor, PartnershipState, election_title
 from .moves import MOVES, MOVES_PER_TURN, SEATS, MoveError, checked
 
 TURN_WEEKS = (1, 2, 4, 13)  # a week to a quarter
@@ -419,8 +419,7 @@ class Game:
         now = self.model.date
         coming = sorted((e.at, e.id, e.description or "") for e in self.scenario.events
                         if e.kind == "scheduled" and e.at > now)
-        elections = sorted((e.date, f"{ACTORS[Actor(e.actor)].label} election", e.description)
-                           for e in self.scenario.elections if e.date > now)
+        elections = sorted((e.date, election_title(e.actor), e.description) for e in self.scenario.elections if e.date > now)
         return sorted(coming + elections)[:limit]
 
 
