@@ -18,6 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
+def bundled_scenarios(folder=SCENARIOS):
+    """The bundled scenario files, sorted: every YAML file in `folder` (scenarios/) except a game saved there (`run.py game` saves
+    beside the played scenario, with its state file next to it), which is the user's, not the project's."""
+    from sim.game.store import state_path
+
+    return sorted(path for path in Path(folder).glob("*.yaml") if not state_path(path).exists())
+
+
 SHARED_HISTORY = ("world.yaml", "nowcast_2026.csv")  # what the bundled baseline extends and starts from
 
 

@@ -1,12 +1,15 @@
 """Comparisons that cannot mislead: scenarios keyed by name and hash, pairing only on equal seeds and horizons."""
 
+import datetime as dt
 import shutil
 
 import pandas as pd
 import pytest
 
-from sim.analysis.report import describe_difference, pairing
-from sim.analysis.results import load
+from sim.analysis.outcomes import scripted_outcomes
+from sim.analysis.report import describe_difference, difference_blocks, pairing
+from sim.analysis.results import ScenarioResults, load
+from sim.scenario import load_scenario
 from sim.analysis.stats import verdict
 
 from .conftest import SCENARIOS, run_cli
@@ -83,9 +86,9 @@ def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories
     assert done.stderr.count("warning:") == 2
 
 
-def _row(difference, low, high, binary=False, smallest=0.02, base=0.7):
+def _row(difference, low, high, binary=False, smallest=0.02, base=0.7, metric="min_cohesion", scenario="b", scripted=""):
     judged = verdict(difference, low, high, smallest, never_seen=binary and base == 0 and difference == 0)
-    return pd.Series({"metric": "min_cohesion", "label": "minimum cohesion", "baseline": "a", "scenario": "b",
+    return pd.Series({"metric": metric, "label": "minimum cohesion", "baseline": "a", "scenario": scenario, "scripted": scripted,
                       "binary": binary, "paired": True,
                       "baseline_mean": base, "scenario_mean": base + difference, "difference": difference, "low": low,
                       "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8,
@@ -169,3 +172,42 @@ def test_compare_by_a_branch_splits_each_scenario_by_the_election_winner(directo
     assert "split by election_japan_winner" in (tmp_path / "by" / "report.md").read_text()
     unknown = run_cli("compare", directories["short"], "--by", "election_japan_winer", "--out", tmp_path / "x")
     assert unknown.returncode == 2 and "did you mean 'election_japan_winner'" in unknown.stderr
+
+
+def _stored(path, **changes):
+    """A ScenarioResults holding only the resolved scenario at `path` (with `changes`), as a store's manifest does."""
+    resolved = load_scenario(path).model_copy(update=changes).model_dump(mode="json")
+    entry = type("Entry", (), {"resolved": resolved})()
+    return ScenarioResults(name=resolved["name"], directory=path.parent, manifest=None, entry=entry, runs=pd.DataFrame())
+
+
+def test_a_scheduled_crisis_is_an_outcome_set_by_construction_and_only_inside_the_dates_compared():
+    simultaneous = _stored(SCENARIOS / "simultaneous_contingency.yaml")
+    scripted = scripted_outcomes(simultaneous)
+    assert set(scripted) == {"taiwan_crisis", "korea_crisis"}  # a crisis, not a conflict: whether war follows is the model's
+    assert str(scripted["taiwan_crisis"]) == "puts the Taiwan Strait in crisis on 2026-06-01"
+    assert scripted_outcomes(simultaneous, (dt.date(2026, 7, 1), dt.date(2030, 1, 1))) == {}
+    assert scripted_outcomes(_stored(SCENARIOS / "baseline.yaml")) == {}
+    ended_before = _stored(SCENARIOS / "taiwan_contingency.yaml", end=dt.date(2026, 5, 25))
+    assert scripted_outcomes(ended_before) == {}
+
+
+def test_differences_set_by_the_scenario_are_marked_and_not_counted_among_the_largest():
+    by_construction = _row(0.6, 0.5, 0.7, binary=True, base=0.3, metric="taiwan_crisis", scenario="b",
+                           scripted="b puts the Taiwan Strait in crisis on 2026-06-01")
+    found = _row(-0.05, -0.07, -0.03)
+    other = _row(-0.04, -0.06, -0.02, scenario="c")
+    text = describe_difference(by_construction)
+    assert text.startswith("P(minimum cohesion) rises") and text.endswith("By construction: b puts the Taiwan Strait in crisis on 2026-06-01.")
+    assert "By construction" not in describe_difference(found)
+    blocks = difference_blocks(pd.DataFrame([by_construction, found, other]), "a")
+    kinds = [kind for kind, _ in blocks]
+    largest = blocks[kinds.index("list")][1]
+    assert len(largest) == 2 and not any("Taiwan" in line for line in largest)
+    set_by_scenarios = blocks[kinds.index("list", kinds.index("list") + 1)][1]
+    assert set_by_scenarios == ["P(minimum cohesion) in b, 90.0% [60.0, 80.0] (+60.0 points, bootstrap 95% [+50.0, +70.0]): "
+                                "b puts the Taiwan Strait in crisis on 2026-06-01."]
+    table = blocks[kinds.index("table")][1]
+    assert table.iloc[0]["b"].endswith("▲ †") and "†" not in table.iloc[1]["b"]
+    unmarked = difference_blocks(pd.DataFrame([found, other]), "a")
+    assert not any("†" in str(text) or "By construction" in str(text) for _, text in unmarked)

@@ -24,6 +24,7 @@ from sim.dashboard.chair import Game, GameError, offered
 from sim.dashboard.ensemble import EnsembleJob, influential_parameters, parameter_range
 from sim.dashboard.inputs import InputError, checked_choice, checked_file_name, checked_path
 from sim.dashboard.live import LiveView, PlayModel, event_log, why_states_changed
+from sim.parameters import PARAMETERS
 from sim.scenario import ScenarioError, load_scenario
 from sim.world import PARTNERS, Actor
 
@@ -465,6 +466,7 @@ def test_browser_views(page, tmp_path, scenario_folder):
     for _ in range(5):
         slider.press("ArrowRight")
     expect(page.get_by_role("cell", name="0.625", exact=True)).to_be_visible()  # five steps of 0.005 on 0.5-0.8
+    expect(page.get_by_role("cell", name=PARAMETERS["crisis_threshold"].meaning, exact=True)).to_be_visible()  # what it is
     page.get_by_role("button", name="Run ensemble").click()
     # the job starts an interpreter and a pool, and the page draws the report's figures before it says 'complete'
     expect(page.get_by_text("complete: 24 of 24 runs")).to_be_visible(timeout=300_000)

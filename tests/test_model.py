@@ -25,7 +25,7 @@ from sim.scenario import load_scenario
 from sim.world import (RELIABILITY_VIEWS, THEATRES, TIE_NAMES, Actor, ConflictOutcome, EscalationState, InstitutionStatus, PartnershipState,
                        Theatre)
 
-from .conftest import SCENARIOS, load_standalone
+from .conftest import SCENARIOS, bundled_scenarios, load_standalone
 
 SEEDS = range(24)
 
@@ -435,7 +435,7 @@ def test_campaign_pressure_fades(baseline):
 
 
 def test_no_bundled_scenario_puts_a_theatre_into_conflict_in_nearly_every_run():
-    for path in sorted(SCENARIOS.glob("*.yaml")):
+    for path in bundled_scenarios():
         summaries, _ = runs(load_standalone(path), range(12))
         for theatre in Theatre:
             assert mean(summaries, f"{theatre.value}_conflict") < 0.75, (path.name, theatre.value)

@@ -8,7 +8,7 @@ import pytest
 
 from sim.scenario import ScenarioError, load_scenario
 
-from .conftest import ROOT, SCENARIOS, standalone_baseline_text
+from .conftest import ROOT, SCENARIOS, bundled_scenarios, standalone_baseline_text
 
 
 def problems_of(path, overrides=()):
@@ -170,7 +170,7 @@ def test_cli_reports_without_traceback_and_writes_nothing(extending, tmp_path):
 
 
 def test_cli_validate_exit_codes(extending):
-    good = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))],
+    good = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", *map(str, bundled_scenarios())],
                           capture_output=True, text=True)
     assert good.returncode == 0, good.stderr
     bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "validate", str(extending("end: 2020-01-01\n"))],

@@ -13,9 +13,9 @@ from sim.scenario.docs import markdown_reference
 from sim.scenario.schema import Parameters, Scenario
 from sim.variables import CONDITION_CONSTANTS, READABLE_VARIABLES
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, bundled_scenarios
 
-BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
+BUNDLED = bundled_scenarios()
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
@@ -31,6 +31,16 @@ def test_required_bundled_scenarios_exist():
     assert {"baseline", "continuity", "us_administration_change", "us_retrenchment", "japan_rok_dispute", "taiwan_contingency",
             "korea_contingency", "simultaneous_contingency", "simultaneous_under_continuity", "russia_dprk_alignment",
             "trilateral_ncg"} <= names
+
+
+def test_a_game_saved_beside_the_bundled_scenarios_is_not_taken_for_one(tmp_path):
+    from sim.game.store import state_path
+
+    for name in ("baseline.yaml", "baseline_game.yaml", "mine.yaml"):
+        (tmp_path / name).write_text("name: x\n")
+    state_path(tmp_path / "mine.yaml").write_text("{}")  # `run.py game --save mine.yaml` keeps its state beside it
+    state_path(tmp_path / "baseline_game.yaml").write_text("{}")
+    assert [p.name for p in bundled_scenarios(tmp_path)] == ["baseline.yaml"]
 
 
 def test_extends_deep_merges_and_merges_events_by_id(baseline, extending):

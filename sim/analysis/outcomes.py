@@ -167,6 +167,18 @@ def window_values(result, window):
     return pd.DataFrame(values)
 
 
+def scripted_outcomes(result, window=None):
+    """{column: ScriptedContingency} of the yes/no outcomes that `result`'s scenario sets by construction: a theatre's
+    crisis, and its conflict too when the scenario puts it in conflict, on a fixed date (inside `window` if given)."""
+    found = {}
+    for scripted in result.scripted_contingencies():
+        if window is None or window[0] <= scripted.date <= window[1]:
+            found.setdefault(f"{scripted.theatre}_crisis", scripted)
+            if scripted.state >= EscalationState.CONFLICT:
+                found.setdefault(f"{scripted.theatre}_conflict", scripted)
+    return found
+
+
 def run_values(result, window=None):
     """Per run, the compared outcomes: from the run summaries, or over a calendar `window` only."""
     return outcome_values(result.ok_runs()) if window is None else window_values(result, window)

@@ -16,7 +16,7 @@ from . import plots
 from ..colours import scenario_colours
 from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
 from .outcomes import (common_window, compared_outcomes, never_happened, outcome_labels, outcome_probabilities, outcome_values,
-                       run_values)
+                       run_values, scripted_outcomes)
 from .results import ReportError, load, split_by
 from .stats import mean_difference, mean_with_mcse, quantiles, verdict, wilson
 from .uncertainty import parameter_uncertainty
@@ -141,6 +141,7 @@ def paired_differences(baseline, result, smallest=None):
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
             raise ReportError(f"{baseline.label} and {result.label} share no completed run indices")
+    scripted = {r.label: scripted_outcomes(r, window) for r in (baseline, result)}
     rows = []
     for outcome in compared_outcomes(smallest):
         metric = outcome.column
@@ -155,7 +156,8 @@ def paired_differences(baseline, result, smallest=None):
                "low": diff.low, "high": diff.high,
                "verdict": verdict(diff.difference, diff.low, diff.high, outcome.smallest_difference, never_seen=never),
                "paired": paired, "n": diff.n, "baseline_runs": len(base), "scenario_runs": len(scen),
-               "window": "" if window is None else f"{window[0]}..{window[1]}"}
+               "window": "" if window is None else f"{window[0]}..{window[1]}",
+               "scripted": "; ".join(f"{label} {found[metric]}" for label, found in scripted.items() if metric in found)}
         if outcome.binary:
             base_ci, scen_ci = wilson(base.sum(), len(base)), wilson(scen.sum(), len(scen))
             row.update(baseline_low=base_ci.low, baseline_high=base_ci.high, scenario_low=scen_ci.low, scenario_high=scen_ci.high)
@@ -217,6 +219,16 @@ def describe_difference(row):
     subject, judged = subject_of(row), row["verdict"]
     if judged == "not seen":
         return f"{subject}: {_not_seen(row)}."
+    return _described(row, subject, judged, how) + (f" By construction: {row['scripted']}." if _scripted(row) else "")
+
+
+def _scripted(row):
+    """Whether a scenario of the row sets the outcome by construction (a scheduled crisis or conflict)."""
+    return isinstance(row.get("scripted"), str) and bool(row["scripted"])
+
+
+def _described(row, subject, judged, how):
+    """describe_difference's sentence for a seen outcome, by its verdict."""
     pair = f"{row['baseline']} ({_value(row, 'baseline')}) and {row['scenario']} ({_value(row, 'scenario')})"
     if judged == "no material difference":
         return (f"{subject}: no material difference between {pair}: {_change(row)}, smaller than the "
@@ -259,6 +271,7 @@ def difference_table(differences):
     for _, row in differences[shown].iterrows():
         name = f"{subject_of(row)}{', points' if row['binary'] else ''}"
         shown = "not seen" if row["verdict"] == "not seen" else f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
+        shown += " †" if _scripted(row) else ""
         rows.setdefault(name, {})[row["scenario"]] = shown
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome").reset_index()
     return table.reindex(columns=["outcome", *dict.fromkeys(differences["scenario"])]).fillna("")
@@ -283,17 +296,26 @@ def difference_blocks(differences, base_label):
         sentences = [describe_difference(row) for _, row in told.iterrows()]
         return [heading, intro, ("list", sentences + _grouped_sentences(differences))]
     ordered = _by_size(differences)
-    largest = ordered[ordered["verdict"].isin(MATERIAL)].head(LARGEST_DIFFERENCES)
+    material = ordered[ordered["verdict"].isin(MATERIAL)]
+    by_construction = material.apply(_scripted, axis=1) if len(material) else pd.Series(dtype=bool)
+    largest = material[~by_construction].head(LARGEST_DIFFERENCES)
     blocks = [heading, intro]
     if len(largest):
         blocks += [("p", "The largest differences:"), ("list", [describe_difference(row) for _, row in largest.iterrows()])]
     else:
-        blocks.append(("p", "No scenario differs materially from the baseline in any outcome."))
+        blocks.append(("p", "No scenario differs materially from the baseline in any outcome"
+                            + (" that it does not set by construction." if by_construction.any() else ".")))
+    if by_construction.any():
+        blocks += [("p", "Set by the scenarios themselves, so not counted among the largest:"),
+                   ("list", [f"{subject_of(r)} in {r['scenario']}, {_value(r, 'scenario')} ({_change(r)}): {r['scripted']}."
+                             for _, r in material[by_construction].iterrows()])]
     table = difference_table(differences)
     if len(table):
         blocks += [("p", "Every outcome that differs materially, or unclearly, in some scenario: difference from "
                          f"{base_label} [bootstrap 95% interval]; ▲ rises, ▼ falls, ? no clear difference (the interval "
-                         "includes zero), unmarked: no material difference; not seen: in no run of either."), ("table", table)]
+                         "includes zero), unmarked: no material difference; not seen: in no run of either"
+                         + ("; † set by the scenario itself (a crisis or conflict it schedules)." if differences.apply(_scripted, axis=1).any()
+                            else ".")), ("table", table)]
     quiet = differences.groupby("metric", sort=False).filter(lambda rows: not rows["verdict"].isin((*MATERIAL, "no clear difference")).any())
     seen = quiet[quiet["verdict"] == "no material difference"]
     if len(seen):

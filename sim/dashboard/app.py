@@ -396,7 +396,7 @@ def EnsembleView(choices):
         changed.set({**{k: v for k, v in changed.value.items() if k != name}, **({name: value} if value != default else {})})
 
     running = state.value == "running"
-    with solara.Columns([1, 1, 1]):
+    with solara.Columns([1, 2, 1]):  # the middle card holds the parameters and their meanings
         with solara.Card("Ensemble"):
             solara.SelectMultiple("Scenarios", values=selected.value, all_values=list(choices), on_value=selected.set)
             solara.InputInt("Runs per scenario", value=runs)
@@ -414,11 +414,11 @@ def EnsembleView(choices):
                         "defaults from the first scenario chosen.")
             UserInputs({r.name: Slider(r.name, value=r.default, min=r.low, max=r.high, step=r.step)
                         for r in slider_ranges}, on_change=on_slider).key(f"sliders-{tuple(selected.value)}")
-            Table(pd.DataFrame([(r.name, changed.value.get(r.name, r.default), r.default, f"{r.low:g} to {r.high:g}")
-                                for r in slider_ranges], columns=["parameter", "value", "default", "range"]))
+            Table(pd.DataFrame([(r.name, changed.value.get(r.name, r.default), r.default, f"{r.low:g} to {r.high:g}", r.description)
+                                for r in slider_ranges], columns=["parameter", "value", "default", "range", "meaning"]))
         with solara.Column():
-            with solara.Card("Other changes"):
-                solara.InputTextArea("One per line, as --set: parameters.name=value", value=typed, rows=2)
+            with solara.Card("Other changes, one per line as --set takes them"):
+                solara.InputTextArea("parameters.name=value", value=typed, rows=2)
             with solara.Card("Open a results directory"):
                 solara.InputText("Directory (from run.py run --out)", value=results_dir)
                 solara.Button("Open", on_click=open_directory)
