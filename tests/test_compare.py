@@ -184,8 +184,10 @@ def _stored(path, **changes):
 def test_a_scheduled_crisis_is_an_outcome_set_by_construction_and_only_inside_the_dates_compared():
     simultaneous = _stored(SCENARIOS / "simultaneous_contingency.yaml")
     scripted = scripted_outcomes(simultaneous)
-    assert set(scripted) == {"taiwan_crisis", "korea_crisis"}  # a crisis, not a conflict: whether war follows is the model's
-    assert str(scripted["taiwan_crisis"]) == "puts the Taiwan Strait in crisis on 2026-06-01"
+    # a crisis, not a conflict: whether war follows is the model's; the count of crises includes the scheduled one
+    assert set(scripted) == {"taiwan_crisis", "korea_crisis", "taiwan_crises", "korea_crises"}
+    assert scripted["taiwan_crisis"] == "puts the Taiwan Strait in crisis on 2026-06-01"
+    assert scripted["korea_crises"] == "puts the Korean Peninsula in crisis on 2026-06-01, counted here"
     assert scripted_outcomes(simultaneous, (dt.date(2026, 7, 1), dt.date(2030, 1, 1))) == {}
     assert scripted_outcomes(_stored(SCENARIOS / "baseline.yaml")) == {}
     ended_before = _stored(SCENARIOS / "taiwan_contingency.yaml", end=dt.date(2026, 5, 25))
@@ -198,8 +200,9 @@ def test_differences_set_by_the_scenario_are_marked_and_not_counted_among_the_la
     found = _row(-0.05, -0.07, -0.03)
     other = _row(-0.04, -0.06, -0.02, scenario="c")
     text = describe_difference(by_construction)
-    assert text.startswith("P(minimum cohesion) rises") and text.endswith("By construction: b puts the Taiwan Strait in crisis on 2026-06-01.")
-    assert "By construction" not in describe_difference(found)
+    assert text.startswith("P(minimum cohesion) rises") and text.endswith(
+        "Scheduled by the scenario: b puts the Taiwan Strait in crisis on 2026-06-01.")
+    assert "Scheduled" not in describe_difference(found)
     blocks = difference_blocks(pd.DataFrame([by_construction, found, other]), "a")
     kinds = [kind for kind, _ in blocks]
     largest = blocks[kinds.index("list")][1]
@@ -210,4 +213,4 @@ def test_differences_set_by_the_scenario_are_marked_and_not_counted_among_the_la
     table = blocks[kinds.index("table")][1]
     assert table.iloc[0]["b"].endswith("▲ †") and "†" not in table.iloc[1]["b"]
     unmarked = difference_blocks(pd.DataFrame([found, other]), "a")
-    assert not any("†" in str(text) or "By construction" in str(text) for _, text in unmarked)
+    assert not any("†" in str(text) or "Scheduled" in str(text) or "schedule" in str(text) for _, text in unmarked)

@@ -195,13 +195,17 @@ def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     blocks = knife_edge_blocks([SimpleNamespace(name="stress")], [explored, one_at_a_time])
     assert blocks[0] == ("h2", "Knife edges")
     assert "more than 30 percentage points" in blocks[1][1] and "effect_size.csv, range_effects.csv" in blocks[1][1]
-    # swings over 30 points in the named scenario, largest first, each with its parameter's source; not the mean,
-    # not the 25-point swing, not the other scenario
+    assert "Not measured" not in blocks[1][1]
+    # swings over 30 points in the named scenario, largest first, each end of the range named; not the mean, not the
+    # 25-point swing, not the other scenario; then each parameter's source, once
     assert blocks[2] == ("list", [
-        "stress: P(Taiwan Strait: crisis) moves between 90% and 10% within the range of crisis_threshold (effect_size.csv); "
-        f"its value: {PARAMETERS['crisis_threshold'].source}",
-        "stress: P(suspended) moves between 40% and 75% within the range of tie_rate (range_effects.csv); "
-        f"its value: {PARAMETERS['tie_rate'].source}"])
+        "stress: P(Taiwan Strait: crisis) is 90% at the low end of crisis_threshold's range and 10% at its high end "
+        "(effect_size.csv)",
+        "stress: P(suspended) is 40% at the low end of tie_rate's range and 75% at its high end (range_effects.csv)"])
+    assert blocks[4] == ("list", [f"crisis_threshold: {PARAMETERS['crisis_threshold'].source}",
+                                  f"tie_rate: {PARAMETERS['tie_rate'].source}"])
+    assert knife_edge_blocks([SimpleNamespace(name="stress"), SimpleNamespace(name="new")],
+                             [one_at_a_time])[1][1].endswith("Not measured for new.")
     assert knife_edge_blocks([SimpleNamespace(name="other")], [one_at_a_time])[1][1].endswith(
         "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
     assert knife_edge_blocks([SimpleNamespace(name="stress")], []) == []

@@ -107,13 +107,14 @@ def test_parameter_spread_needs_sets_run_twice_and_its_share_is_at_most_one():
     once = _Stored("once", pd.DataFrame({"parameter_set": range(100), "hit": [1.0, 0.0] * 50}))
     rows = parameter_uncertainty([once], _headline_indicators("hit"))
     assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all()
+    assert rows["set_p05"].isna().all() and rows["set_p95"].isna().all()  # not a range of 0 to 1 from single runs
     # nor from the few sets that happen to run twice when runs are fewer than twice the sets (200 runs over 168 sets
     # left 32 such sets, and a share of 1 for an outcome that 95% of the sets never had)
     some = _Stored("some", pd.DataFrame({"parameter_set": np.r_[np.arange(100), np.arange(10)],
                                          "hit": np.r_[np.zeros(100), np.ones(10) * (np.arange(10) == 0)]}))
     some.runs.loc[0, "hit"] = 1.0  # set 0 hit in both its runs, no other set ever did
     rows = parameter_uncertainty([some], _headline_indicators("hit"))
-    assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all() and (rows["set_p95"] == 0).all()
+    assert rows["parameter_share"].isna().all() and rows["parameter_sd"].isna().all() and rows["set_p95"].isna().all()
     from sim.analysis.report import _markdown_table
 
     assert "nan" not in _markdown_table(rows) and _markdown_table(rows).splitlines()[2].endswith("|  |  |")  # left empty

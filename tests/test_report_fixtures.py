@@ -116,23 +116,28 @@ def test_nothing_rises_or_falls_below_the_smallest_difference(reports):
 def test_more_than_two_scenarios_get_a_table_and_sentences_on_the_largest(reports):
     section = (reports[5].directory / "report" / "report.md").read_text().split("## Differences")[1].split("\n## ")[0]
     largest, set_by_scenarios = (part.split("\n\n")[1] for part in section.split("The largest differences:")[1].split(
-        "Set by the scenarios themselves, so not counted among the largest:"))
-    assert 1 <= largest.count("- ") <= 5 and "Taiwan Strait: crisis" not in largest and "Korean Peninsula: crisis" not in largest
+        "Set, or counted, by what the scenarios themselves schedule, so not among the largest:"))
+    rows = {(subject_of(row), row["scenario"]): row for _, row in _differences(reports[5]).iterrows()}
+    told = [re.match(r"- (.+?) (?:rises|falls) from .+? in baseline to .+? in (\w+) \(", line) for line in largest.splitlines()]
+    assert 1 <= len(told) <= 5 and all(told)
+    assert not any(isinstance(rows[m.group(1, 2)]["scripted"], str) for m in told)  # pandas reads an empty text as NaN
     scheduled = re.compile(r"- P\((.+?): crisis\) in (\w+), 100\.0% \[[\d.]+, 100\.0\] \(.+?\): \2 puts the \1 in crisis on 2026-06-01\.")
-    told = [scheduled.fullmatch(line) for line in set_by_scenarios.splitlines()]
+    told = [scheduled.fullmatch(line) for line in set_by_scenarios.splitlines() if line.startswith("- P(")]
     assert all(told) and sorted(m.group(2, 1) for m in told) == [  # the crises the contingency scenarios schedule, and only those
         ("simultaneous_contingency", "Korean Peninsula"), ("simultaneous_contingency", "Taiwan Strait"),
         ("taiwan_contingency", "Taiwan Strait")]
+    counted = [line for line in set_by_scenarios.splitlines() if not line.startswith("- P(")]
+    assert counted and all(re.fullmatch(r"- Mean number of crises begun per run \((.+?)\) in (\w+), .+: \2 puts the \1 in crisis on "
+                                        r"2026-06-01, counted here\.", line) for line in counted)
     header = next(line for line in section.splitlines() if line.startswith("| outcome |"))
     assert header == "| outcome | " + " | ".join(FIVE[1:]) + " |"
-    rows = {(subject_of(row), row["scenario"]): row for _, row in _differences(reports[5]).iterrows()}
     for line in section.splitlines():
         if line.startswith("| P(") or line.startswith("| Mean "):
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             subject = cells[0].removesuffix(", points")
             for scenario, cell in zip(FIVE[1:], cells[1:]):
                 row = rows[(subject, scenario)]
-                assert cell.endswith("†") == isinstance(row["scripted"], str)  # pandas reads an empty text as NaN
+                assert cell.endswith("†") == isinstance(row["scripted"], str)
                 cell = cell.removesuffix(" †")
                 assert cell.endswith("▲") == (row["verdict"] == "rises") and cell.endswith("▼") == (row["verdict"] == "falls")
 

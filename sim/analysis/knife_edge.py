@@ -55,8 +55,11 @@ def knife_edges(table, scenario_names, change=KNIFE_EDGE_CHANGE):
 
 
 def describe_knife_edge(row):
-    """One knife edge in words, with the parameter's source (the catalogue's)."""
-    parameter = PARAMETERS.get(row["parameter"])
-    source = f"; its value: {parameter.source}" if parameter else ""
-    return (f"{row['scenario']}: P({row['outcome']}) moves between {row['low_p']:.0%} and {row['high_p']:.0%} "
-            f"within the range of {row['parameter']} ({Path(row['source']).name}){source}")
+    """One knife edge in words: the probability at each end of the parameter's range, and the table it comes from."""
+    return (f"{row['scenario']}: P({row['outcome']}) is {row['low_p']:.0%} at the low end of {row['parameter']}'s range "
+            f"and {row['high_p']:.0%} at its high end ({Path(row['source']).name})")
+
+
+def parameter_sources(names):
+    """'name: source' of each catalogued parameter in `names`, once each in their order: where its value comes from."""
+    return [f"{name}: {PARAMETERS[name].source}" for name in dict.fromkeys(names) if name in PARAMETERS]

@@ -168,14 +168,17 @@ def window_values(result, window):
 
 
 def scripted_outcomes(result, window=None):
-    """{column: ScriptedContingency} of the yes/no outcomes that `result`'s scenario sets by construction: a theatre's
-    crisis, and its conflict too when the scenario puts it in conflict, on a fixed date (inside `window` if given)."""
+    """{column: what the scenario schedules} for the outcomes that `result`'s scenario sets, or counts, by construction:
+    where it puts a theatre in crisis or conflict on a fixed date (inside `window` if given), the theatre's crisis (and
+    conflict) is certain and its count of crises includes the scheduled one. The texts read after the scenario's name:
+    'puts the Taiwan Strait in crisis on 2026-06-01' ('..., counted here' for the count)."""
     found = {}
     for scripted in result.scripted_contingencies():
         if window is None or window[0] <= scripted.date <= window[1]:
-            found.setdefault(f"{scripted.theatre}_crisis", scripted)
+            found.setdefault(f"{scripted.theatre}_crisis", str(scripted))
+            found.setdefault(f"{scripted.theatre}_crises", f"{scripted}, counted here")
             if scripted.state >= EscalationState.CONFLICT:
-                found.setdefault(f"{scripted.theatre}_conflict", scripted)
+                found.setdefault(f"{scripted.theatre}_conflict", str(scripted))
     return found
 
 

@@ -14,7 +14,8 @@ from ..model.record import (COUNT_DIFFERENCE, INDEX_DIFFERENCE, PROBABILITY_DIFF
 from ..world import ACTORS, FLASHPOINTS, PARTNERSHIP_BY_LABEL, THEATRE_LABELS, THEATRES, PartnershipState
 from . import plots
 from ..colours import scenario_colours
-from .knife_edge import KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, read_sensitivity
+from .knife_edge import (KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, parameter_sources,
+                         read_sensitivity)
 from .outcomes import (common_window, compared_outcomes, never_happened, outcome_labels, outcome_probabilities, outcome_values,
                        run_values, scripted_outcomes)
 from .results import ReportError, load, split_by
@@ -219,11 +220,11 @@ def describe_difference(row):
     subject, judged = subject_of(row), row["verdict"]
     if judged == "not seen":
         return f"{subject}: {_not_seen(row)}."
-    return _described(row, subject, judged, how) + (f" By construction: {row['scripted']}." if _scripted(row) else "")
+    return _described(row, subject, judged, how) + (f" Scheduled by the scenario: {row['scripted']}." if _scripted(row) else "")
 
 
 def _scripted(row):
-    """Whether a scenario of the row sets the outcome by construction (a scheduled crisis or conflict)."""
+    """Whether a scenario of the row sets or counts the outcome by construction (a scheduled crisis or conflict)."""
     return isinstance(row.get("scripted"), str) and bool(row["scripted"])
 
 
@@ -306,7 +307,7 @@ def difference_blocks(differences, base_label):
         blocks.append(("p", "No scenario differs materially from the baseline in any outcome"
                             + (" that it does not set by construction." if by_construction.any() else ".")))
     if by_construction.any():
-        blocks += [("p", "Set by the scenarios themselves, so not counted among the largest:"),
+        blocks += [("p", "Set, or counted, by what the scenarios themselves schedule, so not among the largest:"),
                    ("list", [f"{subject_of(r)} in {r['scenario']}, {_value(r, 'scenario')} ({_change(r)}): {r['scripted']}."
                              for _, r in material[by_construction].iterrows()])]
     table = difference_table(differences)
@@ -314,7 +315,8 @@ def difference_blocks(differences, base_label):
         blocks += [("p", "Every outcome that differs materially, or unclearly, in some scenario: difference from "
                          f"{base_label} [bootstrap 95% interval]; ▲ rises, ▼ falls, ? no clear difference (the interval "
                          "includes zero), unmarked: no material difference; not seen: in no run of either"
-                         + ("; † set by the scenario itself (a crisis or conflict it schedules)." if differences.apply(_scripted, axis=1).any()
+                         + ("; † set, or counted, by what the scenario itself schedules (a crisis or conflict on a fixed date)."
+                            if differences.apply(_scripted, axis=1).any()
                             else ".")), ("table", table)]
     quiet = differences.groupby("metric", sort=False).filter(lambda rows: not rows["verdict"].isin((*MATERIAL, "no clear difference")).any())
     seen = quiet[quiet["verdict"] == "no material difference"]
@@ -409,18 +411,23 @@ def knife_edge_blocks(results, sensitivity=None):
     names = {r.name for r in results}
     edges = knife_edges(table, names)
     sources = ", ".join(sorted({Path(s).name for s in table["source"]}))
+    uncovered = sorted(names - set(table["scenario"]))
     intro = (f"Outcome probabilities that move by more than {100 * KNIFE_EDGE_CHANGE:.0f} percentage points when one "
              f"parameter moves across its plausible span (sim/parameters.py, `explore`), as measured for the scenarios of "
-             f"these names in {sources}; an answer that rests on such a parameter is only as good as its value.")
+             f"these names in {sources}, not in the runs of this report; an answer that rests on such a parameter is only "
+             "as good as its value." + (f" Not measured for {', '.join(uncovered)}." if uncovered else ""))
     if edges.empty:
         covered = sorted(names & set(table["scenario"]))
         found = (f"None for {', '.join(covered)}." if covered
                  else "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
         return [("h2", "Knife edges"), ("p", f"{intro} {found}")]
-    shown = [describe_knife_edge(row) for _, row in edges.head(KNIFE_EDGES_SHOWN).iterrows()]
+    rows = edges.head(KNIFE_EDGES_SHOWN)
+    shown = [describe_knife_edge(row) for _, row in rows.iterrows()]
     if len(edges) > KNIFE_EDGES_SHOWN:
         shown.append(f"... and {len(edges) - KNIFE_EDGES_SHOWN} more, with smaller swings ({sources})")
-    return [("h2", "Knife edges"), ("p", intro), ("list", shown)]
+    blocks = [("h2", "Knife edges"), ("p", intro), ("list", shown)]
+    known = parameter_sources(rows["parameter"])
+    return blocks + ([("p", "Where the values of these parameters come from (sim/parameters.py):"), ("list", known)] if known else [])
 
 
 def _choose_baseline(results, baseline):
@@ -541,7 +548,9 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
         *([("h2", "Warnings"), ("list", warnings)] if warnings else []),
         ("h2", "Summary"),
         ("p", "Probabilities with Wilson 95% intervals; cohesion as median with the 5% and 95% quantiles; "
-              "MCSE is the Monte Carlo standard error (shrinks with more runs)."),
+              "MCSE is the Monte Carlo standard error (shrinks with more runs; 0 when no run, or every run, had the "
+              "outcome, where the Wilson interval says how large it could still be). The partnership's probabilities "
+              "are of the worst state a run reaches at any time; its final state is the state at the run's end."),
         ("table", summary),
         *difference_blocks(differences, base.label),
         *knife_edge_blocks(results, sensitivity),
@@ -561,8 +570,9 @@ def write_report(directories, out, baseline=None, progress=None, sensitivity=Non
                   "shrinks with more runs. `set_p05`-`set_p95`: the range of the per-set probabilities (each from "
                   "`runs_per_set` runs, so it also carries their noise). `parameter_sd`: the standard deviation of the "
                   "probability across parameter sets with the Monte Carlo part removed, which more runs do not shrink; "
-                  "`parameter_share`: the share of the outcome's run-to-run variance it explains. Both need every set run "
-                  "twice or more (runs at least twice the number of sets `sets`) and are left empty otherwise."),
+                  "`parameter_share`: the share of the outcome's run-to-run variance it explains. All of these need every "
+                  "set run twice or more (runs at least twice the number of sets `sets`) and are left empty otherwise: "
+                  "a set run once gives a probability of 0 or 1, its one run's outcome."),
             ("table", uncertainty),
         ]
     return Report(_render(blocks, out), warnings)

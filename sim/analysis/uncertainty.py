@@ -37,8 +37,8 @@ def has_parameter_sets(result):
 
 def parameter_uncertainty(results, indicators):
     """One row per scenario run over parameter sets and headline outcome: pooled estimate with its Wilson
-    interval, the 5%-95% range of the per-set probabilities, the noise-corrected sd across sets and the
-    share of variance due to parameters. `indicators(runs)` gives 0/1 outcome columns per run."""
+    interval, the 5%-95% range of the per-set probabilities (NaN while a set was run only once), the noise-corrected
+    sd across sets and the share of variance due to parameters. `indicators(runs)` gives 0/1 outcome columns per run."""
     labels = outcome_labels()
     rows = []
     for result in results:
@@ -54,7 +54,8 @@ def parameter_uncertainty(results, indicators):
             per_set = groups[column].mean().to_numpy()
             between = _between_set_variance(per_set, sizes)
             total = pooled.estimate * (1 - pooled.estimate)
-            low, high = np.quantile(per_set, [0.05, 0.95])
+            # from sets run once the range is only 0 or 1 (one run's outcome), whatever the parameters do
+            low, high = np.quantile(per_set, [0.05, 0.95]) if sizes.min() >= 2 else (np.nan, np.nan)
             rows.append({"scenario": result.label, "outcome": labels[column], "estimate": pooled.estimate,
                          "mc_low": pooled.low, "mc_high": pooled.high, "sets": len(per_set),
                          "runs_per_set": int(np.median(sizes)), "set_p05": float(low), "set_p95": float(high),
