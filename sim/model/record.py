@@ -89,7 +89,8 @@ SUMMARY = (
        Outcome("final_interoperability", float, "final interoperability", INDEX_DIFFERENCE))
     + tuple(Outcome(f"final_tie_{pair_name(pair)}", float, f"final {pair_label(pair)} tie", INDEX_DIFFERENCE)
             for pair in TIE_PAIRS)
-    + (Outcome("max_us_overstretch", float, "highest US overstretch", INDEX_DIFFERENCE),
+    + (Outcome("max_us_overstretch", float, "highest US overstretch (force demand beyond the pool, as a share of the pool)",
+               INDEX_DIFFERENCE),
        Outcome("events_fired", int, "scenario events fired"),
        *(Outcome(kind.count, int, f"{kind.label}s", COUNT_DIFFERENCE) for kind in DISPUTE_KINDS),
        Outcome("government_changes", int, "government changes"))
