@@ -6,8 +6,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from sim.analysis.outcomes import scripted_outcomes
-from sim.analysis.report import describe_difference, difference_blocks, pairing
+from sim.analysis.outcomes import scheduled_outcomes, scheduled_words
+from sim.analysis.report import describe_difference, difference_blocks, pairing, scheduled_difference
 from sim.analysis.results import ScenarioResults, load
 from sim.scenario import load_scenario
 from sim.analysis.stats import verdict
@@ -86,9 +86,11 @@ def test_baseline_by_ambiguous_name_is_refused_and_by_label_accepted(directories
     assert done.stderr.count("warning:") == 2
 
 
-def _row(difference, low, high, binary=False, smallest=0.02, base=0.7, metric="min_cohesion", scenario="b", scripted=""):
+def _row(difference, low, high, binary=False, smallest=0.02, base=0.7, metric="min_cohesion", label="minimum cohesion",
+         scenario="b", scheduled="", scheduled_crises=0.0):
     judged = verdict(difference, low, high, smallest, never_seen=binary and base == 0 and difference == 0)
-    return pd.Series({"metric": metric, "label": "minimum cohesion", "baseline": "a", "scenario": scenario, "scripted": scripted,
+    return pd.Series({"metric": metric, "label": label, "baseline": "a", "scenario": scenario, "scheduled": scheduled,
+                      "scheduled_crises": scheduled_crises,
                       "binary": binary, "paired": True,
                       "baseline_mean": base, "scenario_mean": base + difference, "difference": difference, "low": low,
                       "high": high, "baseline_low": 0.6, "baseline_high": 0.8, "scenario_low": 0.6, "scenario_high": 0.8,
@@ -181,36 +183,68 @@ def _stored(path, **changes):
     return ScenarioResults(name=resolved["name"], directory=path.parent, manifest=None, entry=entry, runs=pd.DataFrame())
 
 
-def test_a_scheduled_crisis_is_an_outcome_set_by_construction_and_only_inside_the_dates_compared():
+def test_a_scheduled_crisis_decides_its_probability_and_counts_among_the_crises_inside_the_dates_compared():
     simultaneous = _stored(SCENARIOS / "simultaneous_contingency.yaml")
-    scripted = scripted_outcomes(simultaneous)
+    scheduled = scheduled_outcomes(simultaneous)
     # a crisis, not a conflict: whether war follows is the model's; the count of crises includes the scheduled one
-    assert set(scripted) == {"taiwan_crisis", "korea_crisis", "taiwan_crises", "korea_crises"}
-    assert scripted["taiwan_crisis"] == "puts the Taiwan Strait in crisis on 2026-06-01"
-    assert scripted["korea_crises"] == "puts the Korean Peninsula in crisis on 2026-06-01, counted here"
-    assert scripted_outcomes(simultaneous, (dt.date(2026, 7, 1), dt.date(2030, 1, 1))) == {}
-    assert scripted_outcomes(_stored(SCENARIOS / "baseline.yaml")) == {}
-    ended_before = _stored(SCENARIOS / "taiwan_contingency.yaml", end=dt.date(2026, 5, 25))
-    assert scripted_outcomes(ended_before) == {}
+    assert set(scheduled) == {"taiwan_crisis", "korea_crisis", "taiwan_crises", "korea_crises"}
+    (taiwan,) = scheduled["taiwan_crisis"]
+    assert scheduled_words(taiwan) == "puts the Taiwan Strait in crisis on 2026-06-01" and taiwan.step == 21
+    assert scheduled_outcomes(simultaneous, (dt.date(2026, 7, 1), dt.date(2030, 1, 1))) == {}
+    assert scheduled_outcomes(_stored(SCENARIOS / "baseline.yaml")) == {}
+    # the event fires at the first step on or after its date: none when the run ends before that step
+    assert scheduled_outcomes(_stored(SCENARIOS / "taiwan_contingency.yaml", start=dt.date(2026, 1, 6), end=dt.date(2026, 6, 1))) == {}
+    (late,) = scheduled_outcomes(_stored(SCENARIOS / "taiwan_contingency.yaml", start=dt.date(2026, 1, 6)))["taiwan_crisis"]
+    assert late.date == dt.date(2026, 6, 2)
 
 
-def test_differences_set_by_the_scenario_are_marked_and_not_counted_among_the_largest():
-    by_construction = _row(0.6, 0.5, 0.7, binary=True, base=0.3, metric="taiwan_crisis", scenario="b",
-                           scripted="b puts the Taiwan Strait in crisis on 2026-06-01")
+def test_only_what_one_side_schedules_can_make_a_difference():
+    simultaneous, taiwan = (scheduled_outcomes(_stored(SCENARIOS / f"{name}.yaml")) for name in ("simultaneous_contingency",
+                                                                                                  "taiwan_contingency"))
+    assert scheduled_difference(("t", taiwan["taiwan_crises"]), ("s", simultaneous["taiwan_crises"]), False) == ("", 0.0)
+    assert scheduled_difference(("t", taiwan.get("korea_crises", [])), ("s", simultaneous["korea_crises"]), False) == (
+        "s puts the Korean Peninsula in crisis on 2026-06-01", 1.0)
+    assert scheduled_difference(("s", simultaneous["korea_crisis"]), ("t", []), True) == (
+        "s puts the Korean Peninsula in crisis on 2026-06-01", 0.0)
+
+
+def test_differences_decided_by_a_schedule_are_marked_and_not_counted_among_the_largest():
+    by_construction = _row(0.6, 0.5, 0.7, binary=True, base=0.3, metric="taiwan_crisis", label="Taiwan Strait: crisis",
+                           scheduled="b puts the Taiwan Strait in crisis on 2026-06-01")
     found = _row(-0.05, -0.07, -0.03)
     other = _row(-0.04, -0.06, -0.02, scenario="c")
     text = describe_difference(by_construction)
-    assert text.startswith("P(minimum cohesion) rises") and text.endswith(
-        "Scheduled by the scenario: b puts the Taiwan Strait in crisis on 2026-06-01.")
-    assert "Scheduled" not in describe_difference(found)
+    assert text.startswith("P(Taiwan Strait: crisis) rises") and text.endswith(
+        "By construction: b puts the Taiwan Strait in crisis on 2026-06-01.")
+    assert "schedule" not in describe_difference(found)
     blocks = difference_blocks(pd.DataFrame([by_construction, found, other]), "a")
     kinds = [kind for kind, _ in blocks]
     largest = blocks[kinds.index("list")][1]
     assert len(largest) == 2 and not any("Taiwan" in line for line in largest)
-    set_by_scenarios = blocks[kinds.index("list", kinds.index("list") + 1)][1]
-    assert set_by_scenarios == ["P(minimum cohesion) in b, 90.0% [60.0, 80.0] (+60.0 points, bootstrap 95% [+50.0, +70.0]): "
-                                "b puts the Taiwan Strait in crisis on 2026-06-01."]
+    decided = blocks[kinds.index("list", kinds.index("list") + 1)][1]
+    assert decided == ["P(Taiwan Strait: crisis) in b, 90.0% [60.0, 80.0] (+60.0 points, bootstrap 95% [+50.0, +70.0]): "
+                       "b puts the Taiwan Strait in crisis on 2026-06-01."]
     table = blocks[kinds.index("table")][1]
     assert table.iloc[0]["b"].endswith("▲ †") and "†" not in table.iloc[1]["b"]
     unmarked = difference_blocks(pd.DataFrame([found, other]), "a")
-    assert not any("†" in str(text) or "Scheduled" in str(text) or "schedule" in str(text) for _, text in unmarked)
+    assert not any("†" in str(text) or "schedule" in str(text) for _, text in unmarked)
+
+
+def test_a_count_is_judged_on_what_the_schedule_leaves():
+    def crises(difference, scenario):
+        return _row(difference, difference - 0.1, difference + 0.1, smallest=0.1, metric="taiwan_crises",
+                    label="Taiwan Strait: crises begun", scenario=scenario,
+                    scheduled=f"{scenario} puts the Taiwan Strait in crisis on 2026-06-01", scheduled_crises=1.0)
+
+    within, beyond = crises(1.05, "b"), crises(1.3, "c")  # 0.05 more crises a run than the one scheduled; 0.3 more
+    text = describe_difference(beyond)
+    assert "rises" in text and text.endswith("At most +1 of it per run is scheduled: c puts the Taiwan Strait in crisis on "
+                                             "2026-06-01.")
+    blocks = difference_blocks(pd.DataFrame([within, beyond, _row(-0.05, -0.07, -0.03)]), "a")
+    kinds = [kind for kind, _ in blocks]
+    largest, decided = blocks[kinds.index("list")][1], blocks[kinds.index("list", kinds.index("list") + 1)][1]
+    # by what is left: 3 smallest differences beyond the schedule in c, then the 2.5 of the unscheduled outcome
+    assert len(largest) == 2 and largest[0].startswith("Mean number of crises begun per run (Taiwan Strait) rises") \
+        and " to 2.000 in c (" in largest[0] and largest[1].startswith("Mean minimum cohesion falls")
+    assert decided == ["Mean number of crises begun per run (Taiwan Strait) in b, 1.750 (+1.050, bootstrap 95% [+0.950, "
+                       "+1.150]): b puts the Taiwan Strait in crisis on 2026-06-01 (at most +1 per run)."]

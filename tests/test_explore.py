@@ -174,6 +174,27 @@ def test_explore_results_are_identical_with_one_and_two_workers(write, tmp_path)
     assert (tmp_path / "compared" / "report.html").read_text().count("<title>Exploring probe</title>") == 1
 
 
+def test_range_effects_keep_the_order_of_a_range_and_not_of_a_choice(tmp_path):
+    from types import SimpleNamespace
+
+    from sim.analysis.knife_edge import describe_knife_edge, read_sensitivity
+    from sim.explore.report import range_effects
+
+    results = SimpleNamespace(
+        factors=[{"name": "crisis_threshold", "options": None}, {"name": "us_government", "options": ["a", "b"]}],
+        design=pd.DataFrame({"us_government": ["a", "b", "a", "b"]}), description={"scenario": "s"},
+        outcomes={"crisis": {"column": "taiwan_crisis"}}, unit=lambda: np.array([[0.05, 0], [0.1, 0], [0.9, 0], [0.95, 0]]))
+    means = pd.DataFrame({"crisis": [0.9, 0.1, 0.3, 0.5]})  # falls as the threshold rises; option b lower than a
+    effects = range_effects(results, means)
+    effects.to_csv(tmp_path / "range_effects.csv", index=False)
+    threshold, government = (row for _, row in read_sensitivity([tmp_path / "range_effects.csv"]).iterrows())
+    assert (threshold["low_p"], threshold["high_p"]) == pytest.approx((0.5, 0.4))  # the low fifth first, though higher
+    assert describe_knife_edge(threshold).startswith("s: P(crisis) is 50% at the low end of crisis_threshold's range and 40%")
+    assert (government["low_p"], government["high_p"]) == pytest.approx((0.3, 0.6))
+    assert describe_knife_edge(government) == "s: P(crisis) moves between 30% and 60% across the options of us_government " \
+                                              "(range_effects.csv)"
+
+
 def test_the_report_flags_knife_edges_from_a_sensitivity_table(tmp_path):
     from types import SimpleNamespace
 

@@ -115,20 +115,25 @@ def test_nothing_rises_or_falls_below_the_smallest_difference(reports):
 
 def test_more_than_two_scenarios_get_a_table_and_sentences_on_the_largest(reports):
     section = (reports[5].directory / "report" / "report.md").read_text().split("## Differences")[1].split("\n## ")[0]
-    largest, set_by_scenarios = (part.split("\n\n")[1] for part in section.split("The largest differences:")[1].split(
-        "Set, or counted, by what the scenarios themselves schedule, so not among the largest:"))
-    rows = {(subject_of(row), row["scenario"]): row for _, row in _differences(reports[5]).iterrows()}
+    differences = _differences(reports[5])
+    scheduled = differences["scheduled"].notna()  # pandas reads an empty text as NaN
+    # exactly the crises the contingency scenarios schedule, and the counts of crises that include them
+    assert set(zip(differences.loc[scheduled, "scenario"], differences.loc[scheduled, "metric"])) == {
+        ("taiwan_contingency", "taiwan_crisis"), ("taiwan_contingency", "taiwan_crises"),
+        *((("simultaneous_contingency", f"{theatre}_{kind}") for theatre in ("taiwan", "korea") for kind in ("crisis", "crises")))}
+    rows = {(subject_of(row), row["scenario"]): row for _, row in differences.iterrows()}
+    decided = {key for key, row in rows.items() if row["verdict"] in ("rises", "falls") and isinstance(row["scheduled"], str)
+               and (row["binary"] or abs(row["difference"] - row["scheduled_crises"]) < row["smallest_difference"])}
+    largest = section.split("The largest differences:\n\n")[1].split("\n\n")[0]
     told = [re.match(r"- (.+?) (?:rises|falls) from .+? in baseline to .+? in (\w+) \(", line) for line in largest.splitlines()]
-    assert 1 <= len(told) <= 5 and all(told)
-    assert not any(isinstance(rows[m.group(1, 2)]["scripted"], str) for m in told)  # pandas reads an empty text as NaN
-    scheduled = re.compile(r"- P\((.+?): crisis\) in (\w+), 100\.0% \[[\d.]+, 100\.0\] \(.+?\): \2 puts the \1 in crisis on 2026-06-01\.")
-    told = [scheduled.fullmatch(line) for line in set_by_scenarios.splitlines() if line.startswith("- P(")]
-    assert all(told) and sorted(m.group(2, 1) for m in told) == [  # the crises the contingency scenarios schedule, and only those
-        ("simultaneous_contingency", "Korean Peninsula"), ("simultaneous_contingency", "Taiwan Strait"),
-        ("taiwan_contingency", "Taiwan Strait")]
-    counted = [line for line in set_by_scenarios.splitlines() if not line.startswith("- P(")]
-    assert counted and all(re.fullmatch(r"- Mean number of crises begun per run \((.+?)\) in (\w+), .+: \2 puts the \1 in crisis on "
-                                        r"2026-06-01, counted here\.", line) for line in counted)
+    assert 1 <= len(told) <= 5 and all(told) and not decided & {m.group(1, 2) for m in told}
+    heading = "Decided by a crisis or conflict that a scenario schedules, so not among the largest:\n\n"
+    assert (heading in section) == bool(decided)
+    if decided:
+        listed = {re.match(r"- (.+?) in (\w+), ", line).group(1, 2): line
+                  for line in section.split(heading)[1].split("\n\n")[0].splitlines()}
+        assert sorted(listed) == sorted(decided)
+        assert all(f": {rows[key]['scheduled']}" in line for key, line in listed.items())
     header = next(line for line in section.splitlines() if line.startswith("| outcome |"))
     assert header == "| outcome | " + " | ".join(FIVE[1:]) + " |"
     for line in section.splitlines():
@@ -137,7 +142,7 @@ def test_more_than_two_scenarios_get_a_table_and_sentences_on_the_largest(report
             subject = cells[0].removesuffix(", points")
             for scenario, cell in zip(FIVE[1:], cells[1:]):
                 row = rows[(subject, scenario)]
-                assert cell.endswith("†") == isinstance(row["scripted"], str)
+                assert cell.endswith("†") == isinstance(row["scheduled"], str)
                 cell = cell.removesuffix(" †")
                 assert cell.endswith("▲") == (row["verdict"] == "rises") and cell.endswith("▼") == (row["verdict"] == "falls")
 

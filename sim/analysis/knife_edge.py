@@ -3,7 +3,8 @@
 Read from sensitivity tables already computed, never re-run: `bench/effect_size.csv` (one parameter
 at a time at the low and the high end of its plausible span, on common random numbers; bench/effect_size.py)
 or an explore report's `range_effects.csv` (the lowest against the highest fifth of each input's
-range, the other inputs varying). Both have the columns scenario, parameter, outcome, low_p, high_p.
+range, the other inputs varying; a choice's lowest and highest option, marked by `ends` false). Both have the
+columns scenario, parameter, outcome, low_p, high_p.
 """
 
 from pathlib import Path
@@ -43,8 +44,9 @@ def read_sensitivity(paths):
                 table = table[table["probability"].astype(bool)]
             else:  # the one-at-a-time table, whose outcomes have fixed names
                 table = table.assign(outcome=_in_words(table["outcome"]))
-            frames.append(table[list(_COLUMNS)].assign(source=str(path)))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*_COLUMNS, "source"])
+            ends = table["ends"].astype(bool) if "ends" in table.columns else True  # False: a choice's options, unordered
+            frames.append(table[list(_COLUMNS)].assign(source=str(path), ends=ends))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*_COLUMNS, "source", "ends"])
 
 
 def knife_edges(table, scenario_names, change=KNIFE_EDGE_CHANGE):
@@ -55,9 +57,14 @@ def knife_edges(table, scenario_names, change=KNIFE_EDGE_CHANGE):
 
 
 def describe_knife_edge(row):
-    """One knife edge in words: the probability at each end of the parameter's range, and the table it comes from."""
+    """One knife edge in words: the probability at each end of the parameter's range (or the lowest and highest over a
+    choice's options), and the table it comes from."""
+    table = Path(row["source"]).name
+    if not row.get("ends", True):
+        return (f"{row['scenario']}: P({row['outcome']}) moves between {row['low_p']:.0%} and {row['high_p']:.0%} "
+                f"across the options of {row['parameter']} ({table})")
     return (f"{row['scenario']}: P({row['outcome']}) is {row['low_p']:.0%} at the low end of {row['parameter']}'s range "
-            f"and {row['high_p']:.0%} at its high end ({Path(row['source']).name})")
+            f"and {row['high_p']:.0%} at its high end ({table})")
 
 
 def parameter_sources(names):

@@ -167,19 +167,24 @@ def window_values(result, window):
     return pd.DataFrame(values)
 
 
-def scripted_outcomes(result, window=None):
-    """{column: what the scenario schedules} for the outcomes that `result`'s scenario sets, or counts, by construction:
-    where it puts a theatre in crisis or conflict on a fixed date (inside `window` if given), the theatre's crisis (and
-    conflict) is certain and its count of crises includes the scheduled one. The texts read after the scenario's name:
-    'puts the Taiwan Strait in crisis on 2026-06-01' ('..., counted here' for the count)."""
+def scheduled_outcomes(result, window=None):
+    """{column: [ScheduledContingency, ...]} of the outcomes that what `result`'s scenario schedules decides or counts:
+    where it puts a theatre in crisis or conflict at a fixed step (inside `window`, if given), the theatre's crisis (and
+    conflict) is certain and its count of crises includes the scheduled one."""
     found = {}
-    for scripted in result.scripted_contingencies():
-        if window is None or window[0] <= scripted.date <= window[1]:
-            found.setdefault(f"{scripted.theatre}_crisis", str(scripted))
-            found.setdefault(f"{scripted.theatre}_crises", f"{scripted}, counted here")
-            if scripted.state >= EscalationState.CONFLICT:
-                found.setdefault(f"{scripted.theatre}_conflict", str(scripted))
+    for scheduled in result.scenario.scheduled_contingencies():
+        if window is not None and not window[0] <= scheduled.date <= window[1]:
+            continue
+        for column in (f"{scheduled.theatre}_crisis", f"{scheduled.theatre}_crises"):
+            found.setdefault(column, []).append(scheduled)
+        if scheduled.state >= EscalationState.CONFLICT:
+            found.setdefault(f"{scheduled.theatre}_conflict", []).append(scheduled)
     return found
+
+
+def scheduled_words(scheduled):
+    """A scheduled contingency in words, to follow the scenario's name: 'puts the Taiwan Strait in crisis on 2026-06-01'."""
+    return f"puts the {THEATRE_LABELS[scheduled.theatre]} in {scheduled.state.label.replace('_', ' ')} on {scheduled.date}"
 
 
 def run_values(result, window=None):

@@ -17,7 +17,7 @@ from ..colours import scenario_colours
 from .knife_edge import (KNIFE_EDGE_CHANGE, SENSITIVITY_TABLE, describe_knife_edge, knife_edges, parameter_sources,
                          read_sensitivity)
 from .outcomes import (common_window, compared_outcomes, never_happened, outcome_labels, outcome_probabilities, outcome_values,
-                       run_values, scripted_outcomes)
+                       run_values, scheduled_outcomes, scheduled_words)
 from .results import ReportError, load, split_by
 from .stats import mean_difference, mean_with_mcse, quantiles, verdict, wilson
 from .uncertainty import parameter_uncertainty
@@ -142,7 +142,7 @@ def paired_differences(baseline, result, smallest=None):
         joined = left.merge(right, on="run", suffixes=("_base", "_scen"))
         if joined.empty:
             raise ReportError(f"{baseline.label} and {result.label} share no completed run indices")
-    scripted = {r.label: scripted_outcomes(r, window) for r in (baseline, result)}
+    base_scheduled, scenario_scheduled = scheduled_outcomes(baseline, window), scheduled_outcomes(result, window)
     rows = []
     for outcome in compared_outcomes(smallest):
         metric = outcome.column
@@ -157,13 +157,25 @@ def paired_differences(baseline, result, smallest=None):
                "low": diff.low, "high": diff.high,
                "verdict": verdict(diff.difference, diff.low, diff.high, outcome.smallest_difference, never_seen=never),
                "paired": paired, "n": diff.n, "baseline_runs": len(base), "scenario_runs": len(scen),
-               "window": "" if window is None else f"{window[0]}..{window[1]}",
-               "scripted": "; ".join(f"{label} {found[metric]}" for label, found in scripted.items() if metric in found)}
+               "window": "" if window is None else f"{window[0]}..{window[1]}"}
+        row["scheduled"], row["scheduled_crises"] = scheduled_difference(
+            (baseline.label, base_scheduled.get(metric, [])), (result.label, scenario_scheduled.get(metric, [])), outcome.binary)
         if outcome.binary:
             base_ci, scen_ci = wilson(base.sum(), len(base)), wilson(scen.sum(), len(scen))
             row.update(baseline_low=base_ci.low, baseline_high=base_ci.high, scenario_low=scen_ci.low, scenario_high=scen_ci.high)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def scheduled_difference(baseline, scenario, binary):
+    """(words, crises per run) of what one side schedules and the other does not, given (label, [ScheduledContingency])
+    for each side: a crisis both schedule cannot make a difference. Crises per run are the scenario's less the baseline's
+    (0 for a probability)."""
+    (base_label, base), (label, scheduled) = baseline, scenario
+    only_base, only_scenario = [c for c in base if c not in scheduled], [c for c in scheduled if c not in base]
+    words = "; ".join([f"{base_label} {scheduled_words(c)}" for c in only_base]
+                      + [f"{label} {scheduled_words(c)}" for c in only_scenario])
+    return words, 0.0 if binary else float(len(only_scenario) - len(only_base))
 
 
 _COUNTS = {outcome.name for outcome in SUMMARY if outcome.kind is int and outcome.smallest_difference is not None}
@@ -220,15 +232,41 @@ def describe_difference(row):
     subject, judged = subject_of(row), row["verdict"]
     if judged == "not seen":
         return f"{subject}: {_not_seen(row)}."
-    return _described(row, subject, judged, how) + (f" Scheduled by the scenario: {row['scripted']}." if _scripted(row) else "")
+    return _verdict_sentence(row, subject, judged, how) + _schedule_note(row)
 
 
-def _scripted(row):
-    """Whether a scenario of the row sets or counts the outcome by construction (a scheduled crisis or conflict)."""
-    return isinstance(row.get("scripted"), str) and bool(row["scripted"])
+def _scheduled(row):
+    """Whether one side of the row schedules a crisis or conflict that the outcome counts or that decides it."""
+    return isinstance(row.get("scheduled"), str) and bool(row["scheduled"])
 
 
-def _described(row, subject, judged, how):
+def _scheduled_crises(row):
+    """Crises per run that one side schedules and the other does not (scenario less baseline; 0 for a probability)."""
+    value = row.get("scheduled_crises")
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def _schedule_note(row):
+    """What the row's scenarios schedule, after its sentence: all of a probability, at most part of a count."""
+    if not _scheduled(row):
+        return ""
+    if row["binary"]:
+        return f" By construction: {row['scheduled']}."
+    return f" At most {_scheduled_crises(row):+g} of it per run is scheduled: {row['scheduled']}."
+
+
+def _size(row):
+    """How many smallest differences the row's difference spans, leaving out what its scenarios schedule."""
+    return abs(row["difference"] - _scheduled_crises(row)) / row["smallest_difference"]
+
+
+def _decided_by_schedule(row):
+    """A material difference that scheduled events decide: a scheduled probability, or a count whose unscheduled part
+    is below the smallest difference worth reporting."""
+    return _scheduled(row) and (row["binary"] or _size(row) < 1.0)
+
+
+def _verdict_sentence(row, subject, judged, how):
     """describe_difference's sentence for a seen outcome, by its verdict."""
     pair = f"{row['baseline']} ({_value(row, 'baseline')}) and {row['scenario']} ({_value(row, 'scenario')})"
     if judged == "no material difference":
@@ -241,8 +279,8 @@ def _described(row, subject, judged, how):
 
 
 def _by_size(differences):
-    """Rows ordered by how many smallest differences they span, largest first."""
-    size = (differences["difference"].abs() / differences["smallest_difference"]).to_numpy()
+    """Rows ordered by how many smallest differences they span beyond what is scheduled, largest first."""
+    size = differences.apply(_size, axis=1).to_numpy(dtype=float)
     return differences.iloc[np.argsort(-size, kind="stable")]
 
 
@@ -272,7 +310,7 @@ def difference_table(differences):
     for _, row in differences[shown].iterrows():
         name = f"{subject_of(row)}{', points' if row['binary'] else ''}"
         shown = "not seen" if row["verdict"] == "not seen" else f"{_change(row, words=False)} {MARKS[row['verdict']]}".strip()
-        shown += " †" if _scripted(row) else ""
+        shown += " †" if _scheduled(row) else ""
         rows.setdefault(name, {})[row["scenario"]] = shown
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome").reset_index()
     return table.reindex(columns=["outcome", *dict.fromkeys(differences["scenario"])]).fillna("")
@@ -298,26 +336,26 @@ def difference_blocks(differences, base_label):
         return [heading, intro, ("list", sentences + _grouped_sentences(differences))]
     ordered = _by_size(differences)
     material = ordered[ordered["verdict"].isin(MATERIAL)]
-    by_construction = material.apply(_scripted, axis=1) if len(material) else pd.Series(dtype=bool)
-    largest = material[~by_construction].head(LARGEST_DIFFERENCES)
+    decided = material.apply(_decided_by_schedule, axis=1) if len(material) else pd.Series(dtype=bool)
+    largest = material[~decided].head(LARGEST_DIFFERENCES)
     blocks = [heading, intro]
     if len(largest):
         blocks += [("p", "The largest differences:"), ("list", [describe_difference(row) for _, row in largest.iterrows()])]
     else:
         blocks.append(("p", "No scenario differs materially from the baseline in any outcome"
-                            + (" that it does not set by construction." if by_construction.any() else ".")))
-    if by_construction.any():
-        blocks += [("p", "Set, or counted, by what the scenarios themselves schedule, so not among the largest:"),
-                   ("list", [f"{subject_of(r)} in {r['scenario']}, {_value(r, 'scenario')} ({_change(r)}): {r['scripted']}."
-                             for _, r in material[by_construction].iterrows()])]
+                            + (" beyond what the scenarios schedule." if decided.any() else ".")))
+    if decided.any():
+        blocks += [("p", "Decided by a crisis or conflict that a scenario schedules, so not among the largest:"),
+                   ("list", [f"{subject_of(r)} in {r['scenario']}, {_value(r, 'scenario')} ({_change(r)}): {r['scheduled']}"
+                             + ("" if r["binary"] else f" (at most {_scheduled_crises(r):+g} per run)") + "."
+                             for _, r in material[decided].iterrows()])]
     table = difference_table(differences)
     if len(table):
         blocks += [("p", "Every outcome that differs materially, or unclearly, in some scenario: difference from "
                          f"{base_label} [bootstrap 95% interval]; ▲ rises, ▼ falls, ? no clear difference (the interval "
                          "includes zero), unmarked: no material difference; not seen: in no run of either"
-                         + ("; † set, or counted, by what the scenario itself schedules (a crisis or conflict on a fixed date)."
-                            if differences.apply(_scripted, axis=1).any()
-                            else ".")), ("table", table)]
+                         + ("; † the outcome counts, or is decided by, a crisis or conflict that one of the two scenarios "
+                            "schedules on a fixed date." if differences.apply(_scheduled, axis=1).any() else ".")), ("table", table)]
     quiet = differences.groupby("metric", sort=False).filter(lambda rows: not rows["verdict"].isin((*MATERIAL, "no clear difference")).any())
     seen = quiet[quiet["verdict"] == "no material difference"]
     if len(seen):
@@ -415,9 +453,11 @@ def knife_edge_blocks(results, sensitivity=None):
     intro = (f"Outcome probabilities that move by more than {100 * KNIFE_EDGE_CHANGE:.0f} percentage points when one "
              f"parameter moves across its plausible span (sim/parameters.py, `explore`), as measured for the scenarios of "
              f"these names in {sources}, not in the runs of this report; an answer that rests on such a parameter is only "
-             "as good as its value." + (f" Not measured for {', '.join(uncovered)}." if uncovered else ""))
+             "as good as its value.")
+    covered = sorted(names & set(table["scenario"]))
+    if covered and uncovered:
+        intro += f" Not measured for {', '.join(uncovered)}."
     if edges.empty:
-        covered = sorted(names & set(table["scenario"]))
         found = (f"None for {', '.join(covered)}." if covered
                  else "The tables cover none of these scenarios (run an exploration of them: docs/exploration.md).")
         return [("h2", "Knife edges"), ("p", f"{intro} {found}")]

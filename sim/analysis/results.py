@@ -8,10 +8,11 @@ these conventions are read the same way (see docs/api.md, "Stores written by ear
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -22,19 +23,8 @@ from ..experiment import store
 from ..experiment.manifest import Manifest, ScenarioEntry
 from ..experiment.runner import scenarios_from_manifest
 from ..model.record import SUMMARY, named_codes, value_names
-from ..world import STATE_BY_LABEL, THEATRE_LABELS, EscalationState, election_title
-
-class ScriptedContingency(NamedTuple):
-    """A crisis or conflict that a scenario puts a theatre in on a fixed date, in every run (a scheduled
-    `contingency` effect)."""
-
-    theatre: str             # the theatre's name (sim.world.THEATRES)
-    state: EscalationState   # crisis or conflict
-    date: dt.date            # when its effects apply (the event's date plus any delay)
-
-    def __str__(self):
-        return f"puts the {THEATRE_LABELS[self.theatre]} in {self.state.label.replace('_', ' ')} on {self.date}"
-
+from ..scenario import Scenario
+from ..world import election_title
 
 # Columns of runs.parquet that earlier stores filled with -1 for "never" or "none".
 _NULLABLE_RUNS = tuple(o.name for o in SUMMARY if o.nullable and o.kind is int) + ("parameter_set",)
@@ -102,6 +92,11 @@ class ScenarioResults:
     def __repr__(self):
         return f"ScenarioResults({self.label!r}: {len(self.ok_runs())} runs ok, {self.directory})"
 
+    @functools.cached_property
+    def scenario(self):
+        """The stored scenario as a checked Scenario (the manifest's resolved content; checked against its hash on loading)."""
+        return Scenario.model_validate(self.entry.resolved)
+
     @property
     def hash(self):
         """SHA-256 of the resolved scenario."""
@@ -164,21 +159,6 @@ class ScenarioResults:
     def routine_events(self):
         """Ids of the scenario's routine events: random ones that repeat (exercises, summits)."""
         return {e["id"] for e in self.entry.resolved["events"] if e.get("probability_per_step") and e.get("repeat")}
-
-    def scripted_contingencies(self):
-        """Every ScriptedContingency of the scenario within its horizon: what its runs show by construction."""
-        resolved = self.entry.resolved
-        end, step = dt.date.fromisoformat(resolved["end"]), dt.timedelta(days=resolved["step_days"])
-        found = []
-        for event in resolved["events"]:
-            if not event.get("at"):
-                continue
-            date = dt.date.fromisoformat(event["at"]) + event.get("delay_steps", 0) * step
-            for effect in event["effects"]:
-                change = effect.get("contingency")
-                if change and date <= end and STATE_BY_LABEL[change["state"]] >= EscalationState.CRISIS:
-                    found.append(ScriptedContingency(change["theatre"], STATE_BY_LABEL[change["state"]], date))
-        return found
 
     def scheduled_dates(self):
         """(date, label) of scheduled events and elections, for vertical markers on plots."""

@@ -8,7 +8,6 @@ are the series' previous observed value (persistence; the first point of a serie
 series' mean over all its points; a point forecast's CRPS is its absolute error.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,12 +186,9 @@ def score_crises(states_by_theatre, dates, crises, scripted_by_theatre, *, with_
 
 
 def scripted_crises(scenario):
-    """Theatre name -> dates of the scenario's contingency effects that put it in crisis (those onsets are scripted)."""
+    """Theatre name -> dates of the steps at which the scenario puts it in crisis (those onsets are scripted)."""
     found = {}
-    for event in scenario.events:
-        for effect in event.effects:
-            if effect.contingency is not None and effect.contingency.state == EscalationState.CRISIS.label and event.at is not None:
-                steps = -(-(event.at - scenario.start).days // scenario.step_days)  # the first step on or after the date
-                found.setdefault(effect.contingency.theatre, []).append(
-                    np.datetime64(scenario.start + dt.timedelta(days=steps * scenario.step_days)))
+    for scheduled in scenario.scheduled_contingencies():
+        if scheduled.state == EscalationState.CRISIS:
+            found.setdefault(scheduled.theatre, []).append(np.datetime64(scheduled.date))
     return found

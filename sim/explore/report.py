@@ -25,8 +25,9 @@ def _is_probability(spec):
 
 def range_effects(results, means):
     """Per factor and outcome: the mean outcome over the points in the lowest and the highest fifth of the factor's
-    range (`low_p`, `high_p`), in the format of bench/effect_size.csv; a choice compares its options' lowest and
-    highest mean. `probability` says whether the outcome is a probability (knife-edge flags read only those)."""
+    range (`low_p`, `high_p`, in that order, as in bench/effect_size.csv; `ends` true); a choice gives its options'
+    lowest and highest mean (`ends` false: the options have no order). `probability` says whether the outcome is a
+    probability (knife-edge flags read only those)."""
     rows = []
     unit = results.unit()
     for i, factor in enumerate(results.factors):
@@ -38,10 +39,12 @@ def range_effects(results, means):
             averages = [g[outcome].mean() for g in groups if len(g)]
             if len(averages) < 2:
                 continue
+            ends = not factor["options"]
             rows.append({"scenario": results.description["scenario"], "parameter": factor["name"], "outcome": outcome,
-                         "low_p": min(averages), "high_p": max(averages), "range": max(averages) - min(averages),
+                         "low_p": averages[0] if ends else min(averages), "high_p": averages[-1] if ends else max(averages),
+                         "range": max(averages) - min(averages), "ends": ends,
                          "probability": _is_probability(results.outcomes[outcome])})
-    return pd.DataFrame(rows, columns=["scenario", "parameter", "outcome", "low_p", "high_p", "range", "probability"])
+    return pd.DataFrame(rows, columns=["scenario", "parameter", "outcome", "low_p", "high_p", "range", "ends", "probability"])
 
 
 def _threshold_words(discover, probability):

@@ -25,7 +25,7 @@ from ..parameters import CATALOGUE, PARAMETERS
 from ..variables import CONDITION_CONSTANTS, READABLE_VARIABLES, SETTABLE_VARIABLES, VARIABLES
 from ..world import (ACTORS, ADVERSARIES, ALIGNMENT_NAMES, ALLIES, DISPUTE_KINDS, DOMAINS, ELECTORAL, INSTITUTION_ACTIONS,
                      INSTITUTION_STATUS_BY_LABEL, LEAD_PARTNER, PARTNERS, RANKS, STATE_BY_LABEL, THEATRE_INFO, THEATRES, TIE_NAMES, Actor,
-                     BodyRole, Rank)
+                     BodyRole, EscalationState, Rank)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -679,6 +679,15 @@ class ProgrammeSpec(Strict):
         return self
 
 
+class ScheduledContingency(NamedTuple):
+    """A theatre put in crisis or conflict at a fixed step in every run (see Scenario.scheduled_contingencies)."""
+
+    theatre: str              # the theatre's name (sim.world.THEATRES)
+    state: EscalationState    # crisis or conflict
+    step: int                 # the step its effects apply at
+    date: dt.date             # that step's date
+
+
 class Scenario(Strict):
     """A complete scenario: the world at the start, the dynamics' parameters and the events."""
 
@@ -737,6 +746,24 @@ class Scenario(Strict):
     def n_steps(self):
         """Number of steps from start to end."""
         return (self.end - self.start).days // self.step_days
+
+    def scheduled_contingencies(self):
+        """Every crisis or conflict the scenario puts a theatre in on a fixed step, in every run: a `contingency` effect
+        (to crisis or conflict) of an event with `at`, at the step its effects apply (the event's step plus its delay)
+        if the run reaches it; in the order of the events."""
+        found = []
+        for event in self.events:
+            if event.at is None:
+                continue
+            step = steps.step_of(event.at, start=self.start, step_days=self.step_days) + event.delay_steps
+            if step > self.n_steps:
+                continue
+            for effect in event.effects:
+                change = effect.contingency
+                if change is not None and STATE_BY_LABEL[change.state] >= EscalationState.CRISIS:
+                    found.append(ScheduledContingency(change.theatre, STATE_BY_LABEL[change.state], step,
+                                                      steps.date_of(step, start=self.start, step_days=self.step_days)))
+        return found
 
     def partner_profiles(self):
         """The names of the government profiles a partner holds or may come to hold (at the start, in an election or
